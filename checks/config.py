@@ -1,0 +1,71 @@
+"""The destination's migration port range, as qemu.conf sets it."""
+
+from __future__ import annotations
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
+from migdoctor.judging.pair import Pair, config_values, port_range, qemu_conf_line
+
+registry = Registry()
+PRIVILEGED_BELOW = 1024
+
+
+@registry.check(
+    "config.migration-port-range",
+    "The migration port range is valid, large enough and clear of ephemeral ports",
+    "high",
+    needs=("dst.config.qemu_conf",),
+)
+def migration_port_range(pair: Pair) -> Outcome:
+    first, last = port_range(pair.dst)
+    values = config_values(pair.dst, "qemu_conf")
+    shown = f"{first}-{last}"
+    evidence = [Evidence(pair.dst_label, "qemu.conf migration_port_min/max", shown, "1 <= min <= max <= 65535")]
+    problems: list[tuple[str, str]] = []
+    if first > last:
+        problems.append(
+            (
+                f"migration_port_min {first} is above migration_port_max {last}",
+                qemu_conf_line(pair, "migration_port_max", max(first, 49215)),
+            )
+        )
+    if not (1 <= first <= 65535 and 1 <= last <= 65535):
+        problems.append((f"range {shown} leaves 1-65535", qemu_conf_line(pair, "migration_port_min", 49152)))
+    if first < PRIVILEGED_BELOW and values.get("user", "root") != "root":
+        problems.append(
+            (
+                f"ports below {PRIVILEGED_BELOW} need root but QEMU runs as {values['user']!r}",
+                qemu_conf_line(pair, "migration_port_min", 49152),
+            )
+        )
+    count = last - first + 1
+    if 0 < count < pair.intent.concurrent_migrations:
+        problems.append(
+            (
+                f"{count} ports for {pair.intent.concurrent_migrations} concurrent migrations",
+                qemu_conf_line(pair, "migration_port_max", first + pair.intent.concurrent_migrations - 1),
+            )
+        )
+    sysctl = pair.dst.get("sysctl") or {}
+    low, high = sysctl.get("ip_local_port_range") or (1, 0)
+    reserved = {port for a, b in sysctl.get("ip_local_reserved_ports") or [] for port in range(a, b + 1)}
+    exposed = [
+        p for p in range(first, last + 1) if low <= p <= high and p not in reserved
+    ]
+    if exposed:
+        evidence.append(
+            Evidence(
+                pair.dst_label,
+                "net.ipv4.ip_local_port_range less ip_local_reserved_ports",
+                f"{low}-{high}",
+                f"clear of {shown}",
+            )
+        )
+        problems.append(
+            (
+                f"range {shown} overlaps the ephemeral ports {low}-{high}: any outgoing connection may hold a migration port",
+                f"{pair.dst_label}:/etc/sysctl.d/migration.conf: net.ipv4.ip_local_reserved_ports = {first}-{last}",
+            )
+        )
+    if not problems:
+        return passed(f"{pair.dst_label} takes incoming migrations on {shown} ({count} ports)", *evidence)
+    return failed("; ".join(text for text, _ in problems), *evidence, remediation="; ".join(fix for _, fix in problems))

@@ -1,0 +1,204 @@
+"""How the name the destination advertises for the migration stream resolves on the source."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
+from migdoctor.judging.pair import (
+    Pair,
+    advertised_name,
+    dst_migration_addresses,
+    is_address,
+    name_lookup,
+    qemu_conf_line,
+)
+
+registry = Registry()
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}
+
+
+def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
+    """The advertised name, its origin, and the source's look-up of it (Skip when not collected)."""
+    name, origin = advertised_name(pair.dst)
+    lookup = name_lookup(pair.src, name)
+    if lookup is None:
+        raise Skip(f"{pair.src_label}: no look-up of {name!r} in its facts (collect with --resolve {name})")
+    return name, origin, lookup
+
+
+def better_name(pair: Pair) -> str:
+    """The name (or address) the destination should advertise: a PTR name of its migration
+    address as the source sees it, else the address itself."""
+    addresses = [address for _, address in dst_migration_addresses(pair)]
+    for reverse in pair.src["resolution"].get("reverse_lookups", []):
+        if reverse["address"] in addresses and reverse["names"]:
+            return str(reverse["names"][0])
+    return addresses[0] if addresses else "<the destination's address on the migration network>"
+
+
+def migration_host_fix(pair: Pair) -> str:
+    return qemu_conf_line(pair, "migration_host", better_name(pair))
+
+
+@registry.check(
+    "dns.migration-host-resolves",
+    "The name the destination advertises resolves on the source",
+    "critical",
+    needs=("src.resolution", "dst.identity"),
+)
+def migration_host_resolves(pair: Pair) -> Outcome:
+    name, origin = advertised_name(pair.dst)
+    if is_address(name):
+        return passed(f"{pair.dst_label} advertises the address {name}; nothing to resolve")
+    _, _, lookup = source_lookup(pair)
+    gai = lookup["getaddrinfo"]
+    if gai["addresses"]:
+        return passed(f"{name} resolves on {pair.src_label} to {', '.join(gai['addresses'])}")
+    dns = lookup.get("dns") or {}
+    why = {
+        "nxdomain": "DNS says the name does not exist (NXDOMAIN)",
+        "timeout": "DNS did not answer in time",
+        "no-nameservers": "no DNS server answered",
+        "no-resolver-configuration": "no DNS server is configured",
+        "no-answer": "DNS has the name but no address record",
+    }.get(dns.get("error") or "", "it is in neither /etc/hosts nor DNS")
+    return failed(
+        f"{name} ({origin} on {pair.dst_label}) does not resolve on {pair.src_label}: {why}",
+        Evidence(pair.src_label, f"getaddrinfo({name})", gai["error"], "one or more addresses"),
+        Evidence(
+            pair.src_label, f"DNS {name} (server {dns.get('server') or 'none'})", dns.get("error"), "A/AAAA records"
+        ),
+        remediation=migration_host_fix(pair),
+    )
+
+
+@registry.check(
+    "dns.migration-host-not-loopback",
+    "The advertised name is not localhost and does not resolve to loopback",
+    "critical",
+    needs=("src.resolution", "dst.identity"),
+)
+def migration_host_not_loopback(pair: Pair) -> Outcome:
+    name, origin = advertised_name(pair.dst)
+    if name.lower() in LOOPBACK_NAMES:
+        return failed(
+            f"{pair.dst_label} advertises {name!r} ({origin}): the source would migrate to itself",
+            Evidence(pair.dst_label, origin, name, "a name of the destination"),
+            remediation=migration_host_fix(pair),
+        )
+    addresses = [name] if is_address(name) else source_lookup(pair)[2]["getaddrinfo"]["addresses"]
+    loopback = [address for address in addresses if ipaddress.ip_address(address).is_loopback]
+    if not loopback:
+        return passed(f"{name} does not resolve to loopback on {pair.src_label}")
+    hosts_lines = [
+        entry
+        for entry in pair.src["resolution"].get("hosts_file") or []
+        if entry["address"] in loopback and name.lower() in (n.lower() for n in entry["names"])
+    ]
+    remediation = (
+        f"{pair.src_label}:/etc/hosts line {hosts_lines[0]['line']}: remove {name} from the {hosts_lines[0]['address']} line"
+        if hosts_lines
+        else migration_host_fix(pair)
+    )
+    return failed(
+        f"{name} resolves to loopback {', '.join(loopback)} on {pair.src_label}",
+        Evidence(pair.src_label, f"getaddrinfo({name})", addresses, "the destination's migration address"),
+        remediation=remediation,
+    )
+
+
+@registry.check(
+    "dns.migration-host-address",
+    "The advertised name resolves to the destination's address on the migration network",
+    "high",
+    needs=("src.resolution", "dst.identity", "dst.links"),
+)
+def migration_host_address(pair: Pair) -> Outcome:
+    network = pair.intent.network()
+    if network is None:
+        raise Skip("no migration network given or inferable (use --migration-network CIDR)")
+    name, origin = advertised_name(pair.dst)
+    addresses = [name] if is_address(name) else source_lookup(pair)[2]["getaddrinfo"]["addresses"]
+    if not addresses:
+        raise Skip(f"{name} does not resolve on {pair.src_label} (see dns.migration-host-resolves)")
+    expected = dst_migration_addresses(pair)
+    if addresses[0] in {address for _, address in expected}:
+        return passed(f"{name} resolves to {addresses[0]}, {pair.dst_label}'s address on {network}")
+    return failed(
+        f"{name} ({origin}) resolves on {pair.src_label} to {addresses[0]}, off the migration network {network}: "
+        "the stream would not take the migration network",
+        Evidence(pair.src_label, f"getaddrinfo({name})", addresses, [address for _, address in expected]),
+        remediation=migration_host_fix(pair),
+    )
+
+
+@registry.check(
+    "dns.hosts-file-override",
+    "The source's /etc/hosts agrees with DNS for the advertised name",
+    "medium",
+    needs=("src.resolution",),
+)
+def hosts_file_override(pair: Pair) -> Outcome:
+    name, _ = advertised_name(pair.dst)
+    if is_address(name):
+        return passed(f"{pair.dst_label} advertises an address; no name to override")
+    _, _, lookup = source_lookup(pair)
+    from_hosts = lookup.get("hosts_file")
+    dns = lookup.get("dns")
+    if from_hosts is None or dns is None:
+        raise Skip(f"{pair.src_label}: /etc/hosts or DNS answer for {name} not collected")
+    if not from_hosts:
+        return passed(f"{name} is not in {pair.src_label}'s /etc/hosts")
+    lines = [
+        entry["line"]
+        for entry in pair.src["resolution"].get("hosts_file") or []
+        if name.lower() in (n.lower() for n in entry["names"])
+    ]
+    where = f"{pair.src_label}:/etc/hosts line {lines[0] if lines else '?'}"
+    evidence = (
+        Evidence(pair.src_label, f"/etc/hosts {name}", from_hosts, dns["addresses"] or dns["error"]),
+        Evidence(pair.src_label, f"DNS {name}", dns["addresses"] or dns["error"]),
+    )
+    if not dns["addresses"]:
+        return warned(
+            f"only {pair.src_label}'s /etc/hosts knows {name} (DNS: {dns['error']})",
+            *evidence,
+            remediation=f"{where}: keep it in step with the migration address, or publish {name} in DNS",
+        )
+    if set(from_hosts) == set(dns["addresses"]):
+        return passed(f"/etc/hosts and DNS agree on {name}: {', '.join(from_hosts)}")
+    return failed(
+        f"{where} maps {name} to {', '.join(from_hosts)} but DNS says {', '.join(dns['addresses'])}; /etc/hosts wins",
+        *evidence,
+        remediation=f"{where}: remove the line for {name}, or make it {dns['addresses'][0]}",
+    )
+
+
+@registry.check(
+    "dns.forward-reverse",
+    "The migration address's PTR leads back to the advertised name",
+    "low",
+    needs=("src.resolution",),
+)
+def forward_reverse(pair: Pair) -> Outcome:
+    name, _ = advertised_name(pair.dst)
+    if is_address(name):
+        return passed(f"{pair.dst_label} advertises an address; no name to confirm")
+    _, _, lookup = source_lookup(pair)
+    addresses = lookup["getaddrinfo"]["addresses"]
+    if not addresses:
+        raise Skip(f"{name} does not resolve on {pair.src_label}")
+    reverse = next((item for item in lookup["reverse"] if item["address"] == addresses[0]), None)
+    if reverse is None:
+        raise Skip(f"{pair.src_label}: no PTR look-up of {addresses[0]} collected")
+    names = [n.lower().rstrip(".") for n in reverse["names"]]
+    if name.lower().rstrip(".") in names:
+        return passed(f"{addresses[0]} has PTR {name}")
+    actual = reverse["names"] or reverse["error"]
+    return failed(
+        f"PTR of {addresses[0]} is {actual}, not {name}",
+        Evidence(pair.src_label, f"PTR {addresses[0]}", actual, name),
+        remediation=f"DNS: add PTR {addresses[0]} -> {name} (reverse zone of {addresses[0]})",
+    )

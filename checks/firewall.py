@@ -1,0 +1,103 @@
+"""Whether the destination's packet filter admits the source's connections: the migration port
+range on the migration link, and the libvirt remote port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
+from migdoctor.judging.pair import (
+    Pair,
+    link_of_address,
+    migration_endpoints,
+    name_lookup,
+    port_range,
+    remote_endpoint,
+    route_to,
+)
+from migdoctor.netfilter import (
+    Decision,
+    Packet,
+    evaluate_port_range,
+    iptables_evaluator,
+    nft_evaluator,
+)
+
+registry = Registry()
+
+
+def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
+    """Read the ruleset once; the port range is then judged port by port."""
+    if firewall["backend"] == "nftables":
+        return nft_evaluator(firewall["nftables"])
+    return iptables_evaluator(firewall["iptables_save"])
+
+
+def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
+    """Name every sub-range that is not accepted, with the rule that decides it."""
+    spans = evaluate_port_range(evaluator(pair.dst["firewall"]), packet, first, last)
+    where = f"TCP from {packet.saddr} to {packet.daddr} on {packet.iifname}"
+    evidence = [
+        Evidence(
+            pair.dst_label,
+            f"{what} {low}-{high}" if low != high else f"{what} {low}",
+            f"{d.verdict}: {d.rule or d.reason}",
+            "accept",
+        )
+        for low, high, d in spans
+    ]
+    blocked = [(low, high, d) for low, high, d in spans if d.verdict in ("drop", "reject")]
+    unknown = [(low, high, d) for low, high, d in spans if d.verdict == "unknown"]
+    if blocked:
+        names = ", ".join(
+            f"{low}-{high} ({d.verdict})" if low != high else f"{low} ({d.verdict})" for low, high, d in blocked
+        )
+        return failed(
+            f"{pair.dst_label}'s firewall blocks {what} {names} for {where}",
+            *evidence,
+            remediation=f'{pair.dst_label}: nft add rule inet filter input iifname "{packet.iifname}" ip saddr {packet.saddr} '
+            f"tcp dport {first}-{last} accept (before {blocked[0][2].rule or 'the policy'})",
+        )
+    if unknown:
+        return warned(
+            f"cannot tell whether {pair.dst_label} accepts {what} {unknown[0][0]}-{unknown[0][1]}: {unknown[0][2].reason}",
+            *evidence,
+        )
+    return passed(f"{pair.dst_label}'s firewall accepts {what} {first}-{last} for {where}", *evidence)
+
+
+@registry.check(
+    "firewall.migration-ports",
+    "The destination's firewall accepts the whole migration port range from the source on the migration link",
+    "critical",
+    needs=("dst.firewall", "src.links", "dst.links"),
+)
+def migration_ports(pair: Pair) -> Outcome:
+    src_links, dst_links = migration_endpoints(pair)
+    first, last = port_range(pair.dst)
+    packet = Packet(saddr=src_links[0][1], daddr=dst_links[0][1], iifname=dst_links[0][0], dport=first)
+    return judge_ports(pair, packet, first, last, "migration ports")
+
+
+@registry.check(
+    "firewall.libvirt-ports",
+    "The destination's firewall accepts the source's libvirt connection (16509/16514 or ssh)",
+    "high",
+    needs=("dst.firewall", "src.route_lookups", "dst.links"),
+)
+def libvirt_ports(pair: Pair) -> Outcome:
+    uri = pair.intent.dst_libvirt_uri
+    if not uri:
+        raise Skip(f"no libvirt URI for {pair.dst_label} (set libvirt_uri in the inventory)")
+    transport, port, host = remote_endpoint(uri)
+    lookup = name_lookup(pair.src, host)
+    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
+    if not addresses:
+        raise Skip(f"{host} (from {uri}) was not resolved on {pair.src_label}")
+    route = route_to(pair.src, addresses[0])
+    arrival = link_of_address(pair.dst, addresses[0])
+    if not route or route.get("error") or not arrival:
+        raise Skip(f"{addresses[0]} is not reachable from {pair.src_label} or not an address of {pair.dst_label}")
+    packet = Packet(saddr=route["source"], daddr=addresses[0], iifname=arrival, dport=port)
+    return judge_ports(pair, packet, port, port, f"libvirt {transport} port")

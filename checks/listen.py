@@ -1,0 +1,92 @@
+"""Where the destination listens: QEMU's incoming migration socket and libvirt's remote port."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
+from migdoctor.judging.pair import (
+    Pair,
+    config_values,
+    dst_migration_addresses,
+    interface_addresses,
+    qemu_conf_line,
+    remote_endpoint,
+)
+
+registry = Registry()
+WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
+
+
+@registry.check(
+    "listen.migration-address",
+    "QEMU's incoming migration listens on the destination's migration address",
+    "high",
+    needs=("dst.config.qemu_conf", "dst.links"),
+)
+def migration_address(pair: Pair) -> Outcome:
+    values = config_values(pair.dst, "qemu_conf")
+    address = str(values.get("migration_address", "")).strip("[]")
+    expected = [a for _, a in dst_migration_addresses(pair)]
+    fix = qemu_conf_line(pair, "migration_address", expected[0]) if expected else None
+    if address in WILDCARDS:
+        return warned(
+            f"{pair.dst_label}'s qemu.conf leaves migration_address unset/wildcard: incoming migrations listen on every network",
+            Evidence(pair.dst_label, "qemu.conf migration_address", address or "(unset: 0.0.0.0)", expected),
+            remediation=fix,
+        )
+    own = {a: link for link, a, _ in interface_addresses(pair.dst)}
+    if address not in own:
+        return failed(
+            f"{pair.dst_label}'s migration_address {address} is not assigned on {pair.dst_label}: incoming migrations will fail to bind",
+            Evidence(pair.dst_label, "qemu.conf migration_address", address, expected or "an address of this host"),
+            remediation=fix,
+        )
+    network = pair.intent.network()
+    if network is None:
+        raise Skip("no migration network given or inferable (use --migration-network CIDR)")
+    if ipaddress.ip_address(address) not in network:
+        return failed(
+            f"{pair.dst_label}'s migration_address {address} ({own[address]}) is off the migration network {network}",
+            Evidence(pair.dst_label, "qemu.conf migration_address", address, expected),
+            remediation=fix,
+        )
+    return passed(f"{pair.dst_label} binds incoming migrations to {address} on {own[address]}")
+
+
+def listeners_on(facts: dict[str, Any], port: int) -> list[dict[str, Any]]:
+    return [item for item in facts.get("listeners") or [] if item["port"] == port]
+
+
+@registry.check(
+    "listen.libvirt-remote",
+    "The destination listens where the source's libvirt connection arrives",
+    "high",
+    needs=("dst.listeners", "dst.config.libvirtd_conf"),
+)
+def libvirt_remote(pair: Pair) -> Outcome:
+    uri = pair.intent.dst_libvirt_uri
+    if not uri:
+        raise Skip(f"no libvirt URI for {pair.dst_label} (set libvirt_uri in the inventory)")
+    transport, port, _ = remote_endpoint(uri)
+    found = listeners_on(pair.dst, port)
+    if found:
+        where = ", ".join(f"{item['address']}:{port} ({(item['process'] or {}).get('name', '?')})" for item in found)
+        return passed(f"{pair.dst_label} listens for {transport} on {where}")
+    values = config_values(pair.dst, "libvirtd_conf")
+    if transport in ("ssh", "libssh", "libssh2"):
+        remediation = f"{pair.dst_label}: start sshd (port {port})"
+    else:
+        key = "listen_tcp" if transport == "tcp" else "listen_tls"
+        remediation = f"{pair.dst_label}:/etc/libvirt/libvirtd.conf: {key} = 1, and start libvirtd with --listen (or enable libvirtd-{transport}.socket)"
+    return failed(
+        f"nothing listens on {pair.dst_label}:{port}, where {uri} connects",
+        Evidence(pair.dst_label, f"TCP listeners on port {port}", [], f"a listener on {port}"),
+        Evidence(
+            pair.dst_label,
+            "libvirtd.conf listen_tcp/listen_tls",
+            {k: values.get(k) for k in ("listen_tcp", "listen_tls")},
+        ),
+        remediation=remediation,
+    )

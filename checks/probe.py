@@ -1,0 +1,55 @@
+"""The active probe: a TCP connection from the source to the advertised name and a migration
+port, answered by a listener migdoctor opened on the destination for the purpose."""
+
+from __future__ import annotations
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
+from migdoctor.judging.pair import Pair, addresses_in
+
+registry = Registry()
+
+
+@registry.check(
+    "probe.migration-port",
+    "A test connection to the advertised name and a migration port reaches the destination on the migration link",
+    "critical",
+)
+def migration_port(pair: Pair) -> Outcome:
+    probe = pair.probe
+    if probe is None:
+        raise Skip("probe not run (saved facts judged, or --no-probe)")
+    target = f"{probe['name']}:{probe['port']}"
+    if probe["error"]:
+        return failed(
+            f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}",
+            Evidence(pair.src_label, f"connect {target}", probe["error"], "connected"),
+            remediation=f"see the firewall.* and listen.* findings for {pair.dst_label}",
+        )
+    evidence = (
+        Evidence(
+            pair.src_label,
+            "link that sent the bytes",
+            probe["source_link"],
+            [link for link, _ in addresses_in(pair.src, pair.intent.network())],
+        ),
+        Evidence(
+            pair.dst_label,
+            "link that received the bytes",
+            probe["destination_link"],
+            [link for link, _ in addresses_in(pair.dst, pair.intent.network())],
+        ),
+        Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
+    )
+    on_network = [link for link, _ in addresses_in(pair.src, pair.intent.network())]
+    if probe["source_link"] not in on_network:
+        return failed(
+            f"the probe's {probe['bytes']} bytes left {pair.src_label} by {probe['source_link']} and reached {pair.dst_label} "
+            f"on {probe['destination_link']}: off the migration network",
+            *evidence,
+            remediation="see dns.migration-host-address and route.egress-interface",
+        )
+    return passed(
+        f"{probe['bytes']} bytes to {target} crossed {pair.src_label} {probe['source_link']} -> {pair.dst_label} "
+        f"{probe['destination_link']} at {probe['rate_mbps']} Mb/s",
+        *evidence,
+    )

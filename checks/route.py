@@ -1,0 +1,69 @@
+"""Which link each host's route to the other's migration address leaves by."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
+from migdoctor.judging.pair import Pair, interface_addresses, migration_endpoints, route_to
+
+registry = Registry()
+
+
+def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tuple[str, str]]) -> Outcome:
+    """The route to PEER must leave by a link on the migration network, on-link when the
+    network is attached (a gateway there means a detour)."""
+    route = route_to(facts, peer)
+    if route is None:
+        raise Skip(f"{label}: no route look-up for {peer} in its facts (collect with --route-to {peer})")
+    if route.get("error"):
+        return failed(
+            f"{label} has no route to {peer}: {route['error']}",
+            Evidence(label, f"route to {peer}", route["error"], f"dev {own_links[0][0]}"),
+            remediation=f"{label}: ip route add {peer} dev {own_links[0][0]}",
+        )
+    links = {link for link, _ in own_links}
+    attached = any(
+        ipaddress.ip_address(peer) in ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+        for link, address, prefix in interface_addresses(facts)
+        if link in links
+    )
+    actual = f"dev {route['interface']}" + (f" via {route['gateway']}" if route["gateway"] else "")
+    expected = f"dev {own_links[0][0]}"
+    if route["interface"] not in links:
+        return failed(
+            f"{label} reaches {peer} by {route['interface']}, not by its migration link {own_links[0][0]}",
+            Evidence(label, f"route to {peer}", actual, expected),
+            remediation=f"{label}: remove the route to {peer} by {route['interface']} (ip route del {peer}); "
+            f"the connected route on {own_links[0][0]} then applies",
+        )
+    if attached and route["gateway"]:
+        return failed(
+            f"{label} reaches {peer} via gateway {route['gateway']} although {peer} is on-link on {route['interface']}",
+            Evidence(label, f"route to {peer}", actual, expected),
+            remediation=f"{label}: ip route del {peer} via {route['gateway']}",
+        )
+    return passed(f"{label} reaches {peer} by {actual}", Evidence(label, f"route to {peer}", actual, expected))
+
+
+@registry.check(
+    "route.egress-interface",
+    "The source reaches the destination's migration address by its migration link",
+    "high",
+    needs=("src.route_lookups", "src.links", "dst.links"),
+)
+def egress_interface(pair: Pair) -> Outcome:
+    src_links, dst_links = migration_endpoints(pair)
+    return judge_route(pair.src, pair.src_label, dst_links[0][1], src_links)
+
+
+@registry.check(
+    "route.return-path",
+    "The destination's route back to the source's migration address takes its migration link",
+    "medium",
+    needs=("dst.route_lookups", "src.links", "dst.links"),
+)
+def return_path(pair: Pair) -> Outcome:
+    src_links, dst_links = migration_endpoints(pair)
+    return judge_route(pair.dst, pair.dst_label, src_links[0][1], dst_links)

@@ -1,0 +1,108 @@
+"""Xen (xend) relocation: the server is on, listens on the migration network, and admits the source."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
+from migdoctor.judging.pair import (
+    Pair,
+    dst_migration_addresses,
+    interface_addresses,
+    src_migration_addresses,
+)
+
+registry = Registry()
+XEND_CONFIG = "/etc/xen/xend-config.sxp"
+
+
+def xend_values(pair: Pair) -> dict[str, Any]:
+    record = (pair.dst.get("config") or {}).get("xend_config") or {}
+    if not record.get("present"):
+        raise Skip(f"{pair.dst_label} has no {XEND_CONFIG}: not a xend host")
+    return record["values"]
+
+
+def sxp_line(pair: Pair, key: str, value: str) -> str:
+    return f"{pair.dst_label}:{XEND_CONFIG}: ({key} '{value}')"
+
+
+@registry.check(
+    "xen.relocation-server",
+    "The xend relocation server is on and listens on the migration network",
+    "high",
+    needs=("dst.config.xend_config",),
+)
+def relocation_server(pair: Pair) -> Outcome:
+    values = xend_values(pair)
+    expected = [a for _, a in dst_migration_addresses(pair)]
+    server = str(values.get("xend-relocation-server", "no")).lower()
+    if server not in ("yes", "true", "1"):
+        return failed(
+            f"{pair.dst_label}'s xend relocation server is off: it refuses every migration",
+            Evidence(pair.dst_label, "xend-relocation-server", server, "yes"),
+            remediation=sxp_line(pair, "xend-relocation-server", "yes").replace("'yes'", "yes"),
+        )
+    address = str(values.get("xend-relocation-address", ""))
+    fix = sxp_line(pair, "xend-relocation-address", expected[0]) if expected else None
+    if address == "":
+        return warned(
+            f"{pair.dst_label}'s xend listens for relocation on every address, not only the migration network",
+            Evidence(pair.dst_label, "xend-relocation-address", "(empty: all)", expected),
+            remediation=fix,
+        )
+    by_link = {link: a for link, a, _ in interface_addresses(pair.dst)}
+    bound = by_link.get(address, address)  # xend also takes an interface name
+    network = pair.intent.network()
+    try:
+        on_network = network is not None and ipaddress.ip_address(bound) in network
+    except ValueError:
+        on_network = False
+    if on_network:
+        return passed(f"{pair.dst_label}'s xend relocation listens on {address}")
+    return failed(
+        f"{pair.dst_label}'s xend-relocation-address {address} is not on the migration network {network}",
+        Evidence(pair.dst_label, "xend-relocation-address", address, expected),
+        remediation=fix,
+    )
+
+
+@registry.check(
+    "xen.hosts-allow",
+    "The xend-relocation-hosts-allow patterns admit the source by name or migration address",
+    "high",
+    needs=("dst.config.xend_config", "src.links"),
+)
+def hosts_allow(pair: Pair) -> Outcome:
+    values = xend_values(pair)
+    patterns = str(values.get("xend-relocation-hosts-allow", "")).split()
+    if not patterns:
+        return passed(f"{pair.dst_label}'s xend-relocation-hosts-allow is empty: every host is admitted")
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            return failed(
+                f"{pair.dst_label}'s xend-relocation-hosts-allow pattern {pattern!r} is not a valid regular expression: {exc}",
+                Evidence(pair.dst_label, "xend-relocation-hosts-allow", patterns, "valid regular expressions"),
+                remediation=f"{pair.dst_label}:{XEND_CONFIG}: fix or remove the pattern {pattern!r}",
+            )
+    addresses = [a for _, a in src_migration_addresses(pair)]
+    names = {pair.src["identity"]["fqdn"]}
+    for reverse in pair.dst["resolution"].get("reverse_lookups", []):
+        if reverse["address"] in addresses:
+            names.update(reverse["names"])
+    candidates = addresses + sorted(names)
+    admitted = [c for c in candidates if any(r.match(c) for r in compiled)]
+    if admitted:
+        return passed(f"{pair.dst_label} admits {pair.src_label} as {admitted[0]}")
+    return failed(
+        f"no xend-relocation-hosts-allow pattern on {pair.dst_label} matches {pair.src_label} ({', '.join(candidates)})",
+        Evidence(pair.dst_label, "xend-relocation-hosts-allow", patterns, f"a pattern matching one of {candidates}"),
+        remediation=sxp_line(
+            pair, "xend-relocation-hosts-allow", " ".join([*patterns, "^" + re.escape(candidates[0]) + "$"])
+        ),
+    )

@@ -1,0 +1,3 @@
+from migdoctor.cli import main
+
+main()

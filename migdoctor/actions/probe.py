@@ -1,0 +1,178 @@
+"""The port probe: migdoctor listens on the destination the way QEMU would for an incoming
+migration (migration_address, first free port of the range), the source connects to the
+advertised name like QEMU (getaddrinfo order) and sends a sample; byte counters on both hosts
+name the links the bytes crossed."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from migdoctor.transports import Host, command_argv
+
+PROBE_BYTES = 4 * 1024 * 1024
+SERVE_TIMEOUT_S = 15.0
+CHUNK = os.urandom(64 * 1024)  # random so no compression on the path flatters the rate
+
+
+def emit(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def open_listener(bind: str, first: int, last: int) -> socket.socket:
+    """The first free port of the range, as QEMU's incoming migration picks it."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    for port in range(first, last + 1):
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.bind((bind, port))
+        except OSError:
+            listener.close()
+            continue
+        listener.listen(1)
+        return listener
+    raise OSError(f"no free port in {first}-{last} on {bind}")
+
+
+def serve(bind: str, first: int, last: int, timeout: float = SERVE_TIMEOUT_S) -> None:
+    """Destination side: print the port, take one connection, count its bytes, print the result.
+    Ends early when stdin closes (the orchestrator gave up), so nothing outlives the run."""
+    from migdoctor.facts.network import link_counters
+
+    try:
+        listener = open_listener(bind, first, last)
+    except OSError as exc:
+        emit({"error": str(exc)})
+        return
+    with listener:
+        emit({"port": listener.getsockname()[1]})
+        before = link_counters()
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        selector.register(sys.stdin, selectors.EVENT_READ)
+        events = selector.select(timeout)
+        if not any(key.fileobj is listener for key, _ in events):
+            emit({"error": "no connection arrived"})
+            return
+        connection, peer = listener.accept()
+        received = 0
+        with connection:
+            while chunk := connection.recv(1 << 16):
+                received += len(chunk)
+        emit({"bytes": received, "peer": peer[0], "counters_before": before, "counters_after": link_counters()})
+
+
+def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S) -> None:
+    """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes."""
+    from migdoctor.facts.network import link_counters
+
+    before = link_counters()
+    try:
+        connection = socket.create_connection((name, port), timeout=timeout)
+    except OSError as exc:
+        emit({"error": f"{type(exc).__name__}: {exc.strerror or exc}"})
+        return
+    started = time.monotonic()
+    with connection:
+        sent = 0
+        while sent < size:
+            sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
+        connection.shutdown(socket.SHUT_WR)
+        connection.recv(1)  # wait for the far side to close: all bytes have arrived
+        seconds = time.monotonic() - started
+        address, local = connection.getpeername()[0], connection.getsockname()[0]
+    emit(
+        {
+            "bytes": sent,
+            "seconds": seconds,
+            "address": address,
+            "local_address": local,
+            "counters_before": before,
+            "counters_after": link_counters(),
+        }
+    )
+
+
+def busiest_link(before: dict[str, Any], after: dict[str, Any], key: str) -> str | None:
+    deltas = {name: after[name][key] - before.get(name, {}).get(key, 0) for name in after if name != "lo"}
+    return max(deltas, key=lambda name: deltas[name]) if deltas else None
+
+
+def read_line(process: subprocess.Popen[str], timeout: float) -> dict[str, Any] | None:
+    """One JSON line from PROCESS within TIMEOUT, or None."""
+    holder: list[str] = []
+    reader = threading.Thread(
+        target=lambda: holder.append(process.stdout.readline() if process.stdout else ""), daemon=True
+    )
+    reader.start()
+    reader.join(timeout)
+    return json.loads(holder[0]) if holder and holder[0].strip() else None
+
+
+def run_probe(src: Host, dst: Host, name: str, bind: str, first: int, last: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "name": name,
+        "port": None,
+        "error": None,
+        "bytes": 0,
+        "rate_mbps": None,
+        "source_link": None,
+        "destination_link": None,
+    }
+    server = subprocess.Popen(
+        command_argv(dst, ["probe-serve", "--bind", bind, "--ports", f"{first}-{last}"]),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        ready = read_line(server, SERVE_TIMEOUT_S)
+        if not ready or "port" not in ready:
+            result["error"] = f"{dst.label}: probe listener did not start: {(ready or {}).get('error', 'no answer')}"
+            return result
+        result["port"] = ready["port"]
+        sent = subprocess.run(
+            command_argv(src, ["probe-send", "--name", name, "--port", str(ready["port"])]),
+            capture_output=True,
+            text=True,
+            timeout=SERVE_TIMEOUT_S * 2,
+            stdin=subprocess.DEVNULL,
+        )
+        sender: dict[str, Any] = (
+            json.loads(sent.stdout.strip().splitlines()[-1])
+            if sent.stdout.strip()
+            else {"error": sent.stderr.strip()[-200:]}
+        )
+        if sender.get("error"):
+            result["error"] = sender["error"]
+            return result
+        received: dict[str, Any] = read_line(server, SERVE_TIMEOUT_S) or {"error": "no result from the listener"}
+        if received.get("error"):
+            result["error"] = f"{dst.label}: {received['error']}"
+            return result
+        result.update(
+            bytes=received["bytes"],
+            address=sender["address"],
+            local_address=sender["local_address"],
+            rate_mbps=round(sender["bytes"] * 8 / sender["seconds"] / 1e6, 1) if sender["seconds"] > 0 else None,
+            source_link=busiest_link(sender["counters_before"], sender["counters_after"], "tx_bytes"),
+            destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes"),
+        )
+        return result
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

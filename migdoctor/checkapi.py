@@ -1,0 +1,91 @@
+"""The check API: what a check declares and what it returns. Checks import only this module
+(and the pure helpers in migdoctor.judging); they never touch a host."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9-]+)?$")
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One observed value on one host beside the value the check expected there."""
+
+    host: str
+    item: str
+    actual: Any
+    expected: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns; the runner adds identity, timing and ignore marks."""
+
+    status: Status
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: str | None = None
+
+
+def passed(summary: str, *evidence: Evidence) -> Outcome:
+    return Outcome(Status.PASS, summary, evidence)
+
+
+def warned(summary: str, *evidence: Evidence, remediation: str | None = None) -> Outcome:
+    return Outcome(Status.WARN, summary, evidence, remediation)
+
+
+def failed(summary: str, *evidence: Evidence, remediation: str | None = None) -> Outcome:
+    return Outcome(Status.FAIL, summary, evidence, remediation)
+
+
+def skipped(summary: str) -> Outcome:
+    return Outcome(Status.SKIP, summary)
+
+
+class Skip(Exception):
+    """Raised inside a check when a fact it needs is absent: the finding becomes SKIP."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    severity: str
+    needs: tuple[str, ...]
+    run: Callable[..., Outcome]
+    origin: str = "built-in"
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+@dataclass
+class Registry:
+    """Checks declared by one module, in declaration order."""
+
+    checks: list[Check] = field(default_factory=list)
+
+    def check(
+        self, id: str, title: str, severity: str, needs: tuple[str, ...] = ()
+    ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+        def register(function: Callable[..., Outcome]) -> Callable[..., Outcome]:
+            self.checks.append(Check(id, title, severity, needs, function))
+            return function
+
+        return register

@@ -1,0 +1,50 @@
+"""The command line. Heavy libraries (libvirt, pyroute2, dnspython) are imported inside the
+commands that need them, so `migdoctor --help` and `--version` stay fast."""
+
+from typing import Annotated
+
+import typer
+
+from migdoctor import __version__
+from migdoctor.cli.check import check_command, checks_command, report_app, schema_command
+from migdoctor.cli.facts import facts_command
+from migdoctor.cli.lab import lab_app
+from migdoctor.cli.probe import probe_send_command, probe_serve_command
+
+app = typer.Typer(
+    name="migdoctor",
+    help="Find out which network a live migration between two hypervisors will take, and why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"migdoctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Find out which network a live migration between two hypervisors will take, and why."""
+
+
+app.command("check")(check_command)
+app.command("checks")(checks_command)
+app.command("facts")(facts_command)
+app.command("schema")(schema_command)
+app.add_typer(report_app, name="report")
+app.command("probe-serve", hidden=True)(probe_serve_command)
+app.command("probe-send", hidden=True)(probe_send_command)
+app.add_typer(lab_app, name="lab")
+
+
+def main() -> None:
+    app()

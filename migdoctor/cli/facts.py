@@ -1,0 +1,67 @@
+"""`migdoctor facts`: collect one host's facts and print them (JSON for machines, a summary for people)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+EXIT_UNREACHABLE = 2
+
+
+def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:
+    """One line on stderr, no traceback: what admins expect from a CLI tool."""
+    typer.echo(f"migdoctor: {message}", err=True)
+    return typer.Exit(code)
+
+
+def facts_command(
+    host: Annotated[
+        str,
+        typer.Argument(
+            help="Inventory name, 'local', 'ssh://[user@]host[:port]', 'lab:HOST', or a name to reach over SSH."
+        ),
+    ] = "local",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the facts record as JSON.")] = False,
+    route_to: Annotated[
+        list[str] | None,
+        typer.Option("--route-to", metavar="IP", help="Look up the route the host would take to IP (repeatable)."),
+    ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option("--resolve", metavar="NAME", help="Resolve NAME as the host sees it (repeatable)."),
+    ] = None,
+    reverse: Annotated[
+        list[str] | None,
+        typer.Option("--reverse", metavar="IP", help="Look up the PTR names of IP as the host sees them (repeatable)."),
+    ] = None,
+    inventory: Annotated[
+        str | None,
+        typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
+    ] = None,
+) -> None:
+    """Collect what a host has: links, routes, name resolution, listeners, firewall, libvirt/Xen config."""
+    from migdoctor.transports import Lookups, TransportError, fetch_facts, resolve_host
+    from migdoctor.transports.inventory import InventoryError, load_inventory
+
+    try:
+        target = resolve_host(host, load_inventory(inventory))
+        lookups = Lookups(tuple(route_to or ()), tuple(resolve or ()), tuple(reverse or ()))
+        record = fetch_facts(target, lookups)
+    except (InventoryError, TransportError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        json.dump(record, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        print_summary(record)
+
+
+def print_summary(record: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from migdoctor.report.facts_view import render_facts
+
+    Console().print(render_facts(record))

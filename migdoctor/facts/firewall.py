@@ -1,0 +1,31 @@
+"""The packet filter as the kernel has it now: nftables JSON, else iptables-save text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+from migdoctor.facts.gaps import Gaps
+
+COMMAND_TIMEOUT_S = 10
+
+
+def run_tool(argv: list[str]) -> str:
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def collect_firewall(gaps: Gaps) -> dict[str, Any] | None:
+    """nftables first (what iptables-nft also writes to); iptables-save where nft is absent."""
+    if shutil.which("nft"):
+        ruleset = gaps.attempt("firewall", lambda: json.loads(run_tool(["nft", "-j", "list", "ruleset"])))
+        return {"backend": "nftables", "nftables": ruleset} if ruleset is not None else None
+    if shutil.which("iptables-save"):
+        text = gaps.attempt("firewall", lambda: run_tool(["iptables-save"]))
+        return {"backend": "iptables", "iptables_save": text} if text is not None else None
+    gaps.add("firewall", "neither nft nor iptables-save is installed")
+    return None

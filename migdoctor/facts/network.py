@@ -1,0 +1,171 @@
+"""Links, addresses, qdiscs, routes and route look-ups, read over netlink with pyroute2."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.ethtool import Ethtool
+from pyroute2.netlink.exceptions import NetlinkError
+
+from migdoctor.facts.gaps import Gaps
+
+LINK_KINDS = {"veth", "bond", "bridge", "vlan"}
+FAMILIES = {socket.AF_INET: "inet", socket.AF_INET6: "inet6"}
+LOCAL_TABLE = 255
+FAMILY_OF_VERSION = {4: socket.AF_INET, 6: socket.AF_INET6}
+
+
+def link_kind(info_kind: str | None, ifname: str) -> str:
+    """Map the kernel's IFLA_INFO_KIND to the kinds admins name; no kind means a real NIC."""
+    if ifname == "lo":
+        return "loopback"
+    if info_kind is None:
+        return "physical"
+    return info_kind if info_kind in LINK_KINDS else f"other:{info_kind}"
+
+
+def tbf_rate_bps(options: Any) -> int | None:
+    """Shaping rate of a tbf qdisc in bit/s (TCA_TBF_RATE64 holds rates over 32 bits)."""
+    if options is None:
+        return None
+    rate64 = options.get("TCA_TBF_RATE64")
+    params = options.get("TCA_TBF_PARMS") or {}
+    rate = rate64 or params.get("rate")
+    return int(rate) * 8 if rate else None
+
+
+def qdisc_record(message: Any) -> dict[str, Any]:
+    kind = message.get("TCA_KIND")
+    record: dict[str, Any] = {"kind": kind, "rate_bps": None}
+    if kind == "tbf":
+        record["rate_bps"] = tbf_rate_bps(message.get("TCA_OPTIONS"))
+    return record
+
+
+def link_speed_mbps(ethtool: Ethtool, ifname: str) -> int | None:
+    """Speed as the driver reports it; None where the kernel does not know (unknown = -1)."""
+    try:
+        speed = ethtool.get_link_mode(ifname).speed
+    except Exception:  # noqa: BLE001 - drivers without ethtool support simply have no speed
+        return None
+    return speed if isinstance(speed, int) and 0 < speed < 4_000_000 else None
+
+
+def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
+    root_qdiscs: dict[int, dict[str, Any]] = {}
+    for message in ipr.get_qdiscs():
+        if message.get("parent") == 0xFFFFFFFF:
+            root_qdiscs[message["index"]] = qdisc_record(message)
+    addresses: dict[int, list[dict[str, Any]]] = {}
+    for message in ipr.get_addr():
+        addresses.setdefault(message["index"], []).append(
+            {
+                "address": message.get("IFA_ADDRESS"),
+                "prefixlen": message["prefixlen"],
+                "family": FAMILIES.get(message["family"], str(message["family"])),
+                "scope": message["scope"],
+            }
+        )
+    messages = list(ipr.get_links())
+    names = {message["index"]: message.get("IFLA_IFNAME") for message in messages}
+    ethtool = Ethtool()
+    links = []
+    try:
+        for message in messages:
+            ifname = message.get("IFLA_IFNAME")
+            stats = message.get("IFLA_STATS64") or {}
+            master = message.get("IFLA_MASTER")
+            links.append(
+                {
+                    "name": ifname,
+                    "index": message["index"],
+                    "kind": link_kind(message.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND"), ifname),
+                    "state": message.get("IFLA_OPERSTATE"),
+                    "admin_up": bool(message["flags"] & 1),
+                    "speed_mbps": link_speed_mbps(ethtool, ifname),
+                    "mtu": message.get("IFLA_MTU"),
+                    "mac": message.get("IFLA_ADDRESS"),
+                    "master": names.get(master) if master else None,
+                    "members": [],
+                    "addresses": addresses.get(message["index"], []),
+                    "qdisc": root_qdiscs.get(message["index"]),
+                    "rx_bytes": stats.get("rx_bytes"),
+                    "tx_bytes": stats.get("tx_bytes"),
+                }
+            )
+    finally:
+        ethtool.close()
+    by_name = {link["name"]: link for link in links}
+    for link in links:
+        if link["master"] in by_name:
+            by_name[link["master"]]["members"].append(link["name"])
+    return links
+
+
+def route_record(message: Any, names: dict[int, str]) -> dict[str, Any]:
+    dst = message.get("RTA_DST")
+    family = FAMILIES.get(message["family"], str(message["family"]))
+    oif = message.get("RTA_OIF")
+    return {
+        "family": family,
+        "table": message.get("RTA_TABLE", message["table"]),
+        "destination": f"{dst}/{message['dst_len']}" if dst else "default",
+        "gateway": message.get("RTA_GATEWAY"),
+        "interface": names.get(oif) if oif else None,
+        "source": message.get("RTA_PREFSRC"),
+        "metric": message.get("RTA_PRIORITY"),
+        "scope": message["scope"],
+        "protocol": message["proto"],
+    }
+
+
+def collect_routes(ipr: IPRoute, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Every route outside the kernel's local table (table 255 holds only own addresses)."""
+    routes = []
+    for family in FAMILIES:
+        for message in ipr.get_routes(family=family):
+            record = route_record(message, names)
+            if record["table"] != LOCAL_TABLE:
+                routes.append(record)
+    return routes
+
+
+def lookup_route(ipr: IPRoute, destination: str, names: dict[int, str]) -> dict[str, Any]:
+    """The route the kernel would choose for a connection to DESTINATION, as `ip route get`."""
+    try:
+        address = ipaddress.ip_address(destination)
+    except ValueError:
+        return {"destination": destination, "error": "not an IP address"}
+    try:
+        messages = ipr.route("get", dst=str(address), family=FAMILY_OF_VERSION[address.version])
+    except NetlinkError as exc:
+        return {"destination": destination, "error": os.strerror(exc.code)}
+    record = route_record(messages[0], names)
+    record["destination"] = destination
+    record["error"] = None
+    return record
+
+
+def collect_network(route_to: list[str], gaps: Gaps) -> dict[str, Any]:
+    with IPRoute() as ipr:
+        links = gaps.attempt("links", lambda: collect_links(ipr, gaps)) or []
+        names = {link["index"]: link["name"] for link in links}
+        routes = gaps.attempt("routes", lambda: collect_routes(ipr, names))
+        lookups = [lookup_route(ipr, destination, names) for destination in route_to]
+    return {"links": links, "routes": routes, "route_lookups": lookups}
+
+
+def link_counters() -> dict[str, dict[str, int]]:
+    """Byte counters of every link, to tell afterwards which link carried a stream."""
+    with IPRoute() as ipr:
+        return {
+            message.get("IFLA_IFNAME"): {
+                "rx_bytes": (message.get("IFLA_STATS64") or {}).get("rx_bytes", 0),
+                "tx_bytes": (message.get("IFLA_STATS64") or {}).get("tx_bytes", 0),
+            }
+            for message in ipr.get_links()
+        }

@@ -1,0 +1,161 @@
+"""The pair under judgement: both hosts' facts, their labels, and what the admin intends."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from migdoctor.checkapi import Skip
+
+DEFAULT_PORT_MIN = 49152
+DEFAULT_PORT_MAX = 49215
+LIBVIRT_TCP_PORT = 16509
+LIBVIRT_TLS_PORT = 16514
+SSH_PORT = 22
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The migration network and how it was decided (given, or inferred and from what)."""
+
+    migration_network: str | None
+    decided_by: str  # "--migration-network", "inventory", "inferred from ...", "undecided"
+    inferred: bool
+    min_link_speed_mbps: int | None = None
+    concurrent_migrations: int = 1
+    dst_libvirt_uri: str | None = None
+
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        return ipaddress.ip_network(self.migration_network) if self.migration_network else None
+
+
+@dataclass(frozen=True)
+class Pair:
+    src_label: str
+    dst_label: str
+    src: dict[str, Any]
+    dst: dict[str, Any]
+    intent: Intent
+    probe: dict[str, Any] | None = None
+
+
+def config_values(facts: dict[str, Any], name: str) -> dict[str, Any]:
+    """Parsed values of one config file; empty when absent (defaults apply)."""
+    record = (facts.get("config") or {}).get(name) or {}
+    return record.get("values") or {}
+
+
+def advertised_name(dst: dict[str, Any]) -> tuple[str, str]:
+    """The name the destination hands the source for the migration stream, and where it comes from:
+    qemu.conf migration_host, else libvirt's hostname (virGetHostname)."""
+    migration_host = config_values(dst, "qemu_conf").get("migration_host")
+    if migration_host:
+        return str(migration_host), "/etc/libvirt/qemu.conf migration_host"
+    libvirt = dst["identity"]["hypervisor"].get("libvirt") or {}
+    return libvirt.get("hostname") or dst["identity"]["fqdn"], "hostname (migration_host unset)"
+
+
+def port_range(dst: dict[str, Any]) -> tuple[int, int]:
+    values = config_values(dst, "qemu_conf")
+    return int(values.get("migration_port_min", DEFAULT_PORT_MIN)), int(
+        values.get("migration_port_max", DEFAULT_PORT_MAX)
+    )
+
+
+def interface_addresses(facts: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(link, address, prefixlen) for every global address."""
+    return [
+        (link["name"], address["address"], address["prefixlen"])
+        for link in facts.get("links") or []
+        for address in link["addresses"]
+        if address["scope"] == 0
+    ]
+
+
+def addresses_in(facts: dict[str, Any], network: Any) -> list[tuple[str, str]]:
+    """(link, address) pairs of this host inside NETWORK."""
+    return [
+        (link, address)
+        for link, address, _ in interface_addresses(facts)
+        if network is not None and ipaddress.ip_address(address) in network
+    ]
+
+
+def link_named(facts: dict[str, Any], name: str | None) -> dict[str, Any] | None:
+    return next((link for link in facts.get("links") or [] if link["name"] == name), None)
+
+
+def link_of_address(facts: dict[str, Any], address: str) -> str | None:
+    return next((link for link, own, _ in interface_addresses(facts) if own == address), None)
+
+
+def name_lookup(facts: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((item for item in facts["resolution"]["lookups"] if item["name"] == name), None)
+
+
+def route_to(facts: dict[str, Any], destination: str) -> dict[str, Any] | None:
+    return next((item for item in facts.get("route_lookups") or [] if item["destination"] == destination), None)
+
+
+def effective_rate_mbps(link: dict[str, Any]) -> int | None:
+    """What a link can carry: the lower of its speed and its shaping rate (either may be unknown)."""
+    rates = [link.get("speed_mbps")]
+    qdisc = link.get("qdisc") or {}
+    if qdisc.get("rate_bps"):
+        rates.append(qdisc["rate_bps"] // 1_000_000)
+    known = [rate for rate in rates if rate]
+    return min(known) if known else None
+
+
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def dst_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
+    """(link, address) of the destination on the migration network."""
+    return addresses_in(pair.dst, pair.intent.network())
+
+
+def src_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
+    return addresses_in(pair.src, pair.intent.network())
+
+
+def qemu_conf_line(pair: Pair, key: str, value: Any) -> str:
+    """A remediation line in the form admins paste: host:file: key = value."""
+    path = ((pair.dst.get("config") or {}).get("qemu_conf") or {}).get("path", "/etc/libvirt/qemu.conf")
+    rendered = f'"{value}"' if isinstance(value, str) else str(value)
+    return f"{pair.dst_label}:{path}: {key} = {rendered}"
+
+
+def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    network = pair.intent.network()
+    if network is None:
+        raise Skip("no migration network given or inferable (use --migration-network CIDR)")
+    src_links, dst_links = src_migration_addresses(pair), dst_migration_addresses(pair)
+    if not src_links:
+        raise Skip(f"{pair.src_label} has no address on the migration network {network}")
+    if not dst_links:
+        raise Skip(f"{pair.dst_label} has no address on the migration network {network}")
+    return src_links, dst_links
+
+
+def remote_endpoint(uri: str) -> tuple[str, int, str]:
+    """(transport, port, host) of a libvirt URI: qemu+ssh arrives at sshd, qemu+tcp at 16509, TLS at 16514."""
+    url = urlsplit(uri)
+    transport = url.scheme.partition("+")[2] or ("tls" if url.hostname else "unix")
+    default = {
+        "ssh": SSH_PORT,
+        "libssh": SSH_PORT,
+        "libssh2": SSH_PORT,
+        "tcp": LIBVIRT_TCP_PORT,
+        "tls": LIBVIRT_TLS_PORT,
+    }
+    if transport not in default:
+        raise Skip(f"libvirt URI {uri} is local ({transport}); no remote listener to check")
+    return transport, url.port or default[transport], url.hostname or ""

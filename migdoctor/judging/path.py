@@ -1,0 +1,74 @@
+"""The path a migration would take now: the name the destination advertises, what it resolves
+to on the source, the link the source's route leaves by, and the link it arrives on."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from migdoctor.judging.pair import (
+    Pair,
+    advertised_name,
+    effective_rate_mbps,
+    link_named,
+    link_of_address,
+    name_lookup,
+    port_range,
+    route_to,
+)
+
+
+def resolved_address(pair: Pair) -> str | None:
+    """QEMU connects to the first getaddrinfo answer that accepts; the first is the prediction."""
+    name, _ = advertised_name(pair.dst)
+    try:
+        ipaddress.ip_address(name)
+        return name
+    except ValueError:
+        pass
+    lookup = name_lookup(pair.src, name)
+    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
+    return addresses[0] if addresses else None
+
+
+def predict_path(pair: Pair) -> dict[str, Any]:
+    name, origin = advertised_name(pair.dst)
+    first, last = port_range(pair.dst)
+    path: dict[str, Any] = {
+        "name": name,
+        "name_origin": origin,
+        "address": resolved_address(pair),
+        "ports": [first, last],
+        "source_link": None,
+        "source_address": None,
+        "gateway": None,
+        "source_rate_mbps": None,
+        "destination_link": None,
+        "on_migration_network": None,
+    }
+    if path["address"] is None:
+        return path
+    route = route_to(pair.src, path["address"])
+    if route and not route.get("error"):
+        link = link_named(pair.src, route["interface"])
+        path.update(
+            source_link=route["interface"],
+            source_address=route["source"],
+            gateway=route["gateway"],
+            source_rate_mbps=effective_rate_mbps(link) if link else None,
+        )
+    path["destination_link"] = link_of_address(pair.dst, path["address"])
+    network = pair.intent.network()
+    if network is not None:
+        path["on_migration_network"] = ipaddress.ip_address(path["address"]) in network
+    return path
+
+
+def describe_path(pair: Pair, path: dict[str, Any]) -> str:
+    """One line answering the forum thread: which way the stream goes now."""
+    rate = f" ({path['source_rate_mbps']} Mb/s)" if path["source_rate_mbps"] else ""
+    src_side = f"{pair.src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
+    via = f" via {path['gateway']}" if path["gateway"] else ""
+    first, last = path["ports"]
+    dst_side = f"{pair.dst_label} {path['address'] or 'unresolved'}:{first}-{last} ({path['name']})"
+    return f"{src_side}{via} -> {dst_side}"

@@ -1,0 +1,114 @@
+"""Each lab host's private files: /etc/netns entries, libvirt configs, directories to bind-mount.
+
+A host sees its own /etc/hosts, /etc/resolv.conf and /etc/hostname because `ip netns exec`
+bind-mounts /etc/netns/NAME/* over /etc; the libvirt directories (and /etc/xen when a scenario
+writes xend-config.sxp) are bind-mounted by the host's anchor process (see daemons.py).
+"""
+
+import contextlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from migdoctor.lab import layout
+from migdoctor.lab.errors import LabError
+from migdoctor.lab.scenario import HostConfig, Scenario
+
+CAPS = Path("qemu/capabilities")
+
+
+def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
+    """(source under the host's dir, target path) for every private directory of `h`."""
+    pairs = [(h.dir / src, dst) for src, dst in layout.PRIVATE_DIRS.items()]
+    pairs.append((h.dir / layout.SSHD_PRIVSEP[0], layout.SSHD_PRIVSEP[1]))
+    if cfg.xend_config is not None:
+        pairs.append((h.dir / layout.XEN_DIR[0], layout.XEN_DIR[1]))
+    return pairs
+
+
+def mountpoints_needed(scn: Scenario) -> list[str]:
+    """Targets that must exist in the root filesystem before a private mount can cover them."""
+    targets = {dst for h in layout.LAB_HOSTS.values() for _, dst in mounts(h, scn.hosts[h.name])}
+    return sorted(t for t in targets if not Path(t).exists())
+
+
+def create_mountpoints(paths: list[str]) -> None:
+    for p in paths:
+        Path(p).mkdir(parents=True, mode=0o755)
+
+
+def remove_mountpoints(paths: list[str]) -> None:
+    """Remove the empty mount points `up` created; anything with content is left alone."""
+    for p in paths:
+        with contextlib.suppress(OSError):
+            Path(p).rmdir()
+
+
+def write(h: layout.Host, cfg: HostConfig) -> None:
+    """Write every file host `h` reads, as the scenario describes it."""
+    for src, _ in mounts(h, cfg):
+        src.mkdir(parents=True, exist_ok=True)
+    (h.dir / "log").mkdir(exist_ok=True)
+    (h.dir / "etc-libvirt" / "libvirtd.conf").write_text(libvirt_conf(cfg.libvirtd_conf))
+    (h.dir / "etc-libvirt" / "qemu.conf").write_text(libvirt_conf(cfg.qemu_conf))
+    if cfg.xend_config is not None:
+        (h.dir / layout.XEN_DIR[0] / "xend-config.sxp").write_text(cfg.xend_config)
+    etc = h.netns_etc
+    etc.mkdir(parents=True, exist_ok=True)
+    hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", *cfg.hosts_lines]
+    (etc / "hosts").write_text("\n".join(hosts) + "\n")
+    (etc / "resolv.conf").write_text(
+        f"search {layout.ZONE}\nnameserver {layout.DNS_IP}\noptions timeout:1 attempts:2\n")
+    if Path("/etc/hostname").exists():
+        (etc / "hostname").write_text(cfg.hostname + "\n")
+
+
+def remove_netns_etc() -> None:
+    """Drop every lab /etc/netns entry, and /etc/netns itself once empty."""
+    for h in layout.LAB_HOSTS.values():
+        shutil.rmtree(h.netns_etc, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        Path("/etc/netns").rmdir()
+
+
+def save_capabilities(h: layout.Host) -> None:
+    """Keep the qemu capabilities libvirtd probed, so the next start skips the probe."""
+    src = h.dir / "cache-libvirt" / CAPS
+    if not src.is_dir():
+        return
+    dst = layout.CACHE_DIR / "qemu-capabilities"
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.glob("*.xml"):
+        shutil.copy2(f, dst / f.name)
+
+
+def libvirt_conf(settings: dict[str, Any]) -> str:
+    """Render a table as libvirt's `key = value` config syntax."""
+    lines = ["# written by migdoctor lab from its scenario"]
+    lines += [f"{key} = {_conf_value(key, value)}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _conf_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if '"' in value or "\n" in value:
+            raise LabError(f"config value for {key} may not contain quotes or newlines")
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[ " + ", ".join(_conf_value(key, v) for v in value) + " ]"
+    raise LabError(f"config value for {key} must be a string, integer, boolean or list")
+
+
+def seed_capabilities(h: layout.Host) -> bool:
+    """Give the host's libvirtd the cached qemu capabilities; False when there are none."""
+    cached = sorted((layout.CACHE_DIR / "qemu-capabilities").glob("*.xml"))
+    dst = h.dir / "cache-libvirt" / CAPS
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in cached:
+        shutil.copy2(f, dst / f.name)
+    return bool(cached)

@@ -1,0 +1,38 @@
+"""The inventory.toml `lab up` writes: how migdoctor itself reaches the two lab hosts."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from migdoctor.lab import layout, ssh
+
+FILE = layout.STATE_DIR / "inventory.toml"
+
+
+def remote_command() -> str:
+    """The migdoctor script of the running installation; the lab hosts share our filesystem."""
+    return str(Path(sys.prefix) / "bin" / "migdoctor")
+
+
+def libvirt_uri(h: layout.Host) -> str:
+    return f"qemu+ssh://root@{h.name}/system?command={ssh.SSH_WRAPPER}"
+
+
+def build() -> dict[str, Any]:
+    hosts = {
+        h.name: {
+            "transport": f"ssh://root@{h.name}",
+            "ssh_config": str(ssh.SSH_CONFIG),
+            "libvirt_uri": libvirt_uri(h),
+            "remote_command": remote_command(),
+            "lab_host": h.name,
+        }
+        for h in layout.LAB_HOSTS.values()
+    }
+    return {"defaults": {"migration_network": layout.FAST_NET}, "hosts": hosts}
+
+
+def write() -> None:
+    FILE.write_text(tomli_w.dumps(build()))

@@ -1,0 +1,137 @@
+"""The lab's fixed shape as data: names, links, addresses and where each host's files live.
+
+Everything else (network set-up, daemons, DNS, scenarios) reads from here, so an address or a
+path is spelled once. Only documentation ranges and loopback are ever used.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from migdoctor.lab.errors import LabError
+
+STATE_DIR = Path("/run/migdoctor-lab")
+# Survives `lab down` on purpose: libvirtd's qemu capabilities probe costs ~1.5 s per start and
+# libvirt itself invalidates the cache when qemu, libvirtd or the kernel change.
+CACHE_DIR = Path("/var/cache/migdoctor-lab")
+
+PREFIX = "mdlab"
+ZONE = "lab.test"
+HOSTS = ("hosta", "hostb")
+
+LAN_NET = "192.0.2.0/24"
+FAST_NET = "198.51.100.0/24"
+MGMT_NET = "203.0.113.0/24"
+PREFIXLEN = 24
+
+BRIDGE = f"{PREFIX}-mgmt"
+BRIDGE_IP = "203.0.113.254"
+DNS_NS = f"{PREFIX}-dns"
+DNS_IF = "dns-mgmt"
+DNS_PEER = f"{PREFIX}-dns-mgmt"
+DNS_IP = "203.0.113.53"
+DNS_NAME = f"ns.{ZONE}"
+
+LIBVIRTD_TCP_PORT = 16509
+SSH_PORT = 22
+
+# Paths a host sees as its own: bind-mounted from its directory under STATE_DIR.
+PRIVATE_DIRS = {
+    "etc-libvirt": "/etc/libvirt",
+    "run-libvirt": "/run/libvirt",
+    "lib-libvirt": "/var/lib/libvirt",
+    "log-libvirt": "/var/log/libvirt",
+    "cache-libvirt": "/var/cache/libvirt",
+}
+XEN_DIR = ("etc-xen", "/etc/xen")
+# sshd insists on its privilege-separation directory; an empty one is all it needs.
+SSHD_PRIVSEP = ("sshd-empty", "/run/sshd")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One end of a lab link as a host sees it."""
+
+    role: str  # lan | fast | mgmt
+    ifname: str
+    ip: str
+    dns_name: str
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.ip}/{PREFIXLEN}"
+
+
+@dataclass(frozen=True)
+class Host:
+    """A lab hypervisor: its names, namespace, links and private directories."""
+
+    name: str
+    letter: str
+    index: int
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.name}.{ZONE}"
+
+    @property
+    def fast_fqdn(self) -> str:
+        return f"{self.name}-fast.{ZONE}"
+
+    @property
+    def netns(self) -> str:
+        return f"{PREFIX}-{self.name}"
+
+    @property
+    def lan(self) -> Link:
+        return Link("lan", f"{self.letter}-lan", f"192.0.2.{self.index}", self.fqdn)
+
+    @property
+    def fast(self) -> Link:
+        return Link("fast", f"{self.letter}-fast", f"198.51.100.{self.index}", self.fast_fqdn)
+
+    @property
+    def mgmt(self) -> Link:
+        return Link("mgmt", f"{self.letter}-mgmt", f"203.0.113.{self.index}",
+                    f"{self.name}-mgmt.{ZONE}")
+
+    @property
+    def links(self) -> tuple[Link, Link, Link]:
+        return (self.lan, self.fast, self.mgmt)
+
+    @property
+    def mgmt_peer(self) -> str:
+        """The root-namespace end of the management veth, enslaved to the bridge."""
+        return f"{PREFIX}-{self.letter}-mgmt"
+
+    @property
+    def dir(self) -> Path:
+        return STATE_DIR / self.name
+
+    @property
+    def run_libvirt(self) -> Path:
+        return self.dir / "run-libvirt"
+
+    @property
+    def libvirt_sock(self) -> Path:
+        return self.run_libvirt / "libvirt-sock"
+
+    @property
+    def netns_etc(self) -> Path:
+        """Files `ip netns exec` bind-mounts over /etc for this namespace."""
+        return Path("/etc/netns") / self.netns
+
+
+LAB_HOSTS = {name: Host(name, name[-1], i) for i, name in enumerate(HOSTS, start=1)}
+
+
+def host(name: str) -> Host:
+    """Look a lab host up by name, with the one-line error the CLI shows."""
+    try:
+        return LAB_HOSTS[name]
+    except KeyError:
+        raise LabError(f"unknown lab host {name!r} (choose from {', '.join(HOSTS)})") from None
+
+
+def namespaces() -> list[str]:
+    """Every network namespace the lab creates, hosts first."""
+    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS]

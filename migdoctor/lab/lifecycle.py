@@ -1,0 +1,234 @@
+"""Bringing the lab up and down, reporting on it, and restarting a host's libvirtd.
+
+`up` cleans up after itself when any step fails and `down` works from any partial state, so
+a lab is either fully there or not there at all.
+"""
+
+import contextlib
+import grp
+import os
+import pwd
+import shutil
+import signal
+import sys
+import time
+from typing import Any
+
+from migdoctor.lab import (
+    daemons,
+    hostfs,
+    inventory,
+    layout,
+    nameserver,
+    network,
+    procs,
+    ssh,
+    state,
+)
+from migdoctor.lab import scenario as scenarios
+from migdoctor.lab.errors import LabError
+
+TOOLS = ("ip", "tc", "nft", "nsenter", "unshare", "tini", "dnsmasq", "ssh", "ssh-keygen",
+         "/usr/sbin/sshd", "/usr/sbin/libvirtd", "qemu-system-x86_64")
+LIBVIRTD_TIMEOUT = 60.0
+READY_TIMEOUT = 10.0
+
+
+def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit") -> None:
+    """Bring the lab up; a no-op when it is already up exactly so."""
+    _preflight()
+    scn = scenarios.load(scenario)
+    network.rate_bits(lan_rate)
+    network.rate_bits(fast_rate)
+    current = state.load()
+    if is_up():
+        wanted = (scenario, lan_rate, fast_rate)
+        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"))
+        if wanted == have:
+            return
+        raise LabError(f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}); "
+                       "run `migdoctor lab down` first")
+    if exists():
+        down()
+    started = time.monotonic()
+    try:
+        _build(scn, lan_rate, fast_rate, started)
+    except BaseException as e:
+        with contextlib.suppress(Exception):
+            down()
+        if isinstance(e, LabError | KeyboardInterrupt):
+            raise
+        raise LabError(f"lab up failed: {e}") from e
+
+
+def down() -> None:
+    """Tear everything down in the order LAB-FACTS found safe; quiet when nothing is there."""
+    _need_root()
+    data = state.load()
+    for h in layout.LAB_HOSTS.values():
+        procs.kill(_guest_pids(h), h.netns)
+    for h in layout.LAB_HOSTS.values():
+        recorded = state.pids(data, h.name)
+        procs.kill([daemons.libvirtd_pid(h) or 0], h.netns)
+        procs.kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
+    procs.kill([state.pids(data, "dns").get("dnsmasq", 0)], layout.DNS_NS)
+    for ns in layout.namespaces():
+        procs.kill(procs.netns_pids(ns), ns)
+    network.destroy()
+    hostfs.remove_netns_etc()
+    hostfs.remove_mountpoints(data.get("mountpoints", []))
+    shutil.rmtree(layout.STATE_DIR, ignore_errors=True)
+
+
+def is_up() -> bool:
+    return status()["up"]
+
+
+def status() -> dict[str, Any]:
+    """JSON-ready picture of the lab, from the record and from what is really running."""
+    data = state.load()
+    hosts = {h.name: _host_status(h, data) for h in layout.LAB_HOSTS.values()}
+    dns_pid = state.pids(data, "dns").get("dnsmasq")
+    dns_running = procs.in_netns(dns_pid, layout.DNS_NS)
+    running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"]
+                  for v in hosts.values())
+    return {
+        "up": data.get("phase") == "up" and running and dns_running,
+        "phase": data.get("phase"),
+        "scenario": data.get("scenario"),
+        "rates": {"lan": data.get("lan_rate"), "fast": data.get("fast_rate")},
+        "up_seconds": data.get("up_seconds"),
+        "state_dir": str(layout.STATE_DIR),
+        "inventory": str(inventory.FILE),
+        "ssh_config": str(ssh.SSH_CONFIG),
+        "dns": {"running": dns_running, "pid": dns_pid, "address": layout.DNS_IP,
+                "zone": layout.ZONE},
+        "hosts": hosts,
+    }
+
+
+def exec_prefix(host: str) -> list[str]:
+    """argv prefix running a command inside a lab host (its network, mounts and hostname)."""
+    return daemons.enter(_anchor(layout.host(host)))
+
+
+def reload(host: str) -> None:
+    """Restart one host's libvirtd so it rereads its configs; running guests survive."""
+    h = layout.host(host)
+    anchor = _anchor(h)
+    data = state.load()
+    tini = state.pids(data, h.name).get("tini", 0)
+    try:
+        procs.kill([tini], h.netns, signal.SIGTERM, timeout=10)
+    except LabError:
+        procs.kill([tini, daemons.libvirtd_pid(h) or 0], h.netns)
+    tini = daemons.start_libvirtd(h, anchor)
+    state.set_pid(data, h.name, "tini", tini)
+    state.save(data)
+    daemons.wait_libvirtd(h, tini, LIBVIRTD_TIMEOUT)
+
+
+def local_libvirt_uri(host: str) -> str:
+    """URI for a client in the root namespace: the host's libvirtd socket, no ssh."""
+    return daemons.local_uri(layout.host(host))
+
+
+def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: float) -> None:
+    layout.STATE_DIR.mkdir(mode=0o755)
+    data: dict[str, Any] = {
+        "scenario": scn.name, "lan_rate": lan_rate, "fast_rate": fast_rate, "phase": "starting",
+        "mountpoints": hostfs.mountpoints_needed(scn),
+    }
+    state.save(data)
+    hostfs.create_mountpoints(data["mountpoints"])
+    network.create(scn, lan_rate, fast_rate)
+    ssh.write_all()
+    nameserver.write(scn.dns_records)
+    inventory.write()
+    (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
+    state.set_pid(data, "dns", "dnsmasq", nameserver.start())
+    hosts = list(layout.LAB_HOSTS.values())
+    for h in hosts:
+        cfg = scn.hosts[h.name]
+        hostfs.write(h, cfg)
+        network.load_firewall(h, cfg.nftables)
+        state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
+        state.save(data)
+    for h in hosts:
+        anchor = state.pids(data, h.name)["anchor"]
+        state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
+        cached = hostfs.seed_capabilities(h)
+        state.set_pid(data, h.name, "tini", daemons.start_libvirtd(h, anchor))
+        state.save(data)
+        if not cached:  # first start on this machine: one daemon probes qemu, the other reuses it
+            daemons.wait_libvirtd(h, state.pids(data, h.name)["tini"], LIBVIRTD_TIMEOUT)
+            hostfs.save_capabilities(h)
+    procs.wait_for(nameserver.answers, "dnsmasq", READY_TIMEOUT,
+                   lambda: None if procs.in_netns(state.pids(data, "dns")["dnsmasq"],
+                                                  layout.DNS_NS)
+                   else f"exited: {procs.log_tail(nameserver.LOG)}")
+    for h in hosts:
+        daemons.wait_sshd(h, state.pids(data, h.name)["sshd"], READY_TIMEOUT)
+        daemons.wait_libvirtd(h, state.pids(data, h.name)["tini"], LIBVIRTD_TIMEOUT)
+    data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
+    state.save(data)
+
+
+def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
+    recorded = state.pids(data, h.name)
+    pids = {"anchor": recorded.get("anchor"), "tini": recorded.get("tini"),
+            "libvirtd": daemons.libvirtd_pid(h), "sshd": recorded.get("sshd")}
+    return {
+        "fqdn": h.fqdn,
+        "netns": h.netns,
+        "pids": pids,
+        "addresses": {link.role: {"interface": link.ifname, "address": link.cidr,
+                                  "name": link.dns_name} for link in h.links},
+        "anchor_running": procs.in_netns(pids["anchor"], h.netns),
+        "libvirtd_running": procs.in_netns(pids["libvirtd"], h.netns),
+        "sshd_running": procs.in_netns(pids["sshd"], h.netns),
+        "libvirt_uri": inventory.libvirt_uri(h),
+        "local_libvirt_uri": daemons.local_uri(h),
+    }
+
+
+def _anchor(h: layout.Host) -> int:
+    anchor = state.pids(state.load(), h.name).get("anchor")
+    if not procs.in_netns(anchor, h.netns):
+        raise LabError("the lab is not up: run `migdoctor lab up`")
+    assert anchor is not None
+    return anchor
+
+
+def _guest_pids(h: layout.Host) -> list[int]:
+    pids = []
+    for f in (h.run_libvirt / "qemu").glob("*.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            pids.append(int(f.read_text().strip()))
+    return pids
+
+
+def exists() -> bool:
+    """True when any trace of a lab is present, complete or not."""
+    return (layout.STATE_DIR.exists() or network.exists()
+            or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values()))
+
+
+def _need_root() -> None:
+    if not sys.platform.startswith("linux"):
+        raise LabError("the lab needs Linux (network namespaces)")
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (namespaces, mounts, daemons)")
+
+
+def _preflight() -> None:
+    _need_root()
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    if missing:
+        raise LabError(f"missing {', '.join(missing)}: run scripts/setup.sh")
+    try:
+        pwd.getpwnam("libvirt-qemu")
+        grp.getgrnam("libvirt-qemu")
+    except KeyError:
+        raise LabError(
+            "libvirtd needs a libvirt-qemu user and group: run scripts/setup.sh") from None

@@ -1,0 +1,111 @@
+"""The lab's wires: namespaces, veth links, the management bridge, tbf shaping, firewalls.
+
+Set-up goes through `ip -batch` and `tc -batch` so the whole topology costs a handful of
+processes. No host gets a default route, so nothing can leave the machine.
+"""
+
+import contextlib
+import os
+import re
+from pathlib import Path
+
+from migdoctor.lab import layout, procs
+from migdoctor.lab.errors import LabError
+from migdoctor.lab.scenario import Scenario
+
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt]?)(bit|bps)$", re.IGNORECASE)
+_SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+GSO_MAX = 65536
+
+
+def rate_bits(rate: str) -> int:
+    """Parse a tc rate (`100mbit`, `1gbit`, `12mbps` = bytes/s) into bits per second."""
+    m = _RATE.match(rate.strip())
+    if not m:
+        raise LabError(f"bad rate {rate!r}: use tc units such as 100mbit or 1gbit")
+    per_unit = 8 if m.group(3).lower() == "bps" else 1  # tc's "bps" means bytes per second
+    bits = float(m.group(1)) * _SCALE[m.group(2).lower()] * per_unit
+    if bits < 1_000_000:
+        raise LabError(f"rate {rate!r} is below 1mbit; the lab's daemons would crawl")
+    return int(bits)
+
+
+def tbf_args(rate: str) -> list[str]:
+    """tbf parameters that let a veth actually reach `rate`.
+
+    The bucket must hold a full GSO super-packet (veth hands tbf 64 KiB segments) and enough
+    for a few milliseconds of traffic, or TCP never fills the pipe at gigabit rates.
+    """
+    bits = rate_bits(rate)
+    burst = max(2 * GSO_MAX, bits // 8 // 200)  # 5 ms of traffic
+    return ["rate", rate, "burst", str(burst), "latency", "20ms"]
+
+
+def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
+    """Build namespaces, links, addresses, shaping and scenario link tweaks."""
+    a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
+    root = [f"netns add {ns}" for ns in layout.namespaces()]
+    root += [
+        f"link add {layout.BRIDGE} type bridge",
+        f"addr add {layout.BRIDGE_IP}/{layout.PREFIXLEN} dev {layout.BRIDGE}",
+        f"link set {layout.BRIDGE} up",
+        *(f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}"
+          for x, y in ((a.lan, b.lan), (a.fast, b.fast))),
+        f"link add {layout.DNS_IF} netns {layout.DNS_NS} type veth peer name {layout.DNS_PEER}",
+        f"link set {layout.DNS_PEER} master {layout.BRIDGE} up",
+    ]
+    for h in (a, b):
+        root += [f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
+                 f"link set {h.mgmt_peer} master {layout.BRIDGE} up"]
+    _batch(["ip"], root)
+    _batch(["ip", "-n", layout.DNS_NS], [
+        "link set lo up",
+        f"addr add {layout.DNS_IP}/{layout.PREFIXLEN} dev {layout.DNS_IF}",
+        f"link set {layout.DNS_IF} up",
+    ])
+    rates = {"lan": lan_rate, "fast": fast_rate}
+    for h in (a, b):
+        cfg = scn.hosts[h.name]
+        cmds = ["link set lo up"]
+        for link in h.links:
+            tweak = cfg.links.get(link.role)
+            if tweak and tweak.mtu:
+                cmds.append(f"link set {link.ifname} mtu {tweak.mtu}")
+            cmds += [f"addr add {link.cidr} dev {link.ifname}",
+                     f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}"]
+        cmds += [f"route add {r}" for r in cfg.routes]
+        _batch(["ip", "-n", h.netns], cmds)
+        _batch(["tc", "-n", h.netns], [
+            " ".join(["qdisc add dev", getattr(h, role).ifname, "root tbf", *tbf_args(rate)])
+            for role, rate in rates.items()])
+
+
+def load_firewall(h: layout.Host, ruleset: str) -> None:
+    """Load a host's nft ruleset inside its namespace (a ruleset is per network namespace)."""
+    if not ruleset.strip():
+        return
+    path = h.dir / "nftables.conf"
+    path.write_text("flush ruleset\n" + ruleset)
+    procs.run(["ip", "netns", "exec", h.netns, "nft", "-f", str(path)],
+              what=f"{h.name}: loading nftables ruleset")
+
+
+def destroy() -> None:
+    """Delete every namespace, the bridge and any stray root-side veth; quiet when absent."""
+    for ns in layout.namespaces():
+        if procs.netns_inode(ns) is not None:
+            procs.run(["ip", "netns", "del", ns])
+    for dev in [layout.BRIDGE, layout.DNS_PEER, *(h.mgmt_peer for h in layout.LAB_HOSTS.values())]:
+        if Path(f"/sys/class/net/{dev}").exists():
+            with contextlib.suppress(LabError):
+                procs.run(["ip", "link", "del", dev])
+
+
+def exists() -> bool:
+    return any(procs.netns_inode(ns) is not None for ns in layout.namespaces()) or os.path.exists(
+        f"/sys/class/net/{layout.BRIDGE}")
+
+
+def _batch(prefix: list[str], commands: list[str]) -> None:
+    procs.run([*prefix, "-batch", "-"], input="\n".join(commands) + "\n",
+              what=" ".join(prefix) + " set-up")

@@ -1,0 +1,198 @@
+"""Scenarios are data: one TOML file each under scenarios/, layered over scenarios/_base.toml.
+
+A scenario file holds an optional `description`, a `[dns.records]` table (name -> list of
+addresses; replaces the default for that name, `[]` removes it), an `[all]` table applied to
+every host and `[hosts.NAME]` tables that override it key by key. A host table may set:
+
+    hostname       the host's hostname (UTS namespace)
+    qemu_conf      table written as /etc/libvirt/qemu.conf
+    libvirtd_conf  table written as /etc/libvirt/libvirtd.conf
+    hosts_lines    extra /etc/hosts lines
+    nftables       the host's whole nft ruleset (empty: none)
+    links          {lan|fast|mgmt} = {mtu = N, down = true}
+    routes         `ip route add` arguments, one string per route
+    xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
+
+Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
+Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from migdoctor.lab import layout
+from migdoctor.lab.errors import LabError
+
+BASE = "_base"
+HOST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "hostname": str,
+    "qemu_conf": dict,
+    "libvirtd_conf": dict,
+    "hosts_lines": list,
+    "nftables": str,
+    "links": dict,
+    "routes": list,
+    "xend_config": str,
+}
+LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
+TOP_KEYS = {"description", "dns", "all", "hosts"}
+_PLACEHOLDER = re.compile(r"%\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class LinkTweak:
+    mtu: int | None = None
+    down: bool = False
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """What a scenario makes of one host, placeholders already filled in."""
+
+    hostname: str
+    qemu_conf: dict[str, Any]
+    libvirtd_conf: dict[str, Any]
+    hosts_lines: list[str] = field(default_factory=list)
+    nftables: str = ""
+    links: dict[str, LinkTweak] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)
+    xend_config: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    hosts: dict[str, HostConfig]
+    dns_records: dict[str, list[str]]
+
+
+def available() -> dict[str, str]:
+    """Scenario names with their descriptions; files starting with `_` are not scenarios."""
+    names = sorted(p.name[:-5] for p in _dir().iterdir()
+                   if p.name.endswith(".toml") and not p.name.startswith("_"))
+    return {n: _read(n).get("description", "") for n in names}
+
+
+def load(name: str) -> Scenario:
+    """Read, validate and resolve a scenario for every lab host."""
+    if name.startswith("_") or not (_dir() / f"{name}.toml").is_file():
+        raise LabError(f"unknown scenario {name!r} (choose from {', '.join(available())})")
+    doc = _merge(_read(BASE), _read(name))
+    unknown = set(doc) - TOP_KEYS
+    if unknown:
+        raise LabError(f"scenario {name}: unknown key(s) {', '.join(sorted(unknown))}")
+    per_host = doc.get("hosts", {})
+    stray = set(per_host) - set(layout.HOSTS)
+    if stray:
+        raise LabError(f"scenario {name}: unknown host(s) {', '.join(sorted(stray))}")
+    hosts = {h: _host_config(name, layout.LAB_HOSTS[h],
+                             _merge(doc.get("all", {}), per_host.get(h, {})))
+             for h in layout.HOSTS}
+    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc))
+
+
+def default_dns_records() -> dict[str, list[str]]:
+    """Every lab name and its address: forward and (first name wins) reverse."""
+    records = {layout.DNS_NAME: [layout.DNS_IP]}
+    for h in layout.LAB_HOSTS.values():
+        for link in h.links:
+            records[link.dns_name] = [link.ip]
+    return records
+
+
+def placeholders(h: layout.Host, qemu_conf: dict[str, Any]) -> dict[str, str]:
+    """The %{...} names a scenario string may use for host `h`."""
+    values = {"name": h.name, "fqdn": h.fqdn, "fast_fqdn": h.fast_fqdn, "zone": layout.ZONE}
+    for link in h.links:
+        values[f"{link.role}_if"] = link.ifname
+        values[f"{link.role}_ip"] = link.ip
+    low = qemu_conf.get("migration_port_min", 49152)
+    high = qemu_conf.get("migration_port_max", 49215)
+    values["migration_ports"] = f"{low}-{high}"
+    return values
+
+
+def _dir():
+    return resources.files("migdoctor.lab") / "scenarios"
+
+
+def _read(name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads((_dir() / f"{name}.toml").read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise LabError(f"scenario {name}: {e}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; anything else in `over` replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConfig:
+    where = f"scenario {scenario}, host {h.name}"
+    for key, value in raw.items():
+        if key not in HOST_KEYS:
+            raise LabError(f"{where}: unknown key {key!r}")
+        if not isinstance(value, HOST_KEYS[key]):
+            raise LabError(f"{where}: {key} must be a {HOST_KEYS[key].__name__}")
+    values = placeholders(h, raw.get("qemu_conf", {}))
+    raw = _fill(raw, values, where)
+    return HostConfig(
+        hostname=raw.get("hostname", h.fqdn),
+        qemu_conf=raw.get("qemu_conf", {}),
+        libvirtd_conf=raw.get("libvirtd_conf", {}),
+        hosts_lines=[str(x) for x in raw.get("hosts_lines", [])],
+        nftables=raw.get("nftables", ""),
+        links=_links(where, raw.get("links", {})),
+        routes=[str(x) for x in raw.get("routes", [])],
+        xend_config=raw.get("xend_config"),
+    )
+
+
+def _links(where: str, raw: dict[str, Any]) -> dict[str, LinkTweak]:
+    tweaks = {}
+    for role, settings in raw.items():
+        if role not in ("lan", "fast", "mgmt") or not isinstance(settings, dict):
+            raise LabError(f"{where}: links.{role} is not a link table (lan, fast or mgmt)")
+        for key, value in settings.items():
+            if key not in LINK_KEYS or not isinstance(value, LINK_KEYS[key]):
+                raise LabError(f"{where}: links.{role}.{key} is not one of mtu (int), down (bool)")
+        tweaks[role] = LinkTweak(**settings)
+    return tweaks
+
+
+def _dns_records(scenario: str, doc: dict[str, Any]) -> dict[str, list[str]]:
+    records = default_dns_records()
+    for name, addresses in doc.get("dns", {}).get("records", {}).items():
+        if not isinstance(addresses, list):
+            raise LabError(f"scenario {scenario}: dns.records.{name} must be a list of addresses")
+        if addresses:
+            records[name] = [str(a) for a in addresses]
+        else:
+            records.pop(name, None)
+    return records
+
+
+def _fill(value: Any, values: dict[str, str], where: str) -> Any:
+    """Replace %{name} in every string inside `value`."""
+    if isinstance(value, str):
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) not in values:
+                raise LabError(f"{where}: unknown placeholder %{{{m.group(1)}}}")
+            return values[m.group(1)]
+        return _PLACEHOLDER.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _fill(v, values, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values, where) for v in value]
+    return value

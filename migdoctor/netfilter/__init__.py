@@ -1,0 +1,21 @@
+"""Would this host's firewall accept a new TCP connection from A to B:port arriving on link L?
+
+Pure evaluators over the firewall facts migdoctor collects: the nftables ruleset as
+`nft -j list ruleset` JSON, or `iptables-save` text. Checks use them to name the blocked parts
+of a migration port range and the rule responsible.
+"""
+
+from migdoctor.netfilter.iptables import evaluate_iptables, iptables_evaluator
+from migdoctor.netfilter.model import Decision, Packet
+from migdoctor.netfilter.nft import evaluate_nft, nft_evaluator
+from migdoctor.netfilter.ranges import evaluate_port_range
+
+__all__ = [
+    "Decision",
+    "Packet",
+    "evaluate_iptables",
+    "evaluate_nft",
+    "evaluate_port_range",
+    "iptables_evaluator",
+    "nft_evaluator",
+]

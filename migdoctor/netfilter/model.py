@@ -1,0 +1,44 @@
+"""The question the firewall evaluators answer and the answer they give."""
+
+from dataclasses import dataclass
+from ipaddress import ip_address
+
+FAMILY_VERSION = {"ip": 4, "ip6": 6}
+VERDICTS = ("accept", "drop", "reject", "unknown")
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A new inbound TCP connection (a SYN, conntrack state new) to this host.
+
+    A migration stream is exactly this, so the evaluators need no other kind of packet.
+    """
+
+    saddr: str
+    daddr: str
+    iifname: str
+    dport: int
+    family: str = "ip"  # "ip" or "ip6"
+
+    def __post_init__(self) -> None:
+        version = FAMILY_VERSION.get(self.family)
+        if version is None:
+            raise ValueError(f"family must be 'ip' or 'ip6', not {self.family!r}")
+        for address in (self.saddr, self.daddr):
+            if ip_address(address).version != version:
+                raise ValueError(f"{address} is not an address of family {self.family}")
+        if not 0 <= self.dport <= 65535:
+            raise ValueError(f"port {self.dport} is out of range")
+
+    def address(self, field: str) -> int:
+        """saddr or daddr as an integer, the form address ranges are compared in."""
+        return int(ip_address(getattr(self, field)))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the firewall does with the packet, and which rule (None: a chain policy) decided."""
+
+    verdict: str  # one of VERDICTS
+    rule: str | None
+    reason: str

@@ -1,0 +1,232 @@
+"""One `migdoctor check` run without the CLI around it: collect both hosts' facts (two rounds,
+both hosts at once), decide the intent, judge, and build the report document."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from migdoctor import __version__
+from migdoctor.engine import discover, run_checks, select
+from migdoctor.judging.pair import (
+    Intent,
+    Pair,
+    addresses_in,
+    advertised_name,
+    config_values,
+    effective_rate_mbps,
+    interface_addresses,
+    is_address,
+    link_named,
+    port_range,
+    remote_endpoint,
+)
+from migdoctor.judging.path import describe_path, predict_path
+from migdoctor.report.document import (
+    REPORT_SCHEMA_VERSION,
+    exit_status,
+    facts_digest,
+    finding_record,
+    identity_summary,
+    totals,
+)
+from migdoctor.transports import Host, Lookups, TransportError, fetch_facts
+from migdoctor.transports.inventory import Inventory
+
+
+@dataclass
+class Request:
+    src: Host
+    dst: Host
+    inventory: Inventory
+    migration_network: str | None = None
+    min_link_speed_mbps: int | None = None
+    only: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    checks_dir: str | None = None
+    include_facts: bool = False
+    probe: bool = True
+
+
+@dataclass
+class Collected:
+    facts: dict[str, Any] | None
+    error: str | None = None
+
+
+def fetch(host: Host, lookups: Lookups) -> Collected:
+    try:
+        return Collected(fetch_facts(host, lookups))
+    except TransportError as exc:
+        return Collected(None, str(exc))
+
+
+def network_of(address: str, prefix: int) -> str:
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def inferred_network(label: str, dst: dict[str, Any]) -> tuple[str | None, str]:
+    """The network of migration_address when it is assigned, else of the fastest addressed link."""
+    address = str(config_values(dst, "qemu_conf").get("migration_address", "")).strip("[]")
+    addresses = interface_addresses(dst)
+    for link, own, prefix in addresses:
+        if own == address:
+            return network_of(own, prefix), f"network of {label}'s migration_address {own} ({link})"
+    rated = [(effective_rate_mbps(link_named(dst, link) or {}), link, network_of(own, prefix)) for link, own, prefix in addresses]
+    known = [item for item in rated if item[0]]
+    if known:
+        rate, link, network = max(known, key=lambda item: item[0] or 0)
+        return network, f"{label}'s fastest addressed link {link} ({rate} Mb/s)"
+    return None, "undecided: no migration network given or inferable"
+
+
+def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
+    """--migration-network, else the inventory, else inferred from the destination's facts."""
+    entry = request.inventory.hosts.get(request.dst.label, {})
+    given = entry.get("migration_network") or request.inventory.defaults.get("migration_network")
+    if request.migration_network:
+        network, decided_by, inferred = request.migration_network, "--migration-network", False
+    elif given:
+        network, decided_by, inferred = given, f"inventory {request.inventory.path}", False
+    elif dst is None:
+        network, decided_by, inferred = None, "undecided: destination not reached", True
+    else:
+        network, decided_by = inferred_network(request.dst.label, dst)
+        inferred = True
+    return Intent(
+        str(ipaddress.ip_network(network, strict=False)) if network else None,
+        decided_by,
+        inferred,
+        min_link_speed_mbps=request.min_link_speed_mbps,
+        dst_libvirt_uri=request.dst.libvirt_uri,
+    )
+
+
+def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> Lookups:
+    """What the source must look up: the advertised name, the URI's host, the destination's
+    migration addresses (routes and PTRs)."""
+    name, _ = advertised_name(dst)
+    names = [] if is_address(name) else [name]
+    if dst_uri:
+        try:
+            host = remote_endpoint(dst_uri)[2]
+        except Exception:  # noqa: BLE001 - a local URI has no host to look up
+            host = ""
+        if host and not is_address(host):
+            names.append(host)
+    addresses = [a for _, a in addresses_in(dst, intent.network())]
+    if is_address(name):
+        addresses.append(name)
+    return Lookups(
+        route_to=tuple(dict.fromkeys(addresses)), resolve=tuple(dict.fromkeys(names)), reverse=tuple(addresses)
+    )
+
+
+def destination_lookups(src: dict[str, Any], intent: Intent) -> Lookups:
+    addresses = tuple(a for _, a in addresses_in(src, intent.network()))
+    return Lookups(route_to=addresses, reverse=addresses)
+
+
+def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(facts)
+    merged["route_lookups"] = extra.get("route_lookups")
+    merged["resolution"] = {
+        **facts["resolution"],
+        **{k: extra["resolution"][k] for k in ("lookups", "reverse_lookups")},
+    }
+    merged["missing"] = facts["missing"] + [gap for gap in extra["missing"] if gap not in facts["missing"]]
+    return merged
+
+
+def collect_pair(request: Request) -> tuple[Collected, Collected, Intent]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        src_job = pool.submit(fetch, request.src, Lookups())
+        dst_job = pool.submit(fetch, request.dst, Lookups())
+        src, dst = src_job.result(), dst_job.result()
+        intent = decide_intent(request, dst.facts)
+        if src.facts is None or dst.facts is None:
+            return src, dst, intent
+        src_extra = pool.submit(fetch, request.src, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
+        dst_extra = pool.submit(fetch, request.dst, destination_lookups(src.facts, intent))
+        for base, extra in ((src, src_extra.result()), (dst, dst_extra.result())):
+            if extra.facts is None:
+                base.error = extra.error
+            elif base.facts is not None:
+                base.facts = merge_lookups(base.facts, extra.facts)
+    return src, dst, intent
+
+
+def probe_pair(request: Request, dst: dict[str, Any]) -> dict[str, Any]:
+    """Connect from the source to what the destination advertises, on a port of its range."""
+    from migdoctor.actions.probe import run_probe
+
+    name, _ = advertised_name(dst)
+    bind = str(config_values(dst, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
+    first, last = port_range(dst)
+    return run_probe(request.src, request.dst, name, bind, first, last)
+
+
+def host_record(host: Host, collected: Collected) -> dict[str, Any]:
+    return {
+        "label": host.label,
+        "transport": host.transport if host.transport == "local" else f"{host.transport}:{host.target}",
+        "reached": collected.facts is not None,
+        "error": collected.error,
+        "identity": identity_summary(collected.facts),
+        "facts_digest": facts_digest(collected.facts),
+    }
+
+
+def judge(
+    request: Request,
+    src: Collected,
+    dst: Collected,
+    intent: Intent,
+    started: float,
+    started_at: datetime,
+    probe: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the selected checks over the pair and assemble the report document."""
+    checks = select(discover(request.checks_dir), request.only)
+    not_checked = [c.error for c in (src, dst) if c.error]
+    findings: list[dict[str, Any]] = []
+    path = None
+    if src.facts is not None and dst.facts is not None:
+        pair = Pair(request.src.label, request.dst.label, src.facts, dst.facts, intent, probe)
+        findings = [finding_record(f) for f in run_checks(checks, pair, set(request.ignore))]
+        path = predict_path(pair)
+        path["text"] = describe_path(pair, path)
+        for label, facts in ((request.src.label, src.facts), (request.dst.label, dst.facts)):
+            not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
+    else:
+        not_checked.append(f"no check ran: {len(checks)} checks need facts from both hosts")
+    report: dict[str, Any] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool_version": __version__,
+        "run_id": f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "hosts": {"source": host_record(request.src, src), "destination": host_record(request.dst, dst)},
+        "intent": {
+            "migration_network": intent.migration_network,
+            "inferred": intent.inferred,
+            "decided_by": intent.decided_by,
+            "min_link_speed_mbps": intent.min_link_speed_mbps,
+            "concurrent_migrations": intent.concurrent_migrations,
+            "dst_libvirt_uri": intent.dst_libvirt_uri,
+        },
+        "path": path,
+        "findings": findings,
+        "totals": totals(findings),
+        "not_checked": not_checked,
+        "exit_status": exit_status(findings, src.facts is None or dst.facts is None),
+    }
+    if request.include_facts:
+        report["facts"] = {"source": src.facts, "destination": dst.facts}
+    return report

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need,
+# the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable).
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
+nftables tini iproute2 openssh-server openssh-client iperf3 netcat-openbsd
+libvirt-dev pkg-config python3-dev python3-venv gcc"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# libvirtd refuses to start unless these exist, even with user = "root" (LAB-FACTS.md).
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || useradd --system -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+
+if [ ! -x .venv/bin/python ]; then
+    /usr/bin/python3 -m venv .venv
+fi
+stamp=.venv/.migdoctor-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "setup: installing migdoctor into .venv"
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[dev]'
+    touch "$stamp"
+fi

@@ -1,0 +1,51 @@
+"""Every discovered check keeps the contract (as sos does for its plugins): stable id, title,
+severity, facts it needs, and a pure function that returns an Outcome."""
+
+import inspect
+
+import pytest
+
+from migdoctor.checkapi import ID_PATTERN, SEVERITIES, Check
+from migdoctor.engine import discover
+
+CHECKS = discover()
+REQUIRED_IDS = {
+    "dns.migration-host-resolves",
+    "dns.migration-host-not-loopback",
+    "dns.migration-host-address",
+    "dns.hosts-file-override",
+    "dns.forward-reverse",
+    "route.egress-interface",
+    "route.return-path",
+    "link.state",
+    "link.speed",
+    "link.mtu",
+    "listen.migration-address",
+    "listen.libvirt-remote",
+    "config.migration-port-range",
+    "firewall.migration-ports",
+    "firewall.libvirt-ports",
+    "xen.relocation-server",
+    "xen.hosts-allow",
+    "compat.versions",
+    "probe.migration-port",
+}
+NEED_ROOTS = {"identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl"}
+
+
+def test_every_required_check_is_there_once() -> None:
+    ids = [check.id for check in CHECKS]
+    assert set(ids) >= REQUIRED_IDS
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.id)
+def test_check_keeps_the_contract(check: Check) -> None:
+    assert ID_PATTERN.match(check.id), check.id
+    assert check.title and check.title[0].isupper() and not check.title.endswith(".")
+    assert check.severity in SEVERITIES
+    for need in check.needs:
+        side, _, path = need.partition(".")
+        assert side in ("src", "dst") and path.split(".")[0] in NEED_ROOTS, need
+    assert list(inspect.signature(check.run).parameters) == ["pair"]
+    assert inspect.getdoc(inspect.getmodule(check.run)), "check module explains itself"

@@ -1,0 +1,58 @@
+"""evaluate_port_range over every captured dump: the runs tile the range exactly."""
+
+from collections.abc import Callable
+
+import pytest
+
+from migdoctor.netfilter import (
+    Decision,
+    Packet,
+    evaluate_port_range,
+    iptables_evaluator,
+    nft_evaluator,
+)
+from migdoctor.netfilter.model import VERDICTS
+
+TEMPLATES = [
+    Packet("198.51.100.7", "198.51.100.1", "mig0", 0),
+    Packet("198.18.0.9", "198.51.100.1", "eth0", 0),
+    Packet("10.10.0.5", "198.51.100.1", "bond1", 0),
+    Packet("2001:db8:100::7", "2001:db8:100::1", "mig0", 0, "ip6"),
+]
+RANGES = [(49152, 49215), (49100, 49300), (16500, 16520), (22, 22), (65500, 65535)]
+
+
+def assert_tiles(evaluate: Callable[[Packet], Decision], template: Packet) -> None:
+    for first, last in RANGES:
+        found = evaluate_port_range(evaluate, template, first, last)
+
+        assert found[0][0] == first and found[-1][1] == last
+        for (_, end, decision), (start, _, following) in zip(found, found[1:], strict=False):
+            assert start == end + 1, "runs must leave no gap and not overlap"
+            assert decision != following, "neighbouring runs must differ"
+        for start, end, decision in found:
+            assert start <= end and decision.verdict in VERDICTS
+            for port in (start, end):
+                assert evaluate(Packet(**{**vars(template), "dport": port})) == decision
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: f"{t.family}-{t.iifname}")
+def test_nft_runs_tile_the_range(nft_dump, nft_name, template):
+    assert_tiles(nft_evaluator(nft_dump(nft_name)), template)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: f"{t.family}-{t.iifname}")
+def test_iptables_runs_tile_the_range(iptables_dump, iptables_name, template):
+    assert_tiles(iptables_evaluator(iptables_dump(iptables_name)), template)
+
+
+def test_single_port_range():
+    decision = Decision("accept", None, "policy accept of chain t")
+
+    assert evaluate_port_range(lambda _p: decision, TEMPLATES[0], 80, 80) == [(80, 80, decision)]
+
+
+@pytest.mark.parametrize(("first", "last"), [(10, 9), (-1, 5), (65535, 65536)])
+def test_bad_ranges_are_refused(first, last):
+    with pytest.raises(ValueError, match="port range"):
+        evaluate_port_range(lambda _p: Decision("accept", None, ""), TEMPLATES[0], first, last)
