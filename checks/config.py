@@ -48,9 +48,7 @@ def migration_port_range(pair: Pair) -> Outcome:
     sysctl = pair.dst.get("sysctl") or {}
     low, high = sysctl.get("ip_local_port_range") or (1, 0)
     reserved = {port for a, b in sysctl.get("ip_local_reserved_ports") or [] for port in range(a, b + 1)}
-    exposed = [
-        p for p in range(first, last + 1) if low <= p <= high and p not in reserved
-    ]
+    exposed = [p for p in range(first, last + 1) if low <= p <= high and p not in reserved]
     if exposed:
         evidence.append(
             Evidence(

@@ -34,37 +34,35 @@ def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
     return iptables_evaluator(firewall["iptables_save"])
 
 
+def span(low: int, high: int) -> str:
+    return f"{low}-{high}" if low != high else str(low)
+
+
 def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
     """Name every sub-range that is not accepted, with the rule that decides it."""
     spans = evaluate_port_range(evaluator(pair.dst["firewall"]), packet, first, last)
     where = f"TCP from {packet.saddr} to {packet.daddr} on {packet.iifname}"
     evidence = [
-        Evidence(
-            pair.dst_label,
-            f"{what} {low}-{high}" if low != high else f"{what} {low}",
-            f"{d.verdict}: {d.rule or d.reason}",
-            "accept",
-        )
+        Evidence(pair.dst_label, f"{what} {span(low, high)}", f"{d.verdict}: {d.rule or d.reason}", "accept")
         for low, high, d in spans
     ]
     blocked = [(low, high, d) for low, high, d in spans if d.verdict in ("drop", "reject")]
     unknown = [(low, high, d) for low, high, d in spans if d.verdict == "unknown"]
     if blocked:
-        names = ", ".join(
-            f"{low}-{high} ({d.verdict})" if low != high else f"{low} ({d.verdict})" for low, high, d in blocked
-        )
+        names = ", ".join(f"{span(low, high)} ({d.verdict})" for low, high, d in blocked)
         return failed(
-            f"{pair.dst_label}'s firewall blocks {what} {names} for {where}",
+            f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {where}",
             *evidence,
-            remediation=f'{pair.dst_label}: nft add rule inet filter input iifname "{packet.iifname}" ip saddr {packet.saddr} '
-            f"tcp dport {first}-{last} accept (before {blocked[0][2].rule or 'the policy'})",
+            remediation=f'{pair.dst_label}: nft insert rule inet filter input iifname "{packet.iifname}" '
+            f"ip saddr {packet.saddr} tcp dport {span(first, last)} accept "
+            f"(it must come before {blocked[0][2].rule or 'the policy'})",
         )
     if unknown:
+        low, high, decision = unknown[0]
         return warned(
-            f"cannot tell whether {pair.dst_label} accepts {what} {unknown[0][0]}-{unknown[0][1]}: {unknown[0][2].reason}",
-            *evidence,
+            f"cannot tell whether {pair.dst_label} accepts {what} {span(low, high)}: {decision.reason}", *evidence
         )
-    return passed(f"{pair.dst_label}'s firewall accepts {what} {first}-{last} for {where}", *evidence)
+    return passed(f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {where}", *evidence)
 
 
 @registry.check(

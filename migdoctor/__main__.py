@@ -1,3 +1,3 @@
-from migdoctor.cli import main
+from migdoctor.agent import main
 
 main()

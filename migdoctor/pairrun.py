@@ -23,7 +23,6 @@ from migdoctor.judging.pair import (
     interface_addresses,
     is_address,
     link_named,
-    port_range,
     remote_endpoint,
 )
 from migdoctor.judging.path import describe_path, predict_path
@@ -35,7 +34,7 @@ from migdoctor.report.document import (
     identity_summary,
     totals,
 )
-from migdoctor.transports import Host, Lookups, TransportError, fetch_facts
+from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
 from migdoctor.transports.inventory import Inventory
 
 
@@ -77,7 +76,10 @@ def inferred_network(label: str, dst: dict[str, Any]) -> tuple[str | None, str]:
     for link, own, prefix in addresses:
         if own == address:
             return network_of(own, prefix), f"network of {label}'s migration_address {own} ({link})"
-    rated = [(effective_rate_mbps(link_named(dst, link) or {}), link, network_of(own, prefix)) for link, own, prefix in addresses]
+    rated = [
+        (effective_rate_mbps(link_named(dst, link) or {}), link, network_of(own, prefix))
+        for link, own, prefix in addresses
+    ]
     known = [item for item in rated if item[0]]
     if known:
         rate, link, network = max(known, key=lambda item: item[0] or 0)
@@ -143,32 +145,27 @@ def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def collect_pair(request: Request) -> tuple[Collected, Collected, Intent]:
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        src_job = pool.submit(fetch, request.src, Lookups())
-        dst_job = pool.submit(fetch, request.dst, Lookups())
+def collect_pair(request: Request) -> tuple[Collected, Collected, Intent, dict[str, Any] | None]:
+    """Round one: both hosts' facts at once, and the port probe beside them. Round two, again at
+    once: the look-ups aimed at what the other host advertises."""
+    from migdoctor.actions.probe import run_probe
+
+    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(3) as pool:
+        probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
+        src_job = pool.submit(fetch, src_host, Lookups())
+        dst_job = pool.submit(fetch, dst_host, Lookups())
         src, dst = src_job.result(), dst_job.result()
         intent = decide_intent(request, dst.facts)
         if src.facts is None or dst.facts is None:
-            return src, dst, intent
-        src_extra = pool.submit(fetch, request.src, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
-        dst_extra = pool.submit(fetch, request.dst, destination_lookups(src.facts, intent))
+            return src, dst, intent, None
+        src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
+        dst_extra = pool.submit(fetch, dst_host, destination_lookups(src.facts, intent))
         for base, extra in ((src, src_extra.result()), (dst, dst_extra.result())):
             if extra.facts is None:
                 base.error = extra.error
             elif base.facts is not None:
                 base.facts = merge_lookups(base.facts, extra.facts)
-    return src, dst, intent
-
-
-def probe_pair(request: Request, dst: dict[str, Any]) -> dict[str, Any]:
-    """Connect from the source to what the destination advertises, on a port of its range."""
-    from migdoctor.actions.probe import run_probe
-
-    name, _ = advertised_name(dst)
-    bind = str(config_values(dst, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
-    first, last = port_range(dst)
-    return run_probe(request.src, request.dst, name, bind, first, last)
+        return src, dst, intent, probe.result() if probe else None
 
 
 def host_record(host: Host, collected: Collected) -> dict[str, Any]:

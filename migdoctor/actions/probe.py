@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+from migdoctor.judging.pair import advertised_name, config_values, port_range
 from migdoctor.transports import Host, command_argv
 
 PROBE_BYTES = 4 * 1024 * 1024
@@ -42,18 +43,36 @@ def open_listener(bind: str, first: int, last: int) -> socket.socket:
     raise OSError(f"no free port in {first}-{last} on {bind}")
 
 
-def serve(bind: str, first: int, last: int, timeout: float = SERVE_TIMEOUT_S) -> None:
-    """Destination side: print the port, take one connection, count its bytes, print the result.
-    Ends early when stdin closes (the orchestrator gave up), so nothing outlives the run."""
-    from migdoctor.facts.network import link_counters
+def incoming_endpoint() -> tuple[str, str, int, int]:
+    """What this host offers an incoming migration, read from its own qemu.conf and hostname:
+    (advertised name, bind address, first port, last port)."""
+    from migdoctor.facts.config import read_config
+    from migdoctor.facts.gaps import Gaps
+    from migdoctor.facts.identity import advertised_hostname
 
+    facts = {
+        "config": {"qemu_conf": read_config("qemu_conf", Gaps())},
+        "identity": {"fqdn": advertised_hostname(socket.gethostname()), "hypervisor": {}},
+    }
+    name, _ = advertised_name(facts)
+    bind = str(config_values(facts, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
+    return (name, bind, *port_range(facts))
+
+
+def serve(timeout: float = SERVE_TIMEOUT_S) -> None:
+    """Destination side: listen where QEMU would, print the name and port to connect to, take one
+    connection, count its bytes, print the result. Ends early when stdin closes (the
+    orchestrator gave up), so nothing outlives the run."""
+    from migdoctor.facts.counters import link_counters
+
+    name, bind, first, last = incoming_endpoint()
     try:
         listener = open_listener(bind, first, last)
     except OSError as exc:
-        emit({"error": str(exc)})
+        emit({"error": f"cannot listen on {bind} ports {first}-{last}: {exc}"})
         return
     with listener:
-        emit({"port": listener.getsockname()[1]})
+        emit({"name": name, "bind": bind, "port": listener.getsockname()[1]})
         before = link_counters()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ)
@@ -72,7 +91,7 @@ def serve(bind: str, first: int, last: int, timeout: float = SERVE_TIMEOUT_S) ->
 
 def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S) -> None:
     """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes."""
-    from migdoctor.facts.network import link_counters
+    from migdoctor.facts.counters import link_counters
 
     before = link_counters()
     try:
@@ -81,6 +100,7 @@ def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_T
         emit({"error": f"{type(exc).__name__}: {exc.strerror or exc}"})
         return
     started = time.monotonic()
+    address, local = connection.getpeername()[0], connection.getsockname()[0]
     with connection:
         sent = 0
         while sent < size:
@@ -88,7 +108,6 @@ def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_T
         connection.shutdown(socket.SHUT_WR)
         connection.recv(1)  # wait for the far side to close: all bytes have arrived
         seconds = time.monotonic() - started
-        address, local = connection.getpeername()[0], connection.getsockname()[0]
     emit(
         {
             "bytes": sent,
@@ -117,9 +136,10 @@ def read_line(process: subprocess.Popen[str], timeout: float) -> dict[str, Any] 
     return json.loads(holder[0]) if holder and holder[0].strip() else None
 
 
-def run_probe(src: Host, dst: Host, name: str, bind: str, first: int, last: int) -> dict[str, Any]:
+def run_probe(src: Host, dst: Host) -> dict[str, Any]:
+    """Both halves, each over its host's transport; the destination decides where to listen."""
     result: dict[str, Any] = {
-        "name": name,
+        "name": None,
         "port": None,
         "error": None,
         "bytes": 0,
@@ -128,7 +148,7 @@ def run_probe(src: Host, dst: Host, name: str, bind: str, first: int, last: int)
         "destination_link": None,
     }
     server = subprocess.Popen(
-        command_argv(dst, ["probe-serve", "--bind", bind, "--ports", f"{first}-{last}"]),
+        command_argv(dst, ["probe-serve"]),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -139,9 +159,9 @@ def run_probe(src: Host, dst: Host, name: str, bind: str, first: int, last: int)
         if not ready or "port" not in ready:
             result["error"] = f"{dst.label}: probe listener did not start: {(ready or {}).get('error', 'no answer')}"
             return result
-        result["port"] = ready["port"]
+        result.update(name=ready["name"], port=ready["port"])
         sent = subprocess.run(
-            command_argv(src, ["probe-send", "--name", name, "--port", str(ready["port"])]),
+            command_argv(src, ["probe-send", "--name", ready["name"], "--port", str(ready["port"])]),
             capture_output=True,
             text=True,
             timeout=SERVE_TIMEOUT_S * 2,

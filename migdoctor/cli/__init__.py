@@ -9,7 +9,6 @@ from migdoctor import __version__
 from migdoctor.cli.check import check_command, checks_command, report_app, schema_command
 from migdoctor.cli.facts import facts_command
 from migdoctor.cli.lab import lab_app
-from migdoctor.cli.probe import probe_send_command, probe_serve_command
 
 app = typer.Typer(
     name="migdoctor",
@@ -41,10 +40,4 @@ app.command("checks")(checks_command)
 app.command("facts")(facts_command)
 app.command("schema")(schema_command)
 app.add_typer(report_app, name="report")
-app.command("probe-serve", hidden=True)(probe_serve_command)
-app.command("probe-send", hidden=True)(probe_send_command)
 app.add_typer(lab_app, name="lab")
-
-
-def main() -> None:
-    app()

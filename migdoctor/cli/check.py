@@ -91,7 +91,7 @@ def check_command(
     from rich.console import Console
 
     from migdoctor.engine import DiscoveryError
-    from migdoctor.pairrun import Collected, Request, collect_pair, decide_intent, judge, probe_pair
+    from migdoctor.pairrun import Collected, Request, collect_pair, decide_intent, judge
     from migdoctor.report.document import ReportError, write_report
     from migdoctor.transports import Host, TransportError, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
@@ -100,7 +100,12 @@ def check_command(
     try:
         loaded = load_inventory(inventory)
         if facts:
-            request = Request(Host(src, "file", facts[0]), Host(dst, "file", facts[1]), loaded)
+            uris = {label: loaded.hosts.get(label, {}).get("libvirt_uri") for label in (src, dst)}
+            request = Request(
+                Host(src, "file", facts[0], libvirt_uri=uris[src]),
+                Host(dst, "file", facts[1], libvirt_uri=uris[dst]),
+                loaded,
+            )
         else:
             request = Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
     except (InventoryError, TransportError) as exc:
@@ -112,11 +117,9 @@ def check_command(
         if facts:
             src_side = Collected(load_saved_facts(facts[0], "source"))
             dst_side = Collected(load_saved_facts(facts[1], "destination"))
-            intent = decide_intent(request, dst_side.facts)
+            intent, probed = decide_intent(request, dst_side.facts), None
         else:
-            src_side, dst_side, intent = collect_pair(request)
-        reached = src_side.facts is not None and dst_side.facts is not None
-        probed = probe_pair(request, dst_side.facts) if request.probe and reached and dst_side.facts else None
+            src_side, dst_side, intent, probed = collect_pair(request)
         report = judge(request, src_side, dst_side, intent, started, started_at, probed)
         target = Path(output) if output else default_output(src, dst, started_at)
         write_report(report, target)
@@ -132,7 +135,7 @@ def check_command(
     else:
         from migdoctor.report.text import render_text
 
-        render_text(report, Console(), quiet=quiet)
+        render_text(report, Console(soft_wrap=True), quiet=quiet)
         Console(stderr=True).print(f"report: {target}", highlight=False)
     raise typer.Exit(report["exit_status"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from typing import Any
+from xml.etree import ElementTree
 
 from migdoctor.facts.gaps import Gaps, read_text
 from migdoctor.parsers.os_release import parse_os_release
@@ -30,23 +31,25 @@ def advertised_hostname(hostname: str) -> str:
     return infos[0][3] or hostname
 
 
+def offers_kvm(capabilities_xml: str) -> bool:
+    """Whether libvirt's capabilities list a guest domain type 'kvm' (a read-only connection
+    may not ask for domain capabilities)."""
+    root = ElementTree.fromstring(capabilities_xml)
+    return any(domain.get("type") == "kvm" for domain in root.iter("domain"))
+
+
 def libvirt_facts() -> dict[str, Any]:
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     conn = libvirt.openReadOnly(LIBVIRT_URI)
     try:
-        try:
-            conn.getDomainCapabilities(virttype="kvm")
-            kvm = True
-        except libvirt.libvirtError:
-            kvm = False
         return {
             "uri": LIBVIRT_URI,
             "version": dotted_version(conn.getLibVersion()),
             "hypervisor_version": dotted_version(conn.getVersion()),
             "hostname": conn.getHostname(),
-            "kvm": kvm,
+            "kvm": offers_kvm(conn.getCapabilities()),
         }
     finally:
         conn.close()

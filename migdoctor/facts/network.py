@@ -157,15 +157,3 @@ def collect_network(route_to: list[str], gaps: Gaps) -> dict[str, Any]:
         routes = gaps.attempt("routes", lambda: collect_routes(ipr, names))
         lookups = [lookup_route(ipr, destination, names) for destination in route_to]
     return {"links": links, "routes": routes, "route_lookups": lookups}
-
-
-def link_counters() -> dict[str, dict[str, int]]:
-    """Byte counters of every link, to tell afterwards which link carried a stream."""
-    with IPRoute() as ipr:
-        return {
-            message.get("IFLA_IFNAME"): {
-                "rx_bytes": (message.get("IFLA_STATS64") or {}).get("rx_bytes", 0),
-                "tx_bytes": (message.get("IFLA_STATS64") or {}).get("tx_bytes", 0),
-            }
-            for message in ipr.get_links()
-        }

@@ -7,10 +7,6 @@ import os
 import socket
 from typing import Any
 
-import dns.exception
-import dns.resolver
-import dns.reversename
-
 from migdoctor.facts.gaps import Gaps, read_text
 from migdoctor.parsers.hosts import hosts_lookup, parse_host_conf, parse_hosts
 from migdoctor.parsers.nsswitch import parse_nsswitch_hosts
@@ -41,6 +37,9 @@ def getaddrinfo_answer(name: str) -> dict[str, Any]:
 
 def dns_error_kind(exc: Exception) -> str:
     """Say apart the failures an admin fixes differently."""
+    import dns.exception
+    import dns.resolver
+
     if isinstance(exc, dns.resolver.NXDOMAIN):
         return "nxdomain"
     if isinstance(exc, dns.resolver.NoAnswer):
@@ -54,14 +53,20 @@ def dns_error_kind(exc: Exception) -> str:
     return "error"
 
 
-def new_resolver() -> dns.resolver.Resolver:
+def new_resolver() -> Any:
+    """dnspython is imported only when a name is to be resolved: it costs start-up time."""
+    import dns.resolver
+
     resolver = dns.resolver.Resolver()
     resolver.lifetime = min(resolver.lifetime, DNS_LIFETIME_S)
     return resolver
 
 
-def dns_answer(resolver: dns.resolver.Resolver, name: str) -> dict[str, Any]:
+def dns_answer(resolver: Any, name: str) -> dict[str, Any]:
     """A and AAAA records straight from DNS; NXDOMAIN is final, other failures are kept per type."""
+    import dns.exception
+    import dns.resolver
+
     addresses: list[str] = []
     servers: list[str] = []
     errors: dict[str, str] = {}
@@ -80,7 +85,10 @@ def dns_answer(resolver: dns.resolver.Resolver, name: str) -> dict[str, Any]:
     return {"addresses": addresses, "server": servers[0] if servers else None, "error": error}
 
 
-def reverse_answer(resolver: dns.resolver.Resolver, address: str) -> dict[str, Any]:
+def reverse_answer(resolver: Any, address: str) -> dict[str, Any]:
+    import dns.exception
+    import dns.reversename
+
     try:
         answer = resolver.resolve(dns.reversename.from_address(address), "PTR")
     except dns.exception.DNSException as exc:

@@ -6,6 +6,7 @@ libvirtd therefore never loses the host's mounts, and `exec_prefix` has a PID th
 long as the host does.
 """
 
+import re
 import shlex
 import subprocess
 import threading
@@ -16,6 +17,8 @@ from migdoctor.lab.errors import LabError
 from migdoctor.lab.scenario import HostConfig
 
 LIBVIRTD_PIDFILE = "/run/libvirt/libvirtd.pid"  # inside the host; keeps the two daemons apart
+# "2026-01-01 00:00:00.000+0000: 123: error : someFunction:42 : the message"
+_LIBVIRT_ERROR = re.compile(r": error : \w+:\d+ : (.*)")
 
 
 def enter(anchor: int) -> list[str]:
@@ -80,9 +83,9 @@ def wait_libvirtd(h: layout.Host, tini: int, timeout: float) -> None:
     """Wait until the daemon answers an RPC: its socket accepts before its drivers are ready,
     so only a real call proves readiness. The call blocks, hence the probing thread."""
     def died() -> str | None:
-        if procs.in_netns(tini, h.netns):
+        if procs.alive(tini):
             return None
-        return f"libvirtd exited: {procs.log_tail(h.dir / 'log' / 'libvirtd.log')}"
+        return f"libvirtd exited: {libvirtd_failure(h)}"
 
     answered = threading.Event()
     stop = threading.Event()
@@ -105,9 +108,23 @@ def wait_libvirtd(h: layout.Host, tini: int, timeout: float) -> None:
         stop.set()
 
 
+def libvirtd_failure(h: layout.Host) -> str:
+    """The most telling line of a dead libvirtd's log: its last specific error."""
+    log = h.dir / "log" / "libvirtd.log"
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        m = _LIBVIRT_ERROR.search(line)
+        if m and "Driver state initialization failed" not in m.group(1):
+            return m.group(1)
+    return procs.log_tail(log)
+
+
 def wait_sshd(h: layout.Host, pid: int, timeout: float) -> None:
     def died() -> str | None:
-        if procs.in_netns(pid, h.netns):
+        if procs.alive(pid):
             return None
         return f"sshd exited: {procs.log_tail(h.dir / 'log' / 'sshd.log')}"
 

@@ -31,7 +31,6 @@ DNS_PEER = f"{PREFIX}-dns-mgmt"
 DNS_IP = "203.0.113.53"
 DNS_NAME = f"ns.{ZONE}"
 
-LIBVIRTD_TCP_PORT = 16509
 SSH_PORT = 22
 
 # Paths a host sees as its own: bind-mounted from its directory under STATE_DIR.

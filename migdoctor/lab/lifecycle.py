@@ -65,23 +65,40 @@ def down() -> None:
     """Tear everything down in the order LAB-FACTS found safe; quiet when nothing is there."""
     _need_root()
     data = state.load()
+    errors: list[LabError] = []
+
+    def kill(pids: list[int], netns: str) -> None:
+        try:
+            procs.kill(pids, netns)
+        except LabError as e:  # keep tearing down; report the first failure at the end
+            errors.append(e)
+
     for h in layout.LAB_HOSTS.values():
-        procs.kill(_guest_pids(h), h.netns)
+        kill(_guest_pids(h), h.netns)
     for h in layout.LAB_HOSTS.values():
         recorded = state.pids(data, h.name)
-        procs.kill([daemons.libvirtd_pid(h) or 0], h.netns)
-        procs.kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
-    procs.kill([state.pids(data, "dns").get("dnsmasq", 0)], layout.DNS_NS)
+        kill([daemons.libvirtd_pid(h) or 0], h.netns)
+        kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
+    kill([state.pids(data, "dns").get("dnsmasq", 0)], layout.DNS_NS)
     for ns in layout.namespaces():
-        procs.kill(procs.netns_pids(ns), ns)
+        kill(procs.netns_pids(ns), ns)
     network.destroy()
     hostfs.remove_netns_etc()
     hostfs.remove_mountpoints(data.get("mountpoints", []))
     shutil.rmtree(layout.STATE_DIR, ignore_errors=True)
+    if errors:
+        raise errors[0]
 
 
 def is_up() -> bool:
+    """True when every lab process is running and `up` finished."""
     return status()["up"]
+
+
+def exists() -> bool:
+    """True when any trace of a lab is present, complete or not."""
+    return (layout.STATE_DIR.exists() or network.exists()
+            or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values()))
 
 
 def status() -> dict[str, Any]:
@@ -134,6 +151,7 @@ def local_libvirt_uri(host: str) -> str:
 
 
 def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: float) -> None:
+    """Record first (so `down` can undo any step), then wires, files, daemons, readiness."""
     layout.STATE_DIR.mkdir(mode=0o755)
     data: dict[str, Any] = {
         "scenario": scn.name, "lan_rate": lan_rate, "fast_rate": fast_rate, "phase": "starting",
@@ -147,14 +165,25 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     inventory.write()
     (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
     state.set_pid(data, "dns", "dnsmasq", nameserver.start())
-    hosts = list(layout.LAB_HOSTS.values())
-    for h in hosts:
+    for h in layout.LAB_HOSTS.values():
         cfg = scn.hosts[h.name]
         hostfs.write(h, cfg)
         network.load_firewall(h, cfg.nftables)
         state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
         state.save(data)
-    for h in hosts:
+    _start_daemons(data)
+    nameserver.wait(state.pids(data, "dns")["dnsmasq"], READY_TIMEOUT)
+    for h in layout.LAB_HOSTS.values():
+        pids = state.pids(data, h.name)
+        daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
+        daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
+    data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
+    state.save(data)
+
+
+def _start_daemons(data: dict[str, Any]) -> None:
+    """sshd and libvirtd in every host; they start in parallel unless qemu must be probed."""
+    for h in layout.LAB_HOSTS.values():
         anchor = state.pids(data, h.name)["anchor"]
         state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
         cached = hostfs.seed_capabilities(h)
@@ -163,15 +192,6 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         if not cached:  # first start on this machine: one daemon probes qemu, the other reuses it
             daemons.wait_libvirtd(h, state.pids(data, h.name)["tini"], LIBVIRTD_TIMEOUT)
             hostfs.save_capabilities(h)
-    procs.wait_for(nameserver.answers, "dnsmasq", READY_TIMEOUT,
-                   lambda: None if procs.in_netns(state.pids(data, "dns")["dnsmasq"],
-                                                  layout.DNS_NS)
-                   else f"exited: {procs.log_tail(nameserver.LOG)}")
-    for h in hosts:
-        daemons.wait_sshd(h, state.pids(data, h.name)["sshd"], READY_TIMEOUT)
-        daemons.wait_libvirtd(h, state.pids(data, h.name)["tini"], LIBVIRTD_TIMEOUT)
-    data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
-    state.save(data)
 
 
 def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
@@ -201,17 +221,12 @@ def _anchor(h: layout.Host) -> int:
 
 
 def _guest_pids(h: layout.Host) -> list[int]:
+    """QEMU processes from libvirt's per-domain pid files (driver.pid there is libvirtd's)."""
     pids = []
     for f in (h.run_libvirt / "qemu").glob("*.pid"):
         with contextlib.suppress(OSError, ValueError):
             pids.append(int(f.read_text().strip()))
-    return pids
-
-
-def exists() -> bool:
-    """True when any trace of a lab is present, complete or not."""
-    return (layout.STATE_DIR.exists() or network.exists()
-            or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values()))
+    return [p for p in pids if procs.comm(p).startswith("qemu")]
 
 
 def _need_root() -> None:

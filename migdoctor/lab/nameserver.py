@@ -39,6 +39,15 @@ def start() -> int:
         DIR / "dnsmasq.out")
 
 
+def wait(pid: int, timeout: float) -> None:
+    def died() -> str | None:
+        if procs.alive(pid):
+            return None
+        return f"exited: {procs.log_tail(LOG)}"
+
+    procs.wait_for(answers, "dnsmasq", timeout, died)
+
+
 def answers() -> bool:
     """Ready when the server answers authoritatively for the zone's SOA."""
     import dns.exception

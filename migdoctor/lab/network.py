@@ -75,6 +75,9 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
                      f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}"]
         cmds += [f"route add {r}" for r in cfg.routes]
         _batch(["ip", "-n", h.netns], cmds)
+        for key, value in cfg.sysctls.items():
+            procs.run(["ip", "netns", "exec", h.netns, "sysctl", "-q", "-w", f"{key}={value}"],
+                      what=f"{h.name}: sysctl {key}")
         _batch(["tc", "-n", h.netns], [
             " ".join(["qdisc add dev", getattr(h, role).ifname, "root tbf", *tbf_args(rate)])
             for role, rate in rates.items()])

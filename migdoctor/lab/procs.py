@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from migdoctor.lab import layout
 from migdoctor.lab.errors import LabError
 
 POLL = 0.02
@@ -54,11 +55,15 @@ def in_netns(pid: int | None, netns: str) -> bool:
         return False
     inode = netns_inode(netns)
     try:
-        if inode is None or os.stat(f"/proc/{pid}/ns/net").st_ino != inode:
-            return False
-        return _state(pid) not in ("Z", "X")
+        return inode is not None and os.stat(f"/proc/{pid}/ns/net").st_ino == inode and alive(pid)
     except OSError:
         return False
+
+
+def alive(pid: int) -> bool:
+    """Running (not a zombie). For readiness waits: a process we just started may not have
+    entered its namespace yet, so `in_netns` would call it dead."""
+    return _state(pid) not in (None, "Z", "X")
 
 
 def netns_pids(netns: str) -> list[int]:
@@ -72,14 +77,7 @@ def netns_pids(netns: str) -> list[int]:
             with contextlib.suppress(OSError):
                 if os.stat(f"/proc/{entry}/ns/net").st_ino == inode:
                     pids.append(int(entry))
-    return [p for p in pids if _state(p) not in ("Z", "X", None)]
-
-
-def child_pids(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        return []
+    return [p for p in pids if alive(p)]
 
 
 def comm(pid: int) -> str:
@@ -104,13 +102,13 @@ def kill(pids: Iterable[int], netns: str, sig: int = signal.SIGKILL, timeout: fl
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float,
-             alive: Callable[[], str | None] = lambda: None) -> None:
-    """Poll `check` until it holds; `alive` returns a reason when waiting is pointless."""
+             failed: Callable[[], str | None] = lambda: None) -> None:
+    """Poll `check` until it holds; `failed` returns a reason when waiting is pointless."""
     deadline = time.monotonic() + timeout
     while True:
         if check():
             return
-        reason = alive()
+        reason = failed()
         if reason:
             raise LabError(f"{what}: {reason}")
         if time.monotonic() > deadline:
@@ -136,7 +134,22 @@ def _state(pid: int) -> str | None:
 
 
 def _gone(pid: int) -> bool:
-    """Reap `pid` if it is our child; gone means no such process or a zombie."""
+    """Reap `pid` if it is our child. A zombie counts as gone unless its parent is a lab
+    process (a `tini -s` about to reap it): then waiting keeps the process table clean."""
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
-    return _state(pid) in (None, "Z", "X")
+    state = _state(pid)
+    if state is None:
+        return True
+    if state not in ("Z", "X"):
+        return False
+    return not _parent_in_lab(pid)
+
+
+def _parent_in_lab(pid: int) -> bool:
+    try:
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+        parent_netns = os.stat(f"/proc/{ppid}/ns/net").st_ino
+    except (OSError, ValueError, IndexError):
+        return False
+    return parent_netns in {netns_inode(ns) for ns in layout.namespaces()}

@@ -12,6 +12,7 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     links          {lan|fast|mgmt} = {mtu = N, down = true}
     routes         `ip route add` arguments, one string per route
     xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
+    sysctls        {"net.ipv4.ip_local_reserved_ports" = "49152-49215"}: per-namespace sysctls
 
 Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
@@ -27,7 +28,7 @@ from migdoctor.lab import layout
 from migdoctor.lab.errors import LabError
 
 BASE = "_base"
-HOST_KEYS: dict[str, type | tuple[type, ...]] = {
+HOST_KEYS: dict[str, type] = {
     "hostname": str,
     "qemu_conf": dict,
     "libvirtd_conf": dict,
@@ -36,6 +37,7 @@ HOST_KEYS: dict[str, type | tuple[type, ...]] = {
     "links": dict,
     "routes": list,
     "xend_config": str,
+    "sysctls": dict,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
 TOP_KEYS = {"description", "dns", "all", "hosts"}
@@ -60,6 +62,7 @@ class HostConfig:
     links: dict[str, LinkTweak] = field(default_factory=dict)
     routes: list[str] = field(default_factory=list)
     xend_config: str | None = None
+    sysctls: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         links=_links(where, raw.get("links", {})),
         routes=[str(x) for x in raw.get("routes", [])],
         xend_config=raw.get("xend_config"),
+        sysctls={str(k): str(v) for k, v in raw.get("sysctls", {}).items()},
     )
 
 

@@ -28,13 +28,6 @@ def save(data: dict[str, Any]) -> None:
     os.replace(tmp, FILE)
 
 
-def update(**changes: Any) -> dict[str, Any]:
-    data = load()
-    data.update(changes)
-    save(data)
-    return data
-
-
 def pids(data: dict[str, Any], owner: str) -> dict[str, int]:
     """The recorded PIDs of one host (or of `dns`), by role."""
     found = data.get("pids", {}).get(owner, {})

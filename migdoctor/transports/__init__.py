@@ -4,10 +4,15 @@ record whichever way the host is reached (in-process, over SSH, or inside a lab 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +36,7 @@ class Host:
     ssh_config: str | None = None
     remote_command: str = "migdoctor"
     libvirt_uri: str | None = None
+    control_path: str | None = None  # an SSH master connection shared by one run's commands
 
 
 def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Host:
@@ -86,7 +92,32 @@ def ssh_argv(host: Host, remote_argv: list[str]) -> list[str]:
         argv += ["-F", host.ssh_config]
     if host.port:
         argv += ["-p", str(host.port)]
+    if host.control_path:
+        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={host.control_path}", "-o", "ControlPersist=yes"]
     return argv + ["--", str(host.target), shlex.join(remote_argv)]
+
+
+@contextmanager
+def shared_connections(hosts: list[Host]) -> Iterator[list[Host]]:
+    """One SSH connection per host for the whole run instead of one per command; closed at the
+    end, its socket directory removed, so nothing outlives the run."""
+    directory = tempfile.mkdtemp(prefix="migdoctor-ssh-")
+    shared = [
+        replace(host, control_path=f"{directory}/{index}") if host.transport == "ssh" else host
+        for index, host in enumerate(hosts)
+    ]
+    try:
+        yield shared
+    finally:
+        for host in shared:
+            if host.control_path and os.path.exists(host.control_path):
+                subprocess.run(
+                    [*ssh_argv(host, [])[:-2], "-O", "exit", str(host.target)],
+                    capture_output=True,
+                    timeout=SSH_CONNECT_TIMEOUT_S,
+                    check=False,
+                )
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def command_argv(host: Host, migdoctor_args: list[str]) -> list[str]:

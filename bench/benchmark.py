@@ -1,0 +1,95 @@
+"""Figures the issues ask for, measured on this machine (not a test): lab up/down, `facts` per host
+locally and over SSH, `--help`, `check` over SSH with the probe, and all checks on saved facts.
+
+Run as root: .venv/bin/python bench/benchmark.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+MIGDOCTOR = str(VENV_BIN / "migdoctor")
+
+
+def timed(action: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def run(*argv: str, ok: tuple[int, ...] = (0,)) -> None:
+    result = subprocess.run([MIGDOCTOR, *argv], capture_output=True, text=True)
+    if result.returncode not in ok:
+        raise SystemExit(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.strip()[-300:]}")
+
+
+def show(label: str, times: list[float], target: float | None = None) -> None:
+    median = statistics.median(times)
+    verdict = "" if target is None else f"  target < {target:.3f} s: {'met' if median < target else 'MISSED'}"
+    print(f"{label:52} median {median:7.3f} s  min {min(times):7.3f} s  (n={len(times)}){verdict}")
+
+
+def judge_saved_facts(report_path: str, runs: int) -> list[float]:
+    """All checks over saved facts, in-process: the judging cost alone."""
+    from migdoctor.engine import discover, run_checks
+    from migdoctor.judging.pair import Intent, Pair
+
+    facts = json.loads(Path(report_path).read_text())["facts"]
+    checks = discover()
+    pair = Pair("hosta", "hostb", facts["source"], facts["destination"], Intent("198.51.100.0/24", "bench", False))
+    return timed(lambda: run_checks(checks, pair, set()), runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    from migdoctor.lab import exec_prefix
+
+    show("migdoctor --help", timed(lambda: run("--help"), runs), 0.3)
+    run("lab", "down")
+    show("lab up (scenario healthy)", timed(lambda: run("lab", "up", "--scenario", "healthy"), 1))
+    try:
+        for host in ("hosta", "hostb"):
+            inside = [*exec_prefix(host), MIGDOCTOR, "facts", "--json"]
+            show(
+                f"facts {host} locally (whole command, on the host)",
+                timed(lambda argv=inside: subprocess.run(argv, capture_output=True, check=True), runs),
+                0.5,
+            )
+            show(f"facts {host} collection alone (collection_seconds)", collection_seconds(inside, runs))
+            show(f"facts {host} over SSH", timed(lambda h=host: run("facts", h, "--json"), runs))
+        with tempfile.TemporaryDirectory() as scratch:
+            report = f"{scratch}/report.json"
+            show(
+                "check hosta hostb over SSH, probe included",
+                timed(lambda: run("check", "hosta", "hostb", "--include-facts", "--output", report, ok=(0, 1)), runs),
+                2.0,
+            )
+            show("all checks judged on saved facts", judge_saved_facts(report, runs * 20), 0.05)
+    finally:
+        show("lab down", timed(lambda: run("lab", "down"), 1))
+
+
+def collection_seconds(argv: list[str], runs: int) -> list[float]:
+    """The collector's own time as it reports it, without interpreter start-up and imports."""
+    return [
+        json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)["collection_seconds"]
+        for _ in range(runs)
+    ]
+
+
+if __name__ == "__main__":
+    main()

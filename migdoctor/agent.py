@@ -1,0 +1,71 @@
+"""The machine-facing commands one migdoctor runs on a host for another (over SSH or inside a lab
+host): `facts --json` and the two halves of the port probe. Parsed with argparse and kept free
+of typer and rich, so each run on a far host starts fast; people use the typer CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+PROBE_COMMANDS = ("probe-serve", "probe-send")
+LOOKUP_OPTIONS = ("--route-to", "--resolve", "--reverse")
+
+
+def handles(argv: list[str]) -> bool:
+    """`facts --json` about this host with look-up options only, or a probe half."""
+    if argv[:1] and argv[0] in PROBE_COMMANDS:
+        return True
+    if argv[:1] != ["facts"] or "--json" not in argv:
+        return False
+    rest = [arg for arg in argv[1:] if arg != "--json"]
+    return all(option in LOOKUP_OPTIONS for option in rest[0::2]) and len(rest) % 2 == 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="migdoctor")
+    commands = root.add_subparsers(dest="command", required=True)
+    facts = commands.add_parser("facts")
+    facts.add_argument("--json", action="store_true", required=True)
+    for option in LOOKUP_OPTIONS:
+        facts.add_argument(option, action="append", default=[])
+    commands.add_parser("probe-serve")
+    send = commands.add_parser("probe-send")
+    send.add_argument("--name", required=True)
+    send.add_argument("--port", type=int, required=True)
+    return root
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "facts":
+        from migdoctor.facts import collect
+
+        json.dump(collect(args.route_to, args.resolve, args.reverse), sys.stdout, sort_keys=True)
+        sys.stdout.write("\n")
+    elif args.command == "probe-serve":
+        from migdoctor.actions.probe import serve
+
+        serve()
+    else:
+        from migdoctor.actions.probe import send
+
+        send(args.name, args.port)
+    return 0
+
+
+def main() -> None:
+    """The `migdoctor` console script: agent commands here, everything else to the typer CLI."""
+    argv = sys.argv[1:]
+    if handles(argv):
+        sys.exit(run(argv))
+    from migdoctor.cli import app
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - admins get one line; MIGDOCTOR_DEBUG=1 shows the traceback
+        if os.environ.get("MIGDOCTOR_DEBUG"):
+            raise
+        sys.stderr.write(f"migdoctor: internal error: {type(exc).__name__}: {exc} (MIGDOCTOR_DEBUG=1 shows where)\n")
+        sys.exit(2)

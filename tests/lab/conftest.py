@@ -1,0 +1,93 @@
+"""The two-hypervisor lab, brought up once per session (scenario seed) and torn down at the end.
+
+A lab that cannot come up FAILS the tests that need it: CI counts skips as missing tests.
+Tests that need another scenario ask `lab_scenario("healthy")`; the switch (down + up, well
+under a second with libvirt's capabilities cache) happens only when the scenario changes.
+"""
+
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+
+class LabSession:
+    """The session's lab and the raw ways of looking inside it."""
+
+    def __init__(self) -> None:
+        self.scenario: str | None = None
+
+    def use(self, scenario: str) -> None:
+        """Make `scenario` the running one, re-creating the lab only when it differs."""
+        from migdoctor import lab
+
+        if self.scenario == scenario and lab.is_up():
+            return
+        lab.down()
+        self.scenario = None
+        try:
+            lab.up(scenario)
+        except lab.LabError as e:
+            pytest.fail(f"lab did not come up with scenario {scenario}: {e}", pytrace=False)
+        self.scenario = scenario
+
+    def down(self) -> None:
+        from migdoctor import lab
+
+        lab.down()
+        self.scenario = None
+
+    def run(self, host: str, *argv: str, check: bool = True,
+            timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        """Run a command inside a lab host (like `migdoctor lab exec HOST -- ...`)."""
+        from migdoctor import lab
+
+        return subprocess.run([*lab.exec_prefix(host), *argv], capture_output=True, text=True,
+                              check=check, timeout=timeout)
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run `migdoctor lab ARGS` as a user would."""
+        return subprocess.run([sys.executable, "-m", "migdoctor", "lab", *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def libvirt(self, host: str) -> Any:
+        """A libvirt connection to a host's daemon from the root namespace."""
+        from migdoctor import lab
+        from migdoctor.lab import daemons
+
+        return daemons.open_libvirt(lab.local_libvirt_uri(host))
+
+    def inventory(self) -> dict[str, Any]:
+        from migdoctor.lab import inventory
+
+        return tomllib.loads(inventory.FILE.read_text())
+
+    def tx_bytes(self, host: str, ifname: str) -> int:
+        out = self.run(host, "cat", f"/sys/class/net/{ifname}/statistics/tx_bytes").stdout
+        return int(out)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabSession]:
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.fail("the lab tests need Linux and root", pytrace=False)
+    from migdoctor import lab as lab_api
+
+    session = LabSession()
+    session.use("seed")
+    yield session
+    lab_api.down()
+
+
+@pytest.fixture
+def lab_scenario(lab: LabSession) -> Callable[[str], LabSession]:
+    """`lab_scenario("healthy")` makes that scenario the running one and returns the lab."""
+    def use(scenario: str) -> LabSession:
+        lab.use(scenario)
+        return lab
+
+    return use
