@@ -14,8 +14,10 @@ import typer
 
 from migdoctor.cli.facts import fail
 
-EXIT_HELP = """Exit status: 0 every check passed (warnings and skips allowed, ignored failures
-allowed); 1 a check failed or raised; 2 could not run (a host unreachable, bad input)."""
+EXIT_HELP = (
+    "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
+    "1 a check failed or raised; 2 could not run (a host unreachable, bad input)."
+)
 
 
 class Format(StrEnum):

@@ -92,8 +92,7 @@ def status(
         raise typer.Exit(1)
 
 
-@lab_app.command(
-    "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def exec_(
     host: Annotated[str, typer.Argument(help="hosta or hostb.")],
     command: Annotated[list[str], typer.Argument(help="Command to run, after `--`.")],
@@ -139,8 +138,10 @@ def _print_status(st: dict[str, Any]) -> None:
         return
     state = "up" if st["up"] else f"NOT healthy (phase {st['phase']})"
     rates = st["rates"]
-    typer.echo(f"lab: {state}, scenario {st['scenario']} (lan {rates['lan']}, "
-               f"fast {rates['fast']}), state in {st['state_dir']}")
+    typer.echo(
+        f"lab: {state}, scenario {st['scenario']} (lan {rates['lan']}, "
+        f"fast {rates['fast']}), state in {st['state_dir']}"
+    )
     dns = st["dns"]
     typer.echo(f"  dns    {dns['address']}  {_running(dns['running'], dns['pid'])}")
     for name, h in st["hosts"].items():

@@ -82,7 +82,10 @@ def write_report(report: dict[str, Any], path: Path) -> None:
     validate_report(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(report, stream, indent=2, default=str)
             stream.write("\n")
