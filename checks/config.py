@@ -25,7 +25,7 @@ def migration_port_range(pair: Pair) -> Outcome:
         problems.append(
             (
                 f"migration_port_min {first} is above migration_port_max {last}",
-                qemu_conf_line(pair, "migration_port_max", max(first, 49215)),
+                f"{qemu_conf_line(pair, 'migration_port_min', last)}, migration_port_max = {first}",
             )
         )
     if not (1 <= first <= 65535 and 1 <= last <= 65535):

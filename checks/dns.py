@@ -11,8 +11,8 @@ from migdoctor.judging.pair import (
     advertised_name,
     dst_migration_addresses,
     is_address,
+    migration_host_fix,
     name_lookup,
-    qemu_conf_line,
 )
 
 registry = Registry()
@@ -26,20 +26,6 @@ def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
     if lookup is None:
         raise Skip(f"{pair.src_label}: no look-up of {name!r} in its facts (collect with --resolve {name})")
     return name, origin, lookup
-
-
-def better_name(pair: Pair) -> str:
-    """The name (or address) the destination should advertise: a PTR name of its migration
-    address as the source sees it, else the address itself."""
-    addresses = [address for _, address in dst_migration_addresses(pair)]
-    for reverse in pair.src["resolution"].get("reverse_lookups", []):
-        if reverse["address"] in addresses and reverse["names"]:
-            return str(reverse["names"][0])
-    return addresses[0] if addresses else "<the destination's address on the migration network>"
-
-
-def migration_host_fix(pair: Pair) -> str:
-    return qemu_conf_line(pair, "migration_host", better_name(pair))
 
 
 @registry.check(

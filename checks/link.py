@@ -23,6 +23,7 @@ def path_links(pair: Pair) -> list[tuple[str, dict[str, Any]]]:
 @registry.check("link.state", "The migration links at both ends are up", "critical", needs=("src.links", "dst.links"))
 def link_state(pair: Pair) -> Outcome:
     down = [(label, link) for label, link in path_links(pair) if link["state"] not in UP_STATES or not link["admin_up"]]
+    down.sort(key=lambda item: item[1]["admin_up"])  # a link set down is the cause; its peer only loses carrier
     if not down:
         return passed("both migration links are up")
     label, link = down[0]

@@ -19,6 +19,12 @@ def migration_port(pair: Pair) -> Outcome:
     if probe is None:
         raise Skip("probe not run (saved facts judged, or --no-probe)")
     target = f"{probe['name']}:{probe['port']}"
+    if probe["error"] and probe["port"] is None:
+        return failed(
+            f"the probe could not start: {probe['error']}",
+            Evidence(pair.dst_label, "probe listener", probe["error"], "listening on a migration port"),
+            remediation=f"see the listen.* and config.* findings for {pair.dst_label}",
+        )
     if probe["error"]:
         return failed(
             f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}",

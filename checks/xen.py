@@ -26,7 +26,9 @@ def xend_values(pair: Pair) -> dict[str, Any]:
 
 
 def sxp_line(pair: Pair, key: str, value: str) -> str:
-    return f"{pair.dst_label}:{XEND_CONFIG}: ({key} '{value}')"
+    """Quoted as xend unquotes it: a lone backslash would eat the next character of a pattern."""
+    quoted = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{pair.dst_label}:{XEND_CONFIG}: ({key} '{quoted}')"
 
 
 @registry.check(

@@ -8,14 +8,16 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
-PROBE_COMMANDS = ("probe-serve", "probe-send")
+MACHINE_COMMANDS = ("probe-serve", "probe-send", "link-counters", "payload-write", "payload-remove", "canary-kill")
 LOOKUP_OPTIONS = ("--route-to", "--resolve", "--reverse")
 
 
 def handles(argv: list[str]) -> bool:
-    """`facts --json` about this host with look-up options only, or a probe half."""
-    if argv[:1] and argv[0] in PROBE_COMMANDS:
+    """`facts --json` about this host with look-up options only, or another machine command."""
+    if argv[:1] and argv[0] in MACHINE_COMMANDS:
         return True
     if argv[:1] != ["facts"] or "--json" not in argv:
         return False
@@ -34,25 +36,66 @@ def parser() -> argparse.ArgumentParser:
     send = commands.add_parser("probe-send")
     send.add_argument("--name", required=True)
     send.add_argument("--port", type=int, required=True)
+    commands.add_parser("link-counters").add_argument("--follow", type=float, metavar="INTERVAL")
+    write = commands.add_parser("payload-write")
+    write.add_argument("--path", required=True)
+    write.add_argument("--mib", type=int, required=True)
+    commands.add_parser("payload-remove").add_argument("--path", required=True)
+    commands.add_parser("canary-kill").add_argument("--name", required=True)
     return root
 
 
 def run(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    if args.command == "facts":
-        from migdoctor.facts import collect
-
-        json.dump(collect(args.route_to, args.resolve, args.reverse), sys.stdout, sort_keys=True)
-        sys.stdout.write("\n")
-    elif args.command == "probe-serve":
+    if args.command == "probe-serve":
         from migdoctor.actions.probe import serve
 
         serve()
-    else:
+    elif args.command == "probe-send":
         from migdoctor.actions.probe import send
 
         send(args.name, args.port)
+    elif args.command == "link-counters" and args.follow:
+        follow_counters(args.follow)
+    else:
+        json.dump(answer(args), sys.stdout, sort_keys=True)
+        sys.stdout.write("\n")
     return 0
+
+
+def follow_counters(interval: float) -> None:
+    """A sample per INTERVAL until stdin closes: the watcher on the other end has finished."""
+    import selectors
+
+    from migdoctor.facts.counters import link_counters
+
+    selector = selectors.DefaultSelector()
+    selector.register(sys.stdin, selectors.EVENT_READ)
+    while True:
+        sys.stdout.write(json.dumps(link_counters()) + "\n")
+        sys.stdout.flush()
+        if selector.select(interval) and not sys.stdin.read(1):
+            return
+
+
+def answer(args: argparse.Namespace) -> Any:
+    """The commands that answer with one JSON document."""
+    if args.command == "facts":
+        from migdoctor.facts import collect
+
+        return collect(args.route_to, args.resolve, args.reverse)
+    if args.command == "link-counters":
+        from migdoctor.facts.counters import link_counters
+
+        return link_counters()
+    from migdoctor.actions import canary
+
+    if args.command == "payload-write":
+        return {"path": str(canary.write_payload(Path(args.path), args.mib))}
+    if args.command == "payload-remove":
+        Path(args.path).unlink(missing_ok=True)
+        return {"removed": args.path}
+    return {"killed": canary.kill_processes(args.name)}
 
 
 def main() -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import ipaddress
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from migdoctor import __version__
+from migdoctor.actions.migration import TrialOptions
 from migdoctor.engine import discover, run_checks, select
 from migdoctor.judging.pair import (
     Intent,
@@ -50,6 +52,11 @@ class Request:
     checks_dir: str | None = None
     include_facts: bool = False
     probe: bool = True
+    trial: TrialOptions | None = None  # --test-migration
+    min_rate_mbps: float | None = None
+    min_rate_fraction: float = 0.5
+    run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+    progress: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -106,6 +113,8 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
         inferred,
         min_link_speed_mbps=request.min_link_speed_mbps,
         dst_libvirt_uri=request.dst.libvirt_uri,
+        min_rate_mbps=request.min_rate_mbps,
+        min_rate_fraction=request.min_rate_fraction,
     )
 
 
@@ -145,7 +154,9 @@ def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def collect_pair(request: Request) -> tuple[Collected, Collected, Intent, dict[str, Any] | None]:
+def collect_pair(
+    request: Request,
+) -> tuple[Collected, Collected, Intent, dict[str, Any] | None, dict[str, Any] | None]:
     """Round one: both hosts' facts at once, and the port probe beside them. Round two, again at
     once: the look-ups aimed at what the other host advertises."""
     from migdoctor.actions.probe import run_probe
@@ -157,7 +168,7 @@ def collect_pair(request: Request) -> tuple[Collected, Collected, Intent, dict[s
         src, dst = src_job.result(), dst_job.result()
         intent = decide_intent(request, dst.facts)
         if src.facts is None or dst.facts is None:
-            return src, dst, intent, None
+            return src, dst, intent, None, None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
         dst_extra = pool.submit(fetch, dst_host, destination_lookups(src.facts, intent))
         for base, extra in ((src, src_extra.result()), (dst, dst_extra.result())):
@@ -165,7 +176,41 @@ def collect_pair(request: Request) -> tuple[Collected, Collected, Intent, dict[s
                 base.error = extra.error
             elif base.facts is not None:
                 base.facts = merge_lookups(base.facts, extra.facts)
-        return src, dst, intent, probe.result() if probe else None
+        probed = probe.result() if probe else None
+        trial = trial_of(request, src_host, dst_host, src.facts, dst.facts) if request.trial else None
+        return src, dst, intent, probed, trial
+
+
+def trial_of(
+    request: Request, src: Host, dst: Host, src_facts: dict[str, Any], dst_facts: dict[str, Any]
+) -> dict[str, Any]:
+    """The test migration, after the probe (their byte counters must not mix). Its timeout
+    defaults to three times the canary's RAM over the slowest addressed link of either host."""
+    from migdoctor.actions.migration import default_timeout, run_trial
+
+    options = request.trial
+    assert options is not None
+    if not options.timeout_s:
+        rates = [
+            rate
+            for facts in (src_facts, dst_facts)
+            for link, _, _ in interface_addresses(facts)
+            if (rate := effective_rate_mbps(link_named(facts, link) or {}))
+        ]
+        options = replace(options, timeout_s=default_timeout(options.memory_mib, min(rates, default=None)))
+    return run_trial(src, dst, options, request.run_id, request.progress)
+
+
+def untried_relocation(label: str, facts: dict[str, Any]) -> list[str]:
+    """A Xen destination without a running xend: its relocation is judged from the config alone,
+    since neither the probe (QEMU's ports) nor anything else tried a migration through it."""
+    config = facts.get("config") or {}
+    xend_config = config.get("xend_config") or {}
+    if "xen" not in facts["identity"]["hypervisor"]["kinds"] or not xend_config.get("present"):
+        return []
+    if any(daemon["name"] == "xend" for daemon in config.get("daemons") or []):
+        return []
+    return [f"{label}: Xen relocation itself not tried: no xend runs there; xen.* judge {xend_config['path']} only"]
 
 
 def host_record(host: Host, collected: Collected) -> dict[str, Any]:
@@ -187,6 +232,7 @@ def judge(
     started: float,
     started_at: datetime,
     probe: dict[str, Any] | None = None,
+    trial: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the selected checks over the pair and assemble the report document."""
     checks = select(discover(request.checks_dir), request.only)
@@ -194,18 +240,19 @@ def judge(
     findings: list[dict[str, Any]] = []
     path = None
     if src.facts is not None and dst.facts is not None:
-        pair = Pair(request.src.label, request.dst.label, src.facts, dst.facts, intent, probe)
+        pair = Pair(request.src.label, request.dst.label, src.facts, dst.facts, intent, probe, trial)
         findings = [finding_record(f) for f in run_checks(checks, pair, set(request.ignore))]
         path = predict_path(pair)
         path["text"] = describe_path(pair, path)
         for label, facts in ((request.src.label, src.facts), (request.dst.label, dst.facts)):
             not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
+        not_checked += untried_relocation(request.dst.label, dst.facts)
     else:
         not_checked.append(f"no check ran: {len(checks)} checks need facts from both hosts")
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool_version": __version__,
-        "run_id": f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+        "run_id": request.run_id,
         "started_at": started_at.isoformat(timespec="seconds"),
         "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 3),
@@ -223,6 +270,7 @@ def judge(
         "totals": totals(findings),
         "not_checked": not_checked,
         "exit_status": exit_status(findings, src.facts is None or dst.facts is None),
+        "migration_trial": trial,
     }
     if request.include_facts:
         report["facts"] = {"source": src.facts, "destination": dst.facts}

@@ -6,9 +6,10 @@ from typing import Annotated
 import typer
 
 from migdoctor import __version__
-from migdoctor.cli.check import check_command, checks_command, report_app, schema_command
+from migdoctor.cli.check import check_command, checks_command, migrate_test_command, report_app, schema_command
 from migdoctor.cli.facts import facts_command
 from migdoctor.cli.lab import lab_app
+from migdoctor.cli.watch import watch_command
 
 app = typer.Typer(
     name="migdoctor",
@@ -38,6 +39,8 @@ def _root(
 
 app.command("check")(check_command)
 app.command("checks")(checks_command)
+app.command("migrate-test")(migrate_test_command)
+app.command("watch")(watch_command)
 app.command("facts")(facts_command)
 app.command("schema")(schema_command)
 app.add_typer(report_app, name="report")

@@ -51,11 +51,54 @@ def default_output(src: str, dst: str, started_at: datetime) -> Path:
     return Path("reports") / f"{started_at:%Y%m%dT%H%M%SZ}_{safe}.json"
 
 
+TrialOption = Annotated[
+    bool, typer.Option("--test-migration", help="Also live-migrate a canary guest and back, timed.")
+]
+CanaryMemory = Annotated[int, typer.Option(metavar="MIB", min=64, help="Canary RAM; most of it random payload.")]
+MigrateUri = Annotated[
+    str | None, typer.Option(metavar="URI", help="Migration URI override (default: none, as plain virsh migrate).")
+]
+OneWay = Annotated[bool, typer.Option(help="Do not migrate the canary back.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help="Abort a migration leg after this (default: sized to the canary)."),
+]
+Domain = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Migrate this existing domain instead of a canary (needs --yes).")
+]
+Yes = Annotated[bool, typer.Option("--yes", help="Confirm migrating the --domain named.")]
+MinRate = Annotated[float | None, typer.Option(metavar="MBPS", help="Fail a test migration slower than this.")]
+MinRateFraction = Annotated[
+    float,
+    typer.Option(metavar="FRACTION", help="Fail a test migration below this share of its link's effective speed."),
+]
+Inventory = Annotated[
+    str | None,
+    typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
+]
+Output = Annotated[
+    str | None, typer.Option(metavar="FILE", help="Report file (default reports/<UTC time>_<src>_<dst>.json).")
+]
+OutputFormat = Annotated[Format, typer.Option("--format", help="Output on stdout.")]
+Src = Annotated[str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")]
+Dst = Annotated[str, typer.Argument(help="Destination host, same forms.")]
+
+
+def trial_options(
+    enabled: bool, memory: int, uri: str | None, one_way: bool, timeout: float | None, domain: str | None, yes: bool
+) -> Any:
+    from migdoctor.actions.migration import TrialOptions
+
+    if not enabled:
+        return None
+    if domain and not yes:
+        raise fail(f"--domain {domain}: migrating an existing domain needs --yes")
+    return TrialOptions(memory, uri, one_way, timeout or 0.0, domain)
+
+
 def check_command(
-    src: Annotated[
-        str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")
-    ],
-    dst: Annotated[str, typer.Argument(help="Destination host, same forms.")],
+    src: Src,
+    dst: Dst,
     migration_network: Annotated[
         str | None,
         typer.Option(metavar="CIDR", help="The network migrations should take (else inventory, else inferred)."),
@@ -75,57 +118,101 @@ def check_command(
         tuple[str, str] | None,
         typer.Option(metavar="SRC.json DST.json", help="Judge saved facts; no host is contacted."),
     ] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="Output on stdout.")] = Format.text,
-    output: Annotated[
-        str | None, typer.Option(metavar="FILE", help="Report file (default reports/<UTC time>_<src>_<dst>.json).")
-    ] = None,
+    output_format: OutputFormat = Format.text,
+    output: Output = None,
     include_facts: Annotated[bool, typer.Option(help="Put both hosts' facts into the report.")] = False,
     probe: Annotated[
         bool, typer.Option(help="Open a listener on DST and connect to it from SRC (nothing is left behind).")
     ] = True,
+    test_migration: TrialOption = False,
+    canary_memory: CanaryMemory = 256,
+    migrate_uri: MigrateUri = None,
+    one_way: OneWay = False,
+    timeout: Timeout = None,
+    domain: Domain = None,
+    yes: Yes = False,
+    min_rate: MinRate = None,
+    min_rate_fraction: MinRateFraction = 0.5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: only what did not pass.")] = False,
-    inventory: Annotated[
-        str | None,
-        typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
-    ] = None,
+    inventory: Inventory = None,
 ) -> None:
     """Judge whether a live migration from SRC to DST takes the migration network, and why not."""
-    from rich.console import Console
+    trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes)
+    request = build_request(src, dst, inventory, facts)
+    request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
+    request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
+    request.include_facts, request.probe, request.trial = include_facts, probe and not facts, trial
+    request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
+    execute(request, facts, output, output_format, quiet)
 
-    from migdoctor.engine import DiscoveryError
-    from migdoctor.pairrun import Collected, Request, collect_pair, decide_intent, judge
-    from migdoctor.report.document import ReportError, write_report
+
+def migrate_test_command(
+    src: Src,
+    dst: Dst,
+    canary_memory: CanaryMemory = 256,
+    migrate_uri: MigrateUri = None,
+    one_way: OneWay = False,
+    timeout: Timeout = None,
+    domain: Domain = None,
+    yes: Yes = False,
+    min_rate: MinRate = None,
+    min_rate_fraction: MinRateFraction = 0.5,
+    output_format: OutputFormat = Format.text,
+    output: Output = None,
+    inventory: Inventory = None,
+) -> None:
+    """Live-migrate a canary from SRC to DST and back, and say which links carried it, how fast.
+    The same as `check --test-migration --only migration --no-probe`."""
+    request = build_request(src, dst, inventory, None)
+    request.only, request.probe = ["migration"], False
+    request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes)
+    request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
+    execute(request, None, output, output_format, quiet=False)
+
+
+def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, str] | None) -> Any:
+    from migdoctor.pairrun import Request
     from migdoctor.transports import Host, TransportError, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
-    started, started_at = time.monotonic(), datetime.now(UTC)
     try:
         loaded = load_inventory(inventory)
-        if facts:
-            uris = {label: loaded.hosts.get(label, {}).get("libvirt_uri") for label in (src, dst)}
-            request = Request(
-                Host(src, "file", facts[0], libvirt_uri=uris[src]),
-                Host(dst, "file", facts[1], libvirt_uri=uris[dst]),
-                loaded,
-            )
-        else:
-            request = Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
+        if not facts:
+            return Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
-    request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
-    request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
-    request.include_facts, request.probe = include_facts, probe and not facts
+    uris = {label: loaded.hosts.get(label, {}).get("libvirt_uri") for label in (src, dst)}
+    return Request(
+        Host(src, "file", facts[0], libvirt_uri=uris[src]), Host(dst, "file", facts[1], libvirt_uri=uris[dst]), loaded
+    )
+
+
+def execute(
+    request: Any, facts: tuple[str, str] | None, output: str | None, output_format: Format, quiet: bool
+) -> None:
+    """Collect (or load), judge, write the report, show it; exit with the report's status."""
+    from rich.console import Console
+
+    from migdoctor.actions.migration import TrialRefused
+    from migdoctor.cli.progress import migration_progress
+    from migdoctor.engine import DiscoveryError
+    from migdoctor.pairrun import Collected, collect_pair, decide_intent, judge
+    from migdoctor.report.document import ReportError, write_report
+
+    started, started_at = time.monotonic(), datetime.now(UTC)
     try:
         if facts:
             src_side = Collected(load_saved_facts(facts[0], "source"))
             dst_side = Collected(load_saved_facts(facts[1], "destination"))
-            intent, probed = decide_intent(request, dst_side.facts), None
+            intent, probed, trial = decide_intent(request, dst_side.facts), None, None
         else:
-            src_side, dst_side, intent, probed = collect_pair(request)
-        report = judge(request, src_side, dst_side, intent, started, started_at, probed)
-        target = Path(output) if output else default_output(src, dst, started_at)
+            with migration_progress(enabled=request.trial is not None and sys.stdout.isatty()) as progress:
+                request.progress = progress
+                src_side, dst_side, intent, probed, trial = collect_pair(request)
+        report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
+        target = Path(output) if output else default_output(request.src.label, request.dst.label, started_at)
         write_report(report, target)
-    except (DiscoveryError, ReportError, ValueError) as exc:
+    except (DiscoveryError, ReportError, TrialRefused, ValueError) as exc:
         raise fail(str(exc)) from None
     if output_format is Format.json:
         json.dump(report, sys.stdout, indent=2, default=str)

@@ -26,6 +26,8 @@ class Intent:
     min_link_speed_mbps: int | None = None
     concurrent_migrations: int = 1
     dst_libvirt_uri: str | None = None
+    min_rate_mbps: float | None = None
+    min_rate_fraction: float = 0.5  # of the carrying link's effective speed
 
     def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return ipaddress.ip_network(self.migration_network) if self.migration_network else None
@@ -39,6 +41,7 @@ class Pair:
     dst: dict[str, Any]
     intent: Intent
     probe: dict[str, Any] | None = None
+    trial: dict[str, Any] | None = None
 
 
 def config_values(facts: dict[str, Any], name: str) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def effective_rate_mbps(link: dict[str, Any]) -> int | None:
     qdisc = link.get("qdisc") or {}
     if qdisc.get("rate_bps"):
         rates.append(qdisc["rate_bps"] // 1_000_000)
-    known = [rate for rate in rates if rate]
+    known = [rate for rate in rates if rate is not None]  # shaping below 1 Mb/s counts as 0, not unknown
     return min(known) if known else None
 
 
@@ -159,3 +162,17 @@ def remote_endpoint(uri: str) -> tuple[str, int, str]:
     if transport not in default:
         raise Skip(f"libvirt URI {uri} is local ({transport}); no remote listener to check")
     return transport, url.port or default[transport], url.hostname or ""
+
+
+def better_name(pair: Pair) -> str:
+    """The name (or address) the destination should advertise: a PTR name of its migration
+    address as the source sees it, else the address itself."""
+    addresses = [address for _, address in dst_migration_addresses(pair)]
+    for reverse in pair.src["resolution"].get("reverse_lookups", []):
+        if reverse["address"] in addresses and reverse["names"]:
+            return str(reverse["names"][0])
+    return addresses[0] if addresses else "<the destination's address on the migration network>"
+
+
+def migration_host_fix(pair: Pair) -> str:
+    return qemu_conf_line(pair, "migration_host", better_name(pair))

@@ -132,13 +132,15 @@ def command_argv(host: Host, migdoctor_args: list[str]) -> list[str]:
     return here
 
 
-def run_facts_command(host: Host, argv: list[str]) -> dict[str, Any]:
+def run_agent(host: Host, argv: list[str]) -> dict[str, Any]:
+    """Run a machine command (migdoctor/agent.py) on HOST and return the JSON it prints last."""
+    command = command_argv(host, argv)
     try:
         result = subprocess.run(
-            argv, capture_output=True, text=True, timeout=REMOTE_TIMEOUT_S, stdin=subprocess.DEVNULL
+            command, capture_output=True, text=True, timeout=REMOTE_TIMEOUT_S, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired:
-        raise TransportError(f"{host.label}: no facts after {REMOTE_TIMEOUT_S} s") from None
+        raise TransportError(f"{host.label}: no answer to '{argv[0]}' after {REMOTE_TIMEOUT_S} s") from None
     except FileNotFoundError as exc:
         raise TransportError(f"{host.label}: {exc.filename} is not installed here") from None
     stderr_tail = result.stderr.strip().splitlines()[-1:] or [""]
@@ -150,11 +152,12 @@ def run_facts_command(host: Host, argv: list[str]) -> dict[str, Any]:
     if result.returncode == 255 and host.transport == "ssh":
         raise TransportError(f"{host.label}: ssh to {host.target} failed: {stderr_tail[0]}")
     if result.returncode != 0:
-        raise TransportError(f"{host.label}: facts command exited {result.returncode}: {stderr_tail[0]}")
+        raise TransportError(f"{host.label}: '{argv[0]}' exited {result.returncode}: {stderr_tail[0]}")
+    lines = result.stdout.strip().splitlines()
     try:
-        return json.loads(result.stdout)
+        return json.loads(lines[-1] if lines else "")
     except json.JSONDecodeError as exc:
-        raise TransportError(f"{host.label}: facts output is not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise TransportError(f"{host.label}: '{argv[0]}' output is not JSON ({exc.msg})") from None
 
 
 def fetch_facts(host: Host, lookups: Lookups) -> dict[str, Any]:
@@ -162,4 +165,4 @@ def fetch_facts(host: Host, lookups: Lookups) -> dict[str, Any]:
         from migdoctor.facts import collect
 
         return collect(lookups.route_to, lookups.resolve, lookups.reverse)
-    return run_facts_command(host, command_argv(host, lookups.arguments()))
+    return run_agent(host, lookups.arguments())

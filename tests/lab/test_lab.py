@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from migdoctor import lab as lab_api
-from migdoctor.lab import canary, layout, ssh
+from migdoctor.actions import canary
+from migdoctor.lab import layout, ssh
 
 pytestmark = pytest.mark.lab
 
@@ -139,7 +140,8 @@ def test_seed_migration_silently_takes_the_lan(seed):
 
     src, dst = seed.libvirt("hosta"), seed.libvirt("hostb")
     try:
-        dom = canary.start(src)
+        payload = canary.write_payload(layout.STATE_DIR / "canary-payload.bin", canary.PAYLOAD_MIB)
+        dom = canary.start(src, payload)
         lan_before, fast_before = seed.tx_bytes("hosta", "a-lan"), seed.tx_bytes("hosta", "a-fast")
         started = time.monotonic()
         dom.migrate(dst, libvirt.VIR_MIGRATE_LIVE, None, None, 0)

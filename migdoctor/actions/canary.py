@@ -1,10 +1,10 @@
-"""A cheap guest whose live migration moves real data, for the lab and the test migration.
+"""A cheap guest whose live migration moves real data: the test migration's canary.
 
 An idle guest's RAM is zero pages, which QEMU sends as markers (128 MiB migrates as ~0.7 MB),
 so part of the canary's RAM is loaded with random bytes from a payload file. The file is made
 at run time and is read by the source qemu at start AND by the destination qemu, which is
-started with the same command line on incoming migration: it must be readable on both hosts
-(the lab's state dir is).
+started with the same command line on incoming migration: it must exist at the same path on
+both hosts (write_payload runs on each).
 
 Migration must start only once the firmware has stopped rearranging guest memory: under KVM
 each such change recreates memory slots that start all-dirty, and QEMU then sends the whole RAM
@@ -14,6 +14,7 @@ the vCPU idles.
 """
 
 import os
+import signal
 import time
 from importlib import resources
 from pathlib import Path
@@ -21,10 +22,12 @@ from string import Template
 from typing import Any
 from xml.sax.saxutils import escape
 
-from migdoctor.lab import layout
-from migdoctor.lab.errors import LabError
 
-NAME = "mdlab-canary"
+class CanaryError(ValueError):
+    """The canary cannot be made as asked; one line."""
+
+
+NAME = "migdoctor-canary"
 MEMORY_MIB = 128
 PAYLOAD_MIB = 64
 PAYLOAD_ADDR = 0x2000000  # 32 MiB: clear of SeaBIOS and the low-memory areas it uses
@@ -32,12 +35,11 @@ MIB = 1024 * 1024
 QBOOT = Path("/usr/share/qemu/qboot.rom")
 
 
-def write_payload(size_mib: int = PAYLOAD_MIB, directory: Path = layout.STATE_DIR) -> Path:
+def write_payload(path: Path, size_mib: int = PAYLOAD_MIB) -> Path:
     """Write (once per size) a file of random bytes for the canary's RAM; return its path."""
-    path = directory / f"canary-payload-{size_mib}m.bin"
     if path.is_file() and path.stat().st_size == size_mib * MIB:
         return path
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as out:
         for _ in range(size_mib):
             out.write(os.urandom(MIB))
@@ -56,31 +58,39 @@ def virt_type(conn: Any) -> str:
     return "kvm"
 
 
-def domain_xml(name: str = NAME, memory_mib: int = MEMORY_MIB, payload: Path | None = None,
-               kind: str = "kvm", payload_addr: int = PAYLOAD_ADDR) -> str:
+def domain_xml(
+    name: str = NAME,
+    memory_mib: int = MEMORY_MIB,
+    payload: Path | None = None,
+    kind: str = "kvm",
+    payload_addr: int = PAYLOAD_ADDR,
+) -> str:
     """Domain XML for a diskless canary, with `payload` loaded into RAM at `payload_addr`."""
     commandline = ""
     if payload is not None:
         if payload_addr + payload.stat().st_size > memory_mib * MIB:
-            raise LabError(f"canary payload {payload} does not fit in {memory_mib} MiB of RAM "
-                           f"above {payload_addr:#x}")
+            raise CanaryError(
+                f"canary payload {payload} does not fit in {memory_mib} MiB of RAM above {payload_addr:#x}"
+            )
         qemu_path = str(payload).replace(",", ",,")  # qemu's option syntax escapes commas
         device = f"loader,file={qemu_path},addr={payload_addr:#x},force-raw=on"
-        commandline = ("  <qemu:commandline>\n    <qemu:arg value='-device'/>\n"
-                       f"    <qemu:arg value='{escape(device, {chr(39): '&apos;'})}'/>\n"
-                       "  </qemu:commandline>\n")
+        commandline = (
+            "  <qemu:commandline>\n    <qemu:arg value='-device'/>\n"
+            f"    <qemu:arg value='{escape(device, {chr(39): '&apos;'})}'/>\n"
+            "  </qemu:commandline>\n"
+        )
     # No boot device: qboot halts at once; SeaBIOS must at least not reboot after 60 s.
-    firmware = (f"<loader type='rom'>{escape(str(QBOOT))}</loader>" if QBOOT.is_file()
-                else "<bios rebootTimeout='-1'/>")
-    template = Template((resources.files("migdoctor.lab") / "canary.xml").read_text())
-    return template.substitute(virt_type=kind, name=escape(name), memory_mib=int(memory_mib),
-                               firmware=firmware, commandline=commandline)
+    firmware = f"<loader type='rom'>{escape(str(QBOOT))}</loader>" if QBOOT.is_file() else "<bios rebootTimeout='-1'/>"
+    template = Template((resources.files("migdoctor.actions") / "canary.xml").read_text())
+    return template.substitute(
+        virt_type=kind, name=escape(name), memory_mib=int(memory_mib), firmware=firmware, commandline=commandline
+    )
 
 
-def start(conn: Any, name: str = NAME, memory_mib: int = MEMORY_MIB,
-          payload_mib: int = PAYLOAD_MIB, settle_timeout: float = 15.0) -> Any:
-    """Start a transient canary on `conn` (payload_mib=0: no payload), ready to migrate."""
-    payload = write_payload(payload_mib) if payload_mib else None
+def start(
+    conn: Any, payload: Path | None, name: str = NAME, memory_mib: int = MEMORY_MIB, settle_timeout: float = 15.0
+) -> Any:
+    """Start a transient canary on `conn` (payload None: no payload), ready to migrate."""
     dom = conn.createXML(domain_xml(name, memory_mib, payload, virt_type(conn)), 0)
     settle(dom, settle_timeout)
     return dom
@@ -92,7 +102,7 @@ def settle(dom: Any, timeout: float = 15.0, interval: float = 0.05) -> None:
     quiet, last = 0, dom.info()[4]
     while quiet < 2:
         if time.monotonic() > deadline:
-            raise LabError(f"canary {dom.name()} still busy after {timeout:.0f} s")
+            raise CanaryError(f"canary {dom.name()} still busy after {timeout:.0f} s")
         time.sleep(interval)
         now = dom.info()[4]
         quiet = quiet + 1 if now - last < interval * 1e9 / 5 else 0
@@ -112,3 +122,20 @@ def remove(conn: Any, name: str = NAME) -> None:
         dom.destroy()
     if persistent:
         dom.undefine()
+
+
+def kill_processes(name: str) -> list[int]:
+    """End this host's qemu running canary NAME when its libvirtd cannot (killed mid-migration):
+    found by the `-name guest=NAME,` argument libvirt gives it, so no other guest is touched."""
+    marker = f"guest={name},"
+    killed = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv and "qemu" in os.path.basename(argv[0]) and any(arg.startswith(marker) for arg in argv):
+            os.kill(int(pid), signal.SIGKILL)
+            killed.append(int(pid))
+    return killed

@@ -1,0 +1,73 @@
+"""The timed test migration's verdict: did a real live migration take the migration network,
+succeed, and move at a rate worth the link it took?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
+from migdoctor.judging.pair import Pair, addresses_in, effective_rate_mbps, link_named, migration_host_fix
+
+registry = Registry()
+
+
+def leg_line(leg: dict[str, Any]) -> str:
+    if not leg["ok"]:
+        return f"{leg['from']} -> {leg['to']} failed: {leg['error']}"
+    return (
+        f"{leg['from']} {leg['source_link']} -> {leg['to']} {leg['destination_link']}: "
+        f"{leg['source_tx_bytes']} bytes in {leg['wall_s']:.2f} s ({leg['rate_mbps']} Mb/s)"
+    )
+
+
+@registry.check(
+    "migration.test-migration",
+    "A real live migration of a canary takes the migration network at a rate worth its link",
+    "critical",
+    needs=("src.links", "dst.links"),
+)
+def test_migration(pair: Pair) -> Outcome:
+    trial = pair.trial
+    if trial is None:
+        raise Skip("test migration not run (use --test-migration)")
+    legs = trial["legs"]
+    evidence = [Evidence(leg["from"], f"migration to {leg['to']}", leg_line(leg)) for leg in legs]
+    if trial["interrupted"] or not legs:
+        return failed("the test migration was interrupted before it finished", *evidence)
+    outbound = legs[0]
+    if not outbound["ok"]:
+        return failed(
+            f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
+            *evidence,
+            remediation="see the firewall.*, listen.* and dns.* findings for the cause",
+        )
+    network = pair.intent.network()
+    on_network = [link for link, _ in addresses_in(pair.src, network)]
+    if outbound["source_link"] not in on_network:
+        return failed(
+            f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
+            f"{outbound['destination_link']}, off the migration network {network}",
+            *evidence,
+            Evidence(pair.src_label, "links on the migration network", outbound["source_link"], on_network),
+            remediation=migration_host_fix(pair),
+        )
+    effective = effective_rate_mbps(link_named(pair.src, outbound["source_link"]) or {})
+    rate = outbound["rate_mbps"] or 0
+    floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
+    evidence.append(Evidence(pair.src_label, f"rate on {outbound['source_link']} (Mb/s)", rate, f">= {floor:g}"))
+    if rate < floor:
+        return failed(
+            f"the migration moved {rate} Mb/s on {outbound['source_link']}, below {floor:g} Mb/s "
+            f"(link effective speed {effective} Mb/s)",
+            *evidence,
+            remediation=f"{pair.src_label}: check what else loads {outbound['source_link']} and its shaping "
+            f"(tc qdisc show dev {outbound['source_link']})",
+        )
+    if len(legs) > 1 and not legs[1]["ok"]:
+        return failed(f"the return migration failed: {legs[1]['error']}", *evidence)
+    share = f" ({rate / effective:.0%} of {effective} Mb/s)" if effective else ""
+    return passed(
+        f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
+        f"{outbound['destination_link']} at {rate} Mb/s{share}",
+        *evidence,
+    )

@@ -1,0 +1,280 @@
+"""The timed test migration: a canary guest live-migrated from the source to the destination the
+way production migrations go (peer-to-peer over the inventory's libvirt URIs, no URI override
+unless asked), measured by libvirt's job statistics and both hosts' link byte counters, and
+brought back. Whatever happens, the canary and its payload files are removed on both hosts."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migdoctor.actions import canary
+from migdoctor.transports import Host, run_agent
+
+MIB = 1024 * 1024
+POLL_S = 0.1
+PAYLOAD_DIR = "/var/tmp"
+JOB_KEYS = ("time_elapsed", "downtime", "data_processed", "data_total", "data_remaining", "memory_bps")
+
+
+class TrialRefused(Exception):
+    """The trial cannot start: said before anything is changed on either host."""
+
+
+@dataclass(frozen=True)
+class TrialOptions:
+    memory_mib: int = 256
+    migrate_uri: str | None = None
+    one_way: bool = False
+    timeout_s: float = 0.0  # 0: sized to the canary and the slowest link
+    domain: str | None = None  # an existing domain, used only when the admin confirmed it
+
+    @property
+    def payload_mib(self) -> int:
+        """Most of the RAM above the payload address, so the stream is mostly real data."""
+        return max(0, (self.memory_mib * MIB - canary.PAYLOAD_ADDR) // MIB - 16)
+
+
+def default_timeout(memory_mib: int, slowest_mbps: int | None) -> float:
+    """Three times what the whole RAM takes on the slowest link, plus start-up time."""
+    rate = slowest_mbps or 100
+    return round(memory_mib * MIB * 8 / (rate * 1e6) * 3 + 30, 1)
+
+
+def open_libvirt(host: Host) -> Any:
+    import libvirt
+
+    if not host.libvirt_uri:
+        raise TrialRefused(f"{host.label}: no libvirt URI (set libvirt_uri in the inventory)")
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    try:
+        return libvirt.open(host.libvirt_uri)
+    except libvirt.libvirtError as exc:
+        raise TrialRefused(f"{host.label}: cannot connect to {host.libvirt_uri}: {exc.get_error_message()}") from None
+
+
+def preflight(src_conn: Any, dst_conn: Any, src: Host, dst: Host, options: TrialOptions) -> str:
+    """Refuse before changing anything: the destination lacks memory, or a hypervisor cannot
+    run the canary. Returns the virt type both will use."""
+    import libvirt
+
+    kind = canary.virt_type(src_conn)
+    for host, conn in ((src, src_conn), (dst, dst_conn)):
+        try:
+            conn.getDomainCapabilities(None, "x86_64", "pc", kind)
+        except libvirt.libvirtError as exc:
+            raise TrialRefused(
+                f"{host.label}: cannot run a {kind} x86_64 'pc' canary: {exc.get_error_message()}"
+            ) from None
+    free = dst_conn.getFreeMemory()
+    needed = options.memory_mib * MIB * 1.25
+    if free < needed:
+        raise TrialRefused(
+            f"{dst.label}: {free // MIB} MiB free, the {options.memory_mib} MiB canary needs {int(needed // MIB)}"
+        )
+    return kind
+
+
+def job_sample(dom: Any, started: float) -> dict[str, Any] | None:
+    import libvirt
+
+    try:
+        stats = dom.jobStats()
+    except libvirt.libvirtError:
+        return None
+    if not stats or stats.get("type", 0) == 0:
+        return None
+    sample = {key: stats[key] for key in JOB_KEYS if key in stats}
+    sample["wall_s"] = round(time.monotonic() - started, 3)
+    return sample
+
+
+def carrier(before: dict[str, Any], after: dict[str, Any], key: str) -> tuple[str | None, int]:
+    deltas = {name: after[name][key] - before.get(name, {}).get(key, 0) for name in after if name != "lo"}
+    if not deltas:
+        return None, 0
+    name = max(deltas, key=lambda link: deltas[link])
+    return name, deltas[name]
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the trial like Ctrl-C: through the clean-up."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def migrate_leg(
+    dom: Any,
+    peer: Host,
+    from_host: Host,
+    to_host: Host,
+    options: TrialOptions,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """One live migration, peer-to-peer to PEER's libvirt URI, watched until it ends."""
+    import libvirt
+
+    params = {libvirt.VIR_MIGRATE_PARAM_URI: options.migrate_uri} if options.migrate_uri else {}
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    before = {
+        from_host.label: run_agent(from_host, ["link-counters"]),
+        to_host.label: run_agent(to_host, ["link-counters"]),
+    }
+    outcome: dict[str, Any] = {}
+
+    def migrate() -> None:
+        try:
+            dom.migrateToURI3(peer.libvirt_uri, params, flags)
+        except libvirt.libvirtError as exc:
+            outcome["error"] = exc.get_error_message()
+
+    started = time.monotonic()
+    worker = threading.Thread(target=migrate, daemon=True)
+    worker.start()
+    samples: list[dict[str, Any]] = []
+    try:
+        while worker.is_alive():
+            worker.join(POLL_S)
+            sample = job_sample(dom, started)
+            if sample:
+                samples.append(sample)
+                if progress:
+                    progress(live_view(sample, from_host, to_host, before[from_host.label]))
+            if time.monotonic() - started > options.timeout_s:
+                outcome["error"] = f"timed out after {options.timeout_s:.0f} s (--timeout)"
+                abort(dom)
+                worker.join(30)
+                break
+    except KeyboardInterrupt:
+        abort(dom)
+        worker.join(30)
+        raise
+    wall = time.monotonic() - started
+    after = {
+        from_host.label: run_agent(from_host, ["link-counters"]),
+        to_host.label: run_agent(to_host, ["link-counters"]),
+    }
+    src_link, sent = carrier(before[from_host.label], after[from_host.label], "tx_bytes")
+    dst_link, received = carrier(before[to_host.label], after[to_host.label], "rx_bytes")
+    return {
+        "from": from_host.label,
+        "to": to_host.label,
+        "ok": "error" not in outcome,
+        "error": outcome.get("error"),
+        "wall_s": round(wall, 3),
+        "samples": len(samples),
+        "last_sample": samples[-1] if samples else None,
+        "source_link": src_link,
+        "source_tx_bytes": sent,
+        "destination_link": dst_link,
+        "destination_rx_bytes": received,
+        "rate_mbps": round(sent * 8 / wall / 1e6, 1) if wall > 0 else None,
+    }
+
+
+def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:
+    """A sample for the progress bar, with the link carrying the stream so far (one counter read)."""
+    link, _ = carrier(before, run_agent(from_host, ["link-counters"]), "tx_bytes")
+    return {**sample, "leg": f"{from_host.label} -> {to_host.label}", "link": f"{from_host.label} {link}"}
+
+
+def abort(dom: Any) -> None:
+    import libvirt
+
+    with contextlib.suppress(libvirt.libvirtError):
+        dom.abortJob()
+
+
+def completed_stats(conn: Any, name: str) -> dict[str, Any] | None:
+    """libvirt's statistics of the finished job, as the receiving side keeps them."""
+    import libvirt
+
+    try:
+        stats = conn.lookupByName(name).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    except libvirt.libvirtError:
+        return None
+    return {key: stats[key] for key in JOB_KEYS if key in stats} or None
+
+
+def run_trial(
+    src: Host,
+    dst: Host,
+    options: TrialOptions,
+    run_id: str | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """The migration_trial fact. Raises TrialRefused before touching anything when it cannot run."""
+    src_conn, dst_conn = open_libvirt(src), open_libvirt(dst)
+    kind = preflight(src_conn, dst_conn, src, dst, options)
+    name = options.domain or f"{canary.NAME}-{run_id or uuid.uuid4().hex[:8]}"
+    payload = None if options.domain else Path(PAYLOAD_DIR) / f"{name}.payload"
+    trial: dict[str, Any] = {
+        "domain": name,
+        "canary": options.domain is None,
+        "virt_type": kind,
+        "memory_mib": options.memory_mib,
+        "payload_mib": 0 if options.domain else options.payload_mib,
+        "migrate_uri": options.migrate_uri,
+        "timeout_s": options.timeout_s,
+        "legs": [],
+        "completed_stats": None,
+        "cleanup": [],
+        "interrupted": False,
+    }
+    try:
+        with interrupt_on_sigterm():
+            if payload is not None:
+                for host in (src, dst):
+                    run_agent(host, ["payload-write", "--path", str(payload), "--mib", str(options.payload_mib)])
+                dom = canary.start(src_conn, payload, name, options.memory_mib)
+            else:
+                dom = src_conn.lookupByName(name)
+            leg = migrate_leg(dom, dst, src, dst, options, progress)
+            trial["legs"].append(leg)
+            if leg["ok"]:
+                trial["completed_stats"] = completed_stats(dst_conn, name)
+                if not options.one_way:
+                    back = dst_conn.lookupByName(name)
+                    trial["legs"].append(migrate_leg(back, src, dst, src, options, progress))
+    except KeyboardInterrupt:
+        trial["interrupted"] = True
+    except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
+        trial["legs"].append({"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        if payload is not None:
+            trial["cleanup"] = clean_up(name, payload, [(src, src_conn), (dst, dst_conn)])
+    return trial
+
+
+def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[str]:
+    """Remove the canary and its payload on every host: through libvirt, and where libvirt is
+    unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport."""
+    import libvirt
+
+    notes = []
+    for host, conn in hosts:
+        try:
+            canary.remove(conn, name)
+        except libvirt.libvirtError as exc:
+            killed = run_agent(host, ["canary-kill", "--name", name])
+            notes.append(
+                f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
+            )
+        run_agent(host, ["payload-remove", "--path", str(payload)])
+    return notes

@@ -1,0 +1,86 @@
+"""`migdoctor watch SRC DST`: which link carries a migration someone else started, live."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from migdoctor.cli.facts import fail
+
+
+def rate_line(label: str, rates: dict[str, float]) -> str:
+    shown = ", ".join(f"{link} {rate * 8 / 1e6:7.1f} Mb/s" for link, rate in sorted(rates.items()) if link != "lo")
+    return f"{label}: {shown}"
+
+
+def watch_command(
+    src: Annotated[str, typer.Argument(help="Source host (where the migration runs from).")],
+    dst: Annotated[str, typer.Argument(help="Destination host.")],
+    domain: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The migrating domain (default: any with a job).")
+    ] = None,
+    interval: Annotated[float, typer.Option(metavar="SECONDS", min=0.05, help="Sampling interval.")] = 0.25,
+    output: Annotated[str | None, typer.Option(metavar="FILE", help="Write the summary as JSON.")] = None,
+    inventory: Annotated[
+        str | None,
+        typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
+    ] = None,
+) -> None:
+    """Watch a running migration: per-link throughput on both hosts and the link carrying it.
+    Ends when the job ends or on Ctrl-C; exits 0 with a note when there is nothing to watch."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from migdoctor.actions.migration import TrialRefused, open_libvirt
+    from migdoctor.actions.watch import NothingToWatch, watch
+    from migdoctor.transports import TransportError, resolve_host, shared_connections
+    from migdoctor.transports.inventory import InventoryError, load_inventory
+
+    try:
+        loaded = load_inventory(inventory)
+        hosts = [resolve_host(src, loaded), resolve_host(dst, loaded)]
+        conn = open_libvirt(hosts[0])
+    except (InventoryError, TransportError, TrialRefused) as exc:
+        raise fail(str(exc)) from None
+    terminal = sys.stdout.isatty()
+    try:
+        with (
+            shared_connections(hosts) as (src_host, dst_host),
+            Live(Text(""), transient=True, auto_refresh=False) as live,
+        ):
+
+            def show(view: dict[str, Any]) -> None:
+                if terminal:
+                    stats = view["stats"]
+                    head = (
+                        f"{view['elapsed_s']:5.1f} s  {stats.get('data_processed', 0) / 1e6:8.1f} MB  "
+                        f"{stats.get('memory_bps', 0) * 8 / 1e6:7.1f} Mb/s (libvirt)"
+                    )
+                    lines = [
+                        head,
+                        rate_line(src_host.label, view["src_rates"]),
+                        rate_line(dst_host.label, view["dst_rates"]),
+                    ]
+                    live.update(Text("\n".join(lines)), refresh=True)
+
+            summary = watch(src_host, dst_host, conn, domain, interval, show)
+    except NothingToWatch as exc:
+        typer.echo(f"migdoctor: nothing to watch: {exc}")
+        raise typer.Exit(0) from None
+    except TransportError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        conn.close()
+    Console().print(
+        f"{summary['domain']}: {src} {summary['source_link']} -> {dst} {summary['destination_link']} carried "
+        f"{summary['source_tx_bytes'] / 1e6:.1f} MB in {summary['wall_s']:.1f} s ({summary['rate_mbps']} Mb/s)"
+        + (" (interrupted)" if summary["interrupted"] else ""),
+        highlight=False,
+    )
+    if output:
+        Path(output).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
