@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
-from migdoctor.judging.pair import Pair, config_values, port_range, qemu_conf_line
+from migdoctor.judging.pair import (
+    DEFAULT_PORT_MAX,
+    DEFAULT_PORT_MIN,
+    Pair,
+    config_values,
+    port_range,
+    qemu_conf_line,
+)
 
 registry = Registry()
 PRIVILEGED_BELOW = 1024
@@ -29,7 +36,10 @@ def migration_port_range(pair: Pair) -> Outcome:
             )
         )
     if not (1 <= first <= 65535 and 1 <= last <= 65535):
-        problems.append((f"range {shown} leaves 1-65535", qemu_conf_line(pair, "migration_port_min", 49152)))
+        key, default = (
+            ("migration_port_min", DEFAULT_PORT_MIN) if not 1 <= first <= 65535 else ("migration_port_max", DEFAULT_PORT_MAX)
+        )
+        problems.append((f"range {shown} leaves 1-65535", qemu_conf_line(pair, key, default)))
     if first < PRIVILEGED_BELOW and values.get("user", "root") != "root":
         problems.append(
             (

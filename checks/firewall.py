@@ -3,6 +3,7 @@ range on the migration link, and the libvirt remote port."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,23 @@ def span(low: int, high: int) -> str:
     return f"{low}-{high}" if low != high else str(low)
 
 
+def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
+    """A new connection from SADDR, of the family its addresses are (a migration network may be IPv6)."""
+    return Packet(saddr, daddr, iifname, dport, "ip6" if ipaddress.ip_address(saddr).version == 6 else "ip")
+
+
+def accept_rule(firewall: dict[str, Any], packet: Packet, first: int, last: int) -> str:
+    """The rule admitting PACKET's source to FIRST-LAST, written for the tool that manages this host's filter."""
+    if firewall["backend"] == "iptables":
+        tool = "ip6tables" if packet.family == "ip6" else "iptables"
+        ports = f"{first}:{last}" if first != last else str(first)
+        return f"{tool} -I INPUT -i {packet.iifname} -s {packet.saddr} -p tcp --dport {ports} -j ACCEPT"
+    return (
+        f'nft insert rule inet filter input iifname "{packet.iifname}" '
+        f"{packet.family} saddr {packet.saddr} tcp dport {span(first, last)} accept"
+    )
+
+
 def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
     """Name every sub-range that is not accepted, with the rule that decides it."""
     spans = evaluate_port_range(evaluator(pair.dst["firewall"]), packet, first, last)
@@ -53,8 +71,7 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
         return failed(
             f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {where}",
             *evidence,
-            remediation=f'{pair.dst_label}: nft insert rule inet filter input iifname "{packet.iifname}" '
-            f"ip saddr {packet.saddr} tcp dport {span(first, last)} accept "
+            remediation=f"{pair.dst_label}: {accept_rule(pair.dst['firewall'], packet, first, last)} "
             f"(it must come before {blocked[0][2].rule or 'the policy'})",
         )
     if unknown:
@@ -74,7 +91,7 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
     first, last = port_range(pair.dst)
-    packet = Packet(saddr=src_links[0][1], daddr=dst_links[0][1], iifname=dst_links[0][0], dport=first)
+    packet = inbound(src_links[0][1], dst_links[0][1], dst_links[0][0], first)
     return judge_ports(pair, packet, first, last, "migration ports")
 
 
@@ -97,5 +114,5 @@ def libvirt_ports(pair: Pair) -> Outcome:
     arrival = link_of_address(pair.dst, addresses[0])
     if not route or route.get("error") or not arrival:
         raise Skip(f"{addresses[0]} is not reachable from {pair.src_label} or not an address of {pair.dst_label}")
-    packet = Packet(saddr=route["source"], daddr=addresses[0], iifname=arrival, dport=port)
+    packet = inbound(route["source"], addresses[0], arrival, port)
     return judge_ports(pair, packet, port, port, f"libvirt {transport} port")

@@ -59,6 +59,11 @@ def listeners_on(facts: dict[str, Any], port: int) -> list[dict[str, Any]]:
     return [item for item in facts.get("listeners") or [] if item["port"] == port]
 
 
+def reachable(listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listeners another host can connect to: a socket bound to loopback takes no remote connection."""
+    return [item for item in listeners if not ipaddress.ip_address(item["address"]).is_loopback]
+
+
 @registry.check(
     "listen.libvirt-remote",
     "The destination listens where the source's libvirt connection arrives",
@@ -70,7 +75,8 @@ def libvirt_remote(pair: Pair) -> Outcome:
     if not uri:
         raise Skip(f"no libvirt URI for {pair.dst_label} (set libvirt_uri in the inventory)")
     transport, port, _ = remote_endpoint(uri)
-    found = listeners_on(pair.dst, port)
+    listening = listeners_on(pair.dst, port)
+    found = reachable(listening)
     if found:
         where = ", ".join(f"{item['address']}:{port} ({(item['process'] or {}).get('name', '?')})" for item in found)
         return passed(f"{pair.dst_label} listens for {transport} on {where}")
@@ -82,7 +88,12 @@ def libvirt_remote(pair: Pair) -> Outcome:
         remediation = f"{pair.dst_label}:/etc/libvirt/libvirtd.conf: {key} = 1, and start libvirtd with --listen (or enable libvirtd-{transport}.socket)"
     return failed(
         f"nothing listens on {pair.dst_label}:{port}, where {uri} connects",
-        Evidence(pair.dst_label, f"TCP listeners on port {port}", [], f"a listener on {port}"),
+        Evidence(
+            pair.dst_label,
+            f"TCP listeners on port {port}",
+            [f"{item['address']}:{port}" for item in listening],
+            f"a listener on {port} another host can reach",
+        ),
         Evidence(
             pair.dst_label,
             "libvirtd.conf listen_tcp/listen_tls",

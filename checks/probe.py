@@ -31,6 +31,8 @@ def migration_port(pair: Pair) -> Outcome:
             Evidence(pair.src_label, f"connect {target}", probe["error"], "connected"),
             remediation=f"see the firewall.* and listen.* findings for {pair.dst_label}",
         )
+    if pair.intent.network() is None:
+        raise Skip("no migration network given or inferable (use --migration-network CIDR)")
     evidence = (
         Evidence(
             pair.src_label,

@@ -11,7 +11,7 @@ from migdoctor.judging.pair import (
     Pair,
     dst_migration_addresses,
     interface_addresses,
-    src_migration_addresses,
+    migration_endpoints,
 )
 
 registry = Registry()
@@ -92,15 +92,16 @@ def hosts_allow(pair: Pair) -> Outcome:
                 Evidence(pair.dst_label, "xend-relocation-hosts-allow", patterns, "valid regular expressions"),
                 remediation=f"{pair.dst_label}:{XEND_CONFIG}: fix or remove the pattern {pattern!r}",
             )
-    addresses = [a for _, a in src_migration_addresses(pair)]
-    names = {pair.src["identity"]["fqdn"]}
-    for reverse in pair.dst["resolution"].get("reverse_lookups", []):
-        if reverse["address"] in addresses:
-            names.update(reverse["names"])
-    candidates = addresses + sorted(names)
+    # xend matches the connecting address and the name the destination resolves it to
+    # (socket.getfqdn), never the source's own hostname: that names its LAN address as often as not.
+    addresses = [a for _, a in migration_endpoints(pair)[0]]
+    reverse = [item for item in pair.dst["resolution"].get("reverse_lookups", []) if item["address"] in addresses]
+    candidates = addresses + sorted({name for item in reverse for name in item["names"]})
     admitted = [c for c in candidates if any(r.match(c) for r in compiled)]
     if admitted:
         return passed(f"{pair.dst_label} admits {pair.src_label} as {admitted[0]}")
+    if not reverse:
+        raise Skip(f"{pair.dst_label}: no reverse look-up of {', '.join(addresses)} collected, and xend matches that name too")
     return failed(
         f"no xend-relocation-hosts-allow pattern on {pair.dst_label} matches {pair.src_label} ({', '.join(candidates)})",
         Evidence(pair.dst_label, "xend-relocation-hosts-allow", patterns, f"a pattern matching one of {candidates}"),

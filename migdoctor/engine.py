@@ -18,6 +18,10 @@ ENTRY_POINT_GROUP = "migdoctor.checks"
 BUILTIN_MODULES = ("dns", "route", "link", "listen", "config", "firewall", "xen", "compat", "probe", "migration")
 
 
+# Facts read in one go: when the whole read fails, its gap is the reason each part is missing.
+COLLECTED_TOGETHER = {"links": "network", "routes": "network", "route_lookups": "network"}
+
+
 class DiscoveryError(Exception):
     """A drop-in or entry-point check module that cannot be loaded; one line naming it."""
 
@@ -95,9 +99,14 @@ def discover(checks_dir: str | None = None) -> list[Check]:
 
 
 def select(checks: list[Check], only: list[str]) -> list[Check]:
-    """--only takes ids or areas (the part before the dot)."""
+    """--only takes ids or areas (the part before the dot). A name that is neither is a typo: running
+    no check would pass for a clean bill of health."""
     if not only:
         return checks
+    known = {check.id for check in checks} | {check.area for check in checks}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise DiscoveryError(f"--only {unknown[0]}: no check has that id or area (see `migdoctor checks`)")
     return [check for check in checks if check.id in only or check.area in only]
 
 
@@ -112,7 +121,7 @@ def missing_fact(pair: Pair, need: str) -> str | None:
     if value is not None:
         return None
     for gap in facts.get("missing", []):
-        if gap["fact"] in keys:
+        if gap["fact"] in keys or gap["fact"] == COLLECTED_TOGETHER.get(keys[0]):
             where = f" ({gap['file']})" if gap.get("file") else ""
             return f"{label}: {gap['fact']} not collected: {gap['reason']}{where}"
     return f"{label}: {'.'.join(keys)} not collected"

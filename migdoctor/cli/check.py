@@ -226,6 +226,9 @@ def execute(
 
         render_text(report, Console(soft_wrap=True), quiet=quiet)
         Console(stderr=True).print(f"report: {target}", highlight=False)
+    for host in report["hosts"].values():
+        if not host["reached"]:  # exit 2: say which host, whatever went to stdout
+            typer.echo(f"migdoctor: {host['error']}", err=True)
     raise typer.Exit(report["exit_status"])
 
 

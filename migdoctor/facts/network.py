@@ -152,8 +152,8 @@ def lookup_route(ipr: IPRoute, destination: str, names: dict[int, str]) -> dict[
 
 def collect_network(route_to: list[str], gaps: Gaps) -> dict[str, Any]:
     with IPRoute() as ipr:
-        links = gaps.attempt("links", lambda: collect_links(ipr, gaps)) or []
-        names = {link["index"]: link["name"] for link in links}
+        links = gaps.attempt("links", lambda: collect_links(ipr, gaps))
+        names = {link["index"]: link["name"] for link in links or []}
         routes = gaps.attempt("routes", lambda: collect_routes(ipr, names))
         lookups = [lookup_route(ipr, destination, names) for destination in route_to]
     return {"links": links, "routes": routes, "route_lookups": lookups}

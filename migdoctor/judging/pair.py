@@ -165,12 +165,15 @@ def remote_endpoint(uri: str) -> tuple[str, int, str]:
 
 
 def better_name(pair: Pair) -> str:
-    """The name (or address) the destination should advertise: a PTR name of its migration
-    address as the source sees it, else the address itself."""
+    """The name (or address) the destination should advertise instead: a PTR name of its migration
+    address as the source sees it, else the address itself. Never the name advertised now: that
+    one is what failed (a PTR may still name it when its forward record is gone)."""
+    current = advertised_name(pair.dst)[0].lower().rstrip(".")
     addresses = [address for _, address in dst_migration_addresses(pair)]
     for reverse in pair.src["resolution"].get("reverse_lookups", []):
-        if reverse["address"] in addresses and reverse["names"]:
-            return str(reverse["names"][0])
+        names = [name for name in reverse["names"] if name.lower().rstrip(".") != current]
+        if reverse["address"] in addresses and names:
+            return str(names[0])
     return addresses[0] if addresses else "<the destination's address on the migration network>"
 
 

@@ -80,16 +80,18 @@ def validate_report(report: Any) -> None:
 def write_report(report: dict[str, Any], path: Path) -> None:
     """Validate, then write to a temporary file beside PATH and rename it into place."""
     validate_report(report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(report, stream, indent=2, default=str)
             stream.write("\n")
         os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise ReportError(f"{path}: cannot write report: {exc.strerror}") from None

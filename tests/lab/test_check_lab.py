@@ -1,0 +1,361 @@
+"""`migdoctor check hosta hostb` against the lab's real daemons, through the real CLI.
+
+Healthy passes every check; the forum thread's seed fails dns.migration-host-address and shows
+the LAN path; each fault scenario fails the check that names its cause, with evidence naming the
+host, the file or link, and the value. Tests are grouped by scenario (seed, the session's first,
+then healthy, then one test per fault scenario), so the lab is re-created once per scenario.
+"""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from migdoctor.lab import layout
+from migdoctor.report.document import validate_report
+
+pytestmark = pytest.mark.lab
+
+MIGDOCTOR = str(Path(sys.prefix) / "bin" / "migdoctor")
+QEMU_CONF = "/etc/libvirt/qemu.conf"
+
+
+@dataclass
+class Run:
+    """One `migdoctor check` run: the process and the report it wrote."""
+
+    done: subprocess.CompletedProcess[str]
+    report: dict[str, Any]
+    output: Path
+
+    def finding(self, check_id: str) -> dict[str, Any]:
+        (found,) = [f for f in self.report["findings"] if f["id"] == check_id]
+        return found
+
+    def with_status(self, *statuses: str) -> set[str]:
+        return {f["id"] for f in self.report["findings"] if f["status"] in statuses}
+
+
+def check(tmp_path: Path, *args: str, output_format: str = "json", inventory: Path | None = None) -> Run:
+    """`migdoctor check hosta hostb --format FORMAT --output FILE ARGS` as an admin runs it."""
+    output = tmp_path / f"report-{len(list(tmp_path.glob('report-*.json')))}.json"
+    argv = [MIGDOCTOR, "check", "hosta", "hostb", "--format", output_format, "--output", str(output), *args]
+    if inventory:
+        argv += ["--inventory", str(inventory)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert output.exists(), done.stderr
+    report = json.loads(output.read_text())
+    if output_format == "json":
+        assert json.loads(done.stdout) == report
+    return Run(done, report, output)
+
+
+def told(finding: dict[str, Any]) -> str:
+    """Everything a finding says to the admin, as one text to look for names and values in."""
+    return " ".join([finding["summary"], finding["remediation"] or "", json.dumps(finding["evidence"])])
+
+
+def validates(path: Path) -> None:
+    done = subprocess.run([MIGDOCTOR, "report", "validate", str(path)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "valid migdoctor report" in done.stdout
+
+
+def inventory_copy(lab: Any, tmp_path: Path, **hostb: str) -> Path:
+    """The lab's inventory with some of hostb's keys changed."""
+    inventory = lab.inventory()
+    inventory["hosts"]["hostb"].update(hostb)
+    path = tmp_path / "inventory.toml"
+    path.write_text(tomli_w.dumps(inventory))
+    return path
+
+
+# --- seed: the forum thread -------------------------------------------------------------------
+
+
+@pytest.fixture
+def seed(lab_scenario):
+    return lab_scenario("seed")
+
+
+def test_seed_fails_migration_host_address_and_shows_the_lan_path(seed, tmp_path):
+    run = check(tmp_path)
+    assert run.done.returncode == 1
+    report = run.report
+    assert run.with_status("fail") == {
+        "dns.migration-host-address",
+        "config.migration-port-range",  # Debian's default: the range sits in the ephemeral ports
+        "probe.migration-port",
+    }
+    assert run.with_status("warn") == {"listen.migration-address"}
+    assert run.with_status("error") == set()
+
+    address = run.finding("dns.migration-host-address")
+    assert "hostb.lab.test (hostname (migration_host unset)) resolves on hosta to 192.0.2.2" in address["summary"]
+    assert address["evidence"] == [
+        {"host": "hosta", "item": "getaddrinfo(hostb.lab.test)", "actual": ["192.0.2.2"], "expected": ["198.51.100.2"]}
+    ]
+    assert address["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
+
+    path = report["path"]
+    assert "hosta a-lan 192.0.2.1" in path["text"] and "hostb 192.0.2.2:49152-49215" in path["text"]
+    assert path["name_origin"] == "hostname (migration_host unset)"
+    assert path["on_migration_network"] is False
+    assert (path["source_link"], path["destination_link"]) == ("a-lan", "b-lan")
+
+    probe = {e["item"]: e["actual"] for e in run.finding("probe.migration-port")["evidence"]}
+    assert probe["link that sent the bytes"] == "a-lan" and probe["link that received the bytes"] == "b-lan"
+    assert 0 < probe["throughput sample (Mb/s)"] < 120  # the LAN's 100 Mb/s shaping, not the fast link
+
+    assert report["intent"]["migration_network"] == "198.51.100.0/24"
+    assert report["exit_status"] == 1 and report["not_checked"] == []
+    validates(run.output)
+
+
+def test_seed_markdown_has_the_table_and_ignore_keeps_the_finding(seed, tmp_path):
+    run = check(tmp_path, "--ignore", "dns.migration-host-address", output_format="markdown")
+    assert run.done.returncode == 1  # the port range and the probe still fail
+    markdown = run.done.stdout
+    assert "# Migration path check: hosta -> hostb" in markdown
+    assert "| status | check | summary |\n|---|---|---|\n" in markdown
+    assert "| FAIL (ignored) | `dns.migration-host-address` | hostb.lab.test (hostname" in markdown
+    assert "| FAIL | `probe.migration-port` |" in markdown
+    assert "- On the migration network: **NO**" in markdown
+
+    ignored = run.finding("dns.migration-host-address")
+    assert ignored["status"] == "fail" and ignored["ignored"] is True
+    assert ignored["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
+    assert [f["id"] for f in run.report["findings"] if f["ignored"]] == ["dns.migration-host-address"]
+    assert run.report["totals"]["ignored"] == 1 and run.report["totals"]["fail"] == 2
+    validates(run.output)
+
+
+def test_unreachable_destination_exits_2_names_it_and_still_writes_the_report(seed, tmp_path):
+    inventory = inventory_copy(seed, tmp_path, transport="ssh://root@hostb:2222")  # nothing listens there
+    run = check(tmp_path, inventory=inventory)
+    assert run.done.returncode == 2
+    (line,) = run.done.stderr.splitlines()
+    assert line.startswith("migdoctor: hostb: ssh to root@hostb failed:")
+    assert line.endswith("port 2222: Connection refused")
+    report = run.report
+    assert report["exit_status"] == 2 and report["findings"] == [] and report["path"] is None
+    destination = report["hosts"]["destination"]
+    assert destination["reached"] is False and destination["error"] == line.removeprefix("migdoctor: ")
+    assert report["hosts"]["source"]["reached"] is True
+    assert report["not_checked"][0] == destination["error"]
+    assert report["not_checked"][1].startswith("no check ran:")
+    validates(run.output)
+
+
+# --- healthy ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def healthy(lab_scenario):
+    return lab_scenario("healthy")
+
+
+def test_healthy_passes_every_check(healthy, tmp_path):
+    run = check(tmp_path, "--min-link-speed", "1000")
+    assert run.done.returncode == 0, run.done.stdout
+    report = run.report
+    assert run.with_status("fail", "warn", "error") == set()
+    skipped = {f["id"]: f["summary"] for f in report["findings"] if f["status"] == "skip"}
+    assert skipped.pop("xen.relocation-server") == "hostb has no /etc/xen/xend-config.sxp: not a xend host"
+    assert skipped.pop("xen.hosts-allow") == "hostb has no /etc/xen/xend-config.sxp: not a xend host"
+    assert all("not run" in summary for summary in skipped.values()), skipped  # only what needs asking for
+    assert run.finding("link.speed")["status"] == "pass"
+
+    path = report["path"]
+    assert (
+        path["text"] == "hosta a-fast 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:49152-49215 (hostb-fast.lab.test)"
+    )
+    assert path["on_migration_network"] is True and path["destination_link"] == "b-fast"
+    probe = run.finding("probe.migration-port")
+    assert "crossed hosta a-fast -> hostb b-fast" in probe["summary"]
+    links = {e["item"]: e["actual"] for e in probe["evidence"]}
+    assert links["link that sent the bytes"] == "a-fast" and links["link that received the bytes"] == "b-fast"
+    assert report["not_checked"] == [] and report["exit_status"] == 0
+    validates(run.output)
+
+
+def test_inverted_port_range_written_but_not_yet_loaded_is_caught(healthy, tmp_path):
+    """libvirtd refuses to start with migration_port_min above migration_port_max, so no scenario
+    can run one; the realistic moment is an edited qemu.conf before libvirtd's next restart."""
+    conf = layout.LAB_HOSTS["hostb"].dir / "etc-libvirt" / "qemu.conf"
+    original = conf.read_text()
+    try:
+        conf.write_text(
+            original.replace("migration_port_min = 49152", "migration_port_min = 49215").replace(
+                "migration_port_max = 49215", "migration_port_max = 49152"
+            )
+        )
+        run = check(tmp_path, "--only", "config", "--no-probe")
+    finally:
+        conf.write_text(original)
+    assert run.done.returncode == 1
+    assert [f["id"] for f in run.report["findings"]] == ["config.migration-port-range"]
+    finding = run.finding("config.migration-port-range")
+    assert finding["status"] == "fail"
+    assert "migration_port_min 49215 is above migration_port_max 49152" in finding["summary"]
+    assert f"hostb:{QEMU_CONF}: migration_port_min = 49152, migration_port_max = 49215" in finding["remediation"]
+    assert finding["evidence"][0]["actual"] == "49215-49152"
+
+
+# --- fault scenarios: one test each, the named check fails and says where and what ---------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    scenario: str
+    check_id: str
+    says: tuple[str, ...]  # in the finding's summary, remediation or evidence
+    may_also_fail: frozenset[str] = frozenset()  # consequences of the same fault
+    probe: str = "pass"
+    probe_says: str = ""  # in the probe's summary
+    path: str | None = None  # in the predicted path's text
+    inventory: dict[str, str] = field(default_factory=dict)  # hostb's inventory keys to change
+    not_checked: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.scenario
+
+
+FAULTS = [
+    Fault(
+        "hosts-override",
+        "dns.hosts-file-override",
+        (
+            "hosta:/etc/hosts line 3 maps hostb-fast.lab.test to 192.0.2.2 but DNS says 198.51.100.2",
+            "hosta:/etc/hosts line 3: remove the line for hostb-fast.lab.test, or make it 198.51.100.2",
+        ),
+        frozenset({"dns.migration-host-address", "dns.forward-reverse"}),
+        probe="fail",
+        path="hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215 (hostb-fast.lab.test)",
+    ),
+    Fault(
+        "loopback-hostname",
+        "dns.migration-host-not-loopback",
+        (
+            "hostb.lab.test resolves to loopback 127.0.1.1 on hosta",
+            "hosta:/etc/hosts line 3: remove hostb.lab.test from the 127.0.1.1 line",
+        ),
+        frozenset({"dns.migration-host-address", "dns.hosts-file-override", "dns.forward-reverse"}),
+        probe="fail",
+        path="-> hostb 127.0.1.1:49152-49215 (hostb.lab.test)",
+    ),
+    Fault(
+        "bad-migration-address",
+        "listen.migration-address",
+        (
+            "hostb's migration_address 198.51.100.1 is not assigned on hostb",
+            f'hostb:{QEMU_CONF}: migration_address = "198.51.100.2"',
+        ),
+        probe="fail",  # as QEMU's incoming socket would, the probe's listener cannot bind there
+        probe_says="the probe could not start: hostb: probe listener did not start: cannot listen on 198.51.100.1",
+    ),
+    Fault(
+        "firewall-blocks-fast",
+        "firewall.migration-ports",
+        (
+            "hostb's firewall blocks migration ports 49152-49215 (reject)",
+            "to 198.51.100.2 on b-fast",
+            'nft insert rule inet filter input iifname "b-fast" ip saddr 198.51.100.1 tcp dport 49152-49215 accept',
+        ),
+        probe="fail",
+    ),
+    Fault(
+        "partial-port-range",
+        "firewall.migration-ports",
+        (
+            "blocks migration ports 49200-49215 (reject) of 49152-49215",
+            'iifname \\"b-fast\\" tcp dport 49152-49199 accept',
+        ),
+        probe="pass",  # the first port is open: only a later, concurrent migration is refused
+    ),
+    Fault(
+        "route-via-lan",
+        "route.egress-interface",
+        (
+            "hosta reaches 198.51.100.2 by a-lan, not by its migration link a-fast",
+            "dev a-lan via 192.0.2.2",
+            "hosta: remove the route to 198.51.100.2 by a-lan (ip route del 198.51.100.2)",
+        ),
+        probe="fail",  # hostb admits migrations on b-fast only; they arrive on b-lan
+        path="hosta a-lan 192.0.2.1 (100 Mb/s) via 192.0.2.2 -> hostb 198.51.100.2:49152-49215",
+    ),
+    Fault(
+        "mtu-mismatch",
+        "link.mtu",
+        ("MTU differs: hosta a-fast 1500, hostb b-fast 9000", "hosta: ip link set a-fast mtu 9000"),
+    ),
+    Fault(
+        "fast-link-down",
+        "link.state",
+        ("hostb's migration link b-fast is DOWN (administratively down)", "hostb: ip link set b-fast up"),
+        frozenset({"route.return-path"}),  # a link that is down takes its connected route with it
+        probe="fail",
+    ),
+    Fault(
+        "libvirt-listen-off",
+        "listen.libvirt-remote",
+        (
+            "nothing listens on hostb:16509, where qemu+tcp://hostb.lab.test/system connects",
+            '"listen_tcp": 0',
+            "hostb:/etc/libvirt/libvirtd.conf: listen_tcp = 1",
+        ),
+        inventory={"libvirt_uri": "qemu+tcp://hostb.lab.test/system"},
+    ),
+    Fault(
+        "port-range-unreserved",
+        "config.migration-port-range",
+        (
+            "range 50000-50063 overlaps the ephemeral ports 32768-60999",
+            "hostb:/etc/sysctl.d/migration.conf: net.ipv4.ip_local_reserved_ports = 50000-50063",
+        ),
+        path="-> hostb 198.51.100.2:50000-50063 (hostb-fast.lab.test)",
+    ),
+    Fault(
+        "xen-hosts-allow",
+        "xen.hosts-allow",
+        (
+            "no xend-relocation-hosts-allow pattern on hostb matches hosta (198.51.100.1, hosta-fast.lab.test",
+            '["^localhost$", "^hostc\\\\.lab\\\\.test$"]',
+            # pasted into the file, xend must read \. back: the remediation doubles the backslashes
+            "hostb:/etc/xen/xend-config.sxp: (xend-relocation-hosts-allow "
+            "'^localhost$ ^hostc\\\\.lab\\\\.test$ ^198\\\\.51\\\\.100\\\\.1$')",
+        ),
+        not_checked=("hostb: Xen relocation itself not tried: no xend runs there",),
+    ),
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_path, fault):
+    lab = lab_scenario(fault.scenario)
+    inventory = inventory_copy(lab, tmp_path, **fault.inventory) if fault.inventory else None
+    run = check(tmp_path, inventory=inventory)
+    assert run.done.returncode == 1, run.done.stderr
+
+    finding = run.finding(fault.check_id)
+    assert finding["status"] == "fail", finding
+    for text in fault.says:
+        assert text in told(finding), f"{text!r} not in {told(finding)}"
+    assert {e["host"] for e in finding["evidence"]} <= {"hosta", "hostb"} and finding["evidence"]
+
+    failed = run.with_status("fail")
+    probe_related = {"probe.migration-port"} if fault.probe == "fail" else set()
+    assert {fault.check_id} | probe_related <= failed <= {fault.check_id} | probe_related | fault.may_also_fail
+    probe = run.finding("probe.migration-port")
+    assert probe["status"] == fault.probe and fault.probe_says in probe["summary"]
+    assert run.with_status("error") == set()
+    if fault.path:
+        assert fault.path in run.report["path"]["text"]
+    for reason in fault.not_checked:
+        assert any(line.startswith(reason) for line in run.report["not_checked"]), run.report["not_checked"]
+    validate_report(run.report)

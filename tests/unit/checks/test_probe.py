@@ -1,0 +1,103 @@
+"""probe.migration-port: the record migdoctor.actions.probe.run_probe returns, judged. The fast and
+LAN records carry the values the lab's healthy and seed runs measured."""
+
+import pytest
+
+from migdoctor.checkapi import Status
+
+CHECK = "probe.migration-port"
+
+
+def probe_record(**change):
+    record = {
+        "name": "hostb-fast.lab.test",
+        "port": 49152,
+        "error": None,
+        "bytes": 4194304,
+        "rate_mbps": 1089.9,
+        "source_link": "a-fast",
+        "destination_link": "b-fast",
+        "address": "198.51.100.2",
+        "local_address": "198.51.100.1",
+    }
+    return record | change
+
+
+def test_probe_across_the_migration_links_passes(make_pair, judge):
+    finding = judge(CHECK, make_pair(probe=probe_record()))
+
+    assert finding.status == Status.PASS
+    assert (
+        finding.summary
+        == "4194304 bytes to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s"
+    )
+
+
+def test_probe_that_crossed_the_lan_fails(make_pair, judge):
+    lan = probe_record(
+        name="hostb.lab.test", rate_mbps=98.7, source_link="a-lan", destination_link="b-lan", address="192.0.2.2"
+    )
+
+    finding = judge(CHECK, make_pair("seed", probe=lan))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        "the probe's 4194304 bytes left hosta by a-lan and reached hostb on b-lan: off the migration network"
+    )
+    assert [(e.host, e.actual, e.expected) for e in finding.evidence] == [
+        ("hosta", "a-lan", ["a-fast"]),
+        ("hostb", "b-lan", ["b-fast"]),
+        ("hosta", 98.7, None),
+    ]
+    assert finding.remediation == "see dns.migration-host-address and route.egress-interface"
+
+
+def test_connection_error_fails_with_its_text(make_pair, judge):
+    refused = probe_record(
+        error="ConnectionRefusedError: Connection refused",
+        bytes=0,
+        rate_mbps=None,
+        source_link=None,
+        destination_link=None,
+    )
+
+    finding = judge(CHECK, make_pair(probe=refused))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        "hosta could not reach hostb-fast.lab.test:49152 on hostb: ConnectionRefusedError: Connection refused"
+    )
+    assert [(e.host, e.item, e.actual) for e in finding.evidence] == [
+        ("hosta", "connect hostb-fast.lab.test:49152", "ConnectionRefusedError: Connection refused")
+    ]
+    assert finding.remediation == "see the firewall.* and listen.* findings for hostb"
+
+
+def test_listener_that_did_not_start_fails_with_its_text(make_pair, judge):
+    error = (
+        "hostb: probe listener did not start: "
+        "cannot listen on 198.51.100.9 ports 49152-49215: [Errno 99] Cannot assign requested address"
+    )
+    finding = judge(CHECK, make_pair(probe=probe_record(name=None, port=None, error=error, bytes=0, source_link=None)))
+
+    assert finding.status == Status.FAIL
+    assert error in finding.summary
+    assert "None" not in finding.summary
+    assert finding.evidence[0].host == "hostb"
+
+
+@pytest.mark.parametrize(
+    ("pair_args", "summary"),
+    [
+        ({}, "probe not run (saved facts judged, or --no-probe)"),
+        (
+            {"probe": probe_record(), "network": None},
+            "no migration network given or inferable (use --migration-network CIDR)",
+        ),
+    ],
+    ids=["not-run", "no-network"],
+)
+def test_probe_that_cannot_be_judged_is_skipped(make_pair, judge, pair_args, summary):
+    finding = judge(CHECK, make_pair(**pair_args))
+
+    assert (finding.status, finding.summary) == (Status.SKIP, summary)

@@ -1,0 +1,58 @@
+"""Reports judged from the facts captured in the two-hypervisor lab (tests/data/facts)."""
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migdoctor.judging.pair import Intent
+from migdoctor.pairrun import Collected, Request, judge
+from migdoctor.transports import Host
+from migdoctor.transports.inventory import Inventory
+
+FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
+
+
+@cache
+def load(report: str) -> dict[str, Any]:
+    return json.loads((FACTS_DIR / f"{report}-report.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def captured() -> Callable[[str], dict[str, Any]]:
+    """captured("seed") -> the report the lab made, with both hosts' facts; safe to change."""
+    return lambda report: copy.deepcopy(load(report))
+
+
+def judged(
+    report: str = "healthy",
+    *,
+    dst: Collected | None = None,
+    include_facts: bool = False,
+    ignore: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The report `migdoctor check hosta hostb --facts ...` makes of a captured report's facts and
+    intent; DST replaces what was collected from hostb."""
+    lab = copy.deepcopy(load(report))
+    intent = Intent(**lab["intent"])
+    request = Request(
+        Host("hosta", "file", "hosta.json"),
+        Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),
+        Inventory(),
+        include_facts=include_facts,
+        ignore=list(ignore),
+    )
+    source = Collected(lab["facts"]["source"])
+    destination = dst or Collected(lab["facts"]["destination"])
+    return judge(request, source, destination, intent, time.monotonic(), datetime.now(UTC))
+
+
+@pytest.fixture
+def judge_report() -> Callable[..., dict[str, Any]]:
+    return judged
