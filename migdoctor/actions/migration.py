@@ -184,8 +184,19 @@ def migrate_leg(
         "source_tx_bytes": sent,
         "destination_link": dst_link,
         "destination_rx_bytes": received,
-        "rate_mbps": round(sent * 8 / wall / 1e6, 1) if wall > 0 else None,
+        "rate_mbps": stream_rate_mbps(samples),
+        "wall_rate_mbps": round(sent * 8 / wall / 1e6, 1) if wall > 0 else None,
     }
+
+
+def stream_rate_mbps(samples: list[dict[str, Any]]) -> float | None:
+    """The rate while RAM was streaming: bytes and time read at the same polls, so the set-up
+    before the first byte (connecting, starting the destination's QEMU) does not dilute it."""
+    moving = [sample for sample in samples if sample.get("data_processed")]
+    if len(moving) < 2 or moving[-1]["wall_s"] <= moving[0]["wall_s"]:
+        return None
+    data = moving[-1]["data_processed"] - moving[0]["data_processed"]
+    return round(data * 8 / (moving[-1]["wall_s"] - moving[0]["wall_s"]) / 1e6, 1)
 
 
 def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,188 @@
+"""Real live migrations in the lab: the test migration names the links that carried it and
+cleans up on every exit (success, failure, timeout, Ctrl-C, a destination libvirtd killed
+mid-migration); `migdoctor watch` names the link of a migration started with plain virsh."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migdoctor.actions import canary
+from migdoctor.lab import layout
+
+pytestmark = pytest.mark.lab
+
+MIGDOCTOR = str(Path(sys.prefix) / "bin" / "migdoctor")
+SHAPING_MBPS = {"lan": 100, "fast": 1000}
+
+
+def migrate_test(tmp_path: Path, *args: str, timeout: float = 180) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    output = tmp_path / "trial.json"
+    argv = [MIGDOCTOR, "check", "hosta", "hostb", "--test-migration", "--only", "migration", "--no-probe",
+            "--format", "json", "--output", str(output), *args]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    assert output.exists(), done.stderr
+    return done, json.loads(output.read_text())
+
+
+def start_migrate_test(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    argv = [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--output", str(tmp_path / "trial.json"), *args]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def canary_processes() -> list[str]:
+    """Every process on the machine running a migdoctor canary (both lab hosts share the PID space)."""
+    found = subprocess.run(["pgrep", "-af", "guest=migdoctor-canary"], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def assert_no_canary(lab: Any) -> None:
+    for host in ("hosta", "hostb"):
+        listing = lab.run(host, "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
+        assert "migdoctor-canary" not in listing, f"{host}: {listing}"
+    assert canary_processes() == []
+    assert not list(Path("/var/tmp").glob("migdoctor-canary-*"))
+
+
+def wait_for_canary_job(lab: Any, timeout: float = 30) -> None:
+    """Until a canary migration is under way on hosta."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--name").stdout.split()
+        for name in (n for n in names if n.startswith("migdoctor-canary")):
+            job = lab.run("hosta", "virsh", "-c", "qemu:///system", "domjobinfo", name, check=False).stdout
+            if "Unbounded" in job or "Data processed" in job:
+                return
+        time.sleep(0.1)
+    pytest.fail("no canary migration started on hosta")
+
+
+def within(rate: float, shaping: int, tolerance: float = 0.15) -> bool:
+    return abs(rate - shaping) <= shaping * tolerance
+
+
+def test_seed_trial_crosses_the_lan_and_fails(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("seed")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128", "--one-way")
+    (finding,) = report["findings"]
+    leg = report["migration_trial"]["legs"][0]
+    assert done.returncode == 1 and finding["status"] == "fail"
+    assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-lan", "b-lan")
+    assert leg["source_tx_bytes"] >= report["migration_trial"]["payload_mib"] * canary.MIB
+    assert within(leg["rate_mbps"], SHAPING_MBPS["lan"]), leg
+    assert finding["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
+    assert_no_canary(lab)
+
+
+def test_timeout_aborts_and_cleans_up(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("seed")
+    done, report = migrate_test(tmp_path, "--canary-memory", "256", "--timeout", "2")
+    leg = report["migration_trial"]["legs"][0]
+    assert not leg["ok"] and leg["error"].startswith("timed out after 2 s")
+    assert done.returncode == 1
+    assert_no_canary(lab)
+
+
+def test_ctrl_c_cleans_up(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("seed")
+    process = start_migrate_test(tmp_path, "--canary-memory", "256")
+    wait_for_canary_job(lab)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    report = json.loads((tmp_path / "trial.json").read_text())
+    assert report["migration_trial"]["interrupted"] and process.returncode == 1
+    assert_no_canary(lab)
+
+
+def test_destination_libvirtd_killed_mid_migration(lab_scenario: Any, tmp_path: Path) -> None:
+    from migdoctor import lab as lab_api
+
+    lab = lab_scenario("seed")
+    process = start_migrate_test(tmp_path, "--canary-memory", "256")
+    wait_for_canary_job(lab)
+    os.kill(lab_api.status()["hosts"]["hostb"]["pids"]["libvirtd"], signal.SIGKILL)
+    process.wait(timeout=120)
+    report = json.loads((tmp_path / "trial.json").read_text())
+    leg = report["migration_trial"]["legs"][0]
+    assert not leg["ok"] and leg["error"]
+    assert canary_processes() == []  # the destination's qemu was ended although its libvirtd was gone
+    lab_api.reload("hostb")
+    assert_no_canary(lab)
+
+
+def test_firewall_blocking_the_fast_link_fails_with_libvirts_error(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("firewall-blocks-fast")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128")
+    (finding,) = report["findings"]
+    assert done.returncode == 1 and finding["status"] == "fail"
+    assert "unable to connect to server at 'hostb-fast.lab.test:49152'" in finding["summary"]
+    assert_no_canary(lab)
+
+
+def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("healthy")
+    done = subprocess.run([MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "100000000",
+                           "--output", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("migdoctor: hostb: ") and "MiB free" in done.stderr
+    assert_no_canary(lab)
+
+
+def test_healthy_round_trip_takes_the_fast_link_at_its_rate(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("healthy")
+    done, report = migrate_test(tmp_path)
+    (finding,) = report["findings"]
+    trial = report["migration_trial"]
+    assert done.returncode == 0 and finding["status"] == "pass", finding
+    there, back = trial["legs"]
+    assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast")
+    assert (back["source_link"], back["destination_link"]) == ("b-fast", "a-fast")
+    assert within(there["rate_mbps"], SHAPING_MBPS["fast"]), there
+    assert trial["completed_stats"]["data_processed"] >= trial["payload_mib"] * canary.MIB
+    assert trial["completed_stats"]["data_total"] >= trial["memory_mib"] * canary.MIB  # guest RAM, not bytes sent
+    assert_no_canary(lab)
+
+
+def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("seed")
+    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", 64)
+    src = lab.libvirt("hosta")
+    try:
+        canary.start(src, payload, "migdoctor-canary-watch", 128)
+        uri = lab.inventory()["hosts"]["hostb"]["libvirt_uri"]
+        migration = subprocess.Popen(
+            [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", "migdoctor-canary-watch", uri],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        wait_for_canary_job(lab)
+        summary_file = tmp_path / "watch.json"
+        watched = subprocess.run([MIGDOCTOR, "watch", "hosta", "hostb", "--output", str(summary_file)],
+                                 capture_output=True, text=True, timeout=60)
+        assert migration.wait(timeout=60) == 0, migration.stderr.read() if migration.stderr else ""
+        summary = json.loads(summary_file.read_text())
+        assert watched.returncode == 0, watched.stderr
+        assert (summary["source_link"], summary["destination_link"]) == ("a-lan", "b-lan"), summary
+        assert summary["source_tx_bytes"] > 32 * canary.MIB
+        assert "a-lan -> hostb b-lan" in watched.stdout
+    finally:
+        canary.remove(src, "migdoctor-canary-watch")
+        canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
+        payload.unlink()
+
+
+def test_watch_with_nothing_to_watch_exits_cleanly(lab_scenario: Any) -> None:
+    lab_scenario("seed")
+    watched = subprocess.run([MIGDOCTOR, "watch", "hosta", "hostb"], capture_output=True, text=True, timeout=30)
+    assert watched.returncode == 0 and "nothing to watch" in watched.stdout
+
+
+def lab_exec(host: str) -> list[str]:
+    from migdoctor import lab as lab_api
+
+    return lab_api.exec_prefix(host)
