@@ -79,8 +79,69 @@ def main() -> None:
                 2.0,
             )
             show("all checks judged on saved facts", judge_saved_facts(report, runs * 20), 0.05)
+        migration_figures(runs)
     finally:
         show("lab down", timed(lambda: run("lab", "down"), 1))
+
+
+def trial_leg(scenario: str, memory: int) -> tuple[float, dict]:
+    """migdoctor's one-way test migration: the whole command's wall time and its leg record."""
+    run("lab", "down")
+    run("lab", "up", "--scenario", scenario)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = f"{scratch}/trial.json"
+        started = time.perf_counter()
+        run(
+            "migrate-test", "hosta", "hostb", "--one-way", "--canary-memory", str(memory), "--output", report, ok=(0, 1)
+        )
+        wall = time.perf_counter() - started
+        return wall, json.loads(Path(report).read_text())["migration_trial"]["legs"][0]
+
+
+def bare_virsh(memory: int) -> float:
+    """`virsh migrate --live --p2p` of the same canary over the same URIs, run on hosta."""
+    from migdoctor.actions import canary
+    from migdoctor.actions.migration import TrialOptions
+    from migdoctor.lab import STATE_DIR, exec_prefix, local_libvirt_uri
+    from migdoctor.lab.daemons import open_libvirt
+    from migdoctor.transports.inventory import load_inventory
+
+    payload = canary.write_payload(STATE_DIR / "bench-payload.bin", TrialOptions(memory).payload_mib)
+    src, dst = open_libvirt(local_libvirt_uri("hosta")), open_libvirt(local_libvirt_uri("hostb"))
+    try:
+        canary.start(src, payload, "bench-canary", memory)
+        uri = load_inventory().hosts["hostb"]["libvirt_uri"]
+        started = time.perf_counter()
+        argv = [*exec_prefix("hosta"), "virsh", "migrate", "--live", "--p2p", "bench-canary", uri]
+        subprocess.run(argv, check=True, capture_output=True)
+        return time.perf_counter() - started
+    finally:
+        canary.remove(src, "bench-canary")
+        canary.remove(dst, "bench-canary")
+        payload.unlink()
+
+
+def migration_figures(runs: int) -> None:
+    """Issue 4's figures: migdoctor's migration against bare virsh on the same path, and the
+    measured rate against the shaping rate on both paths."""
+    memory = 256
+    for _ in range(max(1, runs // 2)):
+        command_wall, leg = trial_leg("healthy", memory)
+        virsh_wall = bare_virsh(memory)
+        ratio = leg["wall_s"] / virsh_wall
+        print(
+            f"fast path, {memory} MiB canary: migdoctor leg {leg['wall_s']:.2f} s (whole migrate-test {command_wall:.2f} s), "
+            f"bare virsh migrate {virsh_wall:.2f} s: leg/virsh {ratio:.2f}  target <= 1.10: {'met' if ratio <= 1.10 else 'MISSED'}"
+        )
+        print(
+            f"fast path rate {leg['rate_mbps']} Mb/s of 1000 shaped: {leg['rate_mbps'] / 10:.1f}%  target >= 90%: "
+            f"{'met' if leg['rate_mbps'] >= 900 else 'MISSED'}  (link {leg['source_link']} -> {leg['destination_link']})"
+        )
+    _, lan = trial_leg("seed", 128)
+    print(
+        f"LAN path rate {lan['rate_mbps']} Mb/s of 100 shaped: {lan['rate_mbps']:.1f}%  "
+        f"(link {lan['source_link']} -> {lan['destination_link']})"
+    )
 
 
 def collection_seconds(argv: list[str], runs: int) -> list[float]:

@@ -21,7 +21,7 @@ def handles(argv: list[str]) -> bool:
         return True
     if argv[:1] != ["facts"] or "--json" not in argv:
         return False
-    rest = [arg for arg in argv[1:] if arg != "--json"]
+    rest = [arg for arg in argv[1:] if arg not in ("--json", "--lookups-only")]
     return all(option in LOOKUP_OPTIONS for option in rest[0::2]) and len(rest) % 2 == 0
 
 
@@ -30,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     facts = commands.add_parser("facts")
     facts.add_argument("--json", action="store_true", required=True)
+    facts.add_argument("--lookups-only", action="store_true")
     for option in LOOKUP_OPTIONS:
         facts.add_argument(option, action="append", default=[])
     commands.add_parser("probe-serve")
@@ -83,7 +84,7 @@ def answer(args: argparse.Namespace) -> Any:
     if args.command == "facts":
         from migdoctor.facts import collect
 
-        return collect(args.route_to, args.resolve, args.reverse)
+        return collect(args.route_to, args.resolve, args.reverse, args.lookups_only)
     if args.command == "link-counters":
         from migdoctor.facts.counters import link_counters
 

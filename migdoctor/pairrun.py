@@ -4,6 +4,7 @@ both hosts at once), decide the intent, judge, and build the report document."""
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -134,13 +135,13 @@ def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> 
     if is_address(name):
         addresses.append(name)
     return Lookups(
-        route_to=tuple(dict.fromkeys(addresses)), resolve=tuple(dict.fromkeys(names)), reverse=tuple(addresses)
+        route_to=tuple(dict.fromkeys(addresses)), resolve=tuple(dict.fromkeys(names)), reverse=tuple(addresses), only=True
     )
 
 
 def destination_lookups(src: dict[str, Any], intent: Intent) -> Lookups:
     addresses = tuple(a for _, a in addresses_in(src, intent.network()))
-    return Lookups(route_to=addresses, reverse=addresses)
+    return Lookups(route_to=addresses, reverse=addresses, only=True)
 
 
 def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -154,22 +155,35 @@ def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def warm_up(checks_dir: str | None) -> None:
+    """Import what judging and the report need while the hosts answer: the main thread only waits."""
+    from contextlib import suppress
+
+    import jsonschema  # noqa: F401
+
+    with suppress(Exception):  # a broken drop-in is reported by the real discovery later
+        discover(checks_dir)
+
+
 def collect_pair(
     request: Request,
 ) -> tuple[Collected, Collected, Intent, dict[str, Any] | None, dict[str, Any] | None]:
-    """Round one: both hosts' facts at once, and the port probe beside them. Round two, again at
-    once: the look-ups aimed at what the other host advertises."""
+    """Round one: both hosts' facts at once, and the port probe beside them. Round two: each
+    host's look-ups aimed at what the other advertises, started as soon as the other answered."""
     from migdoctor.actions.probe import run_probe
 
-    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(3) as pool:
+    threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
+    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
         probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
         src_job = pool.submit(fetch, src_host, Lookups())
-        dst_job = pool.submit(fetch, dst_host, Lookups())
-        src, dst = src_job.result(), dst_job.result()
+        dst = pool.submit(fetch, dst_host, Lookups()).result()
         intent = decide_intent(request, dst.facts)
-        if src.facts is None or dst.facts is None:
-            return src, dst, intent, None, None
+        if dst.facts is None:
+            return src_job.result(), dst, intent, None, None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
+        src = src_job.result()
+        if src.facts is None:
+            return src, dst, intent, None, None
         dst_extra = pool.submit(fetch, dst_host, destination_lookups(src.facts, intent))
         for base, extra in ((src, src_extra.result()), (dst, dst_extra.result())):
             if extra.facts is None:

@@ -36,30 +36,37 @@ def reserved_ports() -> list[list[int]]:
     return ranges
 
 
-def collect(route_to: Sequence[str] = (), resolve: Sequence[str] = (), reverse: Sequence[str] = ()) -> dict[str, Any]:
+def collect(
+    route_to: Sequence[str] = (), resolve: Sequence[str] = (), reverse: Sequence[str] = (), lookups_only: bool = False
+) -> dict[str, Any]:
     """Collect this host's facts, with the look-ups the caller asks for. Every address a name
-    resolves to also gets a route look-up: that is the route the migration stream would take."""
-    from migdoctor.facts.config import collect_config
-    from migdoctor.facts.firewall import collect_firewall
-    from migdoctor.facts.identity import collect_identity
-    from migdoctor.facts.listeners import collect_listeners
+    resolves to also gets a route look-up: that is the route the migration stream would take.
+    `lookups_only` returns just the look-ups (and what failed): a second, cheaper round."""
     from migdoctor.facts.network import collect_network
     from migdoctor.facts.resolution import collect_resolution
 
     started = time.monotonic()
     gaps = Gaps()
+    resolution = collect_resolution(list(resolve), list(reverse), gaps)
+    resolved = [a for lookup in resolution["lookups"] for a in lookup["getaddrinfo"]["addresses"]]
+    destinations = list(dict.fromkeys([*route_to, *resolved]))
+    network = gaps.attempt("network", lambda: collect_network(destinations, gaps))
+    network = network or {"links": None, "routes": None, "route_lookups": None}
+    if lookups_only:
+        return {"route_lookups": network["route_lookups"], "resolution": resolution, "missing": gaps.entries}
+    from migdoctor.facts.config import collect_config
+    from migdoctor.facts.firewall import collect_firewall
+    from migdoctor.facts.identity import collect_identity
+    from migdoctor.facts.listeners import collect_listeners
+
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
         "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "identity": collect_identity(gaps),
+        **network,
+        "resolution": resolution,
     }
-    resolution = collect_resolution(list(resolve), list(reverse), gaps)
-    resolved = [a for lookup in resolution["lookups"] for a in lookup["getaddrinfo"]["addresses"]]
-    destinations = list(dict.fromkeys([*route_to, *resolved]))
-    network = gaps.attempt("network", lambda: collect_network(destinations, gaps))
-    record.update(network or {"links": None, "routes": None, "route_lookups": None})
-    record["resolution"] = resolution
     record["listeners"] = gaps.attempt("listeners", collect_listeners)
     record["firewall"] = collect_firewall(gaps)
     record["sysctl"] = {

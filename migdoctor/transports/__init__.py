@@ -76,9 +76,10 @@ class Lookups:
     route_to: tuple[str, ...] = ()
     resolve: tuple[str, ...] = ()
     reverse: tuple[str, ...] = ()
+    only: bool = False  # the look-ups alone, for a second round
 
     def arguments(self) -> list[str]:
-        argv = ["facts", "--json"]
+        argv = ["facts", "--json", *(["--lookups-only"] if self.only else [])]
         for option, values in (("--route-to", self.route_to), ("--resolve", self.resolve), ("--reverse", self.reverse)):
             for value in values:
                 argv += [option, value]
@@ -164,5 +165,5 @@ def fetch_facts(host: Host, lookups: Lookups) -> dict[str, Any]:
     if host.transport == "local":
         from migdoctor.facts import collect
 
-        return collect(lookups.route_to, lookups.resolve, lookups.reverse)
+        return collect(lookups.route_to, lookups.resolve, lookups.reverse, lookups.only)
     return run_agent(host, lookups.arguments())

@@ -186,3 +186,14 @@ def lab_exec(host: str) -> list[str]:
     from migdoctor import lab as lab_api
 
     return lab_api.exec_prefix(host)
+
+
+def test_progress_bar_on_a_terminal_shows_throughput_and_link(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("healthy")
+    command = f"{MIGDOCTOR} migrate-test hosta hostb --one-way --canary-memory 128 --output {tmp_path / 'r.json'}"
+    shown = subprocess.run(["script", "-qfec", command, "/dev/null"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "160", "TERM": "xterm"})
+    assert shown.returncode == 0, shown.stdout
+    assert "hosta -> hostb" in shown.stdout and "via hosta a-fast" in shown.stdout
+    assert "/s" in shown.stdout  # the transfer speed column
+    assert_no_canary(lab)
