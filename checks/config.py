@@ -37,7 +37,9 @@ def migration_port_range(pair: Pair) -> Outcome:
         )
     if not (1 <= first <= 65535 and 1 <= last <= 65535):
         key, default = (
-            ("migration_port_min", DEFAULT_PORT_MIN) if not 1 <= first <= 65535 else ("migration_port_max", DEFAULT_PORT_MAX)
+            ("migration_port_min", DEFAULT_PORT_MIN)
+            if not 1 <= first <= 65535
+            else ("migration_port_max", DEFAULT_PORT_MAX)
         )
         problems.append((f"range {shown} leaves 1-65535", qemu_conf_line(pair, key, default)))
     if first < PRIVILEGED_BELOW and values.get("user", "root") != "root":

@@ -101,7 +101,9 @@ def hosts_allow(pair: Pair) -> Outcome:
     if admitted:
         return passed(f"{pair.dst_label} admits {pair.src_label} as {admitted[0]}")
     if not reverse:
-        raise Skip(f"{pair.dst_label}: no reverse look-up of {', '.join(addresses)} collected, and xend matches that name too")
+        raise Skip(
+            f"{pair.dst_label}: no reverse look-up of {', '.join(addresses)} collected, and xend matches that name too"
+        )
     return failed(
         f"no xend-relocation-hosts-allow pattern on {pair.dst_label} matches {pair.src_label} ({', '.join(candidates)})",
         Evidence(pair.dst_label, "xend-relocation-hosts-allow", patterns, f"a pattern matching one of {candidates}"),

@@ -135,7 +135,10 @@ def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> 
     if is_address(name):
         addresses.append(name)
     return Lookups(
-        route_to=tuple(dict.fromkeys(addresses)), resolve=tuple(dict.fromkeys(names)), reverse=tuple(addresses), only=True
+        route_to=tuple(dict.fromkeys(addresses)),
+        resolve=tuple(dict.fromkeys(names)),
+        reverse=tuple(addresses),
+        only=True,
     )
 
 

@@ -29,17 +29,31 @@ def enter(anchor: int) -> list[str]:
 def start_anchor(h: layout.Host, cfg: HostConfig) -> int:
     """Create the host's private mounts and hostname; return the anchor's PID once done."""
     lines = ["set -e"]
-    lines += [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}"
-              for src, dst in hostfs.mounts(h, cfg)]
-    lines += [f"hostname {shlex.quote(cfg.hostname)}", "echo ready",
-              "exec sleep infinity >/dev/null"]
+    lines += [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in hostfs.mounts(h, cfg)]
+    lines += [f"hostname {shlex.quote(cfg.hostname)}", "echo ready", "exec sleep infinity >/dev/null"]
     log = h.dir / "log" / "anchor.log"
     with open(log, "ab") as err:
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", h.netns, "unshare", "--mount", "--uts",
-             "--propagation", "private", "sh", "-c", "\n".join(lines)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-            start_new_session=True, cwd="/")
+            [
+                "ip",
+                "netns",
+                "exec",
+                h.netns,
+                "unshare",
+                "--mount",
+                "--uts",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "\n".join(lines),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            start_new_session=True,
+            cwd="/",
+        )
     assert proc.stdout is not None
     ready = proc.stdout.readline()
     proc.stdout.close()
@@ -51,8 +65,7 @@ def start_anchor(h: layout.Host, cfg: HostConfig) -> int:
 
 def start_libvirtd(h: layout.Host, anchor: int) -> int:
     """libvirtd under `tini -s`, which reaps the double-forked qemus at once; returns tini's PID."""
-    argv = [*enter(anchor), "tini", "-s", "--", "/usr/sbin/libvirtd", "--listen",
-            "--pid-file", LIBVIRTD_PIDFILE]
+    argv = [*enter(anchor), "tini", "-s", "--", "/usr/sbin/libvirtd", "--listen", "--pid-file", LIBVIRTD_PIDFILE]
     return procs.spawn(argv, h.dir / "log" / "libvirtd.log")
 
 
@@ -82,6 +95,7 @@ def open_libvirt(uri: str) -> Any:
 def wait_libvirtd(h: layout.Host, tini: int, timeout: float) -> None:
     """Wait until the daemon answers an RPC: its socket accepts before its drivers are ready,
     so only a real call proves readiness. The call blocks, hence the probing thread."""
+
     def died() -> str | None:
         if procs.alive(tini):
             return None

@@ -90,8 +90,7 @@ class Host:
 
     @property
     def mgmt(self) -> Link:
-        return Link("mgmt", f"{self.letter}-mgmt", f"203.0.113.{self.index}",
-                    f"{self.name}-mgmt.{ZONE}")
+        return Link("mgmt", f"{self.letter}-mgmt", f"203.0.113.{self.index}", f"{self.name}-mgmt.{ZONE}")
 
     @property
     def links(self) -> tuple[Link, Link, Link]:

@@ -28,8 +28,20 @@ from migdoctor.lab import (
 from migdoctor.lab import scenario as scenarios
 from migdoctor.lab.errors import LabError
 
-TOOLS = ("ip", "tc", "nft", "nsenter", "unshare", "tini", "dnsmasq", "ssh", "ssh-keygen",
-         "/usr/sbin/sshd", "/usr/sbin/libvirtd", "qemu-system-x86_64")
+TOOLS = (
+    "ip",
+    "tc",
+    "nft",
+    "nsenter",
+    "unshare",
+    "tini",
+    "dnsmasq",
+    "ssh",
+    "ssh-keygen",
+    "/usr/sbin/sshd",
+    "/usr/sbin/libvirtd",
+    "qemu-system-x86_64",
+)
 LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
 
@@ -46,8 +58,9 @@ def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbi
         have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"))
         if wanted == have:
             return
-        raise LabError(f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}); "
-                       "run `migdoctor lab down` first")
+        raise LabError(
+            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}); run `migdoctor lab down` first"
+        )
     if exists():
         down()
     started = time.monotonic()
@@ -97,8 +110,7 @@ def is_up() -> bool:
 
 def exists() -> bool:
     """True when any trace of a lab is present, complete or not."""
-    return (layout.STATE_DIR.exists() or network.exists()
-            or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values()))
+    return layout.STATE_DIR.exists() or network.exists() or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
 
 
 def status() -> dict[str, Any]:
@@ -107,8 +119,7 @@ def status() -> dict[str, Any]:
     hosts = {h.name: _host_status(h, data) for h in layout.LAB_HOSTS.values()}
     dns_pid = state.pids(data, "dns").get("dnsmasq")
     dns_running = procs.in_netns(dns_pid, layout.DNS_NS)
-    running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"]
-                  for v in hosts.values())
+    running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"] for v in hosts.values())
     return {
         "up": data.get("phase") == "up" and running and dns_running,
         "phase": data.get("phase"),
@@ -118,8 +129,7 @@ def status() -> dict[str, Any]:
         "state_dir": str(layout.STATE_DIR),
         "inventory": str(inventory.FILE),
         "ssh_config": str(ssh.SSH_CONFIG),
-        "dns": {"running": dns_running, "pid": dns_pid, "address": layout.DNS_IP,
-                "zone": layout.ZONE},
+        "dns": {"running": dns_running, "pid": dns_pid, "address": layout.DNS_IP, "zone": layout.ZONE},
         "hosts": hosts,
     }
 
@@ -154,7 +164,10 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     """Record first (so `down` can undo any step), then wires, files, daemons, readiness."""
     layout.STATE_DIR.mkdir(mode=0o755)
     data: dict[str, Any] = {
-        "scenario": scn.name, "lan_rate": lan_rate, "fast_rate": fast_rate, "phase": "starting",
+        "scenario": scn.name,
+        "lan_rate": lan_rate,
+        "fast_rate": fast_rate,
+        "phase": "starting",
         "mountpoints": hostfs.mountpoints_needed(scn),
     }
     state.save(data)
@@ -196,14 +209,19 @@ def _start_daemons(data: dict[str, Any]) -> None:
 
 def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
     recorded = state.pids(data, h.name)
-    pids = {"anchor": recorded.get("anchor"), "tini": recorded.get("tini"),
-            "libvirtd": daemons.libvirtd_pid(h), "sshd": recorded.get("sshd")}
+    pids = {
+        "anchor": recorded.get("anchor"),
+        "tini": recorded.get("tini"),
+        "libvirtd": daemons.libvirtd_pid(h),
+        "sshd": recorded.get("sshd"),
+    }
     return {
         "fqdn": h.fqdn,
         "netns": h.netns,
         "pids": pids,
-        "addresses": {link.role: {"interface": link.ifname, "address": link.cidr,
-                                  "name": link.dns_name} for link in h.links},
+        "addresses": {
+            link.role: {"interface": link.ifname, "address": link.cidr, "name": link.dns_name} for link in h.links
+        },
         "anchor_running": procs.in_netns(pids["anchor"], h.netns),
         "libvirtd_running": procs.in_netns(pids["libvirtd"], h.netns),
         "sshd_running": procs.in_netns(pids["sshd"], h.netns),
@@ -245,5 +263,4 @@ def _preflight() -> None:
         pwd.getpwnam("libvirt-qemu")
         grp.getgrnam("libvirt-qemu")
     except KeyError:
-        raise LabError(
-            "libvirtd needs a libvirt-qemu user and group: run scripts/setup.sh") from None
+        raise LabError("libvirtd needs a libvirt-qemu user and group: run scripts/setup.sh") from None

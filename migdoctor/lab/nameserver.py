@@ -34,9 +34,19 @@ group=root
 
 def start() -> int:
     return procs.spawn(
-        ["ip", "netns", "exec", layout.DNS_NS, "dnsmasq", "--keep-in-foreground",
-         f"--conf-file={CONF}", "--pid-file", f"--log-facility={LOG}"],
-        DIR / "dnsmasq.out")
+        [
+            "ip",
+            "netns",
+            "exec",
+            layout.DNS_NS,
+            "dnsmasq",
+            "--keep-in-foreground",
+            f"--conf-file={CONF}",
+            "--pid-file",
+            f"--log-facility={LOG}",
+        ],
+        DIR / "dnsmasq.out",
+    )
 
 
 def wait(pid: int, timeout: float) -> None:
@@ -56,8 +66,7 @@ def answers() -> bool:
     import dns.query
 
     try:
-        reply = dns.query.udp(dns.message.make_query(layout.ZONE, "SOA"), layout.DNS_IP,
-                              timeout=0.2)
+        reply = dns.query.udp(dns.message.make_query(layout.ZONE, "SOA"), layout.DNS_IP, timeout=0.2)
     except (OSError, dns.exception.DNSException):
         return False
     return bool(reply.flags & dns.flags.AA) and bool(reply.answer)

@@ -49,20 +49,27 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
         f"link add {layout.BRIDGE} type bridge",
         f"addr add {layout.BRIDGE_IP}/{layout.PREFIXLEN} dev {layout.BRIDGE}",
         f"link set {layout.BRIDGE} up",
-        *(f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}"
-          for x, y in ((a.lan, b.lan), (a.fast, b.fast))),
+        *(
+            f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}"
+            for x, y in ((a.lan, b.lan), (a.fast, b.fast))
+        ),
         f"link add {layout.DNS_IF} netns {layout.DNS_NS} type veth peer name {layout.DNS_PEER}",
         f"link set {layout.DNS_PEER} master {layout.BRIDGE} up",
     ]
     for h in (a, b):
-        root += [f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
-                 f"link set {h.mgmt_peer} master {layout.BRIDGE} up"]
+        root += [
+            f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
+            f"link set {h.mgmt_peer} master {layout.BRIDGE} up",
+        ]
     _batch(["ip"], root)
-    _batch(["ip", "-n", layout.DNS_NS], [
-        "link set lo up",
-        f"addr add {layout.DNS_IP}/{layout.PREFIXLEN} dev {layout.DNS_IF}",
-        f"link set {layout.DNS_IF} up",
-    ])
+    _batch(
+        ["ip", "-n", layout.DNS_NS],
+        [
+            "link set lo up",
+            f"addr add {layout.DNS_IP}/{layout.PREFIXLEN} dev {layout.DNS_IF}",
+            f"link set {layout.DNS_IF} up",
+        ],
+    )
     rates = {"lan": lan_rate, "fast": fast_rate}
     for h in (a, b):
         cfg = scn.hosts[h.name]
@@ -71,16 +78,23 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             tweak = cfg.links.get(link.role)
             if tweak and tweak.mtu:
                 cmds.append(f"link set {link.ifname} mtu {tweak.mtu}")
-            cmds += [f"addr add {link.cidr} dev {link.ifname}",
-                     f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}"]
+            cmds += [
+                f"addr add {link.cidr} dev {link.ifname}",
+                f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}",
+            ]
         cmds += [f"route add {r}" for r in cfg.routes]
         _batch(["ip", "-n", h.netns], cmds)
         for key, value in cfg.sysctls.items():
-            procs.run(["ip", "netns", "exec", h.netns, "sysctl", "-q", "-w", f"{key}={value}"],
-                      what=f"{h.name}: sysctl {key}")
-        _batch(["tc", "-n", h.netns], [
-            " ".join(["qdisc add dev", getattr(h, role).ifname, "root tbf", *tbf_args(rate)])
-            for role, rate in rates.items()])
+            procs.run(
+                ["ip", "netns", "exec", h.netns, "sysctl", "-q", "-w", f"{key}={value}"], what=f"{h.name}: sysctl {key}"
+            )
+        _batch(
+            ["tc", "-n", h.netns],
+            [
+                " ".join(["qdisc add dev", getattr(h, role).ifname, "root tbf", *tbf_args(rate)])
+                for role, rate in rates.items()
+            ],
+        )
 
 
 def load_firewall(h: layout.Host, ruleset: str) -> None:
@@ -89,8 +103,7 @@ def load_firewall(h: layout.Host, ruleset: str) -> None:
         return
     path = h.dir / "nftables.conf"
     path.write_text("flush ruleset\n" + ruleset)
-    procs.run(["ip", "netns", "exec", h.netns, "nft", "-f", str(path)],
-              what=f"{h.name}: loading nftables ruleset")
+    procs.run(["ip", "netns", "exec", h.netns, "nft", "-f", str(path)], what=f"{h.name}: loading nftables ruleset")
 
 
 def destroy() -> None:
@@ -106,9 +119,9 @@ def destroy() -> None:
 
 def exists() -> bool:
     return any(procs.netns_inode(ns) is not None for ns in layout.namespaces()) or os.path.exists(
-        f"/sys/class/net/{layout.BRIDGE}")
+        f"/sys/class/net/{layout.BRIDGE}"
+    )
 
 
 def _batch(prefix: list[str], commands: list[str]) -> None:
-    procs.run([*prefix, "-batch", "-"], input="\n".join(commands) + "\n",
-              what=" ".join(prefix) + " set-up")
+    procs.run([*prefix, "-batch", "-"], input="\n".join(commands) + "\n", what=" ".join(prefix) + " set-up")

@@ -35,8 +35,9 @@ def spawn(argv: list[str], log: Path) -> int:
     """Start a long-running daemon detached from our session, output to `log`; return its PID."""
     with open(log, "ab") as out:
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                    start_new_session=True, cwd="/")
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, cwd="/"
+            )
         except FileNotFoundError:
             raise LabError(f"{argv[0]} not found: run scripts/setup.sh") from None
     return proc.pid
@@ -101,8 +102,9 @@ def kill(pids: Iterable[int], netns: str, sig: int = signal.SIGKILL, timeout: fl
             time.sleep(POLL)
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float,
-             failed: Callable[[], str | None] = lambda: None) -> None:
+def wait_for(
+    check: Callable[[], bool], what: str, timeout: float, failed: Callable[[], str | None] = lambda: None
+) -> None:
     """Poll `check` until it holds; `failed` returns a reason when waiting is pointless."""
     deadline = time.monotonic() + timeout
     while True:

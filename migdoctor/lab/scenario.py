@@ -75,8 +75,7 @@ class Scenario:
 
 def available() -> dict[str, str]:
     """Scenario names with their descriptions; files starting with `_` are not scenarios."""
-    names = sorted(p.name[:-5] for p in _dir().iterdir()
-                   if p.name.endswith(".toml") and not p.name.startswith("_"))
+    names = sorted(p.name[:-5] for p in _dir().iterdir() if p.name.endswith(".toml") and not p.name.startswith("_"))
     return {n: _read(n).get("description", "") for n in names}
 
 
@@ -92,9 +91,10 @@ def load(name: str) -> Scenario:
     stray = set(per_host) - set(layout.HOSTS)
     if stray:
         raise LabError(f"scenario {name}: unknown host(s) {', '.join(sorted(stray))}")
-    hosts = {h: _host_config(name, layout.LAB_HOSTS[h],
-                             _merge(doc.get("all", {}), per_host.get(h, {})))
-             for h in layout.HOSTS}
+    hosts = {
+        h: _host_config(name, layout.LAB_HOSTS[h], _merge(doc.get("all", {}), per_host.get(h, {})))
+        for h in layout.HOSTS
+    }
     return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc))
 
 
@@ -190,10 +190,12 @@ def _dns_records(scenario: str, doc: dict[str, Any]) -> dict[str, list[str]]:
 def _fill(value: Any, values: dict[str, str], where: str) -> Any:
     """Replace %{name} in every string inside `value`."""
     if isinstance(value, str):
+
         def sub(m: re.Match[str]) -> str:
             if m.group(1) not in values:
                 raise LabError(f"{where}: unknown placeholder %{{{m.group(1)}}}")
             return values[m.group(1)]
+
         return _PLACEHOLDER.sub(sub, value)
     if isinstance(value, dict):
         return {k: _fill(v, values, where) for k, v in value.items()}

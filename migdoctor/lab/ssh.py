@@ -59,8 +59,10 @@ def answers(h: layout.Host) -> bool:
 
 def _keygen(path: Path, comment: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-              what=f"ssh-keygen for {comment}")
+    procs.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+        what=f"ssh-keygen for {comment}",
+    )
 
 
 def _sshd_config(h: layout.Host) -> str:

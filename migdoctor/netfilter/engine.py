@@ -140,6 +140,4 @@ class Firewall:
     def _noted(self, decision: Decision) -> Decision:
         if not self.notes:
             return decision
-        return replace(
-            decision, reason=f"{decision.reason}; not evaluated: {', '.join(self.notes)}"
-        )
+        return replace(decision, reason=f"{decision.reason}; not evaluated: {', '.join(self.notes)}")

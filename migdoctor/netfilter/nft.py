@@ -70,9 +70,7 @@ def _compile_tables(objects: Objects) -> dict[tuple[str, str], dict[str, Chain]]
     return tables
 
 
-def _named(
-    elements: dict[tuple[str, str, str], list[Any]], family: str, table: str, name: str
-) -> list[Any]:
+def _named(elements: dict[tuple[str, str, str], list[Any]], family: str, table: str, name: str) -> list[Any]:
     try:
         return elements[(family, table, name)]
     except KeyError:
@@ -90,11 +88,7 @@ def _rule(label: str, body: dict[str, Any], lookup: Callable[[str], list[Any]]) 
 
 def _firewall(objects: Objects, tables: Mapping[tuple[str, str], Chains], family: str) -> Firewall:
     """The base chains a packet of this family passes on its way to a local socket, in order."""
-    dormant = {
-        (body["family"], body["name"])
-        for body in objects["table"]
-        if "dormant" in _as_list(body.get("flags"))
-    }
+    dormant = {(body["family"], body["name"]) for body in objects["table"] if "dormant" in _as_list(body.get("flags"))}
     path, notes = [], []
     for position, chain in enumerate(objects["chain"]):
         where, hook = (chain["family"], chain["table"]), chain.get("hook")

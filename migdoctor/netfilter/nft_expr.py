@@ -22,9 +22,7 @@ NOOPS = frozenset({"counter", "log"})
 GUARDS = frozenset({"limit", "quota", "ct count"})  # pass some packets and not others
 ORDER = {"<": lt, "<=": le, ">": gt, ">=": ge}
 # a TCP packet has none of these headers, so any match on them fails (nft adds the dependency)
-OTHER_L4 = frozenset(
-    {"udp", "udplite", "sctp", "dccp", "icmp", "icmpv6", "igmp", "esp", "ah", "comp", "gre"}
-)
+OTHER_L4 = frozenset({"udp", "udplite", "sctp", "dccp", "icmp", "icmpv6", "igmp", "esp", "ah", "comp", "gre"})
 
 
 @dataclass(frozen=True)
@@ -168,9 +166,7 @@ def _match(body: dict[str, Any], lookup: SetLookup) -> Step:
     elif op in ("==", "!=", "in"):
         tests = [_test(field.kind, element, op) for element in _elements(right, lookup)]
     else:
-        raise Unsupported(
-            f"operator '{op}' on '{nft_text.expression(body['left'])}' not understood"
-        )
+        raise Unsupported(f"operator '{op}' on '{nft_text.expression(body['left'])}' not understood")
     negate, read = op == "!=", field.read
 
     def step(packet: Packet) -> bool:
@@ -190,9 +186,7 @@ def _verdict(stmt: dict[str, Any]) -> Verdict:
         return Verdict(key, body["target"])
     if key == "xt":
         name = body.get("name") if isinstance(body, dict) else None
-        raise Unsupported(
-            f"iptables-nft extension '{name}' is opaque in nft JSON; evaluate iptables-save output"
-        )
+        raise Unsupported(f"iptables-nft extension '{name}' is opaque in nft JSON; evaluate iptables-save output")
     raise Unsupported(f"statement '{nft_text.statement(stmt)}' not understood")
 
 

@@ -62,9 +62,7 @@ def statement(stmt: dict[str, Any]) -> str:
     if key in ("jump", "goto"):
         return f"{key} {body['target']}"
     if key == "reject" and body:
-        return " ".join(
-            ["reject with", *(str(body[key]) for key in ("type", "expr") if key in body)]
-        )
+        return " ".join(["reject with", *(str(body[key]) for key in ("type", "expr") if key in body)])
     if key == "vmap":
         return f"{expression(body['key'])} vmap {expression(body['data'])}"
     if key == "xt":

@@ -84,7 +84,7 @@ class _Parser:
             elif isinstance(previous, str) and isinstance(value, str):
                 values[key] = previous + value
             else:
-                self.fail("can't add [list] to \"string\" or vice versa", at)
+                self.fail('can\'t add [list] to "string" or vice versa', at)
         elif previous is None or not self.dialect.first_wins:
             values[key] = value
 

@@ -38,12 +38,14 @@ def parse_hosts(text: str, path: str = "/etc/hosts") -> list[dict[str, Any]]:
     for number, line in enumerate(text.split("\n"), start=1):
         fields = csplit(line.split("#", 1)[0])
         if fields:
-            entries.append({
-                "address": fields[0],
-                "names": fields[1:],
-                "line": number,
-                "valid": _family(fields[0]) is not None,
-            })
+            entries.append(
+                {
+                    "address": fields[0],
+                    "names": fields[1:],
+                    "line": number,
+                    "valid": _family(fields[0]) is not None,
+                }
+            )
     return entries
 
 

@@ -19,11 +19,27 @@ from migdoctor.parsers import ParseError
 from migdoctor.parsers._ctext import CSPACE
 
 DEFAULT_HOSTS = "files dns"
-DATABASES = frozenset({
-    "aliases", "ethers", "group", "group_compat", "gshadow", "hosts", "initgroups", "netgroup",
-    "networks", "passwd", "passwd_compat", "protocols", "publickey", "rpc", "services", "shadow",
-    "shadow_compat",
-})
+DATABASES = frozenset(
+    {
+        "aliases",
+        "ethers",
+        "group",
+        "group_compat",
+        "gshadow",
+        "hosts",
+        "initgroups",
+        "netgroup",
+        "networks",
+        "passwd",
+        "passwd_compat",
+        "protocols",
+        "publickey",
+        "rpc",
+        "services",
+        "shadow",
+        "shadow_compat",
+    }
+)
 STATUSES = ("SUCCESS", "NOTFOUND", "UNAVAIL", "TRYAGAIN")
 ACTIONS = ("return", "continue", "merge")
 
@@ -44,10 +60,8 @@ def _sources(spec: str) -> list[dict[str, Any]]:
             pos += 1
             while True:  # at least one criterion: "[]" is an error too
                 criterion = CRITERION.match(spec, pos)
-                if not criterion or criterion[2].upper() not in STATUSES or (
-                    criterion[3].lower() not in ACTIONS
-                ):
-                    raise ValueError(spec[source.start(1):].strip())
+                if not criterion or criterion[2].upper() not in STATUSES or (criterion[3].lower() not in ACTIONS):
+                    raise ValueError(spec[source.start(1) :].strip())
                 negate, status, action = criterion[1], criterion[2].upper(), criterion[3].lower()
                 if negate:  # every status but this one
                     actions = dict.fromkeys(actions, action) | {status: actions[status]}
@@ -74,8 +88,11 @@ def parse_nsswitch_hosts(text: str, path: str = "/etc/nsswitch.conf") -> list[di
         try:
             sources = _sources(match[2])
         except ValueError as exc:
-            raise ParseError(path, number, f"bad [STATUS=action] in {match[1]}: '{exc}'; glibc"
-                             " rejects the whole file, so every lookup fails") from None
+            raise ParseError(
+                path,
+                number,
+                f"bad [STATUS=action] in {match[1]}: '{exc}'; glibc rejects the whole file, so every lookup fails",
+            ) from None
         if match[1] == "hosts":
             hosts = sources
     return hosts

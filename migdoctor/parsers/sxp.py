@@ -19,8 +19,7 @@ TOKEN = re.compile(
     rf"|(?P<quote>['\"])|(?P<atom>[!-~][^{{}}()<>\[\]!;#{SPACE}]*)"
 )
 ESCAPE = re.compile(r"\\(?:x(?P<hex>[0-9A-Fa-f]{2})?|(?P<octal>[0-7]{1,3})|(?P<char>.))", re.S)
-ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-           "\\": "\\", "'": "'", '"': '"'}
+ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 
 
 def _xend_hex_digit(digit: str) -> int:

@@ -12,8 +12,7 @@ import re
 
 from migdoctor.parsers._assignments import Dialect, Value, parse_assignments
 
-ESCAPES = {'"': '"', "'": "'", "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-           "t": "\t", "v": "\v"}
+ESCAPES = {'"': '"', "'": "'", "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -41,18 +41,19 @@ class LabSession:
         lab.down()
         self.scenario = None
 
-    def run(self, host: str, *argv: str, check: bool = True,
-            timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    def run(self, host: str, *argv: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         """Run a command inside a lab host (like `migdoctor lab exec HOST -- ...`)."""
         from migdoctor import lab
 
-        return subprocess.run([*lab.exec_prefix(host), *argv], capture_output=True, text=True,
-                              check=check, timeout=timeout)
+        return subprocess.run(
+            [*lab.exec_prefix(host), *argv], capture_output=True, text=True, check=check, timeout=timeout
+        )
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run `migdoctor lab ARGS` as a user would."""
-        return subprocess.run([sys.executable, "-m", "migdoctor", "lab", *args],
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "migdoctor", "lab", *args], capture_output=True, text=True, timeout=timeout
+        )
 
     def libvirt(self, host: str) -> Any:
         """A libvirt connection to a host's daemon from the root namespace."""
@@ -86,6 +87,7 @@ def lab() -> Iterator[LabSession]:
 @pytest.fixture
 def lab_scenario(lab: LabSession) -> Callable[[str], LabSession]:
     """`lab_scenario("healthy")` makes that scenario the running one and returns the lab."""
+
     def use(scenario: str) -> LabSession:
         lab.use(scenario)
         return lab

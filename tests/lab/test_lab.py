@@ -35,8 +35,10 @@ def test_each_host_has_its_own_fqdn_hostname(seed, host):
 @pytest.mark.parametrize("host", lab_api.HOSTS)
 def test_addresses_sit_on_the_right_links_and_nothing_routes_out(seed, host):
     links = json.loads(seed.run(host, "ip", "-j", "addr", "show").stdout)
-    ipv4 = {link["ifname"]: [a["local"] + "/" + str(a["prefixlen"]) for a in link["addr_info"]
-                             if a["family"] == "inet"] for link in links}
+    ipv4 = {
+        link["ifname"]: [a["local"] + "/" + str(a["prefixlen"]) for a in link["addr_info"] if a["family"] == "inet"]
+        for link in links
+    }
     for ifname, ip in ADDRESSES[host].items():
         assert ipv4[ifname] == [f"{ip}/24"]
     assert set(ipv4) == {"lo", *ADDRESSES[host]}
@@ -46,8 +48,7 @@ def test_addresses_sit_on_the_right_links_and_nothing_routes_out(seed, host):
 @pytest.mark.parametrize("host", lab_api.HOSTS)
 def test_lan_and_fast_links_are_shaped_with_tbf(seed, host):
     letter = host[-1]
-    for ifname, bytes_per_s in ((f"{letter}-lan", 100_000_000 // 8),
-                                (f"{letter}-fast", 1_000_000_000 // 8)):
+    for ifname, bytes_per_s in ((f"{letter}-lan", 100_000_000 // 8), (f"{letter}-fast", 1_000_000_000 // 8)):
         (qdisc,) = json.loads(seed.run(host, "tc", "-j", "qdisc", "show", "dev", ifname).stdout)
         assert qdisc["kind"] == "tbf"
         assert qdisc["options"]["rate"] == bytes_per_s
@@ -82,8 +83,13 @@ print(json.dumps(out))
 @pytest.mark.parametrize("host", lab_api.HOSTS)
 def test_ssh_with_the_generated_config_reaches_each_host(seed, host):
     for alias in (host, f"{host}.lab.test"):
-        done = subprocess.run(["ssh", "-F", str(ssh.SSH_CONFIG), alias, "hostname"],
-                              capture_output=True, text=True, timeout=30, check=True)
+        done = subprocess.run(
+            ["ssh", "-F", str(ssh.SSH_CONFIG), alias, "hostname"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         assert done.stdout.strip() == f"{host}.lab.test"
 
 
@@ -91,8 +97,9 @@ def test_ssh_with_the_generated_config_reaches_each_host(seed, host):
 def test_virsh_over_qemu_ssh_with_the_inventory_uri(seed, host):
     entry = seed.inventory()["hosts"][host]
     for command in ("version", "hostname"):
-        done = subprocess.run(["virsh", "-c", entry["libvirt_uri"], command],
-                              capture_output=True, text=True, timeout=30, check=True)
+        done = subprocess.run(
+            ["virsh", "-c", entry["libvirt_uri"], command], capture_output=True, text=True, timeout=30, check=True
+        )
         assert done.returncode == 0
     assert done.stdout.strip() == f"{host}.lab.test"
 
@@ -128,8 +135,7 @@ def test_each_host_has_its_own_config_and_firewall(seed, host):
     assert "migration_host" not in qemu_conf  # the forum thread's situation
     ruleset = json.loads(seed.run(host, "nft", "-j", "list", "ruleset").stdout)["nftables"]
     chains = [c["chain"] for c in ruleset if "chain" in c]
-    assert [(c["family"], c["table"], c["hook"], c["policy"]) for c in chains] == [
-        ("inet", "filter", "input", "drop")]
+    assert [(c["family"], c["table"], c["hook"], c["policy"]) for c in chains] == [("inet", "filter", "input", "drop")]
     listing = seed.run(host, "nft", "list", "ruleset").stdout
     assert f'"{host[-1]}-lan"' in listing and "49152-49215" in listing
 
@@ -179,10 +185,11 @@ def test_reload_restarts_libvirtd_with_the_edited_config(seed):
 
 def test_healthy_firewall_admits_migration_ports_only_on_the_fast_link(lab_scenario):
     healthy = lab_scenario("healthy")
-    assert 'migration_host = "hostb-fast.lab.test"' in healthy.run(
-        "hostb", "cat", "/etc/libvirt/qemu.conf").stdout
-    listener = subprocess.Popen([*lab_api.exec_prefix("hostb"), "nc", "-lk", "49160"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert 'migration_host = "hostb-fast.lab.test"' in healthy.run("hostb", "cat", "/etc/libvirt/qemu.conf").stdout
+    listener = subprocess.Popen(
+        [*lab_api.exec_prefix("hostb"), "nc", "-lk", "49160"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
     def reach(ip: str) -> subprocess.CompletedProcess[str]:
         return healthy.run("hosta", "nc", "-z", "-w", "5", ip, "49160", check=False)
 

@@ -22,10 +22,25 @@ MIGDOCTOR = str(Path(sys.prefix) / "bin" / "migdoctor")
 SHAPING_MBPS = {"lan": 100, "fast": 1000}
 
 
-def migrate_test(tmp_path: Path, *args: str, timeout: float = 180) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def migrate_test(
+    tmp_path: Path, *args: str, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     output = tmp_path / "trial.json"
-    argv = [MIGDOCTOR, "check", "hosta", "hostb", "--test-migration", "--only", "migration", "--no-probe",
-            "--format", "json", "--output", str(output), *args]
+    argv = [
+        MIGDOCTOR,
+        "check",
+        "hosta",
+        "hostb",
+        "--test-migration",
+        "--only",
+        "migration",
+        "--no-probe",
+        "--format",
+        "json",
+        "--output",
+        str(output),
+        *args,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     assert output.exists(), done.stderr
     return done, json.loads(output.read_text())
@@ -127,8 +142,21 @@ def test_firewall_blocking_the_fast_link_fails_with_libvirts_error(lab_scenario:
 
 def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("healthy")
-    done = subprocess.run([MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "100000000",
-                           "--output", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            MIGDOCTOR,
+            "migrate-test",
+            "hosta",
+            "hostb",
+            "--canary-memory",
+            "100000000",
+            "--output",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.startswith("migdoctor: hostb: ") and "MiB free" in done.stderr
     assert_no_canary(lab)
@@ -158,12 +186,18 @@ def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_
         uri = lab.inventory()["hosts"]["hostb"]["libvirt_uri"]
         migration = subprocess.Popen(
             [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", "migdoctor-canary-watch", uri],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         wait_for_canary_job(lab)
         summary_file = tmp_path / "watch.json"
-        watched = subprocess.run([MIGDOCTOR, "watch", "hosta", "hostb", "--output", str(summary_file)],
-                                 capture_output=True, text=True, timeout=60)
+        watched = subprocess.run(
+            [MIGDOCTOR, "watch", "hosta", "hostb", "--output", str(summary_file)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert migration.wait(timeout=60) == 0, migration.stderr.read() if migration.stderr else ""
         summary = json.loads(summary_file.read_text())
         assert watched.returncode == 0, watched.stderr
@@ -191,8 +225,13 @@ def lab_exec(host: str) -> list[str]:
 def test_progress_bar_on_a_terminal_shows_throughput_and_link(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("healthy")
     command = f"{MIGDOCTOR} migrate-test hosta hostb --one-way --canary-memory 128 --output {tmp_path / 'r.json'}"
-    shown = subprocess.run(["script", "-qfec", command, "/dev/null"], capture_output=True, text=True, timeout=120,
-                           env={**os.environ, "COLUMNS": "160", "TERM": "xterm"})
+    shown = subprocess.run(
+        ["script", "-qfec", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "160", "TERM": "xterm"},
+    )
     assert shown.returncode == 0, shown.stdout
     assert "hosta -> hostb" in shown.stdout and "via hosta a-fast" in shown.stdout
     assert "/s" in shown.stdout  # the transfer speed column

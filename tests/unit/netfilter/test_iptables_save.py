@@ -33,8 +33,7 @@ def test_split_range_on_the_migration_link(iptables_dump):
     ]
     assert evaluate_iptables(save_text, syn(49200)) == Decision(
         "reject",
-        "filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215"
-        " -j REJECT --reject-with tcp-reset",
+        "filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215 -j REJECT --reject-with tcp-reset",
         "reject by rule 6 of chain filter INPUT",
     )
     assert evaluate_iptables(save_text, syn(49152, iifname="eth0")) == Decision(
@@ -73,9 +72,7 @@ def test_jump_return_and_wildcard_interface(iptables_dump):
     returned = evaluate_iptables(save_text, syn(49160, iifname="eth1", saddr=STRANGER))
 
     assert accepted.reason == "accept by rule 2 of chain filter MIGRATION"
-    assert returned.rule == (
-        "filter INPUT rule 5: -A INPUT -p tcp -m tcp --dport 49152:49215 -j DROP"
-    )
+    assert returned.rule == ("filter INPUT rule 5: -A INPUT -p tcp -m tcp --dport 49152:49215 -j DROP")
 
 
 def test_goto_returns_to_the_policy(iptables_dump):
@@ -117,9 +114,7 @@ def test_ip6tables(iptables_dump):
         (49152, 49215, "accept"),
         (49216, 49216, "reject"),
     ]
-    assert runs(save_text, syn(0, saddr="2001:db8:200::7", daddr=host)) == [
-        (49152, 49216, "reject")
-    ]
+    assert runs(save_text, syn(0, saddr="2001:db8:200::7", daddr=host)) == [(49152, 49216, "reject")]
 
 
 def test_option_variants(iptables_dump):
@@ -132,20 +127,14 @@ def test_option_variants(iptables_dump):
         (49200, 49215, "unknown"),  # --sport: the source port is not known
         (49216, 49216, "drop"),
     ]
-    assert evaluate_iptables(save_text, syn(49160, iifname="eth0")).reason == (
-        "drop by rule 7 of chain filter INPUT"
-    )
-    assert evaluate_iptables(save_text, syn(16509)).reason == (
-        "option '--limit-iface-in' not understood"
-    )
+    assert evaluate_iptables(save_text, syn(49160, iifname="eth0")).reason == ("drop by rule 7 of chain filter INPUT")
+    assert evaluate_iptables(save_text, syn(16509)).reason == ("option '--limit-iface-in' not understood")
     assert evaluate_iptables(save_text, syn(80, daddr="192.0.2.1")).verdict == "reject"
 
 
 def test_counters_of_iptables_save_c_are_ignored(iptables_dump):
     plain = iptables_dump("basic")
-    counted = "\n".join(
-        f"[3:180] {line}" if line.startswith("-A") else line for line in plain.splitlines()
-    )
+    counted = "\n".join(f"[3:180] {line}" if line.startswith("-A") else line for line in plain.splitlines())
 
     assert runs(counted, syn(0)) == runs(plain, syn(0))
 

@@ -27,8 +27,7 @@ def test_accepts_migration_ports_only_on_the_migration_link(nft_dump):
 
     assert on_link.verdict == "accept"
     assert on_link.rule == (
-        'inet filter input handle 8: iifname "mig0" tcp dport 49152-49215 counter accept'
-        ' comment "qemu migration"'
+        'inet filter input handle 8: iifname "mig0" tcp dport 49152-49215 counter accept comment "qemu migration"'
     )
     assert on_link.reason == "accept by rule handle 8 of chain inet filter input"
     assert off_link == Decision("drop", None, "policy drop of chain inet filter input")
@@ -93,21 +92,15 @@ def test_return_resumes_after_the_jump(nft_dump):
     decision = evaluate_nft(nft_dump("jump-return"), syn(49160, saddr=STRANGER))
 
     assert decision.verdict == "reject"
-    assert decision.rule == (
-        "inet filter input handle 7: tcp dport 49152-49215 reject with tcp reset"
-    )
+    assert decision.rule == ("inet filter input handle 7: tcp dport 49152-49215 reject with tcp reset")
 
 
 def test_goto_falls_back_to_the_base_chain_policy(nft_dump):
     ruleset = nft_dump("goto")
 
-    assert evaluate_nft(ruleset, syn(49160)).reason == (
-        "accept by rule handle 3 of chain inet filter mig_in"
-    )
+    assert evaluate_nft(ruleset, syn(49160)).reason == ("accept by rule handle 3 of chain inet filter mig_in")
     # on mig0 the catch-all accept after the goto is never reached
-    assert evaluate_nft(ruleset, syn(5900)) == Decision(
-        "drop", None, "policy drop of chain inet filter input"
-    )
+    assert evaluate_nft(ruleset, syn(5900)) == Decision("drop", None, "policy drop of chain inet filter input")
     assert evaluate_nft(ruleset, syn(5900, iifname="eth0")).verdict == "accept"
 
 
@@ -133,18 +126,14 @@ def test_partially_open_range_splits_in_two(nft_dump):
         (49152, 49199, "accept"),
         (49200, 49215, "reject"),
     ]
-    assert found[1][2].rule == (
-        "inet filter input handle 4: tcp dport 49200-49215 reject with tcp reset"
-    )
+    assert found[1][2].rule == ("inet filter input handle 4: tcp dport 49200-49215 reject with tcp reset")
 
 
 def test_drop_in_another_table_wins(nft_dump):
     ruleset = nft_dump("two-tables")
 
     assert runs(ruleset, syn(0)) == [(49152, 49199, "accept"), (49200, 49215, "drop")]
-    assert evaluate_nft(ruleset, syn(49200)).rule == (
-        "ip guard input handle 2: tcp dport 49200-49215 drop"
-    )
+    assert evaluate_nft(ruleset, syn(49200)).rule == ("ip guard input handle 2: tcp dport 49200-49215 drop")
     # the ip table does not see IPv6
     assert runs(ruleset, syn(0, saddr=PEER6, daddr=HOST6)) == [(49152, 49215, "accept")]
 
@@ -179,9 +168,7 @@ def test_verdict_maps(nft_dump):
     ruleset = nft_dump("vmap")
 
     assert runs(ruleset, syn(0)) == [(49152, 49199, "accept"), (49200, 49215, "drop")]
-    assert evaluate_nft(ruleset, syn(49200)).rule == (
-        "inet filter mig0_in handle 12: tcp dport vmap @mig_ports"
-    )
+    assert evaluate_nft(ruleset, syn(49200)).rule == ("inet filter mig0_in handle 12: tcp dport vmap @mig_ports")
     assert evaluate_nft(ruleset, syn(16514)).verdict == "accept"
     assert evaluate_nft(ruleset, syn(22, iifname="eth0")).verdict == "accept"
     assert evaluate_nft(ruleset, syn(5900, iifname="eth0")).verdict == "accept"
@@ -214,9 +201,7 @@ def test_debian_default_accepts_everything(nft_dump):
 def test_empty_ruleset_accepts():
     decision = evaluate_nft({"nftables": []}, syn(49160))
 
-    assert decision == Decision(
-        "accept", None, "no nftables base chain filters ip packets to this host"
-    )
+    assert decision == Decision("accept", None, "no nftables base chain filters ip packets to this host")
 
 
 def test_iptables_nft_rules_point_to_iptables_save(nft_dump):
@@ -252,9 +237,7 @@ def test_busy_host_firewall(nft_dump, packet, verdict, chain):
 
 def test_missing_jump_target_is_unknown(nft_dump):
     ruleset = nft_dump("jump-return")
-    ruleset["nftables"] = [
-        item for item in ruleset["nftables"] if item.get("chain", {}).get("name") != "migration"
-    ]
+    ruleset["nftables"] = [item for item in ruleset["nftables"] if item.get("chain", {}).get("name") != "migration"]
 
     decision = evaluate_nft(ruleset, syn(49160))
 

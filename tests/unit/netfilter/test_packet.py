@@ -16,9 +16,7 @@ from migdoctor.netfilter import Packet
 )
 def test_invalid_packets_are_refused(fields):
     with pytest.raises(ValueError):
-        Packet(
-            **{"saddr": "192.0.2.1", "daddr": "192.0.2.2", "iifname": "mig0", "dport": 1, **fields}
-        )
+        Packet(**{"saddr": "192.0.2.1", "daddr": "192.0.2.2", "iifname": "mig0", "dport": 1, **fields})
 
 
 def test_ipv6_packet():

@@ -32,21 +32,23 @@ def test_debian_hosts_entries():
     assert parse_hosts(DEBIAN_HOSTS) == [
         {"address": "127.0.0.1", "names": ["localhost"], "line": 1, "valid": True},
         {"address": "127.0.1.1", "names": ["host.example.org", "host"], "line": 2, "valid": True},
-        {"address": "::1", "names": ["localhost", "ip6-localhost", "ip6-loopback"], "line": 5,
-         "valid": True},
+        {"address": "::1", "names": ["localhost", "ip6-localhost", "ip6-loopback"], "line": 5, "valid": True},
         {"address": "ff02::1", "names": ["ip6-allnodes"], "line": 6, "valid": True},
         {"address": "ff02::2", "names": ["ip6-allrouters"], "line": 7, "valid": True},
     ]
 
 
-@pytest.mark.parametrize(("name", "multi", "addresses"), [
-    ("host", True, ["127.0.1.1"]),
-    ("HOST.example.ORG", True, ["127.0.1.1"]),
-    ("localhost", True, ["127.0.0.1", "::1"]),
-    ("localhost", False, ["127.0.0.1"]),
-    ("ip6-allnodes", True, ["ff02::1"]),
-    ("host.example", True, []),
-])
+@pytest.mark.parametrize(
+    ("name", "multi", "addresses"),
+    [
+        ("host", True, ["127.0.1.1"]),
+        ("HOST.example.ORG", True, ["127.0.1.1"]),
+        ("localhost", True, ["127.0.0.1", "::1"]),
+        ("localhost", False, ["127.0.0.1"]),
+        ("ip6-allnodes", True, ["ff02::1"]),
+        ("host.example", True, []),
+    ],
+)
 def test_debian_hosts_lookup(name, multi, addresses):
     assert hosts_lookup(parse_hosts(DEBIAN_HOSTS), name, multi=multi) == addresses
 
@@ -60,19 +62,21 @@ def test_lines_glibc_skips_are_kept_but_not_used():
 
 def test_lookup_matches_glibc():
     entries = parse_hosts(GLIBC_CHECKED)
-    assert hosts_lookup(entries, "host") == ["127.0.1.1", "10.0.0.5", "2001:db8::5",
-                                             "::ffff:10.1.2.3"]
+    assert hosts_lookup(entries, "host") == ["127.0.1.1", "10.0.0.5", "2001:db8::5", "::ffff:10.1.2.3"]
     assert hosts_lookup(entries, "host", multi=False) == ["127.0.1.1"]
     assert hosts_lookup(entries, "host2") == ["10.0.0.7"]
     assert hosts_lookup(entries, "comment") == []
 
 
-@pytest.mark.parametrize(("text", "multi"), [
-    ((DATA / "host.conf").read_text(), True),
-    ("", False),
-    ("# multi on\n", False),
-    ("order hosts,bind\n  MULTI On\n", True),
-    ("multi on\nmulti off # later wins\n", False),
-])
+@pytest.mark.parametrize(
+    ("text", "multi"),
+    [
+        ((DATA / "host.conf").read_text(), True),
+        ("", False),
+        ("# multi on\n", False),
+        ("order hosts,bind\n  MULTI On\n", True),
+        ("multi on\nmulti off # later wins\n", False),
+    ],
+)
 def test_host_conf_multi(text, multi):
     assert parse_host_conf(text) == {"multi": multi}

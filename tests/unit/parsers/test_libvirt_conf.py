@@ -44,8 +44,7 @@ def test_stock_files_set_nothing():
 
 
 def test_migration_settings_uncommented():
-    text = uncomment(QEMU_CONF, "migration_address", "migration_host", "migration_port_min",
-                     "migration_port_max")
+    text = uncomment(QEMU_CONF, "migration_address", "migration_host", "migration_port_min", "migration_port_max")
     assert parse_libvirt_conf(text, "qemu.conf") == {
         "migration_address": "0.0.0.0",
         "migration_host": "host.example.com",
@@ -59,7 +58,12 @@ def test_every_documented_qemu_setting_parses():
     assert len(values) == 71
     assert values["migration_port_min"] == 49152
     assert values["cgroup_device_acl"] == [
-        "/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/ptmx",
+        "/dev/null",
+        "/dev/full",
+        "/dev/zero",
+        "/dev/random",
+        "/dev/urandom",
+        "/dev/ptmx",
         "/dev/kvm",
     ]
     assert values["namespaces"] == ["mount"]
@@ -98,23 +102,31 @@ def test_value_forms():
         "f = []\r\n"
     )
     assert parse_libvirt_conf(text, "f") == {
-        "a": "single", "b": "two\nlines", "c": -5, "d": 7, "e": [1, "x", ["nested"]], "f": [],
+        "a": "single",
+        "b": "two\nlines",
+        "c": -5,
+        "d": 7,
+        "e": [1, "x", ["nested"]],
+        "f": [],
     }
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ('uri_default "test:///default"\n', 1, "expecting an assignment"),
-    ("\n\nuri_default = \n", 3, "expecting a value"),
-    ('uri_default = "test:///default\n', 1, "unterminated string"),
-    ('uri_default = """test:///default\n\n', 1, "unterminated string"),
-    ('uri_aliases = [ "a" "b" ]\n', 1, "expecting a separator in list"),
-    ('uri_aliases = [ "a",\n "b"\n', 3, "list is not closed with ]"),
-    ('uri_aliases = [\n "a",\n# "b",\n]\n', 3, "expecting a value"),
-    ('uri_default = "test:///default" x\n', 1, "expecting a separator"),
-    ("# c\n  uri_default = 5x\n", 2, "expecting a separator"),
-    ("1abc = 2\n", 1, "expecting a name"),
-    ("a = -\n", 1, "unterminated number"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('uri_default "test:///default"\n', 1, "expecting an assignment"),
+        ("\n\nuri_default = \n", 3, "expecting a value"),
+        ('uri_default = "test:///default\n', 1, "unterminated string"),
+        ('uri_default = """test:///default\n\n', 1, "unterminated string"),
+        ('uri_aliases = [ "a" "b" ]\n', 1, "expecting a separator in list"),
+        ('uri_aliases = [ "a",\n "b"\n', 3, "list is not closed with ]"),
+        ('uri_aliases = [\n "a",\n# "b",\n]\n', 3, "expecting a value"),
+        ('uri_default = "test:///default" x\n', 1, "expecting a separator"),
+        ("# c\n  uri_default = 5x\n", 2, "expecting a separator"),
+        ("1abc = 2\n", 1, "expecting a name"),
+        ("a = -\n", 1, "unterminated number"),
+    ],
+)
 def test_errors_match_libvirt(text, line, message):
     with pytest.raises(ParseError) as caught:
         parse_libvirt_conf(text, "/etc/libvirt/libvirt.conf")
@@ -129,6 +141,7 @@ def test_redact_secrets():
     assert redacted["default_tls_x509_secret_uuid"] == "<redacted>"
     assert redacted["migration_address"] == "0.0.0.0"
     assert redact_secrets({"vncpasswd": "", "vnc-listen": "0.0.0.0"}) == {
-        "vncpasswd": "<redacted>", "vnc-listen": "0.0.0.0",
+        "vncpasswd": "<redacted>",
+        "vnc-listen": "0.0.0.0",
     }
     assert values["vnc_password"] == "XYZ12345"  # the input is left alone

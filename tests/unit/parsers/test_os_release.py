@@ -25,23 +25,31 @@ def test_shell_quoting():
         "NAME='SLES'\n"
         'VARIANT="Server \\"HA\\" \\$1"\n'
         "ID=sles\n"
-        "ANSI_COLOR=\"0;32\"\n"
+        'ANSI_COLOR="0;32"\n'
         "ID_LIKE=\n"
         "ID=suse\n"
         "CPE_NAME='a\\b'\n"
         "LOGO=distro\\ logo\n"
     )
     assert parse_os_release(text) == {
-        "NAME": "SLES", "VARIANT": 'Server "HA" $1', "ID": "suse", "ANSI_COLOR": "0;32",
-        "ID_LIKE": "", "CPE_NAME": "a\\b", "LOGO": "distro logo",
+        "NAME": "SLES",
+        "VARIANT": 'Server "HA" $1',
+        "ID": "suse",
+        "ANSI_COLOR": "0;32",
+        "ID_LIKE": "",
+        "CPE_NAME": "a\\b",
+        "LOGO": "distro logo",
     }
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ('ID=debian\nNAME="Debian\n', 2, "unterminated quoting"),
-    ("ID=debian\n\nexport ID\n", 3, "expecting NAME=value"),
-    ("NAME=Debian GNU/Linux\n", 1, "a value with spaces must be quoted"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('ID=debian\nNAME="Debian\n', 2, "unterminated quoting"),
+        ("ID=debian\n\nexport ID\n", 3, "expecting NAME=value"),
+        ("NAME=Debian GNU/Linux\n", 1, "a value with spaces must be quoted"),
+    ],
+)
 def test_errors(text, line, message):
     with pytest.raises(ParseError) as caught:
         parse_os_release(text, "/etc/os-release")

@@ -37,23 +37,29 @@ def test_no_nameserver_means_localhost():
     assert parse_resolv_conf("search example.org\n")["nameservers"] == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize(("text", "search"), [
-    ("search a.example b.example\ndomain c.example d.example\n", ["c.example"]),
-    ("domain c.example\nsearch a.example\tb.example\n", ["a.example", "b.example"]),
-    ("search a.example # old\n", ["a.example", "#", "old"]),
-    ("search a.example\nsearch\n", ["a.example"]),
-    ("  search a.example\n", []),
-    ("#search a.example\n;search b.example\n", []),
-])
+@pytest.mark.parametrize(
+    ("text", "search"),
+    [
+        ("search a.example b.example\ndomain c.example d.example\n", ["c.example"]),
+        ("domain c.example\nsearch a.example\tb.example\n", ["a.example", "b.example"]),
+        ("search a.example # old\n", ["a.example", "#", "old"]),
+        ("search a.example\nsearch\n", ["a.example"]),
+        ("  search a.example\n", []),
+        ("#search a.example\n;search b.example\n", []),
+    ],
+)
 def test_search_list(text, search):
     assert parse_resolv_conf(text)["search"] == search
 
 
-@pytest.mark.parametrize(("line", "options"), [
-    ("options ndots:20 timeout:60 attempts:9", {"ndots": 15, "timeout": 30, "attempts": 5}),
-    ("options ndots:x timeout:1", {"ndots": 0, "timeout": 1}),
-    ("options single-request-reopen rotatex", {"single-request-reopen": True, "rotate": True}),
-    ("options no_tld_query use-vc inet6 debug", {"no-tld-query": True, "use-vc": True}),
-])
+@pytest.mark.parametrize(
+    ("line", "options"),
+    [
+        ("options ndots:20 timeout:60 attempts:9", {"ndots": 15, "timeout": 30, "attempts": 5}),
+        ("options ndots:x timeout:1", {"ndots": 0, "timeout": 1}),
+        ("options single-request-reopen rotatex", {"single-request-reopen": True, "rotate": True}),
+        ("options no_tld_query use-vc inet6 debug", {"no-tld-query": True, "use-vc": True}),
+    ],
+)
 def test_options(line, options):
     assert parse_resolv_conf(line + "\n")["options"] == {**DEFAULTS, **options}

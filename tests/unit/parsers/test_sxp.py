@@ -63,38 +63,42 @@ def test_nested_values_and_first_entry_wins():
     text = text.replace("#                    (unix none)))", "(unix none)))", 1)
     text += "(xend-unix-server no)\n"
     config = parse_xend_config(text, "x")
-    assert config["xen-api-server"] == [[["9363", "pam", r"^localhost$ example\.com$"],
-                                         ["unix", "none"]]]
+    assert config["xen-api-server"] == [[["9363", "pam", r"^localhost$ example\.com$"], ["unix", "none"]]]
     assert config["xend-unix-server"] == "yes"
 
 
 def test_atoms_and_comments():
-    text = "(a b#comment\n c'd \"e f\" [g]!h) ; (k)"
+    text = '(a b#comment\n c\'d "e f" [g]!h) ; (k)'
     assert parse_sxp(text, "x") == [["a", "b", "c'd", "e f", "[g", "]", "!h"], ";", ["k"]]
 
 
-@pytest.mark.parametrize(("quoted", "value"), [
-    (r"'\t\n\\\"'", "\t\n\\\""),
-    (r"'\101\7x'", "A\x07x"),
-    (r"'\x41'", "A"),
-    (r"'\x4a'", "@"),  # sic: xend reads hex letters a-f as 0-5
-    (r"'a\.b'", "a\\b"),  # an unknown escape keeps the backslash and drops the character
-    ("'multi\nline'", "multi\nline"),
-])
+@pytest.mark.parametrize(
+    ("quoted", "value"),
+    [
+        (r"'\t\n\\\"'", '\t\n\\"'),
+        (r"'\101\7x'", "A\x07x"),
+        (r"'\x41'", "A"),
+        (r"'\x4a'", "@"),  # sic: xend reads hex letters a-f as 0-5
+        (r"'a\.b'", "a\\b"),  # an unknown escape keeps the backslash and drops the character
+        ("'multi\nline'", "multi\nline"),
+    ],
+)
 def test_string_escapes(quoted, value):
     assert parse_sxp(f"(k {quoted})", "x") == [["k", value]]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("(a b)\n(c d))\n", 2, "syntax error: )"),
-    ("(a b)\n(c (d e)\n(f g)\n", 2, "unexpected EOF: this ( is never closed"),
-    ("(a\n 'b c)\n", 2, "unexpected EOF in string"),
-    ("(a '\\400')", 1, "invalid octal escape: out of range 400"),
-    ("\n(a '\\xg0')", 2, "invalid hex escape: \\x needs two hex digits"),
-    ("(a é)", 1, "invalid character: code 233"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("(a b)\n(c d))\n", 2, "syntax error: )"),
+        ("(a b)\n(c (d e)\n(f g)\n", 2, "unexpected EOF: this ( is never closed"),
+        ("(a\n 'b c)\n", 2, "unexpected EOF in string"),
+        ("(a '\\400')", 1, "invalid octal escape: out of range 400"),
+        ("\n(a '\\xg0')", 2, "invalid hex escape: \\x needs two hex digits"),
+        ("(a é)", 1, "invalid character: code 233"),
+    ],
+)
 def test_errors(text, line, message):
     with pytest.raises(ParseError) as caught:
         parse_sxp(text, "/etc/xen/xend-config.sxp")
-    assert (caught.value.path, caught.value.line, caught.value.message) == (
-        "/etc/xen/xend-config.sxp", line, message)
+    assert (caught.value.path, caught.value.line, caught.value.message) == ("/etc/xen/xend-config.sxp", line, message)

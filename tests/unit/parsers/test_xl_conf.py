@@ -54,14 +54,17 @@ def test_string_escapes():
     assert parse_xl_conf(text, "xl.conf") == {"a": 'tab\there "q" \\', "b": "it's"}
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ('a = "x"\nb += ["y"]\nb += "z"\n', 3, "can't add [list] to \"string\" or vice versa"),
-    ('a = "open\nb = 1\n', 1, "unterminated string"),
-    ('\na = "\\x41"\n', 2, "invalid escape \\x in quoted string"),
-    ("Autoballoon = 1\n", 1, "expecting a name"),
-    ("a = -1\n", 1, "expecting a value"),
-    ('a = "x" "y"\n', 1, "expecting a separator"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('a = "x"\nb += ["y"]\nb += "z"\n', 3, 'can\'t add [list] to "string" or vice versa'),
+        ('a = "open\nb = 1\n', 1, "unterminated string"),
+        ('\na = "\\x41"\n', 2, "invalid escape \\x in quoted string"),
+        ("Autoballoon = 1\n", 1, "expecting a name"),
+        ("a = -1\n", 1, "expecting a value"),
+        ('a = "x" "y"\n', 1, "expecting a separator"),
+    ],
+)
 def test_errors(text, line, message):
     with pytest.raises(ParseError) as caught:
         parse_xl_conf(text, "/etc/xen/xl.conf")
