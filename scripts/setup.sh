@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
-nftables tini iproute2 openssh-server openssh-client iperf3 netcat-openbsd
+nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd
 libvirt-dev pkg-config python3-dev python3-venv gcc"
 
 missing=""

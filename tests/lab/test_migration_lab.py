@@ -236,3 +236,29 @@ def test_progress_bar_on_a_terminal_shows_throughput_and_link(lab_scenario: Any,
     assert "hosta -> hostb" in shown.stdout and "via hosta a-fast" in shown.stdout
     assert "/s" in shown.stdout  # the transfer speed column
     assert_no_canary(lab)
+
+
+def test_named_domain_with_uri_override_is_migrated_and_nothing_else_touched(lab_scenario: Any, tmp_path: Path) -> None:
+    """--domain NAME --yes moves that guest (and leaves it running where it went: it is the
+    admin's); --migrate-uri beats the seed's LAN name; a bystander guest is not touched."""
+    lab = lab_scenario("seed")
+    payload = canary.write_payload(layout.STATE_DIR / "named-payload.bin", 64)
+    src, dst = lab.libvirt("hosta"), lab.libvirt("hostb")
+    try:
+        canary.start(src, payload, "existing-guest", 128)
+        canary.start(src, None, "bystander", 64)
+        done, report = migrate_test(
+            tmp_path, "--domain", "existing-guest", "--yes", "--one-way", "--migrate-uri", "tcp://hostb-fast.lab.test"
+        )
+        leg = report["migration_trial"]["legs"][0]
+        assert done.returncode == 0, report["findings"]
+        assert (leg["source_link"], leg["destination_link"]) == ("a-fast", "b-fast")
+        assert report["migration_trial"]["migrate_uri"] == "tcp://hostb-fast.lab.test"
+        assert dst.lookupByName("existing-guest").isActive()
+        assert src.lookupByName("bystander").isActive()
+        assert [d.name() for d in src.listAllDomains()] == ["bystander"]
+    finally:
+        for conn in (src, dst):
+            for name in ("existing-guest", "bystander"):
+                canary.remove(conn, name)
+        payload.unlink()

@@ -46,6 +46,9 @@ def build_pair(
     concurrent_migrations: int = 1,
     dst_libvirt_uri: str | None = LAB_URI,
     probe: dict[str, Any] | None = None,
+    trial: dict[str, Any] | None = None,
+    min_rate_mbps: float | None = None,
+    min_rate_fraction: float = 0.5,
 ) -> Pair:
     facts = copy.deepcopy(captured(report))
     for side, mutate in (("source", src), ("destination", dst)):
@@ -58,8 +61,10 @@ def build_pair(
         min_link_speed_mbps=min_link_speed_mbps,
         concurrent_migrations=concurrent_migrations,
         dst_libvirt_uri=dst_libvirt_uri,
+        min_rate_mbps=min_rate_mbps,
+        min_rate_fraction=min_rate_fraction,
     )
-    return Pair("hosta", "hostb", facts["source"], facts["destination"], intent, probe=probe)
+    return Pair("hosta", "hostb", facts["source"], facts["destination"], intent, probe=probe, trial=trial)
 
 
 def judge_check(check_id: str, pair: Pair) -> Finding:

@@ -150,6 +150,10 @@ def test_markdown_for_change_requests(tmp_path: Path) -> None:
             ["check", "a", "b", "--checks-dir", "/nonexistent"],
             "migdoctor: /nonexistent: --checks-dir is not a directory",
         ),
+        (
+            ["migrate-test", "a", "b", "--domain", "web1"],
+            "migdoctor: --domain web1: migrating an existing domain needs --yes",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, tmp_path: Path) -> None:

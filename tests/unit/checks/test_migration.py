@@ -1,0 +1,88 @@
+"""migration.test-migration judges the trial record a real test migration leaves (legs with the
+links that carried each, libvirt's error, the stream rate) against the migration network."""
+
+from typing import Any
+
+import pytest
+
+MIB = 1024 * 1024
+
+
+def leg(source: str = "a-fast", destination: str = "b-fast", rate: float = 955.0, **changes: Any) -> dict[str, Any]:
+    record = {
+        "from": "hosta",
+        "to": "hostb",
+        "ok": True,
+        "error": None,
+        "wall_s": 3.2,
+        "samples": 28,
+        "source_link": source,
+        "source_tx_bytes": 219 * MIB,
+        "destination_link": destination,
+        "destination_rx_bytes": 219 * MIB,
+        "rate_mbps": rate,
+        "wall_rate_mbps": 560.0,
+    }
+    return record | changes
+
+
+def trial(*legs: dict[str, Any], interrupted: bool = False) -> dict[str, Any]:
+    return {
+        "domain": "migdoctor-canary-x",
+        "canary": True,
+        "virt_type": "kvm",
+        "memory_mib": 256,
+        "payload_mib": 208,
+        "migrate_uri": None,
+        "timeout_s": 94.4,
+        "legs": list(legs),
+        "completed_stats": None,
+        "cleanup": [],
+        "interrupted": interrupted,
+    }
+
+
+def test_fast_round_trip_passes_with_its_share_of_the_link(make_pair, judge) -> None:
+    back = leg("b-fast", "a-fast", **{"from": "hostb", "to": "hosta"})
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(), back)))
+    assert finding.status == "pass"
+    assert finding.summary == "the canary crossed hosta a-fast -> hostb b-fast at 955.0 Mb/s (96% of 1000 Mb/s)"
+
+
+def test_stream_that_took_the_lan_fails_with_the_migration_host_line(make_pair, judge) -> None:
+    finding = judge("migration.test-migration", make_pair("seed", trial=trial(leg("a-lan", "b-lan", 94.0))))
+    assert finding.status == "fail"
+    assert (
+        "left hosta by a-lan and reached hostb on b-lan, off the migration network 198.51.100.0/24" in finding.summary
+    )
+    assert finding.remediation == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
+
+
+def test_failed_migration_carries_libvirts_error(make_pair, judge) -> None:
+    error = "unable to connect to server at 'hostb-fast.lab.test:49152': Connection refused"
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(ok=False, error=error))))
+    assert finding.status == "fail" and finding.summary.endswith(error)
+
+
+@pytest.mark.parametrize(
+    ("rate", "options", "floor"),
+    [(400.0, {}, "500"), (900.0, {"min_rate_mbps": 950}, "950"), (700.0, {"min_rate_fraction": 0.8}, "800")],
+)
+def test_slow_stream_fails_below_the_stated_floor(make_pair, judge, rate, options, floor) -> None:
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(rate=rate)), **options))
+    assert finding.status == "fail"
+    assert f"moved {rate} Mb/s on a-fast, below {floor} Mb/s (link effective speed 1000 Mb/s)" in finding.summary
+
+
+def test_failed_return_and_interruption_fail(make_pair, judge) -> None:
+    back = leg("b-fast", "a-fast", ok=False, error="domain is not running")
+    assert judge("migration.test-migration", make_pair(trial=trial(leg(), back))).summary == (
+        "the return migration failed: domain is not running"
+    )
+    interrupted = judge("migration.test-migration", make_pair(trial=trial(leg(), interrupted=True)))
+    assert interrupted.status == "fail" and "interrupted" in interrupted.summary
+
+
+def test_not_run_is_skipped(make_pair, judge) -> None:
+    finding = judge("migration.test-migration", make_pair())
+    assert finding.status == "skip" and finding.summary == "test migration not run (use --test-migration)"
