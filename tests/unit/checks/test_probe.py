@@ -2,25 +2,11 @@
 LAN records carry the values the lab's healthy and seed runs measured."""
 
 import pytest
+from check_records import probe_record
 
 from migdoctor.checkapi import Status
 
 CHECK = "probe.migration-port"
-
-
-def probe_record(**change):
-    record = {
-        "name": "hostb-fast.lab.test",
-        "port": 49152,
-        "error": None,
-        "bytes": 4194304,
-        "rate_mbps": 1089.9,
-        "source_link": "a-fast",
-        "destination_link": "b-fast",
-        "address": "198.51.100.2",
-        "local_address": "198.51.100.1",
-    }
-    return record | change
 
 
 def test_probe_across_the_migration_links_passes(make_pair, judge):
