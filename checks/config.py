@@ -42,10 +42,12 @@ def migration_port_range(pair: Pair) -> Outcome:
             else ("migration_port_max", DEFAULT_PORT_MAX)
         )
         problems.append((f"range {shown} leaves 1-65535", qemu_conf_line(pair, key, default)))
-    if first < PRIVILEGED_BELOW and values.get("user", "root") != "root":
+    # Unset, QEMU runs as the distribution's build-time user (libvirt-qemu, qemu), never root.
+    user = values.get("user", "(unset: the distribution's QEMU user)")
+    if first < PRIVILEGED_BELOW and user not in ("root", "+0"):
         problems.append(
             (
-                f"ports below {PRIVILEGED_BELOW} need root but QEMU runs as {values['user']!r}",
+                f"ports below {PRIVILEGED_BELOW} need root but QEMU runs as {user!r}",
                 qemu_conf_line(pair, "migration_port_min", 49152),
             )
         )

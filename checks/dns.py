@@ -19,6 +19,14 @@ registry = Registry()
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}
 
 
+def hosts_entries(facts: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The /etc/hosts lines naming NAME (case-insensitive, as glibc matches)."""
+    wanted = name.lower()
+    return [
+        entry for entry in facts["resolution"].get("hosts_file") or [] if wanted in (n.lower() for n in entry["names"])
+    ]
+
+
 def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
     """The advertised name, its origin, and the source's look-up of it (Skip when not collected)."""
     name, origin = advertised_name(pair.dst)
@@ -78,11 +86,7 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
     loopback = [address for address in addresses if ipaddress.ip_address(address).is_loopback]
     if not loopback:
         return passed(f"{name} does not resolve to loopback on {pair.src_label}")
-    hosts_lines = [
-        entry
-        for entry in pair.src["resolution"].get("hosts_file") or []
-        if entry["address"] in loopback and name.lower() in (n.lower() for n in entry["names"])
-    ]
+    hosts_lines = [entry for entry in hosts_entries(pair.src, name) if entry["address"] in loopback]
     remediation = (
         f"{pair.src_label}:/etc/hosts line {hosts_lines[0]['line']}: remove {name} from the {hosts_lines[0]['address']} line"
         if hosts_lines
@@ -112,11 +116,18 @@ def migration_host_address(pair: Pair) -> Outcome:
     expected = dst_migration_addresses(pair)
     if addresses[0] in {address for _, address in expected}:
         return passed(f"{name} resolves to {addresses[0]}, {pair.dst_label}'s address on {network}")
+    stale = [entry for entry in hosts_entries(pair.src, name) if entry["address"] == addresses[0]]
+    remediation = (
+        f"{pair.src_label}:/etc/hosts line {stale[0]['line']}: remove the line for {name}, "
+        f"or make it {expected[0][1] if expected else 'the migration address'}"
+        if stale
+        else migration_host_fix(pair)
+    )
     return failed(
         f"{name} ({origin}) resolves on {pair.src_label} to {addresses[0]}, off the migration network {network}: "
         "the stream would not take the migration network",
         Evidence(pair.src_label, f"getaddrinfo({name})", addresses, [address for _, address in expected]),
-        remediation=migration_host_fix(pair),
+        remediation=remediation,
     )
 
 
@@ -137,11 +148,7 @@ def hosts_file_override(pair: Pair) -> Outcome:
         raise Skip(f"{pair.src_label}: /etc/hosts or DNS answer for {name} not collected")
     if not from_hosts:
         return passed(f"{name} is not in {pair.src_label}'s /etc/hosts")
-    lines = [
-        entry["line"]
-        for entry in pair.src["resolution"].get("hosts_file") or []
-        if name.lower() in (n.lower() for n in entry["names"])
-    ]
+    lines = [entry["line"] for entry in hosts_entries(pair.src, name)]
     where = f"{pair.src_label}:/etc/hosts line {lines[0] if lines else '?'}"
     evidence = (
         Evidence(pair.src_label, f"/etc/hosts {name}", from_hosts, dns["addresses"] or dns["error"]),
@@ -182,9 +189,14 @@ def forward_reverse(pair: Pair) -> Outcome:
     names = [n.lower().rstrip(".") for n in reverse["names"]]
     if name.lower().rstrip(".") in names:
         return passed(f"{addresses[0]} has PTR {name}")
-    actual = reverse["names"] or reverse["error"]
+    evidence = Evidence(pair.src_label, f"PTR {addresses[0]}", reverse["names"] or reverse["error"], name)
+    if reverse["error"] in ("timeout", "no-nameservers"):
+        return warned(
+            f"cannot tell whether {addresses[0]} leads back to {name}: PTR look-up {reverse['error']}", evidence
+        )
+    actual = ", ".join(reverse["names"]) or f"missing ({reverse['error']})"
     return failed(
         f"PTR of {addresses[0]} is {actual}, not {name}",
-        Evidence(pair.src_label, f"PTR {addresses[0]}", actual, name),
+        evidence,
         remediation=f"DNS: add PTR {addresses[0]} -> {name} (reverse zone of {addresses[0]})",
     )

@@ -57,6 +57,13 @@ def relocation_server(pair: Pair) -> Outcome:
         )
     by_link = {link: a for link, a, _ in interface_addresses(pair.dst)}
     bound = by_link.get(address, address)  # xend also takes an interface name
+    if bound not in by_link.values():
+        return failed(
+            f"{pair.dst_label}'s xend-relocation-address {address} is not assigned on {pair.dst_label}: "
+            "xend cannot listen there",
+            Evidence(pair.dst_label, "xend-relocation-address", address, expected),
+            remediation=fix,
+        )
     network = pair.intent.network()
     try:
         on_network = network is not None and ipaddress.ip_address(bound) in network

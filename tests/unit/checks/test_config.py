@@ -104,3 +104,17 @@ def test_fewer_ports_than_concurrent_migrations_fails(make_pair, judge):
     assert finding.status == Status.FAIL
     assert finding.summary == "2 ports for 4 concurrent migrations"
     assert finding.remediation == f"{QEMU_CONF}: migration_port_max = 49155"
+
+
+def test_privileged_range_with_qemu_user_unset_fails(make_pair, judge):
+    """Unset, QEMU runs as the distribution's user (libvirt-qemu on Debian), which cannot bind below 1024."""
+
+    def low_range(dst):
+        values = dst["config"]["qemu_conf"]["values"]
+        values.pop("user", None)
+        values.update(migration_port_min=900, migration_port_max=963)
+
+    finding = judge("config.migration-port-range", make_pair(dst=low_range))
+
+    assert finding.status == Status.FAIL
+    assert 'ports below 1024 need root but QEMU runs as "(unset: the distribution\'s QEMU user)"' in finding.summary

@@ -207,15 +207,18 @@ def ptr(names, error=None):
 
 
 @pytest.mark.parametrize(
-    ("mutation", "actual"),
-    [(ptr(["mig2.lab.test"]), ["mig2.lab.test"]), (ptr([], error="nxdomain"), "nxdomain")],
+    ("mutation", "actual", "shown"),
+    [
+        (ptr(["mig2.lab.test"]), ["mig2.lab.test"], "mig2.lab.test"),
+        (ptr([], error="nxdomain"), "nxdomain", "missing (nxdomain)"),
+    ],
     ids=["ptr-mismatch", "ptr-missing"],
 )
-def test_ptr_not_leading_back_fails(make_pair, judge, mutation, actual):
+def test_ptr_not_leading_back_fails(make_pair, judge, mutation, actual, shown):
     finding = judge("dns.forward-reverse", make_pair(src=mutation))
 
     assert finding.status == Status.FAIL
-    assert finding.summary == f"PTR of {FAST_ADDRESS} is {actual}, not {FAST_NAME}"
+    assert finding.summary == f"PTR of {FAST_ADDRESS} is {shown}, not {FAST_NAME}"
     assert [(e.host, e.item, e.actual, e.expected) for e in finding.evidence] == [
         ("hosta", f"PTR {FAST_ADDRESS}", actual, FAST_NAME)
     ]
@@ -232,3 +235,18 @@ def test_ptr_not_looked_up_is_skipped(make_pair, judge):
     finding = judge("dns.forward-reverse", make_pair(src=lambda src: name_lookup(src, FAST_NAME).update(reverse=[])))
 
     assert (finding.status, finding.summary) == (Status.SKIP, f"hosta: no PTR look-up of {FAST_ADDRESS} collected")
+
+
+def test_ptr_that_timed_out_cannot_tell(make_pair, judge):
+    finding = judge("dns.forward-reverse", make_pair(src=ptr([], error="timeout")))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == f"cannot tell whether {FAST_ADDRESS} leads back to {FAST_NAME}: PTR look-up timeout"
+
+
+def test_stale_hosts_line_sending_the_stream_off_network_names_the_line(make_pair, judge):
+    """When the source's /etc/hosts gives the wrong address, the fix is there, not in qemu.conf."""
+    finding = judge("dns.migration-host-address", make_pair(src=hosts_line("192.0.2.2", FAST_NAME, line=3)))
+
+    assert finding.status == Status.FAIL
+    assert finding.remediation == f"hosta:/etc/hosts line 3: remove the line for {FAST_NAME}, or make it {FAST_ADDRESS}"

@@ -79,15 +79,20 @@ def test_relocation_on_every_address_warns(make_pair, judge):
 
 
 @pytest.mark.parametrize(
-    "address", ["192.0.2.2", "b-lan", "eth9"], ids=["lan-address", "lan-interface", "no-such-interface"]
+    ("address", "problem"),
+    [
+        ("192.0.2.2", "is not on the migration network 198.51.100.0/24"),
+        ("b-lan", "is not on the migration network 198.51.100.0/24"),
+        ("eth9", "is not assigned on hostb: xend cannot listen there"),
+        ("198.51.100.20", "is not assigned on hostb: xend cannot listen there"),
+    ],
+    ids=["lan-address", "lan-interface", "no-such-interface", "unassigned-address-on-the-network"],
 )
-def test_relocation_off_the_migration_network_fails(make_pair, judge, address):
+def test_relocation_off_the_migration_network_or_unassigned_fails(make_pair, judge, address, problem):
     finding = judge(SERVER, make_pair(dst=relocation(address)))
 
     assert finding.status == Status.FAIL
-    assert (
-        finding.summary == f"hostb's xend-relocation-address {address} is not on the migration network 198.51.100.0/24"
-    )
+    assert finding.summary == f"hostb's xend-relocation-address {address} {problem}"
     assert (finding.evidence[0].actual, finding.evidence[0].expected) == (address, ["198.51.100.2"])
     assert finding.remediation == f"hostb:{XEND_CONFIG}: (xend-relocation-address '198.51.100.2')"
 
