@@ -11,12 +11,15 @@ from migdoctor.judging.pair import (
     config_values,
     dst_migration_addresses,
     interface_addresses,
+    is_address,
+    name_lookup,
     qemu_conf_line,
     remote_endpoint,
 )
 
 registry = Registry()
 WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
+SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
 
 
 @registry.check(
@@ -64,6 +67,18 @@ def reachable(listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in listeners if not ipaddress.ip_address(item["address"]).is_loopback]
 
 
+def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
+    """Where the source's connection to HOST arrives, when that can be known (None: unknown). Over
+    ssh, the client's ssh_config may map HOST anywhere, so only an address literal is taken."""
+    if is_address(host):
+        return {host}
+    if transport in SSH_TRANSPORTS:
+        return None
+    lookup = name_lookup(pair.src, host)
+    addresses = set((lookup or {}).get("getaddrinfo", {}).get("addresses") or [])
+    return addresses or None
+
+
 @registry.check(
     "listen.libvirt-remote",
     "The destination listens where the source's libvirt connection arrives",
@@ -74,20 +89,22 @@ def libvirt_remote(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri
     if not uri:
         raise Skip(f"no libvirt URI for {pair.dst_label} (set libvirt_uri in the inventory)")
-    transport, port, _ = remote_endpoint(uri)
+    transport, port, host = remote_endpoint(uri)
     listening = listeners_on(pair.dst, port)
-    found = reachable(listening)
+    arrives_at = uri_addresses(pair, transport, host)
+    found = [item for item in reachable(listening) if arrives_at is None or item["address"] in WILDCARDS | arrives_at]
     if found:
         where = ", ".join(f"{item['address']}:{port} ({(item['process'] or {}).get('name', '?')})" for item in found)
         return passed(f"{pair.dst_label} listens for {transport} on {where}")
     values = config_values(pair.dst, "libvirtd_conf")
-    if transport in ("ssh", "libssh", "libssh2"):
+    if transport in SSH_TRANSPORTS:
         remediation = f"{pair.dst_label}: start sshd (port {port})"
     else:
         key = "listen_tcp" if transport == "tcp" else "listen_tls"
         remediation = f"{pair.dst_label}:/etc/libvirt/libvirtd.conf: {key} = 1, and start libvirtd with --listen (or enable libvirtd-{transport}.socket)"
+    where = f" ({', '.join(sorted(arrives_at))})" if arrives_at else ""
     return failed(
-        f"nothing listens on {pair.dst_label}:{port}, where {uri} connects",
+        f"nothing listens on {pair.dst_label}:{port}{where}, where {uri} connects",
         Evidence(
             pair.dst_label,
             f"TCP listeners on port {port}",

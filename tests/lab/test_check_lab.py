@@ -305,7 +305,7 @@ FAULTS = [
         "libvirt-listen-off",
         "listen.libvirt-remote",
         (
-            "nothing listens on hostb:16509, where qemu+tcp://hostb.lab.test/system connects",
+            "nothing listens on hostb:16509 (192.0.2.2), where qemu+tcp://hostb.lab.test/system connects",
             '"listen_tcp": 0',
             "hostb:/etc/libvirt/libvirtd.conf: listen_tcp = 1",
         ),

@@ -93,7 +93,7 @@ def test_libvirt_uri_with_nothing_listening_fails_naming_libvirtd_conf(make_pair
     finding = judge("listen.libvirt-remote", pair)
 
     assert finding.status == Status.FAIL
-    assert finding.summary == f"nothing listens on hostb:{port}, where {uri} connects"
+    assert finding.summary == f"nothing listens on hostb:{port} (192.0.2.2), where {uri} connects"
     assert [(e.host, e.item, e.actual) for e in finding.evidence] == [
         ("hostb", f"TCP listeners on port {port}", []),
         ("hostb", "libvirtd.conf listen_tcp/listen_tls", {"listen_tcp": 0, "listen_tls": 0}),
@@ -136,3 +136,19 @@ def test_libvirt_remote_without_a_remote_uri_is_skipped(make_pair, judge, uri, s
     finding = judge("listen.libvirt-remote", make_pair(dst_libvirt_uri=uri))
 
     assert (finding.status, finding.summary) == (Status.SKIP, summary)
+
+
+def test_listener_bound_to_another_address_fails(make_pair, judge):
+    """libvirtd listening on the management address only, while the URI's name resolves to the LAN."""
+
+    def management_only(dst):
+        dst["listeners"] = [item for item in dst["listeners"] if item["port"] != 16509] + [
+            {"family": "inet", "address": "203.0.113.2", "port": 16509, "process": {"pid": 1, "name": "libvirtd"}}
+        ]
+
+    pair = make_pair(dst=management_only, dst_libvirt_uri="qemu+tcp://hostb/system")
+    finding = judge("listen.libvirt-remote", pair)
+
+    assert finding.status == "fail"
+    assert finding.summary == "nothing listens on hostb:16509 (192.0.2.2), where qemu+tcp://hostb/system connects"
+    assert finding.evidence[0].actual == ["203.0.113.2:16509"]
