@@ -48,7 +48,7 @@ def test_migration(pair: Pair) -> Outcome:
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",
             *evidence,
-            Evidence(pair.src_label, "links on the migration network", outbound["source_link"], on_network),
+            Evidence(pair.src_label, "link that carried the stream", outbound["source_link"], on_network),
             remediation=migration_host_fix(pair),
         )
     effective = effective_rate_mbps(link_named(pair.src, outbound["source_link"]) or {})
