@@ -65,6 +65,12 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
         (etc / "hostname").write_text(cfg.hostname + "\n")
 
 
+def write_edits(h: layout.Host, cfg: HostConfig) -> None:
+    """qemu.conf as an admin left it after libvirtd started: loaded only at the next restart."""
+    if cfg.qemu_conf_edited:
+        (h.dir / "etc-libvirt" / "qemu.conf").write_text(libvirt_conf({**cfg.qemu_conf, **cfg.qemu_conf_edited}))
+
+
 def remove_netns_etc() -> None:
     """Drop every lab /etc/netns entry, and /etc/netns itself once empty."""
     for h in layout.LAB_HOSTS.values():

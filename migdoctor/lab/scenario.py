@@ -6,6 +6,9 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
 
     hostname       the host's hostname (UTS namespace)
     qemu_conf      table written as /etc/libvirt/qemu.conf
+    qemu_conf_edited  settings an admin saved into qemu.conf after libvirtd started: written over
+                   qemu_conf once the daemons are up, so they wait for the next restart (a
+                   setting libvirtd would refuse to start with can only be met this way)
     libvirtd_conf  table written as /etc/libvirt/libvirtd.conf
     hosts_lines    extra /etc/hosts lines
     nftables       the host's whole nft ruleset (empty: none)
@@ -31,6 +34,7 @@ BASE = "_base"
 HOST_KEYS: dict[str, type] = {
     "hostname": str,
     "qemu_conf": dict,
+    "qemu_conf_edited": dict,
     "libvirtd_conf": dict,
     "hosts_lines": list,
     "nftables": str,
@@ -63,6 +67,7 @@ class HostConfig:
     routes: list[str] = field(default_factory=list)
     xend_config: str | None = None
     sysctls: dict[str, str] = field(default_factory=dict)
+    qemu_conf_edited: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         routes=[str(x) for x in raw.get("routes", [])],
         xend_config=raw.get("xend_config"),
         sysctls={str(k): str(v) for k, v in raw.get("sysctls", {}).items()},
+        qemu_conf_edited=raw.get("qemu_conf_edited", {}),
     )
 
 

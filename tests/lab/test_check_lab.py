@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import tomli_w
 
-from migdoctor.lab import layout
 from migdoctor.report.document import validate_report
 
 pytestmark = pytest.mark.lab
@@ -184,20 +183,11 @@ def test_healthy_passes_every_check(healthy, tmp_path):
     validates(run.output)
 
 
-def test_inverted_port_range_written_but_not_yet_loaded_is_caught(healthy, tmp_path):
-    """libvirtd refuses to start with migration_port_min above migration_port_max, so no scenario
-    can run one; the realistic moment is an edited qemu.conf before libvirtd's next restart."""
-    conf = layout.LAB_HOSTS["hostb"].dir / "etc-libvirt" / "qemu.conf"
-    original = conf.read_text()
-    try:
-        conf.write_text(
-            original.replace("migration_port_min = 49152", "migration_port_min = 49215").replace(
-                "migration_port_max = 49215", "migration_port_max = 49152"
-            )
-        )
-        run = check(tmp_path, "--only", "config", "--no-probe")
-    finally:
-        conf.write_text(original)
+def test_inverted_port_range_waiting_for_a_restart_is_caught(lab_scenario, tmp_path):
+    """libvirtd refuses to start with migration_port_min above migration_port_max, so the scenario
+    saves the inversion after the daemon started: caught before the next restart breaks it."""
+    lab_scenario("port-range-inverted")
+    run = check(tmp_path, "--only", "config", "--no-probe")
     assert run.done.returncode == 1
     assert [f["id"] for f in run.report["findings"]] == ["config.migration-port-range"]
     finding = run.finding("config.migration-port-range")
