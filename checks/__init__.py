@@ -1,16 +1,22 @@
-"""migdoctor's built-in checks (installed as `migdoctor.checks`).
+"""migdoctor's built-in checks (installed as `migdoctor.checks`), one module per area.
 
-The contract every check keeps, built-in or third-party (entry-point group `migdoctor.checks`):
+The contract every check keeps, built-in or third-party (tests/unit/checks/test_contract.py holds
+every discovered check to it):
 
-- A check is a pure function of (source facts, destination facts, intent) returning one finding.
-  It never touches a host or the network; active steps (port probe, test migration) are done
-  beforehand and arrive as facts.
-- It declares a stable dotted id users type (`dns.migration-host-resolves`; the part before the
-  dot is its area), a title, a severity, and the facts it needs. When a needed fact is missing,
-  the finding is SKIP with the reason from the facts' `missing` list, never FAIL.
-- A failing finding carries evidence (actual and expected value per host) and a remediation
-  naming the host, the file and the exact line to set.
+- A check is a pure function of the pair (`migdoctor.judging.pair.Pair`: both hosts' facts, their
+  labels, the intent, and the records of the active steps: the port probe and the test
+  migration) returning an `Outcome`. It never touches a host or the network.
+- A module declares `registry = migdoctor.checkapi.Registry()` and its checks with
+  `@registry.check(id, title, severity, needs=(...))`: a stable dotted id users type
+  (`dns.migration-host-resolves`; the part before the dot is its area, for `--only` and
+  `--ignore`), a title, a severity (critical, high, medium, low) and the facts it needs
+  (`"dst.config.qemu_conf"`). When a needed fact is missing the finding is SKIP with the reason
+  the collector recorded, never FAIL; a check may also raise `Skip` itself.
+- A failing or warning outcome carries evidence (actual and expected value per host) and a
+  remediation naming the host, the file and the exact line to set.
 - A check that raises becomes an ERROR finding with the message; the run goes on.
 
-The checks themselves arrive with the pair check (`migdoctor check`).
+Third-party checks: a module like these, registered under the entry-point group
+`migdoctor.checks` (`site = my_package.checks` in its distribution's entry points), or dropped
+into a directory given with `--checks-dir`.
 """
