@@ -177,9 +177,10 @@ def collect_pair(
 
     threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
     with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
-        probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
+        # After the first round: both SSH connections are up, and the probe's commands share them.
+        probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
         intent = decide_intent(request, dst.facts)
         if dst.facts is None:
             return src_job.result(), dst, intent, None, None
