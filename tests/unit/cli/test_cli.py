@@ -26,6 +26,14 @@ def migdoctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     )
 
 
+def offline_check(facts: str, output: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`migdoctor check hosta hostb` judging saved lab facts on the lab's migration network."""
+    return migdoctor(
+        "check", "hosta", "hostb", "--facts", facts, facts, "--migration-network", "198.51.100.0/24",
+        "--output", str(output), *options,
+    )  # fmt: skip
+
+
 def test_version_and_help() -> None:
     assert migdoctor("--version").stdout.strip().startswith("migdoctor ")
     usage = migdoctor("check", "--help").stdout
@@ -49,18 +57,7 @@ def test_agent_takes_only_machine_commands(argv: list[str], expected: bool) -> N
 
 def test_offline_check_of_the_seed_writes_a_valid_report(tmp_path: Path) -> None:
     report = tmp_path / "seed.json"
-    result = migdoctor(
-        "check",
-        "hosta",
-        "hostb",
-        "--facts",
-        SEED,
-        SEED,
-        "--migration-network",
-        "198.51.100.0/24",
-        "--output",
-        str(report),
-    )
+    result = offline_check(SEED, report)
     assert result.returncode == 1, result.stderr
     first, second = result.stdout.splitlines()[:2]
     assert first == "path: hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215 (hostb.lab.test)"
@@ -72,43 +69,12 @@ def test_offline_check_of_the_seed_writes_a_valid_report(tmp_path: Path) -> None
 
 
 def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
-    result = migdoctor(
-        "check",
-        "hosta",
-        "hostb",
-        "--facts",
-        HEALTHY,
-        HEALTHY,
-        "--migration-network",
-        "198.51.100.0/24",
-        "--format",
-        "json",
-        "--output",
-        str(tmp_path / "r.json"),
-    )
+    result = offline_check(HEALTHY, tmp_path / "r.json", "--format", "json")
     assert result.returncode == 0, result.stdout
-    ignored = migdoctor(
-        "check",
-        "hosta",
-        "hostb",
-        "--facts",
-        SEED,
-        SEED,
-        "--migration-network",
-        "198.51.100.0/24",
-        "--ignore",
-        "dns.migration-host-address",
-        "--ignore",
-        "config",
-        "--only",
-        "dns",
-        "--only",
-        "config",
-        "--format",
-        "json",
-        "--output",
-        str(tmp_path / "s.json"),
-    )
+    ignored = offline_check(
+        SEED, tmp_path / "s.json", "--ignore", "dns.migration-host-address", "--ignore", "config",
+        "--only", "dns", "--only", "config", "--format", "json",
+    )  # fmt: skip
     report = json.loads(ignored.stdout)
     assert ignored.returncode == 0
     assert {f["id"] for f in report["findings"] if f["ignored"]} == {
@@ -119,20 +85,7 @@ def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
 
 
 def test_markdown_for_change_requests(tmp_path: Path) -> None:
-    result = migdoctor(
-        "check",
-        "hosta",
-        "hostb",
-        "--facts",
-        SEED,
-        SEED,
-        "--migration-network",
-        "198.51.100.0/24",
-        "--format",
-        "markdown",
-        "--output",
-        str(tmp_path / "r.json"),
-    )
+    result = offline_check(SEED, tmp_path / "r.json", "--format", "markdown")
     assert "| FAIL | `dns.migration-host-address` |" in result.stdout
     assert 'Remediation: `hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"`' in result.stdout
 
