@@ -30,6 +30,8 @@ def start_anchor(h: layout.Host, cfg: HostConfig) -> int:
     """Create the host's private mounts and hostname; return the anchor's PID once done."""
     lines = ["set -e"]
     lines += [f"mount --bind {shlex.quote(str(src))} {shlex.quote(dst)}" for src, dst in hostfs.mounts(h, cfg)]
+    if not cfg.kvm:
+        lines.append("mount --bind /dev/null /dev/kvm")
     lines += [f"hostname {shlex.quote(cfg.hostname)}", "echo ready", "exec sleep infinity >/dev/null"]
     log = h.dir / "log" / "anchor.log"
     with open(log, "ab") as err:

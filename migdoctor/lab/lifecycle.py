@@ -184,7 +184,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         network.load_firewall(h, cfg.nftables)
         state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
         state.save(data)
-    _start_daemons(data)
+    _start_daemons(data, scn)
     nameserver.wait(state.pids(data, "dns")["dnsmasq"], READY_TIMEOUT)
     for h in layout.LAB_HOSTS.values():
         pids = state.pids(data, h.name)
@@ -195,17 +195,20 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     state.save(data)
 
 
-def _start_daemons(data: dict[str, Any]) -> None:
-    """sshd and libvirtd in every host; they start in parallel unless qemu must be probed."""
+def _start_daemons(data: dict[str, Any], scn: scenarios.Scenario) -> None:
+    """sshd and libvirtd in every host; they start in parallel unless qemu must be probed. A host
+    without KVM probes afresh: the shared capabilities would claim KVM, and libvirt trusts them."""
     for h in layout.LAB_HOSTS.values():
         anchor = state.pids(data, h.name)["anchor"]
         state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
-        cached = hostfs.seed_capabilities(h)
+        kvm = scn.hosts[h.name].kvm
+        cached = hostfs.seed_capabilities(h) if kvm else False
         state.set_pid(data, h.name, "tini", daemons.start_libvirtd(h, anchor))
         state.save(data)
         if not cached:  # first start on this machine: one daemon probes qemu, the other reuses it
             daemons.wait_libvirtd(h, state.pids(data, h.name)["tini"], LIBVIRTD_TIMEOUT)
-            hostfs.save_capabilities(h)
+            if kvm:
+                hostfs.save_capabilities(h)
 
 
 def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:

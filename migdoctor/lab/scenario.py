@@ -16,6 +16,7 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     routes         `ip route add` arguments, one string per route
     xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
     sysctls        {"net.ipv4.ip_local_reserved_ports" = "49152-49215"}: per-namespace sysctls
+    kvm            false: the host's /dev/kvm is covered, as on a machine with VT-x off in firmware
 
 Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
@@ -42,6 +43,7 @@ HOST_KEYS: dict[str, type] = {
     "routes": list,
     "xend_config": str,
     "sysctls": dict,
+    "kvm": bool,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
 TOP_KEYS = {"description", "dns", "all", "hosts"}
@@ -68,6 +70,7 @@ class HostConfig:
     xend_config: str | None = None
     sysctls: dict[str, str] = field(default_factory=dict)
     qemu_conf_edited: dict[str, Any] = field(default_factory=dict)
+    kvm: bool = True
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         xend_config=raw.get("xend_config"),
         sysctls={str(k): str(v) for k, v in raw.get("sysctls", {}).items()},
         qemu_conf_edited=raw.get("qemu_conf_edited", {}),
+        kvm=raw.get("kvm", True),
     )
 
 

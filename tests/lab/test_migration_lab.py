@@ -262,3 +262,36 @@ def test_named_domain_with_uri_override_is_migrated_and_nothing_else_touched(lab
             for name in ("existing-guest", "bystander"):
                 canary.remove(conn, name)
         payload.unlink()
+
+
+def test_destination_without_kvm_is_refused_before_anything_changes(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("no-kvm-destination")
+    done = subprocess.run(
+        [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--output", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("migdoctor: hostb: cannot run a kvm x86_64 'pc' canary: ")
+    assert_no_canary(lab)
+    check = subprocess.run(
+        [
+            MIGDOCTOR,
+            "check",
+            "hosta",
+            "hostb",
+            "--only",
+            "compat",
+            "--no-probe",
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "c.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    (finding,) = json.loads(check.stdout)["findings"]
+    assert finding["status"] == "fail" and "hypervisors differ: hosta ['kvm'], hostb none" in finding["summary"]
