@@ -104,11 +104,12 @@ def test_timeout_aborts_and_cleans_up(lab_scenario: Any, tmp_path: Path) -> None
     assert_no_canary(lab)
 
 
-def test_ctrl_c_cleans_up(lab_scenario: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interruption_cleans_up(lab_scenario: Any, tmp_path: Path, signum: int) -> None:
     lab = lab_scenario("seed")
     process = start_migrate_test(tmp_path, "--canary-memory", "256")
     wait_for_canary_job(lab)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     process.wait(timeout=60)
     report = json.loads((tmp_path / "trial.json").read_text())
     assert report["migration_trial"]["interrupted"] and process.returncode == 1
@@ -204,6 +205,34 @@ def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_
         assert (summary["source_link"], summary["destination_link"]) == ("a-lan", "b-lan"), summary
         assert summary["source_tx_bytes"] > 32 * canary.MIB
         assert "a-lan -> hostb b-lan" in watched.stdout
+    finally:
+        canary.remove(src, "migdoctor-canary-watch")
+        canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
+        payload.unlink()
+
+
+def test_watch_ends_on_ctrl_c_with_its_summary(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("seed")
+    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", 128)
+    src = lab.libvirt("hosta")
+    try:
+        canary.start(src, payload, "migdoctor-canary-watch", 256)
+        uri = lab.inventory()["hosts"]["hostb"]["libvirt_uri"]
+        argv = [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", "migdoctor-canary-watch", uri]
+        migration = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_canary_job(lab)
+        watcher = subprocess.Popen(
+            [MIGDOCTOR, "watch", "hosta", "hostb", "--domain", "migdoctor-canary-watch"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+        assert watcher.returncode == 0, err
+        assert "a-lan -> hostb b-lan" in out and out.rstrip().endswith("(interrupted)")
+        migration.wait(timeout=60)
     finally:
         canary.remove(src, "migdoctor-canary-watch")
         canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
