@@ -86,16 +86,20 @@ class Lookups:
         return argv
 
 
-def ssh_argv(host: Host, remote_argv: list[str]) -> list[str]:
+def ssh_options(host: Host) -> list[str]:
     """The system OpenSSH client, so the admin's ssh_config, keys and jump hosts apply."""
     argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT_S}"]
     if host.ssh_config:
         argv += ["-F", host.ssh_config]
     if host.port:
         argv += ["-p", str(host.port)]
-    if host.control_path:
-        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={host.control_path}", "-o", "ControlPersist=yes"]
-    return argv + ["--", str(host.target), shlex.join(remote_argv)]
+    if host.control_path:  # the master outlives a killed run by 60 s at most
+        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={host.control_path}", "-o", "ControlPersist=60"]
+    return argv
+
+
+def ssh_argv(host: Host, remote_argv: list[str]) -> list[str]:
+    return [*ssh_options(host), "--", str(host.target), shlex.join(remote_argv)]
 
 
 @contextmanager
@@ -113,7 +117,7 @@ def shared_connections(hosts: list[Host]) -> Iterator[list[Host]]:
         for host in shared:
             if host.control_path and os.path.exists(host.control_path):
                 subprocess.run(
-                    [*ssh_argv(host, [])[:-2], "-O", "exit", str(host.target)],
+                    [*ssh_options(host), "-O", "exit", "--", str(host.target)],
                     capture_output=True,
                     timeout=SSH_CONNECT_TIMEOUT_S,
                     check=False,

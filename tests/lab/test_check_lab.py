@@ -9,6 +9,7 @@ then healthy, then one test per fault scenario), so the lab is re-created once p
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -349,3 +350,12 @@ def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_p
     for reason in fault.not_checked:
         assert any(line.startswith(reason) for line in run.report["not_checked"]), run.report["not_checked"]
     validate_report(run.report)
+
+
+def test_a_run_leaves_no_ssh_connection_behind(lab_scenario, tmp_path):
+    """The shared SSH connections of a run are closed at its end, their sockets removed."""
+    lab_scenario("healthy")
+    check(tmp_path, "--only", "dns")
+    masters = subprocess.run(["pgrep", "-af", r"migdoctor-ssh-.*\[mux\]"], capture_output=True, text=True).stdout
+    assert masters.strip() == ""
+    assert not list(Path(tempfile.gettempdir()).glob("migdoctor-ssh-*"))
