@@ -9,6 +9,9 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, addresses_in, effective_rate_mbps, link_named, migration_host_fix
 
 registry = Registry()
+# In a peer-to-peer migration libvirt may report the closing of its connection to the peer
+# instead of the error that ended the migration (seen with a firewall rejecting the stream).
+PEER_CONNECTION_LOST = "End of file while reading data"
 
 
 def leg_line(leg: dict[str, Any]) -> str:
@@ -36,10 +39,15 @@ def test_migration(pair: Pair) -> Outcome:
         return failed("the test migration was interrupted before it finished", *evidence)
     outbound = legs[0]
     if not outbound["ok"]:
+        hint = (
+            f"; libvirt lost its peer connection, which can hide the first error: {pair.src_label}'s libvirtd log has it"
+            if PEER_CONNECTION_LOST in (outbound["error"] or "")
+            else ""
+        )
         return failed(
             f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
             *evidence,
-            remediation="see the firewall.*, listen.* and dns.* findings for the cause",
+            remediation=f"see the firewall.*, listen.* and dns.* findings for the cause{hint}",
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]

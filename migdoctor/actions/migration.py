@@ -141,8 +141,8 @@ def migrate_leg(
     def migrate() -> None:
         try:
             dom.migrateToURI3(peer.libvirt_uri, params, flags)
-        except libvirt.libvirtError as exc:
-            outcome["error"] = exc.get_error_message()
+        except libvirt.libvirtError as exc:  # after our abort, keep why we aborted
+            outcome.setdefault("error", exc.get_error_message())
 
     started = time.monotonic()
     worker = threading.Thread(target=migrate, daemon=True)

@@ -86,3 +86,10 @@ def test_failed_return_and_interruption_fail(make_pair, judge) -> None:
 def test_not_run_is_skipped(make_pair, judge) -> None:
     finding = judge("migration.test-migration", make_pair())
     assert finding.status == "skip" and finding.summary == "test migration not run (use --test-migration)"
+
+
+def test_peer_connection_lost_points_to_the_source_log(make_pair, judge) -> None:
+    error = "End of file while reading data: : Input/output error"
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(ok=False, error=error))))
+    assert finding.status == "fail"
+    assert finding.remediation.endswith("which can hide the first error: hosta's libvirtd log has it")
