@@ -202,18 +202,21 @@ def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_
         )
         wait_for_canary_job(lab)
         summary_file = tmp_path / "watch.json"
+        command = f"{MIGDOCTOR} watch hosta hostb --output {summary_file}"  # on a terminal: the live view too
         watched = subprocess.run(
-            [MIGDOCTOR, "watch", "hosta", "hostb", "--output", str(summary_file)],
+            ["script", "-qfec", command, "/dev/null"],
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "COLUMNS": "160", "TERM": "xterm"},
         )
         assert migration.wait(timeout=60) == 0, migration.stderr.read() if migration.stderr else ""
         summary = json.loads(summary_file.read_text())
-        assert watched.returncode == 0, watched.stderr
+        assert watched.returncode == 0, watched.stdout
         assert (summary["source_link"], summary["destination_link"]) == ("a-lan", "b-lan"), summary
         assert summary["source_tx_bytes"] > 32 * canary.MIB
         assert "a-lan -> hostb b-lan" in watched.stdout
+        assert "Mb/s (libvirt)" in watched.stdout and "hosta: a-fast" in watched.stdout  # live per-link rates
     finally:
         canary.remove(src, "migdoctor-canary-watch")
         canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
