@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.pair import Pair, addresses_in, effective_rate_mbps, link_named, migration_host_fix
 
 registry = Registry()
@@ -35,6 +35,7 @@ def test_migration(pair: Pair) -> Outcome:
         raise Skip("test migration not run (use --test-migration)")
     legs = trial["legs"]
     evidence = [Evidence(leg["from"], f"migration to {leg['to']}", leg_line(leg)) for leg in legs]
+    evidence += [Evidence(note.split(":", 1)[0], "clean-up", note.split(": ", 1)[1]) for note in trial["cleanup"]]
     if trial["interrupted"] or not legs:
         return failed("the test migration was interrupted before it finished", *evidence)
     outbound = legs[0]
@@ -74,6 +75,9 @@ def test_migration(pair: Pair) -> Outcome:
     if len(legs) > 1 and not legs[1]["ok"]:
         return failed(f"the return migration failed: {legs[1]['error']}", *evidence)
     share = f" ({rate / effective:.0%} of {effective} Mb/s)" if effective else ""
+    leftovers = [note for note in trial["cleanup"] if "clean-up incomplete" in note]
+    if leftovers:
+        return warned(f"the test migration passed, but its clean-up is incomplete: {leftovers[0]}", *evidence)
     return passed(
         f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
         f"{outbound['destination_link']} at {rate} Mb/s{share}",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.actions import canary
-from migdoctor.transports import Host, run_agent
+from migdoctor.transports import Host, TransportError, run_agent
 
 MIB = 1024 * 1024
 POLL_S = 0.1
@@ -231,61 +231,94 @@ def run_trial(
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """The migration_trial fact. Raises TrialRefused before touching anything when it cannot run."""
-    src_conn, dst_conn = open_libvirt(src), open_libvirt(dst)
-    kind = preflight(src_conn, dst_conn, src, dst, options)
-    name = options.domain or f"{canary.NAME}-{run_id or uuid.uuid4().hex[:8]}"
-    payload = None if options.domain else Path(PAYLOAD_DIR) / f"{name}.payload"
-    trial: dict[str, Any] = {
-        "domain": name,
-        "canary": options.domain is None,
-        "virt_type": kind,
-        "memory_mib": options.memory_mib,
-        "payload_mib": 0 if options.domain else options.payload_mib,
-        "migrate_uri": options.migrate_uri,
-        "timeout_s": options.timeout_s,
-        "legs": [],
-        "completed_stats": None,
-        "cleanup": [],
-        "interrupted": False,
-    }
-    try:
-        with interrupt_on_sigterm():
+    src_conn = open_libvirt(src)
+    with contextlib.closing(src_conn), contextlib.closing(open_libvirt(dst)) as dst_conn:
+        kind = preflight(src_conn, dst_conn, src, dst, options)
+        name = options.domain or f"{canary.NAME}-{run_id or uuid.uuid4().hex[:8]}"
+        payload = None if options.domain else Path(PAYLOAD_DIR) / f"{name}.payload"
+        trial: dict[str, Any] = {
+            "domain": name,
+            "canary": options.domain is None,
+            "virt_type": kind,
+            "memory_mib": options.memory_mib,
+            "payload_mib": 0 if options.domain else options.payload_mib,
+            "migrate_uri": options.migrate_uri,
+            "timeout_s": options.timeout_s,
+            "legs": [],
+            "completed_stats": None,
+            "cleanup": [],
+            "interrupted": False,
+        }
+        try:
+            with interrupt_on_sigterm():
+                migrate_there_and_back(trial, src_conn, dst_conn, src, dst, options, payload, progress)
+        except KeyboardInterrupt:
+            trial["interrupted"] = True
+        except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
+            trial["legs"].append(
+                {"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            )
+        finally:
             if payload is not None:
-                for host in (src, dst):
-                    run_agent(host, ["payload-write", "--path", str(payload), "--mib", str(options.payload_mib)])
-                dom = canary.start(src_conn, payload, name, options.memory_mib)
-            else:
-                dom = src_conn.lookupByName(name)
-            leg = migrate_leg(dom, dst, src, dst, options, progress)
-            trial["legs"].append(leg)
-            if leg["ok"]:
-                trial["completed_stats"] = completed_stats(dst_conn, name)
-                if not options.one_way:
-                    back = dst_conn.lookupByName(name)
-                    trial["legs"].append(migrate_leg(back, src, dst, src, options, progress))
-    except KeyboardInterrupt:
-        trial["interrupted"] = True
-    except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
-        trial["legs"].append({"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                with signals_held():
+                    trial["cleanup"] = clean_up(name, payload, [(src, src_conn), (dst, dst_conn)])
+        return trial
+
+
+def migrate_there_and_back(
+    trial: dict[str, Any],
+    src_conn: Any,
+    dst_conn: Any,
+    src: Host,
+    dst: Host,
+    options: TrialOptions,
+    payload: Path | None,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    name = trial["domain"]
+    if payload is not None:
+        for host in (src, dst):
+            run_agent(host, ["payload-write", "--path", str(payload), "--mib", str(options.payload_mib)])
+        dom = canary.start(src_conn, payload, name, options.memory_mib)
+    else:
+        dom = src_conn.lookupByName(name)
+    leg = migrate_leg(dom, dst, src, dst, options, progress)
+    trial["legs"].append(leg)
+    if leg["ok"]:
+        trial["completed_stats"] = completed_stats(dst_conn, name)
+        if not options.one_way:
+            back = dst_conn.lookupByName(name)
+            trial["legs"].append(migrate_leg(back, src, dst, src, options, progress))
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM must not cut the clean-up short."""
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
     finally:
-        if payload is not None:
-            trial["cleanup"] = clean_up(name, payload, [(src, src_conn), (dst, dst_conn)])
-    return trial
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[str]:
     """Remove the canary and its payload on every host: through libvirt, and where libvirt is
-    unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport."""
+    unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport.
+    What could not be done is said, host by host, never raised."""
     import libvirt
 
     notes = []
     for host, conn in hosts:
         try:
-            canary.remove(conn, name)
-        except libvirt.libvirtError as exc:
-            killed = run_agent(host, ["canary-kill", "--name", name])
-            notes.append(
-                f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
-            )
-        run_agent(host, ["payload-remove", "--path", str(payload)])
+            try:
+                canary.remove(conn, name)
+            except libvirt.libvirtError as exc:
+                killed = run_agent(host, ["canary-kill", "--name", name])
+                notes.append(
+                    f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
+                )
+            run_agent(host, ["payload-remove", "--path", str(payload)])
+        except TransportError as exc:
+            notes.append(f"{host.label}: clean-up incomplete, remove {name} and {payload} by hand: {exc}")
     return notes

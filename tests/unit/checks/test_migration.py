@@ -93,3 +93,14 @@ def test_peer_connection_lost_points_to_the_source_log(make_pair, judge) -> None
     finding = judge("migration.test-migration", make_pair(trial=trial(leg(ok=False, error=error))))
     assert finding.status == "fail"
     assert finding.remediation.endswith("which can hide the first error: hosta's libvirtd log has it")
+
+
+def test_incomplete_clean_up_is_a_warning_naming_what_is_left(make_pair, judge) -> None:
+    record = trial(leg(), leg("b-fast", "a-fast", **{"from": "hostb", "to": "hosta"}))
+    record["cleanup"] = [
+        "hostb: clean-up incomplete, remove migdoctor-canary-x and /var/tmp/x.payload by hand: ssh failed"
+    ]
+    finding = judge("migration.test-migration", make_pair(trial=record))
+    assert finding.status == "warn"
+    assert finding.summary.startswith("the test migration passed, but its clean-up is incomplete: hostb: clean-up")
+    assert ("hostb", "clean-up") in [(e.host, e.item) for e in finding.evidence]
