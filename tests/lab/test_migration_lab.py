@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.lab
 
 MIGDOCTOR = str(Path(sys.prefix) / "bin" / "migdoctor")
 SHAPING_MBPS = {"lan": 100, "fast": 1000}
+WATCHED = "migdoctor-canary-watch"
 
 
 def migrate_test(
@@ -187,20 +190,27 @@ def test_healthy_round_trip_takes_the_fast_link_at_its_rate(lab_scenario: Any, t
     assert_no_canary(lab)
 
 
-def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_path: Path) -> None:
-    lab = lab_scenario("seed")
-    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", 64)
+@contextmanager
+def plain_virsh_migration(lab: Any, payload_mib: int, memory_mib: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A canary on hosta migrating to hostb with plain `virsh migrate --live --p2p`, under way when
+    yielded; the canary and its payload are removed afterwards."""
+    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", payload_mib)
     src = lab.libvirt("hosta")
     try:
-        canary.start(src, payload, "migdoctor-canary-watch", 128)
+        canary.start(src, payload, WATCHED, memory_mib)
         uri = lab.inventory()["hosts"]["hostb"]["libvirt_uri"]
-        migration = subprocess.Popen(
-            [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", "migdoctor-canary-watch", uri],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        argv = [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", WATCHED, uri]
+        migration = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for_canary_job(lab)
+        yield migration
+    finally:
+        canary.remove(src, WATCHED)
+        canary.remove(lab.libvirt("hostb"), WATCHED)
+        payload.unlink()
+
+
+def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_path: Path) -> None:
+    with plain_virsh_migration(lab_scenario("seed"), 64, 128) as migration:
         summary_file = tmp_path / "watch.json"
         command = f"{MIGDOCTOR} watch hosta hostb --output {summary_file}"  # on a terminal: the live view too
         watched = subprocess.run(
@@ -217,24 +227,12 @@ def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_
         assert summary["source_tx_bytes"] > 32 * canary.MIB
         assert "a-lan -> hostb b-lan" in watched.stdout
         assert "Mb/s (libvirt)" in watched.stdout and "hosta: a-fast" in watched.stdout  # live per-link rates
-    finally:
-        canary.remove(src, "migdoctor-canary-watch")
-        canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
-        payload.unlink()
 
 
-def test_watch_ends_on_ctrl_c_with_its_summary(lab_scenario: Any, tmp_path: Path) -> None:
-    lab = lab_scenario("seed")
-    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", 128)
-    src = lab.libvirt("hosta")
-    try:
-        canary.start(src, payload, "migdoctor-canary-watch", 256)
-        uri = lab.inventory()["hosts"]["hostb"]["libvirt_uri"]
-        argv = [*lab_exec("hosta"), "virsh", "migrate", "--live", "--p2p", "migdoctor-canary-watch", uri]
-        migration = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_canary_job(lab)
+def test_watch_ends_on_ctrl_c_with_its_summary(lab_scenario: Any) -> None:
+    with plain_virsh_migration(lab_scenario("seed"), 128, 256) as migration:
         watcher = subprocess.Popen(
-            [MIGDOCTOR, "watch", "hosta", "hostb", "--domain", "migdoctor-canary-watch"],
+            [MIGDOCTOR, "watch", "hosta", "hostb", "--domain", WATCHED],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -245,10 +243,6 @@ def test_watch_ends_on_ctrl_c_with_its_summary(lab_scenario: Any, tmp_path: Path
         assert watcher.returncode == 0, err
         assert "a-lan -> hostb b-lan" in out and out.rstrip().endswith("(interrupted)")
         migration.wait(timeout=60)
-    finally:
-        canary.remove(src, "migdoctor-canary-watch")
-        canary.remove(lab.libvirt("hostb"), "migdoctor-canary-watch")
-        payload.unlink()
 
 
 def test_watch_with_nothing_to_watch_exits_cleanly(lab_scenario: Any) -> None:
