@@ -185,7 +185,8 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
         state.save(data)
     _start_daemons(data, scn)
-    nameserver.wait(state.pids(data, "dns")["dnsmasq"], READY_TIMEOUT)
+    network.wait_carrier(scn, READY_TIMEOUT)
+    nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in layout.LAB_HOSTS.values()], READY_TIMEOUT)
     for h in layout.LAB_HOSTS.values():
         pids = state.pids(data, h.name)
         daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)

@@ -4,6 +4,8 @@ It runs in its own namespace on the management bridge, so both hosts resolve thr
 server the way the forum thread's hosts did, and nothing is ever forwarded off the machine.
 """
 
+import functools
+
 from migdoctor.lab import layout, procs
 
 DIR = layout.STATE_DIR / "dns"
@@ -49,24 +51,37 @@ def start() -> int:
     )
 
 
-def wait(pid: int, timeout: float) -> None:
+def wait(pid: int, netns: list[str], timeout: float) -> None:
+    """Ready when the server answers from the root namespace and from inside every host: the
+    hosts' own resolvers reach it over their management links, which need carrier first."""
+
     def died() -> str | None:
         if procs.alive(pid):
             return None
         return f"exited: {procs.log_tail(LOG)}"
 
     procs.wait_for(answers, "dnsmasq", timeout, died)
+    for name in netns:
+        procs.wait_for(functools.partial(answers, name), f"dnsmasq seen from {name}", timeout, died)
 
 
-def answers() -> bool:
-    """Ready when the server answers authoritatively for the zone's SOA."""
+def answers(netns: str | None = None) -> bool:
+    """The server answers authoritatively for the zone's SOA (asked from inside `netns`)."""
+    import socket
+
     import dns.exception
     import dns.flags
     import dns.message
     import dns.query
+    from pyroute2.netns import create_socket
 
     try:
-        reply = dns.query.udp(dns.message.make_query(layout.ZONE, "SOA"), layout.DNS_IP, timeout=0.2)
-    except (OSError, dns.exception.DNSException):
+        sock = create_socket(netns, socket.AF_INET, socket.SOCK_DGRAM, flags=0)
+    except OSError:
         return False
+    with sock:
+        try:
+            reply = dns.query.udp(dns.message.make_query(layout.ZONE, "SOA"), layout.DNS_IP, timeout=0.2, sock=sock)
+        except (OSError, dns.exception.DNSException):
+            return False
     return bool(reply.flags & dns.flags.AA) and bool(reply.answer)

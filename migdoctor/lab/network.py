@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migdoctor.lab import layout, procs
 from migdoctor.lab.errors import LabError
-from migdoctor.lab.scenario import Scenario
+from migdoctor.lab.scenario import LinkTweak, Scenario
 
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt]?)(bit|bps)$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -95,6 +95,60 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
                 for role, rate in rates.items()
             ],
         )
+
+
+def ends_with_carrier(scn: Scenario) -> dict[str | None, set[str]]:
+    """Per namespace (None: the root one), the link ends that must reach carrier: every end whose
+    own side and whose peer the scenario leaves up. A veth end reports NO-CARRIER until its
+    peer is up, which takes a moment after `ip link set up`."""
+    a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
+    ends: dict[str | None, set[str]] = {None: {layout.BRIDGE, layout.DNS_PEER}, layout.DNS_NS: {layout.DNS_IF}}
+    for h in (a, b):
+        ends[h.netns] = set()
+    for role in ("lan", "fast"):
+        if not any(_tweak(scn, h, role).down for h in (a, b)):
+            ends[a.netns].add(getattr(a, role).ifname)
+            ends[b.netns].add(getattr(b, role).ifname)
+    for h in (a, b):
+        if not _tweak(scn, h, "mgmt").down:
+            ends[h.netns].add(h.mgmt.ifname)
+            ends[None].add(h.mgmt_peer)
+    return ends
+
+
+def without_carrier(ends: dict[str | None, set[str]]) -> list[str]:
+    """`namespace/link (OPERSTATE)` for every expected end that is not operationally up yet."""
+    from pyroute2 import IPRoute
+
+    pending = []
+    for netns, names in ends.items():
+        with IPRoute(netns=netns, flags=0) if netns else IPRoute() as ipr:
+            states = {link.get("IFLA_IFNAME"): link.get("IFLA_OPERSTATE") for link in ipr.get_links()}
+        pending += [
+            f"{netns or 'root'}/{name} ({states.get(name, 'absent')})"
+            for name in sorted(names)
+            if states.get(name) != "UP"
+        ]
+    return pending
+
+
+def wait_carrier(scn: Scenario, timeout: float) -> None:
+    """Return once every link the scenario leaves up has carrier on both ends."""
+    ends = ends_with_carrier(scn)
+    pending: list[str] = []
+
+    def all_up() -> bool:
+        pending[:] = without_carrier(ends)
+        return not pending
+
+    try:
+        procs.wait_for(all_up, "links", timeout)
+    except LabError:
+        raise LabError(f"links still without carrier after {timeout:.0f} s: {', '.join(pending)}") from None
+
+
+def _tweak(scn: Scenario, h: layout.Host, role: str) -> LinkTweak:
+    return scn.hosts[h.name].links.get(role) or LinkTweak()
 
 
 def load_firewall(h: layout.Host, ruleset: str) -> None:

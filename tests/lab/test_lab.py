@@ -249,3 +249,27 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "down"), [("seed", set()), ("fast-link-down", {"a-fast", "b-fast"})], ids=["seed", "fast-link-down"]
+)
+def test_up_returns_only_when_every_link_has_carrier_and_dns_answers_in_each_host(lab, scenario, down):
+    """Read at once after a fresh `up`: a veth end shows NO-CARRIER for a moment after it is set
+    up, and a facts record taken in that moment would call the link DOWN."""
+    lab.down()
+    lab.use(scenario)
+    for host in lab_api.HOSTS:
+        links = json.loads(lab.run(host, "ip", "-j", "link", "show").stdout)
+        states = {link["ifname"]: link["operstate"] for link in links if link["ifname"] != "lo"}
+        assert {name for name, state in states.items() if state == "UP"} == set(ADDRESSES[host]) - down, states
+        answer = lab.run(host, "getent", "ahostsv4", "ns.lab.test", check=False)
+        assert answer.returncode == 0 and answer.stdout.split()[0] == "203.0.113.53", answer
+    root = json.loads(
+        subprocess.run(
+            ["ip", "-j", "link", "show", "master", layout.BRIDGE], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert {link["ifname"]: link["operstate"] for link in root} == dict.fromkeys(
+        [layout.DNS_PEER, *(h.mgmt_peer for h in layout.LAB_HOSTS.values())], "UP"
+    )
