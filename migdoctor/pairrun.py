@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from migdoctor import __version__
 from migdoctor.actions.migration import TrialOptions
 from migdoctor.engine import discover, run_checks, select
 from migdoctor.judging.pair import (
@@ -29,14 +27,7 @@ from migdoctor.judging.pair import (
     remote_endpoint,
 )
 from migdoctor.judging.path import describe_path, predict_path
-from migdoctor.report.document import (
-    REPORT_SCHEMA_VERSION,
-    exit_status,
-    facts_digest,
-    finding_record,
-    identity_summary,
-    totals,
-)
+from migdoctor.report.document import build_report, finding_record, host_record
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
 from migdoctor.transports.inventory import Inventory
 
@@ -231,17 +222,6 @@ def untried_relocation(label: str, facts: dict[str, Any]) -> list[str]:
     return [f"{label}: Xen relocation itself not tried: no xend runs there; xen.* judge {xend_config['path']} only"]
 
 
-def host_record(host: Host, collected: Collected) -> dict[str, Any]:
-    return {
-        "label": host.label,
-        "transport": host.transport if host.transport == "local" else f"{host.transport}:{host.target}",
-        "reached": collected.facts is not None,
-        "error": collected.error,
-        "identity": identity_summary(collected.facts),
-        "facts_digest": facts_digest(collected.facts),
-    }
-
-
 def judge(
     request: Request,
     src: Collected,
@@ -252,7 +232,7 @@ def judge(
     probe: dict[str, Any] | None = None,
     trial: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the selected checks over the pair and assemble the report document."""
+    """Run the selected checks over the pair; the report document is assembled in report/."""
     checks = select(discover(request.checks_dir), request.only)
     not_checked = [c.error for c in (src, dst) if c.error]
     findings: list[dict[str, Any]] = []
@@ -267,29 +247,20 @@ def judge(
         not_checked += untried_relocation(request.dst.label, dst.facts)
     else:
         not_checked.append(f"no check ran: {len(checks)} checks need facts from both hosts")
-    report: dict[str, Any] = {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "tool_version": __version__,
-        "run_id": request.run_id,
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "hosts": {"source": host_record(request.src, src), "destination": host_record(request.dst, dst)},
-        "intent": {
-            "migration_network": intent.migration_network,
-            "inferred": intent.inferred,
-            "decided_by": intent.decided_by,
-            "min_link_speed_mbps": intent.min_link_speed_mbps,
-            "concurrent_migrations": intent.concurrent_migrations,
-            "dst_libvirt_uri": intent.dst_libvirt_uri,
+    return build_report(
+        run_id=request.run_id,
+        started=started,
+        started_at=started_at,
+        hosts={
+            "source": host_record(request.src.label, request.src.transport, request.src.target, src.facts, src.error),
+            "destination": host_record(
+                request.dst.label, request.dst.transport, request.dst.target, dst.facts, dst.error
+            ),
         },
-        "path": path,
-        "findings": findings,
-        "totals": totals(findings),
-        "not_checked": not_checked,
-        "exit_status": exit_status(findings, src.facts is None or dst.facts is None),
-        "migration_trial": trial,
-    }
-    if request.include_facts:
-        report["facts"] = {"source": src.facts, "destination": dst.facts}
-    return report
+        intent=intent,
+        path=path,
+        findings=findings,
+        not_checked=not_checked,
+        trial=trial,
+        facts={"source": src.facts, "destination": dst.facts} if request.include_facts else None,
+    )

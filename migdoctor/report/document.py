@@ -8,10 +8,13 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from migdoctor import __version__
 from migdoctor.schemas import schema_errors
 
 REPORT_SCHEMA_VERSION = "1"
@@ -60,6 +63,61 @@ def exit_status(findings: list[dict[str, Any]], could_not_run: bool) -> int:
         return EXIT_COULD_NOT_RUN
     bad = any(f["status"] in ("fail", "error") and not f["ignored"] for f in findings)
     return EXIT_FAILED if bad else EXIT_PASSED
+
+
+def host_record(
+    label: str, transport: str, target: str | None, facts: dict[str, Any] | None, error: str | None
+) -> dict[str, Any]:
+    return {
+        "label": label,
+        "transport": transport if transport == "local" else f"{transport}:{target}",
+        "reached": facts is not None,
+        "error": error,
+        "identity": identity_summary(facts),
+        "facts_digest": facts_digest(facts),
+    }
+
+
+def build_report(
+    *,
+    run_id: str,
+    started: float,
+    started_at: datetime,
+    hosts: dict[str, dict[str, Any]],
+    intent: Any,
+    path: dict[str, Any] | None,
+    findings: list[dict[str, Any]],
+    not_checked: list[str],
+    trial: dict[str, Any] | None,
+    facts: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The report document of one pair: what every writer renders and `report diff` compares."""
+    report: dict[str, Any] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool_version": __version__,
+        "run_id": run_id,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "hosts": hosts,
+        "intent": {
+            "migration_network": intent.migration_network,
+            "inferred": intent.inferred,
+            "decided_by": intent.decided_by,
+            "min_link_speed_mbps": intent.min_link_speed_mbps,
+            "concurrent_migrations": intent.concurrent_migrations,
+            "dst_libvirt_uri": intent.dst_libvirt_uri,
+        },
+        "path": path,
+        "findings": findings,
+        "totals": totals(findings),
+        "not_checked": not_checked,
+        "exit_status": exit_status(findings, not all(host["reached"] for host in hosts.values())),
+        "migration_trial": trial,
+    }
+    if facts is not None:
+        report["facts"] = facts
+    return report
 
 
 def finding_record(finding: Any) -> dict[str, Any]:
