@@ -21,6 +21,7 @@ from migdoctor.transports import Host, TransportError, run_agent
 
 MIB = 1024 * 1024
 POLL_S = 0.1
+SERIES_POINTS = 300
 PAYLOAD_DIR = "/var/tmp"
 JOB_KEYS = ("time_elapsed", "downtime", "data_processed", "data_total", "data_remaining", "memory_bps")
 
@@ -185,6 +186,7 @@ def migrate_leg(
         "destination_link": dst_link,
         "destination_rx_bytes": received,
         "rate_mbps": stream_rate_mbps(samples),
+        "throughput": throughput_series(samples),
         "wall_rate_mbps": round(sent * 8 / wall / 1e6, 1) if wall > 0 else None,
     }
 
@@ -197,6 +199,25 @@ def stream_rate_mbps(samples: list[dict[str, Any]]) -> float | None:
         return None
     data = moving[-1]["data_processed"] - moving[0]["data_processed"]
     return round(data * 8 / (moving[-1]["wall_s"] - moving[0]["wall_s"]) / 1e6, 1)
+
+
+def throughput_series(samples: list[dict[str, Any]], most: int = SERIES_POINTS) -> list[dict[str, Any]]:
+    """The stream's rate over time for the report's chart: bytes libvirt had sent at each poll and
+    the rate since the previous point, thinned evenly so an hour-long migration stays a small record."""
+    moving = [sample for sample in samples if "data_processed" in sample]
+    step = -(-len(moving) // most) if moving else 1
+    kept = moving[::step]
+    if moving and kept[-1] is not moving[-1]:
+        kept.append(moving[-1])
+    series, previous = [], None
+    for sample in kept:
+        rate = None
+        if previous is not None and sample["wall_s"] > previous["wall_s"]:
+            sent = sample["data_processed"] - previous["data_processed"]
+            rate = round(sent * 8 / (sample["wall_s"] - previous["wall_s"]) / 1e6, 1)
+        series.append({"wall_s": sample["wall_s"], "data_processed": sample["data_processed"], "mbps": rate})
+        previous = sample
+    return series
 
 
 def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:
