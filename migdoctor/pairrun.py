@@ -26,7 +26,7 @@ from migdoctor.judging.pair import (
     link_named,
     remote_endpoint,
 )
-from migdoctor.judging.path import describe_path, predict_path
+from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
 from migdoctor.transports.inventory import Inventory
@@ -236,12 +236,13 @@ def judge(
     checks = select(discover(request.checks_dir), request.only)
     not_checked = [c.error for c in (src, dst) if c.error]
     findings: list[dict[str, Any]] = []
-    path = None
+    path = intended = measured = None
     if src.facts is not None and dst.facts is not None:
         pair = Pair(request.src.label, request.dst.label, src.facts, dst.facts, intent, probe, trial)
         findings = [finding_record(f) for f in run_checks(checks, pair, set(request.ignore))]
         path = predict_path(pair)
         path["text"] = describe_path(pair, path)
+        intended, measured = intended_links(pair), measured_path(pair)
         for label, facts in ((request.src.label, src.facts), (request.dst.label, dst.facts)):
             not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
         not_checked += untried_relocation(request.dst.label, dst.facts)
@@ -259,6 +260,8 @@ def judge(
         },
         intent=intent,
         path=path,
+        intended_links=intended,
+        measured_path=measured,
         findings=findings,
         not_checked=not_checked,
         trial=trial,

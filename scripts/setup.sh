@@ -1,12 +1,14 @@
 #!/bin/sh
-# Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need,
+# Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need
+# (and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
 # the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable).
 set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
 nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd
-libvirt-dev pkg-config python3-dev python3-venv gcc"
+libvirt-dev pkg-config python3-dev python3-venv gcc
+chromium fonts-dejavu-core"
 
 missing=""
 for p in $PACKAGES; do

@@ -5,25 +5,20 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from migdoctor.cli.facts import fail
+from migdoctor.report.writers import Format
 
 EXIT_HELP = (
     "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
     "1 a check failed or raised; 2 could not run (a host unreachable, bad input)."
 )
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
 
 
 def load_saved_facts(path: str, side: str) -> dict[str, Any]:
@@ -77,9 +72,21 @@ Inventory = Annotated[
     typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
 ]
 Output = Annotated[
-    str | None, typer.Option(metavar="FILE", help="Report file (default reports/<UTC time>_<src>_<dst>.json).")
+    list[Path] | None,
+    typer.Option(
+        metavar="FILE",
+        help="A report file, its format by suffix (.json .html .md .xml .txt; other: JSON); repeatable. "
+        "The JSON is always written (default reports/<UTC time>_<src>_<dst>.json).",
+    ),
 ]
-OutputFormat = Annotated[Format, typer.Option("--format", help="Output on stdout.")]
+OutputStem = Annotated[
+    Path | None,
+    typer.Option(metavar="STEM", help="Write STEM.json and STEM.html/.md/.xml for each --format (all without one)."),
+]
+OutputFormat = Annotated[
+    list[Format] | None,
+    typer.Option("--format", help="Formats to make (repeatable); those without a file go to stdout. Default text."),
+]
 Src = Annotated[str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")]
 Dst = Annotated[str, typer.Argument(help="Destination host, same forms.")]
 
@@ -118,8 +125,9 @@ def check_command(
         tuple[str, str] | None,
         typer.Option(metavar="SRC.json DST.json", help="Judge saved facts; no host is contacted."),
     ] = None,
-    output_format: OutputFormat = Format.text,
+    output_format: OutputFormat = None,
     output: Output = None,
+    output_stem: OutputStem = None,
     include_facts: Annotated[bool, typer.Option(help="Put both hosts' facts into the report.")] = False,
     probe: Annotated[
         bool, typer.Option(help="Open a listener on DST and connect to it from SRC (nothing is left behind).")
@@ -143,7 +151,7 @@ def check_command(
     request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
     request.include_facts, request.probe, request.trial = include_facts, probe and not facts, trial
     request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
-    execute(request, facts, output, output_format, quiet)
+    execute(request, facts, Outputs(output_format or [], output or [], output_stem), quiet)
 
 
 def migrate_test_command(
@@ -157,8 +165,9 @@ def migrate_test_command(
     yes: Yes = False,
     min_rate: MinRate = None,
     min_rate_fraction: MinRateFraction = 0.5,
-    output_format: OutputFormat = Format.text,
+    output_format: OutputFormat = None,
     output: Output = None,
+    output_stem: OutputStem = None,
     inventory: Inventory = None,
 ) -> None:
     """Live-migrate a canary from SRC to DST and back, and say which links carried it, how fast.
@@ -167,7 +176,7 @@ def migrate_test_command(
     request.only, request.probe = ["migration"], False
     request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes)
     request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
-    execute(request, None, output, output_format, quiet=False)
+    execute(request, None, Outputs(output_format or [], output or [], output_stem), quiet=False)
 
 
 def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, str] | None) -> Any:
@@ -187,19 +196,29 @@ def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, s
     )
 
 
-def execute(
-    request: Any, facts: tuple[str, str] | None, output: str | None, output_format: Format, quiet: bool
-) -> None:
-    """Collect (or load), judge, write the report, show it; exit with the report's status."""
-    from rich.console import Console
+@dataclass
+class Outputs:
+    formats: list[Format]
+    files: list[Path]
+    stem: Path | None
 
+
+def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet: bool) -> None:
+    """Collect (or load), judge, write the report in every format asked, show one; exit with the
+    report's status."""
     from migdoctor.actions.migration import TrialRefused
     from migdoctor.cli.progress import migration_progress
     from migdoctor.engine import DiscoveryError
     from migdoctor.pairrun import Collected, collect_pair, decide_intent, judge
-    from migdoctor.report.document import ReportError, write_report
+    from migdoctor.report.document import ReportError
+    from migdoctor.report.writers import plan_outputs
 
     started, started_at = time.monotonic(), datetime.now(UTC)
+    try:
+        default_json = default_output(request.src.label, request.dst.label, started_at)
+        plan = plan_outputs(outputs.formats, outputs.files, outputs.stem, default_json)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     try:
         if facts:
             src_side = Collected(load_saved_facts(facts[0], "source"))
@@ -210,26 +229,31 @@ def execute(
                 request.progress = progress
                 src_side, dst_side, intent, probed, trial = collect_pair(request)
         report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
-        target = Path(output) if output else default_output(request.src.label, request.dst.label, started_at)
-        write_report(report, target)
+        emit(report, plan, quiet)
     except (DiscoveryError, ReportError, TrialRefused, ValueError) as exc:
         raise fail(str(exc)) from None
-    if output_format is Format.json:
-        json.dump(report, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-    elif output_format is Format.markdown:
-        from migdoctor.report.markdown import render_markdown
-
-        sys.stdout.write(render_markdown(report))
-    else:
-        from migdoctor.report.text import render_text
-
-        render_text(report, Console(soft_wrap=True), quiet=quiet)
-        Console(stderr=True).print(f"report: {target}", highlight=False)
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout
             typer.echo(f"migdoctor: {host['error']}", err=True)
     raise typer.Exit(report["exit_status"])
+
+
+def emit(report: dict[str, Any], plan: Any, quiet: bool) -> None:
+    """The JSON first (validated), then the other files, then stdout; the files named on stderr
+    when a person reads stdout."""
+    from migdoctor.report.document import write_atomically, write_report
+    from migdoctor.report.writers import RenderOptions, writer
+
+    write_report(report, plan.files[Format.json])
+    for name, path in plan.files.items():
+        if name is not Format.json:
+            write_atomically(path, writer(name).render(report, RenderOptions(quiet=quiet)))
+    if plan.stdout is not None:
+        options = RenderOptions(color=sys.stdout.isatty(), quiet=quiet)
+        sys.stdout.write(writer(plan.stdout).render(report, options))
+    if plan.stdout in (None, Format.text):
+        for path in plan.files.values():
+            typer.echo(f"report: {path}", err=True)
 
 
 check_command.__doc__ = f"{check_command.__doc__}\n\n{EXIT_HELP}"

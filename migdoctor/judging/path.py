@@ -8,6 +8,7 @@ from typing import Any
 
 from migdoctor.judging.pair import (
     Pair,
+    addresses_in,
     advertised_name,
     effective_rate_mbps,
     link_named,
@@ -72,3 +73,41 @@ def describe_path(pair: Pair, path: dict[str, Any]) -> str:
     first, last = path["ports"]
     dst_side = f"{pair.dst_label} {path['address'] or 'unresolved'}:{first}-{last} ({path['name']})"
     return f"{src_side}{via} -> {dst_side}"
+
+
+def intended_links(pair: Pair) -> dict[str, list[dict[str, Any]]]:
+    """Where the stream should go: each host's links and addresses on the migration network,
+    for the report's path diagram (empty when no migration network is known)."""
+    network = pair.intent.network()
+    return {
+        side: [
+            {"link": link, "address": address, "effective_mbps": effective_rate_mbps(link_named(facts, link) or {})}
+            for link, address in addresses_in(facts, network)
+        ]
+        for side, facts in (("source", pair.src), ("destination", pair.dst))
+    }
+
+
+def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
+    """The links each leg of the test migration really crossed, judged against the migration
+    network, with the sending link's effective speed (the chart's reference line)."""
+    if pair.trial is None:
+        return None
+    network = pair.intent.network()
+    measured = []
+    for leg in pair.trial["legs"]:
+        sender = pair.src if leg["from"] == pair.src_label else pair.dst
+        on_network = {link for link, _ in addresses_in(sender, network)} if network else None
+        measured.append(
+            {
+                "from": leg["from"],
+                "to": leg["to"],
+                "ok": leg["ok"],
+                "source_link": leg.get("source_link"),
+                "destination_link": leg.get("destination_link"),
+                "on_migration_network": None if on_network is None else leg.get("source_link") in on_network,
+                "rate_mbps": leg.get("rate_mbps"),
+                "effective_mbps": effective_rate_mbps(link_named(sender, leg.get("source_link")) or {}),
+            }
+        )
+    return measured

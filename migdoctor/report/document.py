@@ -86,6 +86,8 @@ def build_report(
     hosts: dict[str, dict[str, Any]],
     intent: Any,
     path: dict[str, Any] | None,
+    intended_links: dict[str, Any] | None,
+    measured_path: list[dict[str, Any]] | None,
     findings: list[dict[str, Any]],
     not_checked: list[str],
     trial: dict[str, Any] | None,
@@ -114,7 +116,10 @@ def build_report(
         "not_checked": not_checked,
         "exit_status": exit_status(findings, not all(host["reached"] for host in hosts.values())),
         "migration_trial": trial,
+        "measured_path": measured_path,
     }
+    if intended_links is not None:
+        report["intended_links"] = intended_links
     if facts is not None:
         report["facts"] = facts
     return report
@@ -136,8 +141,17 @@ def validate_report(report: Any) -> None:
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:
-    """Validate, then write to a temporary file beside PATH and rename it into place."""
+    """Validate, then write the JSON atomically."""
     validate_report(report)
+    from migdoctor.report.json_writer import render_json
+    from migdoctor.report.writers import RenderOptions
+
+    write_atomically(path, render_json(report, RenderOptions()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside PATH and rename it into place: a change request never
+    gets half a report, in any format."""
     umask = os.umask(0)
     os.umask(umask)
     temporary = None
@@ -146,8 +160,7 @@ def write_report(report: dict[str, Any], path: Path) -> None:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(report, stream, indent=2, default=str)
-            stream.write("\n")
+            stream.write(text)
         os.replace(temporary, path)
     except OSError as exc:
         if temporary is not None:

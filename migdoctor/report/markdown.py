@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from migdoctor.report.writers import Format, Writer
+
 
 def cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
@@ -47,3 +49,6 @@ def render_markdown(report: dict[str, Any]) -> str:
         + f"; exit status {report['exit_status']}"
     )
     return "\n".join(lines) + "\n"
+
+
+WRITER = Writer(Format.markdown, lambda report, _options: render_markdown(report))

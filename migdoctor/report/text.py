@@ -3,10 +3,13 @@ evidence and remediation under the ones that did not pass. Colour only on a term
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+
+from migdoctor.report.writers import Format, RenderOptions, Writer
 
 MARKS = {
     "pass": ("PASS", "green"),
@@ -57,3 +60,15 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
     if totals["ignored"]:
         summary += f", {totals['ignored']} ignored"
     console.print(f"{len(report['findings'])} checks: {summary} ({report['duration_s']:.2f} s)", highlight=False)
+
+
+def render(report: dict[str, Any], options: RenderOptions) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, force_terminal=options.color, color_system="standard" if options.color else None, soft_wrap=True
+    )
+    render_text(report, console, quiet=options.quiet)
+    return buffer.getvalue()
+
+
+WRITER = Writer(Format.text, render)

@@ -1,0 +1,15 @@
+"""The report as JSON: the record every other format is rendered from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from migdoctor.report.writers import Format, RenderOptions, Writer
+
+
+def render_json(report: dict[str, Any], _options: RenderOptions) -> str:
+    return json.dumps(report, indent=2, default=str) + "\n"
+
+
+WRITER = Writer(Format.json, render_json)

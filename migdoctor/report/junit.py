@@ -1,0 +1,93 @@
+"""The report as JUnit XML for CI (GitLab, Jenkins): one testsuite per pair, one testcase per
+check. fail -> <failure> (summary, evidence, fix), error -> <error>, skip and ignored -> <skipped>,
+warn -> a pass whose <system-out> says why, as kube-bench's JUnit output does. A host that could
+not be reached is an <error> testcase, so a pipeline never sees an empty, green suite."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
+
+
+def details(finding: dict[str, Any]) -> str:
+    lines = [finding["summary"]]
+    for item in finding["evidence"]:
+        expected = f" (expected {item['expected']})" if item["expected"] is not None else ""
+        lines.append(f"{item['host']}: {item['item']} = {item['actual']}{expected}")
+    if finding["remediation"]:
+        lines.append(f"fix: {finding['remediation']}")
+    return "\n".join(lines)
+
+
+def testcase(suite: ET.Element, finding: dict[str, Any]) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        name=finding["id"],
+        classname=f"migdoctor.{finding['area']}",
+        time=f"{finding['duration_s']:.6f}",
+    )
+    status = finding["status"]
+    if finding["ignored"] and status in ("fail", "error", "warn"):
+        ET.SubElement(case, "skipped", message=f"ignored (accepted risk): {finding['summary']}").text = details(finding)
+    elif status == "fail":
+        ET.SubElement(case, "failure", type=finding["severity"], message=finding["summary"]).text = details(finding)
+    elif status == "error":
+        ET.SubElement(case, "error", type="check raised", message=finding["summary"]).text = details(finding)
+    elif status == "skip":
+        ET.SubElement(case, "skipped", message=finding["summary"])
+    elif status == "warn":
+        ET.SubElement(case, "system-out").text = "WARN " + details(finding)
+
+
+def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
+    hosts = report["hosts"]
+    findings = report["findings"]
+    unreachable = [host for host in hosts.values() if not host["reached"]]
+    counts = {
+        "tests": len(findings) + len(unreachable),
+        "failures": sum(1 for f in findings if f["status"] == "fail" and not f["ignored"]),
+        "errors": sum(1 for f in findings if f["status"] == "error" and not f["ignored"]) + len(unreachable),
+        "skipped": sum(1 for f in findings if f["status"] == "skip" or (f["ignored"] and f["status"] != "pass")),
+    }
+    attributes = {
+        "name": f"migdoctor {hosts['source']['label']} -> {hosts['destination']['label']}",
+        "timestamp": report["started_at"],
+        "time": f"{report['duration_s']:.3f}",
+        **{key: str(value) for key, value in counts.items()},
+    }
+    suite = ET.SubElement(parent, "testsuite", attributes)
+    properties = ET.SubElement(suite, "properties")
+    path = report["path"]
+    for name, value in (
+        ("run_id", report["run_id"]),
+        ("tool_version", report["tool_version"]),
+        ("migration_network", report["intent"]["migration_network"] or "undecided"),
+        ("path", path["text"] if path else "unknown"),
+        ("on_migration_network", str(path["on_migration_network"] if path else None).lower()),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
+    for host in unreachable:
+        case = ET.SubElement(suite, "testcase", name=f"reach {host['label']}", classname="migdoctor.hosts")
+        ET.SubElement(case, "error", type="could not run", message=host["error"] or "not reached")
+    for finding in findings:
+        testcase(suite, finding)
+    if report["not_checked"]:
+        ET.SubElement(suite, "system-out").text = "\n".join(f"not checked: {line}" for line in report["not_checked"])
+    return counts
+
+
+def render_junit(report: dict[str, Any], _options: RenderOptions) -> str:
+    root = ET.Element("testsuites", name="migdoctor")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for pair in pairs_of(report):
+        counts = testsuite(root, pair)
+        totals = {key: totals[key] + counts[key] for key in totals}
+    root.attrib.update({key: str(value) for key, value in totals.items()}, time=f"{report['duration_s']:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+WRITER = Writer(Format.junit, render_junit)

@@ -1,0 +1,99 @@
+"""Report writers by name. Each format is one module of this package holding a WRITER; the CLI,
+`report render` and the tests pick them from FORMATS, so a new format is one module and one line
+here. A writer renders the report document alone (never facts or hosts), so any saved report
+renders again in every format."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+    junit = "junit"
+
+
+@dataclass(frozen=True)
+class Registered:
+    module: str  # holds WRITER
+    suffix: str  # of the file --output-stem names
+
+
+FORMATS = {
+    Format.text: Registered("migdoctor.report.text", ".txt"),
+    Format.json: Registered("migdoctor.report.json_writer", ".json"),
+    Format.markdown: Registered("migdoctor.report.markdown", ".md"),
+    Format.html: Registered("migdoctor.report.html", ".html"),
+    Format.junit: Registered("migdoctor.report.junit", ".xml"),
+}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False  # text on a terminal
+    quiet: bool = False  # text: only what did not pass
+
+
+@dataclass(frozen=True)
+class Writer:
+    name: Format
+    render: Callable[[dict[str, Any], RenderOptions], str]
+
+
+def writer(name: Format | str) -> Writer:
+    """The writer registered under NAME, imported on first use (the CLI's --help stays fast)."""
+    found: Writer = importlib.import_module(FORMATS[Format(name)].module).WRITER
+    return found
+
+
+def format_of(path: Path) -> Format:
+    """The format a file name asks for; a name without a known suffix is the JSON report, as
+    --output always was."""
+    suffix = path.suffix.lower()
+    by_suffix = {registered.suffix: name for name, registered in FORMATS.items()}
+    return by_suffix.get(".html" if suffix == ".htm" else suffix, Format.json)
+
+
+def pairs_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pairs a report covers, each as a one-pair report; writers iterate over these so a
+    many-pair report needs no new writer."""
+    return [report]
+
+
+@dataclass
+class Plan:
+    files: dict[Format, Path]
+    stdout: Format | None
+
+
+def plan_outputs(formats: list[Format], outputs: list[Path], stem: Path | None, default_json: Path) -> Plan:
+    """Where each format goes. --output FILE names one format's file by its suffix; --output-stem
+    STEM names STEM.<suffix> for every requested file format (all of them when no --format is
+    given). The JSON report is always written. At most one format is left for stdout, and
+    --format json always prints (the JSON file is written in any case)."""
+    files: dict[Format, Path] = {}
+    for path in outputs:
+        name = format_of(path)
+        if name in files:
+            raise ValueError(f"--output {files[name]} and {path}: both are {name}; one file per format")
+        files[name] = path
+    if stem is not None:
+        wanted = formats or [name for name in Format if name is not Format.text]
+        for name in [Format.json, *wanted]:
+            if name is not Format.text:
+                files.setdefault(name, stem.with_name(stem.name + FORMATS[name].suffix))
+    files.setdefault(Format.json, default_json)
+    shown = [name for name in formats or [Format.text] if name is Format.json or name not in files]
+    if len(shown) > 1:
+        raise ValueError(
+            f"--format {' and '.join(shown)} would all go to stdout: give --output FILE or --output-stem for all but one"
+        )
+    return Plan(files, shown[0] if shown else None)
