@@ -9,6 +9,7 @@ from migdoctor import __version__
 from migdoctor.cli.check import check_command, checks_command, migrate_test_command, report_app, schema_command
 from migdoctor.cli.facts import facts_command
 from migdoctor.cli.lab import lab_app
+from migdoctor.cli.report import diff_command, render_command
 from migdoctor.cli.watch import watch_command
 
 app = typer.Typer(
@@ -43,5 +44,7 @@ app.command("migrate-test")(migrate_test_command)
 app.command("watch")(watch_command)
 app.command("facts")(facts_command)
 app.command("schema")(schema_command)
+report_app.command("render")(render_command)
+report_app.command("diff")(diff_command)
 app.add_typer(report_app, name="report")
 app.add_typer(lab_app, name="lab")

@@ -296,16 +296,7 @@ report_app = typer.Typer(help="Work with saved reports.", no_args_is_help=True)
 @report_app.command("validate")
 def validate_command(file: Annotated[str, typer.Argument(help="A report written by migdoctor check.")]) -> None:
     """Check a report against the schema; exit 1 naming the first problem."""
-    from migdoctor.report.document import ReportError, validate_report
+    from migdoctor.cli.report import read_report
 
-    try:
-        document = json.loads(Path(file).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise fail(f"{file}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise fail(f"{file}: not JSON: {exc.msg} at line {exc.lineno}", 1) from None
-    try:
-        validate_report(document)
-    except ReportError as exc:
-        raise fail(f"{file}: {exc}", 1) from None
+    document = read_report(Path(file), invalid=1)
     typer.echo(f"{file}: valid migdoctor report (schema {document['schema_version']})")

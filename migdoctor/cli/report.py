@@ -1,0 +1,83 @@
+"""`migdoctor report render` and `report diff`: saved reports turned into other formats, and two
+reports of one pair compared."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from migdoctor.cli.facts import fail
+from migdoctor.report.writers import Format
+
+ReportFile = Annotated[Path, typer.Argument(metavar="FILE", help="A JSON report written by migdoctor check.")]
+
+
+def read_report(path: Path, invalid: int = 2) -> dict[str, Any]:
+    """A saved report, validated; else exit (2 unreadable, INVALID not a report) naming the file
+    and the first problem."""
+    from migdoctor.report.document import ReportError, validate_report
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        validate_report(document)
+    except OSError as exc:
+        raise fail(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"{path}: not JSON: {exc.msg} at line {exc.lineno}", invalid) from None
+    except ReportError as exc:
+        raise fail(f"{path}: {exc}", invalid) from None
+    return document
+
+
+def deliver(text: str, output: Path | None) -> None:
+    from migdoctor.report.document import ReportError, write_atomically
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomically(output, text)
+    except ReportError as exc:
+        raise fail(str(exc)) from None
+
+
+def render_command(
+    file: ReportFile,
+    output_format: Annotated[Format, typer.Option("--format", help="The format to render.")] = Format.text,
+    output: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Render a saved report again, in any format, from the JSON alone (no host is contacted)."""
+    from migdoctor.report.writers import RenderOptions, writer
+
+    report = read_report(file)
+    color = output is None and sys.stdout.isatty()
+    deliver(writer(output_format).render(report, RenderOptions(color=color)), output)
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The earlier report.")],
+    new: Annotated[Path, typer.Argument(help="The later report of the same pair.")],
+    output_format: Annotated[DiffFormat, typer.Option("--format", help="How to show it.")] = DiffFormat.text,
+    output: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")] = None,
+) -> None:
+    """What changed between two reports of the same pair: path, carrying link, findings, facts,
+    measured rate. Exit status: 0 NEW is no worse than OLD; 1 a check regressed; 2 cannot compare."""
+    from migdoctor.report.diff import RENDERERS, NotComparable, compare
+
+    try:
+        diff = compare(read_report(old), read_report(new))
+    except NotComparable as exc:
+        raise fail(str(exc)) from None
+    deliver(RENDERERS[output_format](diff), output)
+    raise typer.Exit(1 if diff["regressed"] else 0)

@@ -1,0 +1,159 @@
+"""What changed between two reports of the same pair: the path and the link that carried the
+test migration, findings whose status changed, facts whose digest changed, the measured rate.
+The question a change request asks last: did the fix work, and did anything get worse?"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# How bad a status is; an ignored finding is an accepted risk and counts as passed.
+RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
+
+
+class NotComparable(Exception):
+    """Two reports of different pairs: one line."""
+
+
+def pair_name(report: dict[str, Any]) -> str:
+    return f"{report['hosts']['source']['label']} -> {report['hosts']['destination']['label']}"
+
+
+def rank(finding: dict[str, Any] | None) -> int:
+    return 0 if finding is None or finding["ignored"] else RANK[finding["status"]]
+
+
+def shown(finding: dict[str, Any] | None) -> str | None:
+    if finding is None:
+        return None
+    return finding["status"] + (" (ignored)" if finding["ignored"] else "")
+
+
+def carried(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The outbound leg of the test migration: the links it crossed and its rate."""
+    legs = report.get("measured_path") or []
+    trial_legs = (report.get("migration_trial") or {}).get("legs") or []
+    if legs:
+        leg = legs[0]
+        return {key: leg[key] for key in ("source_link", "destination_link", "on_migration_network", "rate_mbps")}
+    if trial_legs:  # a report made before measured_path was recorded
+        leg = trial_legs[0]
+        return {
+            "source_link": leg.get("source_link"),
+            "destination_link": leg.get("destination_link"),
+            "on_migration_network": None,
+            "rate_mbps": leg.get("rate_mbps"),
+        }
+    return None
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    if pair_name(old) != pair_name(new):
+        raise NotComparable(f"reports of different pairs: {pair_name(old)} and {pair_name(new)}")
+    before = {f["id"]: f for f in old["findings"]}
+    after = {f["id"]: f for f in new["findings"]}
+    findings = []
+    for check_id in [*after, *(i for i in before if i not in after)]:
+        was, now = before.get(check_id), after.get(check_id)
+        if shown(was) == shown(now):
+            continue
+        delta = rank(now) - rank(was)
+        change = "regressed" if delta > 0 else "improved" if delta < 0 else "changed"
+        findings.append({"id": check_id, "old": shown(was), "new": shown(now), "change": change})
+    facts = [
+        {
+            "host": old["hosts"][side]["label"],
+            "old": old["hosts"][side]["facts_digest"],
+            "new": new["hosts"][side]["facts_digest"],
+        }
+        for side in ("source", "destination")
+        if old["hosts"][side]["facts_digest"] != new["hosts"][side]["facts_digest"]
+    ]
+    old_path, new_path = old["path"] or {}, new["path"] or {}
+    path_worse = old_path.get("on_migration_network") is True and new_path.get("on_migration_network") is not True
+    could_not_run = new["exit_status"] == 2 and old["exit_status"] != 2
+    return {
+        "pair": pair_name(new),
+        "old": {"run_id": old["run_id"], "started_at": old["started_at"], "exit_status": old["exit_status"]},
+        "new": {"run_id": new["run_id"], "started_at": new["started_at"], "exit_status": new["exit_status"]},
+        "path": {
+            "old": old_path.get("text"),
+            "new": new_path.get("text"),
+            "old_on_migration_network": old_path.get("on_migration_network"),
+            "new_on_migration_network": new_path.get("on_migration_network"),
+        },
+        "test_migration": {"old": carried(old), "new": carried(new)},
+        "findings": findings,
+        "facts_changed": facts,
+        "regressed": path_worse or could_not_run or any(f["change"] == "regressed" for f in findings),
+    }
+
+
+def on_words(on: bool | None) -> str:
+    return {True: "on the migration network", False: "OFF the migration network", None: "network unknown"}[on]
+
+
+def carried_words(leg: dict[str, Any] | None) -> str:
+    if leg is None:
+        return "no test migration"
+    return f"{leg['source_link']} -> {leg['destination_link']} at {leg['rate_mbps']} Mb/s"
+
+
+def summary_lines(diff: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(what, old, new) rows shared by the text and Markdown forms."""
+    path, trial = diff["path"], diff["test_migration"]
+    rows = [
+        ("exit status", str(diff["old"]["exit_status"]), str(diff["new"]["exit_status"])),
+        (
+            "predicted path",
+            f"{path['old'] or 'unknown'} ({on_words(path['old_on_migration_network'])})",
+            f"{path['new'] or 'unknown'} ({on_words(path['new_on_migration_network'])})",
+        ),
+        ("test migration", carried_words(trial["old"]), carried_words(trial["new"])),
+    ]
+    rows += [(f"facts of {f['host']}", f["old"] or "none", f["new"] or "none") for f in diff["facts_changed"]]
+    return rows
+
+
+def render_text(diff: dict[str, Any]) -> str:
+    lines = [f"{diff['pair']}: {diff['old']['run_id']} -> {diff['new']['run_id']}"]
+    for what, old, new in summary_lines(diff):
+        marker = "  " if old == new else "* "
+        lines.append(f"{marker}{what}: {old}" + ("" if old == new else f"\n    now: {new}"))
+    for finding in diff["findings"]:
+        lines.append(
+            f"{finding['change'].upper():9} {finding['id']}: {finding['old'] or 'absent'} -> {finding['new'] or 'absent'}"
+        )
+    lines.append("a check regressed" if diff["regressed"] else "no worse than before")
+    return "\n".join(lines) + "\n"
+
+
+def cell(value: str) -> str:
+    return value.replace("|", "\\|")
+
+
+def render_markdown(diff: dict[str, Any]) -> str:
+    lines = [
+        f"# What changed: {diff['pair']}",
+        "",
+        f"Old run `{diff['old']['run_id']}` ({diff['old']['started_at']}), new run `{diff['new']['run_id']}` ({diff['new']['started_at']}).",
+        "",
+        "| | before | after |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {what} | {cell(old)} | {cell(new)} |" for what, old, new in summary_lines(diff)]
+    if diff["findings"]:
+        lines += ["", "| change | check | before | after |", "|---|---|---|---|"]
+        lines += [
+            f"| {f['change']} | `{f['id']}` | {f['old'] or 'absent'} | {f['new'] or 'absent'} |"
+            for f in diff["findings"]
+        ]
+    lines += ["", "**A check regressed.**" if diff["regressed"] else "No worse than before."]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(diff: dict[str, Any]) -> str:
+    return json.dumps(diff, indent=2) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
