@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
@@ -145,18 +145,29 @@ def throughput_chart(report: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def fix_lines(report: dict[str, Any]) -> list[str]:
+    """Every remediation of what did not pass and is not an accepted risk, once, in finding order."""
+    lines = [
+        f["remediation"]
+        for f in report["findings"]
+        if f["remediation"] and not f["ignored"] and f["status"] in ("fail", "error", "warn")
+    ]
+    return list(dict.fromkeys(lines))
+
+
 def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     return [(status, [f for f in findings if f["status"] == status]) for status in STATUS_ORDER]
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("migdoctor.report", "templates"), autoescape=select_autoescape())
+    env = Environment(loader=PackageLoader("migdoctor.report", "templates"), autoescape=True)
     env.globals.update(
         verdict=verdict,
         diagram_rows=diagram_rows,
         intended_line=intended_line,
         throughput_chart=throughput_chart,
         grouped=grouped,
+        fix_lines=fix_lines,
     )
     return env
 
