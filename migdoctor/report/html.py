@@ -22,11 +22,16 @@ def verdict(report: dict[str, Any]) -> tuple[str, str]:
 
 
 def on_network_words(on: bool | None, network: str | None) -> tuple[str, str]:
+    """The verdict in words (colour is never the only sign) and its css class, which also picks
+    the diagram's mark and colour."""
     if on is None:
         return f"cannot tell whether this is the migration network ({network or 'none known'})", "unknown"
     if on:
         return f"ON the migration network {network}", "on"
     return f"NOT on the migration network {network}", "off"
+
+
+MARKS = {"on": "✔ ON {}", "off": "✘ NOT ON {}", "unknown": "? {}"}
 
 
 def intended_line(report: dict[str, Any]) -> str | None:
@@ -87,7 +92,7 @@ def diagram_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "right": [leg["to"], leg["destination_link"] or "?", ""],
                 "over": "test migration",
                 "under": f"{leg['rate_mbps']} Mb/s measured"
-                + (f" of {leg['effective_mbps']}" if leg["effective_mbps"] else ""),
+                + (f" (link {leg['effective_mbps']} Mb/s)" if leg["effective_mbps"] else ""),
                 "words": words,
                 "css": css,
             }
@@ -168,6 +173,7 @@ def environment() -> Environment:
         throughput_chart=throughput_chart,
         grouped=grouped,
         fix_lines=fix_lines,
+        marks=MARKS,
     )
     return env
 
