@@ -117,8 +117,11 @@ def throughput_chart(report: dict[str, Any]) -> dict[str, Any] | None:
     if not legs:
         return None
     measured = {(leg["from"], leg["to"]): leg for leg in report.get("measured_path") or []}
-    references = {(m["source_link"], m["effective_mbps"]) for m in measured.values() if m["effective_mbps"] and m["ok"]}
-    peak = max([p["mbps"] or 0 for leg in legs for p in leg["throughput"]] + [rate for _, rate in references])
+    references: dict[int, list[str]] = {}  # links of the same speed share one line
+    for leg in measured.values():
+        if leg["effective_mbps"] and leg["ok"] and leg["source_link"] not in references.get(leg["effective_mbps"], []):
+            references.setdefault(leg["effective_mbps"], []).append(leg["source_link"])
+    peak = max([p["mbps"] or 0 for leg in legs for p in leg["throughput"]] + list(references))
     y_max = nice_ceiling(peak * 1.05 or 1)
     x_max = nice_ceiling(max(point["wall_s"] for leg in legs for point in leg["throughput"]) or 1)
     width, height = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
@@ -143,7 +146,8 @@ def throughput_chart(report: dict[str, Any]) -> dict[str, Any] | None:
         "bottom": PAD_T + height,
         "series": series,
         "references": [
-            {"y": y(rate), "label": f"{link} effective speed {rate} Mb/s"} for link, rate in sorted(references, key=str)
+            {"y": y(rate), "label": f"{', '.join(links)} effective speed {rate} Mb/s"}
+            for rate, links in sorted(references.items())
         ],
         "x_ticks": [{"x": x(x_max * i / 4), "label": f"{x_max * i / 4:g} s"} for i in range(5)],
         "y_ticks": [{"y": y(y_max * i / 4), "label": f"{y_max * i / 4:g}"} for i in range(5)],

@@ -73,7 +73,7 @@ def test_diagram_chart_and_fix_are_visible_with_javascript_off(opened: tuple[Pag
     assert page.get_by_text("predicted: NOT on the migration network 198.51.100.0/24").is_visible()
     chart = page.locator("#throughput-chart svg")
     assert chart.is_visible() and chart.locator("polyline").count() == 2
-    assert chart.get_by_text("a-lan effective speed 100 Mb/s").is_visible()
+    assert chart.get_by_text("a-lan, b-lan effective speed 100 Mb/s").is_visible()
     assert MIGRATION_HOST_FIX in page.locator("#fixes").inner_text()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / "report-seed.png", full_page=True)
