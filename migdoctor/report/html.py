@@ -31,7 +31,7 @@ def on_network_words(on: bool | None, network: str | None) -> tuple[str, str]:
     return f"NOT on the migration network {network}", "off"
 
 
-MARKS = {"on": "✔ ON {}", "off": "✘ NOT ON {}", "unknown": "? {}"}
+MARKS = {"on": "✔ ON {}", "off": "✘ NOT ON {}", "unknown": "? {}", "failed": "✘ FAILED"}
 
 
 def intended_line(report: dict[str, Any]) -> str | None:
@@ -80,7 +80,7 @@ def diagram_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "over": "migration failed",
                     "under": "",
                     "words": "the test migration failed: see migration.test-migration",
-                    "css": "off",
+                    "css": "failed",
                 }
             )
             continue

@@ -151,3 +151,23 @@ def test_chart_scales_the_rate_and_draws_the_links_speed():
 
 def test_chart_absent_without_a_test_migration(judge_report):
     assert throughput_chart(judge_report("seed")) is None
+
+
+def test_html_of_an_unreachable_host_says_what_could_not_be_checked(judge_report):
+    report = judge_report(dst=Collected(None, "hostb: ssh to root@hostb failed: Connection refused"))
+
+    page = render(report, Format.html)
+
+    assert "COULD NOT RUN" in page
+    assert "No path could be predicted: hostb: ssh to root@hostb failed: Connection refused." in page
+    assert "<code>hostb: ssh to root@hostb failed: Connection refused</code>" in page  # in place of its digest
+
+
+def test_html_draws_a_failed_test_migration_leg_as_failed():
+    report = example("seed")
+    report["measured_path"][0].update(ok=False)
+
+    page = render(report, Format.html)
+
+    assert "measured hosta -&gt; hostb: the test migration failed: see migration.test-migration" in page
+    assert "✘ FAILED" in page
