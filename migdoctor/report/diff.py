@@ -47,6 +47,16 @@ def carried(report: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def facts_change(old: dict[str, Any], new: dict[str, Any], side: str) -> dict[str, Any] | None:
+    """The host's facts fingerprints when they differ: the stable ones (without collection time and
+    byte counters) when both reports have them, else the full ones, which differ on every run."""
+    was, now = old["hosts"][side], new["hosts"][side]
+    key = "facts_stable_digest" if was.get("facts_stable_digest") and now.get("facts_stable_digest") else "facts_digest"
+    if was[key] == now[key]:
+        return None
+    return {"host": now["label"], "digest": key, "old": was[key], "new": now[key]}
+
+
 def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     if pair_name(old) != pair_name(new):
         raise NotComparable(f"reports of different pairs: {pair_name(old)} and {pair_name(new)}")
@@ -60,15 +70,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         delta = rank(now) - rank(was)
         change = "regressed" if delta > 0 else "improved" if delta < 0 else "changed"
         findings.append({"id": check_id, "old": shown(was), "new": shown(now), "change": change})
-    facts = [
-        {
-            "host": old["hosts"][side]["label"],
-            "old": old["hosts"][side]["facts_digest"],
-            "new": new["hosts"][side]["facts_digest"],
-        }
-        for side in ("source", "destination")
-        if old["hosts"][side]["facts_digest"] != new["hosts"][side]["facts_digest"]
-    ]
+    facts = [changed for side in ("source", "destination") if (changed := facts_change(old, new, side))]
     old_path, new_path = old["path"] or {}, new["path"] or {}
     path_worse = old_path.get("on_migration_network") is True and new_path.get("on_migration_network") is not True
     could_not_run = new["exit_status"] == 2 and old["exit_status"] != 2
@@ -111,7 +113,15 @@ def summary_lines(diff: dict[str, Any]) -> list[tuple[str, str, str]]:
         ),
         ("test migration", carried_words(trial["old"]), carried_words(trial["new"])),
     ]
-    rows += [(f"facts of {f['host']}", f["old"] or "none", f["new"] or "none") for f in diff["facts_changed"]]
+    rows += [
+        (
+            f"facts of {f['host']}"
+            + ("" if f["digest"] == "facts_stable_digest" else " (full digest: differs every run)"),
+            f["old"] or "none",
+            f["new"] or "none",
+        )
+        for f in diff["facts_changed"]
+    ]
     return rows
 
 

@@ -34,6 +34,23 @@ def facts_digest(facts: dict[str, Any] | None) -> str | None:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
+VOLATILE_FACTS = ("collected_at", "collection_seconds")
+VOLATILE_LINK_FACTS = ("rx_bytes", "tx_bytes")
+
+
+def stable_digest(facts: dict[str, Any] | None) -> str | None:
+    """facts_digest without what changes by itself from one collection to the next, so two
+    reports can say whether anything on a host really changed."""
+    if facts is None:
+        return None
+    settled = {key: value for key, value in facts.items() if key not in VOLATILE_FACTS}
+    settled["links"] = [
+        {key: value for key, value in link.items() if key not in VOLATILE_LINK_FACTS}
+        for link in facts.get("links") or []
+    ]
+    return facts_digest(settled)
+
+
 def identity_summary(facts: dict[str, Any] | None) -> dict[str, Any] | None:
     if facts is None:
         return None
@@ -75,6 +92,7 @@ def host_record(
         "error": error,
         "identity": identity_summary(facts),
         "facts_digest": facts_digest(facts),
+        "facts_stable_digest": stable_digest(facts),
     }
 
 

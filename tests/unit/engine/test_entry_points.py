@@ -32,7 +32,7 @@ def install_plugin(site: Path) -> dict[str, str]:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: site-checks\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[migdoctor.checks]\nsite = site_checks\n")
-    return {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200"}
+    return {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"}  # no lab's
 
 
 def test_entry_point_checks_are_listed_with_their_origin(tmp_path: Path) -> None:

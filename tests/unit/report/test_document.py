@@ -1,6 +1,7 @@
 """The report document: judge() over the captured facts, validated against the shipped schema, and
 write_report's promise that a reader finds a whole valid report or none at all."""
 
+import copy
 import json
 import os
 
@@ -12,6 +13,8 @@ from migdoctor.report.document import (
     EXIT_FAILED,
     EXIT_PASSED,
     ReportError,
+    facts_digest,
+    stable_digest,
     validate_report,
     write_report,
 )
@@ -149,3 +152,17 @@ def test_report_directory_that_cannot_be_made_is_a_report_error(tmp_path, judge_
 
     with pytest.raises(ReportError, match=f"^{target}: cannot write report: "):
         write_report(judge_report("healthy"), target)
+
+
+def test_stable_digest_ignores_collection_time_and_byte_counters_but_not_a_setting(captured):
+    facts = captured("seed")["facts"]["destination"]
+    later = copy.deepcopy(facts)
+    later["collected_at"], later["collection_seconds"] = "2030-01-01T00:00:00+00:00", 9.9
+    for link in later["links"]:
+        link["rx_bytes"] += 1000
+        link["tx_bytes"] += 2000
+
+    assert stable_digest(later) == stable_digest(facts)
+    assert facts_digest(later) != facts_digest(facts)
+    later["config"]["qemu_conf"]["values"]["migration_host"] = "hostb-fast.lab.test"
+    assert stable_digest(later) != stable_digest(facts)
