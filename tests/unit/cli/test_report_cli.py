@@ -15,6 +15,11 @@ SEED_EXAMPLE, FIXED_EXAMPLE = str(EXAMPLES / "example-seed.json"), str(EXAMPLES 
 DEFAULT = Path("reports/default.json")
 
 
+def rate(example: str) -> float:
+    """The outbound leg's rate the example's test migration measured."""
+    return json.loads(Path(example).read_text())["migration_trial"]["legs"][0]["rate_mbps"]
+
+
 def test_output_stem_writes_html_markdown_and_junit_beside_the_json_and_shows_text(tmp_path: Path) -> None:
     stem = tmp_path / "kvm7-maintenance"
 
@@ -92,8 +97,10 @@ def test_diff_after_setting_migration_host_is_no_worse_and_shows_the_new_link() 
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "* test migration: a-lan -> b-lan at 94.0 Mb/s" in lines
-    assert any(line.startswith("    now: a-fast -> b-fast at 9") for line in lines)
+    before, after = (rate(path) for path in (SEED_EXAMPLE, FIXED_EXAMPLE))
+    assert 80 < before < 100 and 800 < after < 1000  # the LAN's 100 Mb/s, the fast link's 1 Gb/s
+    assert f"* test migration: a-lan -> b-lan at {before} Mb/s" in lines
+    assert f"    now: a-fast -> b-fast at {after} Mb/s" in lines
     assert "IMPROVED  dns.migration-host-address: fail -> pass" in lines
     assert "IMPROVED  migration.test-migration: fail -> pass" in lines
     assert lines[-1] == "no worse than before"
@@ -113,7 +120,7 @@ def test_diff_the_other_way_is_a_regression_in_every_form() -> None:
         "source_link": "a-lan",
         "destination_link": "b-lan",
         "on_migration_network": False,
-        "rate_mbps": 94.0,
+        "rate_mbps": rate(SEED_EXAMPLE),
     }
     assert {f["host"] for f in diff["facts_changed"]} == {"hosta", "hostb"}
 
