@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from migdoctor.cli.facts import fail
-from migdoctor.report.writers import Format
+from migdoctor.report.writers import Format, Plan
 
 EXIT_HELP = (
     "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
@@ -238,7 +238,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     raise typer.Exit(report["exit_status"])
 
 
-def emit(report: dict[str, Any], plan: Any, quiet: bool) -> None:
+def emit(report: dict[str, Any], plan: Plan, quiet: bool) -> None:
     """The JSON first (validated), then the other files, then stdout; the files named on stderr
     when a person reads stdout."""
     from migdoctor.report.document import write_atomically, write_report

@@ -97,17 +97,18 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     measured = []
     for leg in pair.trial["legs"]:
         sender = pair.src if leg["from"] == pair.src_label else pair.dst
-        on_network = {link for link, _ in addresses_in(sender, network)} if network else None
+        link = leg.get("source_link")
+        on_network = {own for own, _ in addresses_in(sender, network)} if network and link else None
         measured.append(
             {
                 "from": leg["from"],
                 "to": leg["to"],
                 "ok": leg["ok"],
-                "source_link": leg.get("source_link"),
+                "source_link": link,
                 "destination_link": leg.get("destination_link"),
-                "on_migration_network": None if on_network is None else leg.get("source_link") in on_network,
+                "on_migration_network": None if on_network is None else link in on_network,
                 "rate_mbps": leg.get("rate_mbps"),
-                "effective_mbps": effective_rate_mbps(link_named(sender, leg.get("source_link")) or {}),
+                "effective_mbps": effective_rate_mbps(link_named(sender, link) or {}),
             }
         )
     return measured

@@ -1,6 +1,6 @@
 """Report writers by name. Each format is one module of this package holding a WRITER; the CLI,
-`report render` and the tests pick them from FORMATS, so a new format is one module and one line
-here. A writer renders the report document alone (never facts or hosts), so any saved report
+`report render` and the tests pick them from FORMATS, so a new format is one module, its name in
+Format and its line in FORMATS. A writer renders the report document alone (never facts or hosts), so any saved report
 renders again in every format."""
 
 from __future__ import annotations

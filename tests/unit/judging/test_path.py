@@ -3,7 +3,7 @@
 import pytest
 
 from migdoctor.judging.pair import Intent, Pair, name_lookup, route_to
-from migdoctor.judging.path import describe_path, predict_path
+from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 
 INTENT = Intent("198.51.100.0/24", "test", False)
 
@@ -103,3 +103,56 @@ def test_without_a_migration_network_the_path_is_not_judged(captured):
 
     assert predicted["address"] == "192.0.2.2"
     assert predicted["on_migration_network"] is None
+
+
+def test_intended_links_are_each_hosts_links_on_the_migration_network(captured):
+    assert intended_links(pair_of(captured("seed"))) == {
+        "source": [{"link": "a-fast", "address": "198.51.100.1", "effective_mbps": 1000}],
+        "destination": [{"link": "b-fast", "address": "198.51.100.2", "effective_mbps": 1000}],
+    }
+    assert intended_links(pair_of(captured("seed"), Intent(None, "undecided", True))) == {
+        "source": [],
+        "destination": [],
+    }
+
+
+def leg(sender, receiver, out_link, in_link, ok=True):
+    return {
+        "from": sender,
+        "to": receiver,
+        "ok": ok,
+        "source_link": out_link,
+        "destination_link": in_link,
+        "rate_mbps": 90.0,
+    }
+
+
+def test_measured_path_judges_each_legs_sending_link(captured):
+    facts = captured("seed")
+    trial = {"legs": [leg("hosta", "hostb", "a-lan", "b-lan"), leg("hostb", "hosta", "b-fast", "a-fast")]}
+    pair = Pair("hosta", "hostb", facts["source"], facts["destination"], INTENT, None, trial)
+
+    there, back = measured_path(pair)
+
+    assert (there["on_migration_network"], there["effective_mbps"]) == (False, 100)
+    assert (back["on_migration_network"], back["effective_mbps"]) == (True, 1000)
+    assert measured_path(pair_of(facts)) is None  # no test migration
+
+
+def test_measured_path_of_a_failed_leg_without_links(captured):
+    facts = captured("seed")
+    failed = {"from": "hosta", "to": "hostb", "ok": False, "error": "Connection refused"}
+    pair = Pair("hosta", "hostb", facts["source"], facts["destination"], INTENT, None, {"legs": [failed]})
+
+    assert measured_path(pair) == [
+        {
+            "from": "hosta",
+            "to": "hostb",
+            "ok": False,
+            "source_link": None,
+            "destination_link": None,
+            "on_migration_network": None,  # no link known: cannot tell
+            "rate_mbps": None,
+            "effective_mbps": None,
+        }
+    ]
