@@ -1,0 +1,75 @@
+"""report diff's judgement over the committed example reports and the captured seed: what counts
+as worse, what is an accepted risk, and what an older report without the newer fields shows."""
+
+import copy
+import json
+from pathlib import Path
+
+from migdoctor.pairrun import Collected
+from migdoctor.report.diff import compare, render_markdown, render_text
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "reports"
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / f"example-{name}.json").read_text(encoding="utf-8"))
+
+
+def test_a_report_against_itself_changes_nothing():
+    diff = compare(example("healthy"), example("healthy"))
+
+    assert (diff["findings"], diff["facts_changed"], diff["regressed"]) == ([], [], False)
+    assert render_text(diff).splitlines()[-1] == "no worse than before"
+
+
+def test_a_host_no_longer_reached_is_a_regression(judge_report):
+    old = judge_report("healthy")
+    new = judge_report("healthy", dst=Collected(None, "hostb: ssh to root@hostb failed: Connection refused"))
+
+    diff = compare(old, new)
+
+    assert diff["regressed"] is True
+    assert diff["facts_changed"][0]["host"] == "hostb" and diff["facts_changed"][0]["new"] is None
+    assert "| predicted path | hosta a-fast" in render_markdown(diff)
+
+
+def test_accepting_a_failure_with_ignore_is_no_regression(judge_report):
+    old = judge_report("seed", ignore=("config",))
+    new = judge_report("seed", ignore=("config", "dns.migration-host-address"))
+
+    diff = compare(old, new)
+
+    assert diff["findings"] == [
+        {"id": "dns.migration-host-address", "old": "fail", "new": "fail (ignored)", "change": "improved"}
+    ]
+    assert diff["regressed"] is False
+
+
+def test_leaving_the_migration_network_regresses_even_with_no_check_run(judge_report):
+    old, new = judge_report("healthy"), judge_report("seed")
+    new["findings"], old["findings"] = [], []
+
+    assert compare(old, new)["regressed"] is True
+
+
+def test_an_older_report_without_measured_path_or_stable_digest_still_compares():
+    old, new = example("seed"), example("seed-fixed")
+    for report in (old, new):
+        del report["measured_path"]
+        for host in report["hosts"].values():
+            del host["facts_stable_digest"]
+
+    diff = compare(old, new)
+
+    assert diff["test_migration"]["old"]["source_link"] == "a-lan"
+    assert diff["test_migration"]["old"]["on_migration_network"] is None
+    assert {f["digest"] for f in diff["facts_changed"]} == {"facts_digest"}
+    assert "(full digest: differs every run)" in render_text(diff)
+
+
+def test_an_unchanged_host_shows_no_facts_change():
+    old = example("seed")
+    new = copy.deepcopy(old)
+    new["hosts"]["source"]["facts_digest"] = "sha256:" + "0" * 64  # another collection, same host
+
+    assert compare(old, new)["facts_changed"] == []
