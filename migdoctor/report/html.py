@@ -5,6 +5,7 @@ No script, no external fetch: styles inline, diagrams as SVG; prints on A4."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader
@@ -168,7 +169,9 @@ def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
     return [(status, [f for f in findings if f["status"] == status]) for status in STATUS_ORDER]
 
 
+@cache
 def environment() -> Environment:
+    """Built and its template compiled once per process."""
     env = Environment(loader=PackageLoader("migdoctor.report", "templates"), autoescape=True)
     env.globals.update(
         verdict=verdict,
