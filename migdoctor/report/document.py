@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor import __version__
+from migdoctor.report.json_writer import render_json
+from migdoctor.report.writers import RenderOptions
 from migdoctor.schemas import schema_errors
 
 REPORT_SCHEMA_VERSION = "1"
@@ -161,9 +163,6 @@ def validate_report(report: Any) -> None:
 def write_report(report: dict[str, Any], path: Path) -> None:
     """Validate, then write the JSON atomically."""
     validate_report(report)
-    from migdoctor.report.json_writer import render_json
-    from migdoctor.report.writers import RenderOptions
-
     write_atomically(path, render_json(report, RenderOptions()))
 
 
