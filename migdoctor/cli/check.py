@@ -85,7 +85,11 @@ OutputStem = Annotated[
 ]
 OutputFormat = Annotated[
     list[Format] | None,
-    typer.Option("--format", help="Formats to make (repeatable); those without a file go to stdout. Default text."),
+    typer.Option(
+        "--format",
+        metavar="text|json|markdown|html|junit",
+        help="A format to make (repeatable); those without a file go to stdout. Default text.",
+    ),
 ]
 Src = Annotated[str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")]
 Dst = Annotated[str, typer.Argument(help="Destination host, same forms.")]

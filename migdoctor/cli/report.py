@@ -66,8 +66,8 @@ class DiffFormat(StrEnum):
 
 
 def diff_command(
-    old: Annotated[Path, typer.Argument(help="The earlier report.")],
-    new: Annotated[Path, typer.Argument(help="The later report of the same pair.")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier report.")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report of the same pair.")],
     output_format: Annotated[DiffFormat, typer.Option("--format", help="How to show it.")] = DiffFormat.text,
     output: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")] = None,
 ) -> None:
