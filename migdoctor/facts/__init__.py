@@ -58,6 +58,7 @@ def collect(
     from migdoctor.facts.firewall import collect_firewall
     from migdoctor.facts.identity import collect_identity
     from migdoctor.facts.listeners import collect_listeners
+    from migdoctor.facts.tls import collect_tls
 
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -74,6 +75,7 @@ def collect(
         "ip_local_reserved_ports": gaps.attempt("ip_local_reserved_ports", reserved_ports),
     }
     record["config"] = collect_config(gaps)
+    record["tls"] = gaps.attempt("tls", lambda: collect_tls(record["config"]))
     record["missing"] = gaps.entries
     record["collection_seconds"] = round(time.monotonic() - started, 3)
     return record

@@ -29,8 +29,12 @@ REQUIRED_IDS = {
     "xen.hosts-allow",
     "compat.versions",
     "probe.migration-port",
+    "tls.server-names",
+    "tls.validity",
+    "tls.chain",
+    "tls.migration-config",
 }
-NEED_ROOTS = {"identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl"}
+NEED_ROOTS = {"identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl", "tls"}
 
 
 def test_every_required_check_is_there_once() -> None:
