@@ -34,7 +34,18 @@ REQUIRED_IDS = {
     "tls.chain",
     "tls.migration-config",
 }
-NEED_ROOTS = {"identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl", "tls"}
+NEED_ROOTS = {
+    "identity",
+    "links",
+    "routes",
+    "route_lookups",
+    "resolution",
+    "listeners",
+    "firewall",
+    "config",
+    "sysctl",
+    "tls",
+}
 
 
 def test_every_required_check_is_there_once() -> None:

@@ -50,7 +50,11 @@ def test_no_tls_on_the_path_skips(make_pair, judge, check):
 
 def test_facts_without_tls_files_skip(make_pair, judge):
     """Facts saved before TLS files were collected."""
-    finding = judge("tls.chain", make_pair(dst_libvirt_uri=TLS_URI))
+
+    def saved_before(facts):
+        del facts["tls"]
+
+    finding = judge("tls.chain", make_pair(dst_libvirt_uri=TLS_URI, src=saved_before, dst=saved_before))
 
     assert (finding.status, finding.summary) == (Status.SKIP, "hosta: tls not collected; hostb: tls not collected")
 
