@@ -75,6 +75,7 @@ def test_migration(pair: Pair) -> Outcome:
     if len(legs) > 1 and not legs[1]["ok"]:
         return failed(f"the return migration failed: {legs[1]['error']}", *evidence)
     share = f" ({rate / effective:.0%} of {effective} Mb/s)" if effective else ""
+    share += " over TLS" if trial.get("tls") else ""
     leftovers = [note for note in trial["cleanup"] if "clean-up incomplete" in note]
     if leftovers:
         return warned(f"the test migration passed, but its clean-up is incomplete: {leftovers[0]}", *evidence)

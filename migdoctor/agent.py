@@ -1,5 +1,5 @@
 """The machine-facing commands one migdoctor runs on a host for another (over SSH or inside a lab
-host): `facts --json` and the two halves of the port probe. Parsed with argparse and kept free
+host): `facts --json`, the two halves of the port probe, the peer connection. Parsed with argparse and kept free
 of typer and rich, so each run on a far host starts fast; people use the typer CLI."""
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MACHINE_COMMANDS = ("probe-serve", "probe-send", "link-counters", "payload-write", "payload-remove", "canary-kill")
+MACHINE_COMMANDS = (
+    "probe-serve",
+    "probe-send",
+    "link-counters",
+    "payload-write",
+    "payload-remove",
+    "canary-kill",
+    "peer-connect",
+)
 LOOKUP_OPTIONS = ("--route-to", "--resolve", "--reverse")
 
 
@@ -43,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     write.add_argument("--mib", type=int, required=True)
     commands.add_parser("payload-remove").add_argument("--path", required=True)
     commands.add_parser("canary-kill").add_argument("--name", required=True)
+    commands.add_parser("peer-connect").add_argument("--uri", required=True)
     return root
 
 
@@ -89,6 +98,10 @@ def answer(args: argparse.Namespace) -> Any:
         from migdoctor.facts.counters import link_counters
 
         return link_counters()
+    if args.command == "peer-connect":
+        from migdoctor.actions.peer import connect
+
+        return connect(args.uri)
     from migdoctor.actions import canary
 
     if args.command == "payload-write":

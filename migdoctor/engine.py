@@ -15,7 +15,20 @@ from migdoctor.checkapi import Check, Evidence, Outcome, Registry, Skip, Status
 from migdoctor.judging.pair import Pair
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
-BUILTIN_MODULES = ("dns", "route", "link", "listen", "config", "firewall", "xen", "compat", "probe", "migration", "tls")
+BUILTIN_MODULES = (
+    "dns",
+    "route",
+    "link",
+    "listen",
+    "config",
+    "firewall",
+    "xen",
+    "compat",
+    "probe",
+    "migration",
+    "tls",
+    "trust",
+)
 
 
 # Facts read in one go: when the whole read fails, its gap is the reason each part is missing.

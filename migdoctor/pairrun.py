@@ -104,7 +104,8 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
         decided_by,
         inferred,
         min_link_speed_mbps=request.min_link_speed_mbps,
-        dst_libvirt_uri=request.dst.libvirt_uri,
+        dst_libvirt_uri=request.dst.peer_uri,
+        migrate_tls=bool(request.trial and request.trial.tls),
         min_rate_mbps=request.min_rate_mbps,
         min_rate_fraction=request.min_rate_fraction,
     )
@@ -164,6 +165,7 @@ def collect_pair(
 ) -> tuple[Collected, Collected, Intent, dict[str, Any] | None, dict[str, Any] | None]:
     """Round one: both hosts' facts at once, and the port probe beside them. Round two: each
     host's look-ups aimed at what the other advertises, started as soon as the other answered."""
+    from migdoctor.actions.peer import run_peer_connection
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
@@ -172,10 +174,12 @@ def collect_pair(
         dst = pool.submit(fetch, dst_host, Lookups()).result()
         # After the first round: both SSH connections are up, and the probe's commands share them.
         probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
+        uri = request.dst.peer_uri
+        peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
         intent = decide_intent(request, dst.facts)
         if dst.facts is None:
             return src_job.result(), dst, intent, None, None
-        src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.libvirt_uri))
+        src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.peer_uri))
         src = src_job.result()
         if src.facts is None:
             return src, dst, intent, None, None
@@ -186,6 +190,8 @@ def collect_pair(
             elif base.facts is not None:
                 base.facts = merge_lookups(base.facts, extra.facts)
         probed = probe.result() if probe else None
+        if peer and src.facts is not None:
+            src.facts["peer_connection"] = peer.result()
         trial = trial_of(request, src_host, dst_host, src.facts, dst.facts) if request.trial else None
         return src, dst, intent, probed, trial
 

@@ -37,6 +37,7 @@ class TrialOptions:
     one_way: bool = False
     timeout_s: float = 0.0  # 0: sized to the canary and the slowest link
     domain: str | None = None  # an existing domain, used only when the admin confirmed it
+    tls: bool = False  # the stream over TLS (VIR_MIGRATE_TLS), with QEMU's migration certificates
 
     @property
     def payload_mib(self) -> int:
@@ -132,7 +133,7 @@ def migrate_leg(
     import libvirt
 
     params = {libvirt.VIR_MIGRATE_PARAM_URI: options.migrate_uri} if options.migrate_uri else {}
-    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | (libvirt.VIR_MIGRATE_TLS if options.tls else 0)
     before = {
         from_host.label: run_agent(from_host, ["link-counters"]),
         to_host.label: run_agent(to_host, ["link-counters"]),
@@ -141,7 +142,7 @@ def migrate_leg(
 
     def migrate() -> None:
         try:
-            dom.migrateToURI3(peer.libvirt_uri, params, flags)
+            dom.migrateToURI3(peer.peer_uri, params, flags)
         except libvirt.libvirtError as exc:  # after our abort, keep why we aborted
             outcome.setdefault("error", exc.get_error_message())
 
@@ -264,6 +265,7 @@ def run_trial(
             "memory_mib": options.memory_mib,
             "payload_mib": 0 if options.domain else options.payload_mib,
             "migrate_uri": options.migrate_uri,
+            "tls": options.tls,
             "timeout_s": options.timeout_s,
             "legs": [],
             "completed_stats": None,

@@ -91,12 +91,25 @@ OutputFormat = Annotated[
         help="A format to make (repeatable); those without a file go to stdout. Default text.",
     ),
 ]
+MigrateTls = Annotated[
+    bool,
+    typer.Option(
+        "--tls", help="Test migration over TLS (virsh migrate --tls): QEMU's migration certificates on both hosts."
+    ),
+]
 Src = Annotated[str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")]
 Dst = Annotated[str, typer.Argument(help="Destination host, same forms.")]
 
 
 def trial_options(
-    enabled: bool, memory: int, uri: str | None, one_way: bool, timeout: float | None, domain: str | None, yes: bool
+    enabled: bool,
+    memory: int,
+    uri: str | None,
+    one_way: bool,
+    timeout: float | None,
+    domain: str | None,
+    yes: bool,
+    tls: bool = False,
 ) -> Any:
     from migdoctor.actions.migration import TrialOptions
 
@@ -104,7 +117,7 @@ def trial_options(
         return None
     if domain and not yes:
         raise fail(f"--domain {domain}: migrating an existing domain needs --yes")
-    return TrialOptions(memory, uri, one_way, timeout or 0.0, domain)
+    return TrialOptions(memory, uri, one_way, timeout or 0.0, domain, tls)
 
 
 def check_command(
@@ -139,6 +152,7 @@ def check_command(
     test_migration: TrialOption = False,
     canary_memory: CanaryMemory = 256,
     migrate_uri: MigrateUri = None,
+    tls: MigrateTls = False,
     one_way: OneWay = False,
     timeout: Timeout = None,
     domain: Domain = None,
@@ -149,7 +163,7 @@ def check_command(
     inventory: Inventory = None,
 ) -> None:
     """Judge whether a live migration from SRC to DST takes the migration network, and why not."""
-    trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes)
+    trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     request = build_request(src, dst, inventory, facts)
     request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
     request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
@@ -163,6 +177,7 @@ def migrate_test_command(
     dst: Dst,
     canary_memory: CanaryMemory = 256,
     migrate_uri: MigrateUri = None,
+    tls: MigrateTls = False,
     one_way: OneWay = False,
     timeout: Timeout = None,
     domain: Domain = None,
@@ -178,7 +193,7 @@ def migrate_test_command(
     The same as `check --test-migration --only migration --no-probe`."""
     request = build_request(src, dst, inventory, None)
     request.only, request.probe = ["migration"], False
-    request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes)
+    request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
     execute(request, None, Outputs(output_format or [], output or [], output_stem), quiet=False)
 
@@ -194,10 +209,14 @@ def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, s
             return Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
-    uris = {label: loaded.hosts.get(label, {}).get("libvirt_uri") for label in (src, dst)}
-    return Request(
-        Host(src, "file", facts[0], libvirt_uri=uris[src]), Host(dst, "file", facts[1], libvirt_uri=uris[dst]), loaded
-    )
+
+    def saved(label: str, path: str) -> Host:
+        entry = loaded.hosts.get(label, {})
+        return Host(
+            label, "file", path, libvirt_uri=entry.get("libvirt_uri"), peer_libvirt_uri=entry.get("peer_libvirt_uri")
+        )
+
+    return Request(saved(src, facts[0]), saved(dst, facts[1]), loaded)
 
 
 @dataclass

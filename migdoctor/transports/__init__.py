@@ -37,6 +37,14 @@ class Host:
     remote_command: str = "migdoctor"
     libvirt_uri: str | None = None
     control_path: str | None = None  # an SSH master connection shared by one run's commands
+    peer_libvirt_uri: str | None = None  # what other hosts' libvirtd open to migrate here
+
+    @property
+    def peer_uri(self) -> str | None:
+        """The URI a source's libvirtd opens for a peer-to-peer migration to this host: the
+        inventory's peer_libvirt_uri (qemu+tls between hosts, say, while migdoctor uses qemu+ssh),
+        else libvirt_uri."""
+        return self.peer_libvirt_uri or self.libvirt_uri
 
 
 def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Host:
@@ -46,6 +54,7 @@ def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Ho
         "ssh_config": entry.get("ssh_config"),
         "remote_command": entry.get("remote_command", "migdoctor"),
         "libvirt_uri": entry.get("libvirt_uri"),
+        "peer_libvirt_uri": entry.get("peer_libvirt_uri"),
     }
     if spec in ("local", "localhost"):
         return Host(label, "local", **common)

@@ -10,7 +10,15 @@ from typing import Any
 
 ENV_VAR = "MIGDOCTOR_INVENTORY"
 LAB_INVENTORY = Path("/run/migdoctor-lab/inventory.toml")
-HOST_KEYS = {"transport", "ssh_config", "libvirt_uri", "remote_command", "lab_host", "migration_network"}
+HOST_KEYS = {
+    "transport",
+    "ssh_config",
+    "libvirt_uri",
+    "peer_libvirt_uri",
+    "remote_command",
+    "lab_host",
+    "migration_network",
+}
 
 
 class InventoryError(Exception):

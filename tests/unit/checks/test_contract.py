@@ -33,6 +33,7 @@ REQUIRED_IDS = {
     "tls.validity",
     "tls.chain",
     "tls.migration-config",
+    "trust.peer-connection",
 }
 NEED_ROOTS = {
     "identity",

@@ -8,11 +8,11 @@ from migdoctor.checkapi import Status
 from migdoctor.engine import discover
 
 CHECKS = discover()
-# Every check but xen.* (the lab hosts run KVM and have no xend-config.sxp), the test migration
-# (its trial is not among the captured facts) and the certificate checks (the healthy lab migrates
-# over qemu+ssh without TLS; test_tls gives them certificates).
+# Every check but xen.* (the lab hosts run KVM and have no xend-config.sxp), the test migration and
+# the peer connection (active steps, not among the captured facts) and the certificate checks (the
+# healthy lab migrates over qemu+ssh without TLS; test_tls gives them certificates).
 PASSING_ON_HEALTHY = [
-    check.id for check in CHECKS if check.area not in ("xen", "migration") and "dst.tls" not in check.needs
+    check.id for check in CHECKS if check.area not in ("xen", "migration", "trust") and "dst.tls" not in check.needs
 ]
 
 # What migdoctor.facts records under `missing` when the fact cannot be collected: the gap's fact
