@@ -12,6 +12,7 @@ registry = Registry()
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
 # instead of the error that ended the migration (seen with a firewall rejecting the stream).
 PEER_CONNECTION_LOST = "End of file while reading data"
+TLS_REQUIRED = "allows migration only with VIR_MIGRATE_TLS flag"
 
 
 def leg_line(leg: dict[str, Any]) -> str:
@@ -45,10 +46,15 @@ def test_migration(pair: Pair) -> Outcome:
             if PEER_CONNECTION_LOST in (outbound["error"] or "")
             else ""
         )
+        cause = (
+            "migrate_tls_force = 1 refuses migrations without TLS: pass --tls (see tls.migration-config)"
+            if TLS_REQUIRED in (outbound["error"] or "")
+            else f"see the firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
+        )
         return failed(
             f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
             *evidence,
-            remediation=f"see the firewall.*, listen.* and dns.* findings for the cause{hint}",
+            remediation=cause,
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]

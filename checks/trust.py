@@ -12,6 +12,8 @@ from migdoctor.judging.pair import Pair
 
 registry = Registry()
 OFFENDING = re.compile(r"Offending \S+ key in (\S+):(\d+)")
+# libvirt's client log line: "2026-11-27 10:26:59.721+0000: 25640: warning : someFunction:1086 : reason"
+LIBVIRT_LOG = re.compile(r": (?:warning|error) : \w+:\d+ : (.*)")
 # (pattern in the output, what it means, remediation template); first match wins.
 SSH_FAULTS = (
     (
@@ -50,18 +52,22 @@ TLS_FAULTS = (
     ("CA certificate", "the CA certificate libvirt needs is missing or unreadable", "see tls.chain"),
     ("certificate", "the certificates do not verify", "see tls.chain and tls.validity"),
 )
+# ssh's lines that say most, best first (its banner of @ lines says least).
+SSH_VERDICTS = ("Host key for", "Permission denied", "Could not resolve", "Host key verification failed")
 CONNECT_FAULTS = ("Connection refused", "timed out", "No route to host", "no answer within")
 
 
 def words(record: dict[str, Any]) -> str:
-    """The line that says most: ssh's and libvirt's verdict lines, else the last."""
+    """The line that says most: libvirt's error with the reason it logged, ssh's verdict, else the last."""
     output = [line for line in record.get("output") or [] if not set(line) <= {"@"}]
+    reasons = [match.group(1) for line in output if (match := LIBVIRT_LOG.search(line))]
     for line in output:
         if line.startswith("error:") and "failed to connect to the hypervisor" not in line:
-            return line.removeprefix("error: ")
-    for line in output:
-        if any(key in line for key, *_ in SSH_FAULTS) or "Host key for" in line:
-            return line
+            return line.removeprefix("error: ") + "".join(f" ({reason})" for reason in reasons)
+    for verdict in SSH_VERDICTS:
+        for line in output:
+            if verdict in line:
+                return line
     return output[-1] if output else "no output"
 
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from migdoctor.lab import layout
+from migdoctor.lab import layout, pki, ssh
 from migdoctor.lab.errors import LabError
 from migdoctor.lab.scenario import HostConfig, Scenario
 
@@ -24,6 +24,10 @@ def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
     pairs.append((h.dir / layout.SSHD_PRIVSEP[0], layout.SSHD_PRIVSEP[1]))
     if cfg.xend_config is not None:
         pairs.append((h.dir / layout.XEN_DIR[0], layout.XEN_DIR[1]))
+    if cfg.tls is not None:
+        pairs.append((h.dir / layout.PKI_DIR[0], layout.PKI_DIR[1]))
+    if cfg.root_ssh is not None:
+        pairs.append((h.dir / layout.ROOT_SSH_DIR[0], layout.ROOT_SSH_DIR[1]))
     return pairs
 
 
@@ -54,6 +58,10 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
     (h.dir / "etc-libvirt" / "qemu.conf").write_text(libvirt_conf(cfg.qemu_conf))
     if cfg.xend_config is not None:
         (h.dir / layout.XEN_DIR[0] / "xend-config.sxp").write_text(cfg.xend_config)
+    if cfg.tls is not None:
+        pki.write_host(h, cfg.tls)
+    if cfg.root_ssh is not None:
+        ssh.write_root_ssh(h, cfg.root_ssh)
     etc = h.netns_etc
     etc.mkdir(parents=True, exist_ok=True)
     hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", *cfg.hosts_lines]

@@ -7,6 +7,7 @@ from typing import Any
 import tomli_w
 
 from migdoctor.lab import layout, ssh
+from migdoctor.lab.scenario import Scenario
 
 FILE = layout.STATE_DIR / "inventory.toml"
 
@@ -20,7 +21,9 @@ def libvirt_uri(h: layout.Host) -> str:
     return f"qemu+ssh://root@{h.name}/system?command={ssh.SSH_WRAPPER}"
 
 
-def build() -> dict[str, Any]:
+def build(scn: Scenario) -> dict[str, Any]:
+    """migdoctor reaches each host over ssh; a scenario may give the hosts' libvirtds another URI
+    to reach each other by (peer_libvirt_uri)."""
     hosts = {
         h.name: {
             "transport": f"ssh://root@{h.name}",
@@ -29,10 +32,11 @@ def build() -> dict[str, Any]:
             "remote_command": remote_command(),
             "lab_host": h.name,
         }
+        | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})
         for h in layout.LAB_HOSTS.values()
     }
     return {"defaults": {"migration_network": layout.FAST_NET}, "hosts": hosts}
 
 
-def write() -> None:
-    FILE.write_text(tomli_w.dumps(build()))
+def write(scn: Scenario) -> None:
+    FILE.write_text(tomli_w.dumps(build(scn)))

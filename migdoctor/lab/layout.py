@@ -42,6 +42,9 @@ PRIVATE_DIRS = {
     "cache-libvirt": "/var/cache/libvirt",
 }
 XEN_DIR = ("etc-xen", "/etc/xen")
+# Per-host only when a scenario asks: TLS certificates, and root's own ssh keys and known_hosts.
+PKI_DIR = ("pki", "/etc/pki")
+ROOT_SSH_DIR = ("root-ssh", "/root/.ssh")
 # sshd insists on its privilege-separation directory; an empty one is all it needs.
 SSHD_PRIVSEP = ("sshd-empty", "/run/sshd")
 

@@ -21,6 +21,7 @@ from migdoctor.lab import (
     layout,
     nameserver,
     network,
+    pki,
     procs,
     ssh,
     state,
@@ -175,7 +176,9 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     network.create(scn, lan_rate, fast_rate)
     ssh.write_all()
     nameserver.write(scn.dns_records)
-    inventory.write()
+    inventory.write(scn)
+    if any(cfg.tls for cfg in scn.hosts.values()):
+        pki.make_ca()
     (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
     state.set_pid(data, "dns", "dnsmasq", nameserver.start())
     for h in layout.LAB_HOSTS.values():

@@ -17,6 +17,12 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
     sysctls        {"net.ipv4.ip_local_reserved_ports" = "49152-49215"}: per-namespace sysctls
     kvm            false: the host's /dev/kvm is covered, as on a machine with VT-x off in firmware
+    peer_libvirt_uri  the URI other hosts' libvirtd open to migrate here (inventory peer_libvirt_uri)
+    tls            {server_names = [...], valid_days = N}: the host gets a private /etc/pki with a
+                   server certificate naming server_names (negative valid_days: expired) and a
+                   client certificate, both from the lab CA, for libvirt and QEMU
+    root_ssh       {known_hosts = [names], stale = [names]}: the host gets its own /root/.ssh with
+                   the lab's client key and known_hosts lines for those names (stale: a wrong key)
 
 Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
@@ -28,7 +34,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from migdoctor.lab import layout
+from migdoctor.lab import layout, pki, ssh
 from migdoctor.lab.errors import LabError
 
 BASE = "_base"
@@ -44,6 +50,9 @@ HOST_KEYS: dict[str, type] = {
     "xend_config": str,
     "sysctls": dict,
     "kvm": bool,
+    "peer_libvirt_uri": str,
+    "tls": dict,
+    "root_ssh": dict,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
 TOP_KEYS = {"description", "dns", "all", "hosts"}
@@ -71,6 +80,9 @@ class HostConfig:
     sysctls: dict[str, str] = field(default_factory=dict)
     qemu_conf_edited: dict[str, Any] = field(default_factory=dict)
     kvm: bool = True
+    peer_libvirt_uri: str | None = None
+    tls: pki.TlsSpec | None = None
+    root_ssh: ssh.RootSsh | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,9 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         sysctls={str(k): str(v) for k, v in raw.get("sysctls", {}).items()},
         qemu_conf_edited=raw.get("qemu_conf_edited", {}),
         kvm=raw.get("kvm", True),
+        peer_libvirt_uri=raw.get("peer_libvirt_uri"),
+        tls=pki.spec(where, raw["tls"]) if "tls" in raw else None,
+        root_ssh=ssh.root_ssh_spec(where, raw["root_ssh"]) if "root_ssh" in raw else None,
     )
 
 
