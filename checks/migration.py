@@ -49,7 +49,7 @@ def test_migration(pair: Pair) -> Outcome:
         cause = (
             "migrate_tls_force = 1 refuses migrations without TLS: pass --tls (see tls.migration-config)"
             if TLS_REQUIRED in (outbound["error"] or "")
-            else f"see the firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
+            else f"see the trust.*, firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
         )
         return failed(
             f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
