@@ -147,7 +147,11 @@ def check_command(
     output_stem: OutputStem = None,
     include_facts: Annotated[bool, typer.Option(help="Put both hosts' facts into the report.")] = False,
     probe: Annotated[
-        bool, typer.Option(help="Open a listener on DST and connect to it from SRC (nothing is left behind).")
+        bool,
+        typer.Option(
+            help="Open a listener on DST and connect to it from SRC, and open DST's libvirt URI from SRC as its "
+            "libvirtd would (nothing is left behind)."
+        ),
     ] = True,
     test_migration: TrialOption = False,
     canary_memory: CanaryMemory = 256,
