@@ -48,7 +48,9 @@ def libvirtd_account() -> tuple[str, int | None]:
 
 
 def ssh_argv(url: Any, params: dict[str, str]) -> list[str]:
-    """The command line libvirt's ssh transport builds (virNetSocketNewConnectSSH), in batch mode."""
+    """The command line libvirt's ssh transport builds (virNetSocketNewConnectSSH), in batch mode.
+    The libssh/libssh2 transports are libvirt's own ssh clients; OpenSSH stands in for them, with
+    the known_hosts file their URI names."""
     argv = [params.get("command", "ssh"), "-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT_S}"]
     if url.port:
         argv += ["-p", str(url.port)]
@@ -59,6 +61,8 @@ def ssh_argv(url: Any, params: dict[str, str]) -> list[str]:
     argv += ["-T", "-e", "none"]
     if params.get("no_verify") == "1":
         argv += ["-o", "StrictHostKeyChecking=no"]
+    if params.get("known_hosts"):  # the libssh transports' own known_hosts file
+        argv += ["-o", f"UserKnownHostsFile={params['known_hosts']}"]
     return [*argv, "--", url.hostname or "", REMOTE_PROBE]
 
 

@@ -38,6 +38,26 @@ def lookups_table(record: dict[str, Any]) -> Table:
     return table
 
 
+def certificates_table(tls: dict[str, Any]) -> Table:
+    """The certificate files present, with what a TLS peer checks first: names and expiry."""
+    from migdoctor.judging.tls import GROUPS, certificates, file_problem
+
+    table = Table("file", "CN", "names", "valid until", title="TLS certificates", title_justify="left")
+    facts = {"tls": tls}
+    for group, files in tls.items():
+        for role, file in files.items():
+            if not isinstance(file, dict) or role.endswith("_key") or not file["exists"]:
+                continue
+            problem = file_problem(facts, group, role)
+            if problem:
+                table.add_row(f"{GROUPS[group]} {role}: {file['path']}", problem, "", "")
+                continue
+            cert = certificates(facts, group, role)[0]
+            names = ", ".join([*cert.dns_names, *cert.ip_addresses])
+            table.add_row(file["path"], cert.common_name or cert.subject, names, f"{cert.not_after:%Y-%m-%d}")
+    return table
+
+
 def render_facts(record: dict[str, Any]) -> Group:
     identity = record["identity"]
     libvirt = identity["hypervisor"]["libvirt"] or {}
@@ -52,6 +72,9 @@ def render_facts(record: dict[str, Any]) -> Group:
         parts.append(lookups_table(record))
     listeners = ", ".join(f"{item['address']}:{item['port']}" for item in record.get("listeners") or [])
     parts.append(Text(f"listening: {listeners or 'nothing'}"))
+    tls = record.get("tls") or {}
+    if any(file.get("exists") for files in tls.values() for file in files.values() if isinstance(file, dict)):
+        parts.append(certificates_table(tls))
     for gap in record["missing"]:
         where = f" ({gap['file']}{':' + str(gap['line']) if gap.get('line') else ''})" if gap.get("file") else ""
         parts.append(Text(f"not collected: {gap['fact']}: {gap['reason']}{where}", style="yellow"))

@@ -9,7 +9,7 @@ from migdoctor.actions.peer import REMOTE_PROBE, connect, ssh_argv
 
 def test_ssh_command_line_follows_the_uri():
     url = urlsplit("qemu+ssh://admin@kvm2.example.org:2222/system?keyfile=/k&no_verify=1&command=/usr/bin/ssh")
-    params = {"keyfile": "/k", "no_verify": "1", "command": "/usr/bin/ssh"}
+    params = {"keyfile": "/k", "no_verify": "1", "command": "/usr/bin/ssh", "known_hosts": "/kh"}
 
     assert ssh_argv(url, params) == [
         "/usr/bin/ssh",
@@ -28,6 +28,8 @@ def test_ssh_command_line_follows_the_uri():
         "none",
         "-o",
         "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/kh",
         "--",
         "kvm2.example.org",
         REMOTE_PROBE,
