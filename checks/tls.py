@@ -139,6 +139,11 @@ def chain_problem(
             return f"{label} lacks its {use.what} {file_role.replace('_', ' ')}: {missing}", Evidence(
                 label, f"{use.what} {file_role.replace('_', ' ')}", missing, path_of(pair, side, use.group, file_role)
             )
+    key = tls_file(leaf_facts, use.group, role.replace("_cert", "_key")) or {}
+    if not key.get("exists", True):
+        return f"{leaf_label} has its {use.what} {role.replace('_', ' ')} but not its key {key['path']}", Evidence(
+            leaf_label, f"{use.what} {role.replace('_cert', ' key')}", "missing", key["path"]
+        )
     leaf = certificates(leaf_facts, use.group, role)[0]
     ca_path = path_of(pair, ca_side, use.group, "ca")
     chain = issued_by(leaf, certificates(ca_facts, use.group, "ca"))

@@ -48,6 +48,8 @@ SSH_FAULTS = (
 )
 TLS_FAULTS = (
     ("owner does not match the hostname", "the server certificate does not name {host}", "see tls.server-names"),
+    ("Cannot read", "{src} lacks a file libvirt's TLS client reads", "{src}: install it (see tls.chain)"),
+    ("Unable to import", "{src} has a file libvirt's TLS client cannot parse", "{src}: replace it (see tls.chain)"),
     ("expired", "a certificate has expired", "see tls.validity"),
     ("CA certificate", "the CA certificate libvirt needs is missing or unreadable", "see tls.chain"),
     ("certificate", "the certificates do not verify", "see tls.chain and tls.validity"),

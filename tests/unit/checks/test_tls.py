@@ -160,6 +160,16 @@ def test_missing_client_certificate_on_the_source_fails(make_pair, judge):
     assert finding.summary == "hosta lacks its libvirt client cert: /etc/pki/libvirt/clientcert.pem does not exist"
 
 
+def test_missing_server_key_fails(make_pair, judge):
+    def no_key(facts):
+        facts["tls"]["qemu_migrate"]["server_key"].update(exists=False, mode=None)
+
+    finding = judge("tls.chain", tls_pair(make_pair, src=force_tls, dst=no_key))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == ("hostb has its QEMU migration server cert but not its key /etc/pki/qemu/server-key.pem")
+
+
 def test_client_certificate_not_checked_when_the_destination_does_not_verify(make_pair, judge):
     def no_client(facts):
         facts["tls"]["libvirt"]["client_cert"].update(exists=False, pem=[])

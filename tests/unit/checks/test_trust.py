@@ -90,6 +90,18 @@ def test_certificate_without_the_uri_host_gives_libvirts_words(make_pair, judge)
     assert finding.remediation == "see tls.server-names"
 
 
+def test_missing_ca_certificate_on_the_source_is_named(make_pair, judge):
+    """virsh's words on a machine without /etc/pki (where these tests were written)."""
+    finding = judged(make_pair, judge, peer("tls-no-ca"))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith(
+        "hosta lacks a file libvirt's TLS client reads: "
+        "Cannot read CA certificate '/etc/pki/CA/cacert.pem': No such file or directory"
+    )
+    assert finding.remediation == "hosta: install it (see tls.chain)"
+
+
 def test_expired_certificate_fails(make_pair, judge):
     finding = judged(make_pair, judge, peer("tls-expired"))
 
