@@ -60,7 +60,7 @@ def server_names(pair: Pair) -> Outcome:
         if not covers(cert, use.server_name):
             problems.append(
                 f"{pair.dst_label}:{path} does not name {use.server_name} ({use.why}): the source will refuse it "
-                f"('Certificate [session] owner does not match the hostname {use.server_name}')"
+                f"('{use.refusal}')"
             )
             kind = "IP" if is_address(use.server_name.strip("[]")) else "DNS"
             fixes.append(f"{pair.dst_label}:{path}: reissue with subjectAltName {kind}:{use.server_name} added")

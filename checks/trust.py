@@ -111,6 +111,8 @@ def peer_connection(pair: Pair) -> Outcome:
         raise Skip("peer connection not tried (saved facts, or --no-probe)")
     if record.get("error"):
         raise Skip(f"peer connection not tried: {record['error']}")
+    if pair.intent.dst_libvirt_uri and record["uri"] != pair.intent.dst_libvirt_uri:
+        raise Skip(f"the saved peer connection opened {record['uri']}, not {pair.intent.dst_libvirt_uri}")
     if record["ok"] is None:
         raise Skip(f"{record['uri']} is not a remote URI")
     command = " ".join(record["argv"]) or record["method"]

@@ -185,6 +185,13 @@ class TlsUse:
     def what(self) -> str:
         return GROUPS[self.group]
 
+    @property
+    def refusal(self) -> str:
+        """What the client says when the server certificate lacks the name (libvirt's, QEMU's words)."""
+        if self.group == "libvirt":
+            return f"Certificate [session] owner does not match the hostname {self.server_name}"
+        return f"Certificate does not match the hostname {self.server_name}"
+
 
 def verify_setting(facts: dict[str, Any]) -> int:
     """QEMU's migrate_tls_x509_verify as libvirt resolves it: else default_tls_x509_verify, else 1."""

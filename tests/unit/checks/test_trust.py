@@ -16,12 +16,14 @@ def peer(name, **change):
     return json.loads((PEER_DIR / f"{name}.json").read_text()) | change
 
 
-def judged(make_pair, judge, record):
+def judged(make_pair, judge, record, uri=None):
+    """The check on the captured pair, the source's facts carrying RECORD, the URI it opened."""
+
     def tried(facts):
         if record is not None:
             facts["peer_connection"] = record
 
-    return judge("trust.peer-connection", make_pair(src=tried))
+    return judge("trust.peer-connection", make_pair(src=tried, dst_libvirt_uri=uri or (record or {}).get("uri")))
 
 
 @pytest.mark.parametrize(
@@ -123,6 +125,15 @@ def test_tried_as_another_account_warns(make_pair, judge):
 
     assert finding.status == Status.WARN
     assert "opened as admin, but hosta's libvirtd runs as root" in finding.summary
+
+
+def test_saved_connection_to_another_uri_is_not_judged(make_pair, judge):
+    finding = judged(make_pair, judge, peer("tls-ok"), uri="qemu+ssh://root@hostb/system")
+
+    assert (finding.status, finding.summary) == (
+        Status.SKIP,
+        "the saved peer connection opened qemu+tls://hostb.lab.test/system, not qemu+ssh://root@hostb/system",
+    )
 
 
 @pytest.mark.parametrize(
