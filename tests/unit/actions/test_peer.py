@@ -1,10 +1,18 @@
-"""The far-side half of the peer connection: libvirt's ssh command line in batch mode, and a
-real connection attempt that must end, not prompt or hang, when nothing answers (loopback only)."""
+"""The far-side half of the peer connection: libvirt's ssh command line in batch mode, a real
+connection attempt that must end, not prompt or hang, when nothing answers, and the TLS handshake
+with the client certificate where no libvirt client is installed (loopback only)."""
 
+import contextlib
 import socket
+import ssl
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from migdoctor.actions.peer import REMOTE_PROBE, connect, ssh_argv
+import pytest
+
+from migdoctor.actions.peer import REMOTE_PROBE, connect, ssh_argv, tls_handshake
 
 
 def test_ssh_command_line_follows_the_uri():
@@ -61,3 +69,57 @@ def test_local_uri_is_not_tried():
     record = connect("qemu:///system")
 
     assert (record["method"], record["ok"]) == ("none", None)
+
+
+def write_pki(directory, server_names):
+    """A CA, a server certificate naming SERVER_NAMES and a client certificate, as libvirt's pkipath holds them."""
+    from cryptography.hazmat.primitives import serialization
+    from tls_records import key, make
+
+    def key_pem(name):
+        return key(name).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    validity = {"not_before": datetime.now(UTC) - timedelta(days=1), "not_after": datetime.now(UTC) + timedelta(days=9)}
+    (directory / "cacert.pem").write_text(make("Lab CA", **validity))
+    (directory / "servercert.pem").write_text(make("server", issuer="Lab CA", sans=server_names, **validity))
+    (directory / "serverkey.pem").write_bytes(key_pem("server"))
+    (directory / "clientcert.pem").write_text(make("client", issuer="Lab CA", purpose="clientAuth", **validity))
+    (directory / "clientkey.pem").write_bytes(key_pem("client"))
+
+
+@contextmanager
+def tls_server(directory):
+    """A TLS server on loopback that insists on a client certificate from the CA, as libvirtd does."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(directory / "cacert.pem"))
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(directory / "servercert.pem", directory / "serverkey.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with contextlib.suppress(OSError, ssl.SSLError), context.wrap_socket(connection, server_side=True):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("names", "ok", "says"),
+    [(("127.0.0.1",), True, "TLS handshake with 127.0.0.1"), (("kvm2.example.org",), False, "IP address mismatch")],
+)
+def test_tls_handshake_with_the_client_certificate(tmp_path, names, ok, says):
+    write_pki(tmp_path, names)
+    with tls_server(tmp_path) as port:
+        record = tls_handshake("127.0.0.1", port, {"pkipath": str(tmp_path)}, timeout=5)
+
+    assert record["ok"] is ok
+    assert says in record["output"][0]

@@ -2,13 +2,10 @@
 and mode only, even in a combined PEM that holds the key beside the certificate."""
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
-from tls_records import make  # noqa: E402
+from tls_records import make
 
-from migdoctor.facts.tls import collect_tls, qemu_migration_files  # noqa: E402
+from migdoctor.facts.tls import collect_tls, qemu_migration_files
 
 KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
 

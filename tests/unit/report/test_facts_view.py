@@ -1,15 +1,10 @@
 """`migdoctor facts HOST` for people: the TLS certificates a host has, with the names a peer
 checks and their expiry; nothing about them when the host has none."""
 
-import sys
-from pathlib import Path
-
 from rich.console import Console
+from tls_records import HOSTB_NAMES, with_tls
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
-from tls_records import HOSTB_NAMES, with_tls  # noqa: E402
-
-from migdoctor.report.facts_view import render_facts  # noqa: E402
+from migdoctor.report.facts_view import render_facts
 
 
 def shown(record):
