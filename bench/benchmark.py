@@ -84,7 +84,7 @@ def main() -> None:
         show("lab down", timed(lambda: run("lab", "down"), 1))
 
 
-def trial_leg(scenario: str, memory: int) -> tuple[float, dict]:
+def trial_leg(scenario: str, memory: int, *options: str) -> tuple[float, dict]:
     """migdoctor's one-way test migration: the whole command's wall time and its leg record."""
     run("lab", "down")
     run("lab", "up", "--scenario", scenario)
@@ -92,7 +92,16 @@ def trial_leg(scenario: str, memory: int) -> tuple[float, dict]:
         report = f"{scratch}/trial.json"
         started = time.perf_counter()
         run(
-            "migrate-test", "hosta", "hostb", "--one-way", "--canary-memory", str(memory), "--output", report, ok=(0, 1)
+            "migrate-test",
+            "hosta",
+            "hostb",
+            "--one-way",
+            "--canary-memory",
+            str(memory),
+            "--output",
+            report,
+            *options,
+            ok=(0, 1),
         )
         wall = time.perf_counter() - started
         return wall, json.loads(Path(report).read_text())["migration_trial"]["legs"][0]
@@ -123,7 +132,7 @@ def bare_virsh(memory: int) -> float:
 
 def migration_figures(runs: int) -> None:
     """Issue 4's figures: migdoctor's migration against bare virsh on the same path, and the
-    measured rate against the shaping rate on both paths."""
+    measured rate against the shaping rate on both paths; issue 9's: the rate over TLS."""
     memory = 256
     for _ in range(max(1, runs // 2)):
         command_wall, leg = trial_leg("healthy", memory)
@@ -137,6 +146,11 @@ def migration_figures(runs: int) -> None:
             f"fast path rate {leg['rate_mbps']} Mb/s of 1000 shaped: {leg['rate_mbps'] / 10:.1f}%  target >= 90%: "
             f"{'met' if leg['rate_mbps'] >= 900 else 'MISSED'}  (link {leg['source_link']} -> {leg['destination_link']})"
         )
+    tls_wall, tls = trial_leg("tls", memory, "--tls")
+    print(
+        f"fast path over TLS (scenario tls, --tls) rate {tls['rate_mbps']} Mb/s of 1000 shaped: "
+        f"{tls['rate_mbps'] / 10:.1f}%, leg {tls['wall_s']:.2f} s  (link {tls['source_link']} -> {tls['destination_link']})"
+    )
     _, lan = trial_leg("seed", 128)
     print(
         f"LAN path rate {lan['rate_mbps']} Mb/s of 100 shaped: {lan['rate_mbps']:.1f}%  "
