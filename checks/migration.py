@@ -13,6 +13,7 @@ registry = Registry()
 # instead of the error that ended the migration (seen with a firewall rejecting the stream).
 PEER_CONNECTION_LOST = "End of file while reading data"
 TLS_REQUIRED = "allows migration only with VIR_MIGRATE_TLS flag"
+TLS_CHANNEL = "TLS channel"  # the destination QEMU's side of a refused TLS stream
 
 
 def leg_line(leg: dict[str, Any]) -> str:
@@ -22,6 +23,23 @@ def leg_line(leg: dict[str, Any]) -> str:
         f"{leg['from']} {leg['source_link']} -> {leg['to']} {leg['destination_link']}: "
         f"{leg['source_tx_bytes']} bytes in {leg['wall_s']:.2f} s ({leg['rate_mbps']} Mb/s)"
     )
+
+
+def failure_hint(pair: Pair, domain: str, error: str) -> str:
+    """Where the cause of a failed migration is named, by what libvirt said."""
+    if TLS_REQUIRED in error:
+        return "migrate_tls_force = 1 refuses migrations without TLS: pass --tls (see tls.migration-config)"
+    if TLS_CHANNEL in error:
+        return (
+            f"the stream's TLS handshake failed: see the tls.* findings; QEMU's reason is in "
+            f"{pair.src_label}:/var/log/libvirt/qemu/{domain}.log"
+        )
+    hint = (
+        f"; libvirt lost its peer connection, which can hide the first error: {pair.src_label}'s libvirtd log has it"
+        if PEER_CONNECTION_LOST in error
+        else ""
+    )
+    return f"see the trust.*, firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
 
 
 @registry.check(
@@ -41,20 +59,10 @@ def test_migration(pair: Pair) -> Outcome:
         return failed("the test migration was interrupted before it finished", *evidence)
     outbound = legs[0]
     if not outbound["ok"]:
-        hint = (
-            f"; libvirt lost its peer connection, which can hide the first error: {pair.src_label}'s libvirtd log has it"
-            if PEER_CONNECTION_LOST in (outbound["error"] or "")
-            else ""
-        )
-        cause = (
-            "migrate_tls_force = 1 refuses migrations without TLS: pass --tls (see tls.migration-config)"
-            if TLS_REQUIRED in (outbound["error"] or "")
-            else f"see the trust.*, firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
-        )
         return failed(
             f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
             *evidence,
-            remediation=cause,
+            remediation=failure_hint(pair, trial["domain"], outbound["error"] or ""),
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]

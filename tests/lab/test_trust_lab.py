@@ -72,7 +72,7 @@ def test_certificates_live_in_the_hosts_and_go_with_the_lab(lab_scenario: Any) -
 def test_certificate_without_the_migration_name_fails_and_so_does_the_tls_migration(
     lab_scenario: Any, tmp_path: Path
 ) -> None:
-    lab_scenario("tls-name-mismatch")
+    lab = lab_scenario("tls-name-mismatch")
 
     run = check(tmp_path, "--test-migration", "--tls", "--only", "tls", "--only", "trust", "--only", "migration")
 
@@ -87,6 +87,9 @@ def test_certificate_without_the_migration_name_fails_and_so_does_the_tls_migrat
     assert run.finding("trust.peer-connection")["status"] == "pass"  # the URI's name is in the certificate
     migration = run.finding("migration.test-migration")
     assert migration["status"] == "fail" and "TLS channel" in migration["summary"]
+    log = f"/var/log/libvirt/qemu/{run.report['migration_trial']['domain']}.log"
+    assert migration["remediation"].endswith(f"QEMU's reason is in hosta:{log}")
+    assert "Certificate does not match the hostname hostb-fast.lab.test" in lab.run("hosta", "cat", log).stdout
 
 
 def test_expired_server_certificate_fails_validity_and_the_peer_connection(lab_scenario: Any, tmp_path: Path) -> None:

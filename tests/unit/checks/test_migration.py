@@ -64,6 +64,32 @@ def test_failed_migration_carries_libvirts_error(make_pair, judge) -> None:
     assert finding.status == "fail" and finding.summary.endswith(error)
 
 
+# What libvirt said in the lab's tls scenario without --tls, and in tls-name-mismatch with it.
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (
+            "Requested operation is not valid: this libvirtd instance allows migration only with VIR_MIGRATE_TLS flag",
+            "migrate_tls_force = 1 refuses migrations without TLS: pass --tls (see tls.migration-config)",
+        ),
+        (
+            "internal error: qemu unexpectedly closed the monitor: 2026-11-27T10:28:31.402240Z qemu-system-x86_64: "
+            "Cannot read from TLS channel: Input/output error",
+            "the stream's TLS handshake failed: see the tls.* findings; QEMU's reason is in "
+            "hosta:/var/log/libvirt/qemu/migdoctor-canary-x.log",
+        ),
+    ],
+)
+def test_failed_tls_migration_points_at_the_tls_cause(make_pair, judge, error, hint) -> None:
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(ok=False, error=error))))
+    assert (finding.status, finding.remediation) == ("fail", hint)
+
+
+def test_tls_stream_is_said_to_be_over_tls(make_pair, judge) -> None:
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg()) | {"tls": True}))
+    assert finding.summary.endswith("(96% of 1000 Mb/s) over TLS")
+
+
 @pytest.mark.parametrize(
     ("rate", "options", "floor"),
     [(400.0, {}, "500"), (900.0, {"min_rate_mbps": 950}, "950"), (700.0, {"min_rate_fraction": 0.8}, "800")],
