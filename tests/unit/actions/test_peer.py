@@ -123,3 +123,31 @@ def test_tls_handshake_with_the_client_certificate(tmp_path, names, ok, says):
 
     assert record["ok"] is ok
     assert says in record["output"][0]
+
+
+@contextmanager
+def silent_peer():
+    """A loopback port that accepts connections and never says a word (a hung sshd or libvirtd)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("scheme", ["qemu+ssh://root@", "qemu+tcp://"])  # ssh, and virsh where installed
+def test_a_silent_peer_is_given_up_on_not_waited_for(scheme):
+    with silent_peer() as port:
+        record = connect(f"{scheme}127.0.0.1:{port}/system", timeout=1)
+
+    assert record["ok"] is False
+    assert record["output"] == ["no answer within 1 s"]
+
+
+def test_tls_handshake_with_a_silent_peer_times_out(tmp_path):
+    write_pki(tmp_path, ("127.0.0.1",))
+    with silent_peer() as port:
+        record = tls_handshake("127.0.0.1", port, {"pkipath": str(tmp_path)}, timeout=1)
+
+    assert record["ok"] is False and record["seconds"] < 3
+    assert "timed out" in record["output"][0]
