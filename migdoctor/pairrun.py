@@ -106,6 +106,7 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
         min_link_speed_mbps=request.min_link_speed_mbps,
         dst_libvirt_uri=request.dst.peer_uri,
         migrate_tls=bool(request.trial and request.trial.tls),
+        migrate_uri=request.trial.migrate_uri if request.trial else None,
         min_rate_mbps=request.min_rate_mbps,
         min_rate_fraction=request.min_rate_fraction,
     )

@@ -29,6 +29,7 @@ class Intent:
     min_rate_mbps: float | None = None
     min_rate_fraction: float = 0.5  # of the carrying link's effective speed
     migrate_tls: bool = False  # the test migration runs with --tls
+    migrate_uri: str | None = None  # the test migration's --migrate-uri: where its stream connects
 
     def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return ipaddress.ip_network(self.migration_network) if self.migration_network else None

@@ -212,5 +212,6 @@ def tls_uses(pair: Pair) -> list[TlsUse]:
         uses.append(TlsUse("libvirt", f"the URI {uri}", uri_host(uri), not no_verify))
     why = migration_tls(pair)
     if why:
-        uses.append(TlsUse("qemu_migrate", why, advertised_name(pair.dst)[0], verify_setting(pair.dst) != 0))
+        stream_host = uri_host(pair.intent.migrate_uri) if pair.intent.migrate_uri else advertised_name(pair.dst)[0]
+        uses.append(TlsUse("qemu_migrate", why, stream_host, verify_setting(pair.dst) != 0))
     return uses

@@ -2,6 +2,7 @@
 trust breaks in production: a name missing from the server certificate, an expired or expiring
 certificate, a certificate from another CA or missing, one host forcing TLS alone."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -94,6 +95,16 @@ def test_migration_host_missing_from_the_qemu_certificate_fails(make_pair, judge
     assert finding.remediation == (
         "hostb:/etc/pki/qemu/server-cert.pem: reissue with subjectAltName DNS:hostb-fast.lab.test added"
     )
+
+
+def test_migrate_uri_host_is_what_the_stream_checks(make_pair, judge):
+    """--migrate-uri tcp://198.51.100.2:49152 --tls: QEMU checks the address, which the certificate has."""
+    pair = tls_pair(make_pair, src=force_tls)
+    pair = replace(pair, intent=replace(pair.intent, migrate_uri="tcp://198.51.100.2:49152"))
+    finding = judge("tls.server-names", pair)
+
+    assert finding.status == Status.PASS
+    assert finding.evidence[1].expected == "198.51.100.2"
 
 
 def test_wildcard_and_common_name_matching(make_pair, judge):
