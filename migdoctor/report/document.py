@@ -36,7 +36,8 @@ def facts_digest(facts: dict[str, Any] | None) -> str | None:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
-VOLATILE_FACTS = ("collected_at", "collection_seconds")
+# peer_connection: an active step's record (its timing, libvirt's log stamps); its verdict is a finding.
+VOLATILE_FACTS = ("collected_at", "collection_seconds", "peer_connection")
 VOLATILE_LINK_FACTS = ("rx_bytes", "tx_bytes")
 
 

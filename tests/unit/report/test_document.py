@@ -159,6 +159,7 @@ def test_stable_digest_ignores_collection_time_and_byte_counters_but_not_a_setti
     facts = captured("seed")["facts"]["destination"]
     later = copy.deepcopy(facts)
     later["collected_at"], later["collection_seconds"] = "2030-01-01T00:00:00+00:00", 9.9
+    later["peer_connection"] = {"uri": "qemu+ssh://root@hostb/system", "ok": True, "seconds": 0.35}
     for link in later["links"]:
         link["rx_bytes"] += 1000
         link["tx_bytes"] += 2000
