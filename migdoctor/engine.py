@@ -1,18 +1,26 @@
 """Finding the checks (built-in, entry points, drop-in directory) and running them over a pair.
-A check that raises becomes an ERROR finding; a check whose facts are missing becomes SKIP."""
+Each check's metadata is held to the contract when it is loaded (one error naming its file).
+A check whose facts are missing becomes SKIP; one that raises anything, returns something other
+than an Outcome, gives evidence that is not JSON, overruns its time budget or ends its process
+becomes an ERROR finding naming it, and the run goes on (migdoctor.sandbox)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
+import json
+import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from migdoctor.checkapi import Check, Evidence, Outcome, Registry, Skip, Status
+from migdoctor.checkapi import ID_PATTERN, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
 from migdoctor.judging.pair import Pair
+from migdoctor.sandbox import Lost, freeze, isolated
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
 BUILTIN_MODULES = (
@@ -33,6 +41,11 @@ BUILTIN_MODULES = (
 
 # Facts read in one go: when the whole read fails, its gap is the reason each part is missing.
 COLLECTED_TOGETHER = {"links": "network", "routes": "network", "route_lookups": "network"}
+# The top-level parts of a facts record a check may declare it needs (facts.schema.json).
+FACT_ROOTS = ("identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl")
+NEED_PATTERN = re.compile(rf"^(src|dst)\.({'|'.join(FACT_ROOTS)})(\.[a-z0-9_]+)*$")
+# Built-in checks take milliseconds; a check this slow is stuck, and the run must end anyway.
+CHECK_BUDGET_S = 10.0
 
 
 class DiscoveryError(Exception):
@@ -54,11 +67,50 @@ class Finding:
     duration_s: float = 0.0
 
 
+class ContractError(Exception):
+    """What a check returned breaks the check contract (checks/__init__.py)."""
+
+
+def metadata_problem(check: Any) -> str | None:
+    """What is wrong with a declared check's metadata, or None: said at load, not in the report."""
+    if not isinstance(check, Check):
+        return f"{check!r} is not a Check (declare checks with @registry.check)"
+    if not isinstance(check.id, str) or not ID_PATTERN.match(check.id):
+        return f"check id {check.id!r} is not of the form area.name (lower case, digits, dashes)"
+    if not isinstance(check.title, str) or not check.title.strip():
+        return f"{check.id}: title must be a non-empty string"
+    if check.severity not in SEVERITIES:
+        return f"{check.id}: severity {check.severity!r} is not one of {', '.join(SEVERITIES)}"
+    if not isinstance(check.needs, tuple | list) or not all(isinstance(n, str) for n in check.needs):
+        return f"{check.id}: needs must be a tuple of strings like 'dst.config.qemu_conf'"
+    wrong = [need for need in check.needs if not NEED_PATTERN.match(need)]
+    if wrong:
+        return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(FACT_ROOTS)})"
+    if not callable(check.run):
+        return f"{check.id}: the check is not callable"
+    return None
+
+
 def checks_of(module: Any, origin: str) -> list[Check]:
-    registry = getattr(module, "registry", None)
+    registry = module if isinstance(module, Registry) else getattr(module, "registry", None)
     if not isinstance(registry, Registry):
         raise DiscoveryError(f"{origin}: module has no 'registry = Registry()' of checks")
-    return [Check(c.id, c.title, c.severity, c.needs, c.run, origin) for c in registry.checks]
+    for declared in registry.checks:
+        problem = metadata_problem(declared)
+        if problem:
+            raise DiscoveryError(f"{origin}: {problem}")
+    return [Check(c.id, c.title, c.severity, tuple(c.needs), c.run, origin) for c in registry.checks]
+
+
+def load_module(origin: str, load: Any) -> Any:
+    """LOAD() under the contract that nothing a plug-in does at import ends the run: any exception,
+    sys.exit() included, is one line naming it; Ctrl-C still stops."""
+    try:
+        return load()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit at import must not end the run with 0
+        raise DiscoveryError(f"{origin}: {type(exc).__name__}: {exc}") from None
 
 
 def builtin_checks() -> list[Check]:
@@ -72,11 +124,7 @@ def entry_point_checks() -> list[Check]:
     found: list[Check] = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         origin = f"entry point {point.name} ({point.value})"
-        try:
-            loaded = point.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plug-in is reported, not fatal
-            raise DiscoveryError(f"{origin}: {type(exc).__name__}: {exc}") from None
-        found += loaded.checks if isinstance(loaded, Registry) else checks_of(loaded, origin)
+        found += checks_of(load_module(origin, point.load), origin)
     return found
 
 
@@ -91,10 +139,7 @@ def directory_checks(directory: str) -> list[Check]:
         if spec is None or spec.loader is None:
             raise DiscoveryError(f"{path}: cannot be loaded as a module")
         module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:  # noqa: BLE001 - report the broken file in one line
-            raise DiscoveryError(f"{path}: {type(exc).__name__}: {exc}") from None
+        load_module(str(path), partial(spec.loader.exec_module, module))
         found += checks_of(module, f"file {path}")
     return found
 
@@ -140,15 +185,52 @@ def missing_fact(pair: Pair, need: str) -> str | None:
     return f"{label}: {'.'.join(keys)} not collected"
 
 
+def as_json(value: Any, what: str) -> Any:
+    """VALUE as plain JSON data (a copy), or ContractError naming WHAT."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ContractError(f"{what} is not JSON: {exc}") from None
+
+
+def kept_contract(result: Any) -> Outcome:
+    """RESULT checked against the contract, its evidence made plain JSON data."""
+    if not isinstance(result, Outcome):
+        raise ContractError(f"returned {type(result).__name__}, not an Outcome")
+    if not isinstance(result.status, Status):
+        raise ContractError(f"status {result.status!r} is not a Status")
+    if not isinstance(result.summary, str):
+        raise ContractError(f"summary {result.summary!r} is not a string")
+    if not isinstance(result.remediation, str | None):
+        raise ContractError(f"remediation {result.remediation!r} is not a string")
+    if not isinstance(result.evidence, tuple | list) or not all(isinstance(e, Evidence) for e in result.evidence):
+        raise ContractError("evidence is not a sequence of Evidence")
+    evidence = []
+    for item in result.evidence:
+        if not isinstance(item.host, str) or not isinstance(item.item, str):
+            raise ContractError(f"evidence host and item must be strings, not {item.host!r}, {item.item!r}")
+        evidence.append(Evidence(**as_json(dataclasses.asdict(item), f"evidence {item.item!r}")))
+    return dataclasses.replace(result, evidence=tuple(evidence))
+
+
 def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:
+    """One check, in this process: nothing it raises escapes but Ctrl-C."""
     started = time.perf_counter()
     reasons = [reason for need in check.needs if (reason := missing_fact(pair, need))]
     try:
-        outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else check.run(pair)
+        outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else kept_contract(check.run(pair))
     except Skip as exc:
         outcome = Outcome(Status.SKIP, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a failing check is a finding, and the run goes on
+    except ContractError as exc:
+        outcome = Outcome(Status.ERROR, f"check broke the contract: {exc}")
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, GeneratorExit too: a check cannot end the run
         outcome = Outcome(Status.ERROR, f"check raised {type(exc).__name__}: {exc}")
+    return finding_of(check, outcome, ignored, time.perf_counter() - started)
+
+
+def finding_of(check: Check, outcome: Outcome, ignored: set[str], duration_s: float) -> Finding:
     return Finding(
         id=check.id,
         title=check.title,
@@ -160,9 +242,21 @@ def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:
         evidence=list(outcome.evidence),
         remediation=outcome.remediation,
         ignored=check.id in ignored or check.area in ignored,
-        duration_s=round(time.perf_counter() - started, 6),
+        duration_s=round(duration_s, 6),
     )
 
 
-def run_checks(checks: list[Check], pair: Pair, ignored: set[str]) -> list[Finding]:
-    return [run_check(check, pair, ignored) for check in checks]
+def run_checks(
+    checks: list[Check], pair: Pair, ignored: set[str], budget_s: float = CHECK_BUDGET_S
+) -> list[Finding]:
+    """Every check over a read-only view of the pair, in a worker process with a time budget each."""
+    frozen = dataclasses.replace(
+        pair, src=freeze(pair.src), dst=freeze(pair.dst), probe=freeze(pair.probe), trial=freeze(pair.trial)
+    )
+    results = isolated([partial(run_check, check, frozen, ignored) for check in checks], budget_s)
+    return [
+        finding_of(check, Outcome(Status.ERROR, f"check {result.reason}"), ignored, budget_s)
+        if isinstance(result, Lost)
+        else result
+        for check, result in zip(checks, results, strict=True)
+    ]

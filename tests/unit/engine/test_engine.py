@@ -188,3 +188,27 @@ def test_two_drop_ins_with_one_id_are_refused(tmp_path):
 
     with pytest.raises(DiscoveryError, match=r"'site.jumbo-frames' is declared twice: file .*a\.py and file .*b\.py"):
         discover(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (("site.jumbo-frames", "Site_Jumbo"), "check id 'Site_Jumbo' is not of the form area.name"),
+        (('"low"', '"urgent"'), "site.jumbo-frames: severity 'urgent' is not one of critical, high, medium, low"),
+        (('needs=("dst.links",)', 'needs=("dst.linx",)'), "site.jumbo-frames: need 'dst.linx' is not src.|dst."),
+        (('needs=("dst.links",)', 'needs="dst.links"'), "site.jumbo-frames: needs must be a tuple of strings"),
+        (('"Migration links run jumbo frames"', '""'), "site.jumbo-frames: title must be a non-empty string"),
+        (("registry = Registry()\n", "registry = Registry()\nimport sys\nsys.exit(0)\n"), "SystemExit: 0"),
+        (("registry = Registry()\n", "registry = Registry()\nraise GeneratorExit\n"), "GeneratorExit"),
+    ],
+    ids=["id", "severity", "unknown-need", "needs-not-tuple", "empty-title", "sys-exit-at-import", "base-exception"],
+)
+def test_drop_in_metadata_is_held_to_the_contract_at_load(tmp_path, change, error):
+    path = tmp_path / "site.py"
+    path.write_text(DROP_IN.replace(*change))
+
+    with pytest.raises(DiscoveryError) as raised:
+        discover(str(tmp_path))
+
+    message = str(raised.value)
+    assert "\n" not in message and str(path) in message and error in message

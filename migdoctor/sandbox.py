@@ -1,0 +1,137 @@
+"""Running code migdoctor does not control (third-party checks) so that nothing it does can end,
+hang or corrupt the run: the facts are handed over read-only, and the code runs in a forked
+worker process with a time budget per task.
+
+Why a process and not a thread: a thread cannot be killed in Python, and code stuck in one C call
+(`sum(range(10**12))`) holds the interpreter and never returns to it, so a watchdog thread could
+not even notice. A worker process can be killed: the task that overran becomes a `Lost` result
+and a fresh worker (forked again, so it starts from the same state) takes the remaining tasks.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+FORK = multiprocessing.get_context("fork")
+
+
+def _read_only(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError("facts are read-only: copy what you change (dict(...), list(...))")
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict whose mutators raise: a check cannot change what later checks and the report see."""
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, _memo: Any) -> Any:
+        return thaw(self)
+
+    def __reduce__(self) -> Any:
+        return (dict, (thaw(self),))
+
+
+class FrozenList(list[Any]):
+    """A list whose mutators raise (see FrozenDict)."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = (
+        reverse
+    ) = _read_only
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, _memo: Any) -> Any:
+        return thaw(self)
+
+    def __reduce__(self) -> Any:
+        return (list, (thaw(self),))
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep view of JSON-like data (dicts and lists become their frozen kinds)."""
+    if isinstance(value, dict):
+        return FrozenDict({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return FrozenList(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable deep copy of frozen (or any JSON-like) data."""
+    if isinstance(value, dict):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A task whose result never came back: why (over budget, its worker died)."""
+
+    reason: str
+
+
+def isolated(tasks: Sequence[Callable[[], Any]], budget_s: float) -> list[Any]:
+    """Each task's result, in order, run in forked workers; a task that overruns BUDGET_S or
+    ends its worker gives a Lost. Ctrl-C in the parent kills the worker and propagates."""
+    results: list[Any] = []
+    while len(results) < len(tasks):
+        reader, writer = FORK.Pipe(duplex=False)
+        worker = FORK.Process(target=_serve, args=(tasks[len(results) :], writer, budget_s), daemon=True)
+        worker.start()
+        writer.close()
+        try:
+            while len(results) < len(tasks):
+                if not reader.poll(budget_s):
+                    results.append(Lost(f"ran longer than its {budget_s:g} s budget and was stopped"))
+                    break
+                try:
+                    results.append(reader.recv())
+                except EOFError:
+                    worker.join(1)
+                    results.append(Lost(f"ended its worker process ({_exit_reason(worker.exitcode)})"))
+                    break
+        finally:
+            if worker.is_alive():
+                worker.kill()
+            worker.join()
+            reader.close()
+    return results
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+def _serve(tasks: Sequence[Callable[[], Any]], writer: Any, budget_s: float) -> None:
+    """In the worker: Ctrl-C is the parent's to handle; what tasks print must not reach the report
+    on stdout; an alarm ends the worker even if its parent is gone (killed)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(math.ceil(budget_s * len(tasks)) + 5)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(devnull, "w", closefd=False)  # noqa: SIM115 - the worker's for life
+    for task in tasks:
+        result = task()
+        try:
+            writer.send(result)
+        except Exception as exc:  # noqa: BLE001 - an unsendable result is that task's failure
+            writer.send(Lost(f"its result cannot be handed back: {type(exc).__name__}: {exc}"))

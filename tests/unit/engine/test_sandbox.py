@@ -1,0 +1,148 @@
+"""Checks are sandboxed: whatever a check does (raise anything, exit, return garbage, give evidence
+that is not JSON, mutate the facts, print, loop forever, end its process) becomes an ERROR finding
+naming it, and the other checks and the report are unharmed. Ctrl-C still stops the run."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from migdoctor.checkapi import Check, Evidence, Outcome, Status, passed
+from migdoctor.engine import discover, run_checks
+from migdoctor.judging.pair import Intent, Pair
+from migdoctor.sandbox import FrozenDict, freeze, thaw
+
+FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
+PAIR = Pair("hosta", "hostb", {"links": [{"name": "a-lan"}]}, {"links": []}, Intent("198.51.100.0/24", "test", False))
+
+
+def check(run, check_id="site.misbehaves"):
+    return Check(check_id, "A check made for the test", "low", (), run)
+
+
+def after(pair):
+    """A well-behaved check run after the misbehaving one: it sees the facts unchanged."""
+    return passed(f"links {[link['name'] for link in pair.src['links']]}")
+
+
+def spin(pair):
+    while True:
+        pass
+
+
+def c_loop(pair):
+    return passed(str(sum(range(10**13))))  # one C call: a thread could never interrupt it
+
+
+def mutate(pair):
+    pair.src["links"].append({"name": "planted"})
+    return passed("mutated")
+
+
+def generator_exit(pair):
+    raise GeneratorExit("closed")
+
+
+MISBEHAVIOURS = {
+    "sys-exit-0": (lambda pair: sys.exit(0), "check raised SystemExit: 0"),
+    "generator-exit": (generator_exit, "check raised GeneratorExit: closed"),
+    "returns-none": (lambda pair: None, "check broke the contract: returned NoneType, not an Outcome"),
+    "returns-id": (lambda pair: "dns.x", "check broke the contract: returned str, not an Outcome"),
+    "status-off-contract": (
+        lambda pair: Outcome("bad", "x"),  # type: ignore[arg-type]
+        "check broke the contract: status 'bad' is not a Status",
+    ),
+    "summary-not-text": (
+        lambda pair: Outcome(Status.PASS, 42),  # type: ignore[arg-type]
+        "check broke the contract: summary 42 is not a string",
+    ),
+    "evidence-not-json": (
+        lambda pair: passed("x", Evidence("hostb", "thing", {1, 2})),
+        "check broke the contract: evidence 'thing' is not JSON: Object of type set is not JSON serializable",
+    ),
+    "evidence-nan": (
+        lambda pair: passed("x", Evidence("hostb", "rate", float("nan"))),
+        "check broke the contract: evidence 'rate' is not JSON: Out of range float values are not JSON compliant",
+    ),
+    "evidence-not-evidence": (
+        lambda pair: Outcome(Status.PASS, "x", ("hostb",)),  # type: ignore[arg-type]
+        "check broke the contract: evidence is not a sequence of Evidence",
+    ),
+    "mutates-facts": (
+        mutate,
+        "check raised TypeError: facts are read-only: copy what you change (dict(...), list(...))",
+    ),
+    "os-exit": (lambda pair: os._exit(3), "check ended its worker process (exit status 3)"),
+    "kills-itself": (
+        lambda pair: os.kill(os.getpid(), signal.SIGKILL),
+        "check ended its worker process (killed by SIGKILL)",
+    ),
+    "endless-python-loop": (spin, "check ran longer than its 0.5 s budget and was stopped"),
+    "endless-c-call": (c_loop, "check ran longer than its 0.5 s budget and was stopped"),
+}
+
+
+@pytest.mark.parametrize("name", MISBEHAVIOURS)
+def test_misbehaving_check_is_an_error_naming_it_and_the_run_goes_on(name, capfd):
+    run, summary = MISBEHAVIOURS[name]
+    started = time.monotonic()
+
+    findings = run_checks([check(run), check(after, "site.after")], PAIR, set(), budget_s=0.5)
+
+    assert time.monotonic() - started < 5
+    assert [(f.id, f.status) for f in findings] == [("site.misbehaves", Status.ERROR), ("site.after", Status.PASS)]
+    assert findings[0].summary == summary
+    assert findings[1].summary == "links ['a-lan']"
+    assert PAIR.src == {"links": [{"name": "a-lan"}]}
+
+
+def test_what_a_check_prints_never_reaches_stdout(capfd):
+    def noisy(pair):
+        print("garbage in the JSON output")
+        return passed("quiet")
+
+    findings = run_checks([check(noisy)], PAIR, set())
+
+    assert findings[0].status == Status.PASS
+    assert "garbage" not in capfd.readouterr().out
+
+
+def test_ctrl_c_still_stops_the_run():
+    def interrupt_parent(pair):
+        os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(5)
+        return passed("never")
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_checks([check(interrupt_parent)], PAIR, set(), budget_s=10)
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("report", ["healthy", "seed"])
+def test_builtin_checks_judge_a_read_only_view_without_error(report):
+    facts = json.loads((FACTS_DIR / f"{report}-report.json").read_text(encoding="utf-8"))["facts"]
+    pair = Pair("hosta", "hostb", facts["source"], facts["destination"], PAIR.intent)
+
+    findings = run_checks(discover(), pair, set())
+
+    assert [f.id for f in findings if f.status == Status.ERROR] == []
+
+
+def test_frozen_facts_copy_into_plain_mutable_data():
+    frozen = freeze({"links": [{"name": "a"}]})
+
+    plain = copy.deepcopy(frozen)
+    plain["links"].append({"name": "b"})
+
+    assert isinstance(frozen, FrozenDict) and type(plain) is dict and type(plain["links"]) is list
+    assert thaw(frozen) == {"links": [{"name": "a"}]}
+    with pytest.raises(TypeError):
+        frozen["links"][0]["name"] = "c"
