@@ -85,7 +85,9 @@ def metadata_problem(check: Any) -> str | None:
         return f"{check.id}: needs must be a tuple of strings like 'dst.config.qemu_conf'"
     wrong = [need for need in check.needs if not NEED_PATTERN.match(need)]
     if wrong:
-        return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(FACT_ROOTS)})"
+        return (
+            f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(FACT_ROOTS)})"
+        )
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
     return None
@@ -156,15 +158,20 @@ def discover(checks_dir: str | None = None) -> list[Check]:
     return checks
 
 
+def unknown_name(checks: list[Check], names: list[str]) -> str | None:
+    """The first of NAMES that is neither a check id nor an area."""
+    known = {check.id for check in checks} | {check.area for check in checks}
+    return next((name for name in names if name not in known), None)
+
+
 def select(checks: list[Check], only: list[str]) -> list[Check]:
     """--only takes ids or areas (the part before the dot). A name that is neither is a typo: running
     no check would pass for a clean bill of health."""
     if not only:
         return checks
-    known = {check.id for check in checks} | {check.area for check in checks}
-    unknown = [name for name in only if name not in known]
+    unknown = unknown_name(checks, only)
     if unknown:
-        raise DiscoveryError(f"--only {unknown[0]}: no check has that id or area (see `migdoctor checks`)")
+        raise DiscoveryError(f"--only {unknown}: no check has that id or area (see `migdoctor checks`)")
     return [check for check in checks if check.id in only or check.area in only]
 
 
@@ -246,9 +253,7 @@ def finding_of(check: Check, outcome: Outcome, ignored: set[str], duration_s: fl
     )
 
 
-def run_checks(
-    checks: list[Check], pair: Pair, ignored: set[str], budget_s: float = CHECK_BUDGET_S
-) -> list[Finding]:
+def run_checks(checks: list[Check], pair: Pair, ignored: set[str], budget_s: float = CHECK_BUDGET_S) -> list[Finding]:
     """Every check over a read-only view of the pair, in a worker process with a time budget each."""
     frozen = dataclasses.replace(
         pair, src=freeze(pair.src), dst=freeze(pair.dst), probe=freeze(pair.probe), trial=freeze(pair.trial)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migdoctor.actions.migration import TrialOptions
-from migdoctor.engine import discover, run_checks, select
+from migdoctor.checkapi import Check
+from migdoctor.engine import DiscoveryError, discover, run_checks, select, unknown_name
 from migdoctor.judging.pair import (
     Intent,
     Pair,
@@ -49,6 +50,23 @@ class Request:
     min_rate_fraction: float = 0.5
     run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     progress: Callable[[dict[str, Any]], None] | None = None
+    checks: list[Check] | None = None  # chosen by prepare(), before any host is contacted
+
+
+def prepare(request: Request) -> None:
+    """Validate first, act later: the checks (drop-ins loaded and held to the contract), --only,
+    --ignore and --migration-network are settled before any host is contacted, so a typo never
+    follows a probe or a test migration. Raises DiscoveryError or ValueError, one line each."""
+    found = discover(request.checks_dir)
+    request.checks = select(found, request.only)
+    unknown = unknown_name(found, request.ignore)
+    if unknown:
+        raise DiscoveryError(f"--ignore {unknown}: no check has that id or area (see `migdoctor checks`)")
+    if request.migration_network:
+        try:
+            ipaddress.ip_network(request.migration_network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"--migration-network {request.migration_network}: {exc} (give a CIDR)") from None
 
 
 @dataclass
@@ -151,14 +169,9 @@ def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def warm_up(checks_dir: str | None) -> None:
-    """Import what judging and the report need while the hosts answer: the main thread only waits."""
-    from contextlib import suppress
-
+def warm_up() -> None:
+    """Import what the report needs while the hosts answer: the main thread only waits."""
     import jsonschema  # noqa: F401
-
-    with suppress(Exception):  # a broken drop-in is reported by the real discovery later
-        discover(checks_dir)
 
 
 def collect_pair(
@@ -169,7 +182,7 @@ def collect_pair(
     from migdoctor.actions.peer import run_peer_connection
     from migdoctor.actions.probe import run_probe
 
-    threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
+    threading.Thread(target=warm_up, daemon=True).start()
     with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
@@ -240,7 +253,9 @@ def judge(
     trial: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the selected checks over the pair; the report document is assembled in report/."""
-    checks = select(discover(request.checks_dir), request.only)
+    if request.checks is None:
+        prepare(request)
+    checks = request.checks or []
     not_checked = [c.error for c in (src, dst) if c.error]
     findings: list[dict[str, Any]] = []
     path = intended = measured = None

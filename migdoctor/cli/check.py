@@ -41,6 +41,20 @@ def load_saved_facts(path: str, side: str) -> dict[str, Any]:
     return document
 
 
+def saved_pair(facts: tuple[str, str]) -> tuple[Any, Any]:
+    """Both sides' saved facts; one record given for both sides is a host judged against itself."""
+    from migdoctor.pairrun import Collected
+    from migdoctor.report.document import facts_digest
+
+    src, dst = load_saved_facts(facts[0], "source"), load_saved_facts(facts[1], "destination")
+    if facts_digest(src) == facts_digest(dst):
+        raise fail(
+            f"--facts {facts[0]} {facts[1]}: the same facts record ({src['identity']['hostname']}) for source "
+            "and destination; a host does not migrate to itself"
+        )
+    return Collected(src), Collected(dst)
+
+
 def default_output(src: str, dst: str, started_at: datetime) -> Path:
     safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in f"{src}_{dst}")
     return Path("reports") / f"{started_at:%Y%m%dT%H%M%SZ}_{safe}.json"
@@ -56,16 +70,18 @@ MigrateUri = Annotated[
 OneWay = Annotated[bool, typer.Option(help="Do not migrate the canary back.")]
 Timeout = Annotated[
     float | None,
-    typer.Option(metavar="SECONDS", help="Abort a migration leg after this (default: sized to the canary)."),
+    typer.Option(metavar="SECONDS", min=1, help="Abort a migration leg after this (default: sized to the canary)."),
 ]
 Domain = Annotated[
     str | None, typer.Option(metavar="NAME", help="Migrate this existing domain instead of a canary (needs --yes).")
 ]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm migrating the --domain named.")]
-MinRate = Annotated[float | None, typer.Option(metavar="MBPS", help="Fail a test migration slower than this.")]
+MinRate = Annotated[float | None, typer.Option(metavar="MBPS", min=0, help="Fail a test migration slower than this.")]
 MinRateFraction = Annotated[
     float,
-    typer.Option(metavar="FRACTION", help="Fail a test migration below this share of its link's effective speed."),
+    typer.Option(
+        metavar="FRACTION", min=0, max=1, help="Fail a test migration below this share of its link's effective speed."
+    ),
 ]
 Inventory = Annotated[
     str | None,
@@ -208,7 +224,7 @@ def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, s
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     try:
-        loaded = load_inventory(inventory)
+        loaded = load_inventory(inventory, lab=not facts)
         if not facts:
             return Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
     except (InventoryError, TransportError) as exc:
@@ -236,8 +252,9 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     from migdoctor.actions.migration import TrialRefused
     from migdoctor.cli.progress import migration_progress
     from migdoctor.engine import DiscoveryError
-    from migdoctor.pairrun import Collected, collect_pair, decide_intent, judge
+    from migdoctor.pairrun import collect_pair, decide_intent, judge, prepare
     from migdoctor.report.document import ReportError
+    from migdoctor.report.output import OutputError, real_target
     from migdoctor.report.writers import plan_outputs
 
     started, started_at = time.monotonic(), datetime.now(UTC)
@@ -247,9 +264,11 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     except ValueError as exc:
         raise fail(str(exc)) from None
     try:
+        prepare(request)  # validate first, act later: nothing below runs on a bad option
+        for path in plan.files.values():
+            real_target(path)
         if facts:
-            src_side = Collected(load_saved_facts(facts[0], "source"))
-            dst_side = Collected(load_saved_facts(facts[1], "destination"))
+            src_side, dst_side = saved_pair(facts)
             intent, probed, trial = decide_intent(request, dst_side.facts), None, None
         else:
             with migration_progress(enabled=request.trial is not None and sys.stdout.isatty()) as progress:
@@ -257,7 +276,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
                 src_side, dst_side, intent, probed, trial = collect_pair(request)
         report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
         emit(report, plan, quiet)
-    except (DiscoveryError, ReportError, TrialRefused, ValueError) as exc:
+    except (DiscoveryError, ReportError, TrialRefused, ValueError, OutputError) as exc:
         raise fail(str(exc)) from None
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout

@@ -38,14 +38,17 @@ def watch_command(
 
     from migdoctor.actions.migration import TrialRefused, open_libvirt
     from migdoctor.actions.watch import NothingToWatch, watch
+    from migdoctor.report.output import OutputError, real_target, write_atomically
     from migdoctor.transports import TransportError, resolve_host, shared_connections
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     try:
+        if output:
+            real_target(Path(output))
         loaded = load_inventory(inventory)
         hosts = [resolve_host(src, loaded), resolve_host(dst, loaded)]
         conn = open_libvirt(hosts[0])
-    except (InventoryError, TransportError, TrialRefused) as exc:
+    except (InventoryError, TransportError, TrialRefused, OutputError) as exc:
         raise fail(str(exc)) from None
     terminal = sys.stdout.isatty()
     try:
@@ -83,4 +86,7 @@ def watch_command(
         highlight=False,
     )
     if output:
-        Path(output).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        try:
+            write_atomically(Path(output), json.dumps(summary, indent=2) + "\n")
+        except OutputError as exc:
+            raise fail(str(exc)) from None

@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -16,6 +14,8 @@ from typing import Any
 
 from migdoctor import __version__
 from migdoctor.report.json_writer import render_json
+from migdoctor.report.output import OutputError
+from migdoctor.report.output import write_atomically as write_file
 from migdoctor.report.writers import RenderOptions
 from migdoctor.schemas import schema_errors
 
@@ -168,19 +168,9 @@ def write_report(report: dict[str, Any], path: Path) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside PATH and rename it into place: a change request never
-    gets half a report, in any format."""
-    umask = os.umask(0)
-    os.umask(umask)
-    temporary = None
+    """Any report format, written as migdoctor.report.output writes (through symlinks, never over
+    special files, fsynced, no temporary file left): a change request never gets half a report."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        raise ReportError(f"{path}: cannot write report: {exc.strerror}") from None
+        write_file(path, text)
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None

@@ -13,12 +13,12 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(files("migdoctor.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
-def schema_errors(name: str, document: Any) -> list[str]:
+def schema_errors(name: str, document: Any, separator: str = "/") -> list[str]:
     """Every violation, as 'path: message', so a bad record is explained in one go."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
     return [
-        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        f"{separator.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
         for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     ]

@@ -64,8 +64,12 @@ def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Ho
         url = urlsplit(spec)
         if not url.hostname:
             raise TransportError(f"{label}: no host name in {spec!r}")
+        try:
+            port = url.port
+        except ValueError as exc:
+            raise TransportError(f"{label}: {exc} in {spec!r}") from None
         target = f"{url.username}@{url.hostname}" if url.username else url.hostname
-        return Host(label, "ssh", target=target, port=url.port, **common)
+        return Host(label, "ssh", target=target, port=port, **common)
     if "://" in spec:
         raise TransportError(f"{label}: unknown transport in {spec!r} (use local, ssh:// or lab:)")
     return Host(label, "ssh", target=spec, **common)

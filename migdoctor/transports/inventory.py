@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -32,13 +33,14 @@ class Inventory:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-def inventory_path(explicit: str | None) -> Path | None:
-    """--inventory, else $MIGDOCTOR_INVENTORY, else the running lab's inventory, else none."""
+def inventory_path(explicit: str | None, lab: bool = True) -> Path | None:
+    """--inventory, else $MIGDOCTOR_INVENTORY, else the running lab's inventory (unless LAB is
+    False: judging saved facts must not borrow a lab that happens to run), else none."""
     if explicit:
         return Path(explicit)
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    return LAB_INVENTORY if LAB_INVENTORY.exists() else None
+    return LAB_INVENTORY if lab and LAB_INVENTORY.exists() else None
 
 
 def parse_inventory(text: str, path: str) -> Inventory:
@@ -46,20 +48,28 @@ def parse_inventory(text: str, path: str) -> Inventory:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{path}: {exc}") from None
+    from migdoctor.schemas import schema_errors
+
+    errors = schema_errors("inventory", data, separator=".")
+    if errors:
+        raise InventoryError(f"{path}: {errors[0]}")
     hosts = data.get("hosts", {})
-    if not isinstance(hosts, dict):
-        raise InventoryError(f"{path}: [hosts] must be a table of hosts")
     for name, entry in hosts.items():
-        if not isinstance(entry, dict):
-            raise InventoryError(f"{path}: hosts.{name} must be a table")
         unknown = set(entry) - HOST_KEYS
         if unknown:
             raise InventoryError(f"{path}: hosts.{name}: unknown key {sorted(unknown)[0]!r}")
+    networks = [("defaults", data.get("defaults", {}))] + [(f"hosts.{name}", entry) for name, entry in hosts.items()]
+    for where, table in networks:
+        if "migration_network" in table:
+            try:
+                ipaddress.ip_network(table["migration_network"], strict=False)
+            except ValueError as exc:
+                raise InventoryError(f"{path}: {where}.migration_network: {exc}") from None
     return Inventory(path=path, hosts=hosts, defaults=data.get("defaults", {}))
 
 
-def load_inventory(explicit: str | None = None) -> Inventory:
-    path = inventory_path(explicit)
+def load_inventory(explicit: str | None = None, lab: bool = True) -> Inventory:
+    path = inventory_path(explicit, lab)
     if path is None:
         return Inventory()
     try:

@@ -58,3 +58,49 @@ def test_inventory_errors_name_file_and_key() -> None:
         parse_inventory('[hosts.a]\nadress = "x"\n', "inv.toml")
     with pytest.raises(InventoryError, match=r"^inv.toml: .*line 1"):
         parse_inventory("[hosts\n", "inv.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[host.kvm1]\ntransport = "local"\n', "inv.toml: (top): Additional properties are not allowed ('host' was"),
+        ("[hosts.kvm1]\ntransport = 22\n", "inv.toml: hosts.kvm1.transport: 22 is not of type 'string'"),
+        ('[hosts.kvm1]\nlibvirt_uri = ["a"]\n', "inv.toml: hosts.kvm1.libvirt_uri: ['a'] is not of type 'string'"),
+        ('[hosts.kvm1]\nlibvirt_uri = "kvm1"\n', "inv.toml: hosts.kvm1.libvirt_uri: 'kvm1' does not match"),
+        ("hosts = 3\n", "inv.toml: hosts: 3 is not of type 'object'"),
+        ("[hosts]\nkvm1 = 3\n", "inv.toml: hosts.kvm1: 3 is not of type 'object'"),
+        ('[hosts.kvm1]\ntransport = "ssh://a b"\n', "inv.toml: hosts.kvm1.transport: 'ssh://a b' does not match"),
+        ('[hosts.kvm1]\nremote_command = ""\n', "inv.toml: hosts.kvm1.remote_command: '' should be non-empty"),
+        ('[hosts.kvm1]\ntransport = "kvm1\\u001b[2J"\n', "inv.toml: hosts.kvm1.transport: 'kvm1\\x1b[2J' does not match"),
+        ('[defaults]\nmigration_network = "10.0.0.0/33"\n', "inv.toml: defaults.migration_network: '10.0.0.0/33' does not"),
+        ('[defaults]\nmigration_nework = "10.0.0.0/8"\n', "inv.toml: defaults: Additional properties are not allowed"),
+        ('[hosts.kvm1]\nmigration_network = "fast"\n', "inv.toml: hosts.kvm1.migration_network: 'fast' does not"),
+    ],
+    ids=[
+        "typo-section", "wrong-type", "list-for-string", "uri-without-scheme", "hosts-not-table", "host-not-table",
+        "space-in-spec", "empty", "control-characters", "bad-cidr", "typo-default", "network-not-cidr",
+    ],
+)  # fmt: skip
+def test_inventory_schema_errors_name_file_and_key(text: str, message: str) -> None:
+    with pytest.raises(InventoryError) as raised:
+        parse_inventory(text, "inv.toml")
+
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("port", ["99999", "abc", "-1"])
+def test_ssh_port_out_of_range_names_the_host(port: str) -> None:
+    with pytest.raises(TransportError, match=rf"^kvm1: Port .* in 'ssh://kvm1:{port}'$"):
+        parse_spec("kvm1", f"ssh://kvm1:{port}")
+
+
+def test_saved_facts_never_borrow_the_running_labs_inventory(tmp_path, monkeypatch) -> None:
+    from migdoctor.transports import inventory
+
+    lab = tmp_path / "inventory.toml"
+    lab.write_text(LAB_INVENTORY)
+    monkeypatch.setattr(inventory, "LAB_INVENTORY", lab)
+    monkeypatch.delenv(inventory.ENV_VAR, raising=False)
+
+    assert inventory.load_inventory(None).path == str(lab)
+    assert inventory.load_inventory(None, lab=False) == Inventory()

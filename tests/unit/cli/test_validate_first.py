@@ -1,0 +1,81 @@
+"""Validate first, act later: every bad option, drop-in check or output target is refused in one
+line naming it, exit 2, before any host is contacted (the hosts here are an SSH port nothing
+listens on: contacting them would say "ssh ... failed" instead) and before any report is written."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parents[2] / "data" / "facts"
+SEED = str(DATA / "seed-report.json")
+UNREACHABLE = ("ssh://root@127.0.0.1:1", "ssh://root@127.0.0.1:1")
+DROP_IN_EXITS = "import sys\nsys.exit(0)\n"
+DROP_IN_BAD_SEVERITY = (
+    "from migdoctor.checkapi import Registry, passed\nregistry = Registry()\n"
+    "@registry.check('site.x', 'X', 'urgent')\ndef x(pair):\n    return passed('x')\n"
+)
+
+
+def migdoctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "MIGDOCTOR_INVENTORY"}
+    return subprocess.run(
+        [sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--only", "dnss"], "--only dnss: no check has that id or area"),
+        (
+            ["--test-migration", "--domain", "web1", "--yes", "--only", "migraton"],
+            "--only migraton: no check has that id or area",
+        ),
+        (["--ignore", "firewall.migration-port"], "--ignore firewall.migration-port: no check has that id or area"),
+        (["--migration-network", "fast"], "--migration-network fast: 'fast' does not appear to be an IPv4 or IPv6"),
+        (["--migration-network", "10.0.0.0/33"], "--migration-network 10.0.0.0/33:"),
+        (["--output", "/dev/null"], "/dev/null: not a regular file (device, FIFO or socket); refusing"),
+        (["--output", "."], ".: a directory; refusing to write a report there"),
+        (["--checks-dir", "exits"], "exits/site.py: SystemExit: 0"),
+        (["--checks-dir", "severity"], "file severity/site.py: site.x: severity 'urgent' is not one of"),
+        (["--inventory", "inventory.toml"], "inventory.toml: (top): Additional properties are not allowed ('host'"),
+        (["--min-rate-fraction", "1.5"], "Invalid value for '--min-rate-fraction'"),
+        (["--timeout", "0"], "Invalid value for '--timeout'"),
+        (["--min-rate", "-1"], "Invalid value for '--min-rate'"),
+    ],
+    ids=[
+        "only-typo", "only-typo-after-domain-yes", "ignore-typo", "network-name", "network-prefix", "output-device",
+        "output-directory", "drop-in-exits", "drop-in-metadata", "inventory-typo", "fraction", "timeout", "min-rate",
+    ],
+)  # fmt: skip
+def test_bad_option_is_refused_before_any_host_is_contacted(tmp_path: Path, options: list[str], message: str) -> None:
+    for name, source in (("exits", DROP_IN_EXITS), ("severity", DROP_IN_BAD_SEVERITY)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "site.py").write_text(source)
+    (tmp_path / "inventory.toml").write_text('[host.kvm1]\ntransport = "local"\n')
+
+    result = migdoctor("check", *UNREACHABLE, *options, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "ssh to" not in result.stderr, result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_one_facts_record_for_both_sides_is_named(tmp_path: Path) -> None:
+    facts = tmp_path / "hostb.json"
+    subprocess.run(
+        [sys.executable, "-c", f"import json; print(json.dumps(json.load(open({SEED!r}))['facts']['destination']))"],
+        stdout=facts.open("w"),
+        check=True,
+    )
+
+    result = migdoctor("check", "a", "b", "--facts", str(facts), str(facts), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"migdoctor: --facts {facts} {facts}: the same facts record (hostb.lab.test) for source and destination; "
+        "a host does not migrate to itself\n"
+    )
