@@ -66,7 +66,7 @@ def test_migration(pair: Pair) -> Outcome:
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]
-    if outbound["source_link"] not in on_network:
+    if network is not None and outbound["source_link"] not in on_network:
         return failed(
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",
@@ -93,6 +93,16 @@ def test_migration(pair: Pair) -> Outcome:
     leftovers = [note for note in trial["cleanup"] if "clean-up incomplete" in note]
     if leftovers:
         return warned(f"the test migration passed, but its clean-up is incomplete: {leftovers[0]}", *evidence)
+    if network is None:
+        return warned(
+            f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
+            f"{outbound['destination_link']} at {rate} Mb/s{share}, but no migration network was given or "
+            "inferable to judge that link against",
+            *evidence,
+            Evidence(pair.src_label, "link that carried the stream", outbound["source_link"]),
+            remediation="name the network migrations should take: --migration-network CIDR, or migration_network "
+            "in the inventory",
+        )
     return passed(
         f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
         f"{outbound['destination_link']} at {rate} Mb/s{share}",

@@ -29,6 +29,7 @@ from migdoctor.judging.pair import (
 )
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record
+from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
 from migdoctor.transports.inventory import Inventory
 
@@ -76,10 +77,14 @@ class Collected:
 
 
 def fetch(host: Host, lookups: Lookups) -> Collected:
+    """A host's facts, by whatever transport, admitted only when they match the facts schema: a
+    far host can send anything (another migdoctor version, a wrapper's output)."""
     try:
-        return Collected(fetch_facts(host, lookups))
+        record = fetch_facts(host, lookups)
     except TransportError as exc:
         return Collected(None, str(exc))
+    problem = facts_problem(record, lookups.only)
+    return Collected(None, f"{host.label}: {problem}") if problem else Collected(record)
 
 
 def network_of(address: str, prefix: int) -> str:

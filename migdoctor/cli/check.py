@@ -23,7 +23,7 @@ EXIT_HELP = (
 
 def load_saved_facts(path: str, side: str) -> dict[str, Any]:
     """A facts record, or a report made with --include-facts (its SIDE is taken)."""
-    from migdoctor.schemas import schema_errors
+    from migdoctor.schemas import facts_problem
 
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -35,9 +35,9 @@ def load_saved_facts(path: str, side: str) -> dict[str, Any]:
         document = (document.get("facts") or {}).get(side)
         if document is None:
             raise fail(f"{path}: report holds no {side} facts (make it with --include-facts)")
-    errors = schema_errors("facts", document)
-    if errors:
-        raise fail(f"{path}: not a migdoctor facts record: {errors[0]}")
+    problem = facts_problem(document)
+    if problem:
+        raise fail(f"{path}: {problem}")
     return document
 
 

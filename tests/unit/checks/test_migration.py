@@ -130,3 +130,15 @@ def test_incomplete_clean_up_is_a_warning_naming_what_is_left(make_pair, judge) 
     assert finding.status == "warn"
     assert finding.summary.startswith("the test migration passed, but its clean-up is incomplete: hostb: clean-up")
     assert ("hostb", "clean-up") in [(e.host, e.item) for e in finding.evidence]
+
+
+def test_without_a_migration_network_it_warns_naming_the_carrying_link(make_pair, judge) -> None:
+    finding = judge("migration.test-migration", make_pair(network=None, trial=trial(leg("a-lan", "b-lan", rate=95.0))))
+
+    assert finding.status == "warn"
+    assert finding.summary == (
+        "the canary crossed hosta a-lan -> hostb b-lan at 95.0 Mb/s (95% of 100 Mb/s), but no migration network "
+        "was given or inferable to judge that link against"
+    )
+    assert "None" not in finding.summary
+    assert finding.remediation.startswith("name the network migrations should take: --migration-network CIDR")

@@ -136,3 +136,19 @@ def test_schema_and_checks_listing() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     listing = migdoctor("checks").stdout
     assert "dns.migration-host-address" in listing and "built-in" in listing
+
+
+@pytest.mark.parametrize("field", ["started_at", "ended_at"])
+def test_report_validate_enforces_date_time(tmp_path: Path, field: str) -> None:
+    report = json.loads(Path(SEED).read_text())
+    report[field] = "yesterday at noon"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(report))
+
+    result = migdoctor("report", "validate", str(tampered))
+
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"migdoctor: {tampered}: report does not match its schema: {field}: 'yesterday at noon' is not a 'date-time'\n"
+    )

@@ -20,7 +20,8 @@ DROP_IN_BAD_SEVERITY = (
 
 
 def migdoctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "MIGDOCTOR_INVENTORY"}
+    (cwd / "empty.toml").write_text("")  # never the inventory of a lab that happens to run
+    env = {**os.environ, "MIGDOCTOR_INVENTORY": str(cwd / "empty.toml")}
     return subprocess.run(
         [sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
     )

@@ -1,0 +1,80 @@
+"""Facts enter the pipeline only through a schema check, whichever transport delivered them: a far
+host answering with anything else is that host's error (named), never an internal error, and a
+far side running another migdoctor version is told apart from garbage."""
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from migdoctor import __version__, pairrun
+from migdoctor.pairrun import Request, fetch, judge
+from migdoctor.report.document import EXIT_COULD_NOT_RUN, validate_report
+from migdoctor.transports import Host, Lookups
+from migdoctor.transports.inventory import Inventory
+
+FACTS = json.loads((Path(__file__).parents[2] / "data" / "facts" / "seed-report.json").read_text())["facts"]
+HOSTB = Host("hostb", "ssh", "root@hostb")
+
+
+def answered(monkeypatch, record):
+    monkeypatch.setattr(pairrun, "fetch_facts", lambda host, lookups: record)
+
+
+@pytest.mark.parametrize(
+    ("record", "lookups_only", "message"),
+    [
+        (
+            {"hello": 1},
+            False,
+            "hostb: not a migdoctor facts record: (top): 'schema_version' is a required property (and 12 more)",
+        ),
+        ([1, 2], False, "hostb: not a migdoctor facts record: (top): [1, 2] is not of type 'object'"),
+        (None, True, "hostb: not a migdoctor facts record: (top): None is not of type 'object'"),
+        ({"route_lookups": [], "missing": []}, True, "hostb: not a migdoctor facts record: (top): 'resolution' is"),
+    ],
+    ids=["hello", "list", "null-lookups", "lookups-without-resolution"],
+)
+def test_far_host_answer_that_is_not_facts_is_that_hosts_error(monkeypatch, record, lookups_only, message):
+    answered(monkeypatch, record)
+
+    collected = fetch(HOSTB, Lookups(only=lookups_only))
+
+    assert collected.facts is None and collected.error.startswith(message), collected.error
+
+
+def test_version_mismatch_between_control_node_and_far_side_is_named(monkeypatch):
+    record = copy.deepcopy(FACTS["destination"])
+    record["schema_version"], record["tool_version"] = "2", "0.9.0"
+    record["links"] = {"renamed": True}
+    answered(monkeypatch, record)
+
+    collected = fetch(HOSTB, Lookups())
+
+    assert collected.error.startswith(
+        f"hostb: facts from migdoctor 0.9.0 (facts schema 2), but this control node runs migdoctor {__version__} "
+        "(facts schema 1): install the same version on both; first difference: "
+    )
+
+
+def test_valid_facts_are_admitted(monkeypatch):
+    answered(monkeypatch, FACTS["destination"])
+
+    assert fetch(HOSTB, Lookups()).facts == FACTS["destination"]
+
+
+def test_rejected_facts_give_a_valid_report_that_exits_2_naming_the_host(monkeypatch):
+    answered(monkeypatch, {"hello": 1})
+    request = Request(Host("hosta", "local"), HOSTB, Inventory(), migration_network="198.51.100.0/24")
+    rejected = fetch(HOSTB, Lookups())
+
+    report = judge(
+        request, pairrun.Collected(FACTS["source"]), rejected, pairrun.decide_intent(request, None), 0.0,
+        datetime.now(UTC),
+    )  # fmt: skip
+
+    validate_report(report)
+    assert report["exit_status"] == EXIT_COULD_NOT_RUN
+    assert report["hosts"]["destination"]["error"].startswith("hostb: not a migdoctor facts record")
