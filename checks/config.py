@@ -6,6 +6,7 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
 from migdoctor.judging.pair import (
     DEFAULT_PORT_MAX,
     DEFAULT_PORT_MIN,
+    SETTINGS,
     Pair,
     config_values,
     port_range,
@@ -14,6 +15,48 @@ from migdoctor.judging.pair import (
 
 registry = Registry()
 PRIVILEGED_BELOW = 1024
+CONFIG_FILES = {"qemu_conf": "qemu.conf", "libvirtd_conf": "libvirtd.conf", "xend_config": "xend-config.sxp"}
+
+
+def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
+    """Whether a port of first..last lies outside every [a, b] of COVERED: interval arithmetic, so
+    no loop runs over a range read from a host (migration_port_max = 99999999999)."""
+    for low, high in sorted(covered):
+        if first > last:
+            return False
+        if low > first:
+            return True
+        first = max(first, high + 1)
+    return first <= last
+
+
+@registry.check(
+    "config.value-types",
+    "Every setting migdoctor reads has the type its daemon accepts",
+    "high",
+    needs=("src.config", "dst.config"),
+)
+def value_types(pair: Pair) -> Outcome:
+    """A list where libvirt wants one name, text where it wants a number: the daemon refuses to
+    load the file (or reads something else than the admin meant), and migdoctor reads it as unset."""
+    wrong = []
+    for label, facts in ((pair.src_label, pair.src), (pair.dst_label, pair.dst)):
+        for (name, key), (accepts, expected) in SETTINGS.items():
+            values = config_values(facts, name)
+            if key in values and not accepts(values[key]):
+                path = ((facts.get("config") or {}).get(name) or {}).get("path") or CONFIG_FILES[name]
+                wrong.append((label, path, key, values[key], expected))
+    if not wrong:
+        return passed(f"every setting read on {pair.src_label} and {pair.dst_label} has the type its daemon accepts")
+    return failed(
+        "; ".join(
+            f"{label}:{path}: {key} = {value!r} is not {expected}" for label, path, key, value, expected in wrong
+        ),
+        *(Evidence(label, f"{path}: {key}", value, expected) for label, path, key, value, expected in wrong),
+        remediation="; ".join(
+            f"{label}:{path}: set {key} to {expected}, or remove it" for label, path, key, _, expected in wrong
+        ),
+    )
 
 
 @registry.check(
@@ -61,9 +104,7 @@ def migration_port_range(pair: Pair) -> Outcome:
         )
     sysctl = pair.dst.get("sysctl") or {}
     low, high = sysctl.get("ip_local_port_range") or (1, 0)
-    reserved = {port for a, b in sysctl.get("ip_local_reserved_ports") or [] for port in range(a, b + 1)}
-    exposed = [p for p in range(first, last + 1) if low <= p <= high and p not in reserved]
-    if exposed:
+    if any_uncovered(max(first, low), min(last, high), sysctl.get("ip_local_reserved_ports") or []):
         evidence.append(
             Evidence(
                 pair.dst_label,

@@ -13,9 +13,9 @@ from migdoctor.judging.pair import (
     link_of_address,
     migration_endpoints,
     name_lookup,
-    port_range,
     remote_endpoint,
     route_to,
+    valid_port_range,
 )
 from migdoctor.netfilter import (
     Decision,
@@ -90,7 +90,7 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
 )
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
-    first, last = port_range(pair.dst)
+    first, last = valid_port_range(pair.dst)
     packet = inbound(src_links[0][1], dst_links[0][1], dst_links[0][0], first)
     return judge_ports(pair, packet, first, last, "migration ports")
 

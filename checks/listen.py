@@ -8,13 +8,13 @@ from typing import Any
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.pair import (
     Pair,
-    config_values,
     dst_migration_addresses,
     interface_addresses,
     is_address,
     name_lookup,
     qemu_conf_line,
     remote_endpoint,
+    setting,
 )
 
 registry = Registry()
@@ -29,8 +29,7 @@ SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
     needs=("dst.config.qemu_conf", "dst.links"),
 )
 def migration_address(pair: Pair) -> Outcome:
-    values = config_values(pair.dst, "qemu_conf")
-    address = str(values.get("migration_address", "")).strip("[]")
+    address = setting(pair.dst, "qemu_conf", "migration_address", "").strip("[]")
     expected = [a for _, a in dst_migration_addresses(pair)]
     fix = qemu_conf_line(pair, "migration_address", expected[0]) if expected else None
     if address in WILDCARDS:
@@ -96,7 +95,6 @@ def libvirt_remote(pair: Pair) -> Outcome:
     if found:
         where = ", ".join(f"{item['address']}:{port} ({(item['process'] or {}).get('name', '?')})" for item in found)
         return passed(f"{pair.dst_label} listens for {transport} on {where}")
-    values = config_values(pair.dst, "libvirtd_conf")
     if transport in SSH_TRANSPORTS:
         remediation = f"{pair.dst_label}: start sshd (port {port})"
     else:
@@ -114,7 +112,7 @@ def libvirt_remote(pair: Pair) -> Outcome:
         Evidence(
             pair.dst_label,
             "libvirtd.conf listen_tcp/listen_tls",
-            {k: values.get(k) for k in ("listen_tcp", "listen_tls")},
+            {k: setting(pair.dst, "libvirtd_conf", k) for k in ("listen_tcp", "listen_tls")},
         ),
         remediation=remediation,
     )

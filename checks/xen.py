@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.pair import (
@@ -12,17 +11,17 @@ from migdoctor.judging.pair import (
     dst_migration_addresses,
     interface_addresses,
     migration_endpoints,
+    setting,
 )
 
 registry = Registry()
 XEND_CONFIG = "/etc/xen/xend-config.sxp"
 
 
-def xend_values(pair: Pair) -> dict[str, Any]:
+def require_xend(pair: Pair) -> None:
     record = (pair.dst.get("config") or {}).get("xend_config") or {}
     if not record.get("present"):
         raise Skip(f"{pair.dst_label} has no {XEND_CONFIG}: not a xend host")
-    return record["values"]
 
 
 def sxp_line(pair: Pair, key: str, value: str) -> str:
@@ -38,16 +37,16 @@ def sxp_line(pair: Pair, key: str, value: str) -> str:
     needs=("dst.config.xend_config",),
 )
 def relocation_server(pair: Pair) -> Outcome:
-    values = xend_values(pair)
+    require_xend(pair)
     expected = [a for _, a in dst_migration_addresses(pair)]
-    server = str(values.get("xend-relocation-server", "no")).lower()
+    server = setting(pair.dst, "xend_config", "xend-relocation-server", "no").lower()
     if server not in ("yes", "true", "1"):
         return failed(
             f"{pair.dst_label}'s xend relocation server is off: it refuses every migration",
             Evidence(pair.dst_label, "xend-relocation-server", server, "yes"),
             remediation=sxp_line(pair, "xend-relocation-server", "yes").replace("'yes'", "yes"),
         )
-    address = str(values.get("xend-relocation-address", ""))
+    address = setting(pair.dst, "xend_config", "xend-relocation-address", "")
     fix = sxp_line(pair, "xend-relocation-address", expected[0]) if expected else None
     if address == "":
         return warned(
@@ -85,8 +84,8 @@ def relocation_server(pair: Pair) -> Outcome:
     needs=("dst.config.xend_config", "src.links"),
 )
 def hosts_allow(pair: Pair) -> Outcome:
-    values = xend_values(pair)
-    patterns = str(values.get("xend-relocation-hosts-allow", "")).split()
+    require_xend(pair)
+    patterns = setting(pair.dst, "xend_config", "xend-relocation-hosts-allow", "").split()
     if not patterns:
         return passed(f"{pair.dst_label}'s xend-relocation-hosts-allow is empty: every host is admitted")
     compiled = []

@@ -20,12 +20,12 @@ from migdoctor.judging.pair import (
     Pair,
     addresses_in,
     advertised_name,
-    config_values,
     effective_rate_mbps,
     interface_addresses,
     is_address,
     link_named,
     remote_endpoint,
+    setting,
 )
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record
@@ -93,7 +93,7 @@ def network_of(address: str, prefix: int) -> str:
 
 def inferred_network(label: str, dst: dict[str, Any]) -> tuple[str | None, str]:
     """The network of migration_address when it is assigned, else of the fastest addressed link."""
-    address = str(config_values(dst, "qemu_conf").get("migration_address", "")).strip("[]")
+    address = setting(dst, "qemu_conf", "migration_address", "").strip("[]")
     addresses = interface_addresses(dst)
     for link, own, prefix in addresses:
         if own == address:

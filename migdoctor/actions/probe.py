@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from migdoctor.judging.pair import advertised_name, config_values, port_range
+from migdoctor.judging.pair import advertised_name, port_range, setting
 from migdoctor.transports import Host, command_argv
 
 PROBE_BYTES = 4 * 1024 * 1024
@@ -31,7 +31,7 @@ def emit(record: dict[str, Any]) -> None:
 def open_listener(bind: str, first: int, last: int) -> socket.socket:
     """The first free port of the range, as QEMU's incoming migration picks it."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-    for port in range(first, last + 1):
+    for port in range(max(first, 1), min(last, 65535) + 1):  # never a loop bounded by a value from qemu.conf
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
             listener.bind((bind, port))
@@ -55,7 +55,7 @@ def incoming_endpoint() -> tuple[str, str, int, int]:
         "identity": {"fqdn": advertised_hostname(socket.gethostname()), "hypervisor": {}},
     }
     name, _ = advertised_name(facts)
-    bind = str(config_values(facts, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
+    bind = setting(facts, "qemu_conf", "migration_address", "").strip("[]") or "0.0.0.0"
     return (name, bind, *port_range(facts))
 
 

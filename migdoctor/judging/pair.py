@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,10 +53,51 @@ def config_values(facts: dict[str, Any], name: str) -> dict[str, Any]:
     return record.get("values") or {}
 
 
+def is_port(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_flag(value: Any) -> bool:
+    return value in (0, 1) and not isinstance(value, float)
+
+
+def is_word(value: Any) -> bool:
+    """A name, address or user as one token: text without whitespace or control characters."""
+    return isinstance(value, str) and 0 < len(value) <= 255 and value.isprintable() and not any(map(str.isspace, value))
+
+
+def is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.isprintable()
+
+
+# The settings migdoctor reads from a host, with the type the daemon itself accepts; a value of any
+# other type (a list for a scalar, text for a number) is named by config.value-types and read as unset.
+SETTINGS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("qemu_conf", "migration_port_min"): (is_port, "a whole number"),
+    ("qemu_conf", "migration_port_max"): (is_port, "a whole number"),
+    ("qemu_conf", "migration_host"): (is_word, "one host name or address"),
+    ("qemu_conf", "migration_address"): (is_word, "one address"),
+    ("qemu_conf", "user"): (is_word, "one user name"),
+    ("libvirtd_conf", "listen_tcp"): (is_flag, "0 or 1"),
+    ("libvirtd_conf", "listen_tls"): (is_flag, "0 or 1"),
+    ("xend_config", "xend-relocation-server"): (is_word, "yes or no"),
+    ("xend_config", "xend-relocation-address"): (is_text, "one address or interface name"),
+    ("xend_config", "xend-relocation-hosts-allow"): (is_text, "space-separated regular expressions"),
+}
+
+
+def setting(facts: dict[str, Any], name: str, key: str, default: Any = None) -> Any:
+    """A config value of the type its daemon accepts, else DEFAULT (unset, or of a wrong type:
+    config.value-types fails on that, naming host, file and key)."""
+    value = config_values(facts, name).get(key, default)
+    accepts, _ = SETTINGS[(name, key)]
+    return value if value is default or accepts(value) else default
+
+
 def advertised_name(dst: dict[str, Any]) -> tuple[str, str]:
     """The name the destination hands the source for the migration stream, and where it comes from:
     qemu.conf migration_host, else libvirt's hostname (virGetHostname)."""
-    migration_host = config_values(dst, "qemu_conf").get("migration_host")
+    migration_host = setting(dst, "qemu_conf", "migration_host")
     if migration_host:
         return str(migration_host), "/etc/libvirt/qemu.conf migration_host"
     libvirt = dst["identity"]["hypervisor"].get("libvirt") or {}
@@ -63,10 +105,20 @@ def advertised_name(dst: dict[str, Any]) -> tuple[str, str]:
 
 
 def port_range(dst: dict[str, Any]) -> tuple[int, int]:
-    values = config_values(dst, "qemu_conf")
-    return int(values.get("migration_port_min", DEFAULT_PORT_MIN)), int(
-        values.get("migration_port_max", DEFAULT_PORT_MAX)
+    """qemu.conf's migration ports as set, however absurd (config.migration-port-range judges them)."""
+    return (
+        setting(dst, "qemu_conf", "migration_port_min", DEFAULT_PORT_MIN),
+        setting(dst, "qemu_conf", "migration_port_max", DEFAULT_PORT_MAX),
     )
+
+
+def valid_port_range(dst: dict[str, Any]) -> tuple[int, int]:
+    """The port range for checks that go through it port by port: Skip when it is not a valid range,
+    so no loop is ever bounded by a value read from a host."""
+    first, last = port_range(dst)
+    if not 1 <= first <= last <= 65535:
+        raise Skip(f"migration port range {first}-{last} is not valid (config.migration-port-range says why)")
+    return first, last
 
 
 def interface_addresses(facts: dict[str, Any]) -> list[tuple[str, str, int]]:

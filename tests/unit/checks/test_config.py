@@ -118,3 +118,68 @@ def test_privileged_range_with_qemu_user_unset_fails(make_pair, judge):
 
     assert finding.status == Status.FAIL
     assert 'ports below 1024 need root but QEMU runs as "(unset: the distribution\'s QEMU user)"' in finding.summary
+
+
+@pytest.mark.parametrize(
+    ("values", "summary"),
+    [
+        ({"migration_port_max": 99999999999}, "range 49152-99999999999 leaves 1-65535"),
+        ({"migration_port_min": 1, "migration_port_max": 10**18}, "range 1-1000000000000000000 leaves 1-65535"),
+        ({"migration_port_min": -5}, "range -5-49215 leaves 1-65535"),
+    ],
+    ids=["max-huge", "whole-int64", "negative"],
+)
+def test_absurd_port_numbers_fail_at_once_naming_the_key(make_pair, judge, values, summary):
+    finding = judge(CHECK, make_pair("healthy", dst=qemu_conf(**values)))  # no loop over the range: no hang
+
+    assert finding.status == Status.FAIL and summary in finding.summary
+    assert f"{QEMU_CONF}: migration_port_" in finding.remediation
+
+
+def test_reserved_ranges_read_from_the_host_are_intervals_not_loops(make_pair, judge):
+    huge = sysctl(ip_local_port_range=[1, 10**12], ip_local_reserved_ports=[[1, 49151], [49152, 10**12]])
+
+    finding = judge(CHECK, make_pair("seed", dst=huge))
+
+    assert (finding.status, finding.summary) == (
+        Status.PASS,
+        "hostb takes incoming migrations on 49152-49215 (64 ports)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"migration_port_min": "abc"}, "hostb:/etc/libvirt/qemu.conf: migration_port_min = 'abc' is not a whole number"),
+        ({"migration_port_max": [49152, 49215]}, "migration_port_max = [49152, 49215] is not a whole number"),
+        ({"migration_port_min": True}, "migration_port_min = True is not a whole number"),
+        ({"migration_host": ["a.example", "b.example"]}, "migration_host = ['a.example', 'b.example'] is not one host"),
+        ({"migration_host": "fast\x1b[2J.example"}, "migration_host = 'fast\\x1b[2J.example' is not one host name"),
+        ({"migration_address": "198.51.100.2 192.0.2.2"}, "migration_address = '198.51.100.2 192.0.2.2' is not one"),
+        ({"user": 0}, "user = 0 is not one user name"),
+    ],
+    ids=["text-for-port", "list-for-port", "bool-for-port", "list-for-name", "escape-in-name", "two-addresses", "uid"],
+)  # fmt: skip
+def test_values_of_the_wrong_type_fail_naming_host_file_and_key(make_pair, judge, values, named):
+    pair = make_pair("healthy", dst=qemu_conf(**values))
+
+    typed = judge("config.value-types", pair)
+    ranged = judge(CHECK, pair)
+
+    assert typed.status == Status.FAIL and named in typed.summary, typed.summary
+    assert typed.remediation.startswith(f"{QEMU_CONF}: set {next(iter(values))} to ")
+    assert ranged.status in (Status.PASS, Status.FAIL)  # read as unset: judged, never an error
+
+
+def test_libvirtd_flag_of_the_wrong_type_names_the_source_too(make_pair, judge):
+    def listen_tcp(facts):
+        facts["config"]["libvirtd_conf"]["values"]["listen_tcp"] = "yes"
+
+    finding = judge("config.value-types", make_pair("healthy", src=listen_tcp))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == "hosta:/etc/libvirt/libvirtd.conf: listen_tcp = 'yes' is not 0 or 1"
+
+
+def test_well_typed_settings_pass(make_pair, judge):
+    assert judge("config.value-types", make_pair("seed")).status == Status.PASS

@@ -80,6 +80,7 @@ def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
     assert {f["id"] for f in report["findings"] if f["ignored"]} == {
         "dns.migration-host-address",
         "config.migration-port-range",
+        "config.value-types",
     }
     assert {f["area"] for f in report["findings"]} == {"dns", "config"}
 
