@@ -255,6 +255,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     from migdoctor.pairrun import collect_pair, decide_intent, judge, prepare
     from migdoctor.report.document import ReportError
     from migdoctor.report.output import OutputError, real_target
+    from migdoctor.report.safe import printable
     from migdoctor.report.writers import plan_outputs
 
     started, started_at = time.monotonic(), datetime.now(UTC)
@@ -280,7 +281,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
         raise fail(str(exc)) from None
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout
-            typer.echo(f"migdoctor: {host['error']}", err=True)
+            typer.echo(f"migdoctor: {printable(host['error'])}", err=True)
     raise typer.Exit(report["exit_status"])
 
 

@@ -13,7 +13,9 @@ EXIT_UNREACHABLE = 2
 
 def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:
     """One line on stderr, no traceback: what admins expect from a CLI tool."""
-    typer.echo(f"migdoctor: {message}", err=True)
+    from migdoctor.report.safe import printable
+
+    typer.echo(f"migdoctor: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -67,5 +69,6 @@ def print_summary(record: dict[str, Any]) -> None:
     from rich.console import Console
 
     from migdoctor.report.facts_view import render_facts
+    from migdoctor.report.safe import printable_data
 
-    Console().print(render_facts(record))
+    Console(markup=False).print(render_facts(printable_data(record)))

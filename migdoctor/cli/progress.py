@@ -13,7 +13,10 @@ def migration_progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], Non
     if not enabled:
         yield None
         return
+    from rich.markup import escape
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from migdoctor.report.safe import printable
 
     with Progress(
         TextColumn("{task.description}"),
@@ -29,10 +32,10 @@ def migration_progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], Non
             total = (sample.get("data_processed") or 0) + (sample.get("data_remaining") or 0)
             bar.update(
                 task,
-                description=sample.get("leg", "test migration"),
+                description=escape(printable(sample.get("leg", "test migration"))),
                 completed=sample.get("data_processed") or 0,
                 total=total or None,
-                link=f"via {sample['link']}" if sample.get("link") else "",
+                link=escape(printable(f"via {sample['link']}")) if sample.get("link") else "",
             )
 
         yield update

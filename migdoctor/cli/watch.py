@@ -39,6 +39,7 @@ def watch_command(
     from migdoctor.actions.migration import TrialRefused, open_libvirt
     from migdoctor.actions.watch import NothingToWatch, watch
     from migdoctor.report.output import OutputError, real_target, write_atomically
+    from migdoctor.report.safe import printable
     from migdoctor.transports import TransportError, resolve_host, shared_connections
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
@@ -69,7 +70,7 @@ def watch_command(
                         rate_line(src_host.label, view["src_rates"]),
                         rate_line(dst_host.label, view["dst_rates"]),
                     ]
-                    live.update(Text("\n".join(lines)), refresh=True)
+                    live.update(Text("\n".join(map(printable, lines))), refresh=True)
 
             summary = watch(src_host, dst_host, conn, domain, interval, show)
     except NothingToWatch as exc:
@@ -79,9 +80,11 @@ def watch_command(
         raise fail(str(exc)) from None
     finally:
         conn.close()
-    Console().print(
-        f"{summary['domain']}: {src} {summary['source_link']} -> {dst} {summary['destination_link']} carried "
-        f"{summary['source_tx_bytes'] / 1e6:.1f} MB in {summary['wall_s']:.1f} s ({summary['rate_mbps']} Mb/s)"
+    Console(markup=False).print(
+        printable(
+            f"{summary['domain']}: {src} {summary['source_link']} -> {dst} {summary['destination_link']} carried "
+        )
+        + f"{summary['source_tx_bytes'] / 1e6:.1f} MB in {summary['wall_s']:.1f} s ({summary['rate_mbps']} Mb/s)"
         + (" (interrupted)" if summary["interrupted"] else ""),
         highlight=False,
     )

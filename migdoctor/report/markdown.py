@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, Writer
 
 
@@ -12,6 +13,7 @@ def cell(value: Any) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    report = printable_data(report)
     hosts, intent, path = report["hosts"], report["intent"], report["path"]
     lines = [
         f"# Migration path check: {hosts['source']['label']} -> {hosts['destination']['label']}",

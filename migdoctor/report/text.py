@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, RenderOptions, Writer
 
 MARKS = {
@@ -38,13 +39,16 @@ def finding_lines(finding: dict[str, Any]) -> list[str]:
     if finding["status"] in ("fail", "warn", "error"):
         for item in finding["evidence"]:
             expected = f" (expected {escape(str(item['expected']))})" if item["expected"] is not None else ""
-            lines.append(f"        {item['host']}: {escape(item['item'])} = {escape(str(item['actual']))}{expected}")
+            lines.append(
+                f"        {escape(item['host'])}: {escape(item['item'])} = {escape(str(item['actual']))}{expected}"
+            )
         if finding["remediation"]:
             lines.append(f"        fix: {escape(finding['remediation'])}")
     return lines
 
 
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
+    report = printable_data(report)
     path = report["path"]
     console.print(f"path: {escape(path['text']) if path else 'unknown'}", highlight=False)
     console.print(f"      {path_verdict(report)}", highlight=False)

@@ -1,0 +1,26 @@
+"""Host data made safe to print: a hostname, config value or interface name is text a host chose,
+and on a terminal an escape sequence in it would repaint the screen, a newline would forge a line
+of the report. Control and format characters are shown as Python escapes (\\x1b, \\n, \\u202e);
+rich markup is escaped where rich renders (rich.markup.escape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def printable(text: str) -> str:
+    """TEXT with every non-printable character shown as its escape, so it prints as one plain line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def printable_data(value: Any) -> Any:
+    """A copy of JSON-like data with every string (keys too) made printable."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(key): printable_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_data(item) for item in value]
+    return value

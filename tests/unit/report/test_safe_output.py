@@ -1,0 +1,86 @@
+"""Everything printed from host data is escaped: rich markup in a label or value never breaks the
+text output, and control characters (an escape sequence in migration_host, a newline forging a
+report line) are shown as escapes, on stdout and stderr, in text, Markdown and the facts view."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from migdoctor.report.markdown import render_markdown
+from migdoctor.report.safe import printable
+from migdoctor.report.text import render_text
+
+DATA = Path(__file__).parents[2] / "data" / "facts"
+REPAINT = "\x1b[2J\x1b[H"
+
+
+def hostile(report):
+    """A report whose host-provided strings carry markup, escape sequences and a forged line."""
+    report["hosts"]["source"]["label"] = "[/]"
+    finding = next(f for f in report["findings"] if f["status"] == "fail")
+    finding["summary"] += f" {REPAINT}\nPASS  everything.fine: forged"
+    finding["evidence"][0]["host"] = "[/]"
+    finding["evidence"][0]["actual"] = f"[bold]{REPAINT}"
+    report["path"]["text"] = f"hosta [/] -> hostb{REPAINT}"
+    return report
+
+
+@pytest.mark.parametrize("text", ["plain", "tab\there", "e\u0301"])
+def test_printable_text_is_unchanged(text):
+    assert printable(text) == (text if text.isprintable() else "tab\\there")
+
+
+def test_text_output_shows_host_strings_literally(captured):
+    console = Console(record=True, width=400, force_terminal=False)
+
+    render_text(hostile(captured("seed")), console)
+    out = console.export_text()
+
+    assert "\x1b" not in out and "\\x1b[2J\\x1b[H" in out
+    assert "[/]" in out and "[bold]" in out
+    assert not [line for line in out.splitlines() if line.startswith("PASS  everything.fine")]
+
+
+def test_markdown_shows_host_strings_literally(captured):
+    out = render_markdown(hostile(captured("seed")))
+
+    assert "\x1b" not in out and "\\x1b[2J" in out
+    assert "\nPASS  everything.fine" not in out
+
+
+def test_cli_with_hostile_facts_prints_no_escape_sequence(tmp_path, captured):
+    facts = captured("seed")["facts"]
+    facts["destination"]["config"]["qemu_conf"]["values"]["migration_host"] = f"[/]{REPAINT}"
+    facts["destination"]["identity"]["hostname"] = f"hostb{REPAINT}"
+    for side in ("source", "destination"):
+        (tmp_path / f"{side}.json").write_text(json.dumps(facts[side]))
+
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "migdoctor", "check", "[/]", "hostb\x1b[31m", "--facts", str(tmp_path / "source.json"),
+            str(tmp_path / "destination.json"), "--output", str(tmp_path / "r.json"),
+        ],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "config.value-types: hostb\\x1b[31m:/etc/libvirt/qemu.conf: migration_host = '[/]\\x1b[2J" in result.stdout
+
+
+def test_one_line_errors_escape_what_they_quote(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "migdoctor", "facts", f"winrm://kvm1{REPAINT}"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "MIGDOCTOR_INVENTORY": os.devnull},
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "migdoctor: winrm://kvm1\\x1b[2J\\x1b[H: unknown transport in 'winrm://kvm1\\x1b[2J\\x1b[H' (use local, ssh:// or lab:)\n"
+    )
