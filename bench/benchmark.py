@@ -80,8 +80,23 @@ def main() -> None:
             )
             show("all checks judged on saved facts", judge_saved_facts(report, runs * 20), 0.05)
         migration_figures(runs)
+        dead_nameserver_figures(runs)
     finally:
         show("lab down", timed(lambda: run("lab", "down"), 1))
+
+
+def dead_nameserver_figures(runs: int) -> None:
+    """Issue 12: the whole check while the source's only nameserver drops every answer, with
+    glibc's default resolver time-outs there (~10 s per getaddrinfo)."""
+    run("lab", "down")
+    run("lab", "up", "--scenario", "source-dns-dead")
+    with tempfile.TemporaryDirectory() as scratch:
+        report = f"{scratch}/report.json"
+        show(
+            "check hosta hostb, hosta's only nameserver dead",
+            timed(lambda: run("check", "hosta", "hostb", "--output", report, ok=(1,)), max(1, runs // 2)),
+            15.0,
+        )
 
 
 def trial_leg(scenario: str, memory: int, *options: str) -> tuple[float, dict]:

@@ -89,13 +89,29 @@ def serve(timeout: float = SERVE_TIMEOUT_S) -> None:
         emit({"bytes": received, "peer": peer[0], "counters_before": before, "counters_after": link_counters()})
 
 
+def connect_first(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of ADDRESSES that accepts, in getaddrinfo's order, as QEMU tries them."""
+    error: OSError = OSError("no address")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout=timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
 def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S) -> None:
     """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes."""
     from migdoctor.facts.counters import link_counters
+    from migdoctor.facts.resolution import getaddrinfo_answer
 
     before = link_counters()
+    answer = getaddrinfo_answer(name)  # bounded: a dead nameserver must not hold the probe
+    if answer["error"]:
+        emit({"error": f"gaierror: {answer['error']}"})
+        return
     try:
-        connection = socket.create_connection((name, port), timeout=timeout)
+        connection = connect_first(answer["addresses"], port, timeout)
     except OSError as exc:
         emit({"error": f"{type(exc).__name__}: {exc.strerror or exc}"})
         return

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from migdoctor.facts.gaps import Gaps, read_text
@@ -17,12 +21,49 @@ HOST_CONF = "/etc/host.conf"
 RESOLV_CONF = "/etc/resolv.conf"
 NSSWITCH_CONF = "/etc/nsswitch.conf"
 DNS_LIFETIME_S = 3.0
+# A name that has not resolved by then will not: glibc's defaults (5 s per try, 2 tries) give up at
+# ~10 s, per search domain. One retry after a lost first packet (5 s) still fits.
+LOOKUP_BUDGET_S = 6.0
 # QEMU's inet_connect_saddr() asks getaddrinfo with these flags for an outgoing migration.
 QEMU_AI_FLAGS = socket.AI_CANONNAME | socket.AI_V4MAPPED | socket.AI_ADDRCONFIG
 
 
+def within(budget_s: float, jobs: list[Callable[[], Any]], late: Callable[[int], Any]) -> list[Any]:
+    """Every job's result, all run at once; a job still running after BUDGET_S gives late(index).
+    Daemon threads, not a thread pool: a blocked getaddrinfo cannot be cancelled, and the process
+    must be free to exit (and answer its caller) without waiting for it."""
+    results: list[Any] = [None] * len(jobs)
+    done = [threading.Event() for _ in jobs]
+
+    def run(index: int) -> None:
+        results[index] = jobs[index]()
+        done[index].set()
+
+    for index in range(len(jobs)):
+        threading.Thread(target=run, args=(index,), daemon=True).start()
+    deadline = time.monotonic() + budget_s
+    for index, event in enumerate(done):
+        if not event.wait(max(0.0, deadline - time.monotonic())):
+            results[index] = late(index)
+    return results
+
+
 def getaddrinfo_answer(name: str) -> dict[str, Any]:
-    """The addresses QEMU would try, in the order it would try them."""
+    """The addresses QEMU would try, in the order it would try them; no answer within the budget
+    counts as the failure it will become."""
+    return within(LOOKUP_BUDGET_S, [partial(raw_getaddrinfo, name)], lambda _: unanswered_getaddrinfo())[0]
+
+
+def unanswered_getaddrinfo() -> dict[str, Any]:
+    return {
+        "addresses": [],
+        "canonical_name": None,
+        "error": f"no answer within {LOOKUP_BUDGET_S:g} s (the resolver would go on waiting, then fail)",
+        "error_code": socket.EAI_AGAIN,
+    }
+
+
+def raw_getaddrinfo(name: str) -> dict[str, Any]:
     try:
         infos = socket.getaddrinfo(name, None, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, QEMU_AI_FLAGS)
     except socket.gaierror as exc:
@@ -110,21 +151,53 @@ def collect_resolution(names: list[str], reverse: list[str], gaps: Gaps) -> dict
     nsswitch = gaps.attempt("nsswitch_hosts", lambda: parse_nsswitch_hosts(read_text(NSSWITCH_CONF), NSSWITCH_CONF))
     multi = gaps.attempt("host_conf", hosts_multi)
     resolver = gaps.attempt("dns_resolver", new_resolver) if names or reverse else None
+    # Every look-up at once, each bounded: a dead nameserver costs one budget, not one per name.
+    forward: list[Callable[[], Any]] = [partial(raw_getaddrinfo, name) for name in names]
+    if resolver:
+        forward += [partial(dns_answer, resolver, name) for name in names]
+        forward += [partial(reverse_answer, resolver, address) for address in reverse]
+    answers = within(LOOKUP_BUDGET_S, forward, partial(unanswered, names, reverse))
     lookups = []
-    for name in names:
-        lookup: dict[str, Any] = {
-            "name": name,
-            "getaddrinfo": getaddrinfo_answer(name),
-            "hosts_file": hosts_lookup(hosts_entries, name, bool(multi)) if hosts_entries is not None else None,
-            "dns": dns_answer(resolver, name) if resolver else None,
-        }
-        seen = lookup["getaddrinfo"]["addresses"] + (lookup["dns"] or {}).get("addresses", [])
-        lookup["reverse"] = [reverse_answer(resolver, a) for a in dict.fromkeys(seen)] if resolver else []
-        lookups.append(lookup)
+    for index, name in enumerate(names):
+        lookups.append(
+            {
+                "name": name,
+                "getaddrinfo": answers[index],
+                "hosts_file": hosts_lookup(hosts_entries, name, bool(multi)) if hosts_entries is not None else None,
+                "dns": answers[len(names) + index] if resolver else None,
+            }
+        )
+    seen = [
+        list(dict.fromkeys(lookup["getaddrinfo"]["addresses"] + (lookup["dns"] or {}).get("addresses", [])))
+        for lookup in lookups
+    ]
+    pairs = [(index, address) for index, addresses in enumerate(seen) for address in addresses] if resolver else []
+    reversed_ = within(
+        DNS_LIFETIME_S + 1,
+        [partial(reverse_answer, resolver, address) for _, address in pairs],
+        lambda index: unanswered_reverse(pairs[index][1]),
+    )
+    for lookup in lookups:
+        lookup["reverse"] = []
+    for (index, _), answer in zip(pairs, reversed_, strict=True):
+        lookups[index]["reverse"].append(answer)
     return {
         "hosts_file": hosts_entries,
         "resolv_conf": resolv_conf,
         "nsswitch_hosts": nsswitch,
         "lookups": lookups,
-        "reverse_lookups": [reverse_answer(resolver, address) for address in reverse] if resolver else [],
+        "reverse_lookups": answers[2 * len(names) :] if resolver else [],
     }
+
+
+def unanswered(names: list[str], reverse: list[str], index: int) -> dict[str, Any]:
+    """What a look-up of collect_resolution's first round says when it did not answer in time."""
+    if index < len(names):
+        return unanswered_getaddrinfo()
+    if index < 2 * len(names):
+        return {"addresses": [], "server": None, "error": "timeout"}
+    return unanswered_reverse(reverse[index - 2 * len(names)])
+
+
+def unanswered_reverse(address: str) -> dict[str, Any]:
+    return {"address": address, "names": [], "error": "timeout"}

@@ -66,9 +66,8 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
     etc.mkdir(parents=True, exist_ok=True)
     hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", *cfg.hosts_lines]
     (etc / "hosts").write_text("\n".join(hosts) + "\n")
-    (etc / "resolv.conf").write_text(
-        f"search {layout.ZONE}\nnameserver {layout.DNS_IP}\noptions timeout:1 attempts:2\n"
-    )
+    options = f"options {cfg.resolver_options}\n" if cfg.resolver_options else ""
+    (etc / "resolv.conf").write_text(f"search {layout.ZONE}\nnameserver {layout.DNS_IP}\n{options}")
     if Path("/etc/hostname").exists():
         (etc / "hostname").write_text(cfg.hostname + "\n")
 

@@ -23,6 +23,7 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
                    client certificate, both from the lab CA, for libvirt and QEMU
     root_ssh       {known_hosts = [names], stale = [names]}: the host gets its own /root/.ssh with
                    the lab's client key and known_hosts lines for those names (stale: a wrong key)
+    resolver_options  the `options` line of its resolv.conf ("" for glibc's defaults: 5 s, 2 attempts)
 
 Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
@@ -53,6 +54,7 @@ HOST_KEYS: dict[str, type] = {
     "peer_libvirt_uri": str,
     "tls": dict,
     "root_ssh": dict,
+    "resolver_options": str,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
 TOP_KEYS = {"description", "dns", "all", "hosts"}
@@ -83,6 +85,7 @@ class HostConfig:
     peer_libvirt_uri: str | None = None
     tls: pki.TlsSpec | None = None
     root_ssh: ssh.RootSsh | None = None
+    resolver_options: str = "timeout:1 attempts:2"
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         peer_libvirt_uri=raw.get("peer_libvirt_uri"),
         tls=pki.spec(where, raw["tls"]) if "tls" in raw else None,
         root_ssh=ssh.root_ssh_spec(where, raw["root_ssh"]) if "root_ssh" in raw else None,
+        resolver_options=raw.get("resolver_options", HostConfig.resolver_options),
     )
 
 
