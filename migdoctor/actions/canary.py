@@ -110,18 +110,21 @@ def settle(dom: Any, timeout: float = 15.0, interval: float = 0.05) -> None:
 
 
 def remove(conn: Any, name: str = NAME) -> None:
-    """Destroy and undefine the canary on `conn` if it is there; quiet when it is not."""
+    """Destroy and undefine the canary on `conn` if it is there; quiet when libvirt says there is
+    no such domain. Any other libvirt error (a dead connection, a daemon gone) is raised: only the
+    caller can tell whether the canary is still running then."""
     import libvirt
 
     try:
         dom = conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return
-    persistent = dom.isPersistent()  # a transient domain is gone once destroyed
-    if dom.isActive():
-        dom.destroy()
-    if persistent:
-        dom.undefine()
+        persistent = dom.isPersistent()  # a transient domain is gone once destroyed
+        if dom.isActive():
+            dom.destroy()
+        if persistent:
+            dom.undefine()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
 
 
 def kill_processes(name: str) -> list[int]:

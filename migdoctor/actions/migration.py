@@ -13,16 +13,25 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from migdoctor.actions import canary
-from migdoctor.transports import Host, TransportError, run_agent
+from migdoctor.bounded import NO_ANSWER, attempt, within
+from migdoctor.transports import Host, run_agent
 
 MIB = 1024 * 1024
 POLL_S = 0.1
 SERIES_POINTS = 300
 PAYLOAD_DIR = "/var/tmp"
+# A silent host's libvirt connection is closed after ~8 s. One step on a host (a libvirt call, a
+# command over the transport) gets 10 s, an aborted migration 15 s to end, the whole clean-up 30 s
+# with both hosts at once: a host gone mid-trial costs --timeout + about a minute, never more.
+KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT = 2, 3
+STEP_BUDGET_S = 10.0
+ABORT_WAIT_S = 15.0
+CLEANUP_BUDGET_S = 30.0
 JOB_KEYS = ("time_elapsed", "downtime", "data_processed", "data_total", "data_remaining", "memory_bps")
 
 
@@ -51,16 +60,36 @@ def default_timeout(memory_mib: int, slowest_mbps: int | None) -> float:
     return round(memory_mib * MIB * 8 / (rate * 1e6) * 3 + 30, 1)
 
 
+@cache
+def run_event_loop() -> None:
+    """libvirt's keepalive needs an event loop: libvirt's own, run by one daemon thread."""
+    import libvirt
+
+    def loop() -> None:
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    libvirt.virEventRegisterDefaultImpl()
+    threading.Thread(target=loop, daemon=True, name="libvirt-events").start()
+
+
 def open_libvirt(host: Host) -> Any:
+    """A connection with keepalive on: when the host goes silent (off the network, daemon hung)
+    libvirt closes it after about KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1) seconds and every
+    call on it fails, instead of waiting for TCP to give up."""
     import libvirt
 
     if not host.libvirt_uri:
         raise TrialRefused(f"{host.label}: no libvirt URI (set libvirt_uri in the inventory)")
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    run_event_loop()
     try:
-        return libvirt.open(host.libvirt_uri)
+        conn = libvirt.open(host.libvirt_uri)
     except libvirt.libvirtError as exc:
         raise TrialRefused(f"{host.label}: cannot connect to {host.libvirt_uri}: {exc.get_error_message()}") from None
+    with contextlib.suppress(libvirt.libvirtError):  # a driver without keepalive still works
+        conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+    return conn
 
 
 def preflight(src_conn: Any, dst_conn: Any, src: Host, dst: Host, options: TrialOptions) -> str:
@@ -99,9 +128,16 @@ def job_sample(dom: Any, started: float) -> dict[str, Any] | None:
     return sample
 
 
+def counters_of(host: Host) -> dict[str, Any]:
+    """HOST's link byte counters, or none when it does not answer in time (gone mid-trial): the
+    leg then names no link on that side rather than waiting for the transport to give up."""
+    counters, _ = attempt(STEP_BUDGET_S, partial(run_agent, host, ["link-counters"]))
+    return counters or {}
+
+
 def carrier(before: dict[str, Any], after: dict[str, Any], key: str) -> tuple[str | None, int]:
     deltas = {name: after[name][key] - before.get(name, {}).get(key, 0) for name in after if name != "lo"}
-    if not deltas:
+    if not deltas or not before:  # a side that did not answer names no link
         return None, 0
     name = max(deltas, key=lambda link: deltas[link])
     return name, deltas[name]
@@ -135,8 +171,8 @@ def migrate_leg(
     params = {libvirt.VIR_MIGRATE_PARAM_URI: options.migrate_uri} if options.migrate_uri else {}
     flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | (libvirt.VIR_MIGRATE_TLS if options.tls else 0)
     before = {
-        from_host.label: run_agent(from_host, ["link-counters"]),
-        to_host.label: run_agent(to_host, ["link-counters"]),
+        from_host.label: counters_of(from_host),
+        to_host.label: counters_of(to_host),
     }
     outcome: dict[str, Any] = {}
 
@@ -161,16 +197,16 @@ def migrate_leg(
             if time.monotonic() - started > options.timeout_s:
                 outcome["error"] = f"timed out after {options.timeout_s:.0f} s (--timeout)"
                 abort(dom)
-                worker.join(30)
+                worker.join(ABORT_WAIT_S)
                 break
     except KeyboardInterrupt:
         abort(dom)
-        worker.join(30)
+        worker.join(ABORT_WAIT_S)
         raise
     wall = time.monotonic() - started
     after = {
-        from_host.label: run_agent(from_host, ["link-counters"]),
-        to_host.label: run_agent(to_host, ["link-counters"]),
+        from_host.label: counters_of(from_host),
+        to_host.label: counters_of(to_host),
     }
     src_link, sent = carrier(before[from_host.label], after[from_host.label], "tx_bytes")
     dst_link, received = carrier(before[to_host.label], after[to_host.label], "rx_bytes")
@@ -223,7 +259,7 @@ def throughput_series(samples: list[dict[str, Any]], most: int = SERIES_POINTS) 
 
 def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:
     """A sample for the progress bar, with the link carrying the stream so far (one counter read)."""
-    link, _ = carrier(before, run_agent(from_host, ["link-counters"]), "tx_bytes")
+    link, _ = carrier(before, counters_of(from_host), "tx_bytes")
     return {**sample, "leg": f"{from_host.label} -> {to_host.label}", "link": f"{from_host.label} {link}"}
 
 
@@ -326,22 +362,45 @@ def signals_held() -> Iterator[None]:
 
 
 def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[str]:
-    """Remove the canary and its payload on every host: through libvirt, and where libvirt is
-    unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport.
-    What could not be done is said, host by host, never raised."""
-    import libvirt
+    """Remove the canary and its payload on every host, the hosts at once, each step and the whole
+    bounded in time (a host gone from the network costs a budget, not minutes). What could not be
+    done is said, host by host, never raised."""
+    notes = within(
+        CLEANUP_BUDGET_S,
+        [partial(clean_up_host, name, payload, host, conn) for host, conn in hosts],
+        lambda index: [
+            f"{hosts[index][0].label}: clean-up incomplete, remove canary {name} and payload {payload} by hand: "
+            f"not finished within {CLEANUP_BUDGET_S:g} s"
+        ],
+    )
+    return [note for host_notes in notes for note in host_notes]
 
-    notes = []
-    for host, conn in hosts:
-        try:
-            try:
-                canary.remove(conn, name)
-            except libvirt.libvirtError as exc:
-                killed = run_agent(host, ["canary-kill", "--name", name])
-                notes.append(
-                    f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
-                )
-            run_agent(host, ["payload-remove", "--path", str(payload)])
-        except TransportError as exc:
-            notes.append(f"{host.label}: clean-up incomplete, remove {name} and {payload} by hand: {exc}")
+
+def clean_up_host(name: str, payload: Path, host: Host, conn: Any) -> list[str]:
+    """Through libvirt; where libvirt cannot answer (daemon killed, connection dead: anything but
+    "no such domain") by ending the canary's qemu through the transport."""
+    notes, left = [], []
+    silent = None  # the transport's "no answer": the host is gone, asking again only costs time
+    _, lost = attempt(STEP_BUDGET_S, partial(canary.remove, conn, name), libvirt_reason)
+    if lost:
+        killed, failed = attempt(STEP_BUDGET_S, partial(run_agent, host, ["canary-kill", "--name", name]))
+        if failed:
+            left.append(f"canary {name} (libvirt: {lost}; ending its qemu: {failed})")
+            silent = failed if failed.startswith(NO_ANSWER) else None
+        else:
+            notes.append(f"{host.label}: libvirt unreachable ({lost}); ended qemu {killed['killed']}")
+    _, failed = (
+        (None, f"not tried: {silent}")
+        if silent
+        else attempt(STEP_BUDGET_S, partial(run_agent, host, ["payload-remove", "--path", str(payload)]))
+    )
+    if failed:
+        left.append(f"payload {payload} ({failed})")
+    if left:
+        notes.append(f"{host.label}: clean-up incomplete, remove by hand: {'; '.join(left)}")
     return notes
+
+
+def libvirt_reason(exc: Exception) -> str:
+    get_message = getattr(exc, "get_error_message", None)
+    return str(get_message() if get_message else exc)

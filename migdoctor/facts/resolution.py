@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from migdoctor.bounded import within
 from migdoctor.facts.gaps import Gaps, read_text
 from migdoctor.parsers.hosts import hosts_lookup, parse_host_conf, parse_hosts
 from migdoctor.parsers.nsswitch import parse_nsswitch_hosts
@@ -26,26 +25,6 @@ DNS_LIFETIME_S = 3.0
 LOOKUP_BUDGET_S = 6.0
 # QEMU's inet_connect_saddr() asks getaddrinfo with these flags for an outgoing migration.
 QEMU_AI_FLAGS = socket.AI_CANONNAME | socket.AI_V4MAPPED | socket.AI_ADDRCONFIG
-
-
-def within(budget_s: float, jobs: list[Callable[[], Any]], late: Callable[[int], Any]) -> list[Any]:
-    """Every job's result, all run at once; a job still running after BUDGET_S gives late(index).
-    Daemon threads, not a thread pool: a blocked getaddrinfo cannot be cancelled, and the process
-    must be free to exit (and answer its caller) without waiting for it."""
-    results: list[Any] = [None] * len(jobs)
-    done = [threading.Event() for _ in jobs]
-
-    def run(index: int) -> None:
-        results[index] = jobs[index]()
-        done[index].set()
-
-    for index in range(len(jobs)):
-        threading.Thread(target=run, args=(index,), daemon=True).start()
-    deadline = time.monotonic() + budget_s
-    for index, event in enumerate(done):
-        if not event.wait(max(0.0, deadline - time.monotonic())):
-            results[index] = late(index)
-    return results
 
 
 def getaddrinfo_answer(name: str) -> dict[str, Any]:

@@ -76,3 +76,68 @@ def test_far_host_sending_what_is_not_facts_is_named(lab_scenario, tmp_path, bod
     assert done.stderr.startswith(message), done.stderr
     assert "internal error" not in done.stderr and len(done.stderr.splitlines()) == 1
     assert os.path.exists(tmp_path / "r.json")
+
+
+GONE = (
+    "add table inet gone ; "
+    "add chain inet gone in { type filter hook input priority -300 ; policy drop ; } ; "
+    "add chain inet gone out { type filter hook output priority -300 ; policy drop ; }"
+)
+
+
+def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is_left(lab_scenario, tmp_path):
+    """hostb drops every packet (a host that lost its network, no RST): the migration stalls, the
+    control connections to hostb go silent. The run still ends in bounded time, cleans hosta, and
+    the report names exactly what is left on hostb."""
+    from migdoctor.actions.migration import ABORT_WAIT_S, CLEANUP_BUDGET_S, STEP_BUDGET_S
+
+    lab = lab_scenario("seed")
+    output = tmp_path / "trial.json"
+    argv = [
+        MIGDOCTOR,
+        "migrate-test",
+        "hosta",
+        "hostb",
+        "--canary-memory",
+        "256",
+        "--timeout",
+        "8",
+        "--output",
+        str(output),
+    ]
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_job(lab)
+        lab.run("hostb", "nft", GONE)
+        process.wait(timeout=300)
+        wall = time.monotonic() - started
+        report = json.loads(output.read_text())
+        cleanup = report["migration_trial"]["cleanup"]
+        name = report["migration_trial"]["domain"]
+        hosta = lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
+    finally:
+        if process.poll() is None:
+            process.kill()
+        lab.down()  # hostb's leftovers: the lab's tear-down ends its qemu and removes its files
+
+    assert process.returncode == 1, process.stderr.read() if process.stderr else ""
+    # set-up, --timeout, the aborted migration's end, the counters after it, the clean-up
+    assert wall < 10 + 8 + ABORT_WAIT_S + STEP_BUDGET_S + CLEANUP_BUDGET_S, f"took {wall:.0f} s"
+    assert name not in hosta  # hosta was cleaned all the same
+    assert [note.split(":")[0] for note in cleanup] == ["hostb"], cleanup
+    assert cleanup[0].startswith(f"hostb: clean-up incomplete, remove by hand: canary {name} (libvirt: ")
+    assert f"payload /var/tmp/{name}.payload" in cleanup[0]
+    finding = report["findings"][0]
+    assert finding["status"] == "fail" and any("clean-up incomplete" in str(e["actual"]) for e in finding["evidence"])
+
+
+def wait_for_job(lab, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name in lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--name").stdout.split():
+            job = lab.run("hosta", "virsh", "-c", "qemu:///system", "domjobinfo", name, check=False).stdout
+            if name.startswith("migdoctor-canary") and "Data processed" in job:
+                return
+        time.sleep(0.1)
+    pytest.fail("no canary migration started on hosta")

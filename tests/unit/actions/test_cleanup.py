@@ -1,0 +1,151 @@
+"""The test migration's clean-up: "no such domain" is done, any other libvirt error (a dead
+connection, a daemon gone) falls back to ending the canary's qemu through the transport; every
+step and the whole clean-up are bounded in time even when a host hangs, and the notes list
+exactly what could not be removed, host by host."""
+
+import threading
+import time
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from migdoctor.actions import migration
+from migdoctor.transports import Host, TransportError
+
+NAME = "migdoctor-canary-t"
+PAYLOAD = Path("/var/tmp/migdoctor-canary-t.payload")
+HOSTA, HOSTB = Host("hosta", "ssh", "root@hosta"), Host("hostb", "ssh", "root@hostb")
+FOREVER = threading.Event()
+
+
+class LibvirtFailure(libvirt.libvirtError):
+    def __init__(self, code: int, message: str) -> None:
+        Exception.__init__(self, message)
+        self.code, self.message = code, message
+
+    def get_error_code(self) -> int:
+        return self.code
+
+    def get_error_message(self) -> str:
+        return self.message
+
+
+class Domain:
+    def __init__(self, log: list[str], host: str) -> None:
+        self.log, self.host = log, host
+
+    def isPersistent(self) -> bool:
+        return False
+
+    def isActive(self) -> bool:
+        return True
+
+    def destroy(self) -> None:
+        self.log.append(f"{self.host}: destroyed")
+
+
+class Conn:
+    """A libvirt connection that has the canary, lacks it, is dead, or hangs."""
+
+    def __init__(self, host: str, state: str, log: list[str]) -> None:
+        self.host, self.state, self.log = host, state, log
+
+    def lookupByName(self, name: str) -> Domain:
+        if self.state == "gone":
+            raise LibvirtFailure(libvirt.VIR_ERR_NO_DOMAIN, f"Domain not found: no domain with matching name '{name}'")
+        if self.state == "dead":
+            raise LibvirtFailure(libvirt.VIR_ERR_SYSTEM_ERROR, "Cannot write data: Broken pipe")
+        if self.state == "hangs":
+            FOREVER.wait()
+        return Domain(self.log, self.host)
+
+
+@pytest.fixture
+def agent(monkeypatch):
+    """run_agent stand-in: per host 'ok', 'fails' or 'hangs'; records what was asked."""
+    behaviour: dict[str, str] = {}
+    log: list[str] = []
+
+    def run_agent(host, argv):
+        log.append(f"{host.label}: {argv[0]}")
+        mode = behaviour.get(host.label, "ok")
+        if mode == "hangs":
+            FOREVER.wait()
+        if mode == "fails":
+            raise TransportError(f"{host.label}: ssh to {host.target} failed: Connection timed out")
+        return {"killed": [4242]} if argv[0] == "canary-kill" else {"removed": argv[-1]}
+
+    monkeypatch.setattr(migration, "run_agent", run_agent)
+    return behaviour, log
+
+
+def clean(states: dict[str, str], log: list[str]) -> list[str]:
+    return migration.clean_up(
+        NAME, PAYLOAD, [(HOSTA, Conn("hosta", states["hosta"], log)), (HOSTB, Conn("hostb", states["hostb"], log))]
+    )
+
+
+def test_no_such_domain_is_clean_and_the_payloads_go(agent):
+    _, calls = agent
+    log: list[str] = []
+
+    assert clean({"hosta": "gone", "hostb": "present"}, log) == []
+    assert log == ["hostb: destroyed"]
+    assert sorted(calls) == ["hosta: payload-remove", "hostb: payload-remove"]
+
+
+def test_dead_connection_falls_back_to_ending_the_qemu(agent):
+    _, calls = agent
+
+    notes = clean({"hosta": "gone", "hostb": "dead"}, [])
+
+    assert notes == ["hostb: libvirt unreachable (Cannot write data: Broken pipe); ended qemu [4242]"]
+    assert "hostb: canary-kill" in calls
+
+
+def test_what_could_not_be_removed_is_listed_exactly(agent):
+    behaviour, _ = agent
+    behaviour["hostb"] = "fails"
+
+    notes = clean({"hosta": "gone", "hostb": "dead"}, [])
+
+    assert notes == [
+        "hostb: clean-up incomplete, remove by hand: canary migdoctor-canary-t (libvirt: Cannot write data: Broken "
+        "pipe; ending its qemu: hostb: ssh to root@hostb failed: Connection timed out); payload "
+        "/var/tmp/migdoctor-canary-t.payload (hostb: ssh to root@hostb failed: Connection timed out)"
+    ]
+
+
+def test_a_host_that_hangs_costs_a_bounded_time_and_is_named(agent, monkeypatch):
+    behaviour, calls = agent
+    behaviour["hostb"] = "hangs"
+    monkeypatch.setattr(migration, "STEP_BUDGET_S", 0.3)
+    monkeypatch.setattr(migration, "CLEANUP_BUDGET_S", 2.0)
+    started = time.monotonic()
+
+    notes = clean({"hosta": "gone", "hostb": "hangs"}, [])
+
+    assert time.monotonic() - started < 2.5
+    assert notes == [
+        "hostb: clean-up incomplete, remove by hand: canary migdoctor-canary-t (libvirt: no answer within 0.3 s; "
+        "ending its qemu: no answer within 0.3 s); payload /var/tmp/migdoctor-canary-t.payload (not tried: no answer "
+        "within 0.3 s)"
+    ]
+    assert "hosta: payload-remove" in calls  # the other host was cleaned all the same
+
+
+def test_the_whole_clean_up_has_a_bound_of_its_own(agent, monkeypatch):
+    behaviour, _ = agent
+    behaviour["hostb"] = "hangs"
+    monkeypatch.setattr(migration, "STEP_BUDGET_S", 5.0)
+    monkeypatch.setattr(migration, "CLEANUP_BUDGET_S", 0.5)
+    started = time.monotonic()
+
+    notes = clean({"hosta": "gone", "hostb": "hangs"}, [])
+
+    assert time.monotonic() - started < 1.5
+    assert notes == [
+        "hostb: clean-up incomplete, remove canary migdoctor-canary-t and payload /var/tmp/migdoctor-canary-t.payload "
+        "by hand: not finished within 0.5 s"
+    ]
