@@ -14,7 +14,14 @@ every discovered check to it):
   the collector recorded, never FAIL; a check may also raise `Skip` itself.
 - A failing or warning outcome carries evidence (actual and expected value per host) and a
   remediation naming the host, the file and the exact line to set.
-- A check that raises becomes an ERROR finding with the message; the run goes on.
+- The metadata is held to this contract when the module is loaded (id pattern, severity, needs
+  naming a part of the facts): a module that breaks it, or raises anything at import (sys.exit
+  included), fails discovery with one line naming its file, before any host is contacted.
+- Checks run sandboxed (migdoctor.sandbox): they get a read-only view of the facts (copy what you
+  change), run in a forked worker with a time budget (10 s), and anything they raise (SystemExit
+  included), a return value that is not an Outcome, evidence that is not JSON, overrunning the
+  budget or ending the worker becomes an ERROR finding naming the check; the run goes on. What a
+  check prints goes nowhere.
 
 Third-party checks: a module like these, registered under the entry-point group
 `migdoctor.checks` (`site = my_package.checks` in its distribution's entry points), or dropped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 from typing import Annotated, Any
@@ -49,6 +50,12 @@ def facts_command(
     from migdoctor.transports import Lookups, TransportError, fetch_facts, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
+    for option, values in (("--route-to", route_to), ("--reverse", reverse)):
+        for value in values or ():
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise fail(f"{option} {value}: not an IP address") from None
     try:
         target = resolve_host(host, load_inventory(inventory))
         lookups = Lookups(tuple(route_to or ()), tuple(resolve or ()), tuple(reverse or ()))

@@ -80,3 +80,15 @@ def test_one_facts_record_for_both_sides_is_named(tmp_path: Path) -> None:
         f"migdoctor: --facts {facts} {facts}: the same facts record (hostb.lab.test) for source and destination; "
         "a host does not migrate to itself\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--route-to", "kvm2"], "--route-to kvm2: not an IP address"), (["--reverse", "1.2.3"], "--reverse 1.2.3: not")],
+)
+def test_facts_look_up_options_are_validated_before_contacting(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    result = migdoctor("facts", UNREACHABLE[0], *options, cwd=tmp_path)
+
+    assert result.returncode == 2 and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
