@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 NO_ANSWER = "no answer within"
@@ -44,3 +45,20 @@ def attempt(
             return None, describe(exc)
 
     return within(budget_s, [captured], lambda _: (None, f"{NO_ANSWER} {budget_s:g} s"))[0]
+
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def read_input(path: str | Path) -> str:
+    """A file an admin named as input (saved facts, a report, an inventory): at most 64 MiB of
+    UTF-8 text, so /dev/zero or a binary named by mistake is a one-line error (ValueError, or
+    OSError when unreadable), not a hang or a crash."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise ValueError(f"larger than {MAX_INPUT_BYTES // 2**20} MiB, not a migdoctor file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}), not a migdoctor file") from None

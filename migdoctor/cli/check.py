@@ -23,14 +23,17 @@ EXIT_HELP = (
 
 def load_saved_facts(path: str, side: str) -> dict[str, Any]:
     """A facts record, or a report made with --include-facts (its SIDE is taken)."""
+    from migdoctor.bounded import read_input
     from migdoctor.schemas import facts_problem
 
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json.loads(read_input(path))
     except OSError as exc:
         raise fail(f"{path}: cannot read facts: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise fail(f"{path}: not JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:
+        raise fail(f"{path}: {exc}") from None
     if isinstance(document, dict) and "findings" in document:
         document = (document.get("facts") or {}).get(side)
         if document is None:

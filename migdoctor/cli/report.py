@@ -20,16 +20,17 @@ ReportFile = Annotated[Path, typer.Argument(metavar="FILE", help="A JSON report 
 def read_report(path: Path, invalid: int = 2) -> dict[str, Any]:
     """A saved report, validated; else exit (2 unreadable, INVALID not a report) naming the file
     and the first problem."""
+    from migdoctor.bounded import read_input
     from migdoctor.report.document import ReportError, validate_report
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_input(path))
         validate_report(document)
     except OSError as exc:
         raise fail(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise fail(f"{path}: not JSON: {exc.msg} at line {exc.lineno}", invalid) from None
-    except ReportError as exc:
+    except (ReportError, ValueError) as exc:  # ValueError: not UTF-8 text, or endless
         raise fail(f"{path}: {exc}", invalid) from None
     return document
 

@@ -72,8 +72,12 @@ def load_inventory(explicit: str | None = None, lab: bool = True) -> Inventory:
     path = inventory_path(explicit, lab)
     if path is None:
         return Inventory()
+    from migdoctor.bounded import read_input
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path)
     except OSError as exc:
         raise InventoryError(f"{path}: cannot read inventory: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InventoryError(f"{path}: {exc}") from None
     return parse_inventory(text, str(path))

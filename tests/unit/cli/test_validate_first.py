@@ -92,3 +92,24 @@ def test_facts_look_up_options_are_validated_before_contacting(
     result = migdoctor("facts", UNREACHABLE[0], *options, cwd=tmp_path)
 
     assert result.returncode == 2 and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "a", "b", "--facts", "/bin/sh", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
+        (
+            ["check", "a", "b", "--facts", "/dev/zero", "/dev/zero"],
+            "/dev/zero: larger than 64 MiB, not a migdoctor file",
+        ),
+        (["check", "a", "b", "--inventory", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
+        (["report", "validate", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
+        (["check", "a", "b", "--facts", "/etc", "/etc"], "/etc: cannot read facts: Is a directory"),
+    ],
+    ids=["binary-facts", "endless-facts", "binary-inventory", "binary-report", "directory-facts"],
+)
+def test_input_files_that_are_not_text_are_one_line_errors(tmp_path: Path, argv: list[str], message: str) -> None:
+    result = migdoctor(*argv, cwd=tmp_path)
+
+    assert result.returncode in (1, 2) and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
