@@ -11,7 +11,11 @@ import importlib
 import importlib.util
 import json
 import re
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import entry_points
@@ -46,6 +50,7 @@ FACT_ROOTS = ("identity", "links", "routes", "route_lookups", "resolution", "lis
 NEED_PATTERN = re.compile(rf"^(src|dst)\.({'|'.join(FACT_ROOTS)})(\.[a-z0-9_]+)*$")
 # Built-in checks take milliseconds; a check this slow is stuck, and the run must end anyway.
 CHECK_BUDGET_S = 10.0
+IMPORT_BUDGET_S = 10.0
 
 
 class DiscoveryError(Exception):
@@ -104,11 +109,37 @@ def checks_of(module: Any, origin: str) -> list[Check]:
     return [Check(c.id, c.title, c.severity, tuple(c.needs), c.run, origin) for c in registry.checks]
 
 
-def load_module(origin: str, load: Any) -> Any:
-    """LOAD() under the contract that nothing a plug-in does at import ends the run: any exception,
-    sys.exit() included, is one line naming it; Ctrl-C still stops."""
+class ImportTooLong(Exception):
+    """Raised by the alarm into a plug-in whose import overruns IMPORT_BUDGET_S."""
+
+
+@contextmanager
+def import_alarm(seconds: float) -> Iterator[None]:
+    """An alarm that interrupts a plug-in stuck at import (a loop in Python code; a single C call
+    cannot be interrupted this way). Signals reach the main thread only: elsewhere, no alarm."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overrun(_signum: int, _frame: Any) -> None:
+        raise ImportTooLong(f"still importing after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return load()
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def load_module(origin: str, load: Any) -> Any:
+    """LOAD() under the contract that nothing a plug-in does at import ends or hangs the run: any
+    exception, sys.exit() included, is one line naming it, and so is an import that overruns
+    IMPORT_BUDGET_S; Ctrl-C still stops."""
+    try:
+        with import_alarm(IMPORT_BUDGET_S):
+            return load()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit at import must not end the run with 0

@@ -212,3 +212,16 @@ def test_drop_in_metadata_is_held_to_the_contract_at_load(tmp_path, change, erro
 
     message = str(raised.value)
     assert "\n" not in message and str(path) in message and error in message
+
+
+def test_drop_in_stuck_at_import_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    from migdoctor import engine
+
+    monkeypatch.setattr(engine, "IMPORT_BUDGET_S", 0.3)
+    path = tmp_path / "site.py"
+    path.write_text("while True:\n    pass\n")
+
+    with pytest.raises(DiscoveryError) as raised:
+        discover(str(tmp_path))
+
+    assert str(raised.value) == f"{path}: ImportTooLong: still importing after 0.3 s"
