@@ -195,6 +195,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
         daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
         hostfs.write_edits(h, scn.hosts[h.name])
+        network.load_firewall(h, scn.hosts[h.name].nftables_edited)
     data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
     state.save(data)
 

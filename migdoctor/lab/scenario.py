@@ -24,6 +24,8 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     root_ssh       {known_hosts = [names], stale = [names]}: the host gets its own /root/.ssh with
                    the lab's client key and known_hosts lines for those names (stale: a wrong key)
     resolver_options  the `options` line of its resolv.conf ("" for glibc's defaults: 5 s, 2 attempts)
+    nftables_edited   a ruleset loaded over nftables once the lab is up: a fault that would keep
+                   `lab up` from seeing the host ready (its DNS answers dropped)
 
 Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
@@ -55,6 +57,7 @@ HOST_KEYS: dict[str, type] = {
     "tls": dict,
     "root_ssh": dict,
     "resolver_options": str,
+    "nftables_edited": str,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
 TOP_KEYS = {"description", "dns", "all", "hosts"}
@@ -86,6 +89,7 @@ class HostConfig:
     tls: pki.TlsSpec | None = None
     root_ssh: ssh.RootSsh | None = None
     resolver_options: str = "timeout:1 attempts:2"
+    nftables_edited: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,7 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         tls=pki.spec(where, raw["tls"]) if "tls" in raw else None,
         root_ssh=ssh.root_ssh_spec(where, raw["root_ssh"]) if "root_ssh" in raw else None,
         resolver_options=raw.get("resolver_options", HostConfig.resolver_options),
+        nftables_edited=raw.get("nftables_edited", ""),
     )
 
 
