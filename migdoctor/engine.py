@@ -82,8 +82,8 @@ def metadata_problem(check: Any) -> str | None:
         return f"{check!r} is not a Check (declare checks with @registry.check)"
     if not isinstance(check.id, str) or not ID_PATTERN.match(check.id):
         return f"check id {check.id!r} is not of the form area.name (lower case, digits, dashes)"
-    if not isinstance(check.title, str) or not check.title.strip():
-        return f"{check.id}: title must be a non-empty string"
+    if not isinstance(check.title, str) or not check.title.strip() or not check.title.isprintable():
+        return f"{check.id}: title must be a non-empty line of printable text"
     if check.severity not in SEVERITIES:
         return f"{check.id}: severity {check.severity!r} is not one of {', '.join(SEVERITIES)}"
     if not isinstance(check.needs, tuple | list) or not all(isinstance(n, str) for n in check.needs):

@@ -325,7 +325,7 @@ def checks_command(
     table = Table("id", "severity", "title", "origin", box=None)
     for check in found:
         table.add_row(check.id, check.severity, check.title, check.origin)
-    Console().print(table)
+    Console(markup=False).print(table)  # titles and origins are text, never markup
 
 
 def schema_command(

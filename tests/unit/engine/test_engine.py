@@ -197,11 +197,27 @@ def test_two_drop_ins_with_one_id_are_refused(tmp_path):
         (('"low"', '"urgent"'), "site.jumbo-frames: severity 'urgent' is not one of critical, high, medium, low"),
         (('needs=("dst.links",)', 'needs=("dst.linx",)'), "site.jumbo-frames: need 'dst.linx' is not src.|dst."),
         (('needs=("dst.links",)', 'needs="dst.links"'), "site.jumbo-frames: needs must be a tuple of strings"),
-        (('"Migration links run jumbo frames"', '""'), "site.jumbo-frames: title must be a non-empty string"),
+        (
+            ('"Migration links run jumbo frames"', '""'),
+            "site.jumbo-frames: title must be a non-empty line of printable",
+        ),
+        (
+            ('"Migration links run jumbo frames"', '"Jumbo\\x1b[2J"'),
+            "site.jumbo-frames: title must be a non-empty line",
+        ),
         (("registry = Registry()\n", "registry = Registry()\nimport sys\nsys.exit(0)\n"), "SystemExit: 0"),
         (("registry = Registry()\n", "registry = Registry()\nraise GeneratorExit\n"), "GeneratorExit"),
     ],
-    ids=["id", "severity", "unknown-need", "needs-not-tuple", "empty-title", "sys-exit-at-import", "base-exception"],
+    ids=[
+        "id",
+        "severity",
+        "unknown-need",
+        "needs-not-tuple",
+        "empty-title",
+        "escape-in-title",
+        "sys-exit-at-import",
+        "base-exception",
+    ],
 )
 def test_drop_in_metadata_is_held_to_the_contract_at_load(tmp_path, change, error):
     path = tmp_path / "site.py"

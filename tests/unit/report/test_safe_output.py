@@ -84,3 +84,18 @@ def test_one_line_errors_escape_what_they_quote(tmp_path):
         result.stderr
         == "migdoctor: winrm://kvm1\\x1b[2J\\x1b[H: unknown transport in 'winrm://kvm1\\x1b[2J\\x1b[H' (use local, ssh:// or lab:)\n"
     )
+
+
+def test_check_listing_shows_a_drop_in_title_literally(tmp_path):
+    (tmp_path / "site.py").write_text(
+        "from migdoctor.checkapi import Registry, passed\nregistry = Registry()\n"
+        "@registry.check('site.brackets', 'Links [/] and [bold]', 'low')\ndef x(pair):\n    return passed('x')\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-m", "migdoctor", "checks", "--checks-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "Links [/] and [bold]" in result.stdout
