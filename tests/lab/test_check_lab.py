@@ -192,7 +192,10 @@ def test_inverted_port_range_waiting_for_a_restart_is_caught(lab_scenario, tmp_p
     lab_scenario("port-range-inverted")
     run = check(tmp_path, "--only", "config", "--no-probe")
     assert run.done.returncode == 1
-    assert [f["id"] for f in run.report["findings"]] == ["config.migration-port-range"]
+    assert [(f["id"], f["status"]) for f in run.report["findings"]] == [
+        ("config.value-types", "pass"),
+        ("config.migration-port-range", "fail"),
+    ]
     finding = run.finding("config.migration-port-range")
     assert finding["status"] == "fail"
     assert "migration_port_min 49215 is above migration_port_max 49152" in finding["summary"]
