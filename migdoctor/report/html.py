@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")
@@ -186,6 +187,7 @@ def environment() -> Environment:
 
 
 def render_html(report: dict[str, Any], _options: RenderOptions) -> str:
+    report = printable_data(report)  # control characters from hosts shown as escapes; jinja escapes HTML
     return environment().get_template("report.html.j2").render(report=report, pairs=pairs_of(report))
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from migdoctor.report.markdown import render_markdown
 from migdoctor.report.safe import printable
 from migdoctor.report.text import render_text
+from migdoctor.report.writers import RenderOptions, writer
 
 DATA = Path(__file__).parents[2] / "data" / "facts"
 REPAINT = "\x1b[2J\x1b[H"
@@ -46,8 +46,9 @@ def test_text_output_shows_host_strings_literally(captured):
     assert not [line for line in out.splitlines() if line.startswith("PASS  everything.fine")]
 
 
-def test_markdown_shows_host_strings_literally(captured):
-    out = render_markdown(hostile(captured("seed")))
+@pytest.mark.parametrize("name", ["markdown", "html", "junit"])
+def test_file_formats_show_host_strings_literally(captured, name):
+    out = writer(name).render(hostile(captured("seed")), RenderOptions())
 
     assert "\x1b" not in out and "\\x1b[2J" in out
     assert "\nPASS  everything.fine" not in out
