@@ -129,10 +129,12 @@ def job_sample(dom: Any, started: float) -> dict[str, Any] | None:
 
 
 def counters_of(host: Host) -> dict[str, Any]:
-    """HOST's link byte counters, or none when it does not answer in time (gone mid-trial): the
-    leg then names no link on that side rather than waiting for the transport to give up."""
+    """HOST's link byte counters, or none when it does not answer in time (gone mid-trial) or
+    answers with something else: the leg then names no link on that side."""
+    from migdoctor.facts.counters import admitted_counters
+
     counters, _ = attempt(STEP_BUDGET_S, partial(run_agent, host, ["link-counters"]))
-    return counters or {}
+    return admitted_counters(counters)
 
 
 def carrier(before: dict[str, Any], after: dict[str, Any], key: str) -> tuple[str | None, int]:

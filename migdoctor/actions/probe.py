@@ -204,6 +204,11 @@ def run_probe(src: Host, dst: Host) -> dict[str, Any]:
             destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes"),
         )
         return result
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a far side that is not migdoctor's agent
+        result["error"] = (
+            f"{src.label}/{dst.label}: the probe's answer is not what migdoctor sends: {type(exc).__name__}: {exc}"
+        )
+        return result
     finally:
         if server.stdin:
             server.stdin.close()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from migdoctor.facts.counters import admitted_counters
 from migdoctor.transports import Host, command_argv
 
 INTERVAL_S = 0.25
@@ -41,7 +42,12 @@ class CounterStream:
     def read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            sample = json.loads(line)
+            try:
+                sample = admitted_counters(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+            if not sample:  # not a counters record: the host said something else
+                continue
             self.first = self.first or sample
             self.previous, self.latest = self.latest, (time.monotonic(), sample)
 

@@ -4,6 +4,7 @@ stream, to tell afterwards which link carried it."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 SYS_NET = "/sys/class/net"
 
@@ -19,3 +20,14 @@ def link_counters() -> dict[str, dict[str, int]]:
         link: {"rx_bytes": read_counter(link, "rx_bytes"), "tx_bytes": read_counter(link, "tx_bytes")}
         for link in sorted(os.listdir(SYS_NET))
     }
+
+
+def admitted_counters(sample: Any) -> dict[str, dict[str, int]]:
+    """A link_counters() answer from another host, kept only when it has that shape (whole byte
+    counts per link); anything else (a wrapper's output, another version) counts as no answer."""
+    if isinstance(sample, dict) and all(
+        isinstance(counts, dict) and all(type(counts.get(key)) is int for key in ("rx_bytes", "tx_bytes"))
+        for counts in sample.values()
+    ):
+        return sample
+    return {}

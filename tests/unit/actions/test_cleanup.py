@@ -148,3 +148,22 @@ def test_a_host_that_hangs_costs_a_bounded_time_and_is_named(agent, monkeypatch,
     assert time.monotonic() - started < whole + 0.5
     assert notes == [note]
     assert "hosta: payload-remove" in calls  # the other host was cleaned all the same
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"hello": 1}, [1], None, {"eth0": {"rx_bytes": "12", "tx_bytes": 3}}, {"eth0": {"rx_bytes": 1.5, "tx_bytes": 3}}],
+    ids=["hello", "list", "null", "text-count", "float-count"],
+)
+def test_link_counters_that_are_not_counters_are_no_answer(monkeypatch, answer):
+    monkeypatch.setattr(migration, "run_agent", lambda host, argv: answer)
+
+    assert migration.counters_of(HOSTB) == {}
+    assert migration.carrier({}, migration.counters_of(HOSTB), "tx_bytes") == (None, 0)
+
+
+def test_link_counters_of_the_right_shape_are_kept(monkeypatch):
+    counters = {"lo": {"rx_bytes": 5, "tx_bytes": 5}, "b-fast": {"rx_bytes": 10, "tx_bytes": 20}}
+    monkeypatch.setattr(migration, "run_agent", lambda host, argv: counters)
+
+    assert migration.counters_of(HOSTB) == counters
