@@ -6,7 +6,7 @@ import pytest
 from migdoctor.actions import probe
 from migdoctor.transports import Host
 
-SERVE_READY = "echo '{\"name\": \"hostb-fast\", \"port\": 49152}'; echo '{\"bytes\": 5}'; cat >/dev/null"
+SERVE_READY = 'echo \'{"name": "hostb-fast", "port": 49152}\'; echo \'{"bytes": 5}\'; cat >/dev/null'
 
 
 @pytest.mark.parametrize(
