@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,8 @@ BUILTIN_MODULES = (
 
 # Facts read in one go: when the whole read fails, its gap is the reason each part is missing.
 COLLECTED_TOGETHER = {"links": "network", "routes": "network", "route_lookups": "network"}
-# The top-level parts of a facts record a check may declare it needs (facts.schema.json).
-FACT_ROOTS = ("identity", "links", "routes", "route_lookups", "resolution", "listeners", "firewall", "config", "sysctl")
-NEED_PATTERN = re.compile(rf"^(src|dst)\.({'|'.join(FACT_ROOTS)})(\.[a-z0-9_]+)*$")
+# Parts of a facts record that describe its making, not the host: no check needs them.
+RECORD_KEYS = ("schema_version", "tool_version", "collected_at", "collection_seconds", "missing")
 # Built-in checks take milliseconds; a check this slow is stuck, and the run must end anyway.
 CHECK_BUDGET_S = 10.0
 IMPORT_BUDGET_S = 10.0
@@ -76,6 +75,14 @@ class ContractError(Exception):
     """What a check returned breaks the check contract (checks/__init__.py)."""
 
 
+@cache
+def fact_roots() -> tuple[str, ...]:
+    """The top-level parts of a facts record a check may declare it needs (facts.schema.json)."""
+    from migdoctor.schemas import load_schema
+
+    return tuple(key for key in load_schema("facts")["properties"] if key not in RECORD_KEYS)
+
+
 def metadata_problem(check: Any) -> str | None:
     """What is wrong with a declared check's metadata, or None: said at load, not in the report."""
     if not isinstance(check, Check):
@@ -88,10 +95,12 @@ def metadata_problem(check: Any) -> str | None:
         return f"{check.id}: severity {check.severity!r} is not one of {', '.join(SEVERITIES)}"
     if not isinstance(check.needs, tuple | list) or not all(isinstance(n, str) for n in check.needs):
         return f"{check.id}: needs must be a tuple of strings like 'dst.config.qemu_conf'"
-    wrong = [need for need in check.needs if not NEED_PATTERN.match(need)]
+    roots = fact_roots()
+    pattern = re.compile(rf"^(src|dst)\.({'|'.join(roots)})(\.[a-z0-9_]+)*$")
+    wrong = [need for need in check.needs if not pattern.match(need)]
     if wrong:
         return (
-            f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(FACT_ROOTS)})"
+            f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
         )
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
