@@ -99,9 +99,7 @@ def metadata_problem(check: Any) -> str | None:
     pattern = re.compile(rf"^(src|dst)\.({'|'.join(roots)})(\.[a-z0-9_]+)*$")
     wrong = [need for need in check.needs if not pattern.match(need)]
     if wrong:
-        return (
-            f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
-        )
+        return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
     return None
