@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from migdoctor import __version__
@@ -63,7 +63,7 @@ def collect(
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
-        "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 - Python 3.9
         "identity": collect_identity(gaps),
         **network,
         "resolution": resolution,

@@ -1,0 +1,68 @@
+"""The far side's code as one zip built from the installed packages (migdoctor's collecting code,
+pyroute2, dnspython), cached on the control node by content hash. When the host's python3 is the
+control node's version the zip holds bytecode, so the host compiles nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import marshal
+import os
+import zipfile
+from pathlib import Path
+
+PACKAGES = ("migdoctor", "pyroute2", "dns")
+NOT_SENT = ("migdoctor/cli/", "migdoctor/lab/", "migdoctor/report/", "migdoctor/checks/")
+ORIGIN = "<migdoctor-bundle>"  # the file name far-side tracebacks show; boot.py uses the same
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migdoctor"
+
+
+def package_files() -> list[tuple[str, Path]]:
+    """(name in the zip, installed file) for every module the far side may import."""
+    files = []
+    for package in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations, package
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for path in sorted(root.rglob("*.py")):
+            name = f"{package}/{path.relative_to(root).as_posix()}"
+            if not name.startswith(NOT_SENT):
+                files.append((name, path))
+    return files
+
+
+def build(files: list[tuple[str, bytes]], compiled: bool) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, source in files:
+            if compiled:  # boot.py skips the 16-byte header: the bundle's digest stands for it
+                code = compile(source, f"{ORIGIN}/{name}", "exec", dont_inherit=True)
+                archive.writestr(name + "c", importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+            else:
+                archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+def bundle(far_magic: bytes | None) -> bytes:
+    """The zip for a far side whose interpreter has FAR_MAGIC (bytecode when it is ours)."""
+    files = [(name, path.read_bytes()) for name, path in package_files()]
+    digest = hashlib.sha256()
+    for name, source in files:
+        digest.update(name.encode() + b"\0" + source + b"\0")
+    compiled = far_magic == importlib.util.MAGIC_NUMBER
+    cached = (
+        cache_dir()
+        / f"far-side-{digest.hexdigest()[:20]}-{'pyc-' + far_magic.hex() if compiled and far_magic else 'py'}.zip"
+    )
+    if cached.is_file():
+        return cached.read_bytes()
+    data = build(files, compiled)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, cached)
+    return data

@@ -1,0 +1,98 @@
+"""The far side for real on this machine: the installed one (local transport) and a bare python3
+booted with the bundle exactly as over SSH, without SSH. Calls, streams, errors, a far side that
+dies, and what it leaves behind."""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
+from migdoctor.transports.bundle import package_files
+from migdoctor.transports.ssh import FIRST_STAGE
+
+
+class BarePython(Transport):
+    """The SSH transport's far side without ssh: the system python3, booted with the bundle."""
+
+    @property
+    def bootstraps(self) -> bool:
+        return True
+
+    def far_side_argv(self) -> list[str]:
+        return ["/usr/bin/python3", "-c", FIRST_STAGE]
+
+
+@pytest.fixture(params=["installed", "bare"])
+def far(request: pytest.FixtureRequest):
+    host = Host("kvm1", "local")
+    if request.param == "installed":
+        with open_transports([host]) as (transport,):
+            yield transport
+    else:
+        transport = BarePython(host)
+        yield transport
+        transport.close()
+
+
+def test_a_bare_python3_without_pyroute2_or_dnspython_runs_the_bundle():
+    transport = BarePython(Host("kvm1", "local"))
+    try:
+        record = transport.call("facts", resolve=["localhost"], lookups_only=True)
+        assert transport.started().ready["python"].startswith(f"{sys.version_info[0]}.")
+        assert record["resolution"]["lookups"][0]["getaddrinfo"]["addresses"]
+    finally:
+        transport.close()
+
+
+def test_facts_come_back_with_the_libvirt_gap_named(far, monkeypatch):
+    monkeypatch.setattr(type(far), "default_libvirt_uri", lambda self: "qemu+unix:///system?socket=/nonexistent/sock")
+    record = fetch_facts(far, Lookups())
+    assert record["links"] and record["identity"]["hypervisor"]["libvirt"] is None
+    (gap,) = [gap for gap in record["missing"] if gap["fact"] == "libvirt"]
+    assert gap["reason"].startswith("cannot open qemu+unix:///system?socket=/nonexistent/sock: ")
+
+
+def test_a_stream_yields_until_closed_and_the_far_side_keeps_serving(far):
+    with far.stream("link-counters-follow", interval=0.05) as samples:
+        first, second = samples.next(5), samples.next(5)
+    assert "lo" in first and "lo" in second
+    assert "lo" in far.call("link-counters")
+
+
+def test_an_unknown_command_is_one_line_naming_host_and_command(far):
+    with pytest.raises(
+        TransportError, match=r"^kvm1: far-side 'no-such' failed: LookupError: no far-side command 'no-such'"
+    ):
+        far.call("no-such")
+
+
+def test_a_far_side_that_dies_is_named_and_later_calls_fail_at_once(far):
+    os.kill(far.started().ready["pid"], signal.SIGKILL)
+    with pytest.raises(TransportError, match=r"^kvm1: the far side ended unexpectedly"):
+        far.call("link-counters")
+    started = time.monotonic()
+    with pytest.raises(TransportError, match=r"^kvm1: the far side ended unexpectedly"):
+        far.call("link-counters")
+    assert time.monotonic() - started < 1
+
+
+def test_files_a_request_wrote_are_removed_when_the_far_side_ends(far, tmp_path: Path):
+    payload = tmp_path / "canary.payload"
+    far.call("payload-write", path=str(payload), mib=1)
+    assert payload.stat().st_size == 1024 * 1024
+    far.close()
+    assert not payload.exists()
+
+
+def test_everything_the_far_side_imports_parses_as_python_3_9():
+    """Hosts may run Python 3.9: the bundle's migdoctor modules must not use newer syntax."""
+    for name, path in package_files():
+        if name.startswith("migdoctor/"):
+            ast.parse(path.read_text(), filename=name, feature_version=(3, 9))
