@@ -287,8 +287,8 @@ def run_trial(
                 migrate_there_and_back(trial, src_conn, dst_conn, src, dst, options, payload, progress)
         except KeyboardInterrupt:
             trial["interrupted"] = True
-        except TrialRefused:
-            raise  # after the clean-up below
+        except (TrialRefused, TransportError):
+            raise  # could not run: after the clean-up below, one line and exit status 2
         except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
             trial["legs"].append(
                 {"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -312,7 +312,7 @@ def migrate_there_and_back(
 ) -> None:
     name = trial["domain"]
     if payload is not None:
-        for host in (src, dst):
+        for host in (dst, src):  # the destination first: the host most likely to refuse
             write_payload(host, payload, options.payload_mib)
         dom = canary.start(src_conn, payload, name, options.memory_mib)
     else:
@@ -337,6 +337,15 @@ def signals_held() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def call_afresh(host: Transport, name: str, /, **args: Any) -> Any:
+    """A clean-up call; a far side that died mid-run is started again for it."""
+    try:
+        return host.call(name, **args)
+    except TransportError:
+        host.close()
+        return host.call(name, **args)
+
+
 def clean_up(name: str, payload: Path, hosts: list[tuple[Transport, Any]]) -> list[str]:
     """Remove the canary and its payload on every host: through libvirt, and where libvirt is
     unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport.
@@ -349,11 +358,11 @@ def clean_up(name: str, payload: Path, hosts: list[tuple[Transport, Any]]) -> li
             try:
                 canary.remove(conn, name)
             except libvirt.libvirtError as exc:
-                killed = host.call("canary-kill", name=name)
+                killed = call_afresh(host, "canary-kill", name=name)
                 notes.append(
                     f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
                 )
-            host.call("payload-remove", path=str(payload))
+            call_afresh(host, "payload-remove", path=str(payload))
         except TransportError as exc:
             notes.append(f"{host.label}: clean-up incomplete, remove {name} and {payload} by hand: {exc}")
     return notes

@@ -243,6 +243,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     from migdoctor.pairrun import Collected, collect_pair, decide_intent, judge
     from migdoctor.report.document import ReportError
     from migdoctor.report.writers import plan_outputs
+    from migdoctor.transports import TransportError
 
     started, started_at = time.monotonic(), datetime.now(UTC)
     try:
@@ -261,7 +262,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
                 src_side, dst_side, intent, probed, trial = collect_pair(request)
         report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
         emit(report, plan, quiet)
-    except (DiscoveryError, ReportError, TrialRefused, ValueError) as exc:
+    except (DiscoveryError, ReportError, TrialRefused, TransportError, ValueError) as exc:
         raise fail(str(exc)) from None
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout

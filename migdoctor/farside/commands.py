@@ -4,7 +4,6 @@ event and yields items until it is done or cancelled."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,8 +88,10 @@ def payload_write(path: str, mib: int) -> dict[str, Any]:
 
 @command("payload-remove")
 def payload_remove(path: str) -> dict[str, Any]:
-    Path(path).unlink(missing_ok=True)
-    WRITTEN.discard(path)
+    """The payload and a half-written one (its writer may have been killed). It stays in WRITTEN:
+    a writer still running now is outlived by the removal when the far side ends."""
+    for leftover in (path, path + ".tmp"):
+        Path(leftover).unlink(missing_ok=True)
     return {"removed": path}
 
 
@@ -103,6 +104,4 @@ def canary_kill(name: str) -> dict[str, Any]:
 
 def remove_leftovers() -> None:
     for path in list(WRITTEN):
-        for leftover in (path, path + ".tmp"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+        payload_remove(path)

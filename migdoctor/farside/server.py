@@ -51,6 +51,7 @@ def hello() -> dict[str, Any]:
     return {
         "version": __version__,
         "python": ".".join(map(str, sys.version_info[:3])),
+        "executable": sys.executable,
         "uid": os.geteuid(),
         "pid": os.getpid(),
     }

@@ -63,7 +63,7 @@ class SshTransport(Transport):
         lines = stderr.strip().splitlines()
         last = lines[-1] if lines else f"exit status {status}"
         where = f"{self.label}: {self.host.target}"
-        if status == EXIT_SSH_FAILED:
+        if status == EXIT_SSH_FAILED and lines:
             return f"{self.label}: ssh to {self.host.target} failed: {last}"
         if self.host.become and "password is required" in stderr:
             return (
