@@ -1,6 +1,8 @@
 """The far side's code as one zip built from the installed packages (migdoctor's collecting code,
 pyroute2, dnspython), cached on the control node by content hash. When the host's python3 is the
-control node's version the zip holds bytecode, so the host compiles nothing."""
+control node's version the zip holds bytecode, so the host compiles nothing; a package whose
+Requires-Python the host's Python does not meet stays out (its import there then fails by name,
+and what needs it is a gap)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,13 @@ import importlib.util
 import io
 import marshal
 import os
+import re
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("migdoctor", "pyroute2", "dns")
+# import name: its distribution, whose Requires-Python decides; migdoctor's far side is kept to 3.9.
+PACKAGES: dict[str, str | None] = {"migdoctor": None, "pyroute2": "pyroute2", "dns": "dnspython"}
 NOT_SENT = ("migdoctor/cli/", "migdoctor/lab/", "migdoctor/report/", "migdoctor/checks/")
 ORIGIN = "<migdoctor-bundle>"  # the file name far-side tracebacks show; boot.py uses the same
 
@@ -21,10 +26,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migdoctor"
 
 
-def package_files() -> list[tuple[str, Path]]:
-    """(name in the zip, installed file) for every module the far side may import."""
+def runs_on(distribution: str, version: tuple[int, int]) -> bool:
+    """Whether the installed DISTRIBUTION's `Requires-Python: >=X.Y` admits VERSION."""
+    required = " ".join(metadata.metadata(distribution).get_all("Requires-Python") or [])
+    minimum = re.search(r">=\s*(\d+)\.(\d+)", required)
+    return not minimum or version >= (int(minimum[1]), int(minimum[2]))
+
+
+def package_files(version: tuple[int, int] | None = None) -> list[tuple[str, Path]]:
+    """(name in the zip, installed file) for every module a far side of VERSION may import."""
     files = []
-    for package in PACKAGES:
+    for package, distribution in PACKAGES.items():
+        if version and distribution and not runs_on(distribution, version):
+            continue
         spec = importlib.util.find_spec(package)
         assert spec is not None and spec.submodule_search_locations, package
         root = Path(next(iter(spec.submodule_search_locations)))
@@ -47,9 +61,9 @@ def build(files: list[tuple[str, bytes]], compiled: bool) -> bytes:
     return buffer.getvalue()
 
 
-def bundle(far_magic: bytes | None) -> bytes:
-    """The zip for a far side whose interpreter has FAR_MAGIC (bytecode when it is ours)."""
-    files = [(name, path.read_bytes()) for name, path in package_files()]
+def bundle(far_magic: bytes | None, far_version: tuple[int, int] | None = None) -> bytes:
+    """The zip for a far side of FAR_VERSION whose interpreter has FAR_MAGIC (bytecode when it is ours)."""
+    files = [(name, path.read_bytes()) for name, path in package_files(far_version)]
     digest = hashlib.sha256()
     for name, source in files:
         digest.update(name.encode() + b"\0" + source + b"\0")

@@ -24,14 +24,14 @@ ENDED = {"ended": True}  # what waiters get when the far side is gone
 
 class FarSide:
     """One far-side process. `bundle` (given when the host has no migdoctor) is called with the
-    far interpreter's bytecode magic and returns the zip sent after the boot stage."""
+    far interpreter's bytecode magic and version and returns the zip sent after the boot stage."""
 
     def __init__(
         self,
         label: str,
         argv: list[str],
         explain_end: Callable[[int, str], str],
-        bundle: Callable[[bytes | None], bytes] | None = None,
+        bundle: Callable[[bytes, tuple[int, int]], bytes] | None = None,
     ) -> None:
         self.label = label
         self.explain_end = explain_end
@@ -61,14 +61,15 @@ class FarSide:
             raise TransportError(self.end_reason())
         return line
 
-    def boot(self, bundle: Callable[[bytes | None], bytes]) -> None:
-        """Second stage and bundle, once python3 said which bytecode it runs."""
+    def boot(self, bundle: Callable[[bytes, tuple[int, int]], bytes]) -> None:
+        """Second stage and bundle, once python3 said its version and which bytecode it runs."""
         greeting = self.first_line()
         if not greeting.startswith(BOOT_GREETING):
             raise TransportError(f"{self.label}: unexpected far-side greeting {greeting[:60]!r}")
-        magic = bytes.fromhex(greeting[len(BOOT_GREETING) :].decode().strip())
+        magic, version = greeting[len(BOOT_GREETING) :].decode().split()
+        major, minor = version.split(".")
         boot = (resources.files("migdoctor.farside") / "boot.py").read_bytes()
-        data = bundle(magic)
+        data = bundle(bytes.fromhex(magic), (int(major), int(minor)))
         self.write(b"%d\n%s%d\n%s" % (len(boot), boot, len(data), data))
 
     def read_stderr(self) -> None:

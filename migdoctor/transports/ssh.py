@@ -22,7 +22,7 @@ if sys.version_info < {MIN_PYTHON}:
     sys.stderr.write('migdoctor-far-side: python %d.%d\\n' % sys.version_info[:2])
     sys.exit({EXIT_PYTHON_TOO_OLD})
 import importlib.util
-sys.stdout.buffer.write(b'migdoctor-far-side ' + importlib.util.MAGIC_NUMBER.hex().encode() + b'\\n')
+sys.stdout.buffer.write(b'migdoctor-far-side %s %d.%d\\n' % (importlib.util.MAGIC_NUMBER.hex().encode(), *sys.version_info[:2]))
 sys.stdout.buffer.flush()
 exec(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())))
 """

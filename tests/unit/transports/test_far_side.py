@@ -5,16 +5,18 @@ dies, and what it leaves behind."""
 from __future__ import annotations
 
 import ast
+import io
 import os
 import signal
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
-from migdoctor.transports.bundle import package_files
+from migdoctor.transports.bundle import bundle, package_files, runs_on
 from migdoctor.transports.ssh import FIRST_STAGE
 
 
@@ -91,8 +93,16 @@ def test_files_a_request_wrote_are_removed_when_the_far_side_ends(far, tmp_path:
     assert not payload.exists()
 
 
-def test_everything_the_far_side_imports_parses_as_python_3_9():
-    """Hosts may run Python 3.9: the bundle's migdoctor modules must not use newer syntax."""
-    for name, path in package_files():
-        if name.startswith("migdoctor/"):
-            ast.parse(path.read_text(), filename=name, feature_version=(3, 9))
+def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
+    """Hosts may run Python 3.9: whatever the bundle carries there must not use newer syntax."""
+    for name, path in package_files((3, 9)):
+        ast.parse(path.read_text(), filename=name, feature_version=(3, 9))
+
+
+def test_a_package_the_hosts_python_cannot_run_stays_out_of_the_bundle():
+    """dnspython 2.9 requires Python 3.11: a 3.9 host gets none, and says so in a gap."""
+    names = {name.split("/")[0] for name, _ in package_files((3, 9))}
+    assert not runs_on("dnspython", (3, 9)) and names == {"migdoctor", "pyroute2"}
+    assert {name.split("/")[0] for name, _ in package_files((3, 11))} == {"migdoctor", "pyroute2", "dns"}
+    with zipfile.ZipFile(io.BytesIO(bundle(None, (3, 9)))) as archive:
+        assert all(name.endswith(".py") for name in archive.namelist())

@@ -84,3 +84,19 @@ def test_inventory_errors_name_file_and_key() -> None:
         parse_inventory('[hosts.a]\nadress = "x"\n', "inv.toml")
     with pytest.raises(InventoryError, match=r"^inv.toml: .*line 1"):
         parse_inventory("[hosts\n", "inv.toml")
+
+
+def test_the_production_path_does_not_import_the_lab() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import migdoctor.pairrun, migdoctor.actions.migration, migdoctor.actions.watch, migdoctor.cli\n"
+        "from migdoctor.transports import parse_spec, transport_for\n"
+        "for spec in ('local', 'ssh://root@kvm1'):\n"
+        "    transport_for(parse_spec('x', spec)).far_side_argv()\n"
+        "print(sorted(name for name in sys.modules if name.startswith('migdoctor.lab')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
