@@ -6,6 +6,8 @@ and what needs it is a gap)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import importlib.util
 import io
@@ -61,22 +63,34 @@ def build(files: list[tuple[str, bytes]], compiled: bool) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
 def bundle(far_magic: bytes | None, far_version: tuple[int, int] | None = None) -> bytes:
-    """The zip for a far side of FAR_VERSION whose interpreter has FAR_MAGIC (bytecode when it is ours)."""
-    files = [(name, path.read_bytes()) for name, path in package_files(far_version)]
-    digest = hashlib.sha256()
-    for name, source in files:
-        digest.update(name.encode() + b"\0" + source + b"\0")
+    """The zip for a far side of FAR_VERSION whose interpreter has FAR_MAGIC (bytecode when it is
+    ours); built once per run. A link named for the files' sizes and times finds the zip named for
+    their content without reading them, so a run with the cache warm only stats the files."""
     compiled = far_magic == importlib.util.MAGIC_NUMBER
-    cached = (
-        cache_dir()
-        / f"far-side-{digest.hexdigest()[:20]}-{'pyc-' + far_magic.hex() if compiled and far_magic else 'py'}.zip"
-    )
-    if cached.is_file():
-        return cached.read_bytes()
-    data = build(files, compiled)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    flavour = f"pyc-{far_magic.hex()}" if compiled and far_magic else "py"
+    stats = hashlib.sha256(repr((flavour, far_version)).encode())
+    for name, path in package_files():
+        status = path.stat()
+        stats.update(f"{name} {status.st_size} {status.st_mtime_ns}\n".encode())
+    shortcut = cache_dir() / f"by-stat-{stats.hexdigest()[:20]}.zip"
+    if shortcut.is_file():
+        return shortcut.read_bytes()
+    files = [(name, path.read_bytes()) for name, path in package_files(far_version)]
+    content = hashlib.sha256()
+    for name, source in files:
+        content.update(name.encode() + b"\0" + source + b"\0")
+    cached = cache_dir() / f"far-side-{content.hexdigest()[:20]}-{flavour}.zip"
+    if not cached.is_file():
+        write_atomically(cached, build(files, compiled))
+    with contextlib.suppress(FileExistsError):
+        shortcut.symlink_to(cached.name)
+    return cached.read_bytes()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
     partial.write_bytes(data)
-    os.replace(partial, cached)
-    return data
+    os.replace(partial, path)
