@@ -119,7 +119,13 @@ def is_up() -> bool:
 
 def exists() -> bool:
     """True when any trace of a lab is present, complete or not."""
-    return layout.STATE_DIR.exists() or network.exists() or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+    return (
+        layout.STATE_DIR.exists()
+        or network.exists()
+        or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+        or users.SUDOERS.exists()
+        or any(users.exists(name) for name in users.USERS)
+    )
 
 
 def status() -> dict[str, Any]:

@@ -96,6 +96,15 @@ def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):
     assert sorted(link["name"] for link in record["links"]) == ["b-fast", "b-lan", "b-mgmt", "lo"]
 
 
+def test_a_libvirt_uri_that_cannot_be_opened_is_a_gap_and_its_checks_skip_with_libvirts_error(seed, tmp_path):
+    inventory = inventory_with(seed, tmp_path, libvirt_uri="qemu+tcp://hostb:1/system")
+    findings = check_findings(tmp_path, inventory, "--no-probe")
+    summary = findings["compat.versions"]["summary"]
+    assert findings["compat.versions"]["status"] == "skip"
+    assert summary.startswith("hostb: libvirt not collected: cannot open qemu+tcp://hostb:1/system: ")
+    assert "Connection refused" in summary
+
+
 def test_an_inventory_remote_command_not_installed_is_refused(seed, tmp_path):
     inventory = inventory_with(seed, tmp_path, remote_command="/nonexistent/migdoctor")
     line = refused(migdoctor("facts", "hostb", "--json", "--inventory", str(inventory)))

@@ -11,7 +11,7 @@ import pytest
 
 from migdoctor import lab as lab_api
 from migdoctor.actions import canary
-from migdoctor.lab import layout, ssh
+from migdoctor.lab import layout, ssh, users
 
 pytestmark = pytest.mark.lab
 
@@ -232,6 +232,7 @@ def test_cli_lifecycle_is_idempotent_and_down_leaves_nothing(lab_scenario):
     assert not any(Path(f"/etc/netns/{ns}").exists() for ns in layout.namespaces())
     assert not lab_api.STATE_DIR.exists()
     assert not Path(f"/sys/class/net/{layout.BRIDGE}").exists()
+    assert not any(users.exists(name) for name in users.USERS) and not users.SUDOERS.exists()
 
     lab_api.up("seed")
     lab_api.up("seed")

@@ -31,16 +31,29 @@ class BarePython(Transport):
         return ["/usr/bin/python3", "-c", FIRST_STAGE]
 
 
-@pytest.fixture(params=["installed", "bare"])
+class Installed(Transport):
+    """The far side of an installed migdoctor (remote_command, lab hosts), in a child process."""
+
+    def far_side_argv(self) -> list[str]:
+        return [sys.executable, "-m", "migdoctor.farside"]
+
+
+@pytest.fixture(params=[Installed, BarePython], ids=["installed", "bare"])
 def far(request: pytest.FixtureRequest):
-    host = Host("kvm1", "local")
-    if request.param == "installed":
-        with open_transports([host]) as (transport,):
-            yield transport
-    else:
-        transport = BarePython(host)
-        yield transport
-        transport.close()
+    transport = request.param(Host("kvm1", "local"))
+    yield transport
+    transport.close()
+
+
+def test_the_local_transport_calls_in_process_streams_beside_and_cleans_up(tmp_path: Path):
+    payload = tmp_path / "canary.payload"
+    with open_transports([Host("kvm1", "local")]) as (local,):
+        local.call("payload-write", path=str(payload), mib=1)
+        assert local.far_side is None  # nothing started for a plain call
+        with local.stream("link-counters-follow", interval=0.05) as samples:
+            assert "lo" in samples.next(5)
+        assert payload.exists()
+    assert not payload.exists()
 
 
 def test_a_bare_python3_without_pyroute2_or_dnspython_runs_the_bundle():
