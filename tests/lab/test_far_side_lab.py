@@ -97,11 +97,11 @@ def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):
 
 
 def test_a_libvirt_uri_that_cannot_be_opened_is_a_gap_and_its_checks_skip_with_libvirts_error(seed, tmp_path):
-    inventory = inventory_with(seed, tmp_path, libvirt_uri="qemu+tcp://hostb:1/system")
+    inventory = inventory_with(seed, tmp_path, libvirt_uri="qemu+tcp://203.0.113.2:1/system")
     findings = check_findings(tmp_path, inventory, "--no-probe")
     summary = findings["compat.versions"]["summary"]
     assert findings["compat.versions"]["status"] == "skip"
-    assert summary.startswith("hostb: libvirt not collected: cannot open qemu+tcp://hostb:1/system: ")
+    assert summary.startswith("hostb: libvirt not collected: cannot open qemu+tcp://203.0.113.2:1/system: ")
     assert "Connection refused" in summary
 
 
