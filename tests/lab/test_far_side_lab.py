@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
 from migdoctor.lab import procs, users
 
@@ -50,14 +49,6 @@ def assert_nothing_left(before: list[Path]) -> None:
         time.sleep(0.05)
     assert far_side_processes() == []
     assert sorted(set(leftover_files()) - set(before)) == []
-
-
-def inventory_with(lab: Any, tmp_path: Path, **hostb: Any) -> Path:
-    inventory = lab.inventory()
-    inventory["hosts"]["hostb"].update(hostb)
-    path = tmp_path / "inventory.toml"
-    path.write_text(tomli_w.dumps(inventory))
-    return path
 
 
 def migdoctor(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -97,7 +88,7 @@ def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):
 
 
 def test_a_libvirt_uri_that_cannot_be_opened_is_a_gap_and_its_checks_skip_with_libvirts_error(seed, tmp_path):
-    inventory = inventory_with(seed, tmp_path, libvirt_uri="qemu+tcp://203.0.113.2:1/system")
+    inventory = seed.inventory_copy(tmp_path, libvirt_uri="qemu+tcp://203.0.113.2:1/system")
     findings = check_findings(tmp_path, inventory, "--no-probe")
     summary = findings["compat.versions"]["summary"]
     assert findings["compat.versions"]["status"] == "skip"
@@ -106,7 +97,7 @@ def test_a_libvirt_uri_that_cannot_be_opened_is_a_gap_and_its_checks_skip_with_l
 
 
 def test_an_inventory_remote_command_not_installed_is_refused(seed, tmp_path):
-    inventory = inventory_with(seed, tmp_path, remote_command="/nonexistent/migdoctor")
+    inventory = seed.inventory_copy(tmp_path, remote_command="/nonexistent/migdoctor")
     line = refused(migdoctor("facts", "hostb", "--json", "--inventory", str(inventory)))
     assert line == (
         "migdoctor: hostb: root@hostb: '/nonexistent/migdoctor' is not installed there; "
@@ -116,7 +107,7 @@ def test_an_inventory_remote_command_not_installed_is_refused(seed, tmp_path):
 
 def test_a_host_without_the_python3_is_refused_naming_it(seed, tmp_path):
     before = leftover_files()
-    inventory = inventory_with(seed, tmp_path, python="/opt/nowhere/python3")
+    inventory = seed.inventory_copy(tmp_path, python="/opt/nowhere/python3")
     line = refused(migdoctor("check", "hosta", "hostb", "--inventory", str(inventory), "--format", "json"))
     assert line == (
         "migdoctor: hostb: root@hostb: no /opt/nowhere/python3 there: "
@@ -135,7 +126,7 @@ def test_a_python3_older_than_3_9_is_refused(seed, tmp_path):
     old.chmod(0o755)
     tmp_path.chmod(0o755)
     before = leftover_files()
-    line = refused(migdoctor("facts", "hostb", "--inventory", str(inventory_with(seed, tmp_path, python=str(old)))))
+    line = refused(migdoctor("facts", "hostb", "--inventory", str(seed.inventory_copy(tmp_path, python=str(old)))))
     assert line == (
         f"migdoctor: hostb: root@hostb: {old} is Python 3.8, migdoctor needs 3.9 or newer: "
         "install one there and set python = PATH in the inventory"
@@ -167,33 +158,35 @@ def test_a_read_only_tmp_needs_nothing_until_the_canary_payload_which_is_refused
         "migdoctor: hostb: far-side 'payload-write' failed: OSError: [Errno 30] Read-only file system"
     )
     assert line.endswith("the test migration needs 80 MiB writable in /var/tmp there")
+    assert_no_canary(seed)
+    assert_nothing_left(before)
+
+
+def migrating(lab: Any, tmp_path: Path) -> subprocess.Popen[str]:
+    """A `migrate-test` in the middle of its run: the canary is migrating from hosta."""
+    argv = [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "256", "--output", str(tmp_path / "t.json")]
+    run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_migration(lab)
+    return run
+
+
+def assert_no_canary(lab: Any) -> None:
     for host in ("hosta", "hostb"):
         assert (
-            "migdoctor-canary" not in seed.run(host, "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
+            "migdoctor-canary" not in lab.run(host, "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
         )
-    assert_nothing_left(before)
 
 
 def test_a_far_side_killed_mid_run_is_one_line_and_the_canary_is_cleaned_up(seed, tmp_path):
     before = leftover_files()
-    run = subprocess.Popen(
-        [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "256", "--output", str(tmp_path / "t.json")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    wait_for_migration(seed)
-    victims = far_sides_in("mdlab-hostb")
-    for pid in victims:
+    run = migrating(seed, tmp_path)
+    for pid in far_sides_in("mdlab-hostb"):
         os.kill(pid, signal.SIGKILL)
     stdout, stderr = run.communicate(timeout=120)
     assert run.returncode == 2 and stdout == "" and "Traceback" not in stderr
     (line,) = stderr.splitlines()
     assert line.startswith("migdoctor: hostb: the far side ended unexpectedly") and "run again" in line
-    for host in ("hosta", "hostb"):
-        assert (
-            "migdoctor-canary" not in seed.run(host, "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
-        )
+    assert_no_canary(seed)
     assert_nothing_left(before)
 
 
@@ -218,31 +211,26 @@ def far_sides_in(netns: str) -> list[int]:
 
 def test_sigterm_mid_run_leaves_no_ssh_process_far_side_or_file(seed, tmp_path):
     before = leftover_files()
-    run = subprocess.Popen(
-        [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "256", "--output", str(tmp_path / "t.json")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_migration(seed)
+    run = migrating(seed, tmp_path)
     children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
     assert children, "migdoctor started no ssh"
     run.send_signal(signal.SIGTERM)
-    run.wait(timeout=60)
+    run.communicate(timeout=60)
     assert all(not procs.alive(int(pid)) for pid in children)
     assert_nothing_left(before)
 
 
 def test_an_admin_with_passwordless_sudo_gets_the_same_findings_as_root(seed, tmp_path):
-    as_root = check_findings(tmp_path, inventory_with(seed, tmp_path))
+    as_root = check_findings(tmp_path, seed.inventory_copy(tmp_path))
     as_admin = check_findings(
-        tmp_path, inventory_with(seed, tmp_path, transport=f"ssh://{users.ADMIN}@hostb", become=True)
+        tmp_path, seed.inventory_copy(tmp_path, transport=f"ssh://{users.ADMIN}@hostb", become=True)
     )
     assert {i: f["status"] for i, f in as_admin.items()} == {i: f["status"] for i, f in as_root.items()}
     assert as_admin["firewall.migration-ports"]["status"] == "pass"
 
 
 def test_without_become_the_firewall_checks_skip_naming_the_missing_root(seed, tmp_path):
-    findings = check_findings(tmp_path, inventory_with(seed, tmp_path, transport=f"ssh://{users.ADMIN}@hostb"))
+    findings = check_findings(tmp_path, seed.inventory_copy(tmp_path, transport=f"ssh://{users.ADMIN}@hostb"))
     for check_id in FIREWALL_CHECKS:
         assert findings[check_id]["status"] == "skip"
         assert findings[check_id]["summary"] == (
@@ -252,7 +240,7 @@ def test_without_become_the_firewall_checks_skip_naming_the_missing_root(seed, t
 
 
 def test_a_sudo_asking_for_a_password_fails_fast_with_one_line(seed, tmp_path):
-    inventory = inventory_with(seed, tmp_path, transport=f"ssh://{users.ASKS_PASSWORD}@hostb")
+    inventory = seed.inventory_copy(tmp_path, transport=f"ssh://{users.ASKS_PASSWORD}@hostb")
     started = time.monotonic()
     line = refused(migdoctor("facts", "hostb", "--become", "--inventory", str(inventory), timeout=30))
     assert time.monotonic() - started < 5
