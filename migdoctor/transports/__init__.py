@@ -171,6 +171,11 @@ class Transport(ABC):
         """Start streaming far-side command NAME; closing the stream (or its `with`) cancels it."""
         return self.started().stream(name, **args)
 
+    def hang_up(self) -> None:
+        """Tell the far side the run is over, without waiting for it to go."""
+        if self.far_side is not None:
+            self.far_side.hang_up()
+
     def close(self) -> None:
         with self.lock:
             if self.far_side is not None:
@@ -192,6 +197,8 @@ def open_transports(hosts: list[Host]) -> Iterator[list[Transport]]:
     with ExitStack() as stack:
         for transport in transports:
             stack.callback(transport.close)
+        for transport in transports:  # runs first: every far side ends at once
+            stack.callback(transport.hang_up)
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, interrupt)
             stack.callback(signal.signal, signal.SIGTERM, previous)

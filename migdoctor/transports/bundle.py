@@ -20,7 +20,15 @@ from pathlib import Path
 
 # import name: its distribution, whose Requires-Python decides; migdoctor's far side is kept to 3.9.
 PACKAGES: dict[str, str | None] = {"migdoctor": None, "pyroute2": "pyroute2", "dns": "dnspython"}
-NOT_SENT = ("migdoctor/cli/", "migdoctor/lab/", "migdoctor/report/", "migdoctor/checks/")
+# Of migdoctor, what runs on a host (kept to Python 3.9); the rest stays on the control node.
+FAR_SIDE = (
+    "migdoctor/__init__.py",
+    "migdoctor/farside/",
+    "migdoctor/facts/",
+    "migdoctor/parsers/",
+    "migdoctor/actions/__init__.py",
+    "migdoctor/actions/canary.py",
+)
 ORIGIN = "<migdoctor-bundle>"  # the file name far-side tracebacks show; boot.py uses the same
 
 
@@ -46,7 +54,7 @@ def package_files(version: tuple[int, int] | None = None) -> list[tuple[str, Pat
         root = Path(next(iter(spec.submodule_search_locations)))
         for path in sorted(root.rglob("*.py")):
             name = f"{package}/{path.relative_to(root).as_posix()}"
-            if not name.startswith(NOT_SENT):
+            if package != "migdoctor" or name.startswith(FAR_SIDE):
                 files.append((name, path))
     return files
 

@@ -141,11 +141,14 @@ class FarSide:
         ident, answers = self.request(name, args)
         return Stream(self, name, ident, answers)
 
-    def close(self) -> None:
+    def hang_up(self) -> None:
         """End of the run: stdin closes, the far side removes what it wrote and exits."""
         if self.process.stdin:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
+
+    def close(self) -> None:
+        self.hang_up()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
