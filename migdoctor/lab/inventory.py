@@ -23,9 +23,6 @@ def build(scn: Scenario) -> dict[str, Any]:
             "transport": f"ssh://root@{h.name}",
             "ssh_config": str(ssh.SSH_CONFIG),
             "libvirt_uri": libvirt_uri(h),
-            # The distribution's, without pyroute2 or dnspython. Named because the hosts share
-            # this machine's /root, whose shell profile may put another python3 first on PATH.
-            "python": "/usr/bin/python3",
             "lab_host": h.name,
         }
         | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})

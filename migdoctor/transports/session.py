@@ -41,7 +41,10 @@ class FarSide:
         self.write_lock = threading.Lock()
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self.ended: str | None = None
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError as exc:
+            raise TransportError(f"{label}: {exc.filename} is not installed here") from None
         threading.Thread(target=self.read_stderr, daemon=True).start()
         threading.Thread(target=self.read_answers, daemon=True).start()
         try:

@@ -119,3 +119,12 @@ def test_a_package_the_hosts_python_cannot_run_stays_out_of_the_bundle():
     assert {name.split("/")[0] for name, _ in package_files((3, 11))} == {"migdoctor", "pyroute2", "dns"}
     with zipfile.ZipFile(io.BytesIO(bundle(None, (3, 9)))) as archive:
         assert all(name.endswith(".py") for name in archive.namelist())
+
+
+def test_a_missing_client_program_is_one_line():
+    class Missing(Transport):
+        def far_side_argv(self) -> list[str]:
+            return ["/nonexistent/ssh"]
+
+    with pytest.raises(TransportError, match=r"^kvm1: /nonexistent/ssh is not installed here$"):
+        Missing(Host("kvm1", "ssh")).call("facts")
