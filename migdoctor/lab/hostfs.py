@@ -55,6 +55,8 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
     for src, _ in mounts(h, cfg):
         src.mkdir(parents=True, exist_ok=True)
     (h.dir / layout.ROOT_HOME[0]).chmod(0o700)
+    if cfg.root_ssh is not None:  # the mount point of root's own ~/.ssh inside the host's /root
+        (h.dir / layout.ROOT_HOME[0] / ".ssh").mkdir(mode=0o700, exist_ok=True)
     (h.dir / "log").mkdir(exist_ok=True)
     (h.dir / "etc-libvirt" / "libvirtd.conf").write_text(libvirt_conf(cfg.libvirtd_conf))
     (h.dir / "etc-libvirt" / "qemu.conf").write_text(libvirt_conf(cfg.qemu_conf))

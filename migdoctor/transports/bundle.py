@@ -28,6 +28,7 @@ FAR_SIDE = (
     "migdoctor/parsers/",
     "migdoctor/actions/__init__.py",
     "migdoctor/actions/canary.py",
+    "migdoctor/actions/peer.py",
 )
 ORIGIN = "<migdoctor-bundle>"  # the file name far-side tracebacks show; boot.py uses the same
 
