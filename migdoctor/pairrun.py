@@ -30,7 +30,7 @@ from migdoctor.judging.pair import (
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record
 from migdoctor.schemas import facts_problem
-from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
+from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
 from migdoctor.transports.inventory import Inventory
 
 
@@ -76,7 +76,7 @@ class Collected:
     error: str | None = None
 
 
-def fetch(host: Host, lookups: Lookups) -> Collected:
+def fetch(host: Transport, lookups: Lookups) -> Collected:
     """A host's facts, by whatever transport, admitted only when they match the facts schema: a
     far host can send anything (another migdoctor version, a wrapper's output)."""
     try:
@@ -188,16 +188,16 @@ def collect_pair(
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, daemon=True).start()
-    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
+    with open_transports([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
-        # After the first round: both SSH connections are up, and the probe's commands share them.
-        probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
-        uri = request.dst.peer_uri
-        peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
         intent = decide_intent(request, dst.facts)
         if dst.facts is None:
             return src_job.result(), dst, intent, None, None
+        # After the first round: both far sides are up, and the probe's halves run there too.
+        probe = pool.submit(run_probe, src_host, dst_host, dst.facts) if request.probe else None
+        uri = request.dst.peer_uri
+        peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.peer_uri))
         src = src_job.result()
         if src.facts is None:
@@ -216,7 +216,7 @@ def collect_pair(
 
 
 def trial_of(
-    request: Request, src: Host, dst: Host, src_facts: dict[str, Any], dst_facts: dict[str, Any]
+    request: Request, src: Transport, dst: Transport, src_facts: dict[str, Any], dst_facts: dict[str, Any]
 ) -> dict[str, Any]:
     """The test migration, after the probe (their byte counters must not mix). Its timeout
     defaults to three times the canary's RAM over the slowest addressed link of either host."""

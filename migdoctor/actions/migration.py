@@ -19,7 +19,7 @@ from typing import Any
 
 from migdoctor.actions import canary
 from migdoctor.bounded import NO_ANSWER, attempt, within
-from migdoctor.transports import Host, run_agent
+from migdoctor.transports import Transport, TransportError
 
 MIB = 1024 * 1024
 POLL_S = 0.1
@@ -60,6 +60,14 @@ def default_timeout(memory_mib: int, slowest_mbps: int | None) -> float:
     return round(memory_mib * MIB * 8 / (rate * 1e6) * 3 + 30, 1)
 
 
+def write_payload(host: Transport, payload: Path, mib: int) -> None:
+    """The canary's payload on HOST; a host where it cannot be written refuses the trial."""
+    try:
+        host.call("payload-write", path=str(payload), mib=mib)
+    except TransportError as exc:
+        raise TrialRefused(f"{exc}: the test migration needs {mib} MiB writable in {payload.parent} there") from None
+
+
 @cache
 def run_event_loop() -> None:
     """libvirt's keepalive needs an event loop: libvirt's own, run by one daemon thread."""
@@ -73,7 +81,7 @@ def run_event_loop() -> None:
     threading.Thread(target=loop, daemon=True, name="libvirt-events").start()
 
 
-def open_libvirt(host: Host) -> Any:
+def open_libvirt(host: Transport) -> Any:
     """A connection with keepalive on: when the host goes silent (off the network, daemon hung)
     libvirt closes it after about KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1) seconds and every
     call on it fails, instead of waiting for TCP to give up."""
@@ -92,7 +100,7 @@ def open_libvirt(host: Host) -> Any:
     return conn
 
 
-def preflight(src_conn: Any, dst_conn: Any, src: Host, dst: Host, options: TrialOptions) -> str:
+def preflight(src_conn: Any, dst_conn: Any, src: Transport, dst: Transport, options: TrialOptions) -> str:
     """Refuse before changing anything: the destination lacks memory, or a hypervisor cannot
     run the canary. Returns the virt type both will use."""
     import libvirt
@@ -128,12 +136,12 @@ def job_sample(dom: Any, started: float) -> dict[str, Any] | None:
     return sample
 
 
-def counters_of(host: Host) -> dict[str, Any]:
+def counters_of(host: Transport) -> dict[str, Any]:
     """HOST's link byte counters, or none when it does not answer in time (gone mid-trial) or
     answers with something else: the leg then names no link on that side."""
     from migdoctor.facts.counters import admitted_counters
 
-    counters, _ = attempt(STEP_BUDGET_S, partial(run_agent, host, ["link-counters"]))
+    counters, _ = attempt(STEP_BUDGET_S, partial(host.call, "link-counters"))
     return admitted_counters(counters)
 
 
@@ -161,9 +169,9 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
 def migrate_leg(
     dom: Any,
-    peer: Host,
-    from_host: Host,
-    to_host: Host,
+    peer: Transport,
+    from_host: Transport,
+    to_host: Transport,
     options: TrialOptions,
     progress: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
@@ -259,7 +267,9 @@ def throughput_series(samples: list[dict[str, Any]], most: int = SERIES_POINTS) 
     return series
 
 
-def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:
+def live_view(
+    sample: dict[str, Any], from_host: Transport, to_host: Transport, before: dict[str, Any]
+) -> dict[str, Any]:
     """A sample for the progress bar, with the link carrying the stream so far (one counter read)."""
     link, _ = carrier(before, counters_of(from_host), "tx_bytes")
     return {**sample, "leg": f"{from_host.label} -> {to_host.label}", "link": f"{from_host.label} {link}"}
@@ -284,8 +294,8 @@ def completed_stats(conn: Any, name: str) -> dict[str, Any] | None:
 
 
 def run_trial(
-    src: Host,
-    dst: Host,
+    src: Transport,
+    dst: Transport,
     options: TrialOptions,
     run_id: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
@@ -315,6 +325,8 @@ def run_trial(
                 migrate_there_and_back(trial, src_conn, dst_conn, src, dst, options, payload, progress)
         except KeyboardInterrupt:
             trial["interrupted"] = True
+        except (TrialRefused, TransportError):
+            raise  # could not run: after the clean-up below, one line and exit status 2
         except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
             trial["legs"].append(
                 {"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -330,16 +342,16 @@ def migrate_there_and_back(
     trial: dict[str, Any],
     src_conn: Any,
     dst_conn: Any,
-    src: Host,
-    dst: Host,
+    src: Transport,
+    dst: Transport,
     options: TrialOptions,
     payload: Path | None,
     progress: Callable[[dict[str, Any]], None] | None,
 ) -> None:
     name = trial["domain"]
     if payload is not None:
-        for host in (src, dst):
-            run_agent(host, ["payload-write", "--path", str(payload), "--mib", str(options.payload_mib)])
+        for host in (dst, src):  # the destination first: the host most likely to refuse
+            write_payload(host, payload, options.payload_mib)
         dom = canary.start(src_conn, payload, name, options.memory_mib)
     else:
         dom = src_conn.lookupByName(name)
@@ -363,7 +375,16 @@ def signals_held() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[str]:
+def call_afresh(host: Transport, name: str, /, **args: Any) -> Any:
+    """A clean-up call; a far side that died mid-run is started again for it."""
+    try:
+        return host.call(name, **args)
+    except TransportError:
+        host.close()
+        return host.call(name, **args)
+
+
+def clean_up(name: str, payload: Path, hosts: list[tuple[Transport, Any]]) -> list[str]:
     """Remove the canary and its payload on every host, the hosts at once, each step and the whole
     bounded in time (a host gone from the network costs a budget, not minutes). What could not be
     done is said, host by host, never raised."""
@@ -378,14 +399,14 @@ def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[st
     return [note for host_notes in notes for note in host_notes]
 
 
-def clean_up_host(name: str, payload: Path, host: Host, conn: Any) -> list[str]:
+def clean_up_host(name: str, payload: Path, host: Transport, conn: Any) -> list[str]:
     """Through libvirt; where libvirt cannot answer (daemon killed, connection dead: anything but
     "no such domain") by ending the canary's qemu through the transport."""
     notes, left = [], []
     silent = None  # the transport's "no answer": the host is gone, asking again only costs time
     _, lost = attempt(STEP_BUDGET_S, partial(canary.remove, conn, name), libvirt_reason)
     if lost:
-        killed, failed = attempt(STEP_BUDGET_S, partial(run_agent, host, ["canary-kill", "--name", name]))
+        killed, failed = attempt(STEP_BUDGET_S, partial(call_afresh, host, "canary-kill", name=name))
         if failed:
             left.append(f"canary {name} (libvirt: {lost}; ending its qemu: {failed})")
             silent = failed if failed.startswith(NO_ANSWER) else None
@@ -394,7 +415,7 @@ def clean_up_host(name: str, payload: Path, host: Host, conn: Any) -> list[str]:
     _, failed = (
         (None, f"not tried: {silent}")
         if silent
-        else attempt(STEP_BUDGET_S, partial(run_agent, host, ["payload-remove", "--path", str(payload)]))
+        else attempt(STEP_BUDGET_S, partial(call_afresh, host, "payload-remove", path=str(payload)))
     )
     if failed:
         left.append(f"payload {payload} ({failed})")

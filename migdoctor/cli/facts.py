@@ -10,6 +10,10 @@ from typing import Annotated, Any
 import typer
 
 EXIT_UNREACHABLE = 2
+Become = Annotated[
+    bool,
+    typer.Option("--become", help="Run the far side under `sudo -n` (as the inventory's become_user, else root)."),
+]
 
 
 def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:
@@ -44,10 +48,11 @@ def facts_command(
         str | None,
         typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
     ] = None,
+    become: Become = False,
 ) -> None:
     """Collect what a host has: links, routes, name resolution, listeners, firewall, libvirt/Xen config."""
     from migdoctor.schemas import facts_problem
-    from migdoctor.transports import Lookups, TransportError, fetch_facts, resolve_host
+    from migdoctor.transports import Lookups, TransportError, fetch_facts, open_transports, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     for option, values in (("--route-to", route_to), ("--reverse", reverse)):
@@ -57,9 +62,10 @@ def facts_command(
             except ValueError:
                 raise fail(f"{option} {value}: not an IP address") from None
     try:
-        target = resolve_host(host, load_inventory(inventory))
+        target = resolve_host(host, load_inventory(inventory), become)
         lookups = Lookups(tuple(route_to or ()), tuple(resolve or ()), tuple(reverse or ()))
-        record = fetch_facts(target, lookups)
+        with open_transports([target]) as (transport,):
+            record = fetch_facts(transport, lookups)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
     problem = facts_problem(record)

@@ -63,20 +63,20 @@ class Conn:
 
 @pytest.fixture
 def agent(monkeypatch):
-    """run_agent stand-in: per host 'ok', 'fails' or 'hangs'; records what was asked."""
+    """The far-side call stand-in: per host 'ok', 'fails' or 'hangs'; records what was asked."""
     behaviour: dict[str, str] = {}
     log: list[str] = []
 
-    def run_agent(host, argv):
-        log.append(f"{host.label}: {argv[0]}")
+    def call_afresh(host, name, /, **args):
+        log.append(f"{host.label}: {name}")
         mode = behaviour.get(host.label, "ok")
         if mode == "hangs":
             FOREVER.wait()
         if mode == "fails":
             raise TransportError(f"{host.label}: ssh to {host.target} failed: Connection timed out")
-        return {"killed": [4242]} if argv[0] == "canary-kill" else {"removed": argv[-1]}
+        return {"killed": [4242]} if name == "canary-kill" else {"removed": args["path"]}
 
-    monkeypatch.setattr(migration, "run_agent", run_agent)
+    monkeypatch.setattr(migration, "call_afresh", call_afresh)
     return behaviour, log
 
 
@@ -155,15 +155,26 @@ def test_a_host_that_hangs_costs_a_bounded_time_and_is_named(agent, monkeypatch,
     [{"hello": 1}, [1], None, {"eth0": {"rx_bytes": "12", "tx_bytes": 3}}, {"eth0": {"rx_bytes": 1.5, "tx_bytes": 3}}],
     ids=["hello", "list", "null", "text-count", "float-count"],
 )
-def test_link_counters_that_are_not_counters_are_no_answer(monkeypatch, answer):
-    monkeypatch.setattr(migration, "run_agent", lambda host, argv: answer)
+def test_link_counters_that_are_not_counters_are_no_answer(answer):
+    host = Answering(answer)
 
-    assert migration.counters_of(HOSTB) == {}
-    assert migration.carrier({}, migration.counters_of(HOSTB), "tx_bytes") == (None, 0)
+    assert migration.counters_of(host) == {}
+    assert migration.carrier({}, migration.counters_of(host), "tx_bytes") == (None, 0)
 
 
-def test_link_counters_of_the_right_shape_are_kept(monkeypatch):
+def test_link_counters_of_the_right_shape_are_kept():
     counters = {"lo": {"rx_bytes": 5, "tx_bytes": 5}, "b-fast": {"rx_bytes": 10, "tx_bytes": 20}}
-    monkeypatch.setattr(migration, "run_agent", lambda host, argv: counters)
 
-    assert migration.counters_of(HOSTB) == counters
+    assert migration.counters_of(Answering(counters)) == counters
+
+
+class Answering:
+    """A far side that answers every call with ANSWER, whatever it is."""
+
+    label = "hostb"
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def call(self, name, /, **args):
+        return self.answer

@@ -1,28 +1,50 @@
-"""The port probe's answers come from far hosts: anything that is not what migdoctor's agent sends
-(garbage, a list, missing fields) is the probe's error naming both hosts, never a crash."""
+"""The port probe's answers come from far hosts: anything that is not what migdoctor's far side
+sends (a list, missing fields) is the probe's error naming both hosts, never a crash."""
+
+from contextlib import contextmanager
 
 import pytest
 
 from migdoctor.actions import probe
-from migdoctor.transports import Host
+from migdoctor.transports import TransportError
 
-SERVE_READY = 'echo \'{"name": "hostb-fast", "port": 49152}\'; echo \'{"bytes": 5}\'; cat >/dev/null'
+READY = [{"name": "hostb-fast", "port": 49152}, {"bytes": 5}]
+DST_FACTS = {"identity": {"fqdn": "hostb.lab.test", "hypervisor": {}}, "config": {"qemu_conf": {}}}
+
+
+class FarSide:
+    """A far side whose probe-serve stream yields SERVED and whose probe-send answers SENT."""
+
+    def __init__(self, label, served=(), sent=None):
+        self.label, self.served, self.sent = label, list(served), sent
+
+    def call(self, name, /, **args):
+        if isinstance(self.sent, Exception):
+            raise self.sent
+        return self.sent
+
+    @contextmanager
+    def stream(self, name, /, **args):
+        answers = iter(self.served)
+
+        class Stream:
+            def next(self, timeout):
+                return next(answers, None)
+
+        yield Stream()
 
 
 @pytest.mark.parametrize(
-    ("serve", "send"),
+    ("served", "sent"),
     [
-        (SERVE_READY, "echo 'not json'"),
-        (SERVE_READY, "echo '[1, 2]'"),
-        (SERVE_READY, "echo '{\"bytes\": 1}'"),
-        ("echo '[\"port\"]'; cat >/dev/null", "true"),
+        (READY, TransportError("hosta: probe-send: the far side's answer is not JSON")),
+        (READY, [1, 2]),
+        (READY, {"bytes": 1}),
+        ([["port"]], None),
     ],
     ids=["sender-not-json", "sender-list", "sender-missing-fields", "listener-list"],
 )
-def test_probe_answer_that_is_not_the_agents_is_the_probes_error(monkeypatch, serve, send):
-    scripts = {"probe-serve": serve, "probe-send": send}
-    monkeypatch.setattr(probe, "command_argv", lambda host, argv: ["sh", "-c", scripts[argv[0]]])
-
-    result = probe.run_probe(Host("hosta", "ssh", "hosta"), Host("hostb", "ssh", "hostb"))
+def test_probe_answer_that_is_not_the_agents_is_the_probes_error(served, sent):
+    result = probe.run_probe(FarSide("hosta", sent=sent), FarSide("hostb", served=served), DST_FACTS)
 
     assert result["error"] and "\n" not in result["error"], result
