@@ -101,10 +101,14 @@ def test_inventory_errors_name_file_and_key() -> None:
         ('[defaults]\nmigration_network = "10.0.0.0/33"\n', "inv.toml: defaults.migration_network: '10.0.0.0/33' does not"),
         ('[defaults]\nmigration_nework = "10.0.0.0/8"\n', "inv.toml: defaults: Additional properties are not allowed"),
         ('[hosts.kvm1]\nmigration_network = "fast"\n', "inv.toml: hosts.kvm1.migration_network: 'fast' does not"),
+        ('[hosts.kvm1]\nbecome = "yes"\n', "inv.toml: hosts.kvm1.become: 'yes' is not of type 'boolean'"),
+        ("[hosts.kvm1]\nbecome_user = 0\n", "inv.toml: hosts.kvm1.become_user: 0 is not of type 'string'"),
+        ('[hosts.kvm1]\npeer_libvirt_uri = "kvm1"\n', "inv.toml: hosts.kvm1.peer_libvirt_uri: 'kvm1' does not match"),
     ],
     ids=[
         "typo-section", "wrong-type", "list-for-string", "uri-without-scheme", "hosts-not-table", "host-not-table",
         "space-in-spec", "empty", "control-characters", "bad-cidr", "typo-default", "network-not-cidr",
+        "become-not-bool", "become-user-not-text", "peer-uri-without-scheme",
     ],
 )  # fmt: skip
 def test_inventory_schema_errors_name_file_and_key(text: str, message: str) -> None:
