@@ -138,10 +138,19 @@ def job_sample(dom: Any, started: float) -> dict[str, Any] | None:
 
 def counters_of(host: Transport) -> dict[str, Any]:
     """HOST's link byte counters, or none when it does not answer in time (gone mid-trial) or
-    answers with something else: the leg then names no link on that side."""
+    answers with something else: the leg then names no link on that side. A far side that
+    ended is raised: the run cannot go on there."""
     from migdoctor.facts.counters import admitted_counters
 
-    counters, _ = attempt(STEP_BUDGET_S, partial(host.call, "link-counters"))
+    def ask() -> Any:
+        try:
+            return host.call("link-counters")
+        except TransportError as exc:  # the far side ended: raised below, the run cannot go on there
+            return exc
+
+    counters, _ = attempt(STEP_BUDGET_S, ask)
+    if isinstance(counters, TransportError):
+        raise counters
     return admitted_counters(counters)
 
 

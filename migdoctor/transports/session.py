@@ -50,10 +50,21 @@ class FarSide:
         try:
             if bundle is not None:
                 self.boot(bundle)
-            self.ready: dict[str, Any] = json.loads(self.first_line())["ready"]
+            self.ready: dict[str, Any] = self.hello(self.first_line())
         except BaseException:
             self.close()
             raise
+
+    def hello(self, line: bytes) -> dict[str, Any]:
+        """The far side's first answer; anything else (a wrapper's output, another program named
+        as remote_command) is refused by name, never parsed further."""
+        try:
+            ready = json.loads(line)["ready"]
+        except (ValueError, TypeError, KeyError):
+            ready = None
+        if not isinstance(ready, dict):
+            raise TransportError(f"{self.label}: the far side did not answer as migdoctor's: {line[:60]!r}")
+        return ready
 
     def first_line(self) -> bytes:
         try:

@@ -54,20 +54,35 @@ def far_side(tmp_path: Path, lab, body: str) -> Path:
     return path
 
 
+# The far side's answers pass through this filter, which rewrites the facts record it sends.
+REWRITE_FACTS = """
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line) if line.startswith('{"id"') else {}
+    record = message.get("result")
+    if isinstance(record, dict) and "schema_version" in record:
+        message["result"] = %s
+        line = json.dumps(message) + "\\n"
+    sys.stdout.write(line)
+    sys.stdout.flush()
+"""
+OTHER_VERSION = '{**record, "tool_version": "9.0.0", "schema_version": "2", "paths": record.pop("routes")}'
+
+
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("rewrite", "message"),
     [
-        ("echo '{\"hello\": 1}'", "migdoctor: hostb: not a migdoctor facts record: (top): 'schema_version' is a required"),
-        (
-            f"{MIGDOCTOR} \"$@\" | sed -e 's/\"tool_version\": \"[^\"]*\"/\"tool_version\": \"9.0.0\"/' "
-            "-e 's/\"schema_version\": \"1\"/\"schema_version\": \"2\"/' -e 's/\"routes\": /\"paths\": /'",
-            "migdoctor: hostb: facts from migdoctor 9.0.0 (facts schema 2), but this control node runs migdoctor ",
-        ),
+        ('{"hello": 1}', "migdoctor: hostb: not a migdoctor facts record: (top): 'schema_version' is a required"),
+        (OTHER_VERSION, "migdoctor: hostb: facts from migdoctor 9.0.0 (facts schema 2), but this control node runs migdoctor "),
+        (None, "migdoctor: hostb: the far side did not answer as migdoctor's: b'{\"hello\": 1}"),
     ],
-    ids=["not-facts", "other-version"],
+    ids=["not-facts", "other-version", "not-a-far-side"],
 )  # fmt: skip
-def test_far_host_sending_what_is_not_facts_is_named(lab_scenario, tmp_path, body, message):
+def test_far_host_sending_what_is_not_facts_is_named(lab_scenario, tmp_path, rewrite, message):
     lab = lab_scenario("healthy")
+    rewriter = tmp_path / "rewrite.py"
+    rewriter.write_text(REWRITE_FACTS % rewrite)
+    body = f'{MIGDOCTOR} "$@" | {sys.executable} -u {rewriter}' if rewrite else "echo '{\"hello\": 1}'"
     inventory = far_side(tmp_path, lab, body)
 
     done, _ = check(tmp_path, "--inventory", str(inventory), "--no-probe")
