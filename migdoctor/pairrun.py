@@ -16,6 +16,7 @@ from migdoctor.actions.migration import TrialOptions
 from migdoctor.engine import discover, run_checks, select
 from migdoctor.judging.pair import (
     Intent,
+    MigrationNetwork,
     Pair,
     addresses_in,
     advertised_name,
@@ -90,6 +91,8 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
     """--migration-network, else the inventory, else inferred from the destination's facts."""
     entry = request.inventory.hosts.get(request.dst.label, {})
     given = entry.get("migration_network") or request.inventory.defaults.get("migration_network")
+    if isinstance(given, list):  # one prefix per family, as a TOML list
+        given = ",".join(str(item) for item in given)
     if request.migration_network:
         network, decided_by, inferred = request.migration_network, "--migration-network", False
     elif given:
@@ -99,8 +102,12 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
     else:
         network, decided_by = inferred_network(request.dst.label, dst)
         inferred = True
+    try:
+        parsed = MigrationNetwork.parse(network) if network else None
+    except ValueError as exc:
+        raise ValueError(f"{decided_by}: {exc}") from None
     return Intent(
-        str(ipaddress.ip_network(network, strict=False)) if network else None,
+        str(parsed) if parsed else None,
         decided_by,
         inferred,
         min_link_speed_mbps=request.min_link_speed_mbps,

@@ -29,10 +29,19 @@ def emit(record: dict[str, Any]) -> None:
 
 
 def open_listener(bind: str, first: int, last: int) -> socket.socket:
-    """The first free port of the range, as QEMU's incoming migration picks it."""
+    """The first free port of the range, as QEMU's incoming migration picks it. Unset
+    migration_address means "::" (both families) where the host has IPv6, else 0.0.0.0, as
+    qemu.conf documents it."""
+    if not bind:
+        try:
+            return open_listener("::", first, last)
+        except OSError:
+            return open_listener("0.0.0.0", first, last)
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     for port in range(first, last + 1):
         listener = socket.socket(family, socket.SOCK_STREAM)
+        if bind == "::":
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         try:
             listener.bind((bind, port))
         except OSError:
@@ -55,7 +64,7 @@ def incoming_endpoint() -> tuple[str, str, int, int]:
         "identity": {"fqdn": advertised_hostname(socket.gethostname()), "hypervisor": {}},
     }
     name, _ = advertised_name(facts)
-    bind = str(config_values(facts, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
+    bind = str(config_values(facts, "qemu_conf").get("migration_address", "")).strip("[]")
     return (name, bind, *port_range(facts))
 
 
@@ -69,10 +78,10 @@ def serve(timeout: float = SERVE_TIMEOUT_S) -> None:
     try:
         listener = open_listener(bind, first, last)
     except OSError as exc:
-        emit({"error": f"cannot listen on {bind} ports {first}-{last}: {exc}"})
+        emit({"error": f"cannot listen on {bind or 'the wildcard address'} ports {first}-{last}: {exc}"})
         return
     with listener:
-        emit({"name": name, "bind": bind, "port": listener.getsockname()[1]})
+        emit({"name": name, "bind": listener.getsockname()[0], "port": listener.getsockname()[1]})
         before = link_counters()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ)
@@ -89,13 +98,34 @@ def serve(timeout: float = SERVE_TIMEOUT_S) -> None:
         emit({"bytes": received, "peer": peer[0], "counters_before": before, "counters_after": link_counters()})
 
 
+def connect_as_qemu(name: str, port: int, timeout: float) -> socket.socket:
+    """QEMU's inet_connect_saddr(): getaddrinfo with its flags, then each answer in order until
+    one accepts (a refused first answer falls through to the next, of either family)."""
+    from migdoctor.facts.resolution import QEMU_AI_FLAGS
+
+    error: OSError = OSError(f"{name} has no address")
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        name, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, QEMU_AI_FLAGS
+    ):
+        connection = socket.socket(family, kind, proto)
+        connection.settimeout(timeout)
+        try:
+            connection.connect(address)
+        except OSError as exc:
+            connection.close()
+            error = exc
+            continue
+        return connection
+    raise error
+
+
 def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S) -> None:
     """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes."""
     from migdoctor.facts.counters import link_counters
 
     before = link_counters()
     try:
-        connection = socket.create_connection((name, port), timeout=timeout)
+        connection = connect_as_qemu(name, port, timeout)
     except OSError as exc:
         emit({"error": f"{type(exc).__name__}: {exc.strerror or exc}"})
         return

@@ -64,4 +64,4 @@ def print_summary(record: dict[str, Any]) -> None:
 
     from migdoctor.report.facts_view import render_facts
 
-    Console().print(render_facts(record))
+    Console(emoji=False).print(render_facts(record))

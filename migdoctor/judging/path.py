@@ -3,7 +3,6 @@ to on the source, the link the source's route leaves by, and the link it arrives
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from migdoctor.judging.pair import (
@@ -11,25 +10,12 @@ from migdoctor.judging.pair import (
     addresses_in,
     advertised_name,
     effective_rate_mbps,
+    first_answer,
     link_named,
     link_of_address,
-    name_lookup,
     port_range,
     route_to,
 )
-
-
-def resolved_address(pair: Pair) -> str | None:
-    """QEMU connects to the first getaddrinfo answer that accepts; the first is the prediction."""
-    name, _ = advertised_name(pair.dst)
-    try:
-        ipaddress.ip_address(name)
-        return name
-    except ValueError:
-        pass
-    lookup = name_lookup(pair.src, name)
-    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
-    return addresses[0] if addresses else None
 
 
 def predict_path(pair: Pair) -> dict[str, Any]:
@@ -38,7 +24,7 @@ def predict_path(pair: Pair) -> dict[str, Any]:
     path: dict[str, Any] = {
         "name": name,
         "name_origin": origin,
-        "address": resolved_address(pair),
+        "address": first_answer(pair),
         "ports": [first, last],
         "source_link": None,
         "source_address": None,
@@ -61,7 +47,7 @@ def predict_path(pair: Pair) -> dict[str, Any]:
     path["destination_link"] = link_of_address(pair.dst, path["address"])
     network = pair.intent.network()
     if network is not None:
-        path["on_migration_network"] = ipaddress.ip_address(path["address"]) in network
+        path["on_migration_network"] = path["address"] in network
     return path
 
 
@@ -71,7 +57,9 @@ def describe_path(pair: Pair, path: dict[str, Any]) -> str:
     src_side = f"{pair.src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
     via = f" via {path['gateway']}" if path["gateway"] else ""
     first, last = path["ports"]
-    dst_side = f"{pair.dst_label} {path['address'] or 'unresolved'}:{first}-{last} ({path['name']})"
+    address = path["address"] or "unresolved"
+    host = f"[{address}]" if ":" in address else address  # an IPv6 address before a port takes brackets
+    dst_side = f"{pair.dst_label} {host}:{first}-{last} ({path['name']})"
     return f"{src_side}{via} -> {dst_side}"
 
 

@@ -78,10 +78,11 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             tweak = cfg.links.get(link.role)
             if tweak and tweak.mtu:
                 cmds.append(f"link set {link.ifname} mtu {tweak.mtu}")
-            cmds += [
-                f"addr add {link.cidr} dev {link.ifname}",
-                f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}",
-            ]
+            if not tweak or tweak.ipv4:
+                cmds.append(f"addr add {link.cidr} dev {link.ifname}")
+            if tweak and tweak.ipv6:  # nodad: usable at once, no 1-2 s of duplicate detection
+                cmds.append(f"addr add {link.cidr6} dev {link.ifname} nodad")
+            cmds.append(f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}")
         cmds += [f"route add {r}" for r in cfg.routes]
         _batch(["ip", "-n", h.netns], cmds)
         for key, value in cfg.sysctls.items():

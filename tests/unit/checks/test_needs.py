@@ -58,6 +58,20 @@ def test_every_check_passes_on_the_healthy_pair(make_pair, judge, check_id):
     assert finding.status == Status.PASS, finding.summary
 
 
+IPV6_CAPTURES = {"ipv6": "2001:db8:0:100::/64", "ipv6-literal": "198.51.100.0/24,2001:db8:0:100::/64"}
+IPV6_PROBE = probe_record(address="2001:db8:0:100::2", local_address="2001:db8:0:100::1")
+
+
+@pytest.mark.parametrize("report", IPV6_CAPTURES)
+@pytest.mark.parametrize("check_id", PASSING_ON_HEALTHY)
+def test_every_check_passes_on_the_healthy_ipv6_pairs(make_pair, judge, check_id, report):
+    pair = make_pair(report, network=IPV6_CAPTURES[report], min_link_speed_mbps=1000, probe=IPV6_PROBE)
+
+    finding = judge(check_id, pair)
+
+    assert finding.status == Status.PASS, finding.summary
+
+
 @pytest.mark.parametrize(("check_id", "need"), NEEDS, ids=[f"{check_id}:{need}" for check_id, need in NEEDS])
 def test_missing_needed_fact_skips_with_the_collectors_reason(make_pair, judge, check_id, need):
     side = need.split(".")[0]
