@@ -187,6 +187,11 @@ def first_answer(pair: Pair) -> str | None:
     return addresses[0] if addresses else None
 
 
+def host_port(host: str, port: int | str) -> str:
+    """HOST:PORT as URIs and admins write it: an IPv6 address takes brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def family_name(address: str) -> str:
     return f"IPv{ipaddress.ip_address(address).version}"
 

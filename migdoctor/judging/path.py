@@ -11,6 +11,7 @@ from migdoctor.judging.pair import (
     advertised_name,
     effective_rate_mbps,
     first_answer,
+    host_port,
     link_named,
     link_of_address,
     port_range,
@@ -57,9 +58,7 @@ def describe_path(pair: Pair, path: dict[str, Any]) -> str:
     src_side = f"{pair.src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
     via = f" via {path['gateway']}" if path["gateway"] else ""
     first, last = path["ports"]
-    address = path["address"] or "unresolved"
-    host = f"[{address}]" if ":" in address else address  # an IPv6 address before a port takes brackets
-    dst_side = f"{pair.dst_label} {host}:{first}-{last} ({path['name']})"
+    dst_side = f"{pair.dst_label} {host_port(path['address'] or 'unresolved', f'{first}-{last}')} ({path['name']})"
     return f"{src_side}{via} -> {dst_side}"
 
 
