@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, addresses_in, effective_rate_mbps, link_named, migration_host_fix
+from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
+from migdoctor.judging.stack import link_rate
 
 registry = Registry()
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
@@ -74,7 +75,7 @@ def test_migration(pair: Pair) -> Outcome:
             Evidence(pair.src_label, "link that carried the stream", outbound["source_link"], on_network),
             remediation=migration_host_fix(pair),
         )
-    effective = effective_rate_mbps(link_named(pair.src, outbound["source_link"]) or {})
+    effective = link_rate(pair.src, outbound["source_link"])
     rate = outbound["rate_mbps"] or 0
     floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
     evidence.append(Evidence(pair.src_label, f"rate on {outbound['source_link']} (Mb/s)", rate, f">= {floor:g}"))

@@ -21,13 +21,12 @@ from migdoctor.judging.pair import (
     addresses_in,
     advertised_name,
     config_values,
-    effective_rate_mbps,
     interface_addresses,
     is_address,
-    link_named,
     remote_endpoint,
 )
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
+from migdoctor.judging.stack import link_rate
 from migdoctor.report.document import build_report, finding_record, host_record
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
 from migdoctor.transports.inventory import Inventory
@@ -76,10 +75,7 @@ def inferred_network(label: str, dst: dict[str, Any]) -> tuple[str | None, str]:
     for link, own, prefix in addresses:
         if own == address:
             return network_of(own, prefix), f"network of {label}'s migration_address {own} ({link})"
-    rated = [
-        (effective_rate_mbps(link_named(dst, link) or {}), link, network_of(own, prefix))
-        for link, own, prefix in addresses
-    ]
+    rated = [(link_rate(dst, link), link, network_of(own, prefix)) for link, own, prefix in addresses]
     known = [item for item in rated if item[0]]
     if known:
         rate, link, network = max(known, key=lambda item: item[0] or 0)
@@ -218,7 +214,7 @@ def trial_of(
             rate
             for facts in (src_facts, dst_facts)
             for link, _, _ in interface_addresses(facts)
-            if (rate := effective_rate_mbps(link_named(facts, link) or {}))
+            if (rate := link_rate(facts, link))
         ]
         options = replace(options, timeout_s=default_timeout(options.memory_mib, min(rates, default=None)))
     return run_trial(src, dst, options, request.run_id, request.progress)

@@ -9,14 +9,13 @@ from migdoctor.judging.pair import (
     Pair,
     addresses_in,
     advertised_name,
-    effective_rate_mbps,
     first_answer,
     host_port,
-    link_named,
     link_of_address,
     port_range,
     route_to,
 )
+from migdoctor.judging.stack import link_rate
 
 
 def predict_path(pair: Pair) -> dict[str, Any]:
@@ -38,12 +37,11 @@ def predict_path(pair: Pair) -> dict[str, Any]:
         return path
     route = route_to(pair.src, path["address"])
     if route and not route.get("error"):
-        link = link_named(pair.src, route["interface"])
         path.update(
             source_link=route["interface"],
             source_address=route["source"],
             gateway=route["gateway"],
-            source_rate_mbps=effective_rate_mbps(link) if link else None,
+            source_rate_mbps=link_rate(pair.src, route["interface"]),
         )
     path["destination_link"] = link_of_address(pair.dst, path["address"])
     network = pair.intent.network()
@@ -68,7 +66,7 @@ def intended_links(pair: Pair) -> dict[str, list[dict[str, Any]]]:
     network = pair.intent.network()
     return {
         side: [
-            {"link": link, "address": address, "effective_mbps": effective_rate_mbps(link_named(facts, link) or {})}
+            {"link": link, "address": address, "effective_mbps": link_rate(facts, link)}
             for link, address in addresses_in(facts, network)
         ]
         for side, facts in (("source", pair.src), ("destination", pair.dst))
@@ -93,9 +91,10 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
                 "ok": leg["ok"],
                 "source_link": link,
                 "destination_link": leg.get("destination_link"),
+                # a bridge port or bond member counts the bytes of the addressed link above it
                 "on_migration_network": None if on_network is None else link in on_network,
                 "rate_mbps": leg.get("rate_mbps"),
-                "effective_mbps": effective_rate_mbps(link_named(sender, link) or {}),
+                "effective_mbps": link_rate(sender, link),
             }
         )
     return measured
