@@ -7,7 +7,7 @@ from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
-from migdoctor.judging.stack import link_rate
+from migdoctor.judging.stack import carried_on, carrier_label, link_rate
 
 registry = Registry()
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
@@ -67,7 +67,8 @@ def test_migration(pair: Pair) -> Outcome:
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]
-    if outbound["source_link"] not in on_network:
+    dst_on_network = [link for link, _ in addresses_in(pair.dst, network)]
+    if carried_on(pair.src, outbound["source_link"], on_network) is None:
         return failed(
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",
@@ -95,7 +96,7 @@ def test_migration(pair: Pair) -> Outcome:
     if leftovers:
         return warned(f"the test migration passed, but its clean-up is incomplete: {leftovers[0]}", *evidence)
     return passed(
-        f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
-        f"{outbound['destination_link']} at {rate} Mb/s{share}",
+        f"the canary crossed {pair.src_label} {carrier_label(pair.src, outbound['source_link'], on_network)} -> "
+        f"{pair.dst_label} {carrier_label(pair.dst, outbound['destination_link'], dst_on_network)} at {rate} Mb/s{share}",
         *evidence,
     )

@@ -75,14 +75,18 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
         cfg = scn.hosts[h.name]
         cmds = ["link set lo up"]
         for link in h.links:
-            tweak = cfg.links.get(link.role)
-            if tweak and tweak.mtu:
-                cmds.append(f"link set {link.ifname} mtu {tweak.mtu}")
-            if not tweak or tweak.ipv4:
-                cmds.append(f"addr add {link.cidr} dev {link.ifname}")
-            if tweak and tweak.ipv6:  # nodad: usable at once, no 1-2 s of duplicate detection
-                cmds.append(f"addr add {link.cidr6} dev {link.ifname} nodad")
-            cmds.append(f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}")
+            tweak = cfg.links.get(link.role) or LinkTweak()
+            addressed = tweak.bridge or link.ifname
+            if tweak.bridge:  # as br-mig over the NIC on real hosts: the bridge holds the addresses
+                cmds += [f"link add {tweak.bridge} type bridge", f"link set {link.ifname} master {tweak.bridge}"]
+            if tweak.mtu:
+                cmds += [f"link set {name} mtu {tweak.mtu}" for name in dict.fromkeys([link.ifname, addressed])]
+            if tweak.ipv4:
+                cmds.append(f"addr add {link.cidr} dev {addressed}")
+            if tweak.ipv6:  # nodad: usable at once, no 1-2 s of duplicate detection
+                cmds.append(f"addr add {link.cidr6} dev {addressed} nodad")
+            state = "down" if tweak.down else "up"
+            cmds += [f"link set {name} {state}" for name in dict.fromkeys([link.ifname, addressed])]
         cmds += [f"route add {r}" for r in cfg.routes]
         _batch(["ip", "-n", h.netns], cmds)
         for key, value in cfg.sysctls.items():

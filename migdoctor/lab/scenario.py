@@ -13,7 +13,8 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     hosts_lines    extra /etc/hosts lines
     nftables       the host's whole nft ruleset (empty: none)
     links          {lan|fast|mgmt} = {mtu = N, down = true, ipv6 = true, ipv4 = false}: ipv6 adds
-                   the link's IPv6 address (lan, fast), ipv4 = false leaves its IPv4 one off
+                   the link's IPv6 address (lan, fast), ipv4 = false leaves its IPv4 one off;
+                   bridge = "br-mig" makes the link a port of that bridge, which takes its addresses
     routes         `ip route add` arguments, one string per route
     xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
     sysctls        {"net.ipv4.ip_local_reserved_ports" = "49152-49215"}: per-namespace sysctls
@@ -56,7 +57,7 @@ HOST_KEYS: dict[str, type] = {
     "tls": dict,
     "root_ssh": dict,
 }
-LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool}
+LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
 TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 
@@ -67,6 +68,7 @@ class LinkTweak:
     down: bool = False
     ipv6: bool = False
     ipv4: bool = True
+    bridge: str = ""  # the link becomes the only port of this bridge, which takes its addresses
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,9 @@ def _links(where: str, raw: dict[str, Any]) -> dict[str, LinkTweak]:
             raise LabError(f"{where}: links.{role} is not a link table (lan, fast or mgmt)")
         for key, value in settings.items():
             if key not in LINK_KEYS or not isinstance(value, LINK_KEYS[key]):
-                raise LabError(f"{where}: links.{role}.{key} is not one of mtu (int), down, ipv6, ipv4 (bool)")
+                raise LabError(
+                    f"{where}: links.{role}.{key} is not one of mtu (int), down, ipv6, ipv4 (bool), bridge (str)"
+                )
         if settings.get("ipv6") and role == "mgmt":
             raise LabError(f"{where}: links.mgmt has no IPv6 address (only lan and fast do)")
         tweaks[role] = LinkTweak(**settings)

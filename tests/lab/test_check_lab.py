@@ -432,3 +432,24 @@ def test_migration_network_per_family_from_the_command_line(lab_scenario, tmp_pa
         "migdoctor: --migration-network: migration network '198.51.100.0/24,192.0.2.0/24': "
         "at most one prefix per address family"
     )
+
+
+# --- bridged: the migration address on a real Linux bridge over the fast veth --------------------
+
+
+def test_bridge_stack_is_judged_through_to_its_port(lab_scenario, tmp_path):
+    """br-mig holds the address and reports no speed; its port a-fast is shaped to 1000 Mb/s. The
+    speed comes from the port, and the probe's bytes are named by the bridge and the port."""
+    lab_scenario("bridged")
+    run = check(tmp_path, "--min-link-speed", "1000")
+    assert run.done.returncode == 0, run.done.stdout
+    assert run.with_status("fail", "warn", "error") == set()
+    speed = run.finding("link.speed")
+    assert speed["summary"] == "migration links carry 1000 Mb/s, 1000 Mb/s (minimum 1000)"
+    assert [e["item"] for e in speed["evidence"]] == [
+        "link br-mig effective rate via br-mig (bridge) > a-fast (1000 Mb/s) (Mb/s)",
+        "link br-mig effective rate via br-mig (bridge) > b-fast (1000 Mb/s) (Mb/s)",
+    ]
+    assert "crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in run.finding("probe.migration-port")["summary"]
+    assert run.report["path"]["text"].startswith("hosta br-mig 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:")
+    validates(run.output)

@@ -204,6 +204,16 @@ def test_ipv6_only_migration_network_round_trip_takes_the_fast_link(lab_scenario
     assert_no_canary(lab)
 
 
+def test_bridged_migration_names_the_bridge_and_the_port_that_carried_it(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("bridged")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128", "--one-way")
+    (finding,) = report["findings"]
+    assert done.returncode == 0 and finding["status"] == "pass", finding
+    assert "the canary crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in finding["summary"]
+    assert within(report["migration_trial"]["legs"][0]["rate_mbps"], SHAPING_MBPS["fast"])
+    assert_no_canary(lab)
+
+
 @contextmanager
 def plain_virsh_migration(lab: Any, payload_mib: int, memory_mib: int) -> Iterator[subprocess.Popen[bytes]]:
     """A canary on hosta migrating to hostb with plain `virsh migrate --live --p2p`, under way when

@@ -2,6 +2,7 @@
 over bond0, the bond's members taken from real /proc/net/bonding captures (tests/data/links)."""
 
 import pytest
+from check_records import probe_record
 from link_stacks import stacked
 
 from migdoctor.checkapi import Status
@@ -94,3 +95,34 @@ def test_jumbo_stack_against_a_1500_source_is_a_mismatch_between_hosts(make_pair
 
     assert finding.status == Status.FAIL
     assert finding.summary == "MTU differs: hosta a-fast 1500, hostb br-mig 9000"
+
+
+# --- bridged: captured in the lab, br-mig over the fast veth on both hosts ------------------------
+
+
+def test_captured_bridge_takes_its_ports_speed(make_pair, judge):
+    finding = judge("link.speed", make_pair("bridged", min_link_speed_mbps=1000))
+
+    assert finding.status == Status.PASS
+    assert [(e.item, e.actual) for e in finding.evidence] == [
+        ("link br-mig effective rate via br-mig (bridge) > a-fast (1000 Mb/s) (Mb/s)", 1000),
+        ("link br-mig effective rate via br-mig (bridge) > b-fast (1000 Mb/s) (Mb/s)", 1000),
+    ]
+
+
+def test_probe_bytes_counted_on_a_bridge_port_belong_to_the_bridge(make_pair, judge):
+    probe = probe_record(source_link="a-fast", destination_link="b-fast")
+
+    finding = judge("probe.migration-port", make_pair("bridged", probe=probe))
+
+    assert finding.status == Status.PASS
+    assert "crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in finding.summary
+
+
+def test_probe_bytes_on_a_port_of_another_bridge_are_off_the_network(make_pair, judge):
+    probe = probe_record(source_link="a-lan", destination_link="b-lan")
+
+    finding = judge("probe.migration-port", make_pair("bridged", probe=probe))
+
+    assert finding.status == Status.FAIL
+    assert finding.evidence[0].actual == "a-lan" and finding.evidence[0].expected == ["br-mig"]
