@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, link_named, migration_endpoints
+from migdoctor.judging.pair import Pair, link_named, link_of_address, migration_endpoints
 from migdoctor.judging.stack import StreamRate, stack_mtus, stream_rate
 
 registry = Registry()
@@ -135,4 +135,47 @@ def link_mtu(pair: Pair) -> Outcome:
         f"MTU differs: {src_label} {src_link['name']} {src_link['mtu']}, {dst_label} {dst_link['name']} {dst_link['mtu']}",
         *evidence,
         remediation=f"{low[1]}: ip link set {low[2]['name']} mtu {high[0]} (and in its network configuration), or lower {high[1]}'s to {low[0]}",
+    )
+
+
+@registry.check(
+    "link.path-mtu",
+    "Don't-fragment packets at the migration links' MTU reach the destination's migration address",
+    "high",
+)
+def path_mtu(pair: Pair) -> Outcome:
+    record = (pair.probe or {}).get("path_mtu")
+    if record is None:
+        raise Skip("path MTU probe not run (saved facts judged, or --no-probe)")
+    if record.get("skipped"):
+        raise Skip(f"path MTU from {pair.src_label} not probed: {record['skipped']}")
+    address, expected, largest = record["address"], record["expected"], record["largest"]
+    dst_link = link_of_address(pair.dst, address) or "its migration link"
+    src_link = record["source_link"]
+    evidence = [
+        Evidence(pair.src_label, f"largest don't-fragment packet to {address} ({record['method']})", largest, expected),
+        Evidence(pair.src_label, f"link {src_link} mtu", record["source_mtu"]),
+        Evidence(pair.dst_label, f"link {dst_link} mtu", record["peer_mtu"]),
+    ]
+    if largest >= expected:
+        return passed(
+            f"{expected}-byte packets with don't-fragment reach {pair.dst_label} {address} from {pair.src_label} "
+            f"{src_link} ({record['method']})",
+            *evidence,
+        )
+    hop = (
+        f"; {record['too_big_from']} answered that its next hop takes {record['too_big_mtu']} bytes"
+        if record.get("too_big_from")
+        else "; nothing on the path said so (a switch or bridge drops such frames silently)"
+    )
+    if record.get("too_big_from"):
+        evidence.append(Evidence(record["too_big_from"], "next-hop MTU it reported", record["too_big_mtu"], expected))
+    return failed(
+        f"packets above {largest} bytes with don't-fragment do not reach {pair.dst_label} {address} from "
+        f"{pair.src_label}, though both migration links take {expected}: a hop between them has a smaller MTU{hop}. "
+        "Migrations stall instead of failing",
+        *evidence,
+        remediation=f"let every switch port, bridge and router between {pair.src_label} {src_link} and {pair.dst_label} "
+        f"{dst_link} pass {expected}-byte frames; or set both ends to {largest}: {pair.src_label}: ip link set {src_link} "
+        f"mtu {largest}, {pair.dst_label}: ip link set {dst_link} mtu {largest} (and in their network configuration)",
     )

@@ -30,7 +30,9 @@ def migration_port(pair: Pair) -> Outcome:
         return failed(
             f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}",
             Evidence(pair.src_label, f"connect {target}", probe["error"], "connected"),
-            remediation=f"see the firewall.* and listen.* findings for {pair.dst_label}",
+            remediation="connected, then stalled: see link.path-mtu (a hop dropping large segments)"
+            if probe["error"].startswith("connected to")
+            else f"see the firewall.* and listen.* findings for {pair.dst_label}",
         )
     if pair.intent.network() is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")

@@ -19,6 +19,8 @@ MACHINE_COMMANDS = (
     "payload-remove",
     "canary-kill",
     "peer-connect",
+    "pmtu-probe",
+    "pmtu-serve",
 )
 LOOKUP_OPTIONS = ("--route-to", "--resolve", "--reverse")
 
@@ -52,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("payload-remove").add_argument("--path", required=True)
     commands.add_parser("canary-kill").add_argument("--name", required=True)
     commands.add_parser("peer-connect").add_argument("--uri", required=True)
+    pmtu = commands.add_parser("pmtu-probe")
+    pmtu.add_argument("--address", required=True)
+    pmtu.add_argument("--peer-mtu", type=int)
+    pmtu.add_argument("--port", type=int)
+    commands.add_parser("pmtu-serve")
     return root
 
 
@@ -65,6 +72,10 @@ def run(argv: list[str]) -> int:
         from migdoctor.actions.probe import send
 
         send(args.name, args.port)
+    elif args.command == "pmtu-serve":
+        from migdoctor.actions.pmtu import serve as serve_pmtu
+
+        serve_pmtu()
     elif args.command == "link-counters" and args.follow:
         follow_counters(args.follow)
     else:
@@ -102,6 +113,10 @@ def answer(args: argparse.Namespace) -> Any:
         from migdoctor.actions.peer import connect
 
         return connect(args.uri)
+    if args.command == "pmtu-probe":
+        from migdoctor.actions.pmtu import probe
+
+        return probe(args.address, args.peer_mtu, args.port)
     from migdoctor.actions import canary
 
     if args.command == "payload-write":

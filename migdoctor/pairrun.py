@@ -23,6 +23,7 @@ from migdoctor.judging.pair import (
     config_values,
     interface_addresses,
     is_address,
+    link_named,
     remote_endpoint,
 )
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
@@ -173,7 +174,7 @@ def collect_pair(
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
-    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
+    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(5) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
         # After the first round: both SSH connections are up, and the probe's commands share them.
@@ -183,6 +184,7 @@ def collect_pair(
         intent = decide_intent(request, dst.facts)
         if dst.facts is None:
             return src_job.result(), dst, intent, None, None
+        path_mtu = pool.submit(path_mtu_of, src_host, dst_host, dst.facts, intent) if request.probe else None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.peer_uri))
         src = src_job.result()
         if src.facts is None:
@@ -196,8 +198,21 @@ def collect_pair(
         probed = probe.result() if probe else None
         if peer and src.facts is not None:
             src.facts["peer_connection"] = peer.result()
+        if probed is not None and path_mtu is not None:  # judged by link.path-mtu beside the port probe
+            probed["path_mtu"] = path_mtu.result()
         trial = trial_of(request, src_host, dst_host, src.facts, dst.facts) if request.trial else None
         return src, dst, intent, probed, trial
+
+
+def path_mtu_of(src: Host, dst: Host, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any]:
+    """The path MTU probe from the source to the destination's (first) migration address."""
+    from migdoctor.actions.pmtu import run_path_mtu
+
+    on_network = addresses_in(dst_facts, intent.network())
+    if not on_network:
+        return {"skipped": f"{dst.label} has no address on the migration network {intent.network()}"}
+    link, address = on_network[0]
+    return run_path_mtu(src, dst, address, (link_named(dst_facts, link) or {}).get("mtu"))
 
 
 def trial_of(

@@ -133,10 +133,14 @@ def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_T
     address, local = connection.getpeername()[0], connection.getsockname()[0]
     with connection:
         sent = 0
-        while sent < size:
-            sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
-        connection.shutdown(socket.SHUT_WR)
-        connection.recv(1)  # wait for the far side to close: all bytes have arrived
+        try:
+            while sent < size:
+                sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
+            connection.shutdown(socket.SHUT_WR)
+            connection.recv(1)  # wait for the far side to close: all bytes have arrived
+        except OSError as exc:  # connected, then stalled: a path that drops large segments does this
+            emit({"error": f"connected to {address}, sent {sent} of {size} bytes, then: {exc.strerror or exc}"})
+            return
         seconds = time.monotonic() - started
     emit(
         {

@@ -35,6 +35,9 @@ DNS_IF = "dns-mgmt"
 DNS_PEER = f"{PREFIX}-dns-mgmt"
 DNS_IP = "203.0.113.53"
 DNS_NAME = f"ns.{ZONE}"
+# A switch on the fast path (scenarios with fast_hop_mtu): a bridge in a namespace of its own.
+HOP_NS = f"{PREFIX}-hop"
+HOP_BRIDGE = "hop-br"
 
 SSH_PORT = 22
 
@@ -112,6 +115,11 @@ class Host:
         return (self.lan, self.fast, self.mgmt)
 
     @property
+    def hop_port(self) -> str:
+        """The hop's end of this host's fast veth, when the fast path has a hop."""
+        return f"hop-{self.letter}"
+
+    @property
     def mgmt_peer(self) -> str:
         """The root-namespace end of the management veth, enslaved to the bridge."""
         return f"{PREFIX}-{self.letter}-mgmt"
@@ -147,4 +155,4 @@ def host(name: str) -> Host:
 
 def namespaces() -> list[str]:
     """Every network namespace the lab creates, hosts first."""
-    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS]
+    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS, HOP_NS]

@@ -44,15 +44,13 @@ def tbf_args(rate: str) -> list[str]:
 def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
     """Build namespaces, links, addresses, shaping and scenario link tweaks."""
     a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
-    root = [f"netns add {ns}" for ns in layout.namespaces()]
+    root = [f"netns add {ns}" for ns in layout.namespaces() if ns != layout.HOP_NS or scn.fast_hop_mtu]
+    pairs = ((a.lan, b.lan),) if scn.fast_hop_mtu else ((a.lan, b.lan), (a.fast, b.fast))
     root += [
         f"link add {layout.BRIDGE} type bridge",
         f"addr add {layout.BRIDGE_IP}/{layout.PREFIXLEN} dev {layout.BRIDGE}",
         f"link set {layout.BRIDGE} up",
-        *(
-            f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}"
-            for x, y in ((a.lan, b.lan), (a.fast, b.fast))
-        ),
+        *(f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}" for x, y in pairs),
         f"link add {layout.DNS_IF} netns {layout.DNS_NS} type veth peer name {layout.DNS_PEER}",
         f"link set {layout.DNS_PEER} master {layout.BRIDGE} up",
     ]
@@ -61,7 +59,21 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
             f"link set {h.mgmt_peer} master {layout.BRIDGE} up",
         ]
+    if scn.fast_hop_mtu:  # each host's fast veth ends on a port of the hop's bridge
+        root += [
+            f"link add {h.fast.ifname} netns {h.netns} type veth peer name {h.hop_port} netns {layout.HOP_NS}"
+            for h in (a, b)
+        ]
     _batch(["ip"], root)
+    if scn.fast_hop_mtu:
+        _batch(
+            ["ip", "-n", layout.HOP_NS],
+            [
+                f"link add {layout.HOP_BRIDGE} type bridge",
+                *(f"link set {h.hop_port} master {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up" for h in (a, b)),
+                f"link set {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up",
+            ],
+        )
     _batch(
         ["ip", "-n", layout.DNS_NS],
         [
@@ -114,6 +126,8 @@ def ends_with_carrier(scn: Scenario) -> dict[str | None, set[str]]:
         if not any(_tweak(scn, h, role).down for h in (a, b)):
             ends[a.netns].add(getattr(a, role).ifname)
             ends[b.netns].add(getattr(b, role).ifname)
+    if scn.fast_hop_mtu:
+        ends[layout.HOP_NS] = {h.hop_port for h in (a, b) if not _tweak(scn, h, "fast").down}
     for h in (a, b):
         if not _tweak(scn, h, "mgmt").down:
             ends[h.netns].add(h.mgmt.ifname)

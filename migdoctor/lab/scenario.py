@@ -26,7 +26,8 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     root_ssh       {known_hosts = [names], stale = [names]}: the host gets its own /root/.ssh with
                    the lab's client key and known_hosts lines for those names (stale: a wrong key)
 
-A scenario may also set `migration_network` (the inventory's default; one prefix, or an IPv4 and
+A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
+namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
 an IPv6 one separated by a comma). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
 """
@@ -58,7 +59,7 @@ HOST_KEYS: dict[str, type] = {
     "root_ssh": dict,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
-TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network"}
+TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 
 
@@ -98,6 +99,7 @@ class Scenario:
     hosts: dict[str, HostConfig]
     dns_records: dict[str, list[str]]
     migration_network: str = layout.FAST_NET
+    fast_hop_mtu: int | None = None
 
 
 def available() -> dict[str, str]:
@@ -125,7 +127,10 @@ def load(name: str) -> Scenario:
     network = doc.get("migration_network", layout.FAST_NET)
     if not isinstance(network, str):
         raise LabError(f"scenario {name}: migration_network must be a string")
-    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc), network)
+    hop_mtu = doc.get("fast_hop_mtu")
+    if hop_mtu is not None and (not isinstance(hop_mtu, int) or not 576 <= hop_mtu <= 65535):
+        raise LabError(f"scenario {name}: fast_hop_mtu must be an MTU (576-65535)")
+    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc), network, hop_mtu)
 
 
 def default_dns_records() -> dict[str, list[str]]:

@@ -315,6 +315,19 @@ FAULTS = [
         path="-> hostb 198.51.100.2:50000-50063 (hostb-fast.lab.test)",
     ),
     Fault(
+        "jumbo-path",
+        "link.path-mtu",
+        (
+            "packets above 1500 bytes with don't-fragment do not reach hostb 198.51.100.2 from hosta, "
+            "though both migration links take 9000",
+            "nothing on the path said so",
+            '"item": "largest don\'t-fragment packet to 198.51.100.2 (icmp)", "actual": 1500, "expected": 9000',
+            "between hosta a-fast and hostb b-fast pass 9000-byte frames",
+        ),
+        probe="fail",  # the connection opens, then its 8960-byte segments vanish at the switch
+        probe_says="connected to 198.51.100.2, sent",
+    ),
+    Fault(
         "dual-stack-wrong-first",
         "dns.migration-host-address",
         (
