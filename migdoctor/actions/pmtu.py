@@ -81,7 +81,10 @@ def icmp_answer(version: int, raw: bool, packet: bytes, seq: int) -> tuple[str, 
 
 
 class IcmpProber:
-    """Echo requests of a given size with don't-fragment; what came back."""
+    """Echo requests with don't-fragment, many sizes at once (one sequence number each): what came
+    back, and who said a size was too big."""
+
+    batch = 32  # sizes per round: three rounds of one wait find the largest size to the byte
 
     def __init__(self, address: str, version: int) -> None:
         self.address, self.version = address, version
@@ -89,35 +92,45 @@ class IcmpProber:
         self.ident, self.seq = os.getpid() & 0xFFFF, 0
         self.too_big: tuple[str, int] | None = None  # (hop address, its MTU)
 
-    def passes(self, size: int) -> bool:
-        for _ in range(2):  # one loss is not a verdict
+    def through(self, sizes: list[int]) -> set[int]:
+        sent: dict[int, int] = {}
+        for size in sizes:
             self.seq = (self.seq + 1) & 0xFFFF
             try:
                 self.sock.sendto(echo_request(self.version, self.ident, self.seq, size), (self.address, 0))
             except OSError:  # EMSGSIZE: larger than our own link takes
-                return False
-            deadline = time.monotonic() + WAIT_S
-            while (left := deadline - time.monotonic()) > 0 and select.select([self.sock], [], [], left)[0]:
-                packet, sender = self.sock.recvfrom(65535)
-                answer = icmp_answer(self.version, self.raw, packet, self.seq)
-                if answer and answer[0] == "reply" and sender[0] == self.address:
-                    return True
-                if answer and answer[0] == "too-big" and answer[1]:
+                continue
+            sent[self.seq] = size
+        replied: set[int] = set()
+        deadline = time.monotonic() + WAIT_S
+        while len(replied) < len(sent) and (left := deadline - time.monotonic()) > 0:
+            if not select.select([self.sock], [], [], left)[0]:
+                break
+            packet, sender = self.sock.recvfrom(65535)
+            for seq in sent:
+                answer = icmp_answer(self.version, self.raw, packet, seq)
+                if answer == ("reply", None) and sender[0] == self.address:
+                    replied.add(sent[seq])
+                elif answer and answer[0] == "too-big" and answer[1]:
                     self.too_big = (sender[0], answer[1])
-                    return False
-        return False
+        return replied
 
     def close(self) -> None:
         self.sock.close()
 
 
 class TcpProber:
-    """TCP segments clamped to a size (TCP_MAXSEG) with don't-fragment, to a listener: the size
-    passes when everything sent is acknowledged (tcp_info's unacked count drops to 0)."""
+    """One TCP segment of a size (TCP_MAXSEG, then exactly one MSS of data, so that no offload
+    merges segments) with don't-fragment, to a listener: it got through when it is acknowledged."""
+
+    batch = 1  # a connection per size: a binary search
 
     def __init__(self, address: str, version: int, port: int) -> None:
         self.address, self.version, self.port = address, version, port
         self.too_big: tuple[str, int] | None = None
+
+    def through(self, sizes: list[int]) -> set[int]:
+        return {size for size in sizes if self.passes(size)}
 
     def passes(self, size: int) -> bool:
         family = socket.AF_INET if self.version == 4 else socket.AF_INET6
@@ -129,16 +142,21 @@ class TcpProber:
             sock.setsockopt(level, option, IP_PMTUDISC_PROBE)
             sock.settimeout(2.0)
             sock.connect((self.address, self.port))
-            sock.sendall(bytes(4 * size))
+            sock.sendall(bytes(tcp_info(sock, 16)))  # tcpi_snd_mss: one full segment, options counted
             deadline = time.monotonic() + 2 * WAIT_S
             while time.monotonic() < deadline:
-                if struct.unpack_from("I", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 24)[0] == 0:
+                if tcp_info(sock, 24) == 0:  # tcpi_unacked
                     return True
                 time.sleep(0.01)
         return False
 
     def close(self) -> None:
         pass
+
+
+def tcp_info(sock: socket.socket, offset: int) -> int:
+    """A 32-bit field of struct tcp_info (linux/tcp.h): 16 tcpi_snd_mss, 24 tcpi_unacked."""
+    return int(struct.unpack_from("I", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), offset)[0])
 
 
 def egress(address: str) -> tuple[str | None, int | None]:
@@ -153,16 +171,28 @@ def egress(address: str) -> tuple[str | None, int | None]:
     return (link.get("IFLA_IFNAME"), link.get("IFLA_MTU")) if link else (None, None)
 
 
+def spread(low: int, high: int, count: int) -> list[int]:
+    """COUNT sizes evenly over LOW..HIGH, both ends included when there is room; one: the middle."""
+    if count == 1 or high - low < 2:
+        return [(low + high) // 2] if high >= low else []
+    step = (high - low) / (count - 1)
+    return sorted({round(low + step * index) for index in range(count)})
+
+
 def largest_through(prober: IcmpProber | TcpProber, floor: int, ceiling: int) -> int | None:
-    """The largest size in FLOOR..CEILING that gets through (None: not even FLOOR)."""
-    if prober.passes(ceiling):
+    """The largest size in FLOOR..CEILING that gets through (None: not even FLOOR): the ceiling
+    alone first (the healthy case costs one packet), then rounds of sizes between the largest
+    that passed and the smallest that did not."""
+    if prober.through([ceiling]):
         return ceiling
-    if not prober.passes(floor):
+    if not prober.through([floor]):
         return None
     low, high = floor, ceiling  # low passes, high does not
     while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if prober.passes(middle) else (low, middle)
+        sizes = spread(low + 1, high - 1, prober.batch)
+        passed = prober.through(sizes)
+        low = max(passed | {low})
+        high = min([size for size in sizes if size > low and size not in passed] + [high])
     return low
 
 

@@ -466,3 +466,20 @@ def test_bridge_stack_is_judged_through_to_its_port(lab_scenario, tmp_path):
     assert "crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in run.finding("probe.migration-port")["summary"]
     assert run.report["path"]["text"].startswith("hosta br-mig 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:")
     validates(run.output)
+
+
+def test_path_mtu_falls_back_to_tcp_where_icmp_is_filtered(lab_scenario, tmp_path):
+    """jumbo-path with hostb dropping echo requests: the probe clamps TCP segments instead, to a
+    listener it opens where QEMU would, and still finds the switch's 1500."""
+    lab = lab_scenario("jumbo-path")
+    try:
+        lab.run("hostb", "nft", "insert", "rule", "inet", "filter", "input", "icmp", "type", "echo-request", "drop")
+        run = check(tmp_path, "--only", "link.path-mtu")
+        finding = run.finding("link.path-mtu")
+        assert finding["status"] == "fail", finding
+        largest = finding["evidence"][0]
+        assert (largest["item"], largest["expected"]) == ("largest don't-fragment packet to 198.51.100.2 (tcp)", 9000)
+        # A Linux bridge forwards frames up to 4 bytes over its port MTU (room for a VLAN tag).
+        assert 1500 <= largest["actual"] <= 1504, largest
+    finally:
+        lab.down()  # the inserted rule goes with the lab; the next test brings it up afresh

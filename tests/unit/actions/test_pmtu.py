@@ -8,30 +8,32 @@ from migdoctor.actions.pmtu import checksum, echo_request, icmp_answer, largest_
 
 
 class Path:
-    """A path that passes packets up to LIMIT bytes."""
+    """A path that passes packets up to LIMIT bytes, probed BATCH sizes per round."""
 
-    def __init__(self, limit):
-        self.limit, self.tried = limit, []
+    def __init__(self, limit, batch):
+        self.limit, self.batch, self.rounds = limit, batch, []
 
-    def passes(self, size):
-        self.tried.append(size)
-        return size <= self.limit
+    def through(self, sizes):
+        self.rounds.append(sizes)
+        return {size for size in sizes if size <= self.limit}
 
 
+@pytest.mark.parametrize(("batch", "most_rounds"), [(32, 2 + 3), (1, 2 + 14)], ids=["icmp", "tcp"])
 @pytest.mark.parametrize(("limit", "largest"), [(9000, 9000), (1500, 1500), (8972, 8972), (577, 577), (100, None)])
-def test_largest_size_through(limit, largest):
-    path = Path(limit)
+def test_largest_size_through(limit, largest, batch, most_rounds):
+    path = Path(limit, batch)
 
     assert largest_through(path, 576, 9000) == largest
-    assert len(path.tried) <= 2 + 14  # ceiling, floor, then a binary search
+    assert len(path.rounds) <= most_rounds
+    assert all(len(sizes) <= batch for sizes in path.rounds)
 
 
 def test_full_size_passing_costs_one_packet():
-    path = Path(9000)
+    path = Path(9000, 32)
 
     largest_through(path, 576, 9000)
 
-    assert path.tried == [9000]
+    assert path.rounds == [[9000]]
 
 
 def test_echo_request_is_the_size_asked_with_a_valid_checksum():
