@@ -274,11 +274,29 @@ def serve(timeout: float = RUN_TIMEOUT_S) -> None:
                     key.fileobj.close()  # type: ignore[union-attr]
 
 
+def probe_from(src: Host, address: str, peer_mtu: int | None, port: int | None) -> dict[str, Any]:
+    argv = ["pmtu-probe", "--address", address]
+    argv += ["--peer-mtu", str(peer_mtu)] if peer_mtu else []
+    argv += ["--port", str(port)] if port else []
+    done = subprocess.run(
+        command_argv(src, argv), capture_output=True, text=True, timeout=RUN_TIMEOUT_S * 2, stdin=subprocess.DEVNULL
+    )
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        why = done.stderr.strip()[-200:] or f"exit status {done.returncode}"
+        return {"address": address, "skipped": f"{src.label}: the path MTU probe gave no answer: {why}"}
+    return dict(json.loads(lines[-1]))
+
+
 def run_path_mtu(src: Host, dst: Host, address: str, peer_mtu: int | None) -> dict[str, Any]:
-    """Both halves over the hosts' transports: the listener on DST for the TCP fallback, the
-    probe from SRC to ADDRESS (DST's migration address, whose link has PEER_MTU)."""
+    """The probe from SRC to ADDRESS (DST's migration address, whose link has PEER_MTU) over the
+    hosts' transports: ICMP alone, then, when ICMP got no answer or is not allowed, again with a
+    listener on DST for the TCP fallback."""
     from migdoctor.actions.probe import read_line
 
+    record = probe_from(src, address, peer_mtu, None)
+    if record.get("method") or not record.get("expected"):
+        return record
     server = subprocess.Popen(
         command_argv(dst, ["pmtu-serve"]),
         stdin=subprocess.PIPE,
@@ -288,17 +306,10 @@ def run_path_mtu(src: Host, dst: Host, address: str, peer_mtu: int | None) -> di
     )
     try:
         ready = read_line(server, RUN_TIMEOUT_S) or {}
-        argv = ["pmtu-probe", "--address", address]
-        argv += ["--peer-mtu", str(peer_mtu)] if peer_mtu else []
-        argv += ["--port", str(ready["port"])] if "port" in ready else []
-        done = subprocess.run(
-            command_argv(src, argv), capture_output=True, text=True, timeout=RUN_TIMEOUT_S * 2, stdin=subprocess.DEVNULL
-        )
-        lines = done.stdout.strip().splitlines()
-        if not lines:
-            why = done.stderr.strip()[-200:] or f"exit status {done.returncode}"
-            return {"address": address, "skipped": f"{src.label}: the path MTU probe gave no answer: {why}"}
-        return dict(json.loads(lines[-1]))
+        if "port" not in ready:
+            why = ready.get("error", "no answer")
+            return record | {"skipped": f"{record['skipped']}; {dst.label}: no TCP listener for the fallback: {why}"}
+        return probe_from(src, address, peer_mtu, ready["port"])
     finally:
         if server.stdin:
             server.stdin.close()
