@@ -248,13 +248,10 @@ def serve(timeout: float = RUN_TIMEOUT_S) -> None:
     import selectors
     import sys
 
-    from migdoctor.actions.probe import emit, incoming_endpoint, open_listener
+    from migdoctor.actions.probe import emit, listen_as_qemu
 
-    _, bind, first, last = incoming_endpoint()
-    try:
-        listener = open_listener(bind, first, last)
-    except OSError as exc:
-        emit({"error": f"cannot listen on {bind or 'the wildcard address'} ports {first}-{last}: {exc}"})
+    _, listener = listen_as_qemu()
+    if listener is None:
         return
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
@@ -292,29 +289,14 @@ def run_path_mtu(src: Host, dst: Host, address: str, peer_mtu: int | None) -> di
     """The probe from SRC to ADDRESS (DST's migration address, whose link has PEER_MTU) over the
     hosts' transports: ICMP alone, then, when ICMP got no answer or is not allowed, again with a
     listener on DST for the TCP fallback."""
-    from migdoctor.actions.probe import read_line
+    from migdoctor.actions.probe import far_listener, read_line
 
     record = probe_from(src, address, peer_mtu, None)
     if record.get("method") or not record.get("expected"):
         return record
-    server = subprocess.Popen(
-        command_argv(dst, ["pmtu-serve"]),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    with far_listener(dst, "pmtu-serve") as server:
         ready = read_line(server, RUN_TIMEOUT_S) or {}
         if "port" not in ready:
             why = ready.get("error", "no answer")
             return record | {"skipped": f"{record['skipped']}; {dst.label}: no TCP listener for the fallback: {why}"}
         return probe_from(src, address, peer_mtu, ready["port"])
-    finally:
-        if server.stdin:
-            server.stdin.close()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()

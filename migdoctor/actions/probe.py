@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from migdoctor.judging.pair import advertised_name, config_values, port_range
@@ -68,17 +70,25 @@ def incoming_endpoint() -> tuple[str, str, int, int]:
     return (name, bind, *port_range(facts))
 
 
+def listen_as_qemu() -> tuple[str, socket.socket | None]:
+    """(advertised name, a listener where QEMU would take an incoming migration); no listener
+    when none can be opened, the reason then printed as the command's JSON answer."""
+    name, bind, first, last = incoming_endpoint()
+    try:
+        return name, open_listener(bind, first, last)
+    except OSError as exc:
+        emit({"error": f"cannot listen on {bind or 'the wildcard address'} ports {first}-{last}: {exc}"})
+        return name, None
+
+
 def serve(timeout: float = SERVE_TIMEOUT_S) -> None:
     """Destination side: listen where QEMU would, print the name and port to connect to, take one
     connection, count its bytes, print the result. Ends early when stdin closes (the
     orchestrator gave up), so nothing outlives the run."""
     from migdoctor.facts.counters import link_counters
 
-    name, bind, first, last = incoming_endpoint()
-    try:
-        listener = open_listener(bind, first, last)
-    except OSError as exc:
-        emit({"error": f"cannot listen on {bind or 'the wildcard address'} ports {first}-{last}: {exc}"})
+    name, listener = listen_as_qemu()
+    if listener is None:
         return
     with listener:
         emit({"name": name, "bind": listener.getsockname()[0], "port": listener.getsockname()[1]})
@@ -170,6 +180,28 @@ def read_line(process: subprocess.Popen[str], timeout: float) -> dict[str, Any] 
     return json.loads(holder[0]) if holder and holder[0].strip() else None
 
 
+@contextmanager
+def far_listener(host: Host, command: str) -> Iterator[subprocess.Popen[str]]:
+    """A listening machine command on HOST (probe-serve, pmtu-serve), ended by closing its stdin."""
+    server = subprocess.Popen(
+        command_argv(host, [command]),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield server
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def run_probe(src: Host, dst: Host) -> dict[str, Any]:
     """Both halves, each over its host's transport; the destination decides where to listen."""
     result: dict[str, Any] = {
@@ -181,14 +213,7 @@ def run_probe(src: Host, dst: Host) -> dict[str, Any]:
         "source_link": None,
         "destination_link": None,
     }
-    server = subprocess.Popen(
-        command_argv(dst, ["probe-serve"]),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    with far_listener(dst, "probe-serve") as server:
         ready = read_line(server, SERVE_TIMEOUT_S)
         if not ready or "port" not in ready:
             result["error"] = f"{dst.label}: probe listener did not start: {(ready or {}).get('error', 'no answer')}"
@@ -222,11 +247,3 @@ def run_probe(src: Host, dst: Host) -> dict[str, Any]:
             destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes"),
         )
         return result
-    finally:
-        if server.stdin:
-            server.stdin.close()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
