@@ -15,7 +15,7 @@ from migdoctor.judging.pair import (
     port_range,
     route_to,
 )
-from migdoctor.judging.stack import link_rate
+from migdoctor.judging.stack import carried_on, link_rate
 
 
 def predict_path(pair: Pair) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     for leg in pair.trial["legs"]:
         sender = pair.src if leg["from"] == pair.src_label else pair.dst
         link = leg.get("source_link")
-        on_network = {own for own, _ in addresses_in(sender, network)} if network and link else None
+        on_network = [own for own, _ in addresses_in(sender, network)] if network and link else None
         measured.append(
             {
                 "from": leg["from"],
@@ -92,7 +92,10 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
                 "source_link": link,
                 "destination_link": leg.get("destination_link"),
                 # a bridge port or bond member counts the bytes of the addressed link above it
-                "on_migration_network": None if on_network is None else link in on_network,
+                # a bridge port or bond member counts the bytes of the addressed link above it
+                "on_migration_network": None
+                if on_network is None
+                else carried_on(sender, link, on_network) is not None,
                 "rate_mbps": leg.get("rate_mbps"),
                 "effective_mbps": link_rate(sender, link),
             }
