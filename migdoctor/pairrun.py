@@ -174,7 +174,7 @@ def collect_pair(
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
-    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(5) as pool:
+    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(6) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
         # After the first round: both SSH connections are up, and the probe's commands share them.
