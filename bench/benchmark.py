@@ -1,5 +1,7 @@
 """Figures the issues ask for, measured on this machine (not a test): lab up/down, `facts` per host
 locally and over SSH, `--help`, `check` over SSH with the probe, and all checks on saved facts.
+Over SSH the hosts are bare (issue 7); the same run also measures them with an installed
+migdoctor (remote_command), beside the figures issue 7 measured before it.
 
 Run as root: .venv/bin/python bench/benchmark.py [--runs N]
 """
@@ -70,18 +72,49 @@ def main() -> None:
                 0.5,
             )
             show(f"facts {host} collection alone (collection_seconds)", collection_seconds(inside, runs))
-            show(f"facts {host} over SSH", timed(lambda h=host: run("facts", h, "--json"), runs))
+            show(
+                f"facts {host} over SSH, bare host (before issue 7: 0.80 s)",
+                timed(lambda h=host: run("facts", h, "--json"), runs),
+                0.5,
+            )
         with tempfile.TemporaryDirectory() as scratch:
             report = f"{scratch}/report.json"
+            installed = installed_inventory(scratch)
             show(
-                "check hosta hostb over SSH, probe included",
-                timed(lambda: run("check", "hosta", "hostb", "--include-facts", "--output", report, ok=(0, 1)), runs),
-                2.0,
+                "facts hostb over SSH, migdoctor installed there",
+                timed(lambda: run("facts", "hostb", "--json", "--inventory", installed), runs),
             )
+            show(
+                "check hosta hostb over SSH, probe, bare (before: 2.19 s)",
+                timed(lambda: run("check", "hosta", "hostb", "--include-facts", "--output", report, ok=(0, 1)), runs),
+                1.0,
+            )
+            show(
+                "check hosta hostb over SSH, probe, installed there",
+                timed(
+                    lambda: run("check", "hosta", "hostb", "--inventory", installed, "--output", report, ok=(0, 1)),
+                    runs,
+                ),
+            )
+            run("check", "hosta", "hostb", "--include-facts", "--output", report, ok=(0, 1))
             show("all checks judged on saved facts", judge_saved_facts(report, runs * 20), 0.05)
         migration_figures(runs)
     finally:
         show("lab down", timed(lambda: run("lab", "down"), 1))
+
+
+def installed_inventory(scratch: str) -> str:
+    """The lab's inventory with this installation as each host's remote_command (the hosts share
+    this machine's filesystem): the far side then needs no bundle."""
+    import tomli_w
+
+    from migdoctor.transports.inventory import load_inventory
+
+    inventory = load_inventory()
+    hosts = {name: {**entry, "remote_command": MIGDOCTOR} for name, entry in inventory.hosts.items()}
+    path = f"{scratch}/installed.toml"
+    Path(path).write_text(tomli_w.dumps({"defaults": inventory.defaults, "hosts": hosts}))
+    return path
 
 
 def trial_leg(scenario: str, memory: int, *options: str) -> tuple[float, dict]:

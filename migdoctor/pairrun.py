@@ -29,7 +29,7 @@ from migdoctor.judging.pair import (
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.judging.stack import link_rate
 from migdoctor.report.document import build_report, finding_record, host_record
-from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, shared_connections
+from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
 from migdoctor.transports.inventory import Inventory
 
 
@@ -58,7 +58,7 @@ class Collected:
     error: str | None = None
 
 
-def fetch(host: Host, lookups: Lookups) -> Collected:
+def fetch(host: Transport, lookups: Lookups) -> Collected:
     try:
         return Collected(fetch_facts(host, lookups))
     except TransportError as exc:
@@ -174,16 +174,16 @@ def collect_pair(
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, args=(request.checks_dir,), daemon=True).start()
-    with shared_connections([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(6) as pool:
+    with open_transports([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(6) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
-        # After the first round: both SSH connections are up, and the probe's commands share them.
-        probe = pool.submit(run_probe, src_host, dst_host) if request.probe else None
-        uri = request.dst.peer_uri
-        peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
         intent = decide_intent(request, dst.facts)
         if dst.facts is None:
             return src_job.result(), dst, intent, None, None
+        # After the first round: both far sides are up, and the probe's halves run there too.
+        probe = pool.submit(run_probe, src_host, dst_host, dst.facts) if request.probe else None
+        uri = request.dst.peer_uri
+        peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
         path_mtu = pool.submit(path_mtu_of, src_host, dst_host, dst.facts, intent) if request.probe else None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.peer_uri))
         src = src_job.result()
@@ -204,7 +204,7 @@ def collect_pair(
         return src, dst, intent, probed, trial
 
 
-def path_mtu_of(src: Host, dst: Host, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any]:
+def path_mtu_of(src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any]:
     """The path MTU probe from the source to the destination's (first) migration address."""
     from migdoctor.actions.pmtu import run_path_mtu
 
@@ -212,11 +212,11 @@ def path_mtu_of(src: Host, dst: Host, dst_facts: dict[str, Any], intent: Intent)
     if not on_network:
         return {"skipped": f"{dst.label} has no address on the migration network {intent.network()}"}
     link, address = on_network[0]
-    return run_path_mtu(src, dst, address, (link_named(dst_facts, link) or {}).get("mtu"))
+    return run_path_mtu(src, dst, dst_facts, address, (link_named(dst_facts, link) or {}).get("mtu"))
 
 
 def trial_of(
-    request: Request, src: Host, dst: Host, src_facts: dict[str, Any], dst_facts: dict[str, Any]
+    request: Request, src: Transport, dst: Transport, src_facts: dict[str, Any], dst_facts: dict[str, Any]
 ) -> dict[str, Any]:
     """The test migration, after the probe (their byte counters must not mix). Its timeout
     defaults to three times the canary's RAM over the slowest addressed link of either host."""

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
-nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd
+nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd sudo
 libvirt-dev pkg-config python3-dev python3-venv gcc
 chromium fonts-dejavu-core"
 

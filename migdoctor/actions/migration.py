@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.actions import canary
-from migdoctor.transports import Host, TransportError, run_agent
+from migdoctor.transports import Transport, TransportError
 
 MIB = 1024 * 1024
 POLL_S = 0.1
@@ -51,7 +51,15 @@ def default_timeout(memory_mib: int, slowest_mbps: int | None) -> float:
     return round(memory_mib * MIB * 8 / (rate * 1e6) * 3 + 30, 1)
 
 
-def open_libvirt(host: Host) -> Any:
+def write_payload(host: Transport, payload: Path, mib: int) -> None:
+    """The canary's payload on HOST; a host where it cannot be written refuses the trial."""
+    try:
+        host.call("payload-write", path=str(payload), mib=mib)
+    except TransportError as exc:
+        raise TrialRefused(f"{exc}: the test migration needs {mib} MiB writable in {payload.parent} there") from None
+
+
+def open_libvirt(host: Transport) -> Any:
     import libvirt
 
     if not host.libvirt_uri:
@@ -63,7 +71,7 @@ def open_libvirt(host: Host) -> Any:
         raise TrialRefused(f"{host.label}: cannot connect to {host.libvirt_uri}: {exc.get_error_message()}") from None
 
 
-def preflight(src_conn: Any, dst_conn: Any, src: Host, dst: Host, options: TrialOptions) -> str:
+def preflight(src_conn: Any, dst_conn: Any, src: Transport, dst: Transport, options: TrialOptions) -> str:
     """Refuse before changing anything: the destination lacks memory, or a hypervisor cannot
     run the canary. Returns the virt type both will use."""
     import libvirt
@@ -123,9 +131,9 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
 def migrate_leg(
     dom: Any,
-    peer: Host,
-    from_host: Host,
-    to_host: Host,
+    peer: Transport,
+    from_host: Transport,
+    to_host: Transport,
     options: TrialOptions,
     progress: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
@@ -135,8 +143,8 @@ def migrate_leg(
     params = {libvirt.VIR_MIGRATE_PARAM_URI: options.migrate_uri} if options.migrate_uri else {}
     flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | (libvirt.VIR_MIGRATE_TLS if options.tls else 0)
     before = {
-        from_host.label: run_agent(from_host, ["link-counters"]),
-        to_host.label: run_agent(to_host, ["link-counters"]),
+        from_host.label: from_host.call("link-counters"),
+        to_host.label: to_host.call("link-counters"),
     }
     outcome: dict[str, Any] = {}
 
@@ -169,8 +177,8 @@ def migrate_leg(
         raise
     wall = time.monotonic() - started
     after = {
-        from_host.label: run_agent(from_host, ["link-counters"]),
-        to_host.label: run_agent(to_host, ["link-counters"]),
+        from_host.label: from_host.call("link-counters"),
+        to_host.label: to_host.call("link-counters"),
     }
     src_link, sent = carrier(before[from_host.label], after[from_host.label], "tx_bytes")
     dst_link, received = carrier(before[to_host.label], after[to_host.label], "rx_bytes")
@@ -221,9 +229,11 @@ def throughput_series(samples: list[dict[str, Any]], most: int = SERIES_POINTS) 
     return series
 
 
-def live_view(sample: dict[str, Any], from_host: Host, to_host: Host, before: dict[str, Any]) -> dict[str, Any]:
+def live_view(
+    sample: dict[str, Any], from_host: Transport, to_host: Transport, before: dict[str, Any]
+) -> dict[str, Any]:
     """A sample for the progress bar, with the link carrying the stream so far (one counter read)."""
-    link, _ = carrier(before, run_agent(from_host, ["link-counters"]), "tx_bytes")
+    link, _ = carrier(before, from_host.call("link-counters"), "tx_bytes")
     return {**sample, "leg": f"{from_host.label} -> {to_host.label}", "link": f"{from_host.label} {link}"}
 
 
@@ -246,8 +256,8 @@ def completed_stats(conn: Any, name: str) -> dict[str, Any] | None:
 
 
 def run_trial(
-    src: Host,
-    dst: Host,
+    src: Transport,
+    dst: Transport,
     options: TrialOptions,
     run_id: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
@@ -277,6 +287,8 @@ def run_trial(
                 migrate_there_and_back(trial, src_conn, dst_conn, src, dst, options, payload, progress)
         except KeyboardInterrupt:
             trial["interrupted"] = True
+        except (TrialRefused, TransportError):
+            raise  # could not run: after the clean-up below, one line and exit status 2
         except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
             trial["legs"].append(
                 {"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -292,16 +304,16 @@ def migrate_there_and_back(
     trial: dict[str, Any],
     src_conn: Any,
     dst_conn: Any,
-    src: Host,
-    dst: Host,
+    src: Transport,
+    dst: Transport,
     options: TrialOptions,
     payload: Path | None,
     progress: Callable[[dict[str, Any]], None] | None,
 ) -> None:
     name = trial["domain"]
     if payload is not None:
-        for host in (src, dst):
-            run_agent(host, ["payload-write", "--path", str(payload), "--mib", str(options.payload_mib)])
+        for host in (dst, src):  # the destination first: the host most likely to refuse
+            write_payload(host, payload, options.payload_mib)
         dom = canary.start(src_conn, payload, name, options.memory_mib)
     else:
         dom = src_conn.lookupByName(name)
@@ -325,7 +337,16 @@ def signals_held() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[str]:
+def call_afresh(host: Transport, name: str, /, **args: Any) -> Any:
+    """A clean-up call; a far side that died mid-run is started again for it."""
+    try:
+        return host.call(name, **args)
+    except TransportError:
+        host.close()
+        return host.call(name, **args)
+
+
+def clean_up(name: str, payload: Path, hosts: list[tuple[Transport, Any]]) -> list[str]:
     """Remove the canary and its payload on every host: through libvirt, and where libvirt is
     unreachable (a daemon killed mid-migration) by ending the canary's qemu through the transport.
     What could not be done is said, host by host, never raised."""
@@ -337,11 +358,11 @@ def clean_up(name: str, payload: Path, hosts: list[tuple[Host, Any]]) -> list[st
             try:
                 canary.remove(conn, name)
             except libvirt.libvirtError as exc:
-                killed = run_agent(host, ["canary-kill", "--name", name])
+                killed = call_afresh(host, "canary-kill", name=name)
                 notes.append(
                     f"{host.label}: libvirt unreachable ({exc.get_error_message()}); ended qemu {killed['killed']}"
                 )
-            run_agent(host, ["payload-remove", "--path", str(payload)])
+            call_afresh(host, "payload-remove", path=str(payload))
         except TransportError as exc:
             notes.append(f"{host.label}: clean-up incomplete, remove {name} and {payload} by hand: {exc}")
     return notes

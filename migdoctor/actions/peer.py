@@ -178,9 +178,10 @@ def connect(uri: str, timeout: float = PEER_TIMEOUT_S) -> dict[str, Any]:
 
 def run_peer_connection(src: Any, uri: str) -> dict[str, Any]:
     """Control side: the source opens URI; a transport failure is recorded as the result."""
-    from migdoctor.transports import TransportError, run_agent
+    from migdoctor.transports import TransportError
 
     try:
-        return run_agent(src, ["peer-connect", "--uri", uri])
+        result: dict[str, Any] = src.call("peer-connect", uri=uri)
+        return result
     except TransportError as exc:
         return {"uri": uri, "error": str(exc)}

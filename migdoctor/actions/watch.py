@@ -4,15 +4,14 @@ job ends. Nothing is changed on either host."""
 
 from __future__ import annotations
 
-import json
-import subprocess
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from migdoctor.transports import Host, command_argv
+from migdoctor.transports import Transport, TransportError
 
 INTERVAL_S = 0.25
 
@@ -22,28 +21,21 @@ class NothingToWatch(Exception):
 
 
 class CounterStream:
-    """`link-counters --follow` running on one host; the newest sample is kept."""
+    """`link-counters-follow` running on one host's far side; the newest sample is kept."""
 
-    def __init__(self, host: Host, interval: float) -> None:
+    def __init__(self, host: Transport, interval: float) -> None:
         self.host = host
         self.first: dict[str, Any] | None = None
         self.latest: tuple[float, dict[str, Any]] | None = None
         self.previous: tuple[float, dict[str, Any]] | None = None
-        self.process = subprocess.Popen(
-            command_argv(host, ["link-counters", "--follow", str(interval)]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        self.samples = host.stream("link-counters-follow", interval=interval)
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            sample = json.loads(line)
-            self.first = self.first or sample
-            self.previous, self.latest = self.latest, (time.monotonic(), sample)
+        with contextlib.suppress(TransportError):  # the far side ended: the summary says what was seen
+            for sample in self.samples:
+                self.first = self.first or sample
+                self.previous, self.latest = self.latest, (time.monotonic(), sample)
 
     def rates(self, key: str) -> dict[str, float]:
         """Bytes per second per link between the last two samples."""
@@ -59,13 +51,7 @@ class CounterStream:
         return {link: after[link][key] - self.first.get(link, {}).get(key, 0) for link in after if link != "lo"}
 
     def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.samples.close()
 
 
 def find_job(conn: Any, domain: str | None) -> Any:
@@ -94,7 +80,7 @@ def job_running(dom: Any) -> dict[str, Any] | None:
 
 
 @contextmanager
-def streams(src: Host, dst: Host, interval: float) -> Iterator[tuple[CounterStream, CounterStream]]:
+def streams(src: Transport, dst: Transport, interval: float) -> Iterator[tuple[CounterStream, CounterStream]]:
     pair = (CounterStream(src, interval), CounterStream(dst, interval))
     try:
         yield pair
@@ -111,8 +97,8 @@ def busiest(moved: dict[str, int]) -> tuple[str | None, int]:
 
 
 def watch(
-    src: Host,
-    dst: Host,
+    src: Transport,
+    dst: Transport,
     conn: Any,
     domain: str | None,
     interval: float = INTERVAL_S,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import fail
+from migdoctor.cli.facts import Become, fail
 from migdoctor.report.writers import Format, Plan
 
 EXIT_HELP = (
@@ -168,10 +168,11 @@ def check_command(
     min_rate_fraction: MinRateFraction = 0.5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Text output: only what did not pass.")] = False,
     inventory: Inventory = None,
+    become: Become = False,
 ) -> None:
     """Judge whether a live migration from SRC to DST takes the migration network, and why not."""
     trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
-    request = build_request(src, dst, inventory, facts)
+    request = build_request(src, dst, inventory, facts, become)
     request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
     request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
     request.include_facts, request.probe, request.trial = include_facts, probe and not facts, trial
@@ -195,17 +196,20 @@ def migrate_test_command(
     output: Output = None,
     output_stem: OutputStem = None,
     inventory: Inventory = None,
+    become: Become = False,
 ) -> None:
     """Live-migrate a canary from SRC to DST and back, and say which links carried it, how fast.
     The same as `check --test-migration --only migration --no-probe`."""
-    request = build_request(src, dst, inventory, None)
+    request = build_request(src, dst, inventory, None, become)
     request.only, request.probe = ["migration"], False
     request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
     execute(request, None, Outputs(output_format or [], output or [], output_stem), quiet=False)
 
 
-def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, str] | None) -> Any:
+def build_request(
+    src: str, dst: str, inventory: str | None, facts: tuple[str, str] | None, become: bool = False
+) -> Any:
     from migdoctor.pairrun import Request
     from migdoctor.transports import Host, TransportError, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
@@ -213,7 +217,7 @@ def build_request(src: str, dst: str, inventory: str | None, facts: tuple[str, s
     try:
         loaded = load_inventory(inventory)
         if not facts:
-            return Request(resolve_host(src, loaded), resolve_host(dst, loaded), loaded)
+            return Request(resolve_host(src, loaded, become), resolve_host(dst, loaded, become), loaded)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
 
@@ -242,6 +246,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
     from migdoctor.pairrun import Collected, collect_pair, decide_intent, judge
     from migdoctor.report.document import ReportError
     from migdoctor.report.writers import plan_outputs
+    from migdoctor.transports import TransportError
 
     started, started_at = time.monotonic(), datetime.now(UTC)
     try:
@@ -260,7 +265,7 @@ def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet
                 src_side, dst_side, intent, probed, trial = collect_pair(request)
         report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
         emit(report, plan, quiet)
-    except (DiscoveryError, ReportError, TrialRefused, ValueError) as exc:
+    except (DiscoveryError, ReportError, TrialRefused, TransportError, ValueError) as exc:
         raise fail(str(exc)) from None
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout

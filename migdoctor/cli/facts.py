@@ -9,6 +9,10 @@ from typing import Annotated, Any
 import typer
 
 EXIT_UNREACHABLE = 2
+Become = Annotated[
+    bool,
+    typer.Option("--become", help="Run the far side under `sudo -n` (as the inventory's become_user, else root)."),
+]
 
 
 def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:
@@ -41,15 +45,17 @@ def facts_command(
         str | None,
         typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
     ] = None,
+    become: Become = False,
 ) -> None:
     """Collect what a host has: links, routes, name resolution, listeners, firewall, libvirt/Xen config."""
-    from migdoctor.transports import Lookups, TransportError, fetch_facts, resolve_host
+    from migdoctor.transports import Lookups, TransportError, fetch_facts, open_transports, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     try:
-        target = resolve_host(host, load_inventory(inventory))
+        target = resolve_host(host, load_inventory(inventory), become)
         lookups = Lookups(tuple(route_to or ()), tuple(resolve or ()), tuple(reverse or ()))
-        record = fetch_facts(target, lookups)
+        with open_transports([target]) as (transport,):
+            record = fetch_facts(transport, lookups)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
     if as_json:

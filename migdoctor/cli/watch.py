@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import fail
+from migdoctor.cli.facts import Become, fail
 
 
 def rate_line(label: str, rates: dict[str, float]) -> str:
@@ -29,6 +29,7 @@ def watch_command(
         str | None,
         typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
     ] = None,
+    become: Become = False,
 ) -> None:
     """Watch a running migration: per-link throughput on both hosts and the link carrying it.
     Ends when the job ends or on Ctrl-C; exits 0 with a note when there is nothing to watch."""
@@ -38,44 +39,44 @@ def watch_command(
 
     from migdoctor.actions.migration import TrialRefused, open_libvirt
     from migdoctor.actions.watch import NothingToWatch, watch
-    from migdoctor.transports import TransportError, resolve_host, shared_connections
+    from migdoctor.transports import TransportError, open_transports, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     try:
         loaded = load_inventory(inventory)
-        hosts = [resolve_host(src, loaded), resolve_host(dst, loaded)]
-        conn = open_libvirt(hosts[0])
-    except (InventoryError, TransportError, TrialRefused) as exc:
+        hosts = [resolve_host(src, loaded, become), resolve_host(dst, loaded, become)]
+    except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
     terminal = sys.stdout.isatty()
-    try:
-        with (
-            shared_connections(hosts) as (src_host, dst_host),
-            Live(Text(""), transient=True, auto_refresh=False) as live,
-        ):
+    with open_transports(hosts) as (src_host, dst_host), Live(Text(""), transient=True, auto_refresh=False) as live:
 
-            def show(view: dict[str, Any]) -> None:
-                if terminal:
-                    stats = view["stats"]
-                    head = (
-                        f"{view['elapsed_s']:5.1f} s  {stats.get('data_processed', 0) / 1e6:8.1f} MB  "
-                        f"{stats.get('memory_bps', 0) * 8 / 1e6:7.1f} Mb/s (libvirt)"
-                    )
-                    lines = [
-                        head,
-                        rate_line(src_host.label, view["src_rates"]),
-                        rate_line(dst_host.label, view["dst_rates"]),
-                    ]
-                    live.update(Text("\n".join(lines)), refresh=True)
+        def show(view: dict[str, Any]) -> None:
+            if terminal:
+                stats = view["stats"]
+                head = (
+                    f"{view['elapsed_s']:5.1f} s  {stats.get('data_processed', 0) / 1e6:8.1f} MB  "
+                    f"{stats.get('memory_bps', 0) * 8 / 1e6:7.1f} Mb/s (libvirt)"
+                )
+                lines = [
+                    head,
+                    rate_line(src_host.label, view["src_rates"]),
+                    rate_line(dst_host.label, view["dst_rates"]),
+                ]
+                live.update(Text("\n".join(lines)), refresh=True)
 
+        try:
+            conn = open_libvirt(src_host)
+        except TrialRefused as exc:
+            raise fail(str(exc)) from None
+        try:
             summary = watch(src_host, dst_host, conn, domain, interval, show)
-    except NothingToWatch as exc:
-        typer.echo(f"migdoctor: nothing to watch: {exc}")
-        raise typer.Exit(0) from None
-    except TransportError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        conn.close()
+        except NothingToWatch as exc:
+            typer.echo(f"migdoctor: nothing to watch: {exc}")
+            raise typer.Exit(0) from None
+        except TransportError as exc:
+            raise fail(str(exc)) from None
+        finally:
+            conn.close()
     Console().print(
         f"{summary['domain']}: {src} {summary['source_link']} -> {dst} {summary['destination_link']} carried "
         f"{summary['source_tx_bytes'] / 1e6:.1f} MB in {summary['wall_s']:.1f} s ({summary['rate_mbps']} Mb/s)"

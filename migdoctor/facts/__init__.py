@@ -6,9 +6,10 @@ whatever could not be collected is listed under `missing` with the reason, never
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from migdoctor import __version__
@@ -55,7 +56,7 @@ def collect(
     if lookups_only:
         return {"route_lookups": network["route_lookups"], "resolution": resolution, "missing": gaps.entries}
     from migdoctor.facts.config import collect_config
-    from migdoctor.facts.firewall import collect_firewall
+    from migdoctor.facts.firewall import NOT_ROOT, collect_firewall
     from migdoctor.facts.identity import collect_identity
     from migdoctor.facts.listeners import collect_listeners
     from migdoctor.facts.tls import collect_tls
@@ -63,12 +64,14 @@ def collect(
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
-        "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 - Python 3.9
         "identity": collect_identity(gaps),
         **network,
         "resolution": resolution,
     }
     record["listeners"] = gaps.attempt("listeners", collect_listeners)
+    if os.geteuid() != 0:
+        gaps.add("socket_owners", f"the processes owning other users' sockets: {NOT_ROOT}")
     record["firewall"] = collect_firewall(gaps)
     record["sysctl"] = {
         "ip_local_port_range": gaps.attempt("ip_local_port_range", ephemeral_ports),

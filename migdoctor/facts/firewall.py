@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from migdoctor.facts.gaps import Gaps
 
 COMMAND_TIMEOUT_S = 10
+NOT_ROOT = "needs root: set become = true in the inventory, or run with --become"
 
 
 def run_tool(argv: list[str]) -> str:
@@ -20,7 +22,11 @@ def run_tool(argv: list[str]) -> str:
 
 
 def collect_firewall(gaps: Gaps) -> dict[str, Any] | None:
-    """nftables first (what iptables-nft also writes to); iptables-save where nft is absent."""
+    """nftables first (what iptables-nft also writes to); iptables-save where nft is absent.
+    Without root the kernel hides the ruleset: a gap, so no firewall check can pass on a guess."""
+    if os.geteuid() != 0:
+        gaps.add("firewall", f"reading the ruleset {NOT_ROOT}")
+        return None
     if shutil.which("nft"):
         ruleset = gaps.attempt("firewall", lambda: json.loads(run_tool(["nft", "-j", "list", "ruleset"])))
         return {"backend": "nftables", "nftables": ruleset} if ruleset is not None else None

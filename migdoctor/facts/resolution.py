@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from typing import Any
 
 from migdoctor.facts.gaps import Gaps, read_text
@@ -55,7 +56,12 @@ def dns_error_kind(exc: Exception) -> str:
 
 def new_resolver() -> Any:
     """dnspython is imported only when a name is to be resolved: it costs start-up time."""
-    import dns.resolver
+    try:
+        import dns.resolver
+    except ImportError:  # the bundle leaves out a dnspython this host's Python cannot run
+        raise RuntimeError(
+            f"no dnspython for Python {sys.version_info[0]}.{sys.version_info[1]} here: DNS asked through getaddrinfo only"
+        ) from None
 
     resolver = dns.resolver.Resolver()
     resolver.lifetime = min(resolver.lifetime, DNS_LIFETIME_S)

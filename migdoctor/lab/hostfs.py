@@ -22,6 +22,7 @@ def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
     """(source under the host's dir, target path) for every private directory of `h`."""
     pairs = [(h.dir / src, dst) for src, dst in layout.PRIVATE_DIRS.items()]
     pairs.append((h.dir / layout.SSHD_PRIVSEP[0], layout.SSHD_PRIVSEP[1]))
+    pairs.append((h.dir / layout.ROOT_HOME[0], layout.ROOT_HOME[1]))
     if cfg.xend_config is not None:
         pairs.append((h.dir / layout.XEN_DIR[0], layout.XEN_DIR[1]))
     if cfg.tls is not None:
@@ -53,6 +54,9 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
     """Write every file host `h` reads, as the scenario describes it."""
     for src, _ in mounts(h, cfg):
         src.mkdir(parents=True, exist_ok=True)
+    (h.dir / layout.ROOT_HOME[0]).chmod(0o700)
+    if cfg.root_ssh is not None:  # the mount point of root's own ~/.ssh inside the host's /root
+        (h.dir / layout.ROOT_HOME[0] / ".ssh").mkdir(mode=0o700, exist_ok=True)
     (h.dir / "log").mkdir(exist_ok=True)
     (h.dir / "etc-libvirt" / "libvirtd.conf").write_text(libvirt_conf(cfg.libvirtd_conf))
     (h.dir / "etc-libvirt" / "qemu.conf").write_text(libvirt_conf(cfg.qemu_conf))

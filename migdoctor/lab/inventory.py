@@ -1,7 +1,6 @@
-"""The inventory.toml `lab up` writes: how migdoctor itself reaches the two lab hosts."""
+"""The inventory.toml `lab up` writes: how migdoctor itself reaches the two lab hosts. They are
+bare, as production hypervisors are: no migdoctor installed, the distribution's python3 alone."""
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import tomli_w
@@ -10,11 +9,6 @@ from migdoctor.lab import layout, ssh
 from migdoctor.lab.scenario import Scenario
 
 FILE = layout.STATE_DIR / "inventory.toml"
-
-
-def remote_command() -> str:
-    """The migdoctor script of the running installation; the lab hosts share our filesystem."""
-    return str(Path(sys.prefix) / "bin" / "migdoctor")
 
 
 def libvirt_uri(h: layout.Host) -> str:
@@ -29,7 +23,6 @@ def build(scn: Scenario) -> dict[str, Any]:
             "transport": f"ssh://root@{h.name}",
             "ssh_config": str(ssh.SSH_CONFIG),
             "libvirt_uri": libvirt_uri(h),
-            "remote_command": remote_command(),
             "lab_host": h.name,
         }
         | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})

@@ -55,6 +55,9 @@ PKI_DIR = ("pki", "/etc/pki")
 ROOT_SSH_DIR = ("root-ssh", "/root/.ssh")
 # sshd insists on its privilege-separation directory; an empty one is all it needs.
 SSHD_PRIVSEP = ("sshd-empty", "/run/sshd")
+# Root's home as a fresh hypervisor has it (empty), not this machine's: its shell profile would
+# run in every SSH session (a pyenv set-up here: 0.15 s and another python3 first on PATH).
+ROOT_HOME = ("root-home", "/root")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from migdoctor.lab import (
     procs,
     ssh,
     state,
+    users,
 )
 from migdoctor.lab import scenario as scenarios
 from migdoctor.lab.errors import LabError
@@ -42,6 +43,9 @@ TOOLS = (
     "/usr/sbin/sshd",
     "/usr/sbin/libvirtd",
     "qemu-system-x86_64",
+    "sudo",
+    "useradd",
+    "userdel",
 )
 LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
@@ -99,6 +103,10 @@ def down() -> None:
     network.destroy()
     hostfs.remove_netns_etc()
     hostfs.remove_mountpoints(data.get("mountpoints", []))
+    try:
+        users.remove()
+    except LabError as e:
+        errors.append(e)
     shutil.rmtree(layout.STATE_DIR, ignore_errors=True)
     if errors:
         raise errors[0]
@@ -111,7 +119,13 @@ def is_up() -> bool:
 
 def exists() -> bool:
     """True when any trace of a lab is present, complete or not."""
-    return layout.STATE_DIR.exists() or network.exists() or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+    return (
+        layout.STATE_DIR.exists()
+        or network.exists()
+        or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+        or users.SUDOERS.exists()
+        or any(users.exists(name) for name in users.USERS)
+    )
 
 
 def status() -> dict[str, Any]:
@@ -175,6 +189,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     hostfs.create_mountpoints(data["mountpoints"])
     network.create(scn, lan_rate, fast_rate)
     ssh.write_all()
+    users.create()
     nameserver.write(scn.dns_records)
     inventory.write(scn)
     if any(cfg.tls for cfg in scn.hosts.values()):

@@ -32,7 +32,7 @@ def write_all() -> None:
     """Generate the client key and every host key, then write both sides' configs."""
     _keygen(CLIENT_KEY, "migdoctor-lab")
     AUTHORIZED_KEYS.write_text(CLIENT_KEY.with_suffix(".pub").read_text())
-    AUTHORIZED_KEYS.chmod(0o600)
+    AUTHORIZED_KEYS.chmod(0o644)  # read as each user logging in (root and the lab's admins)
     known, client = [], []
     for h in layout.LAB_HOSTS.values():
         (h.dir / "ssh").mkdir(parents=True, exist_ok=True)

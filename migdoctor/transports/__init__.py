@@ -1,42 +1,48 @@
-"""Reaching a host: a host spec or inventory entry becomes a Host, and fetch_facts returns its facts
-record whichever way the host is reached (in-process, over SSH, or inside a lab host)."""
+"""Reaching a host: a host spec or inventory entry becomes a Host; a Transport (one class per way
+of reaching hosts, registered by name below, as testinfra's backends are) starts the far side
+there and carries calls to it. fetch_facts returns a host's facts record whichever way it is
+reached; what only libvirt knows is asked from here, through the host's libvirt URI."""
 
 from __future__ import annotations
 
-import json
-import os
-import shlex
-import shutil
-import subprocess
-import sys
-import tempfile
+import importlib
+import signal
+import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from migdoctor.transports.errors import TransportError
 from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.session import FarSide, Stream
 
-REMOTE_TIMEOUT_S = 120
-SSH_CONNECT_TIMEOUT_S = 5
-EXIT_COMMAND_NOT_FOUND = 127
+__all__ = ["Host", "Lookups", "Transport", "TransportError", "fetch_facts", "open_transports", "resolve_host"]
 
-
-class TransportError(Exception):
-    """A one-line message naming the host and what went wrong reaching it."""
+# Way of reaching a host -> the class doing it, imported only when a host uses it (so the
+# production path never imports the lab). A new way is one module and one line here.
+TRANSPORTS = {
+    "local": "migdoctor.transports.local:LocalTransport",
+    "ssh": "migdoctor.transports.ssh:SshTransport",
+    "lab": "migdoctor.lab.transport:LabTransport",
+}
 
 
 @dataclass(frozen=True)
 class Host:
     label: str
-    transport: str  # "local", "ssh" or "lab"
+    transport: str  # a key of TRANSPORTS
     target: str | None = None  # ssh destination [user@]host, or the lab host name
     port: int | None = None
     ssh_config: str | None = None
-    remote_command: str = "migdoctor"
+    remote_command: str | None = None  # an installed migdoctor there; default: nothing installed
+    python: str = "python3"
+    become: bool = False
+    become_user: str | None = None
     libvirt_uri: str | None = None
-    control_path: str | None = None  # an SSH master connection shared by one run's commands
     peer_libvirt_uri: str | None = None  # what other hosts' libvirtd open to migrate here
 
     @property
@@ -46,15 +52,26 @@ class Host:
         else libvirt_uri."""
         return self.peer_libvirt_uri or self.libvirt_uri
 
+    @property
+    def spec(self) -> str:
+        return self.transport if self.target is None else f"{self.transport}:{self.target}"
+
 
 def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Host:
     """`local`, `ssh://[user@]host[:port]`, `lab:HOST`, or a bare name reached over SSH."""
     entry = entry or {}
     common = {
-        "ssh_config": entry.get("ssh_config"),
-        "remote_command": entry.get("remote_command", "migdoctor"),
-        "libvirt_uri": entry.get("libvirt_uri"),
-        "peer_libvirt_uri": entry.get("peer_libvirt_uri"),
+        key: entry[key]
+        for key in (
+            "ssh_config",
+            "remote_command",
+            "python",
+            "become",
+            "become_user",
+            "libvirt_uri",
+            "peer_libvirt_uri",
+        )
+        if key in entry
     }
     if spec in ("local", "localhost"):
         return Host(label, "local", **common)
@@ -71,11 +88,11 @@ def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Ho
     return Host(label, "ssh", target=spec, **common)
 
 
-def resolve_host(name: str, inventory: Inventory) -> Host:
+def resolve_host(name: str, inventory: Inventory, become: bool = False) -> Host:
+    """NAME's inventory entry, else NAME as a spec; `become` (--become) overrides the entry's."""
     entry = inventory.hosts.get(name)
-    if entry is None:
-        return parse_spec(name, name)
-    return parse_spec(name, entry.get("transport", f"ssh://{name}"), entry)
+    host = parse_spec(name, name) if entry is None else parse_spec(name, entry.get("transport", f"ssh://{name}"), entry)
+    return replace(host, become=True) if become else host
 
 
 @dataclass(frozen=True)
@@ -87,96 +104,119 @@ class Lookups:
     reverse: tuple[str, ...] = ()
     only: bool = False  # the look-ups alone, for a second round
 
-    def arguments(self) -> list[str]:
-        argv = ["facts", "--json", *(["--lookups-only"] if self.only else [])]
-        for option, values in (("--route-to", self.route_to), ("--resolve", self.resolve), ("--reverse", self.reverse)):
-            for value in values:
-                argv += [option, value]
-        return argv
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "route_to": list(self.route_to),
+            "resolve": list(self.resolve),
+            "reverse": list(self.reverse),
+            "lookups_only": self.only,
+        }
 
 
-def ssh_options(host: Host) -> list[str]:
-    """The system OpenSSH client, so the admin's ssh_config, keys and jump hosts apply."""
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT_S}"]
-    if host.ssh_config:
-        argv += ["-F", host.ssh_config]
-    if host.port:
-        argv += ["-p", str(host.port)]
-    if host.control_path:  # the master outlives a killed run by 60 s at most
-        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={host.control_path}", "-o", "ControlPersist=60"]
-    return argv
+class Transport(ABC):
+    """One way of reaching a host. A subclass says how the far side starts there; running a
+    far-side call, streaming one and closing are the same for all. The far side starts at the
+    first call and serves every call of the run."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.lock = threading.Lock()
+        self.far_side: FarSide | None = None
+
+    @property
+    def label(self) -> str:
+        return self.host.label
+
+    @property
+    def libvirt_uri(self) -> str | None:
+        return self.host.libvirt_uri or self.default_libvirt_uri()
+
+    @property
+    def peer_uri(self) -> str | None:
+        """The URI other hosts' libvirtd open to migrate here (see Host.peer_uri)."""
+        return self.host.peer_libvirt_uri or self.libvirt_uri
+
+    @property
+    def bootstraps(self) -> bool:
+        """True when the host has no migdoctor: boot stage and bundle go to its bare python3."""
+        return False
+
+    @abstractmethod
+    def far_side_argv(self) -> list[str]:
+        """The command that starts the far side and talks over its stdin/stdout."""
+
+    def default_libvirt_uri(self) -> str | None:
+        return None
+
+    def explain_end(self, status: int, stderr: str) -> str:
+        """One line for a far side that ended on its own: what happened and what to do."""
+        last = stderr.strip().splitlines()[-1:] or [f"exit status {status}"]
+        return f"{self.label}: the far side ended unexpectedly ({last[0]}); run again, or check the host"
+
+    def started(self) -> FarSide:
+        with self.lock:
+            if self.far_side is None:
+                from migdoctor.transports.bundle import bundle
+
+                self.far_side = FarSide(
+                    self.label, self.far_side_argv(), self.explain_end, bundle if self.bootstraps else None
+                )
+            return self.far_side
+
+    def call(self, name: str, /, **args: Any) -> Any:
+        """Run far-side command NAME (migdoctor/farside/commands.py) and return its answer."""
+        return self.started().call(name, **args)
+
+    def stream(self, name: str, /, **args: Any) -> Stream:
+        """Start streaming far-side command NAME; closing the stream (or its `with`) cancels it."""
+        return self.started().stream(name, **args)
+
+    def hang_up(self) -> None:
+        """Tell the far side the run is over, without waiting for it to go."""
+        if self.far_side is not None:
+            self.far_side.hang_up()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.far_side is not None:
+                self.far_side.close()
+                self.far_side = None
 
 
-def ssh_argv(host: Host, remote_argv: list[str]) -> list[str]:
-    return [*ssh_options(host), "--", str(host.target), shlex.join(remote_argv)]
+def transport_for(host: Host) -> Transport:
+    module, _, name = TRANSPORTS[host.transport].partition(":")
+    cls: type[Transport] = getattr(importlib.import_module(module), name)
+    return cls(host)
 
 
 @contextmanager
-def shared_connections(hosts: list[Host]) -> Iterator[list[Host]]:
-    """One SSH connection per host for the whole run instead of one per command; closed at the
-    end, its socket directory removed, so nothing outlives the run."""
-    directory = tempfile.mkdtemp(prefix="migdoctor-ssh-")
-    shared = [
-        replace(host, control_path=f"{directory}/{index}") if host.transport == "ssh" else host
-        for index, host in enumerate(hosts)
-    ]
-    try:
-        yield shared
-    finally:
-        for host in shared:
-            if host.control_path and os.path.exists(host.control_path):
-                subprocess.run(
-                    [*ssh_options(host), "-O", "exit", "--", str(host.target)],
-                    capture_output=True,
-                    timeout=SSH_CONNECT_TIMEOUT_S,
-                    check=False,
-                )
-        shutil.rmtree(directory, ignore_errors=True)
+def open_transports(hosts: list[Host]) -> Iterator[list[Transport]]:
+    """A transport per host for one run; closed at the end whatever happens, SIGTERM included
+    (it ends the run like Ctrl-C), so no far side, ssh process or file outlives the run."""
+    transports = [transport_for(host) for host in hosts]
+    with ExitStack() as stack:
+        for transport in transports:
+            stack.callback(transport.close)
+        for transport in transports:  # runs first: every far side ends at once
+            stack.callback(transport.hang_up)
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, interrupt)
+            stack.callback(signal.signal, signal.SIGTERM, previous)
+        yield transports
 
 
-def command_argv(host: Host, migdoctor_args: list[str]) -> list[str]:
-    """argv that runs `migdoctor ARGS` on HOST: here, over SSH, or inside a lab host."""
-    if host.transport == "ssh":
-        return ssh_argv(host, [host.remote_command, *migdoctor_args])
-    here = [sys.executable, "-m", "migdoctor", *migdoctor_args]
-    if host.transport == "lab":
-        from migdoctor.lab import exec_prefix
-
-        return exec_prefix(str(host.target)) + here
-    return here
+def interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
-def run_agent(host: Host, argv: list[str]) -> dict[str, Any]:
-    """Run a machine command (migdoctor/agent.py) on HOST and return the JSON it prints last."""
-    command = command_argv(host, argv)
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=REMOTE_TIMEOUT_S, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired:
-        raise TransportError(f"{host.label}: no answer to '{argv[0]}' after {REMOTE_TIMEOUT_S} s") from None
-    except FileNotFoundError as exc:
-        raise TransportError(f"{host.label}: {exc.filename} is not installed here") from None
-    stderr_tail = result.stderr.strip().splitlines()[-1:] or [""]
-    if result.returncode == EXIT_COMMAND_NOT_FOUND and host.transport == "ssh":
-        raise TransportError(
-            f"{host.label}: {host.remote_command!r} is not installed there: run "
-            f"'pip install migdoctor' on {host.target}, or set remote_command in the inventory"
-        )
-    if result.returncode == 255 and host.transport == "ssh":
-        raise TransportError(f"{host.label}: ssh to {host.target} failed: {stderr_tail[0]}")
-    if result.returncode != 0:
-        raise TransportError(f"{host.label}: '{argv[0]}' exited {result.returncode}: {stderr_tail[0]}")
-    lines = result.stdout.strip().splitlines()
-    try:
-        return json.loads(lines[-1] if lines else "")
-    except json.JSONDecodeError as exc:
-        raise TransportError(f"{host.label}: '{argv[0]}' output is not JSON ({exc.msg})") from None
+def fetch_facts(transport: Transport, lookups: Lookups) -> dict[str, Any]:
+    """The host's facts record: the far side collects, libvirt is asked from here at the same time."""
+    if lookups.only:
+        result: dict[str, Any] = transport.call("facts", **lookups.arguments())
+        return result
+    from migdoctor.facts.libvirt import add_libvirt, libvirt_facts
 
-
-def fetch_facts(host: Host, lookups: Lookups) -> dict[str, Any]:
-    if host.transport == "local":
-        from migdoctor.facts import collect
-
-        return collect(lookups.route_to, lookups.resolve, lookups.reverse, lookups.only)
-    return run_agent(host, lookups.arguments())
+    with ThreadPoolExecutor(1) as pool:
+        libvirt = pool.submit(libvirt_facts, transport.libvirt_uri)
+        record: dict[str, Any] = transport.call("facts", **lookups.arguments())
+        return add_libvirt(record, *libvirt.result())

@@ -16,6 +16,9 @@ HOST_KEYS = {
     "libvirt_uri",
     "peer_libvirt_uri",
     "remote_command",
+    "python",
+    "become",
+    "become_user",
     "lab_host",
     "migration_network",
 }

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,6 +67,16 @@ class LabSession:
         from migdoctor.lab import inventory
 
         return tomllib.loads(inventory.FILE.read_text())
+
+    def inventory_copy(self, tmp_path: Path, **hostb: Any) -> Path:
+        """The lab's inventory with some of hostb's keys changed, written to TMP_PATH."""
+        import tomli_w
+
+        inventory = self.inventory()
+        inventory["hosts"]["hostb"].update(hostb)
+        path = tmp_path / "inventory.toml"
+        path.write_text(tomli_w.dumps(inventory))
+        return path
 
     def tx_bytes(self, host: str, ifname: str) -> int:
         out = self.run(host, "cat", f"/sys/class/net/{ifname}/statistics/tx_bytes").stdout

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
 from migdoctor.report.document import validate_report
 
@@ -64,15 +63,6 @@ def validates(path: Path) -> None:
     done = subprocess.run([MIGDOCTOR, "report", "validate", str(path)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "valid migdoctor report" in done.stdout
-
-
-def inventory_copy(lab: Any, tmp_path: Path, **hostb: str) -> Path:
-    """The lab's inventory with some of hostb's keys changed."""
-    inventory = lab.inventory()
-    inventory["hosts"]["hostb"].update(hostb)
-    path = tmp_path / "inventory.toml"
-    path.write_text(tomli_w.dumps(inventory))
-    return path
 
 
 # --- seed: the forum thread -------------------------------------------------------------------
@@ -136,7 +126,7 @@ def test_seed_markdown_has_the_table_and_ignore_keeps_the_finding(seed, tmp_path
 
 
 def test_unreachable_destination_exits_2_names_it_and_still_writes_the_report(seed, tmp_path):
-    inventory = inventory_copy(seed, tmp_path, transport="ssh://root@hostb:2222")  # nothing listens there
+    inventory = seed.inventory_copy(tmp_path, transport="ssh://root@hostb:2222")  # nothing listens there
     run = check(tmp_path, inventory=inventory)
     assert run.done.returncode == 2
     (line,) = run.done.stderr.splitlines()
@@ -358,7 +348,7 @@ FAULTS = [
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
 def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_path, fault):
     lab = lab_scenario(fault.scenario)
-    inventory = inventory_copy(lab, tmp_path, **fault.inventory) if fault.inventory else None
+    inventory = lab.inventory_copy(tmp_path, **fault.inventory) if fault.inventory else None
     run = check(tmp_path, inventory=inventory)
     assert run.done.returncode == 1, run.done.stderr
 

@@ -11,7 +11,7 @@ import pytest
 
 from migdoctor import lab as lab_api
 from migdoctor.actions import canary
-from migdoctor.lab import layout, ssh
+from migdoctor.lab import layout, ssh, users
 
 pytestmark = pytest.mark.lab
 
@@ -113,7 +113,6 @@ def test_inventory_has_the_agreed_shape(seed):
             "transport": f"ssh://root@{host}",
             "ssh_config": "/run/migdoctor-lab/ssh_config",
             "libvirt_uri": f"qemu+ssh://root@{host}/system?command=/run/migdoctor-lab/ssh",
-            "remote_command": str(Path(sys.prefix) / "bin" / "migdoctor"),
             "lab_host": host,
         }
 
@@ -232,6 +231,7 @@ def test_cli_lifecycle_is_idempotent_and_down_leaves_nothing(lab_scenario):
     assert not any(Path(f"/etc/netns/{ns}").exists() for ns in layout.namespaces())
     assert not lab_api.STATE_DIR.exists()
     assert not Path(f"/sys/class/net/{layout.BRIDGE}").exists()
+    assert not any(users.exists(name) for name in users.USERS) and not users.SUDOERS.exists()
 
     lab_api.up("seed")
     lab_api.up("seed")

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from migdoctor.actions.pmtu import checksum, echo_request, icmp_answer, largest_through
+from migdoctor.farside.pmtu import checksum, echo_request, icmp_answer, largest_through
 
 
 class Path:

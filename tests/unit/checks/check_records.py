@@ -21,7 +21,7 @@ def probe_record(**change: Any) -> dict[str, Any]:
 
 
 def path_mtu_record(**change: Any) -> dict[str, Any]:
-    """What migdoctor.actions.pmtu.probe returned from hosta in the healthy lab, with CHANGEs."""
+    """What migdoctor.farside.pmtu.probe returned from hosta in the healthy lab, with CHANGEs."""
     record = {
         "address": "198.51.100.2",
         "source_link": "a-fast",

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from migdoctor.agent import handles
-
 DATA = Path(__file__).parents[2] / "data" / "facts"
 SEED, HEALTHY = str(DATA / "seed-report.json"), str(DATA / "healthy-report.json")
 
@@ -38,21 +36,6 @@ def test_version_and_help() -> None:
     assert migdoctor("--version").stdout.strip().startswith("migdoctor ")
     usage = migdoctor("check", "--help").stdout
     assert "Exit status: 0" in usage and "--migration-network" in usage
-
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["facts", "--json"], True),
-        (["facts", "--json", "--resolve", "x", "--route-to", "1.2.3.4"], True),
-        (["facts", "hostb", "--json"], False),
-        (["facts"], False),
-        (["probe-serve"], True),
-        (["check", "a", "b"], False),
-    ],
-)
-def test_agent_takes_only_machine_commands(argv: list[str], expected: bool) -> None:
-    assert handles(argv) is expected
 
 
 def test_offline_check_of_the_seed_writes_a_valid_report(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ import dns.resolver
 import pytest
 
 from migdoctor.facts.gaps import Gaps
-from migdoctor.facts.identity import advertised_hostname, dotted_version, offers_kvm
+from migdoctor.facts.identity import advertised_hostname
+from migdoctor.facts.libvirt import dotted_version, offers_kvm
 from migdoctor.facts.network import link_kind, tbf_rate_bps
 from migdoctor.facts.resolution import dns_error_kind
 from migdoctor.parsers import ParseError

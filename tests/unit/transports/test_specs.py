@@ -1,26 +1,28 @@
 """Host specs and inventory entries become the right transport, and bad ones say why in one line."""
 
+import shlex
+
 import pytest
 
-from migdoctor.transports import (
-    Host,
-    Lookups,
-    TransportError,
-    command_argv,
-    parse_spec,
-    resolve_host,
-)
+from migdoctor.transports import TRANSPORTS, Host, TransportError, parse_spec, resolve_host, transport_for
 from migdoctor.transports.inventory import Inventory, InventoryError, parse_inventory
+from migdoctor.transports.ssh import FIRST_STAGE, SshTransport
 
 LAB_INVENTORY = """
 [defaults]
 migration_network = "198.51.100.0/24"
 
 [hosts.hosta]
-transport = "ssh://root@hosta:2222"
+transport = "ssh://admin@hosta:2222"
 ssh_config = "/run/migdoctor-lab/ssh_config"
-remote_command = "/opt/migdoctor/bin/migdoctor"
 libvirt_uri = "qemu+ssh://root@hosta/system"
+become = true
+become_user = "root"
+python = "/usr/bin/python3.11"
+
+[hosts.hostb]
+transport = "ssh://root@hostb"
+remote_command = "/opt/migdoctor/bin/migdoctor"
 """
 
 
@@ -40,13 +42,37 @@ def test_unknown_scheme_is_one_line_error() -> None:
         parse_spec("kvm1", "winrm://kvm1")
 
 
-def test_inventory_entry_decides_transport_and_remote_command() -> None:
-    inventory = parse_inventory(LAB_INVENTORY, "inv.toml")
-    host = resolve_host("hosta", inventory)
-    argv = command_argv(host, Lookups(resolve=("hostb.lab.test",)).arguments())
+def test_every_way_of_reaching_a_host_is_a_registered_transport_class() -> None:
+    for name in TRANSPORTS:
+        transport = transport_for(Host("x", name, target="hostb"))
+        assert transport.label == "x" and callable(transport.far_side_argv)
+
+
+def test_a_bare_host_gets_python3_with_the_first_stage_under_sudo_when_become() -> None:
+    host = resolve_host("hosta", parse_inventory(LAB_INVENTORY, "inv.toml"))
+    transport = transport_for(host)
+    assert isinstance(transport, SshTransport) and transport.bootstraps
+    argv = transport.far_side_argv()
     assert argv[:1] == ["ssh"] and "-F" in argv and argv[argv.index("-p") + 1] == "2222"
-    assert argv[-2:] == ["root@hosta", "/opt/migdoctor/bin/migdoctor facts --json --resolve hostb.lab.test"]
-    assert inventory.defaults["migration_network"] == "198.51.100.0/24"
+    assert argv[-2] == "admin@hosta"
+    remote = shlex.split(argv[-1])
+    assert remote == ["exec", "sudo", "-n", "-u", "root", "--", "/usr/bin/python3.11", "-c", FIRST_STAGE]
+    assert transport.libvirt_uri == "qemu+ssh://root@hosta/system"
+
+
+def test_remote_command_runs_an_installed_migdoctor_and_become_comes_from_the_command_line() -> None:
+    inventory = parse_inventory(LAB_INVENTORY, "inv.toml")
+    transport = transport_for(resolve_host("hostb", inventory, become=True))
+    assert not transport.bootstraps
+    assert shlex.split(transport.far_side_argv()[-1]) == [
+        "exec",
+        "sudo",
+        "-n",
+        "--",
+        "/opt/migdoctor/bin/migdoctor",
+        "far-side",
+    ]
+    assert transport.libvirt_uri == "qemu+ssh://root@hostb/system"  # derived: the admin's ssh config applies
 
 
 def test_names_missing_from_inventory_are_reached_by_name() -> None:
@@ -58,3 +84,19 @@ def test_inventory_errors_name_file_and_key() -> None:
         parse_inventory('[hosts.a]\nadress = "x"\n', "inv.toml")
     with pytest.raises(InventoryError, match=r"^inv.toml: .*line 1"):
         parse_inventory("[hosts\n", "inv.toml")
+
+
+def test_the_production_path_does_not_import_the_lab() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import migdoctor.pairrun, migdoctor.actions.migration, migdoctor.actions.watch, migdoctor.cli\n"
+        "from migdoctor.transports import parse_spec, transport_for\n"
+        "for spec in ('local', 'ssh://root@kvm1'):\n"
+        "    transport_for(parse_spec('x', spec)).far_side_argv()\n"
+        "print(sorted(name for name in sys.modules if name.startswith('migdoctor.lab')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,152 @@
+"""The far side for real on this machine: the installed one (local transport) and a bare python3
+booted with the bundle exactly as over SSH, without SSH. Calls, streams, errors, a far side that
+dies, and what it leaves behind."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import signal
+import socket
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
+from migdoctor.transports.bundle import bundle, package_files, runs_on
+from migdoctor.transports.ssh import FIRST_STAGE
+
+
+class BarePython(Transport):
+    """The SSH transport's far side without ssh: the system python3, booted with the bundle."""
+
+    @property
+    def bootstraps(self) -> bool:
+        return True
+
+    def far_side_argv(self) -> list[str]:
+        return ["/usr/bin/python3", "-c", FIRST_STAGE]
+
+
+class Installed(Transport):
+    """The far side of an installed migdoctor (remote_command, lab hosts), in a child process."""
+
+    def far_side_argv(self) -> list[str]:
+        return [sys.executable, "-m", "migdoctor.farside"]
+
+
+@pytest.fixture(params=[Installed, BarePython], ids=["installed", "bare"])
+def far(request: pytest.FixtureRequest):
+    transport = request.param(Host("kvm1", "local"))
+    yield transport
+    transport.close()
+
+
+def test_the_local_transport_calls_in_process_streams_beside_and_cleans_up(tmp_path: Path):
+    payload = tmp_path / "canary.payload"
+    with open_transports([Host("kvm1", "local")]) as (local,):
+        local.call("payload-write", path=str(payload), mib=1)
+        assert local.far_side is None  # nothing started for a plain call
+        with local.stream("link-counters-follow", interval=0.05) as samples:
+            assert "lo" in samples.next(5)
+        assert payload.exists()
+    assert not payload.exists()
+
+
+def test_a_bare_python3_without_pyroute2_or_dnspython_runs_the_bundle():
+    transport = BarePython(Host("kvm1", "local"))
+    try:
+        record = transport.call("facts", resolve=["localhost"], lookups_only=True)
+        assert transport.started().ready["python"].startswith(f"{sys.version_info[0]}.")
+        assert record["resolution"]["lookups"][0]["getaddrinfo"]["addresses"]
+    finally:
+        transport.close()
+
+
+def test_facts_come_back_with_the_libvirt_gap_named(far, monkeypatch):
+    monkeypatch.setattr(type(far), "default_libvirt_uri", lambda self: "qemu+unix:///system?socket=/nonexistent/sock")
+    record = fetch_facts(far, Lookups())
+    assert record["links"] and record["identity"]["hypervisor"]["libvirt"] is None
+    (gap,) = [gap for gap in record["missing"] if gap["fact"] == "libvirt"]
+    assert gap["reason"].startswith("cannot open qemu+unix:///system?socket=/nonexistent/sock: ")
+
+
+def test_a_stream_yields_until_closed_and_the_far_side_keeps_serving(far):
+    with far.stream("link-counters-follow", interval=0.05) as samples:
+        first, second = samples.next(5), samples.next(5)
+    assert "lo" in first and "lo" in second
+    assert "lo" in far.call("link-counters")
+
+
+def test_an_unknown_command_is_one_line_naming_host_and_command(far):
+    with pytest.raises(
+        TransportError, match=r"^kvm1: far-side 'no-such' failed: LookupError: no far-side command 'no-such'"
+    ):
+        far.call("no-such")
+
+
+def test_a_far_side_that_dies_is_named_and_later_calls_fail_at_once(far):
+    os.kill(far.started().ready["pid"], signal.SIGKILL)
+    with pytest.raises(TransportError, match=r"^kvm1: the far side ended unexpectedly"):
+        far.call("link-counters")
+    started = time.monotonic()
+    with pytest.raises(TransportError, match=r"^kvm1: the far side ended unexpectedly"):
+        far.call("link-counters")
+    assert time.monotonic() - started < 1
+
+
+def test_files_a_request_wrote_are_removed_when_the_far_side_ends(far, tmp_path: Path):
+    payload = tmp_path / "canary.payload"
+    far.call("payload-write", path=str(payload), mib=1)
+    assert payload.stat().st_size == 1024 * 1024
+    far.close()
+    assert not payload.exists()
+
+
+def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
+    """Hosts may run Python 3.9: whatever the bundle carries there must not use newer syntax."""
+    for name, path in package_files((3, 9)):
+        ast.parse(path.read_text(), filename=name, feature_version=(3, 9))
+
+
+def test_a_package_the_hosts_python_cannot_run_stays_out_of_the_bundle():
+    """dnspython 2.9 requires Python 3.11: a 3.9 host gets none, and says so in a gap."""
+    names = {name.split("/")[0] for name, _ in package_files((3, 9))}
+    assert not runs_on("dnspython", (3, 9)) and names == {"migdoctor", "pyroute2"}
+    assert {name.split("/")[0] for name, _ in package_files((3, 11))} == {"migdoctor", "pyroute2", "dns"}
+    with zipfile.ZipFile(io.BytesIO(bundle(None, (3, 9)))) as archive:
+        assert all(name.endswith(".py") for name in archive.namelist())
+
+
+def test_a_missing_client_program_is_one_line():
+    class Missing(Transport):
+        def far_side_argv(self) -> list[str]:
+            return ["/nonexistent/ssh"]
+
+    with pytest.raises(TransportError, match=r"^kvm1: /nonexistent/ssh is not installed here$"):
+        Missing(Host("kvm1", "ssh")).call("facts")
+
+
+def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset(far):
+    """An empty bind address is QEMU's default: "::" taking IPv4 too; the sender connects to a name
+    with QEMU's getaddrinfo flags (here 127.0.0.1 through the dual-stack socket)."""
+    with far.stream("probe-serve", bind="", first=49152, last=49215) as server:
+        ready = server.next(5)
+        assert ready["bind"] == "::"
+        sent = far.call("probe-send", name="127.0.0.1", port=ready["port"])
+        received = server.next(5)
+    assert sent["address"] == "127.0.0.1" and received["bytes"] == sent["bytes"] > 0
+
+
+def test_the_path_mtu_probe_runs_on_a_far_side_and_its_tcp_listener_drains_until_closed(far):
+    record = far.call("pmtu-probe", address="127.0.0.1", peer_mtu=1500)
+    assert (record["source_link"], record["method"], record["largest"]) == ("lo", "icmp", 1500)
+    with far.stream("pmtu-serve", bind="127.0.0.1", first=49152, last=49215) as server:
+        port = server.next(5)["port"]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(bytes(16 << 20))  # more than socket buffers hold: only a reader takes it
+    assert "lo" in far.call("link-counters")  # the far side still serves after the listener was cancelled
