@@ -10,9 +10,11 @@ from migdoctor.judging.pair import (
     Pair,
     advertised_name,
     dst_migration_addresses,
+    family_name,
     is_address,
     migration_host_fix,
     name_lookup,
+    qemu_conf_line,
 )
 
 registry = Registry()
@@ -116,7 +118,11 @@ def migration_host_address(pair: Pair) -> Outcome:
     expected = dst_migration_addresses(pair)
     if addresses[0] in {address for _, address in expected}:
         return passed(f"{name} resolves to {addresses[0]}, {pair.dst_label}'s address on {network}")
+    evidence = Evidence(pair.src_label, f"getaddrinfo({name})", addresses, [address for _, address in expected])
     stale = [entry for entry in hosts_entries(pair.src, name) if entry["address"] == addresses[0]]
+    on_network = [address for address in addresses if address in network]
+    if on_network and family_name(on_network[0]) != family_name(addresses[0]):
+        return wrong_family_first(pair, name, addresses[0], on_network[0], stale, evidence)
     remediation = (
         f"{pair.src_label}:/etc/hosts line {stale[0]['line']}: remove the line for {name}, "
         f"or make it {expected[0][1] if expected else 'the migration address'}"
@@ -126,8 +132,34 @@ def migration_host_address(pair: Pair) -> Outcome:
     return failed(
         f"{name} ({origin}) resolves on {pair.src_label} to {addresses[0]}, off the migration network {network}: "
         "the stream would not take the migration network",
-        Evidence(pair.src_label, f"getaddrinfo({name})", addresses, [address for _, address in expected]),
+        evidence,
         remediation=remediation,
+    )
+
+
+def wrong_family_first(
+    pair: Pair, name: str, first: str, good: str, stale: list[dict[str, Any]], evidence: Evidence
+) -> Outcome:
+    """A dual-stack name whose first answer (the family getaddrinfo sorts first) is off the
+    migration network while its other family's answer is on it: the first family is the one to fix."""
+    family, record = family_name(first), "AAAA" if family_name(first) == "IPv6" else "A"
+    same_family = [address for _, address in dst_migration_addresses(pair) if family_name(address) == family]
+    target = (
+        f"make it {same_family[0]}"
+        if same_family
+        else f"remove it (no {family} address of {pair.dst_label} is on the migration network)"
+    )
+    where = (
+        f"{pair.src_label}:/etc/hosts line {stale[0]['line']}: the {family} line for {name}"
+        if stale
+        else f"DNS: the {record} record {name} -> {first}"
+    )
+    return failed(
+        f"{name} is dual-stack: getaddrinfo on {pair.src_label} answers its {family} address {first} first, off the "
+        f"migration network {pair.intent.network()}, and QEMU connects to the first answer that accepts; its "
+        f"{family_name(good)} address {good} is on it. Fix the {family} side",
+        evidence,
+        remediation=f"{where}: {target}; or {qemu_conf_line(pair, 'migration_host', good)}",
     )
 
 

@@ -5,24 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, effective_rate_mbps, link_named, migration_endpoints
+from migdoctor.judging.pair import Pair, link_named, link_of_address, migration_endpoints
+from migdoctor.judging.stack import StreamRate, stack_mtus, stream_rate
 
 registry = Registry()
 UP_STATES = {"UP", "UNKNOWN"}
 
 
-def path_links(pair: Pair) -> list[tuple[str, dict[str, Any]]]:
+def path_links(pair: Pair) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(label, facts, link) of the addressed migration link at each end."""
     src_links, dst_links = migration_endpoints(pair)
     ends = [
-        (pair.src_label, link_named(pair.src, src_links[0][0])),
-        (pair.dst_label, link_named(pair.dst, dst_links[0][0])),
+        (pair.src_label, pair.src, link_named(pair.src, src_links[0][0])),
+        (pair.dst_label, pair.dst, link_named(pair.dst, dst_links[0][0])),
     ]
-    return [(label, link) for label, link in ends if link is not None]
+    return [(label, facts, link) for label, facts, link in ends if link is not None]
+
+
+def via(rate: StreamRate) -> str:
+    """The stack under a link, when there is one: ' via br-mig (bridge) > bond0 (bond 802.3ad: ...)'."""
+    return f" via {rate.describe()}" if len(rate.path) > 1 or "(bond" in rate.path[0] else ""
 
 
 @registry.check("link.state", "The migration links at both ends are up", "critical", needs=("src.links", "dst.links"))
 def link_state(pair: Pair) -> Outcome:
-    down = [(label, link) for label, link in path_links(pair) if link["state"] not in UP_STATES or not link["admin_up"]]
+    down = [
+        (label, link) for label, _, link in path_links(pair) if link["state"] not in UP_STATES or not link["admin_up"]
+    ]
     down.sort(key=lambda item: item[1]["admin_up"])  # a link set down is the cause; its peer only loses carrier
     if not down:
         return passed("both migration links are up")
@@ -37,40 +46,82 @@ def link_state(pair: Pair) -> Outcome:
 
 @registry.check(
     "link.speed",
-    "The migration links are at least as fast as the minimum (speed or shaping, whichever is lower)",
+    "A migration stream gets at least the minimum through the link stacks at both ends, and no bond is degraded",
     "medium",
     needs=("src.links", "dst.links"),
 )
 def link_speed(pair: Pair) -> Outcome:
     minimum = pair.intent.min_link_speed_mbps
-    if minimum is None:
-        raise Skip("no --min-link-speed given")
-    rates = [(label, link, effective_rate_mbps(link)) for label, link in path_links(pair)]
+    rates = [(label, link, stream_rate(facts, link)) for label, facts, link in path_links(pair)]
     evidence = [
-        Evidence(label, f"link {link['name']} effective rate (Mb/s)", rate, f">= {minimum}")
+        Evidence(
+            label,
+            f"link {link['name']} effective rate{via(rate)} (Mb/s)",
+            rate.mbps,
+            f">= {minimum}" if minimum else None,
+        )
         for label, link, rate in rates
     ]
-    slow = [(label, link, rate) for label, link, rate in rates if rate is not None and rate < minimum]
+    degraded = [(label, link, rate) for label, link, rate in rates if rate.degraded]
+    if degraded:
+        label, link, rate = degraded[0]
+        bond = rate.degraded[0].split(" ", 1)[0]
+        return failed(
+            f"{label}'s migration link {link['name']} runs on a degraded bond: {'; '.join(rate.degraded)} "
+            f"(a stream gets {rate.mbps} Mb/s)",
+            *evidence,
+            remediation=f"{label}: bring the member back (cat /proc/net/bonding/{bond}; ip -d link show master {bond}) "
+            "and check its cable and switch port (LACP: the port channel)",
+        )
+    if minimum is None:
+        raise Skip("no --min-link-speed given")
+    slow = [(label, link, rate) for label, link, rate in rates if rate.mbps is not None and rate.mbps < minimum]
     if slow:
         label, link, rate = slow[0]
         return failed(
-            f"{label}'s migration link {link['name']} carries {rate} Mb/s, below the minimum {minimum} Mb/s",
+            f"{label}'s migration link {link['name']} carries {rate.mbps} Mb/s, below the minimum {minimum} Mb/s",
             *evidence,
-            remediation=f"{label}: check link {link['name']}'s negotiated speed (ethtool {link['name']}) and its qdisc (tc qdisc show dev {link['name']})",
+            remediation=f"{label}: check the negotiated speed (ethtool DEVICE) and the qdisc (tc qdisc show dev DEVICE) "
+            f"of each device{via(rate)}"
+            if via(rate)
+            else f"{label}: check link {link['name']}'s negotiated speed (ethtool {link['name']}) and its qdisc "
+            f"(tc qdisc show dev {link['name']})",
         )
-    if any(rate is None for _, _, rate in rates):
+    if any(rate.mbps is None for _, _, rate in rates):
         raise Skip("the speed of a migration link is unknown to its kernel")
-    return passed(f"migration links carry {', '.join(f'{r} Mb/s' for _, _, r in rates)} (minimum {minimum})", *evidence)
+    return passed(
+        f"migration links carry {', '.join(f'{r.mbps} Mb/s' for _, _, r in rates)} (minimum {minimum})",
+        *evidence,
+    )
 
 
 @registry.check(
-    "link.mtu", "Both ends of the migration network have the same MTU", "medium", needs=("src.links", "dst.links")
+    "link.mtu",
+    "The MTU is the same at both ends and at every level of each link stack",
+    "medium",
+    needs=("src.links", "dst.links"),
 )
 def link_mtu(pair: Pair) -> Outcome:
     ends = path_links(pair)
     if len(ends) < 2:
         raise Skip("a migration link is missing from the facts")
-    (src_label, src_link), (dst_label, dst_link) = ends
+    for label, facts, link in ends:
+        below = [
+            (name, mtu) for name, mtu in stack_mtus(facts, link)[1:] if mtu is not None and mtu < (link["mtu"] or 0)
+        ]
+        if below:
+            name, mtu = below[0]
+            return failed(
+                f"{label}'s migration link {link['name']} has MTU {link['mtu']} but the device {name} below it has "
+                f"{mtu}: frames above {mtu} bytes are dropped there",
+                *(
+                    Evidence(label, f"link {device} mtu", value, link["mtu"])
+                    for device, value in stack_mtus(facts, link)
+                ),
+                remediation=f"{label}: ip link set {name} mtu {link['mtu']} (and in its network configuration), "
+                f"or lower {link['name']} to {mtu}",
+            )
+    (src_label, _, src_link), (dst_label, _, dst_link) = ends
     evidence = (
         Evidence(src_label, f"link {src_link['name']} mtu", src_link["mtu"], dst_link["mtu"]),
         Evidence(dst_label, f"link {dst_link['name']} mtu", dst_link["mtu"], src_link["mtu"]),
@@ -84,4 +135,47 @@ def link_mtu(pair: Pair) -> Outcome:
         f"MTU differs: {src_label} {src_link['name']} {src_link['mtu']}, {dst_label} {dst_link['name']} {dst_link['mtu']}",
         *evidence,
         remediation=f"{low[1]}: ip link set {low[2]['name']} mtu {high[0]} (and in its network configuration), or lower {high[1]}'s to {low[0]}",
+    )
+
+
+@registry.check(
+    "link.path-mtu",
+    "Don't-fragment packets at the migration links' MTU reach the destination's migration address",
+    "high",
+)
+def path_mtu(pair: Pair) -> Outcome:
+    record = (pair.probe or {}).get("path_mtu")
+    if record is None:
+        raise Skip("path MTU probe not run (saved facts judged, or --no-probe)")
+    if record.get("skipped"):
+        raise Skip(f"path MTU from {pair.src_label} not probed: {record['skipped']}")
+    address, expected, largest = record["address"], record["expected"], record["largest"]
+    dst_link = link_of_address(pair.dst, address) or "its migration link"
+    src_link = record["source_link"]
+    evidence = [
+        Evidence(pair.src_label, f"largest don't-fragment packet to {address} ({record['method']})", largest, expected),
+        Evidence(pair.src_label, f"link {src_link} mtu", record["source_mtu"]),
+        Evidence(pair.dst_label, f"link {dst_link} mtu", record["peer_mtu"]),
+    ]
+    if largest >= expected:
+        return passed(
+            f"{expected}-byte packets with don't-fragment reach {pair.dst_label} {address} from {pair.src_label} "
+            f"{src_link} ({record['method']})",
+            *evidence,
+        )
+    hop = (
+        f"; {record['too_big_from']} answered that its next hop takes {record['too_big_mtu']} bytes"
+        if record.get("too_big_from")
+        else "; nothing on the path said so (a switch or bridge drops such frames silently)"
+    )
+    if record.get("too_big_from"):
+        evidence.append(Evidence(record["too_big_from"], "next-hop MTU it reported", record["too_big_mtu"], expected))
+    return failed(
+        f"packets above {largest} bytes with don't-fragment do not reach {pair.dst_label} {address} from "
+        f"{pair.src_label}, though both migration links take {expected}: a hop between them has a smaller MTU{hop}. "
+        "Migrations stall instead of failing",
+        *evidence,
+        remediation=f"let every switch port, bridge and router between {pair.src_label} {src_link} and {pair.dst_label} "
+        f"{dst_link} pass {expected}-byte frames; or set both ends to {largest}: {pair.src_label}: ip link set {src_link} "
+        f"mtu {largest}, {pair.dst_label}: ip link set {dst_link} mtu {largest} (and in their network configuration)",
     )

@@ -9,6 +9,7 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import (
     Pair,
     dst_migration_addresses,
+    host_port,
     interface_addresses,
     is_address,
     name_lookup,
@@ -66,6 +67,17 @@ def reachable(listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in listeners if not ipaddress.ip_address(item["address"]).is_loopback]
 
 
+def takes(bound: str, arrives_at: set[str]) -> bool:
+    """Whether a socket bound to BOUND takes connections to one of ARRIVES_AT: "::" takes both
+    families (bindv6only is off by default), 0.0.0.0 only IPv4, an address only itself."""
+    if bound in ("", "::", "[::]"):
+        return True
+    wanted = {ipaddress.ip_address(address) for address in arrives_at}
+    if bound == "0.0.0.0":
+        return any(address.version == 4 for address in wanted)
+    return ipaddress.ip_address(bound.strip("[]")) in wanted
+
+
 def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
     """Where the source's connection to HOST arrives, when that can be known (None: unknown). Over
     ssh, the client's ssh_config may map HOST anywhere, so only an address literal is taken."""
@@ -91,9 +103,11 @@ def libvirt_remote(pair: Pair) -> Outcome:
     transport, port, host = remote_endpoint(uri)
     listening = listeners_on(pair.dst, port)
     arrives_at = uri_addresses(pair, transport, host)
-    found = [item for item in reachable(listening) if arrives_at is None or item["address"] in WILDCARDS | arrives_at]
+    found = [item for item in reachable(listening) if arrives_at is None or takes(item["address"], arrives_at)]
     if found:
-        where = ", ".join(f"{item['address']}:{port} ({(item['process'] or {}).get('name', '?')})" for item in found)
+        where = ", ".join(
+            f"{host_port(item['address'], port)} ({(item['process'] or {}).get('name', '?')})" for item in found
+        )
         return passed(f"{pair.dst_label} listens for {transport} on {where}")
     if transport in SSH_TRANSPORTS:
         remediation = f"{pair.dst_label}: start sshd (port {port})"
@@ -106,7 +120,7 @@ def libvirt_remote(pair: Pair) -> Outcome:
         Evidence(
             pair.dst_label,
             f"TCP listeners on port {port}",
-            [f"{item['address']}:{port}" for item in listening],
+            [host_port(item["address"], port) for item in listening],
             f"a listener on {port} another host can reach",
         ),
         Evidence(

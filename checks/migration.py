@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, addresses_in, effective_rate_mbps, link_named, migration_host_fix
+from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
+from migdoctor.judging.stack import carried_on, carrier_label, link_rate
 
 registry = Registry()
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
@@ -66,7 +67,8 @@ def test_migration(pair: Pair) -> Outcome:
         )
     network = pair.intent.network()
     on_network = [link for link, _ in addresses_in(pair.src, network)]
-    if network is not None and outbound["source_link"] not in on_network:
+    dst_on_network = [link for link, _ in addresses_in(pair.dst, network)]
+    if network is not None and carried_on(pair.src, outbound["source_link"], on_network) is None:
         return failed(
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",
@@ -74,7 +76,7 @@ def test_migration(pair: Pair) -> Outcome:
             Evidence(pair.src_label, "link that carried the stream", outbound["source_link"], on_network),
             remediation=migration_host_fix(pair),
         )
-    effective = effective_rate_mbps(link_named(pair.src, outbound["source_link"]) or {})
+    effective = link_rate(pair.src, outbound["source_link"])
     rate = outbound["rate_mbps"] or 0
     floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
     evidence.append(Evidence(pair.src_label, f"rate on {outbound['source_link']} (Mb/s)", rate, f">= {floor:g}"))
@@ -104,7 +106,7 @@ def test_migration(pair: Pair) -> Outcome:
             "in the inventory",
         )
     return passed(
-        f"the canary crossed {pair.src_label} {outbound['source_link']} -> {pair.dst_label} "
-        f"{outbound['destination_link']} at {rate} Mb/s{share}",
+        f"the canary crossed {pair.src_label} {carrier_label(pair.src, outbound['source_link'], on_network)} -> "
+        f"{pair.dst_label} {carrier_label(pair.dst, outbound['destination_link'], dst_on_network)} at {rate} Mb/s{share}",
         *evidence,
     )

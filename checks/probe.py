@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, addresses_in
+from migdoctor.judging.stack import carried_on, carrier_label
 
 registry = Registry()
 
@@ -29,35 +30,30 @@ def migration_port(pair: Pair) -> Outcome:
         return failed(
             f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}",
             Evidence(pair.src_label, f"connect {target}", probe["error"], "connected"),
-            remediation=f"see the firewall.* and listen.* findings for {pair.dst_label}",
+            remediation="connected, then stalled: see link.path-mtu (a hop dropping large segments)"
+            if probe["error"].startswith("connected to")
+            else f"see the firewall.* and listen.* findings for {pair.dst_label}",
         )
     if pair.intent.network() is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
+    src_links = [link for link, _ in addresses_in(pair.src, pair.intent.network())]
+    dst_links = [link for link, _ in addresses_in(pair.dst, pair.intent.network())]
+    sent_by = carrier_label(pair.src, probe["source_link"], src_links)
+    received_on = carrier_label(pair.dst, probe["destination_link"], dst_links)
     evidence = (
-        Evidence(
-            pair.src_label,
-            "link that sent the bytes",
-            probe["source_link"],
-            [link for link, _ in addresses_in(pair.src, pair.intent.network())],
-        ),
-        Evidence(
-            pair.dst_label,
-            "link that received the bytes",
-            probe["destination_link"],
-            [link for link, _ in addresses_in(pair.dst, pair.intent.network())],
-        ),
+        Evidence(pair.src_label, "link that sent the bytes", sent_by, src_links),
+        Evidence(pair.dst_label, "link that received the bytes", received_on, dst_links),
         Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
     )
-    on_network = [link for link, _ in addresses_in(pair.src, pair.intent.network())]
-    if probe["source_link"] not in on_network:
+    if carried_on(pair.src, probe["source_link"], src_links) is None:
         return failed(
-            f"the probe's {probe['bytes']} bytes left {pair.src_label} by {probe['source_link']} and reached {pair.dst_label} "
-            f"on {probe['destination_link']}: off the migration network",
+            f"the probe's {probe['bytes']} bytes left {pair.src_label} by {sent_by} and reached {pair.dst_label} "
+            f"on {received_on}: off the migration network",
             *evidence,
             remediation="see dns.migration-host-address and route.egress-interface",
         )
     return passed(
-        f"{probe['bytes']} bytes to {target} crossed {pair.src_label} {probe['source_link']} -> {pair.dst_label} "
-        f"{probe['destination_link']} at {probe['rate_mbps']} Mb/s",
+        f"{probe['bytes']} bytes to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
+        f"{received_on} at {probe['rate_mbps']} Mb/s",
         *evidence,
     )

@@ -17,10 +17,10 @@ from migdoctor.checkapi import Check
 from migdoctor.engine import DiscoveryError, discover, run_checks, select, unknown_name
 from migdoctor.judging.pair import (
     Intent,
+    MigrationNetwork,
     Pair,
     addresses_in,
     advertised_name,
-    effective_rate_mbps,
     interface_addresses,
     is_address,
     link_named,
@@ -28,6 +28,7 @@ from migdoctor.judging.pair import (
     setting,
 )
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
+from migdoctor.judging.stack import link_rate
 from migdoctor.report.document import build_report, finding_record, host_record
 from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
@@ -98,10 +99,7 @@ def inferred_network(label: str, dst: dict[str, Any]) -> tuple[str | None, str]:
     for link, own, prefix in addresses:
         if own == address:
             return network_of(own, prefix), f"network of {label}'s migration_address {own} ({link})"
-    rated = [
-        (effective_rate_mbps(link_named(dst, link) or {}), link, network_of(own, prefix))
-        for link, own, prefix in addresses
-    ]
+    rated = [(link_rate(dst, link), link, network_of(own, prefix)) for link, own, prefix in addresses]
     known = [item for item in rated if item[0]]
     if known:
         rate, link, network = max(known, key=lambda item: item[0] or 0)
@@ -113,6 +111,8 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
     """--migration-network, else the inventory, else inferred from the destination's facts."""
     entry = request.inventory.hosts.get(request.dst.label, {})
     given = entry.get("migration_network") or request.inventory.defaults.get("migration_network")
+    if isinstance(given, list):  # one prefix per family, as a TOML list
+        given = ",".join(str(item) for item in given)
     if request.migration_network:
         network, decided_by, inferred = request.migration_network, "--migration-network", False
     elif given:
@@ -122,8 +122,12 @@ def decide_intent(request: Request, dst: dict[str, Any] | None) -> Intent:
     else:
         network, decided_by = inferred_network(request.dst.label, dst)
         inferred = True
+    try:
+        parsed = MigrationNetwork.parse(network) if network else None
+    except ValueError as exc:
+        raise ValueError(f"{decided_by}: {exc}") from None
     return Intent(
-        str(ipaddress.ip_network(network, strict=False)) if network else None,
+        str(parsed) if parsed else None,
         decided_by,
         inferred,
         min_link_speed_mbps=request.min_link_speed_mbps,
@@ -188,7 +192,7 @@ def collect_pair(
     from migdoctor.actions.probe import run_probe
 
     threading.Thread(target=warm_up, daemon=True).start()
-    with open_transports([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(4) as pool:
+    with open_transports([request.src, request.dst]) as (src_host, dst_host), ThreadPoolExecutor(6) as pool:
         src_job = pool.submit(fetch, src_host, Lookups())
         dst = pool.submit(fetch, dst_host, Lookups()).result()
         intent = decide_intent(request, dst.facts)
@@ -198,6 +202,7 @@ def collect_pair(
         probe = pool.submit(run_probe, src_host, dst_host, dst.facts) if request.probe else None
         uri = request.dst.peer_uri
         peer = pool.submit(run_peer_connection, src_host, uri) if request.probe and uri else None
+        path_mtu = pool.submit(path_mtu_of, src_host, dst_host, dst.facts, intent) if request.probe else None
         src_extra = pool.submit(fetch, src_host, source_lookups(dst.facts, intent, request.dst.peer_uri))
         src = src_job.result()
         if src.facts is None:
@@ -211,8 +216,21 @@ def collect_pair(
         probed = probe.result() if probe else None
         if peer and src.facts is not None:
             src.facts["peer_connection"] = peer.result()
+        if probed is not None and path_mtu is not None:  # judged by link.path-mtu beside the port probe
+            probed["path_mtu"] = path_mtu.result()
         trial = trial_of(request, src_host, dst_host, src.facts, dst.facts) if request.trial else None
         return src, dst, intent, probed, trial
+
+
+def path_mtu_of(src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any]:
+    """The path MTU probe from the source to the destination's (first) migration address."""
+    from migdoctor.actions.pmtu import run_path_mtu
+
+    on_network = addresses_in(dst_facts, intent.network())
+    if not on_network:
+        return {"skipped": f"{dst.label} has no address on the migration network {intent.network()}"}
+    link, address = on_network[0]
+    return run_path_mtu(src, dst, dst_facts, address, (link_named(dst_facts, link) or {}).get("mtu"))
 
 
 def trial_of(
@@ -229,7 +247,7 @@ def trial_of(
             rate
             for facts in (src_facts, dst_facts)
             for link, _, _ in interface_addresses(facts)
-            if (rate := effective_rate_mbps(link_named(facts, link) or {}))
+            if (rate := link_rate(facts, link))
         ]
         options = replace(options, timeout_s=default_timeout(options.memory_mib, min(rates, default=None)))
     return run_trial(src, dst, options, request.run_id, request.progress)

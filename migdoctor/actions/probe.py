@@ -1,6 +1,6 @@
 """The port probe: migdoctor listens on the destination the way QEMU would for an incoming
 migration (migration_address, first free port of the range), the source connects to the
-advertised name like QEMU (getaddrinfo order) and sends a sample; byte counters on both hosts
+advertised name like QEMU (getaddrinfo flags and order) and sends a sample; byte counters on both hosts
 name the links the bytes crossed. The halves that run on the hosts are migdoctor/farside/probe.py."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ def busiest_link(before: dict[str, Any], after: dict[str, Any], key: str) -> str
 
 def incoming_endpoint(dst_facts: dict[str, Any]) -> tuple[str, str, int, int]:
     """What the destination offers an incoming migration: (advertised name, bind address, first
-    port, last port), from its qemu.conf and hostname."""
+    port, last port), from its qemu.conf and hostname. An unset migration_address is an empty
+    bind address: the far side then listens on "::" where the host has IPv6, else 0.0.0.0."""
     name, _ = advertised_name(dst_facts)
-    bind = str(config_values(dst_facts, "qemu_conf").get("migration_address", "")).strip("[]") or "0.0.0.0"
+    bind = str(config_values(dst_facts, "qemu_conf").get("migration_address", "")).strip("[]")
     return (name, bind, *port_range(dst_facts))
 
 

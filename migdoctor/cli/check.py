@@ -144,7 +144,10 @@ def check_command(
     dst: Dst,
     migration_network: Annotated[
         str | None,
-        typer.Option(metavar="CIDR", help="The network migrations should take (else inventory, else inferred)."),
+        typer.Option(
+            metavar="CIDR[,CIDR]",
+            help="The network migrations should take, one prefix per family (else inventory, else inferred).",
+        ),
     ] = None,
     min_link_speed: Annotated[
         int | None, typer.Option(metavar="MBPS", min=1, help="Fail links slower than this (speed or shaping).")

@@ -84,4 +84,4 @@ def print_summary(record: dict[str, Any]) -> None:
     from migdoctor.report.facts_view import render_facts
     from migdoctor.report.safe import printable_data
 
-    Console(markup=False).print(render_facts(printable_data(record)))
+    Console(markup=False, emoji=False).print(render_facts(printable_data(record)))

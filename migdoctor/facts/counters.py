@@ -15,11 +15,15 @@ def read_counter(link: str, name: str) -> int:
 
 
 def link_counters() -> dict[str, dict[str, int]]:
-    """rx/tx bytes per link of this network namespace (sysfs shows the namespace it was mounted in)."""
-    return {
-        link: {"rx_bytes": read_counter(link, "rx_bytes"), "tx_bytes": read_counter(link, "tx_bytes")}
-        for link in sorted(os.listdir(SYS_NET))
-    }
+    """rx/tx bytes per link of this network namespace (sysfs shows the namespace it was mounted in).
+    A link removed while it is read (ENOENT, or EINVAL from a link being unregistered) is left out."""
+    counters = {}
+    for link in sorted(os.listdir(SYS_NET)):
+        try:
+            counters[link] = {"rx_bytes": read_counter(link, "rx_bytes"), "tx_bytes": read_counter(link, "tx_bytes")}
+        except OSError:
+            continue
+    return counters
 
 
 def admitted_counters(sample: Any) -> dict[str, dict[str, int]]:

@@ -13,7 +13,11 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from migdoctor.facts.gaps import Gaps
 
-LINK_KINDS = {"veth", "bond", "bridge", "vlan"}
+LINK_KINDS = {"veth", "bond", "bridge", "vlan", "macvlan", "team", "vxlan", "tun"}
+# linux/if_bonding.h BOND_MODE_* and BOND_LINK_*, as iproute2 names them (ip/iplink_bond.c).
+BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+BOND_LINK_STATES = ("up", "fail", "down", "back")
+VLAN_PROTOCOLS = {0x8100: "802.1Q", 0x88A8: "802.1ad"}
 FAMILIES = {socket.AF_INET: "inet", socket.AF_INET6: "inet6"}
 LOCAL_TABLE = 255
 FAMILY_OF_VERSION = {4: socket.AF_INET, 6: socket.AF_INET6}
@@ -53,6 +57,45 @@ def link_speed_mbps(ethtool: Ethtool, ifname: str) -> int | None:
     except Exception:  # noqa: BLE001 - drivers without ethtool support simply have no speed
         return None
     return speed if isinstance(speed, int) and 0 < speed < 4_000_000 else None
+
+
+def stack_record(message: Any, names: dict[int, str]) -> dict[str, Any]:
+    """Where a link sits in a stack (IFLA_LINKINFO): its parent (a VLAN's or macvlan's lower
+    device), its bond settings, its state as a bond member, its VLAN id."""
+    info = message.get("IFLA_LINKINFO")
+    kind = message.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+    parent = message.get("IFLA_LINK")
+    record: dict[str, Any] = {
+        # a veth's IFLA_LINK is its peer, often in another namespace: not a lower device
+        "parent": names.get(parent) if parent and kind in ("vlan", "macvlan") else None,
+        "bond": None,
+        "bond_member": None,
+        "vlan": None,
+    }
+    data = info.get("IFLA_INFO_DATA") if info else None
+    if kind == "bond" and data:
+        mode, active = data.get("IFLA_BOND_MODE"), data.get("IFLA_BOND_ACTIVE_SLAVE")
+        ad_info = data.get("IFLA_BOND_AD_INFO")
+        record["bond"] = {
+            "mode": BOND_MODES[mode] if mode is not None and mode < len(BOND_MODES) else str(mode),
+            "active_member": names.get(active) if active else None,
+            "active_aggregator": ad_info.get("IFLA_BOND_AD_INFO_AGGREGATOR") if ad_info else None,
+        }
+    if kind == "vlan" and data:
+        record["vlan"] = {
+            "id": data.get("IFLA_VLAN_ID"),
+            "protocol": VLAN_PROTOCOLS.get(data.get("IFLA_VLAN_PROTOCOL"), str(data.get("IFLA_VLAN_PROTOCOL"))),
+        }
+    member = info.get("IFLA_INFO_SLAVE_DATA") if info and info.get("IFLA_INFO_SLAVE_KIND") == "bond" else None
+    if member:
+        mii = member.get("IFLA_BOND_SLAVE_MII_STATUS")
+        record["bond_member"] = {
+            "state": "backup" if member.get("IFLA_BOND_SLAVE_STATE") else "active",
+            "mii_status": BOND_LINK_STATES[mii] if mii is not None and mii < len(BOND_LINK_STATES) else str(mii),
+            "aggregator_id": member.get("IFLA_BOND_SLAVE_AD_AGGREGATOR_ID"),
+            "link_failure_count": member.get("IFLA_BOND_SLAVE_LINK_FAILURE_COUNT"),
+        }
+    return record
 
 
 def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
@@ -95,6 +138,7 @@ def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
                     "qdisc": root_qdiscs.get(message["index"]),
                     "rx_bytes": stats.get("rx_bytes"),
                     "tx_bytes": stats.get("tx_bytes"),
+                    **stack_record(message, names),
                 }
             )
     finally:

@@ -69,6 +69,20 @@ def probe_send(name: str, port: int) -> dict[str, Any]:
     return send(name, port)
 
 
+@command("pmtu-probe")
+def pmtu_probe(address: str, peer_mtu: int | None = None, port: int | None = None) -> dict[str, Any]:
+    from migdoctor.farside.pmtu import probe
+
+    return probe(address, peer_mtu, port)
+
+
+@command("pmtu-serve", streams=True)
+def pmtu_serve(cancelled: threading.Event, bind: str, first: int, last: int) -> Iterator[dict[str, Any]]:
+    from migdoctor.farside.pmtu import serve
+
+    return serve(cancelled, bind, first, last)
+
+
 @command("peer-connect")
 def peer_connect(uri: str) -> dict[str, Any]:
     """The source opens the destination's URI as its libvirtd's account (migdoctor/actions/peer.py)."""

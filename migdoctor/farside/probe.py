@@ -1,5 +1,5 @@
 """The port probe's two halves as they run on the hosts: a listener where QEMU would listen for an
-incoming migration, and a sender connecting the way QEMU does (getaddrinfo order)."""
+incoming migration, and a sender connecting the way QEMU does (getaddrinfo flags and order)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,19 @@ POLL_S = 0.1
 
 
 def open_listener(bind: str, first: int, last: int) -> socket.socket:
-    """The first free port of the range, as QEMU's incoming migration picks it."""
+    """The first free port of the range, as QEMU's incoming migration picks it. An unset
+    migration_address (BIND empty) means "::" (both families) where the host has IPv6, else
+    0.0.0.0, as libvirt chooses it."""
+    if not bind:
+        try:
+            return open_listener("::", first, last)
+        except OSError:
+            return open_listener("0.0.0.0", first, last)
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     for port in range(max(first, 1), min(last, 65535) + 1):  # never a loop bounded by a value from qemu.conf
         listener = socket.socket(family, socket.SOCK_STREAM)
+        if bind == "::":
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         try:
             listener.bind((bind, port))
         except OSError:
@@ -34,16 +43,24 @@ def open_listener(bind: str, first: int, last: int) -> socket.socket:
     raise OSError(f"no free port in {first}-{last} on {bind}")
 
 
-def serve(cancelled: threading.Event, bind: str, first: int, last: int) -> Iterator[dict[str, Any]]:
-    """Destination side: listen, say on which port, take one connection, count its bytes. Ends
-    early when the control node cancels, so nothing outlives the run."""
+def listen_as_qemu(bind: str, first: int, last: int) -> tuple[socket.socket | None, dict[str, Any]]:
+    """(a listener where QEMU would take an incoming migration, what to tell the control node):
+    its address and port, or why none could be opened."""
     try:
         listener = open_listener(bind, first, last)
     except OSError as exc:
-        yield {"error": f"cannot listen on {bind} ports {first}-{last}: {exc}"}
+        return None, {"error": f"cannot listen on {bind or 'the wildcard address'} ports {first}-{last}: {exc}"}
+    return listener, {"bind": listener.getsockname()[0], "port": listener.getsockname()[1]}
+
+
+def serve(cancelled: threading.Event, bind: str, first: int, last: int) -> Iterator[dict[str, Any]]:
+    """Destination side: listen, say on which port, take one connection, count its bytes. Ends
+    early when the control node cancels, so nothing outlives the run."""
+    listener, ready = listen_as_qemu(bind, first, last)
+    yield ready
+    if listener is None:
         return
     with listener:
-        yield {"bind": bind, "port": listener.getsockname()[1]}
         before = link_counters()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ)
@@ -87,10 +104,13 @@ def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_T
     address, local = connection.getpeername()[0], connection.getsockname()[0]
     with connection:
         sent = 0
-        while sent < size:
-            sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
-        connection.shutdown(socket.SHUT_WR)
-        connection.recv(1)  # wait for the far side to close: all bytes have arrived
+        try:
+            while sent < size:
+                sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
+            connection.shutdown(socket.SHUT_WR)
+            connection.recv(1)  # wait for the far side to close: all bytes have arrived
+        except OSError as exc:  # connected, then stalled: a path that drops large segments does this
+            return {"error": f"connected to {address}, sent {sent} of {size} bytes, then: {exc.strerror or exc}"}
         seconds = time.monotonic() - started
     return {
         "bytes": sent,

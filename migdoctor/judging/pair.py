@@ -17,6 +17,46 @@ LIBVIRT_TLS_PORT = 16514
 SSH_PORT = 22
 
 
+Prefix = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class MigrationNetwork:
+    """The migration network: one prefix, or two for a dual-stack network (one per family). An
+    address is on it when the prefix of its own family holds it."""
+
+    prefixes: tuple[Prefix, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> MigrationNetwork:
+        """`198.51.100.0/24`, `2001:db8:100::/64`, or both, separated by a comma."""
+        prefixes: list[Prefix] = []
+        for part in filter(None, (item.strip() for item in text.split(","))):
+            try:
+                prefix = ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"migration network {part!r} is not an IPv4 or IPv6 prefix (CIDR)") from None
+            if any(other.version == prefix.version for other in prefixes):
+                raise ValueError(f"migration network {text!r}: at most one prefix per address family")
+            prefixes.append(prefix)
+        if not prefixes:
+            raise ValueError(f"migration network {text!r} names no prefix")
+        return cls(tuple(prefixes))
+
+    def __contains__(self, address: object) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)  # type: ignore[arg-type]
+        except ValueError:
+            return False
+        return any(ip.version == prefix.version and ip in prefix for prefix in self.prefixes)
+
+    def of_family(self, version: int) -> Prefix | None:
+        return next((prefix for prefix in self.prefixes if prefix.version == version), None)
+
+    def __str__(self) -> str:
+        return ", ".join(str(prefix) for prefix in self.prefixes)
+
+
 @dataclass(frozen=True)
 class Intent:
     """The migration network and how it was decided (given, or inferred and from what)."""
@@ -32,8 +72,8 @@ class Intent:
     migrate_tls: bool = False  # the test migration runs with --tls
     migrate_uri: str | None = None  # the test migration's --migrate-uri: where its stream connects
 
-    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-        return ipaddress.ip_network(self.migration_network) if self.migration_network else None
+    def network(self) -> MigrationNetwork | None:
+        return MigrationNetwork.parse(self.migration_network) if self.migration_network else None
 
 
 @dataclass(frozen=True)
@@ -134,9 +174,7 @@ def interface_addresses(facts: dict[str, Any]) -> list[tuple[str, str, int]]:
 def addresses_in(facts: dict[str, Any], network: Any) -> list[tuple[str, str]]:
     """(link, address) pairs of this host inside NETWORK."""
     return [
-        (link, address)
-        for link, address, _ in interface_addresses(facts)
-        if network is not None and ipaddress.ip_address(address) in network
+        (link, address) for link, address, _ in interface_addresses(facts) if network is not None and address in network
     ]
 
 
@@ -190,7 +228,29 @@ def qemu_conf_line(pair: Pair, key: str, value: Any) -> str:
     return f"{pair.dst_label}:{path}: {key} = {rendered}"
 
 
+def first_answer(pair: Pair) -> str | None:
+    """The address QEMU connects to first: the advertised address itself, else the source's first
+    getaddrinfo answer for the advertised name (QEMU tries them in that order)."""
+    name, _ = advertised_name(pair.dst)
+    if is_address(name):
+        return name
+    lookup = name_lookup(pair.src, name)
+    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
+    return addresses[0] if addresses else None
+
+
+def host_port(host: str, port: int | str) -> str:
+    """HOST:PORT as URIs and admins write it: an IPv6 address takes brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def family_name(address: str) -> str:
+    return f"IPv{ipaddress.ip_address(address).version}"
+
+
 def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Both hosts' (link, address) on the migration network, of one family: the destination's
+    address QEMU would connect to first leads, the source's addresses of its family follow."""
     network = pair.intent.network()
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
@@ -199,7 +259,13 @@ def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[s
         raise Skip(f"{pair.src_label} has no address on the migration network {network}")
     if not dst_links:
         raise Skip(f"{pair.dst_label} has no address on the migration network {network}")
-    return src_links, dst_links
+    first = first_answer(pair)
+    dst_links.sort(key=lambda item: item[1] != first)
+    family = family_name(dst_links[0][1])
+    same = [item for item in src_links if family_name(item[1]) == family]
+    if not same:
+        raise Skip(f"{pair.src_label} has no {family} address on the migration network {network}")
+    return same, dst_links
 
 
 def remote_endpoint(uri: str) -> tuple[str, int, str]:

@@ -3,33 +3,19 @@ to on the source, the link the source's route leaves by, and the link it arrives
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from migdoctor.judging.pair import (
     Pair,
     addresses_in,
     advertised_name,
-    effective_rate_mbps,
-    link_named,
+    first_answer,
+    host_port,
     link_of_address,
-    name_lookup,
     port_range,
     route_to,
 )
-
-
-def resolved_address(pair: Pair) -> str | None:
-    """QEMU connects to the first getaddrinfo answer that accepts; the first is the prediction."""
-    name, _ = advertised_name(pair.dst)
-    try:
-        ipaddress.ip_address(name)
-        return name
-    except ValueError:
-        pass
-    lookup = name_lookup(pair.src, name)
-    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
-    return addresses[0] if addresses else None
+from migdoctor.judging.stack import carried_on, link_rate
 
 
 def predict_path(pair: Pair) -> dict[str, Any]:
@@ -38,7 +24,7 @@ def predict_path(pair: Pair) -> dict[str, Any]:
     path: dict[str, Any] = {
         "name": name,
         "name_origin": origin,
-        "address": resolved_address(pair),
+        "address": first_answer(pair),
         "ports": [first, last],
         "source_link": None,
         "source_address": None,
@@ -51,17 +37,16 @@ def predict_path(pair: Pair) -> dict[str, Any]:
         return path
     route = route_to(pair.src, path["address"])
     if route and not route.get("error"):
-        link = link_named(pair.src, route["interface"])
         path.update(
             source_link=route["interface"],
             source_address=route["source"],
             gateway=route["gateway"],
-            source_rate_mbps=effective_rate_mbps(link) if link else None,
+            source_rate_mbps=link_rate(pair.src, route["interface"]),
         )
     path["destination_link"] = link_of_address(pair.dst, path["address"])
     network = pair.intent.network()
     if network is not None:
-        path["on_migration_network"] = ipaddress.ip_address(path["address"]) in network
+        path["on_migration_network"] = path["address"] in network
     return path
 
 
@@ -71,7 +56,7 @@ def describe_path(pair: Pair, path: dict[str, Any]) -> str:
     src_side = f"{pair.src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
     via = f" via {path['gateway']}" if path["gateway"] else ""
     first, last = path["ports"]
-    dst_side = f"{pair.dst_label} {path['address'] or 'unresolved'}:{first}-{last} ({path['name']})"
+    dst_side = f"{pair.dst_label} {host_port(path['address'] or 'unresolved', f'{first}-{last}')} ({path['name']})"
     return f"{src_side}{via} -> {dst_side}"
 
 
@@ -81,7 +66,7 @@ def intended_links(pair: Pair) -> dict[str, list[dict[str, Any]]]:
     network = pair.intent.network()
     return {
         side: [
-            {"link": link, "address": address, "effective_mbps": effective_rate_mbps(link_named(facts, link) or {})}
+            {"link": link, "address": address, "effective_mbps": link_rate(facts, link)}
             for link, address in addresses_in(facts, network)
         ]
         for side, facts in (("source", pair.src), ("destination", pair.dst))
@@ -98,7 +83,7 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     for leg in pair.trial["legs"]:
         sender = pair.src if leg["from"] == pair.src_label else pair.dst
         link = leg.get("source_link")
-        on_network = {own for own, _ in addresses_in(sender, network)} if network and link else None
+        on_network = [own for own, _ in addresses_in(sender, network)] if network and link else None
         measured.append(
             {
                 "from": leg["from"],
@@ -106,9 +91,13 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
                 "ok": leg["ok"],
                 "source_link": link,
                 "destination_link": leg.get("destination_link"),
-                "on_migration_network": None if on_network is None else link in on_network,
+                # a bridge port or bond member counts the bytes of the addressed link above it
+                # a bridge port or bond member counts the bytes of the addressed link above it
+                "on_migration_network": None
+                if on_network is None
+                else carried_on(sender, link, on_network) is not None,
                 "rate_mbps": leg.get("rate_mbps"),
-                "effective_mbps": effective_rate_mbps(link_named(sender, link) or {}),
+                "effective_mbps": link_rate(sender, link),
             }
         )
     return measured

@@ -17,7 +17,7 @@ def libvirt_uri(h: layout.Host) -> str:
 
 def build(scn: Scenario) -> dict[str, Any]:
     """migdoctor reaches each host over ssh; a scenario may give the hosts' libvirtds another URI
-    to reach each other by (peer_libvirt_uri)."""
+    to reach each other by (peer_libvirt_uri), and the migration network (one prefix per family)."""
     hosts = {
         h.name: {
             "transport": f"ssh://root@{h.name}",
@@ -28,7 +28,7 @@ def build(scn: Scenario) -> dict[str, Any]:
         | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})
         for h in layout.LAB_HOSTS.values()
     }
-    return {"defaults": {"migration_network": layout.FAST_NET}, "hosts": hosts}
+    return {"defaults": {"migration_network": scn.migration_network}, "hosts": hosts}
 
 
 def write(scn: Scenario) -> None:

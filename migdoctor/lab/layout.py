@@ -22,6 +22,11 @@ LAN_NET = "192.0.2.0/24"
 FAST_NET = "198.51.100.0/24"
 MGMT_NET = "203.0.113.0/24"
 PREFIXLEN = 24
+# IPv6 (documentation prefix 2001:db8::/32) on the LAN and the fast link, for the scenarios that
+# ask for it; the management link and the DNS server stay IPv4.
+LAN6_NET = "2001:db8:0:2::/64"
+FAST6_NET = "2001:db8:0:100::/64"
+PREFIXLEN6 = 64
 
 BRIDGE = f"{PREFIX}-mgmt"
 BRIDGE_IP = "203.0.113.254"
@@ -30,6 +35,9 @@ DNS_IF = "dns-mgmt"
 DNS_PEER = f"{PREFIX}-dns-mgmt"
 DNS_IP = "203.0.113.53"
 DNS_NAME = f"ns.{ZONE}"
+# A switch on the fast path (scenarios with fast_hop_mtu): a bridge in a namespace of its own.
+HOP_NS = f"{PREFIX}-hop"
+HOP_BRIDGE = "hop-br"
 
 SSH_PORT = 22
 
@@ -60,10 +68,15 @@ class Link:
     ifname: str
     ip: str
     dns_name: str
+    ip6: str = ""  # its IPv6 address where a scenario turns IPv6 on; none on mgmt
 
     @property
     def cidr(self) -> str:
         return f"{self.ip}/{PREFIXLEN}"
+
+    @property
+    def cidr6(self) -> str:
+        return f"{self.ip6}/{PREFIXLEN6}"
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,13 @@ class Host:
 
     @property
     def lan(self) -> Link:
-        return Link("lan", f"{self.letter}-lan", f"192.0.2.{self.index}", self.fqdn)
+        return Link("lan", f"{self.letter}-lan", f"192.0.2.{self.index}", self.fqdn, f"2001:db8:0:2::{self.index}")
 
     @property
     def fast(self) -> Link:
-        return Link("fast", f"{self.letter}-fast", f"198.51.100.{self.index}", self.fast_fqdn)
+        return Link(
+            "fast", f"{self.letter}-fast", f"198.51.100.{self.index}", self.fast_fqdn, f"2001:db8:0:100::{self.index}"
+        )
 
     @property
     def mgmt(self) -> Link:
@@ -101,6 +116,11 @@ class Host:
     @property
     def links(self) -> tuple[Link, Link, Link]:
         return (self.lan, self.fast, self.mgmt)
+
+    @property
+    def hop_port(self) -> str:
+        """The hop's end of this host's fast veth, when the fast path has a hop."""
+        return f"hop-{self.letter}"
 
     @property
     def mgmt_peer(self) -> str:
@@ -138,4 +158,4 @@ def host(name: str) -> Host:
 
 def namespaces() -> list[str]:
     """Every network namespace the lab creates, hosts first."""
-    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS]
+    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS, HOP_NS]

@@ -18,7 +18,7 @@ def write(records: dict[str, list[str]]) -> None:
     """Write dnsmasq's config and its records (the first name of an address answers PTR)."""
     DIR.mkdir(parents=True, exist_ok=True)
     HOSTS.write_text("".join(f"{ip}\t{name}\n" for name, ips in records.items() for ip in ips))
-    reverse = ",".join((layout.LAN_NET, layout.FAST_NET, layout.MGMT_NET))
+    reverse = ",".join((layout.LAN_NET, layout.FAST_NET, layout.MGMT_NET, layout.LAN6_NET, layout.FAST6_NET))
     CONF.write_text(f"""# written by migdoctor lab
 no-resolv
 no-hosts

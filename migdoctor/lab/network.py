@@ -44,15 +44,13 @@ def tbf_args(rate: str) -> list[str]:
 def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
     """Build namespaces, links, addresses, shaping and scenario link tweaks."""
     a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
-    root = [f"netns add {ns}" for ns in layout.namespaces()]
+    root = [f"netns add {ns}" for ns in layout.namespaces() if ns != layout.HOP_NS or scn.fast_hop_mtu]
+    pairs = ((a.lan, b.lan),) if scn.fast_hop_mtu else ((a.lan, b.lan), (a.fast, b.fast))
     root += [
         f"link add {layout.BRIDGE} type bridge",
         f"addr add {layout.BRIDGE_IP}/{layout.PREFIXLEN} dev {layout.BRIDGE}",
         f"link set {layout.BRIDGE} up",
-        *(
-            f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}"
-            for x, y in ((a.lan, b.lan), (a.fast, b.fast))
-        ),
+        *(f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}" for x, y in pairs),
         f"link add {layout.DNS_IF} netns {layout.DNS_NS} type veth peer name {layout.DNS_PEER}",
         f"link set {layout.DNS_PEER} master {layout.BRIDGE} up",
     ]
@@ -61,7 +59,21 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
             f"link set {h.mgmt_peer} master {layout.BRIDGE} up",
         ]
+    if scn.fast_hop_mtu:  # each host's fast veth ends on a port of the hop's bridge
+        root += [
+            f"link add {h.fast.ifname} netns {h.netns} type veth peer name {h.hop_port} netns {layout.HOP_NS}"
+            for h in (a, b)
+        ]
     _batch(["ip"], root)
+    if scn.fast_hop_mtu:
+        _batch(
+            ["ip", "-n", layout.HOP_NS],
+            [
+                f"link add {layout.HOP_BRIDGE} type bridge",
+                *(f"link set {h.hop_port} master {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up" for h in (a, b)),
+                f"link set {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up",
+            ],
+        )
     _batch(
         ["ip", "-n", layout.DNS_NS],
         [
@@ -75,13 +87,18 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
         cfg = scn.hosts[h.name]
         cmds = ["link set lo up"]
         for link in h.links:
-            tweak = cfg.links.get(link.role)
-            if tweak and tweak.mtu:
-                cmds.append(f"link set {link.ifname} mtu {tweak.mtu}")
-            cmds += [
-                f"addr add {link.cidr} dev {link.ifname}",
-                f"link set {link.ifname} {'down' if tweak and tweak.down else 'up'}",
-            ]
+            tweak = cfg.links.get(link.role) or LinkTweak()
+            addressed = tweak.bridge or link.ifname
+            if tweak.bridge:  # as br-mig over the NIC on real hosts: the bridge holds the addresses
+                cmds += [f"link add {tweak.bridge} type bridge", f"link set {link.ifname} master {tweak.bridge}"]
+            if tweak.mtu:
+                cmds += [f"link set {name} mtu {tweak.mtu}" for name in dict.fromkeys([link.ifname, addressed])]
+            if tweak.ipv4:
+                cmds.append(f"addr add {link.cidr} dev {addressed}")
+            if tweak.ipv6:  # nodad: usable at once, no 1-2 s of duplicate detection
+                cmds.append(f"addr add {link.cidr6} dev {addressed} nodad")
+            state = "down" if tweak.down else "up"
+            cmds += [f"link set {name} {state}" for name in dict.fromkeys([link.ifname, addressed])]
         cmds += [f"route add {r}" for r in cfg.routes]
         _batch(["ip", "-n", h.netns], cmds)
         for key, value in cfg.sysctls.items():
@@ -109,6 +126,8 @@ def ends_with_carrier(scn: Scenario) -> dict[str | None, set[str]]:
         if not any(_tweak(scn, h, role).down for h in (a, b)):
             ends[a.netns].add(getattr(a, role).ifname)
             ends[b.netns].add(getattr(b, role).ifname)
+    if scn.fast_hop_mtu:
+        ends[layout.HOP_NS] = {h.hop_port for h in (a, b) if not _tweak(scn, h, "fast").down}
     for h in (a, b):
         if not _tweak(scn, h, "mgmt").down:
             ends[h.netns].add(h.mgmt.ifname)

@@ -12,7 +12,9 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     libvirtd_conf  table written as /etc/libvirt/libvirtd.conf
     hosts_lines    extra /etc/hosts lines
     nftables       the host's whole nft ruleset (empty: none)
-    links          {lan|fast|mgmt} = {mtu = N, down = true}
+    links          {lan|fast|mgmt} = {mtu = N, down = true, ipv6 = true, ipv4 = false}: ipv6 adds
+                   the link's IPv6 address (lan, fast), ipv4 = false leaves its IPv4 one off;
+                   bridge = "br-mig" makes the link a port of that bridge, which takes its addresses
     routes         `ip route add` arguments, one string per route
     xend_config    text for /etc/xen/xend-config.sxp (the host gets a private /etc/xen)
     sysctls        {"net.ipv4.ip_local_reserved_ports" = "49152-49215"}: per-namespace sysctls
@@ -27,7 +29,9 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     nftables_edited   a ruleset loaded over nftables once the lab is up: a fault that would keep
                    `lab up` from seeing the host ready (its DNS answers dropped)
 
-Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
+A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
+namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
+an IPv6 one separated by a comma). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
 """
 
@@ -59,8 +63,8 @@ HOST_KEYS: dict[str, type] = {
     "resolver_options": str,
     "nftables_edited": str,
 }
-LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool}
-TOP_KEYS = {"description", "dns", "all", "hosts"}
+LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
+TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 
 
@@ -68,6 +72,9 @@ _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 class LinkTweak:
     mtu: int | None = None
     down: bool = False
+    ipv6: bool = False
+    ipv4: bool = True
+    bridge: str = ""  # the link becomes the only port of this bridge, which takes its addresses
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class Scenario:
     description: str
     hosts: dict[str, HostConfig]
     dns_records: dict[str, list[str]]
+    migration_network: str = layout.FAST_NET
+    fast_hop_mtu: int | None = None
 
 
 def available() -> dict[str, str]:
@@ -122,7 +131,13 @@ def load(name: str) -> Scenario:
         h: _host_config(name, layout.LAB_HOSTS[h], _merge(doc.get("all", {}), per_host.get(h, {})))
         for h in layout.HOSTS
     }
-    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc))
+    network = doc.get("migration_network", layout.FAST_NET)
+    if not isinstance(network, str):
+        raise LabError(f"scenario {name}: migration_network must be a string")
+    hop_mtu = doc.get("fast_hop_mtu")
+    if hop_mtu is not None and (not isinstance(hop_mtu, int) or not 576 <= hop_mtu <= 65535):
+        raise LabError(f"scenario {name}: fast_hop_mtu must be an MTU (576-65535)")
+    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc), network, hop_mtu)
 
 
 def default_dns_records() -> dict[str, list[str]]:
@@ -140,6 +155,8 @@ def placeholders(h: layout.Host, qemu_conf: dict[str, Any]) -> dict[str, str]:
     for link in h.links:
         values[f"{link.role}_if"] = link.ifname
         values[f"{link.role}_ip"] = link.ip
+        if link.ip6:
+            values[f"{link.role}_ip6"] = link.ip6
     low = qemu_conf.get("migration_port_min", 49152)
     high = qemu_conf.get("migration_port_max", 49215)
     values["migration_ports"] = f"{low}-{high}"
@@ -204,7 +221,11 @@ def _links(where: str, raw: dict[str, Any]) -> dict[str, LinkTweak]:
             raise LabError(f"{where}: links.{role} is not a link table (lan, fast or mgmt)")
         for key, value in settings.items():
             if key not in LINK_KEYS or not isinstance(value, LINK_KEYS[key]):
-                raise LabError(f"{where}: links.{role}.{key} is not one of mtu (int), down (bool)")
+                raise LabError(
+                    f"{where}: links.{role}.{key} is not one of mtu (int), down, ipv6, ipv4 (bool), bridge (str)"
+                )
+        if settings.get("ipv6") and role == "mgmt":
+            raise LabError(f"{where}: links.mgmt has no IPv6 address (only lan and fast do)")
         tweaks[role] = LinkTweak(**settings)
     return tweaks
 

@@ -68,8 +68,12 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
 
 def render(report: dict[str, Any], options: RenderOptions) -> str:
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, force_terminal=options.color, color_system="standard" if options.color else None, soft_wrap=True
+    console = Console(  # emoji off: ":100:" inside an IPv6 address is no emoji
+        file=buffer,
+        force_terminal=options.color,
+        color_system="standard" if options.color else None,
+        soft_wrap=True,
+        emoji=False,
     )
     render_text(report, console, quiet=options.quiet)
     return buffer.getvalue()

@@ -308,6 +308,32 @@ FAULTS = [
         path="-> hostb 198.51.100.2:50000-50063 (hostb-fast.lab.test)",
     ),
     Fault(
+        "jumbo-path",
+        "link.path-mtu",
+        (
+            "packets above 1500 bytes with don't-fragment do not reach hostb 198.51.100.2 from hosta, "
+            "though both migration links take 9000",
+            "nothing on the path said so",
+            '"item": "largest don\'t-fragment packet to 198.51.100.2 (icmp)", "actual": 1500, "expected": 9000',
+            "between hosta a-fast and hostb b-fast pass 9000-byte frames",
+        ),
+        probe="fail",  # the connection opens, then its 8960-byte segments vanish at the switch
+        probe_says="connected to 198.51.100.2, sent",
+    ),
+    Fault(
+        "dual-stack-wrong-first",
+        "dns.migration-host-address",
+        (
+            "hostb-fast.lab.test is dual-stack: getaddrinfo on hosta answers its IPv6 address 2001:db8:0:2::2 first",
+            "its IPv4 address 198.51.100.2 is on it. Fix the IPv6 side",
+            "DNS: the AAAA record hostb-fast.lab.test -> 2001:db8:0:2::2: remove it",
+            'hostb:/etc/libvirt/qemu.conf: migration_host = "198.51.100.2"',
+            '"actual": ["2001:db8:0:2::2", "198.51.100.2"]',
+        ),
+        probe="fail",  # QEMU (and the probe) listen on :: with migration_address unset: the LAN answer accepts
+        path="hosta a-lan 2001:db8:0:2::1 (100 Mb/s) -> hostb [2001:db8:0:2::2]:49152-49215 (hostb-fast.lab.test)",
+    ),
+    Fault(
         "xen-hosts-allow",
         "xen.hosts-allow",
         (
@@ -355,3 +381,98 @@ def test_a_run_leaves_no_ssh_connection_behind(lab_scenario, tmp_path):
     masters = subprocess.run(["pgrep", "-af", r"migdoctor-ssh-.*\[mux\]"], capture_output=True, text=True).stdout
     assert masters.strip() == ""
     assert not list(Path(tempfile.gettempdir()).glob("migdoctor-ssh-*"))
+
+
+# --- IPv6: healthy variants ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scenario", "path", "network"),
+    [
+        (
+            "ipv6",
+            "hosta a-fast 2001:db8:0:100::1 (1000 Mb/s) -> hostb [2001:db8:0:100::2]:49152-49215 (hostb-fast.lab.test)",
+            "2001:db8:0:100::/64",
+        ),
+        (
+            "ipv6-literal",
+            "hosta a-fast 2001:db8:0:100::1 (1000 Mb/s) -> hostb [2001:db8:0:100::2]:49152-49215 (2001:db8:0:100::2)",
+            "198.51.100.0/24, 2001:db8:0:100::/64",
+        ),
+    ],
+)
+def test_ipv6_migration_networks_pass_every_check(lab_scenario, tmp_path, scenario, path, network):
+    """An IPv6-only migration network with AAAA names, and an IPv6 literal as migration_host on a
+    dual-stack link (a prefix per family): no false alarm, and the path is the fast link's IPv6."""
+    lab_scenario(scenario)
+    run = check(tmp_path, "--min-link-speed", "1000", output_format="text")
+    assert run.done.returncode == 0, run.done.stdout
+    assert run.with_status("fail", "warn", "error") == set()
+    report = run.report
+    assert report["path"]["text"] == path and report["path"]["on_migration_network"] is True
+    assert report["intent"]["migration_network"] == network
+    assert f"on the migration network {network}" in run.done.stdout  # no emoji made of ":100:"
+    firewall = run.finding("firewall.migration-ports")
+    assert "for TCP from 2001:db8:0:100::1 to 2001:db8:0:100::2 on b-fast" in firewall["summary"]
+    assert "crossed hosta a-fast -> hostb b-fast" in run.finding("probe.migration-port")["summary"]
+    assert run.finding("route.egress-interface")["summary"] == "hosta reaches 2001:db8:0:100::2 by dev a-fast"
+    assert report["not_checked"] == []
+    validates(run.output)
+
+
+def test_migration_network_per_family_from_the_command_line(lab_scenario, tmp_path):
+    """--migration-network takes an IPv4 and an IPv6 prefix; a third prefix, or two of one family,
+    is refused with the value named before any host is judged."""
+    lab_scenario("ipv6-literal")
+    run = check(tmp_path, "--only", "dns", "--no-probe", "--migration-network", "2001:db8:0:100::/64,198.51.100.0/24")
+    assert run.done.returncode == 0 and run.report["intent"]["decided_by"] == "--migration-network"
+    assert run.report["intent"]["migration_network"] == "2001:db8:0:100::/64, 198.51.100.0/24"
+    bad = subprocess.run(
+        [MIGDOCTOR, "check", "hosta", "hostb", "--no-probe", "--migration-network", "198.51.100.0/24,192.0.2.0/24"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "migdoctor: --migration-network: migration network '198.51.100.0/24,192.0.2.0/24': "
+        "at most one prefix per address family"
+    )
+
+
+# --- bridged: the migration address on a real Linux bridge over the fast veth --------------------
+
+
+def test_bridge_stack_is_judged_through_to_its_port(lab_scenario, tmp_path):
+    """br-mig holds the address and reports no speed; its port a-fast is shaped to 1000 Mb/s. The
+    speed comes from the port, and the probe's bytes are named by the bridge and the port."""
+    lab_scenario("bridged")
+    run = check(tmp_path, "--min-link-speed", "1000")
+    assert run.done.returncode == 0, run.done.stdout
+    assert run.with_status("fail", "warn", "error") == set()
+    speed = run.finding("link.speed")
+    assert speed["summary"] == "migration links carry 1000 Mb/s, 1000 Mb/s (minimum 1000)"
+    assert [e["item"] for e in speed["evidence"]] == [
+        "link br-mig effective rate via br-mig (bridge) > a-fast (1000 Mb/s) (Mb/s)",
+        "link br-mig effective rate via br-mig (bridge) > b-fast (1000 Mb/s) (Mb/s)",
+    ]
+    assert "crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in run.finding("probe.migration-port")["summary"]
+    assert run.report["path"]["text"].startswith("hosta br-mig 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:")
+    validates(run.output)
+
+
+def test_path_mtu_falls_back_to_tcp_where_icmp_is_filtered(lab_scenario, tmp_path):
+    """jumbo-path with hostb dropping echo requests: the probe clamps TCP segments instead, to a
+    listener it opens where QEMU would, and still finds the switch's 1500."""
+    lab = lab_scenario("jumbo-path")
+    try:
+        lab.run("hostb", "nft", "insert", "rule", "inet", "filter", "input", "icmp", "type", "echo-request", "drop")
+        run = check(tmp_path, "--only", "link.path-mtu")
+        finding = run.finding("link.path-mtu")
+        assert finding["status"] == "fail", finding
+        largest = finding["evidence"][0]
+        assert (largest["item"], largest["expected"]) == ("largest don't-fragment packet to 198.51.100.2 (tcp)", 9000)
+        # A Linux bridge forwards frames up to 4 bytes over its port MTU (room for a VLAN tag).
+        assert 1500 <= largest["actual"] <= 1504, largest
+    finally:
+        lab.down()  # the inserted rule goes with the lab; the next test brings it up afresh

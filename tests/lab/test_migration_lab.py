@@ -190,6 +190,30 @@ def test_healthy_round_trip_takes_the_fast_link_at_its_rate(lab_scenario: Any, t
     assert_no_canary(lab)
 
 
+def test_ipv6_only_migration_network_round_trip_takes_the_fast_link(lab_scenario: Any, tmp_path: Path) -> None:
+    """The fast links carry only IPv6 and migration_host is a name with an AAAA record: QEMU
+    connects over IPv6, and the byte counters name the fast links both ways."""
+    lab = lab_scenario("ipv6")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128")
+    (finding,) = report["findings"]
+    assert done.returncode == 0 and finding["status"] == "pass", finding
+    there, back = report["migration_trial"]["legs"]
+    assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast")
+    assert (back["source_link"], back["destination_link"]) == ("b-fast", "a-fast")
+    assert within(there["rate_mbps"], SHAPING_MBPS["fast"]), there
+    assert_no_canary(lab)
+
+
+def test_bridged_migration_names_the_bridge_and_the_port_that_carried_it(lab_scenario: Any, tmp_path: Path) -> None:
+    lab = lab_scenario("bridged")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128", "--one-way")
+    (finding,) = report["findings"]
+    assert done.returncode == 0 and finding["status"] == "pass", finding
+    assert "the canary crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in finding["summary"]
+    assert within(report["migration_trial"]["legs"][0]["rate_mbps"], SHAPING_MBPS["fast"])
+    assert_no_canary(lab)
+
+
 @contextmanager
 def plain_virsh_migration(lab: Any, payload_mib: int, memory_mib: int) -> Iterator[subprocess.Popen[bytes]]:
     """A canary on hosta migrating to hostb with plain `virsh migrate --live --p2p`, under way when

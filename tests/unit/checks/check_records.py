@@ -15,5 +15,23 @@ def probe_record(**change: Any) -> dict[str, Any]:
         "destination_link": "b-fast",
         "address": "198.51.100.2",
         "local_address": "198.51.100.1",
+        "path_mtu": path_mtu_record(),
+    }
+    return record | change
+
+
+def path_mtu_record(**change: Any) -> dict[str, Any]:
+    """What migdoctor.farside.pmtu.probe returned from hosta in the healthy lab, with CHANGEs."""
+    record = {
+        "address": "198.51.100.2",
+        "source_link": "a-fast",
+        "source_mtu": 1500,
+        "peer_mtu": 1500,
+        "expected": 1500,
+        "method": "icmp",
+        "largest": 1500,
+        "too_big_from": None,
+        "too_big_mtu": None,
+        "skipped": None,
     }
     return record | change

@@ -20,6 +20,7 @@ REQUIRED_IDS = {
     "link.state",
     "link.speed",
     "link.mtu",
+    "link.path-mtu",
     "listen.migration-address",
     "listen.libvirt-remote",
     "config.migration-port-range",

@@ -250,3 +250,56 @@ def test_stale_hosts_line_sending_the_stream_off_network_names_the_line(make_pai
 
     assert finding.status == Status.FAIL
     assert finding.remediation == f"hosta:/etc/hosts line 3: remove the line for {FAST_NAME}, or make it {FAST_ADDRESS}"
+
+
+# --- dual stack: captured in the lab's dual-stack-wrong-first, ipv6 and ipv6-literal scenarios ----
+
+
+def test_dual_stack_name_whose_first_answer_is_off_the_network_names_the_family_to_fix(make_pair, judge):
+    finding = judge("dns.migration-host-address", make_pair("dual-stack-wrong-first"))
+
+    assert finding.status is Status.FAIL
+    assert finding.summary == (
+        "hostb-fast.lab.test is dual-stack: getaddrinfo on hosta answers its IPv6 address 2001:db8:0:2::2 first, "
+        "off the migration network 198.51.100.0/24, and QEMU connects to the first answer that accepts; its IPv4 "
+        "address 198.51.100.2 is on it. Fix the IPv6 side"
+    )
+    assert finding.remediation == (
+        "DNS: the AAAA record hostb-fast.lab.test -> 2001:db8:0:2::2: remove it (no IPv6 address of hostb is on "
+        'the migration network); or hostb:/etc/libvirt/qemu.conf: migration_host = "198.51.100.2"'
+    )
+    assert finding.evidence[0].actual == ["2001:db8:0:2::2", "198.51.100.2"]
+
+
+def test_dual_stack_first_answer_from_a_hosts_line_names_that_line(make_pair, judge):
+    """The AAAA comes from hosta's /etc/hosts, and hostb has an IPv6 address on a dual-stack
+    migration network: the fix is that line, pointing at the right IPv6 address."""
+
+    def hosts_line_and_v6(src):
+        src["resolution"]["hosts_file"].append(
+            {"address": "2001:db8:0:2::2", "line": 4, "names": [FAST_NAME], "valid": True}
+        )
+
+    def fast_v6(dst):
+        link = next(link for link in dst["links"] if link["name"] == "b-fast")
+        link["addresses"].append({"address": "2001:db8:0:100::2", "prefixlen": 64, "family": "inet6", "scope": 0})
+
+    pair = make_pair(
+        "dual-stack-wrong-first", src=hosts_line_and_v6, dst=fast_v6, network="198.51.100.0/24,2001:db8:0:100::/64"
+    )
+    finding = judge("dns.migration-host-address", pair)
+
+    assert finding.status is Status.FAIL
+    assert finding.remediation.startswith(
+        f"hosta:/etc/hosts line 4: the IPv6 line for {FAST_NAME}: make it 2001:db8:0:100::2; or "
+    )
+
+
+@pytest.mark.parametrize(
+    ("report", "network"), [("ipv6", "2001:db8:0:100::/64"), ("ipv6-literal", "198.51.100.0/24,2001:db8:0:100::/64")]
+)
+def test_ipv6_names_and_literals_on_the_migration_network_pass(make_pair, judge, report, network):
+    pair = make_pair(report, network=network)
+
+    for check_id in ("dns.migration-host-resolves", "dns.migration-host-address", "dns.forward-reverse"):
+        assert judge(check_id, pair).status is Status.PASS, check_id

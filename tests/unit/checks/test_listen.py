@@ -79,7 +79,7 @@ def test_libvirt_tcp_uri_with_libvirtd_listening_passes(make_pair, judge):
     finding = judge("listen.libvirt-remote", make_pair(dst_libvirt_uri="qemu+tcp://hostb/system"))
 
     assert finding.status == Status.PASS
-    assert finding.summary == "hostb listens for tcp on 0.0.0.0:16509 (libvirtd), :::16509 (libvirtd)"
+    assert finding.summary == "hostb listens for tcp on 0.0.0.0:16509 (libvirtd), [::]:16509 (libvirtd)"
 
 
 @pytest.mark.parametrize(
@@ -152,3 +152,31 @@ def test_listener_bound_to_another_address_fails(make_pair, judge):
     assert finding.status == "fail"
     assert finding.summary == "nothing listens on hostb:16509 (192.0.2.2), where qemu+tcp://hostb/system connects"
     assert finding.evidence[0].actual == ["203.0.113.2:16509"]
+
+
+@pytest.mark.parametrize(
+    ("listeners", "status"),
+    [([("0.0.0.0", 16509), ("::", 16509)], Status.PASS), ([("0.0.0.0", 16509)], Status.FAIL)],
+    ids=["dual-stack-wildcard", "ipv4-wildcard-only"],
+)
+def test_ipv6_literal_uri_needs_a_listener_that_takes_ipv6(make_pair, judge, listeners, status):
+    """ipv6 capture: a URI to hostb's IPv6 address arrives at [::]:16509; a socket on 0.0.0.0 takes no IPv6."""
+
+    def only(dst):
+        dst["listeners"] = [
+            {
+                "family": "inet6" if ":" in a else "inet",
+                "address": a,
+                "port": p,
+                "process": {"pid": 1, "name": "libvirtd"},
+            }
+            for a, p in listeners
+        ]
+
+    uri = "qemu+tcp://[2001:db8:0:100::2]/system"
+    finding = judge("listen.libvirt-remote", make_pair("ipv6", dst=only, dst_libvirt_uri=uri))
+
+    assert finding.status == status
+    if status == Status.FAIL:
+        assert finding.summary == f"nothing listens on hostb:16509 (2001:db8:0:100::2), where {uri} connects"
+        assert finding.evidence[0].actual == ["0.0.0.0:16509"]

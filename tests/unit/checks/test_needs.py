@@ -58,6 +58,28 @@ def test_every_check_passes_on_the_healthy_pair(make_pair, judge, check_id):
     assert finding.status == Status.PASS, finding.summary
 
 
+# Healthy captures of other shapes: (migration network, what the probe returned there).
+HEALTHY_VARIANTS = {
+    "ipv6": ("2001:db8:0:100::/64", probe_record(address="2001:db8:0:100::2", local_address="2001:db8:0:100::1")),
+    "ipv6-literal": (
+        "198.51.100.0/24,2001:db8:0:100::/64",
+        probe_record(address="2001:db8:0:100::2", local_address="2001:db8:0:100::1"),
+    ),
+    "bridged": ("198.51.100.0/24", probe_record()),  # the bytes counted on the bridges' ports
+}
+
+
+@pytest.mark.parametrize("report", HEALTHY_VARIANTS)
+@pytest.mark.parametrize("check_id", PASSING_ON_HEALTHY)
+def test_every_check_passes_on_the_healthy_variants(make_pair, judge, check_id, report):
+    network, probe = HEALTHY_VARIANTS[report]
+    pair = make_pair(report, network=network, min_link_speed_mbps=1000, probe=probe)
+
+    finding = judge(check_id, pair)
+
+    assert finding.status == Status.PASS, finding.summary
+
+
 @pytest.mark.parametrize(("check_id", "need"), NEEDS, ids=[f"{check_id}:{need}" for check_id, need in NEEDS])
 def test_missing_needed_fact_skips_with_the_collectors_reason(make_pair, judge, check_id, need):
     side = need.split(".")[0]

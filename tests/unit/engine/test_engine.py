@@ -75,7 +75,7 @@ def test_select_refuses_a_name_that_selects_nothing(only):
 
 
 def test_select_by_area_over_the_builtin_checks():
-    assert [c.id for c in select(BUILTIN, ["link"])] == ["link.state", "link.speed", "link.mtu"]
+    assert [c.id for c in select(BUILTIN, ["link"])] == ["link.state", "link.speed", "link.mtu", "link.path-mtu"]
 
 
 @pytest.mark.parametrize(

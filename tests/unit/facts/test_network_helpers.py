@@ -21,7 +21,8 @@ from migdoctor.parsers import ParseError
         ("vlan", "bond0.20", "vlan"),
         ("bridge", "br0", "bridge"),
         ("veth", "a-fast", "veth"),
-        ("macvlan", "mv0", "other:macvlan"),
+        ("macvlan", "mv0", "macvlan"),
+        ("ipvlan", "ipv0", "other:ipvlan"),
     ],
 )
 def test_link_kind(info_kind: str | None, name: str, kind: str) -> None:

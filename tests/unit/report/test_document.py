@@ -24,12 +24,13 @@ UNREACHABLE = "hostb: ssh to root@hostb failed: ssh: connect to host hostb port 
 
 def outcomes(report):
     """What each check said, by id, leaving out what the saved facts cannot repeat (the probe's
-    and the test migration's records are not kept in a report), and the TLS and peer-connection checks, younger
+    and the test migration's records, the path MTU probe's among them, are not kept in a report), and the TLS and peer-connection checks, younger
     than these captures."""
     return {
         finding["id"]: (finding["status"], finding["summary"], finding["remediation"], finding["evidence"])
         for finding in report["findings"]
         if finding["id"].split(".")[0] not in ("probe", "migration", "tls", "trust")
+        and finding["id"] != "link.path-mtu"
     }
 
 

@@ -8,6 +8,7 @@ import ast
 import io
 import os
 import signal
+import socket
 import sys
 import time
 import zipfile
@@ -128,3 +129,24 @@ def test_a_missing_client_program_is_one_line():
 
     with pytest.raises(TransportError, match=r"^kvm1: /nonexistent/ssh is not installed here$"):
         Missing(Host("kvm1", "ssh")).call("facts")
+
+
+def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset(far):
+    """An empty bind address is QEMU's default: "::" taking IPv4 too; the sender connects to a name
+    with QEMU's getaddrinfo flags (here 127.0.0.1 through the dual-stack socket)."""
+    with far.stream("probe-serve", bind="", first=49152, last=49215) as server:
+        ready = server.next(5)
+        assert ready["bind"] == "::"
+        sent = far.call("probe-send", name="127.0.0.1", port=ready["port"])
+        received = server.next(5)
+    assert sent["address"] == "127.0.0.1" and received["bytes"] == sent["bytes"] > 0
+
+
+def test_the_path_mtu_probe_runs_on_a_far_side_and_its_tcp_listener_drains_until_closed(far):
+    record = far.call("pmtu-probe", address="127.0.0.1", peer_mtu=1500)
+    assert (record["source_link"], record["method"], record["largest"]) == ("lo", "icmp", 1500)
+    with far.stream("pmtu-serve", bind="127.0.0.1", first=49152, last=49215) as server:
+        port = server.next(5)["port"]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(bytes(16 << 20))  # more than socket buffers hold: only a reader takes it
+    assert "lo" in far.call("link-counters")  # the far side still serves after the listener was cancelled
