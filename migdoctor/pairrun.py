@@ -30,7 +30,6 @@ from migdoctor.judging.pair import (
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.judging.stack import link_rate
 from migdoctor.report.document import build_report, finding_record, host_record
-from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
 from migdoctor.transports.inventory import Inventory
 
@@ -78,14 +77,11 @@ class Collected:
 
 
 def fetch(host: Transport, lookups: Lookups) -> Collected:
-    """A host's facts, by whatever transport, admitted only when they match the facts schema: a
-    far host can send anything (another migdoctor version, a wrapper's output)."""
+    """A host's facts, by whatever transport; what went wrong reaching it is that host's one line."""
     try:
-        record = fetch_facts(host, lookups)
+        return Collected(fetch_facts(host, lookups))
     except TransportError as exc:
         return Collected(None, str(exc))
-    problem = facts_problem(record, lookups.only)
-    return Collected(None, f"{host.label}: {problem}") if problem else Collected(record)
 
 
 def network_of(address: str, prefix: int) -> str:

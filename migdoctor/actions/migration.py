@@ -329,13 +329,17 @@ def run_trial(
             "cleanup": [],
             "interrupted": False,
         }
+        lost: TransportError | None = None
         try:
             with interrupt_on_sigterm():
                 migrate_there_and_back(trial, src_conn, dst_conn, src, dst, options, payload, progress)
         except KeyboardInterrupt:
             trial["interrupted"] = True
-        except (TrialRefused, TransportError):
+        except TrialRefused:
             raise  # could not run: after the clean-up below, one line and exit status 2
+        except TransportError as exc:
+            lost = exc
+            trial["legs"].append({"from": src.label, "to": dst.label, "ok": False, "error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - a failed trial is a finding; clean-up still runs
             trial["legs"].append(
                 {"from": src.label, "to": dst.label, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -344,7 +348,14 @@ def run_trial(
             if payload is not None:
                 with signals_held():
                     trial["cleanup"] = clean_up(name, payload, [(src, src_conn), (dst, dst_conn)])
-        return trial
+        if lost is not None and not incomplete(trial["cleanup"]):
+            raise lost  # a far side that ended, all cleaned: one line and exit status 2
+        return trial  # what is left on a host gone mid-run is only in the report: it must be written
+
+
+def incomplete(cleanup: list[str]) -> list[str]:
+    """The clean-up notes that name something left on a host."""
+    return [note for note in cleanup if "clean-up incomplete" in note]
 
 
 def migrate_there_and_back(

@@ -51,7 +51,6 @@ def facts_command(
     become: Become = False,
 ) -> None:
     """Collect what a host has: links, routes, name resolution, listeners, firewall, libvirt/Xen config."""
-    from migdoctor.schemas import facts_problem
     from migdoctor.transports import Lookups, TransportError, fetch_facts, open_transports, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
@@ -68,9 +67,6 @@ def facts_command(
             record = fetch_facts(transport, lookups)
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
-    problem = facts_problem(record)
-    if problem:
-        raise fail(f"{target.label}: {problem}")
     if as_json:
         json.dump(record, sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")

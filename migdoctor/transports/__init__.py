@@ -214,13 +214,16 @@ def interrupt(_signum: int, _frame: Any) -> None:
 
 
 def fetch_facts(transport: Transport, lookups: Lookups) -> dict[str, Any]:
-    """The host's facts record: the far side collects, libvirt is asked from here at the same time."""
-    if lookups.only:
-        result: dict[str, Any] = transport.call("facts", **lookups.arguments())
-        return result
+    """The host's facts record: the far side collects, libvirt is asked from here at the same time.
+    The far side's answer is admitted only when it matches the facts schema: a far host can send
+    anything (another migdoctor version, a wrapper's output)."""
     from migdoctor.facts.libvirt import add_libvirt, libvirt_facts
+    from migdoctor.schemas import facts_problem
 
     with ThreadPoolExecutor(1) as pool:
-        libvirt = pool.submit(libvirt_facts, transport.libvirt_uri)
-        record: dict[str, Any] = transport.call("facts", **lookups.arguments())
-        return add_libvirt(record, *libvirt.result())
+        libvirt = None if lookups.only else pool.submit(libvirt_facts, transport.libvirt_uri)
+        record = transport.call("facts", **lookups.arguments())
+        problem = facts_problem(record, lookups.only)
+        if problem:
+            raise TransportError(f"{transport.label}: {problem}")
+        return record if libvirt is None else add_libvirt(record, *libvirt.result())

@@ -127,6 +127,7 @@ def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is
         lab.run("hostb", "nft", GONE)
         process.wait(timeout=300)
         wall = time.monotonic() - started
+        assert output.exists(), process.stderr.read() if process.stderr else ""
         report = json.loads(output.read_text())
         cleanup = report["migration_trial"]["cleanup"]
         name = report["migration_trial"]["domain"]

@@ -10,17 +10,33 @@ from pathlib import Path
 import pytest
 
 from migdoctor import __version__, pairrun
+from migdoctor.facts import libvirt
 from migdoctor.pairrun import Request, fetch, judge
 from migdoctor.report.document import EXIT_COULD_NOT_RUN, validate_report
-from migdoctor.transports import Host, Lookups
+from migdoctor.transports import Host, Lookups, Transport
 from migdoctor.transports.inventory import Inventory
 
 FACTS = json.loads((Path(__file__).parents[2] / "data" / "facts" / "seed-report.json").read_text())["facts"]
 HOSTB = Host("hostb", "ssh", "root@hostb")
 
 
+class Answering(Transport):
+    """A far side that answers every call with RECORD; libvirt is not asked."""
+
+    def __init__(self, record):
+        super().__init__(HOSTB)
+        self.record = record
+
+    def far_side_argv(self):
+        raise AssertionError("no far side is started in these tests")
+
+    def call(self, name, **arguments):
+        return self.record
+
+
 def answered(monkeypatch, record):
-    monkeypatch.setattr(pairrun, "fetch_facts", lambda host, lookups: record)
+    monkeypatch.setattr(libvirt, "libvirt_facts", lambda uri: (None, "not asked in this test"))
+    return Answering(record)
 
 
 @pytest.mark.parametrize(
@@ -38,9 +54,9 @@ def answered(monkeypatch, record):
     ids=["hello", "list", "null-lookups", "lookups-without-resolution"],
 )
 def test_far_host_answer_that_is_not_facts_is_that_hosts_error(monkeypatch, record, lookups_only, message):
-    answered(monkeypatch, record)
+    host = answered(monkeypatch, record)
 
-    collected = fetch(HOSTB, Lookups(only=lookups_only))
+    collected = fetch(host, Lookups(only=lookups_only))
 
     assert collected.facts is None and collected.error.startswith(message), collected.error
 
@@ -49,9 +65,9 @@ def test_version_mismatch_between_control_node_and_far_side_is_named(monkeypatch
     record = copy.deepcopy(FACTS["destination"])
     record["schema_version"], record["tool_version"] = "2", "0.9.0"
     record["links"] = {"renamed": True}
-    answered(monkeypatch, record)
+    host = answered(monkeypatch, record)
 
-    collected = fetch(HOSTB, Lookups())
+    collected = fetch(host, Lookups())
 
     assert collected.error.startswith(
         f"hostb: facts from migdoctor 0.9.0 (facts schema 2), but this control node runs migdoctor {__version__} "
@@ -60,15 +76,17 @@ def test_version_mismatch_between_control_node_and_far_side_is_named(monkeypatch
 
 
 def test_valid_facts_are_admitted(monkeypatch):
-    answered(monkeypatch, FACTS["destination"])
+    host = answered(monkeypatch, copy.deepcopy(FACTS["destination"]))
 
-    assert fetch(HOSTB, Lookups()).facts == FACTS["destination"]
+    collected = fetch(host, Lookups())
+
+    assert collected.error is None and collected.facts["links"] == FACTS["destination"]["links"]
 
 
 def test_rejected_facts_give_a_valid_report_that_exits_2_naming_the_host(monkeypatch):
-    answered(monkeypatch, {"hello": 1})
+    host = answered(monkeypatch, {"hello": 1})
     request = Request(Host("hosta", "local"), HOSTB, Inventory(), migration_network="198.51.100.0/24")
-    rejected = fetch(HOSTB, Lookups())
+    rejected = fetch(host, Lookups())
 
     report = judge(
         request, pairrun.Collected(FACTS["source"]), rejected, pairrun.decide_intent(request, None), 0.0,
