@@ -34,6 +34,7 @@ class Inventory:
     path: str | None = None
     hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # group name -> host names
 
 
 def inventory_path(explicit: str | None, lab: bool = True) -> Path | None:
@@ -68,7 +69,7 @@ def parse_inventory(text: str, path: str) -> Inventory:
                 ipaddress.ip_network(table["migration_network"], strict=False)
             except ValueError as exc:
                 raise InventoryError(f"{path}: {where}.migration_network: {exc}") from None
-    return Inventory(path=path, hosts=hosts, defaults=data.get("defaults", {}))
+    return Inventory(path=path, hosts=hosts, defaults=data.get("defaults", {}), groups=data.get("groups", {}))
 
 
 def load_inventory(explicit: str | None = None, lab: bool = True) -> Inventory:

@@ -75,6 +75,12 @@ def test_remote_command_runs_an_installed_migdoctor_and_become_comes_from_the_co
     assert transport.libvirt_uri == "qemu+ssh://root@hostb/system"  # derived: the admin's ssh config applies
 
 
+def test_groups_name_their_hosts() -> None:
+    inventory = parse_inventory('[hosts.kvm1]\n[groups]\nrack1 = ["kvm1", "kvm2"]\n', "inv.toml")
+
+    assert inventory.groups == {"rack1": ["kvm1", "kvm2"]}
+
+
 def test_names_missing_from_inventory_are_reached_by_name() -> None:
     assert resolve_host("kvm9", Inventory()).target == "kvm9"
 
@@ -104,11 +110,13 @@ def test_inventory_errors_name_file_and_key() -> None:
         ('[hosts.kvm1]\nbecome = "yes"\n', "inv.toml: hosts.kvm1.become: 'yes' is not of type 'boolean'"),
         ("[hosts.kvm1]\nbecome_user = 0\n", "inv.toml: hosts.kvm1.become_user: 0 is not of type 'string'"),
         ('[hosts.kvm1]\npeer_libvirt_uri = "kvm1"\n', "inv.toml: hosts.kvm1.peer_libvirt_uri: 'kvm1' does not match"),
+        ('[groups]\nrack1 = "kvm1"\n', "inv.toml: groups.rack1: 'kvm1' is not of type 'array'"),
+        ('[groups]\nrack1 = ["kvm1", "kvm1"]\n', "inv.toml: groups.rack1: ['kvm1', 'kvm1'] has non-unique elements"),
     ],
     ids=[
         "typo-section", "wrong-type", "list-for-string", "uri-without-scheme", "hosts-not-table", "host-not-table",
         "space-in-spec", "empty", "control-characters", "bad-cidr", "typo-default", "network-not-cidr",
-        "become-not-bool", "become-user-not-text", "peer-uri-without-scheme",
+        "become-not-bool", "become-user-not-text", "peer-uri-without-scheme", "group-not-list", "group-twice",
     ],
 )  # fmt: skip
 def test_inventory_schema_errors_name_file_and_key(text: str, message: str) -> None:
