@@ -65,9 +65,9 @@ def prepare(request: Request) -> None:
         raise DiscoveryError(f"--ignore {unknown}: no check has that id or area (see `migdoctor checks`)")
     if request.migration_network:
         try:
-            ipaddress.ip_network(request.migration_network, strict=False)
+            MigrationNetwork.parse(request.migration_network)
         except ValueError as exc:
-            raise ValueError(f"--migration-network {request.migration_network}: {exc} (give a CIDR)") from None
+            raise ValueError(f"--migration-network: {exc}") from None
 
 
 @dataclass

@@ -53,8 +53,12 @@ def watch_command(
         raise fail(str(exc)) from None
     terminal = sys.stdout.isatty()
     with open_transports(hosts) as (src_host, dst_host), Live(Text(""), transient=True, auto_refresh=False) as live:
+        announced: list[bool] = []
 
         def show(view: dict[str, Any]) -> None:
+            if not terminal and not announced:  # a log or a pipe learns when watching began
+                print(printable(f"watching {src_host.label} -> {dst_host.label}; Ctrl-C ends it"), flush=True)
+                announced.append(True)
             if terminal:
                 stats = view["stats"]
                 head = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -63,10 +62,13 @@ def parse_inventory(text: str, path: str) -> Inventory:
         if unknown:
             raise InventoryError(f"{path}: hosts.{name}: unknown key {sorted(unknown)[0]!r}")
     networks = [("defaults", data.get("defaults", {}))] + [(f"hosts.{name}", entry) for name, entry in hosts.items()]
+    from migdoctor.judging.pair import MigrationNetwork
+
     for where, table in networks:
         if "migration_network" in table:
+            given = table["migration_network"]
             try:
-                ipaddress.ip_network(table["migration_network"], strict=False)
+                MigrationNetwork.parse(",".join(given) if isinstance(given, list) else given)
             except ValueError as exc:
                 raise InventoryError(f"{path}: {where}.migration_network: {exc}") from None
     return Inventory(path=path, hosts=hosts, defaults=data.get("defaults", {}), groups=data.get("groups", {}))

@@ -261,7 +261,8 @@ def test_watch_ends_on_ctrl_c_with_its_summary(lab_scenario: Any) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(2)
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().startswith("watching hosta -> hostb")  # watching, not still starting
         watcher.send_signal(signal.SIGINT)
         out, err = watcher.communicate(timeout=30)
         assert watcher.returncode == 0, err

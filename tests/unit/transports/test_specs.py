@@ -75,6 +75,11 @@ def test_remote_command_runs_an_installed_migdoctor_and_become_comes_from_the_co
     assert transport.libvirt_uri == "qemu+ssh://root@hostb/system"  # derived: the admin's ssh config applies
 
 
+def test_a_dual_stack_migration_network_is_one_prefix_per_family() -> None:
+    for given in ('"198.51.100.0/24,2001:db8:0:100::/64"', '["198.51.100.0/24", "2001:db8:0:100::/64"]'):
+        assert parse_inventory(f"[defaults]\nmigration_network = {given}\n", "inv.toml").defaults["migration_network"]
+
+
 def test_groups_name_their_hosts() -> None:
     inventory = parse_inventory('[hosts.kvm1]\n[groups]\nrack1 = ["kvm1", "kvm2"]\n', "inv.toml")
 
@@ -104,19 +109,21 @@ def test_inventory_errors_name_file_and_key() -> None:
         ('[hosts.kvm1]\ntransport = "ssh://a b"\n', "inv.toml: hosts.kvm1.transport: 'ssh://a b' does not match"),
         ('[hosts.kvm1]\nremote_command = ""\n', "inv.toml: hosts.kvm1.remote_command: '' should be non-empty"),
         ('[hosts.kvm1]\ntransport = "kvm1\\u001b[2J"\n', "inv.toml: hosts.kvm1.transport: 'kvm1\\x1b[2J' does not match"),
-        ('[defaults]\nmigration_network = "10.0.0.0/33"\n', "inv.toml: defaults.migration_network: '10.0.0.0/33' does not"),
+        ('[defaults]\nmigration_network = "10.0.0.0/33"\n', "inv.toml: defaults.migration_network: migration network '10.0.0.0/33' is not"),
         ('[defaults]\nmigration_nework = "10.0.0.0/8"\n', "inv.toml: defaults: Additional properties are not allowed"),
-        ('[hosts.kvm1]\nmigration_network = "fast"\n', "inv.toml: hosts.kvm1.migration_network: 'fast' does not"),
+        ('[hosts.kvm1]\nmigration_network = "fast"\n', "inv.toml: hosts.kvm1.migration_network: migration network 'fast' is not"),
         ('[hosts.kvm1]\nbecome = "yes"\n', "inv.toml: hosts.kvm1.become: 'yes' is not of type 'boolean'"),
         ("[hosts.kvm1]\nbecome_user = 0\n", "inv.toml: hosts.kvm1.become_user: 0 is not of type 'string'"),
         ('[hosts.kvm1]\npeer_libvirt_uri = "kvm1"\n', "inv.toml: hosts.kvm1.peer_libvirt_uri: 'kvm1' does not match"),
+        ('[defaults]\nmigration_network = ["10.0.0.0/8", "10.1.0.0/16"]\n', "inv.toml: defaults.migration_network: migration network '10.0.0.0/8,10.1.0.0/16': at most one prefix per"),
         ('[groups]\nrack1 = "kvm1"\n', "inv.toml: groups.rack1: 'kvm1' is not of type 'array'"),
         ('[groups]\nrack1 = ["kvm1", "kvm1"]\n', "inv.toml: groups.rack1: ['kvm1', 'kvm1'] has non-unique elements"),
     ],
     ids=[
         "typo-section", "wrong-type", "list-for-string", "uri-without-scheme", "hosts-not-table", "host-not-table",
         "space-in-spec", "empty", "control-characters", "bad-cidr", "typo-default", "network-not-cidr",
-        "become-not-bool", "become-user-not-text", "peer-uri-without-scheme", "group-not-list", "group-twice",
+        "become-not-bool", "become-user-not-text", "peer-uri-without-scheme", "two-prefixes-one-family", "group-not-list",
+        "group-twice",
     ],
 )  # fmt: skip
 def test_inventory_schema_errors_name_file_and_key(text: str, message: str) -> None:
