@@ -1,7 +1,8 @@
 #!/bin/sh
 # The lab must never flake: run the README's whole test command N times in a row (default 3)
 # and print one line per run (exit status, wall time, pytest's closing line), then a verdict.
-# Exits non-zero when any run failed. Usage: sh bench/suite-repeat.sh [N]
+# Exits non-zero when any run failed; a failed run's whole log is kept (its path is printed).
+# Usage: sh bench/suite-repeat.sh [N]
 set -u
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -18,8 +19,10 @@ while [ "$i" -le "$runs" ]; do
     if [ "$status" -ne 0 ]; then
         failed=$((failed + 1))
         grep -E '^(FAILED|ERROR) ' "$log" | sed 's/^/    /'
+        echo "    whole log: $log"
+    else
+        rm -f "$log"
     fi
-    rm -f "$log"
     i=$((i + 1))
 done
 echo "$((runs - failed)) of $runs full-suite runs passed"

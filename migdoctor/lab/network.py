@@ -112,6 +112,32 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
                 for role, rate in rates.items()
             ],
         )
+        if scn.fast_hop_mtu:
+            segment_on_the_wire(h.netns, h.fast.ifname)
+
+
+# Segmentation offloads: off, the stack hands the link frames of at most its MTU.
+SEGMENTATION_OFFLOADS = ("tx-generic-segmentation", "tx-tcp-segmentation", "tx-tcp6-segmentation")
+
+
+def segment_on_the_wire(netns: str, ifname: str) -> None:
+    """A real NIC segments TCP before the wire, so a switch sees frames of the link's MTU and drops
+    those above its own. A veth passes its GSO super-packets whole, and a veth or bridge port lets
+    any GSO packet through whatever its MTU: a 1500-byte hop would pass most of a 9000-byte TCP
+    stream and drop only its single-segment packets (a probe that passes now and then). With the
+    offloads off, every frame meets the hop's MTU, as on a real switch."""
+    from pyroute2.ethtool import Ethtool
+    from pyroute2.netns import popns, pushns
+
+    pushns(netns)
+    try:
+        with Ethtool() as ethtool:
+            features = ethtool.get_features(ifname)
+            for name in SEGMENTATION_OFFLOADS:
+                features.features[name].enable = False
+            ethtool.set_features(ifname, features)
+    finally:
+        popns()
 
 
 def ends_with_carrier(scn: Scenario) -> dict[str | None, set[str]]:

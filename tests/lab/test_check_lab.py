@@ -361,11 +361,11 @@ def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_p
         assert text in told(finding), f"{text!r} not in {told(finding)}"
     assert {e["host"] for e in finding["evidence"]} <= {"hosta", "hostb"} and finding["evidence"]
 
+    probe = run.finding("probe.migration-port")
+    assert probe["status"] == fault.probe and fault.probe_says in probe["summary"], probe
     failed = run.with_status("fail")
     probe_related = {"probe.migration-port"} if fault.probe == "fail" else set()
     assert {fault.check_id} | probe_related <= failed <= {fault.check_id} | probe_related | fault.may_also_fail
-    probe = run.finding("probe.migration-port")
-    assert probe["status"] == fault.probe and fault.probe_says in probe["summary"]
     assert run.with_status("error") == set()
     if fault.path:
         assert fault.path in run.report["path"]["text"]
