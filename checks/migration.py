@@ -9,7 +9,7 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
 from migdoctor.judging.stack import carried_on, carrier_label, link_rate
 
-registry = Registry()
+registry = Registry(order=100)
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
 # instead of the error that ended the migration (seen with a firewall rejecting the stream).
 PEER_CONNECTION_LOST = "End of file while reading data"
@@ -48,6 +48,16 @@ def failure_hint(pair: Pair, domain: str, error: str) -> str:
     "A real live migration of a canary takes the migration network at a rate worth its link",
     "critical",
     needs=("src.links", "dst.links"),
+    description=(
+        "a real live migration of a canary guest (there and back) fails, takes a link off the migration "
+        "network, or moves below `--min-rate` or `--min-rate-fraction` of that link's effective speed; the "
+        "links that carried it are named from both hosts' byte counters"
+    ),
+    rationale=(
+        "Only a real migration proves what the change request asks: the tunnelled stream that is CPU-bound at "
+        "1 MB/s on a 10G link (hpn-ssh 80), a guest that never converges (kubevirt 3504), a fall-back to the "
+        "management NIC that logs nothing (field notes 4, 17, 18)"
+    ),
 )
 def test_migration(pair: Pair) -> Outcome:
     trial = pair.trial

@@ -7,13 +7,22 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, addresses_in
 from migdoctor.judging.stack import carried_on, carrier_label
 
-registry = Registry()
+registry = Registry(order=90)
 
 
 @registry.check(
     "probe.migration-port",
     "A test connection to the advertised name and a migration port reaches the destination on the migration link",
     "critical",
+    description=(
+        "a TCP connection from the source to the advertised name and a port of the migration range, as QEMU "
+        "would open it, does not reach the listener migdoctor opens on the destination, or its bytes cross a "
+        "link off the migration network (the links are named from both hosts' byte counters)"
+    ),
+    rationale=(
+        "Static checks predict the path; a real connection proves it without migrating a guest, the way the "
+        "forum thread was told to confirm it with tcpdump (seed thread; field notes 4 and 10)"
+    ),
 )
 def migration_port(pair: Pair) -> Outcome:
     probe = pair.probe
