@@ -21,7 +21,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
     rationale=(
         "Migration to an older QEMU or libvirt can fail on machine types, devices or CPU features the "
         "destination does not know (`guest CPU doesn't match specification: missing features`, kubevirt "
-        "12519; OpenNebula 1688; field notes 21)"
+        "12519; OpenNebula/one 1688)"
     ),
 )
 def versions(pair: Pair) -> Outcome:

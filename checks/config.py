@@ -79,8 +79,8 @@ def value_types(pair: Pair) -> Outcome:
     ),
     rationale=(
         "Each concurrent migration (and each copied disk) takes a port: the default 64 fail a mass evacuation "
-        "(IBM Linux on Z; libvirt 75), and other services or ephemeral ports in the range give intermittent "
-        "bind failures (GlusterFS bricks from 49152, glusterfs 1101; field notes 11 and 12)"
+        "(IBM Linux on Z 'Host environments'; libvirt/libvirt 75), and other services or ephemeral ports in "
+        "the range give intermittent bind failures (GlusterFS bricks from 49152, gluster/glusterfs 1101)"
     ),
 )
 def migration_port_range(pair: Pair) -> Outcome:

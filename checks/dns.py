@@ -50,8 +50,8 @@ def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
     rationale=(
         "With `migration_host` unset the destination offers its own hostname, and a source that cannot "
         "resolve it fails the migration with `Unable to resolve address 'newyork' service '49155': Name or "
-        "service not known` (RHEL 6 Virtualization Host Configuration Guide B.13; avocado-vt PR 1622; field "
-        "notes 1)"
+        "service not known` (RHEL 6 Virtualization Host Configuration Guide B.13; "
+        "avocado-framework/avocado-vt PR 1622)"
     ),
 )
 def migration_host_resolves(pair: Pair) -> Outcome:
@@ -89,8 +89,8 @@ def migration_host_resolves(pair: Pair) -> Outcome:
     rationale=(
         "A name that maps to loopback points the source's QEMU at itself: libvirt refuses with `hostname on "
         "destination resolved to localhost, but migration requires an FQDN`, Proxmox with `hostname lookup "
-        "'<name>' failed - got local IP address` (libvirt qemu_migration.c; tp-libvirt PR 3903; pve-common; "
-        "field notes 2)"
+        "'<name>' failed - got local IP address` (libvirt src/qemu/qemu_migration.c; autotest/tp-libvirt PR "
+        "3903; proxmox pve-common Network.pm)"
     ),
 )
 def migration_host_not_loopback(pair: Pair) -> Outcome:
@@ -131,9 +131,9 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
     ),
     rationale=(
         "The silent failure migdoctor exists for: the migration succeeds but streams over the LAN, minutes "
-        "instead of seconds, and nothing logs it (the SLES forum thread: two 10G links unused, the bonded 1G "
-        "LAN carrying every migration; an evacuation that took about a day, xen-orchestra 2028; OpenNebula "
-        "1010; field notes 4)"
+        "instead of seconds, and nothing logs it (the SUSE forums thread 'Setting a specific live migration "
+        "channel', 2017: 10G links unused, the bonded 1G LAN carrying every migration; an evacuation that "
+        "took about a day, xen-orchestra 2028; OpenNebula/one 1010)"
     ),
 )
 def migration_host_address(pair: Pair) -> Outcome:
@@ -199,9 +199,9 @@ def wrong_family_first(
     needs=("src.resolution",),
     description="the source's /etc/hosts answers differently from DNS for the advertised name",
     rationale=(
-        "The source's getaddrinfo reads /etc/hosts before DNS: a stale or installer-written line (Debian's 127.0.1.1 "
-        "entry) decides where the stream goes, and a fix made in DNS alone changes nothing on that host "
-        "(field notes 2)"
+        "The source's getaddrinfo reads /etc/hosts before DNS: a stale or installer-written line (Debian's "
+        "127.0.1.1 entry) decides where the stream goes, and a fix made in DNS alone changes nothing on that "
+        "host (proxmox pve-common Network.pm; autotest/tp-libvirt PR 3903)"
     ),
 )
 def hosts_file_override(pair: Pair) -> Outcome:
@@ -244,8 +244,8 @@ def hosts_file_override(pair: Pair) -> Outcome:
     description="the PTR record of the destination's migration address does not lead back to the advertised name",
     rationale=(
         "What authorises or logs by name sees the reverse answer: xend's `xend-relocation-hosts-allow` "
-        "matches the source's reverse-resolved name (RHEL 5 Virtualization Guide 19.4; field notes 23), and a "
-        "name that does not round-trip makes the path hard to trace in logs"
+        "matches the source's reverse-resolved name (RHEL 5 Virtualization Guide 19.4), and a name that does "
+        "not round-trip makes the path hard to trace in logs"
     ),
 )
 def forward_reverse(pair: Pair) -> Outcome:

@@ -95,7 +95,7 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
     rationale=(
         "A firewall that blocks 49152-49215 fails the migration with `unable to connect to server at "
         "'host:49152': No route to host` (firewalld's REJECT), and one that passes part of the range fails "
-        "only under concurrency (xcat-core 720; firewalld 1452; field notes 10)"
+        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452)"
     ),
 )
 def migration_ports(pair: Pair) -> Outcome:
@@ -116,7 +116,7 @@ def migration_ports(pair: Pair) -> Outcome:
     ),
     rationale=(
         "The migration never starts when the peer connection is filtered, and with `drop` rules it hangs "
-        "until TCP gives up instead of failing (field notes 8 and 10)"
+        "until TCP gives up instead of failing (apache/cloudstack 9965)"
     ),
 )
 def libvirt_ports(pair: Pair) -> Outcome:

@@ -35,8 +35,8 @@ def via(rate: StreamRate) -> str:
     description="a migration link is down at either end (operational or administrative state)",
     rationale=(
         "A down migration link makes the kernel fall back to whatever route remains, usually the management "
-        "network, without a word in libvirt's logs (field notes 4: 'a fall-back to the management NIC logs "
-        "nothing')"
+        "network, without a word in libvirt's logs; users of every cluster manager ask to be shown the "
+        "network really used"
     ),
 )
 def link_state(pair: Pair) -> Outcome:
@@ -67,9 +67,9 @@ def link_state(pair: Pair) -> Outcome:
         "bond under it is degraded (a member down, or up but outside the active 802.3ad aggregator)"
     ),
     rationale=(
-        "Virtual devices report no speed (hotsos 452; field notes 16), so a 'fast' bridge can sit on a 1G "
-        "port, and one TCP stream rides one bond member: a migration network that is slow or half-down turns "
-        "a maintenance window into a day (xen-orchestra 2028)"
+        "Virtual devices report no speed (canonical/hotsos 452), so a 'fast' bridge can sit on a 1G port, and "
+        "one TCP stream rides one bond member: a migration network that is slow or half-down turns a "
+        "maintenance window into a day (xen-orchestra 2028)"
     ),
 )
 def link_speed(pair: Pair) -> Outcome:
@@ -128,7 +128,7 @@ def link_speed(pair: Pair) -> Outcome:
     ),
     rationale=(
         "An MTU mismatch gives no clean error: migrations time out, lose their connection or crawl (Broadcom "
-        "KB 417889, 432825; Vates on MTU mismatches; field notes 15)"
+        "KB 417889, 432825; Vates, 'Understanding and Addressing MTU Mismatches')"
     ),
 )
 def link_mtu(pair: Pair) -> Outcome:
@@ -181,7 +181,7 @@ def link_mtu(pair: Pair) -> Outcome:
     rationale=(
         "Both hosts at 9000 and a switch at 1500 pass every local check, and the migration still stalls: only "
         "a don't-fragment packet across the path shows it (vSAN health 'vMotion: MTU check'; Broadcom KB "
-        "417889; field notes 15)"
+        "417889)"
     ),
 )
 def path_mtu(pair: Pair) -> Outcome:

@@ -34,8 +34,8 @@ SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
     ),
     rationale=(
         "QEMU binds the incoming migration to `migration_address`: one the host lacks fails with `Failed to "
-        "bind socket: Cannot assign requested address`, one on the LAN invites the stream there (tp-libvirt "
-        "PR 5341; field notes 6 and 7)"
+        "bind socket: Cannot assign requested address`, one on the LAN invites the stream there "
+        "(autotest/tp-libvirt PR 5341)"
     ),
 )
 def migration_address(pair: Pair) -> Outcome:
@@ -108,8 +108,8 @@ def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
     rationale=(
         "A peer-to-peer migration starts with the source's libvirtd connecting to the destination's: libvirtd "
         "without `--listen`, or a socket unit owning the port, ends it with `Migration was refused "
-        "connection to destination` or `unable to connect to server ... Connection refused` (cloudstack 9965, "
-        "9802; webvirtcloud 652; field notes 8 and 9)"
+        "connection to destination` or `unable to connect to server ... Connection refused` "
+        "(apache/cloudstack 9965, 9802; retspen/webvirtcloud 652)"
     ),
 )
 def libvirt_remote(pair: Pair) -> Outcome:

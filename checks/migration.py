@@ -55,8 +55,8 @@ def failure_hint(pair: Pair, domain: str, error: str) -> str:
     ),
     rationale=(
         "Only a real migration proves what the change request asks: the tunnelled stream that is CPU-bound at "
-        "1 MB/s on a 10G link (hpn-ssh 80), a guest that never converges (kubevirt 3504), a fall-back to the "
-        "management NIC that logs nothing (field notes 4, 17, 18)"
+        "1 MB/s on a 10G link (rapier1/hpn-ssh 80), a guest that never converges (kubevirt 3504), a "
+        "fall-back to the management NIC that logs nothing"
     ),
 )
 def test_migration(pair: Pair) -> Outcome:

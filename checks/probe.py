@@ -20,8 +20,8 @@ registry = Registry(order=90)
         "link off the migration network (the links are named from both hosts' byte counters)"
     ),
     rationale=(
-        "Static checks predict the path; a real connection proves it without migrating a guest, the way the "
-        "forum thread was told to confirm it with tcpdump (seed thread; field notes 4 and 10)"
+        "Static checks predict the path; a real connection proves it without migrating a guest, as the SUSE "
+        "forums thread was told to confirm it with tcpdump on the 10G interface"
     ),
 )
 def migration_port(pair: Pair) -> Outcome:

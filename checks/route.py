@@ -58,8 +58,8 @@ def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tu
     ),
     rationale=(
         "The right name is not enough when the route leaves by the management link: the forum answer names "
-        "it, 'default routes using the 1G network and having no explicit rules' (seed thread; OpenNebula "
-        "1010; field notes 4)"
+        "it, 'default routes using the 1G network and having no explicit rules' (the SUSE forums thread; "
+        "OpenNebula/one 1010)"
     ),
 )
 def egress_interface(pair: Pair) -> Outcome:
@@ -78,8 +78,7 @@ def egress_interface(pair: Pair) -> Outcome:
     ),
     rationale=(
         "The stream's acknowledgements and libvirt's replies take the return route: an asymmetric path is "
-        "dropped by reverse-path filtering or stateful firewalls, or loads the management link (field notes 4 "
-        "and 10)"
+        "dropped by reverse-path filtering or stateful firewalls, or loads the management link"
     ),
 )
 def return_path(pair: Pair) -> Outcome:

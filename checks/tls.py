@@ -52,8 +52,8 @@ def path_of(pair: Pair, side: str, group: str, role: str) -> str:
     ),
     rationale=(
         "A certificate lacking the name or address actually used fails the TLS handshake with `Certificate "
-        "[session] owner does not match the hostname` (atmosphere 2553; tp-libvirt PRs 4617, 4538; field "
-        "notes 13)"
+        "[session] owner does not match the hostname` (vexxhost/atmosphere 2553; autotest/tp-libvirt PRs "
+        "4617, 4538)"
     ),
 )
 def server_names(pair: Pair) -> Outcome:
@@ -107,8 +107,8 @@ def judged_files(pair: Pair, uses: list[TlsUse]) -> list[tuple[str, str, str, st
     ),
     rationale=(
         "An expired certificate stops every TLS migration at once with `Failed to verify peer's certificate`, "
-        "typically discovered in the maintenance window it was meant for (tp-libvirt PRs 4617, 4538; field "
-        "notes 13)"
+        "typically discovered in the maintenance window it was meant for (autotest/tp-libvirt PRs 4617, "
+        "4538)"
     ),
 )
 def validity(pair: Pair) -> Outcome:
@@ -198,7 +198,7 @@ def chain_problem(
     ),
     rationale=(
         "Each side verifies the other: a certificate from another CA or without the right key usage fails the "
-        "handshake with `Failed to verify peer's certificate` (tp-libvirt PRs 4617, 4538; field notes 13)"
+        "handshake with `Failed to verify peer's certificate` (autotest/tp-libvirt PRs 4617, 4538)"
     ),
 )
 def chain(pair: Pair) -> Outcome:

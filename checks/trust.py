@@ -113,7 +113,7 @@ def diagnosis(record: dict[str, Any], pair: Pair) -> tuple[str, str]:
     rationale=(
         "The migration runs as libvirtd's account, not the admin's: a reinstalled host or a new alias gives "
         "`Host key verification failed` or `REMOTE HOST IDENTIFICATION HAS CHANGED` only when migrating, "
-        "often on the way back (hotsos 268; kimchi 1065; ganeti 72; field notes 14)"
+        "often on the way back (canonical/hotsos 268; kimchi-project/kimchi 1065; ganeti 72)"
     ),
 )
 def peer_connection(pair: Pair) -> Outcome:

@@ -41,8 +41,8 @@ def sxp_line(pair: Pair, key: str, value: str) -> str:
     ),
     rationale=(
         "Xen migrations go to xend's relocation port (8002): a server that is off refuses them, and one bound "
-        "to the LAN address takes them over the LAN, the seed thread's first answer (RHEL 5 Virtualization "
-        "Guide 19.4, 21.2; field notes 23)"
+        "to the LAN address takes them over the LAN, as the SUSE forums thread's first answer explains (RHEL "
+        "5 Virtualization Guide 19.4, 21.2)"
     ),
 )
 def relocation_server(pair: Pair) -> Outcome:
@@ -97,8 +97,7 @@ def relocation_server(pair: Pair) -> Outcome:
     ),
     rationale=(
         "After moving migrations to another interface the patterns must match the new names or addresses, as "
-        "the seed thread warns, or xend refuses the relocation (RHEL 5 Virtualization Guide 19.4; field notes "
-        "23)"
+        "the SUSE forums thread warns, or xend refuses the relocation (RHEL 5 Virtualization Guide 19.4)"
     ),
 )
 def hosts_allow(pair: Pair) -> Outcome:
