@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
-from migdoctor.judging.stack import carried_on, carrier_label, link_rate
+from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
+from migdoctor.judging.pair import Pair, migration_host_fix
+from migdoctor.judging.stack import link_rate
 
 registry = Registry(order=100)
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
@@ -76,9 +77,8 @@ def test_migration(pair: Pair) -> Outcome:
             remediation=failure_hint(pair, trial["domain"], outbound["error"] or ""),
         )
     network = pair.intent.network()
-    on_network = [link for link, _ in addresses_in(pair.src, network)]
-    dst_on_network = [link for link, _ in addresses_in(pair.dst, network)]
-    if network is not None and carried_on(pair.src, outbound["source_link"], on_network) is None:
+    on_network, dst_on_network = migration_links(pair.src, network), migration_links(pair.dst, network)
+    if on_migration_network(pair.src, outbound["source_link"], network) is False:
         return failed(
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",

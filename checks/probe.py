@@ -4,8 +4,8 @@ port, answered by a listener migdoctor opened on the destination for the purpose
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, addresses_in
-from migdoctor.judging.stack import carried_on, carrier_label
+from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=90)
 
@@ -43,10 +43,10 @@ def migration_port(pair: Pair) -> Outcome:
             if probe["error"].startswith("connected to")
             else f"see the firewall.* and listen.* findings for {pair.dst_label}",
         )
-    if pair.intent.network() is None:
+    network = pair.intent.network()
+    if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
-    src_links = [link for link, _ in addresses_in(pair.src, pair.intent.network())]
-    dst_links = [link for link, _ in addresses_in(pair.dst, pair.intent.network())]
+    src_links, dst_links = migration_links(pair.src, network), migration_links(pair.dst, network)
     sent_by = carrier_label(pair.src, probe["source_link"], src_links)
     received_on = carrier_label(pair.dst, probe["destination_link"], dst_links)
     evidence = (
@@ -54,7 +54,7 @@ def migration_port(pair: Pair) -> Outcome:
         Evidence(pair.dst_label, "link that received the bytes", received_on, dst_links),
         Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
     )
-    if carried_on(pair.src, probe["source_link"], src_links) is None:
+    if not on_migration_network(pair.src, probe["source_link"], network):
         return failed(
             f"the probe's {probe['bytes']} bytes left {pair.src_label} by {sent_by} and reached {pair.dst_label} "
             f"on {received_on}: off the migration network",
