@@ -23,6 +23,10 @@ def version_tuple(text: str) -> tuple[int, ...]:
         "destination does not know (`guest CPU doesn't match specification: missing features`, kubevirt "
         "12519; OpenNebula/one 1688)"
     ),
+    fix=(
+        "upgrade the destination's libvirt and QEMU to at least the source's, or migrate between hosts of the "
+        "same versions"
+    ),
 )
 def versions(pair: Pair) -> Outcome:
     src, dst = pair.src["identity"]["hypervisor"], pair.dst["identity"]["hypervisor"]

@@ -44,6 +44,7 @@ def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
         "`migration_host` or port range silently does not apply, and every other check would judge a value "
         "the daemon never uses"
     ),
+    fix="give the setting the type its daemon reads (a quoted name, a number), or remove it",
 )
 def value_types(pair: Pair) -> Outcome:
     """A list where libvirt wants one name, text where it wants a number: the daemon refuses to
@@ -81,6 +82,10 @@ def value_types(pair: Pair) -> Outcome:
         "Each concurrent migration (and each copied disk) takes a port: the default 64 fail a mass evacuation "
         "(IBM Linux on Z 'Host environments'; libvirt/libvirt 75), and other services or ephemeral ports in "
         "the range give intermittent bind failures (GlusterFS bricks from 49152, gluster/glusterfs 1101)"
+    ),
+    fix=(
+        "set `migration_port_min`/`migration_port_max` in the destination's qemu.conf to a valid range with a "
+        "port per concurrent migration, clear of `net.ipv4.ip_local_port_range` and other services"
     ),
 )
 def migration_port_range(pair: Pair) -> Outcome:

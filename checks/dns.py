@@ -53,6 +53,10 @@ def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
         "service not known` (RHEL 6 Virtualization Host Configuration Guide B.13; "
         "avocado-framework/avocado-vt PR 1622)"
     ),
+    fix=(
+        "set `migration_host` in the destination's /etc/libvirt/qemu.conf to its name on the migration "
+        "network, and publish that name in DNS (or the source's /etc/hosts)"
+    ),
 )
 def migration_host_resolves(pair: Pair) -> Outcome:
     name, origin = advertised_name(pair.dst)
@@ -91,6 +95,10 @@ def migration_host_resolves(pair: Pair) -> Outcome:
         "destination resolved to localhost, but migration requires an FQDN`, Proxmox with `hostname lookup "
         "'<name>' failed - got local IP address` (libvirt src/qemu/qemu_migration.c; autotest/tp-libvirt PR "
         "3903; proxmox pve-common Network.pm)"
+    ),
+    fix=(
+        "set `migration_host` in the destination's qemu.conf, or map its hostname to a real address instead "
+        "of 127.0.1.1 in its /etc/hosts"
     ),
 )
 def migration_host_not_loopback(pair: Pair) -> Outcome:
@@ -134,6 +142,10 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
         "instead of seconds, and nothing logs it (the SUSE forums thread 'Setting a specific live migration "
         "channel', 2017: 10G links unused, the bonded 1G LAN carrying every migration; an evacuation that "
         "took about a day, xen-orchestra 2028; OpenNebula/one 1010)"
+    ),
+    fix=(
+        "set `migration_host` in the destination's qemu.conf to its name on the migration network "
+        "(`hostb-fast.example.org`), or make the advertised name resolve there first"
     ),
 )
 def migration_host_address(pair: Pair) -> Outcome:
@@ -203,6 +215,7 @@ def wrong_family_first(
         "127.0.1.1 entry) decides where the stream goes, and a fix made in DNS alone changes nothing on that "
         "host (proxmox pve-common Network.pm; autotest/tp-libvirt PR 3903)"
     ),
+    fix="remove the source's /etc/hosts line for the name, or make it agree with DNS",
 )
 def hosts_file_override(pair: Pair) -> Outcome:
     name, _ = advertised_name(pair.dst)
@@ -247,6 +260,7 @@ def hosts_file_override(pair: Pair) -> Outcome:
         "matches the source's reverse-resolved name (RHEL 5 Virtualization Guide 19.4), and a name that does "
         "not round-trip makes the path hard to trace in logs"
     ),
+    fix="add the PTR record of the migration address, naming the advertised name",
 )
 def forward_reverse(pair: Pair) -> Outcome:
     name, _ = advertised_name(pair.dst)

@@ -97,6 +97,10 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
         "'host:49152': No route to host` (firewalld's REJECT), and one that passes part of the range fails "
         "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452)"
     ),
+    fix=(
+        "accept TCP from the source to the whole migration port range on the migration link, before the rule "
+        "that drops or rejects it (the finding gives the nft rule)"
+    ),
 )
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
@@ -118,6 +122,7 @@ def migration_ports(pair: Pair) -> Outcome:
         "The migration never starts when the peer connection is filtered, and with `drop` rules it hangs "
         "until TCP gives up instead of failing (apache/cloudstack 9965)"
     ),
+    fix="accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by",
 )
 def libvirt_ports(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri

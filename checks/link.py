@@ -38,6 +38,7 @@ def via(rate: StreamRate) -> str:
         "network, without a word in libvirt's logs; users of every cluster manager ask to be shown the "
         "network really used"
     ),
+    fix="bring the link up (`ip link set DEV up`) and check its cable and switch port",
 )
 def link_state(pair: Pair) -> Outcome:
     down = [
@@ -70,6 +71,10 @@ def link_state(pair: Pair) -> Outcome:
         "Virtual devices report no speed (canonical/hotsos 452), so a 'fast' bridge can sit on a 1G port, and "
         "one TCP stream rides one bond member: a migration network that is slow or half-down turns a "
         "maintenance window into a day (xen-orchestra 2028)"
+    ),
+    fix=(
+        "check the negotiated speed (`ethtool DEV`), the shaping (`tc qdisc show dev DEV`) and each bond "
+        "member (/proc/net/bonding/BOND)"
     ),
 )
 def link_speed(pair: Pair) -> Outcome:
@@ -130,6 +135,10 @@ def link_speed(pair: Pair) -> Outcome:
         "An MTU mismatch gives no clean error: migrations time out, lose their connection or crawl (Broadcom "
         "KB 417889, 432825; Vates, 'Understanding and Addressing MTU Mismatches')"
     ),
+    fix=(
+        "set the same MTU at every level of the stack and on both hosts (`ip link set DEV mtu N`, and in the "
+        "network configuration)"
+    ),
 )
 def link_mtu(pair: Pair) -> Outcome:
     ends = path_links(pair)
@@ -182,6 +191,10 @@ def link_mtu(pair: Pair) -> Outcome:
         "Both hosts at 9000 and a switch at 1500 pass every local check, and the migration still stalls: only "
         "a don't-fragment packet across the path shows it (vSAN health 'vMotion: MTU check'; Broadcom KB "
         "417889)"
+    ),
+    fix=(
+        "raise the MTU of every switch port, bridge and router between the two migration links, or lower the "
+        "hosts' MTU to what the path carries"
     ),
 )
 def path_mtu(pair: Pair) -> Outcome:

@@ -37,6 +37,7 @@ SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
         "bind socket: Cannot assign requested address`, one on the LAN invites the stream there "
         "(autotest/tp-libvirt PR 5341)"
     ),
+    fix="set `migration_address` in the destination's qemu.conf to its own address on the migration network",
 )
 def migration_address(pair: Pair) -> Outcome:
     address = setting(pair.dst, "qemu_conf", "migration_address", "").strip("[]")
@@ -110,6 +111,10 @@ def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
         "without `--listen`, or a socket unit owning the port, ends it with `Migration was refused "
         "connection to destination` or `unable to connect to server ... Connection refused` "
         "(apache/cloudstack 9965, 9802; retspen/webvirtcloud 652)"
+    ),
+    fix=(
+        "set `listen_tcp = 1` or `listen_tls = 1` in the destination's libvirtd.conf and start libvirtd with "
+        "`--listen` (or enable libvirtd-tcp.socket / libvirtd-tls.socket); for qemu+ssh, start sshd"
     ),
 )
 def libvirt_remote(pair: Pair) -> Outcome:

@@ -59,6 +59,10 @@ def failure_hint(pair: Pair, domain: str, error: str) -> str:
         "1 MB/s on a 10G link (rapier1/hpn-ssh 80), a guest that never converges (kubevirt 3504), a "
         "fall-back to the management NIC that logs nothing"
     ),
+    fix=(
+        "the finding names the link, rate or libvirt error; the dns, route, firewall, tls and trust findings "
+        "name the setting to change"
+    ),
 )
 def test_migration(pair: Pair) -> Outcome:
     trial = pair.trial

@@ -23,6 +23,7 @@ registry = Registry(order=90)
         "Static checks predict the path; a real connection proves it without migrating a guest, as the SUSE "
         "forums thread was told to confirm it with tcpdump on the 10G interface"
     ),
+    fix="the dns, route, listen and firewall findings name the cause; fix those and run the check again",
 )
 def migration_port(pair: Pair) -> Outcome:
     probe = pair.probe

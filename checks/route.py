@@ -61,6 +61,10 @@ def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tu
         "it, 'default routes using the 1G network and having no explicit rules' (the SUSE forums thread; "
         "OpenNebula/one 1010)"
     ),
+    fix=(
+        "remove the route on the source that sends the destination's migration address elsewhere (`ip route "
+        "del ADDRESS`), so the connected route on the migration link applies"
+    ),
 )
 def egress_interface(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
@@ -79,6 +83,10 @@ def egress_interface(pair: Pair) -> Outcome:
     rationale=(
         "The stream's acknowledgements and libvirt's replies take the return route: an asymmetric path is "
         "dropped by reverse-path filtering or stateful firewalls, or loads the management link"
+    ),
+    fix=(
+        "remove the destination's route that sends the source's migration address elsewhere, so the connected "
+        "route on its migration link applies"
     ),
 )
 def return_path(pair: Pair) -> Outcome:

@@ -55,6 +55,10 @@ def path_of(pair: Pair, side: str, group: str, role: str) -> str:
         "[session] owner does not match the hostname` (vexxhost/atmosphere 2553; autotest/tp-libvirt PRs "
         "4617, 4538)"
     ),
+    fix=(
+        "reissue the destination's server certificate with the URI host and the advertised name (and their "
+        "addresses) as subject alternative names"
+    ),
 )
 def server_names(pair: Pair) -> Outcome:
     problems, evidence, fixes = [], [], []
@@ -110,6 +114,7 @@ def judged_files(pair: Pair, uses: list[TlsUse]) -> list[tuple[str, str, str, st
         "typically discovered in the maintenance window it was meant for (autotest/tp-libvirt PRs 4617, "
         "4538)"
     ),
+    fix="renew the certificates named, signed by the same CA, and restart libvirtd on that host",
 )
 def validity(pair: Pair) -> Outcome:
     expired, expiring, evidence = [], [], []
@@ -200,6 +205,10 @@ def chain_problem(
         "Each side verifies the other: a certificate from another CA or without the right key usage fails the "
         "handshake with `Failed to verify peer's certificate` (autotest/tp-libvirt PRs 4617, 4538)"
     ),
+    fix=(
+        "install on each host a certificate signed by a CA both hosts trust (the same cacert.pem), with "
+        "server and client authentication in its extended key usage"
+    ),
 )
 def chain(pair: Pair) -> Outcome:
     problems, evidence = [], []
@@ -235,6 +244,7 @@ def chain(pair: Pair) -> Outcome:
         "flag`, and an unverified TLS stream lets any host with a certificate from the CA push guest memory "
         "there"
     ),
+    fix="set `migrate_tls_force` the same on both hosts (or pass --tls), and `migrate_tls_x509_verify = 1`",
 )
 def migration_config(pair: Pair) -> Outcome:
     def force(facts: dict[str, object]) -> int:

@@ -115,6 +115,10 @@ def diagnosis(record: dict[str, Any], pair: Pair) -> tuple[str, str]:
         "`Host key verification failed` or `REMOTE HOST IDENTIFICATION HAS CHANGED` only when migrating, "
         "often on the way back (canonical/hotsos 268; kimchi-project/kimchi 1065; ganeti 72)"
     ),
+    fix=(
+        "as the account libvirtd runs as on the source: refresh the known_hosts entry for exactly the URI's "
+        "host, authorise its key on the destination, or fix the certificate the finding names"
+    ),
 )
 def peer_connection(pair: Pair) -> Outcome:
     record = pair.src.get("peer_connection")

@@ -44,6 +44,10 @@ def sxp_line(pair: Pair, key: str, value: str) -> str:
         "to the LAN address takes them over the LAN, as the SUSE forums thread's first answer explains (RHEL "
         "5 Virtualization Guide 19.4, 21.2)"
     ),
+    fix=(
+        "set `(xend-relocation-server yes)` and `(xend-relocation-address ADDRESS)` on the migration network "
+        "in the destination's xend-config.sxp"
+    ),
 )
 def relocation_server(pair: Pair) -> Outcome:
     require_xend(pair)
@@ -99,6 +103,7 @@ def relocation_server(pair: Pair) -> Outcome:
         "After moving migrations to another interface the patterns must match the new names or addresses, as "
         "the SUSE forums thread warns, or xend refuses the relocation (RHEL 5 Virtualization Guide 19.4)"
     ),
+    fix="add a `xend-relocation-hosts-allow` pattern that matches the source's name or migration address",
 )
 def hosts_allow(pair: Pair) -> Outcome:
     require_xend(pair)

@@ -65,7 +65,8 @@ class Skip(Exception):
 class Check:
     """A check's metadata and function. DESCRIPTION says what it verifies, as the condition it
     fails on (the README's "fails when"); RATIONALE why that matters: the failure it prevents, as
-    admins met it. Both are required of built-in checks, optional for third-party ones."""
+    admins met it; FIX what is usually changed (each finding names the exact line). Required of
+    built-in checks, optional for third-party ones."""
 
     id: str
     title: str
@@ -75,6 +76,7 @@ class Check:
     origin: str = "built-in"
     description: str = ""
     rationale: str = ""
+    fix: str = ""
 
     @property
     def area(self) -> str:
@@ -98,9 +100,10 @@ class Registry:
         *,
         description: str = "",
         rationale: str = "",
+        fix: str = "",
     ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
         def register(function: Callable[..., Outcome]) -> Callable[..., Outcome]:
-            self.checks.append(Check(id, title, severity, needs, function, "built-in", description, rationale))
+            self.checks.append(Check(id, title, severity, needs, function, "built-in", description, rationale, fix))
             return function
 
         return register

@@ -71,8 +71,11 @@ def fact_roots() -> tuple[str, ...]:
     return tuple(key for key in load_schema("facts")["properties"] if key not in RECORD_KEYS)
 
 
+DOCUMENTATION = ("description", "rationale", "fix")  # what `migdoctor checks` and the README show
+
+
 def text_problem(check: Check, name: str, required: bool) -> str | None:
-    """What is wrong with the check's paragraph NAME (description, rationale), or None."""
+    """What is wrong with the check's paragraph NAME (one of DOCUMENTATION), or None."""
     value = getattr(check, name)
     if not isinstance(value, str) or (value and not (value.strip() and value.isprintable())):
         return f"{check.id}: {name} must be one paragraph of printable text"
@@ -83,7 +86,7 @@ def text_problem(check: Check, name: str, required: bool) -> str | None:
 
 def metadata_problem(check: Any, documented: bool = False) -> str | None:
     """What is wrong with a declared check's metadata, or None: said at load, not in the report.
-    DOCUMENTED: the description and rationale are required (built-in checks)."""
+    DOCUMENTED: the DOCUMENTATION paragraphs are required (built-in checks)."""
     if not isinstance(check, Check):
         return f"{check!r} is not a Check (declare checks with @registry.check)"
     if not isinstance(check.id, str) or not ID_PATTERN.match(check.id):
@@ -101,7 +104,7 @@ def metadata_problem(check: Any, documented: bool = False) -> str | None:
         return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
-    return text_problem(check, "description", documented) or text_problem(check, "rationale", documented)
+    return next(filter(None, (text_problem(check, name, documented) for name in DOCUMENTATION)), None)
 
 
 def registry_of(module: Any, where: str) -> Registry:

@@ -1,5 +1,5 @@
 """The check catalogue `migdoctor checks` prints, made from the registry alone: a table for the
-terminal, each check's description and rationale in full, the README's check table in Markdown
+terminal, each check's description, rationale and fix in full, the README's check table in Markdown
 (so the documentation cannot drift from the code), and JSON for tools."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def record(check: Check) -> dict[str, Any]:
         "needs": list(check.needs),
         "description": check.description,
         "rationale": check.rationale,
+        "fix": check.fix,
     }
 
 
@@ -43,9 +44,11 @@ def render_markdown(checks: list[Check]) -> str:
     for area, members in groupby(checks, key=lambda check: check.area):
         group = list(members)
         lines += [f"**{area}**: {cell(area_summary(group[0]))}", ""]
-        lines += ["| id | severity | fails when | why it matters |", "|---|---|---|---|"]
+        lines += ["| id | severity | fails when | why it matters | fix |", "|---|---|---|---|---|"]
         lines += [
-            f"| `{check.id}` | {check.severity} | {cell(check.description or '-')} | {cell(check.rationale or '-')} |"
+            f"| `{check.id}` | {check.severity} | "
+            + " | ".join(cell(text or "-") for text in (check.description, check.rationale, check.fix))
+            + " |"
             for check in group
         ]
         lines.append("")
@@ -57,7 +60,7 @@ def render_details(checks: list[Check], width: int) -> str:
     blocks = []
     for check in checks:
         block = [f"{check.id} ({check.severity}, {check.origin})", f"  {check.title}"]
-        for label, text in (("fails when", check.description), ("why", check.rationale)):
+        for label, text in (("fails when", check.description), ("why", check.rationale), ("fix", check.fix)):
             paragraph = f"{label}: {text or '(not given)'}"
             block.append(textwrap.fill(paragraph, width, initial_indent="  ", subsequent_indent="    "))
         blocks.append("\n".join(block))

@@ -68,4 +68,5 @@ def test_check_keeps_the_contract(check: Check) -> None:
     if check.origin == "built-in":  # what it verifies and why, for `migdoctor checks` and the README
         assert check.description and not check.description.endswith("."), check.id
         assert check.rationale and check.rationale[0].isupper(), check.id
+        assert check.fix and not check.fix.endswith("."), check.id
     assert inspect.getdoc(inspect.getmodule(check.run)), "check module explains itself"

@@ -26,6 +26,7 @@ registry = Registry(order=15)
     "low",
     description="never: it exists to be discovered",
     rationale="a new module must not silently never run",
+    fix="none needed",
 )
 def new_module(pair):
     return passed("ran")

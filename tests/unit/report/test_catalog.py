@@ -46,7 +46,7 @@ def test_markdown_has_one_table_per_area_with_every_check_once() -> None:
 
     rows = [line for line in markdown.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == [check.id for check in checks]
-    assert markdown.count("| id | severity | fails when | why it matters |") == len({c.area for c in checks})
+    assert markdown.count("| id | severity | fails when | why it matters | fix |") == len({c.area for c in checks})
     assert (
         "**dns**: How the name the destination advertises for the migration stream resolves on the source." in markdown
     )
@@ -54,7 +54,7 @@ def test_markdown_has_one_table_per_area_with_every_check_once() -> None:
 
 def test_markdown_keeps_a_drop_ins_pipe_inside_its_cell_and_marks_a_missing_rationale() -> None:
     (row,) = [line for line in render_markdown([SITE]).splitlines() if line.startswith("| `")]
-    assert row == "| `site.pipes` | low | the a\\|b column is not split | - |"
+    assert row == "| `site.pipes` | low | the a\\|b column is not split | - | - |"
 
 
 def test_details_show_what_a_check_verifies_and_why() -> None:
@@ -64,6 +64,7 @@ def test_details_show_what_a_check_verifies_and_why() -> None:
         "  A drop-in with a pipe in its text\n"
         "  fails when: the a|b column is not split\n"
         "  why: (not given)\n"
+        "  fix: (not given)\n"
     )
 
 
@@ -78,6 +79,7 @@ def test_json_holds_every_field_of_the_metadata() -> None:
         "needs": [],
         "description": "the a|b column is not split",
         "rationale": "",
+        "fix": "",
     }
 
 
