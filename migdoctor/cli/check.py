@@ -344,6 +344,7 @@ def checks_command(
 
     from migdoctor.engine import DiscoveryError, discover, select, unknown_name
     from migdoctor.report import catalog
+    from migdoctor.report.safe import printable
 
     try:
         found = discover(checks_dir)
@@ -362,7 +363,7 @@ def checks_command(
     else:
         table = Table("id", "severity", "title", "origin", box=None)
         for check in found:
-            table.add_row(check.id, check.severity, check.title, check.origin)
+            table.add_row(check.id, check.severity, check.title, printable(check.origin))
         Console(markup=False).print(table)  # titles and origins are text, never markup
 
 

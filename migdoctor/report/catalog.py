@@ -12,6 +12,7 @@ from typing import Any
 
 from migdoctor.checkapi import Check
 from migdoctor.report.markdown import cell
+from migdoctor.report.safe import printable
 
 
 def record(check: Check) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def render_details(checks: list[Check], width: int) -> str:
     """Each check in full, for `migdoctor checks ID|AREA...`."""
     blocks = []
     for check in checks:
-        block = [f"{check.id} ({check.severity}, {check.origin})", f"  {check.title}"]
+        # the metadata was held to printable text at load; a drop-in's file name was not
+        block = [f"{check.id} ({check.severity}, {printable(check.origin)})", f"  {check.title}"]
         for label, text in (("fails when", check.description), ("why", check.rationale), ("fix", check.fix)):
             paragraph = f"{label}: {text or '(not given)'}"
             block.append(textwrap.fill(paragraph, width, initial_indent="  ", subsequent_indent="    "))

@@ -2,6 +2,7 @@
 documentation never drifts from the code), and `migdoctor checks` shows each check's
 description and rationale in text and JSON."""
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -66,6 +67,11 @@ def test_details_show_what_a_check_verifies_and_why() -> None:
         "  why: (not given)\n"
         "  fix: (not given)\n"
     )
+
+
+def test_details_show_a_drop_ins_file_name_as_one_printable_line() -> None:
+    site = dataclasses.replace(SITE, origin="file /srv/checks/\x1b[2J\n.py")
+    assert render_details([site], width=60).splitlines()[0] == "site.pipes (low, file /srv/checks/\\x1b[2J\\n.py)"
 
 
 def test_json_holds_every_field_of_the_metadata() -> None:
