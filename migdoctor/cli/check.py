@@ -327,7 +327,7 @@ class CatalogFormat(StrEnum):
 def checks_command(
     names: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[ID|AREA]...", help="Show these checks in full: what each verifies and why."),
+        typer.Argument(metavar="ID|AREA", help="Show these checks in full: what each verifies, why, the usual fix."),
     ] = None,
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Also list drop-in checks from DIR.")] = None,
     output_format: Annotated[
@@ -336,7 +336,7 @@ def checks_command(
     ] = CatalogFormat.text,
 ) -> None:
     """List every check with id, severity, title and origin; name checks or areas to read what
-    each verifies and why it matters."""
+    each verifies, why it matters and what is usually changed."""
     import shutil
 
     from rich.console import Console
