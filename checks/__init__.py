@@ -6,17 +6,26 @@ every discovered check to it):
 - A check is a pure function of the pair (`migdoctor.judging.pair.Pair`: both hosts' facts, their
   labels, the intent, and the records of the active steps: the port probe and the test
   migration) returning an `Outcome`. It never touches a host or the network.
-- A module declares `registry = migdoctor.checkapi.Registry()` and its checks with
-  `@registry.check(id, title, severity, needs=(...))`: a stable dotted id users type
-  (`dns.migration-host-resolves`; the part before the dot is its area, for `--only` and
-  `--ignore`), a title, a severity (critical, high, medium, low) and the facts it needs
-  (`"dst.config.qemu_conf"`). When a needed fact is missing the finding is SKIP with the reason
-  the collector recorded, never FAIL; a check may also raise `Skip` itself.
+- Every module of this package is found on disk and loaded (pkgutil; modules named `_*` are
+  helpers): a new module runs without being listed anywhere. It declares
+  `registry = migdoctor.checkapi.Registry(order=N)` (N places its checks in listings and
+  reports: the order a migration meets what they check) and its checks with
+  `@registry.check(id, title, severity, needs=(...), description=..., rationale=..., fix=...)`:
+  a stable dotted id users type (`dns.migration-host-resolves`; the part before the dot is its
+  area, for `--only` and `--ignore`), a title, a severity (critical, high, medium, low), the facts
+  it needs (`"dst.config.qemu_conf"`), what it verifies said as when it fails (`description`, the
+  README's "fails when"), why that matters (`rationale`: the failure it prevents, with its public
+  source) and what is usually changed (`fix`). When a needed fact is missing the finding is SKIP
+  with the reason the collector recorded, never FAIL; a check may also raise `Skip` itself. The
+  README's check table is `migdoctor checks --format markdown`; tests/unit/report/test_catalog.py
+  fails when they differ.
 - A failing or warning outcome carries evidence (actual and expected value per host) and a
   remediation naming the host, the file and the exact line to set.
 - The metadata is held to this contract when the module is loaded (id pattern, severity, needs
-  naming a part of the facts): a module that breaks it, or raises anything at import (sys.exit
-  included), fails discovery with one line naming its file, before any host is contacted.
+  naming a part of the facts, description, rationale and fix one paragraph of printable text;
+  required of built-in checks, optional for third-party ones): a module that breaks it, or
+  raises anything at import (sys.exit included), fails discovery with one line naming its file,
+  before any host is contacted.
 - Checks run sandboxed (migdoctor.sandbox): they get a read-only view of the facts (copy what you
   change), run in a forked worker with a time budget (10 s), and anything they raise (SystemExit
   included), a return value that is not an Outcome, evidence that is not JSON, overrunning the

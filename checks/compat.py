@@ -5,7 +5,7 @@ from __future__ import annotations
 from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
 from migdoctor.judging.pair import Pair
 
-registry = Registry()
+registry = Registry(order=80)
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -17,6 +17,16 @@ def version_tuple(text: str) -> tuple[int, ...]:
     "Both hosts run the same hypervisor, the destination's libvirt and QEMU no older than the source's",
     "high",
     needs=("src.identity.hypervisor.libvirt", "dst.identity.hypervisor.libvirt"),
+    description="the hosts run different hypervisors, or the destination's libvirt or QEMU is older than the source's",
+    rationale=(
+        "Migration to an older QEMU or libvirt can fail on machine types, devices or CPU features the "
+        "destination does not know (`guest CPU doesn't match specification: missing features`, kubevirt "
+        "12519; OpenNebula/one 1688)"
+    ),
+    fix=(
+        "upgrade the destination's libvirt and QEMU to at least the source's, or migrate between hosts of the "
+        "same versions"
+    ),
 )
 def versions(pair: Pair) -> Outcome:
     src, dst = pair.src["identity"]["hypervisor"], pair.dst["identity"]["hypervisor"]

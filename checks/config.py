@@ -13,7 +13,7 @@ from migdoctor.judging.pair import (
     qemu_conf_line,
 )
 
-registry = Registry()
+registry = Registry(order=50)
 PRIVILEGED_BELOW = 1024
 CONFIG_FILES = {"qemu_conf": "qemu.conf", "libvirtd_conf": "libvirtd.conf", "xend_config": "xend-config.sxp"}
 
@@ -35,6 +35,16 @@ def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
     "Every setting migdoctor reads has the type its daemon accepts",
     "high",
     needs=("src.config", "dst.config"),
+    description=(
+        "a setting migdoctor reads (qemu.conf, libvirtd.conf, xend-config.sxp) has a type its daemon refuses: "
+        "a list where one name goes, text where a number goes; host, file and key named"
+    ),
+    rationale=(
+        "A daemon that cannot parse its file refuses to start or ignores the setting, so the admin's "
+        "`migration_host` or port range silently does not apply, and every other check would judge a value "
+        "the daemon never uses"
+    ),
+    fix="give the setting the type its daemon reads (a quoted name, a number), or remove it",
 )
 def value_types(pair: Pair) -> Outcome:
     """A list where libvirt wants one name, text where it wants a number: the daemon refuses to
@@ -64,6 +74,19 @@ def value_types(pair: Pair) -> Outcome:
     "The migration port range is valid, large enough and clear of ephemeral ports",
     "high",
     needs=("dst.config.qemu_conf",),
+    description=(
+        "`migration_port_min` > `migration_port_max`, a port outside 1-65535, privileged ports without root, "
+        "fewer ports than concurrent migrations, or a range overlapping unreserved ephemeral ports"
+    ),
+    rationale=(
+        "Each concurrent migration (and each copied disk) takes a port: the default 64 fail a mass evacuation "
+        "(IBM Linux on Z 'Host environments'; libvirt/libvirt 75), and other services or ephemeral ports in "
+        "the range give intermittent bind failures (GlusterFS bricks from 49152, gluster/glusterfs 1101)"
+    ),
+    fix=(
+        "set `migration_port_min`/`migration_port_max` in the destination's qemu.conf to a valid range with a "
+        "port per concurrent migration, clear of `net.ipv4.ip_local_port_range` and other services"
+    ),
 )
 def migration_port_range(pair: Pair) -> Outcome:
     first, last = port_range(pair.dst)

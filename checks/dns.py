@@ -17,7 +17,7 @@ from migdoctor.judging.pair import (
     qemu_conf_line,
 )
 
-registry = Registry()
+registry = Registry(order=10)
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}
 
 
@@ -43,6 +43,20 @@ def source_lookup(pair: Pair) -> tuple[str, str, dict[str, Any]]:
     "The name the destination advertises resolves on the source",
     "critical",
     needs=("src.resolution", "dst.identity"),
+    description=(
+        "the name the destination advertises for the migration stream (`migration_host`, else its hostname) "
+        "does not resolve on the source; NXDOMAIN, a time-out and no answering server are told apart"
+    ),
+    rationale=(
+        "With `migration_host` unset the destination offers its own hostname, and a source that cannot "
+        "resolve it fails the migration with `Unable to resolve address 'newyork' service '49155': Name or "
+        "service not known` (RHEL 6 Virtualization Host Configuration Guide B.13; "
+        "avocado-framework/avocado-vt PR 1622)"
+    ),
+    fix=(
+        "set `migration_host` in the destination's /etc/libvirt/qemu.conf to its name on the migration "
+        "network, and publish that name in DNS (or the source's /etc/hosts)"
+    ),
 )
 def migration_host_resolves(pair: Pair) -> Outcome:
     name, origin = advertised_name(pair.dst)
@@ -75,6 +89,17 @@ def migration_host_resolves(pair: Pair) -> Outcome:
     "The advertised name is not localhost and does not resolve to loopback",
     "critical",
     needs=("src.resolution", "dst.identity"),
+    description="the advertised name is `localhost` or resolves to loopback on the source (Debian's 127.0.1.1 line)",
+    rationale=(
+        "A name that maps to loopback points the source's QEMU at itself: libvirt refuses with `hostname on "
+        "destination resolved to localhost, but migration requires an FQDN`, Proxmox with `hostname lookup "
+        "'<name>' failed - got local IP address` (libvirt src/qemu/qemu_migration.c; autotest/tp-libvirt PR "
+        "3903; proxmox pve-common Network.pm)"
+    ),
+    fix=(
+        "set `migration_host` in the destination's qemu.conf, or map its hostname to a real address instead "
+        "of 127.0.1.1 in its /etc/hosts"
+    ),
 )
 def migration_host_not_loopback(pair: Pair) -> Outcome:
     name, origin = advertised_name(pair.dst)
@@ -106,6 +131,22 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
     "The advertised name resolves to the destination's address on the migration network",
     "high",
     needs=("src.resolution", "dst.identity", "dst.links"),
+    description=(
+        "the first address getaddrinfo answers for the advertised name, with the flags QEMU passes "
+        "(`AI_ADDRCONFIG | AI_V4MAPPED`), is off the destination's migration network; for a dual-stack name "
+        "whose first answer is of the wrong family (AAAA on the LAN sorted before an A on the migration "
+        "network) it names the family to fix and the record or /etc/hosts line"
+    ),
+    rationale=(
+        "The silent failure migdoctor exists for: the migration succeeds but streams over the LAN, minutes "
+        "instead of seconds, and nothing logs it (the SUSE forums thread 'Setting a specific live migration "
+        "channel', 2017: 10G links unused, the bonded 1G LAN carrying every migration; an evacuation that "
+        "took about a day, xen-orchestra 2028; OpenNebula/one 1010)"
+    ),
+    fix=(
+        "set `migration_host` in the destination's qemu.conf to its name on the migration network "
+        "(`hostb-fast.example.org`), or make the advertised name resolve there first"
+    ),
 )
 def migration_host_address(pair: Pair) -> Outcome:
     network = pair.intent.network()
@@ -168,6 +209,13 @@ def wrong_family_first(
     "The source's /etc/hosts agrees with DNS for the advertised name",
     "medium",
     needs=("src.resolution",),
+    description="the source's /etc/hosts answers differently from DNS for the advertised name",
+    rationale=(
+        "The source's getaddrinfo reads /etc/hosts before DNS: a stale or installer-written line (Debian's "
+        "127.0.1.1 entry) decides where the stream goes, and a fix made in DNS alone changes nothing on that "
+        "host (proxmox pve-common Network.pm; autotest/tp-libvirt PR 3903)"
+    ),
+    fix="remove the source's /etc/hosts line for the name, or make it agree with DNS",
 )
 def hosts_file_override(pair: Pair) -> Outcome:
     name, _ = advertised_name(pair.dst)
@@ -206,6 +254,13 @@ def hosts_file_override(pair: Pair) -> Outcome:
     "The migration address's PTR leads back to the advertised name",
     "low",
     needs=("src.resolution",),
+    description="the PTR record of the destination's migration address does not lead back to the advertised name",
+    rationale=(
+        "What authorises or logs by name sees the reverse answer: xend's `xend-relocation-hosts-allow` "
+        "matches the source's reverse-resolved name (RHEL 5 Virtualization Guide 19.4), and a name that does "
+        "not round-trip makes the path hard to trace in logs"
+    ),
+    fix="add the PTR record of the migration address, naming the advertised name",
 )
 def forward_reverse(pair: Pair) -> Outcome:
     name, _ = advertised_name(pair.dst)

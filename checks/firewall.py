@@ -25,7 +25,7 @@ from migdoctor.netfilter import (
     nft_evaluator,
 )
 
-registry = Registry()
+registry = Registry(order=60)
 
 
 def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
@@ -87,6 +87,20 @@ def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) ->
     "The destination's firewall accepts the whole migration port range from the source on the migration link",
     "critical",
     needs=("dst.firewall", "src.links", "dst.links"),
+    description=(
+        "the destination's nftables (or iptables-save) ruleset does not accept TCP from the source on the "
+        "link it arrives by for every port of the migration range; blocked sub-ranges and the deciding rule "
+        "are named, and an expression migdoctor does not understand is a warning, never a pass"
+    ),
+    rationale=(
+        "A firewall that blocks 49152-49215 fails the migration with `unable to connect to server at "
+        "'host:49152': No route to host` (firewalld's REJECT), and one that passes part of the range fails "
+        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452)"
+    ),
+    fix=(
+        "accept TCP from the source to the whole migration port range on the migration link, before the rule "
+        "that drops or rejects it (the finding gives the nft rule)"
+    ),
 )
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
@@ -100,6 +114,15 @@ def migration_ports(pair: Pair) -> Outcome:
     "The destination's firewall accepts the source's libvirt connection (16509/16514 or ssh)",
     "high",
     needs=("dst.firewall", "src.route_lookups", "dst.links"),
+    description=(
+        "the destination's firewall does not accept the source's libvirt connection (16509 for tcp, 16514 for "
+        "tls, or sshd's port for ssh) on the link it arrives by"
+    ),
+    rationale=(
+        "The migration never starts when the peer connection is filtered, and with `drop` rules it hangs "
+        "until TCP gives up instead of failing (apache/cloudstack 9965)"
+    ),
+    fix="accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by",
 )
 def libvirt_ports(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri

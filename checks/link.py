@@ -8,7 +8,7 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, link_named, link_of_address, migration_endpoints
 from migdoctor.judging.stack import StreamRate, stack_mtus, stream_rate
 
-registry = Registry()
+registry = Registry(order=30)
 UP_STATES = {"UP", "UNKNOWN"}
 
 
@@ -27,7 +27,19 @@ def via(rate: StreamRate) -> str:
     return f" via {rate.describe()}" if len(rate.path) > 1 or "(bond" in rate.path[0] else ""
 
 
-@registry.check("link.state", "The migration links at both ends are up", "critical", needs=("src.links", "dst.links"))
+@registry.check(
+    "link.state",
+    "The migration links at both ends are up",
+    "critical",
+    needs=("src.links", "dst.links"),
+    description="a migration link is down at either end (operational or administrative state)",
+    rationale=(
+        "A down migration link makes the kernel fall back to whatever route remains, usually the management "
+        "network, without a word in libvirt's logs; users of every cluster manager ask to be shown the "
+        "network really used"
+    ),
+    fix="bring the link up (`ip link set DEV up`) and check its cable and switch port",
+)
 def link_state(pair: Pair) -> Outcome:
     down = [
         (label, link) for label, _, link in path_links(pair) if link["state"] not in UP_STATES or not link["admin_up"]
@@ -49,6 +61,21 @@ def link_state(pair: Pair) -> Outcome:
     "A migration stream gets at least the minimum through the link stacks at both ends, and no bond is degraded",
     "medium",
     needs=("src.links", "dst.links"),
+    description=(
+        "one stream gets less than `--min-link-speed` through a migration link's stack (walked down to the "
+        "NICs: a bridge or VLAN takes its lower device's speed, a load-sharing bond one member's (balance-rr "
+        "all of them), an active-backup bond its active member's; tbf shaping at any level caps it), or a "
+        "bond under it is degraded (a member down, or up but outside the active 802.3ad aggregator)"
+    ),
+    rationale=(
+        "Virtual devices report no speed (canonical/hotsos 452), so a 'fast' bridge can sit on a 1G port, and "
+        "one TCP stream rides one bond member: a migration network that is slow or half-down turns a "
+        "maintenance window into a day (xen-orchestra 2028)"
+    ),
+    fix=(
+        "check the negotiated speed (`ethtool DEV`), the shaping (`tc qdisc show dev DEV`) and each bond "
+        "member (/proc/net/bonding/BOND)"
+    ),
 )
 def link_speed(pair: Pair) -> Outcome:
     minimum = pair.intent.min_link_speed_mbps
@@ -100,6 +127,18 @@ def link_speed(pair: Pair) -> Outcome:
     "The MTU is the same at both ends and at every level of each link stack",
     "medium",
     needs=("src.links", "dst.links"),
+    description=(
+        "a device in a migration link's stack has a smaller MTU than the addressed link above it, or the two "
+        "ends' migration links have different MTUs"
+    ),
+    rationale=(
+        "An MTU mismatch gives no clean error: migrations time out, lose their connection or crawl (Broadcom "
+        "KB 417889, 432825; Vates, 'Understanding and Addressing MTU Mismatches')"
+    ),
+    fix=(
+        "set the same MTU at every level of the stack and on both hosts (`ip link set DEV mtu N`, and in the "
+        "network configuration)"
+    ),
 )
 def link_mtu(pair: Pair) -> Outcome:
     ends = path_links(pair)
@@ -142,6 +181,21 @@ def link_mtu(pair: Pair) -> Outcome:
     "link.path-mtu",
     "Don't-fragment packets at the migration links' MTU reach the destination's migration address",
     "high",
+    description=(
+        "don't-fragment packets at the migration links' MTU (the smaller end's) do not reach the "
+        "destination's migration address from the source, tested as `vmkping -d -s 8972` does: ICMP echo, or "
+        "one clamped TCP segment per size to a listener where QEMU would listen when ICMP is filtered; names "
+        "the largest size that got through and the hop that answered 'too big'"
+    ),
+    rationale=(
+        "Both hosts at 9000 and a switch at 1500 pass every local check, and the migration still stalls: only "
+        "a don't-fragment packet across the path shows it (vSAN health 'vMotion: MTU check'; Broadcom KB "
+        "417889)"
+    ),
+    fix=(
+        "raise the MTU of every switch port, bridge and router between the two migration links, or lower the "
+        "hosts' MTU to what the path carries"
+    ),
 )
 def path_mtu(pair: Pair) -> Outcome:
     record = (pair.probe or {}).get("path_mtu")

@@ -18,7 +18,7 @@ from migdoctor.judging.pair import (
     setting,
 )
 
-registry = Registry()
+registry = Registry(order=40)
 WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
 SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
 
@@ -28,6 +28,16 @@ SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
     "QEMU's incoming migration listens on the destination's migration address",
     "high",
     needs=("dst.config.qemu_conf", "dst.links"),
+    description=(
+        "qemu.conf's `migration_address` is not an address of the destination, or is off the migration "
+        "network (a wildcard address warns)"
+    ),
+    rationale=(
+        "QEMU binds the incoming migration to `migration_address`: one the host lacks fails with `Failed to "
+        "bind socket: Cannot assign requested address`, one on the LAN invites the stream there "
+        "(autotest/tp-libvirt PR 5341)"
+    ),
+    fix="set `migration_address` in the destination's qemu.conf to its own address on the migration network",
 )
 def migration_address(pair: Pair) -> Outcome:
     address = setting(pair.dst, "qemu_conf", "migration_address", "").strip("[]")
@@ -95,6 +105,17 @@ def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
     "The destination listens where the source's libvirt connection arrives",
     "high",
     needs=("dst.listeners", "dst.config.libvirtd_conf"),
+    description="nothing listens on the destination where the source's libvirt URI (tcp, tls or ssh) arrives",
+    rationale=(
+        "A peer-to-peer migration starts with the source's libvirtd connecting to the destination's: libvirtd "
+        "without `--listen`, or a socket unit owning the port, ends it with `Migration was refused "
+        "connection to destination` or `unable to connect to server ... Connection refused` "
+        "(apache/cloudstack 9965, 9802; retspen/webvirtcloud 652)"
+    ),
+    fix=(
+        "set `listen_tcp = 1` or `listen_tls = 1` in the destination's libvirtd.conf and start libvirtd with "
+        "`--listen` (or enable libvirtd-tcp.socket / libvirtd-tls.socket); for qemu+ssh, start sshd"
+    ),
 )
 def libvirt_remote(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
-from migdoctor.judging.stack import carried_on, carrier_label, link_rate
+from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
+from migdoctor.judging.pair import Pair, migration_host_fix
+from migdoctor.judging.stack import link_rate
 
-registry = Registry()
+registry = Registry(order=100)
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
 # instead of the error that ended the migration (seen with a firewall rejecting the stream).
 PEER_CONNECTION_LOST = "End of file while reading data"
@@ -48,6 +49,20 @@ def failure_hint(pair: Pair, domain: str, error: str) -> str:
     "A real live migration of a canary takes the migration network at a rate worth its link",
     "critical",
     needs=("src.links", "dst.links"),
+    description=(
+        "a real live migration of a canary guest (there and back) fails, takes a link off the migration "
+        "network, or moves below `--min-rate` or `--min-rate-fraction` of that link's effective speed; the "
+        "links that carried it are named from both hosts' byte counters"
+    ),
+    rationale=(
+        "Only a real migration proves what the change request asks: the tunnelled stream that is CPU-bound at "
+        "1 MB/s on a 10G link (rapier1/hpn-ssh 80), a guest that never converges (kubevirt 3504), a "
+        "fall-back to the management NIC that logs nothing"
+    ),
+    fix=(
+        "the finding names the link, rate or libvirt error; the dns, route, firewall, tls and trust findings "
+        "name the setting to change"
+    ),
 )
 def test_migration(pair: Pair) -> Outcome:
     trial = pair.trial
@@ -66,9 +81,8 @@ def test_migration(pair: Pair) -> Outcome:
             remediation=failure_hint(pair, trial["domain"], outbound["error"] or ""),
         )
     network = pair.intent.network()
-    on_network = [link for link, _ in addresses_in(pair.src, network)]
-    dst_on_network = [link for link, _ in addresses_in(pair.dst, network)]
-    if network is not None and carried_on(pair.src, outbound["source_link"], on_network) is None:
+    on_network, dst_on_network = migration_links(pair.src, network), migration_links(pair.dst, network)
+    if on_migration_network(pair.src, outbound["source_link"], network) is False:
         return failed(
             f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
             f"{outbound['destination_link']}, off the migration network {network}",

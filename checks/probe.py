@@ -4,16 +4,26 @@ port, answered by a listener migdoctor opened on the destination for the purpose
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, addresses_in
-from migdoctor.judging.stack import carried_on, carrier_label
+from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
+from migdoctor.judging.pair import Pair
 
-registry = Registry()
+registry = Registry(order=90)
 
 
 @registry.check(
     "probe.migration-port",
     "A test connection to the advertised name and a migration port reaches the destination on the migration link",
     "critical",
+    description=(
+        "a TCP connection from the source to the advertised name and a port of the migration range, as QEMU "
+        "would open it, does not reach the listener migdoctor opens on the destination, or its bytes cross a "
+        "link off the migration network (the links are named from both hosts' byte counters)"
+    ),
+    rationale=(
+        "Static checks predict the path; a real connection proves it without migrating a guest, as the SUSE "
+        "forums thread was told to confirm it with tcpdump on the 10G interface"
+    ),
+    fix="the dns, route, listen and firewall findings name the cause; fix those and run the check again",
 )
 def migration_port(pair: Pair) -> Outcome:
     probe = pair.probe
@@ -34,10 +44,10 @@ def migration_port(pair: Pair) -> Outcome:
             if probe["error"].startswith("connected to")
             else f"see the firewall.* and listen.* findings for {pair.dst_label}",
         )
-    if pair.intent.network() is None:
+    network = pair.intent.network()
+    if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
-    src_links = [link for link, _ in addresses_in(pair.src, pair.intent.network())]
-    dst_links = [link for link, _ in addresses_in(pair.dst, pair.intent.network())]
+    src_links, dst_links = migration_links(pair.src, network), migration_links(pair.dst, network)
     sent_by = carrier_label(pair.src, probe["source_link"], src_links)
     received_on = carrier_label(pair.dst, probe["destination_link"], dst_links)
     evidence = (
@@ -45,7 +55,7 @@ def migration_port(pair: Pair) -> Outcome:
         Evidence(pair.dst_label, "link that received the bytes", received_on, dst_links),
         Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
     )
-    if carried_on(pair.src, probe["source_link"], src_links) is None:
+    if not on_migration_network(pair.src, probe["source_link"], network):
         return failed(
             f"the probe's {probe['bytes']} bytes left {pair.src_label} by {sent_by} and reached {pair.dst_label} "
             f"on {received_on}: off the migration network",

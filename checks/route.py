@@ -8,7 +8,7 @@ from typing import Any
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.pair import Pair, interface_addresses, migration_endpoints, route_to
 
-registry = Registry()
+registry = Registry(order=20)
 
 
 def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tuple[str, str]]) -> Outcome:
@@ -52,6 +52,19 @@ def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tu
     "The source reaches the destination's migration address by its migration link",
     "high",
     needs=("src.route_lookups", "src.links", "dst.links"),
+    description=(
+        "the source's route to the destination's migration address leaves by another link than its migration "
+        "link, or via a gateway although that address is on-link"
+    ),
+    rationale=(
+        "The right name is not enough when the route leaves by the management link: the forum answer names "
+        "it, 'default routes using the 1G network and having no explicit rules' (the SUSE forums thread; "
+        "OpenNebula/one 1010)"
+    ),
+    fix=(
+        "remove the route on the source that sends the destination's migration address elsewhere (`ip route "
+        "del ADDRESS`), so the connected route on the migration link applies"
+    ),
 )
 def egress_interface(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
@@ -63,6 +76,18 @@ def egress_interface(pair: Pair) -> Outcome:
     "The destination's route back to the source's migration address takes its migration link",
     "medium",
     needs=("dst.route_lookups", "src.links", "dst.links"),
+    description=(
+        "the destination's route back to the source's migration address leaves by another link than its "
+        "migration link, or via a gateway although that address is on-link"
+    ),
+    rationale=(
+        "The stream's acknowledgements and libvirt's replies take the return route: an asymmetric path is "
+        "dropped by reverse-path filtering or stateful firewalls, or loads the management link"
+    ),
+    fix=(
+        "remove the destination's route that sends the source's migration address elsewhere, so the connected "
+        "route on its migration link applies"
+    ),
 )
 def return_path(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)

@@ -21,7 +21,7 @@ from migdoctor.judging.tls import (
     verify_setting,
 )
 
-registry = Registry()
+registry = Registry(order=110)
 TLS_FACTS = ("src.tls", "dst.tls")
 
 
@@ -44,6 +44,21 @@ def path_of(pair: Pair, side: str, group: str, role: str) -> str:
     "The destination's server certificate names the host the source connects to (URI host, migration_host)",
     "high",
     needs=TLS_FACTS,
+    description=(
+        "the destination's server certificate does not name what the source connects to: the URI host "
+        "(libvirt's qemu+tls) and the name the destination advertises for a TLS stream (`migration_host`, "
+        "else its hostname; the host of `--migrate-uri` when given); DNS and IP SANs, one wildcard label, the "
+        "CN only without SANs"
+    ),
+    rationale=(
+        "A certificate lacking the name or address actually used fails the TLS handshake with `Certificate "
+        "[session] owner does not match the hostname` (vexxhost/atmosphere 2553; autotest/tp-libvirt PRs "
+        "4617, 4538)"
+    ),
+    fix=(
+        "reissue the destination's server certificate with the URI host and the advertised name (and their "
+        "addresses) as subject alternative names"
+    ),
 )
 def server_names(pair: Pair) -> Outcome:
     problems, evidence, fixes = [], [], []
@@ -89,6 +104,17 @@ def judged_files(pair: Pair, uses: list[TlsUse]) -> list[tuple[str, str, str, st
     f"Every certificate the migration's TLS relies on is valid, and for more than {EXPIRY_WARNING_DAYS} days",
     "high",
     needs=TLS_FACTS,
+    description=(
+        "a certificate the migration's TLS relies on (server, client, CA, on both hosts, libvirt's and "
+        "QEMU's) has expired or is not yet valid; warns within 30 days, with the days left, judged at the "
+        "time the facts were collected"
+    ),
+    rationale=(
+        "An expired certificate stops every TLS migration at once with `Failed to verify peer's certificate`, "
+        "typically discovered in the maintenance window it was meant for (autotest/tp-libvirt PRs 4617, "
+        "4538)"
+    ),
+    fix="renew the certificates named, signed by the same CA, and restart libvirtd on that host",
 )
 def validity(pair: Pair) -> Outcome:
     expired, expiring, evidence = [], [], []
@@ -169,6 +195,20 @@ def chain_problem(
     "The destination's server certificate verifies against the source's CA, and the source's client certificate against the destination's",
     "critical",
     needs=TLS_FACTS,
+    description=(
+        "the destination's server certificate does not verify against the source's CA, or the source's client "
+        "certificate against the destination's (unless the destination does not verify clients), a "
+        "certificate or its key is missing, or the extended key usage is not for server or client "
+        "authentication"
+    ),
+    rationale=(
+        "Each side verifies the other: a certificate from another CA or without the right key usage fails the "
+        "handshake with `Failed to verify peer's certificate` (autotest/tp-libvirt PRs 4617, 4538)"
+    ),
+    fix=(
+        "install on each host a certificate signed by a CA both hosts trust (the same cacert.pem), with "
+        "server and client authentication in its extended key usage"
+    ),
 )
 def chain(pair: Pair) -> Outcome:
     problems, evidence = [], []
@@ -195,6 +235,16 @@ def chain(pair: Pair) -> Outcome:
     "Both hosts agree on migrate_tls_force and migrate_tls_x509_verify in qemu.conf",
     "medium",
     needs=("src.config.qemu_conf", "dst.config.qemu_conf"),
+    description=(
+        "one host forces TLS on migrations (`migrate_tls_force`) and the other does not; warns when a host "
+        "accepts TLS migration streams without verifying the client (`migrate_tls_x509_verify = 0`)"
+    ),
+    rationale=(
+        "A host that forces TLS refuses a plain migration with `allows migration only with VIR_MIGRATE_TLS "
+        "flag`, and an unverified TLS stream lets any host with a certificate from the CA push guest memory "
+        "there"
+    ),
+    fix="set `migrate_tls_force` the same on both hosts (or pass --tls), and `migrate_tls_x509_verify = 1`",
 )
 def migration_config(pair: Pair) -> Outcome:
     def force(facts: dict[str, object]) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.pair import Pair
 
-registry = Registry()
+registry = Registry(order=120)
 OFFENDING = re.compile(r"Offending \S+ key in (\S+):(\d+)")
 # libvirt's client log line: "2026-11-27 10:26:59.721+0000: 25640: warning : someFunction:1086 : reason"
 LIBVIRT_LOG = re.compile(r": (?:warning|error) : \w+:\d+ : (.*)")
@@ -104,6 +104,21 @@ def diagnosis(record: dict[str, Any], pair: Pair) -> tuple[str, str]:
     "trust.peer-connection",
     "The source's libvirtd account opens the destination's URI: known host key, accepted keys or certificates",
     "critical",
+    description=(
+        "the source, as the account its libvirtd runs as, cannot open the destination's URI the way a "
+        "peer-to-peer migration does: qemu+ssh with the system ssh in batch mode to exactly the URI's host, "
+        "qemu+tls or qemu+tcp with `virsh -c URI`; names the stale known_hosts line, the missing alias, the "
+        "refused key or the certificate fault and the fix on the host that needs it"
+    ),
+    rationale=(
+        "The migration runs as libvirtd's account, not the admin's: a reinstalled host or a new alias gives "
+        "`Host key verification failed` or `REMOTE HOST IDENTIFICATION HAS CHANGED` only when migrating, "
+        "often on the way back (canonical/hotsos 268; kimchi-project/kimchi 1065; ganeti 72)"
+    ),
+    fix=(
+        "as the account libvirtd runs as on the source: refresh the known_hosts entry for exactly the URI's "
+        "host, authorise its key on the destination, or fix the certificate the finding names"
+    ),
 )
 def peer_connection(pair: Pair) -> Outcome:
     record = pair.src.get("peer_connection")

@@ -14,7 +14,7 @@ from migdoctor.judging.pair import (
     setting,
 )
 
-registry = Registry()
+registry = Registry(order=70)
 XEND_CONFIG = "/etc/xen/xend-config.sxp"
 
 
@@ -35,6 +35,19 @@ def sxp_line(pair: Pair, key: str, value: str) -> str:
     "The xend relocation server is on and listens on the migration network",
     "high",
     needs=("dst.config.xend_config",),
+    description=(
+        "xend's relocation server is off (`xend-relocation-server`), or `xend-relocation-address` binds it "
+        "off the migration network"
+    ),
+    rationale=(
+        "Xen migrations go to xend's relocation port (8002): a server that is off refuses them, and one bound "
+        "to the LAN address takes them over the LAN, as the SUSE forums thread's first answer explains (RHEL "
+        "5 Virtualization Guide 19.4, 21.2)"
+    ),
+    fix=(
+        "set `(xend-relocation-server yes)` and `(xend-relocation-address ADDRESS)` on the migration network "
+        "in the destination's xend-config.sxp"
+    ),
 )
 def relocation_server(pair: Pair) -> Outcome:
     require_xend(pair)
@@ -82,6 +95,15 @@ def relocation_server(pair: Pair) -> Outcome:
     "The xend-relocation-hosts-allow patterns admit the source by name or migration address",
     "high",
     needs=("dst.config.xend_config", "src.links"),
+    description=(
+        "no `xend-relocation-hosts-allow` pattern admits the source by name or migration address; invalid "
+        "regular expressions are named"
+    ),
+    rationale=(
+        "After moving migrations to another interface the patterns must match the new names or addresses, as "
+        "the SUSE forums thread warns, or xend refuses the relocation (RHEL 5 Virtualization Guide 19.4)"
+    ),
+    fix="add a `xend-relocation-hosts-allow` pattern that matches the source's name or migration address",
 )
 def hosts_allow(pair: Pair) -> Outcome:
     require_xend(pair)

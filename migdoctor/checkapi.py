@@ -63,12 +63,20 @@ class Skip(Exception):
 
 @dataclass(frozen=True)
 class Check:
+    """A check's metadata and function. DESCRIPTION says what it verifies, as the condition it
+    fails on (the README's "fails when"); RATIONALE why that matters: the failure it prevents, as
+    admins met it; FIX what is usually changed (each finding names the exact line). Required of
+    built-in checks, optional for third-party ones."""
+
     id: str
     title: str
     severity: str
     needs: tuple[str, ...]
     run: Callable[..., Outcome]
     origin: str = "built-in"
+    description: str = ""
+    rationale: str = ""
+    fix: str = ""
 
     @property
     def area(self) -> str:
@@ -77,15 +85,25 @@ class Check:
 
 @dataclass
 class Registry:
-    """Checks declared by one module, in declaration order."""
+    """Checks declared by one module, in declaration order. ORDER places a built-in module's
+    checks in listings and reports: the order a migration meets what they check."""
 
     checks: list[Check] = field(default_factory=list)
+    order: int = 1000
 
     def check(
-        self, id: str, title: str, severity: str, needs: tuple[str, ...] = ()
+        self,
+        id: str,
+        title: str,
+        severity: str,
+        needs: tuple[str, ...] = (),
+        *,
+        description: str = "",
+        rationale: str = "",
+        fix: str = "",
     ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
         def register(function: Callable[..., Outcome]) -> Callable[..., Outcome]:
-            self.checks.append(Check(id, title, severity, needs, function))
+            self.checks.append(Check(id, title, severity, needs, function, "built-in", description, rationale, fix))
             return function
 
         return register

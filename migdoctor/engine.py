@@ -10,6 +10,7 @@ import dataclasses
 import importlib
 import importlib.util
 import json
+import pkgutil
 import re
 import signal
 import threading
@@ -27,20 +28,7 @@ from migdoctor.judging.pair import Pair
 from migdoctor.sandbox import Lost, freeze, isolated
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
-BUILTIN_MODULES = (
-    "dns",
-    "route",
-    "link",
-    "listen",
-    "config",
-    "firewall",
-    "xen",
-    "compat",
-    "probe",
-    "migration",
-    "tls",
-    "trust",
-)
+BUILTIN_PACKAGE = "migdoctor.checks"
 
 
 # Facts read in one go: when the whole read fails, its gap is the reason each part is missing.
@@ -83,8 +71,22 @@ def fact_roots() -> tuple[str, ...]:
     return tuple(key for key in load_schema("facts")["properties"] if key not in RECORD_KEYS)
 
 
-def metadata_problem(check: Any) -> str | None:
-    """What is wrong with a declared check's metadata, or None: said at load, not in the report."""
+DOCUMENTATION = ("description", "rationale", "fix")  # what `migdoctor checks` and the README show
+
+
+def text_problem(check: Check, name: str, required: bool) -> str | None:
+    """What is wrong with the check's paragraph NAME (one of DOCUMENTATION), or None."""
+    value = getattr(check, name)
+    if not isinstance(value, str) or (value and not (value.strip() and value.isprintable())):
+        return f"{check.id}: {name} must be one paragraph of printable text"
+    if required and not value:
+        return f"{check.id}: a built-in check needs a {name}"
+    return None
+
+
+def metadata_problem(check: Any, documented: bool = False) -> str | None:
+    """What is wrong with a declared check's metadata, or None: said at load, not in the report.
+    DOCUMENTED: the DOCUMENTATION paragraphs are required (built-in checks)."""
     if not isinstance(check, Check):
         return f"{check!r} is not a Check (declare checks with @registry.check)"
     if not isinstance(check.id, str) or not ID_PATTERN.match(check.id):
@@ -102,18 +104,23 @@ def metadata_problem(check: Any) -> str | None:
         return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
-    return None
+    return next(filter(None, (text_problem(check, name, documented) for name in DOCUMENTATION)), None)
 
 
-def checks_of(module: Any, origin: str) -> list[Check]:
+def registry_of(module: Any, where: str) -> Registry:
     registry = module if isinstance(module, Registry) else getattr(module, "registry", None)
     if not isinstance(registry, Registry):
-        raise DiscoveryError(f"{origin}: module has no 'registry = Registry()' of checks")
+        raise DiscoveryError(f"{where}: module has no 'registry = Registry()' of checks")
+    return registry
+
+
+def checks_of(registry: Registry, origin: str, where: str | None = None, documented: bool = False) -> list[Check]:
+    """The registry's checks held to the contract; a breach is one line naming WHERE (else ORIGIN)."""
     for declared in registry.checks:
-        problem = metadata_problem(declared)
+        problem = metadata_problem(declared, documented)
         if problem:
-            raise DiscoveryError(f"{origin}: {problem}")
-    return [Check(c.id, c.title, c.severity, tuple(c.needs), c.run, origin) for c in registry.checks]
+            raise DiscoveryError(f"{where or origin}: {problem}")
+    return [dataclasses.replace(c, needs=tuple(c.needs), origin=origin) for c in registry.checks]
 
 
 class ImportTooLong(Exception):
@@ -153,18 +160,34 @@ def load_module(origin: str, load: Any) -> Any:
         raise DiscoveryError(f"{origin}: {type(exc).__name__}: {exc}") from None
 
 
-def builtin_checks() -> list[Check]:
-    found: list[Check] = []
-    for name in BUILTIN_MODULES:
-        found += checks_of(importlib.import_module(f"migdoctor.checks.{name}"), "built-in")
+def builtin_modules() -> list[tuple[str, str]]:
+    """(module name, file) of every module of the checks package, found on disk rather than
+    listed, so a new one cannot silently never run; modules named _* are helpers."""
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    found = []
+    for module in pkgutil.iter_modules(package.__path__, f"{BUILTIN_PACKAGE}."):
+        short = module.name.rpartition(".")[2]
+        if not short.startswith("_"):
+            folder = Path(getattr(module.module_finder, "path", ""))
+            found.append((module.name, str(folder / short / "__init__.py" if module.ispkg else folder / f"{short}.py")))
     return found
+
+
+def builtin_checks() -> list[Check]:
+    """The checks of every built-in module, placed by their registries' order."""
+    registries = [
+        (registry_of(load_module(file, partial(importlib.import_module, name)), file), file)
+        for name, file in builtin_modules()
+    ]
+    registries.sort(key=lambda found: found[0].order)
+    return [check for registry, file in registries for check in checks_of(registry, "built-in", file, documented=True)]
 
 
 def entry_point_checks() -> list[Check]:
     found: list[Check] = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         origin = f"entry point {point.name} ({point.value})"
-        found += checks_of(load_module(origin, point.load), origin)
+        found += checks_of(registry_of(load_module(origin, point.load), origin), origin)
     return found
 
 
@@ -180,7 +203,7 @@ def directory_checks(directory: str) -> list[Check]:
             raise DiscoveryError(f"{path}: cannot be loaded as a module")
         module = importlib.util.module_from_spec(spec)
         load_module(str(path), partial(spec.loader.exec_module, module))
-        found += checks_of(module, f"file {path}")
+        found += checks_of(registry_of(module, f"file {path}"), f"file {path}")
     return found
 
 

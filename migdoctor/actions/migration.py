@@ -19,6 +19,7 @@ from typing import Any
 
 from migdoctor.actions import canary
 from migdoctor.bounded import NO_ANSWER, attempt, within
+from migdoctor.judging.carrier import busiest_link
 from migdoctor.transports import Transport, TransportError
 
 MIB = 1024 * 1024
@@ -154,14 +155,6 @@ def counters_of(host: Transport) -> dict[str, Any]:
     return admitted_counters(counters)
 
 
-def carrier(before: dict[str, Any], after: dict[str, Any], key: str) -> tuple[str | None, int]:
-    deltas = {name: after[name][key] - before.get(name, {}).get(key, 0) for name in after if name != "lo"}
-    if not deltas or not before:  # a side that did not answer names no link
-        return None, 0
-    name = max(deltas, key=lambda link: deltas[link])
-    return name, deltas[name]
-
-
 @contextmanager
 def interrupt_on_sigterm() -> Iterator[None]:
     """SIGTERM ends the trial like Ctrl-C: through the clean-up."""
@@ -227,8 +220,8 @@ def migrate_leg(
         from_host.label: counters_of(from_host),
         to_host.label: counters_of(to_host),
     }
-    src_link, sent = carrier(before[from_host.label], after[from_host.label], "tx_bytes")
-    dst_link, received = carrier(before[to_host.label], after[to_host.label], "rx_bytes")
+    src_link, sent = busiest_link(before[from_host.label], after[from_host.label], "tx_bytes")
+    dst_link, received = busiest_link(before[to_host.label], after[to_host.label], "rx_bytes")
     return {
         "from": from_host.label,
         "to": to_host.label,
@@ -280,7 +273,7 @@ def live_view(
     sample: dict[str, Any], from_host: Transport, to_host: Transport, before: dict[str, Any]
 ) -> dict[str, Any]:
     """A sample for the progress bar, with the link carrying the stream so far (one counter read)."""
-    link, _ = carrier(before, counters_of(from_host), "tx_bytes")
+    link, _ = busiest_link(before, counters_of(from_host), "tx_bytes")
     return {**sample, "leg": f"{from_host.label} -> {to_host.label}", "link": f"{from_host.label} {link}"}
 
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.farside.probe import SERVE_TIMEOUT_S
+from migdoctor.judging.carrier import busiest_link
 from migdoctor.judging.pair import advertised_name, config_values, port_range
 from migdoctor.transports import Transport, TransportError
-
-
-def busiest_link(before: dict[str, Any], after: dict[str, Any], key: str) -> str | None:
-    deltas = {name: after[name][key] - before.get(name, {}).get(key, 0) for name in after if name != "lo"}
-    return max(deltas, key=lambda name: deltas[name]) if deltas else None
 
 
 def incoming_endpoint(dst_facts: dict[str, Any]) -> tuple[str, str, int, int]:
@@ -58,8 +54,8 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
             address=sender["address"],
             local_address=sender["local_address"],
             rate_mbps=round(sender["bytes"] * 8 / sender["seconds"] / 1e6, 1) if sender["seconds"] > 0 else None,
-            source_link=busiest_link(sender["counters_before"], sender["counters_after"], "tx_bytes"),
-            destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes"),
+            source_link=busiest_link(sender["counters_before"], sender["counters_after"], "tx_bytes")[0],
+            destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes")[0],
         )
     except TransportError as exc:
         result["error"] = str(exc)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from migdoctor.facts.counters import admitted_counters
+from migdoctor.judging.carrier import busiest_link
 from migdoctor.transports import Transport, TransportError
 
 INTERVAL_S = 0.25
@@ -48,11 +49,9 @@ class CounterStream:
         (t0, before), (t1, after) = self.previous, self.latest
         return {link: (after[link][key] - before.get(link, {}).get(key, 0)) / max(t1 - t0, 1e-6) for link in after}
 
-    def moved(self, key: str) -> dict[str, int]:
-        if not self.first or not self.latest:
-            return {}
-        after = self.latest[1]
-        return {link: after[link][key] - self.first.get(link, {}).get(key, 0) for link in after if link != "lo"}
+    def carrier(self, key: str) -> tuple[str | None, int]:
+        """The link whose KEY counter moved most since the first sample, and by how much."""
+        return busiest_link(self.first or {}, self.latest[1] if self.latest else {}, key)
 
     def close(self) -> None:
         self.samples.close()
@@ -93,13 +92,6 @@ def streams(src: Transport, dst: Transport, interval: float) -> Iterator[tuple[C
             stream.close()
 
 
-def busiest(moved: dict[str, int]) -> tuple[str | None, int]:
-    if not moved:
-        return None, 0
-    link = max(moved, key=lambda name: moved[name])
-    return link, moved[link]
-
-
 def watch(
     src: Transport,
     dst: Transport,
@@ -130,8 +122,8 @@ def watch(
         except KeyboardInterrupt:
             interrupted = True
         time.sleep(interval * 2)  # a last sample after the job ended
-        src_link, sent = busiest(src_stream.moved("tx_bytes"))
-        dst_link, received = busiest(dst_stream.moved("rx_bytes"))
+        src_link, sent = src_stream.carrier("tx_bytes")
+        dst_link, received = dst_stream.carrier("rx_bytes")
     wall = time.monotonic() - started
     return {
         "domain": dom.name(),

@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -317,23 +318,53 @@ def emit(report: dict[str, Any], plan: Plan, quiet: bool) -> None:
 check_command.__doc__ = f"{check_command.__doc__}\n\n{EXIT_HELP}"
 
 
+class CatalogFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
 def checks_command(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ID|AREA", help="Show these checks in full: what each verifies, why, the usual fix."),
+    ] = None,
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Also list drop-in checks from DIR.")] = None,
+    output_format: Annotated[
+        CatalogFormat,
+        typer.Option("--format", help="text: a table, or the named checks in full; markdown: the README's table."),
+    ] = CatalogFormat.text,
 ) -> None:
-    """List every check with id, severity, title and origin."""
+    """List every check with id, severity, title and origin; name checks or areas to read what
+    each verifies, why it matters and what is usually changed."""
+    import shutil
+
     from rich.console import Console
     from rich.table import Table
 
-    from migdoctor.engine import DiscoveryError, discover
+    from migdoctor.engine import DiscoveryError, discover, select, unknown_name
+    from migdoctor.report import catalog
+    from migdoctor.report.safe import printable
 
     try:
         found = discover(checks_dir)
     except DiscoveryError as exc:
         raise fail(str(exc)) from None
-    table = Table("id", "severity", "title", "origin", box=None)
-    for check in found:
-        table.add_row(check.id, check.severity, check.title, check.origin)
-    Console(markup=False).print(table)  # titles and origins are text, never markup
+    unknown = unknown_name(found, names or [])
+    if unknown:
+        raise fail(f"{unknown}: no check has that id or area")
+    found = select(found, names or [])
+    if output_format is CatalogFormat.markdown:
+        sys.stdout.write(catalog.render_markdown(found))
+    elif output_format is CatalogFormat.json:
+        sys.stdout.write(catalog.render_json(found))
+    elif names:
+        sys.stdout.write(catalog.render_details(found, min(shutil.get_terminal_size().columns, 100)))
+    else:
+        table = Table("id", "severity", "title", "origin", box=None)
+        for check in found:
+            table.add_row(check.id, check.severity, check.title, printable(check.origin))
+        Console(markup=False).print(table)  # titles and origins are text, never markup
 
 
 def schema_command(

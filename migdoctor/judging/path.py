@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migdoctor.judging.carrier import on_migration_network
 from migdoctor.judging.pair import (
     Pair,
     addresses_in,
@@ -15,7 +16,7 @@ from migdoctor.judging.pair import (
     port_range,
     route_to,
 )
-from migdoctor.judging.stack import carried_on, link_rate
+from migdoctor.judging.stack import link_rate
 
 
 def predict_path(pair: Pair) -> dict[str, Any]:
@@ -83,7 +84,6 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     for leg in pair.trial["legs"]:
         sender = pair.src if leg["from"] == pair.src_label else pair.dst
         link = leg.get("source_link")
-        on_network = [own for own, _ in addresses_in(sender, network)] if network and link else None
         measured.append(
             {
                 "from": leg["from"],
@@ -91,11 +91,7 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
                 "ok": leg["ok"],
                 "source_link": link,
                 "destination_link": leg.get("destination_link"),
-                # a bridge port or bond member counts the bytes of the addressed link above it
-                # a bridge port or bond member counts the bytes of the addressed link above it
-                "on_migration_network": None
-                if on_network is None
-                else carried_on(sender, link, on_network) is not None,
+                "on_migration_network": on_migration_network(sender, link, network) if link else None,
                 "rate_mbps": leg.get("rate_mbps"),
                 "effective_mbps": link_rate(sender, link),
             }

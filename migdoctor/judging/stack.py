@@ -106,19 +106,3 @@ def link_rate(facts: dict[str, Any], name: str | None) -> int | None:
     """What one stream gets through the link NAME and its stack (None: unknown, or no such link)."""
     link = link_named(facts, name)
     return stream_rate(facts, link).mbps if link else None
-
-
-def carried_on(facts: dict[str, Any], name: str | None, addressed: list[str]) -> str | None:
-    """The addressed link among ADDRESSED whose stack holds NAME, the device whose byte counters
-    moved (a bridge port or bond member counts the bytes of the bridge above it), or None."""
-    for top in addressed:
-        link = link_named(facts, top)
-        if link and name in [device for device, _ in stack_mtus(facts, link)]:
-            return top
-    return None
-
-
-def carrier_label(facts: dict[str, Any], name: str | None, addressed: list[str]) -> str:
-    """`br-mig (a-fast)`: the logical link and the device under it that carried the bytes."""
-    top = carried_on(facts, name, addressed)
-    return f"{top} ({name})" if top and top != name else str(name)

@@ -65,4 +65,8 @@ def test_check_keeps_the_contract(check: Check) -> None:
         side, _, path = need.partition(".")
         assert side in ("src", "dst") and path.split(".")[0] in NEED_ROOTS, need
     assert list(inspect.signature(check.run).parameters) == ["pair"]
+    if check.origin == "built-in":  # what it verifies and why, for `migdoctor checks` and the README
+        assert check.description and not check.description.endswith("."), check.id
+        assert check.rationale and check.rationale[0].isupper(), check.id
+        assert check.fix and not check.fix.endswith("."), check.id
     assert inspect.getdoc(inspect.getmodule(check.run)), "check module explains itself"
