@@ -30,7 +30,8 @@ fi
 stamp=.venv/.migdoctor-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "setup: installing migdoctor into .venv"
-    .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e '.[dev]'
+    # Retries and resumed downloads: a CI machine's link to PyPI may drop a large wheel midway.
+    .venv/bin/pip install -q --retries 10 --timeout 60 --upgrade pip
+    .venv/bin/pip install -q --retries 10 --timeout 60 --resume-retries 10 -e '.[dev]'
     touch "$stamp"
 fi
