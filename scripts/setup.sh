@@ -1,7 +1,8 @@
 #!/bin/sh
 # Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need
 # (and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
-# the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable).
+# the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable), with
+# ansible-core for Ansible inventories and the migdoctor.fleet collection.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,6 @@ stamp=.venv/.migdoctor-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "setup: installing migdoctor into .venv"
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e '.[dev]'
+    .venv/bin/pip install -q -e '.[dev,ansible]'
     touch "$stamp"
 fi

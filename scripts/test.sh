@@ -3,6 +3,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
-.venv/bin/ruff check migdoctor checks tests bench
+.venv/bin/ruff check migdoctor checks tests bench ansible_collections
 .venv/bin/mypy migdoctor checks
 exec .venv/bin/pytest "$@"

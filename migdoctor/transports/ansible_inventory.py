@@ -94,7 +94,9 @@ def from_ansible(data: Mapping[str, Any], path: str) -> tuple[dict[str, Any], di
     hostvars = (data.get("_meta") or {}).get("hostvars") or {}
     hosts: dict[str, dict[str, Any]] = {}
     origins: dict[str, str] = {}
-    for name in dict.fromkeys([*groups.get("all", []), *(h for members in groups.values() for h in members), *hostvars]):
+    for name in dict.fromkeys(
+        [*groups.get("all", []), *(h for members in groups.values() for h in members), *hostvars]
+    ):
         entry, used = host_entry(path, name, hostvars.get(name) or {})
         hosts[name] = entry
         origins |= {f"hosts.{name}.{key}": f"Ansible variable {var}" for key, var in used.items()}

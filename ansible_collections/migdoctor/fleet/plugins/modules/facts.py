@@ -10,26 +10,32 @@ DOCUMENTATION = r"""
 module: facts
 short_description: Collect migdoctor's facts record of a hypervisor
 description:
-  - Collects what decides which network a live migration to or from this host takes (links and
+  - >-
+    Collects what decides which network a live migration to or from this host takes (links and
     their stacks, routes, name resolution as the host sees it, listeners, the firewall ruleset,
     libvirt, QEMU and Xen configuration, TLS certificates) as one migdoctor facts record, the same
     record C(migdoctor facts HOST --json) prints; it validates against migdoctor's facts schema.
-  - Runs on the control node, which must have migdoctor installed in the Python that runs Ansible
+  - >-
+    Runs on the control node, which must have migdoctor installed in the Python that runs Ansible
     (C(pip install 'migdoctor[ansible]')). The host needs nothing but python3 3.9 or newer with its
     standard library: migdoctor's collecting code is sent over the task's connection and imported
     from memory; nothing is written on the host.
-  - What only libvirt knows (the name it offers for incoming migrations, libvirt and QEMU versions,
+  - >-
+    What only libvirt knows (the name it offers for incoming migrations, libvirt and QEMU versions,
     KVM, the domains) is asked from the control node through the host's libvirt URI, the variable
     C(migdoctor_libvirt_uri), else C(qemu+ssh://[ansible_user@]ansible_host[:ansible_port]/system).
     A URI that cannot be opened is a named gap in the record, not a failure.
-  - The facts record is returned as the fact C(migdoctor) and, with O(dest), saved on the control node.
-  - Without become, what the kernel hides from other users (the firewall ruleset, other users'
+  - >-
+    The facts record is returned as the fact C(migdoctor) and, with O(dest), saved on the control node.
+  - >-
+    Without become, what the kernel hides from other users (the firewall ruleset, other users'
     sockets) is a named gap in the record.
 version_added: "0.1.0"
 options:
   dest:
     description:
-      - A directory on the control node; the record is saved there as C(INVENTORY_HOSTNAME.json),
+      - >-
+        A directory on the control node; the record is saved there as C(INVENTORY_HOSTNAME.json),
         written atomically. Created when missing. Not written in check mode.
     type: path
   route_to:
@@ -55,7 +61,8 @@ attributes:
     support: full
     details: The collecting Python runs under the task's become (needed for the firewall ruleset).
 notes:
-  - Reaches the host through the task's connection (ssh or local), so ansible_user, ansible_port,
+  - >-
+    Reaches the host through the task's connection (ssh or local), so ansible_user, ansible_port,
     the ssh arguments and become apply as for any task. Host variables C(migdoctor_<key>), for the
     keys of a migdoctor inventory entry, are read as C(migdoctor facts HOST -i INVENTORY) reads them.
 author:
