@@ -43,32 +43,19 @@ def test_the_module_documents_exactly_the_options_its_action_plugin_takes(tmp_pa
         assert documented[name]["type"] == option["type"]
 
 
-def test_the_playbook_saves_one_valid_facts_file_per_host_and_check_mode_saves_none(tmp_path: Path) -> None:
+def gather(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "hosts.ini").write_text(INVENTORY)
+    return ansible("ansible-playbook", "-i", "hosts.ini", "migdoctor.fleet.gather_facts", *args, cwd=tmp_path)
+
+
+def test_the_playbook_saves_one_valid_facts_file_per_host_and_check_mode_saves_none(tmp_path: Path) -> None:
     facts_dir = tmp_path / "facts"
 
-    checked = ansible(
-        "ansible-playbook",
-        "-i",
-        "hosts.ini",
-        "migdoctor.fleet.gather_facts",
-        "--check",
-        "-e",
-        f"migdoctor_facts_dir={facts_dir}",
-        cwd=tmp_path,
-    )
+    checked = gather(tmp_path, "--check", "-e", f"migdoctor_facts_dir={facts_dir}")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert not facts_dir.exists()
 
-    done = ansible(
-        "ansible-playbook",
-        "-i",
-        "hosts.ini",
-        "migdoctor.fleet.gather_facts",
-        "-e",
-        f"migdoctor_facts_dir={facts_dir}",
-        cwd=tmp_path,
-    )
+    done = gather(tmp_path, "-e", f"migdoctor_facts_dir={facts_dir}")
     assert done.returncode == 0, done.stdout + done.stderr
     assert [path.name for path in facts_dir.iterdir()] == ["localbox.json"]
     text = (facts_dir / "localbox.json").read_text()
@@ -79,9 +66,7 @@ def test_the_playbook_saves_one_valid_facts_file_per_host_and_check_mode_saves_n
 
 
 def test_the_playbook_says_which_variable_it_needs(tmp_path: Path) -> None:
-    (tmp_path / "hosts.ini").write_text(INVENTORY)
-
-    done = ansible("ansible-playbook", "-i", "hosts.ini", "migdoctor.fleet.gather_facts", cwd=tmp_path)
+    done = gather(tmp_path)
 
     assert done.returncode == 2
     assert "set the directory for the facts files: -e migdoctor_facts_dir=DIR" in done.stdout
