@@ -28,7 +28,7 @@ def seed(lab_scenario):
     return lab_scenario("seed")
 
 
-def playbook(facts_dir: Path) -> subprocess.CompletedProcess[str]:
+def playbook(facts_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The collection's playbook on the lab's Ansible inventory; no ssh master left running after it."""
     env = {
         **os.environ,
@@ -39,7 +39,7 @@ def playbook(facts_dir: Path) -> subprocess.CompletedProcess[str]:
     }
     argv = [str(BIN / "ansible-playbook"), "-i", str(lab_inventory.ANSIBLE_FILE), "migdoctor.fleet.gather_facts"]
     return subprocess.run(
-        [*argv, "-e", f"migdoctor_facts_dir={facts_dir}"], capture_output=True, text=True, timeout=180, env=env
+        [*argv, "-e", f"migdoctor_facts_dir={facts_dir}", *args], capture_output=True, text=True, timeout=180, env=env
     )
 
 
@@ -60,8 +60,22 @@ def test_the_playbook_saves_each_hosts_facts_as_migdoctor_facts_prints_them(seed
         printed = json.loads(direct.stdout)
         assert saved["identity"]["hostname"] == f"{host}.lab.test"
         assert saved["identity"]["hypervisor"]["libvirt"] is not None  # asked through the host's libvirt URI
-        assert saved["firewall"]["nftables"] is not None  # the lab's root login: nothing hidden
+        assert saved["firewall"]["backend"] == "nftables"  # the lab's root login: nothing hidden
         assert stable_digest(saved) == stable_digest(printed), host
+
+
+def test_become_is_ansibles(seed, tmp_path):
+    """As the lab's admin the ruleset is hidden (a named gap); with Ansible's --become (sudo) it is read."""
+    plain = playbook(tmp_path / "plain", "-e", "ansible_user=mdlab-admin", "--limit", "hostb")
+    become = playbook(tmp_path / "become", "-e", "ansible_user=mdlab-admin", "--limit", "hostb", "--become")
+
+    assert plain.returncode == 0 and become.returncode == 0, plain.stdout + become.stdout
+    hidden = json.loads((tmp_path / "plain" / "hostb.json").read_text())
+    read = json.loads((tmp_path / "become" / "hostb.json").read_text())
+    assert hidden["firewall"] is None
+    assert any(gap["fact"] == "firewall" and "needs root" in gap["reason"] for gap in hidden["missing"])
+    assert read["firewall"]["backend"] == "nftables"
+    assert not any(gap["fact"] == "firewall" for gap in read["missing"])
 
 
 def findings(report: dict[str, Any]) -> list[tuple[str, str]]:
