@@ -178,7 +178,7 @@ def host_entry(path: str, name: str, hostvars: Mapping[str, Any]) -> tuple[dict[
 def ssh_transport(where: str, name: str, value: Callable[..., tuple[str, Any] | None]) -> str:
     """ssh://[user@]host[:port] from ansible_host, ansible_user and ansible_port."""
     host = value("ansible_host", "ansible_ssh_host")
-    user = value("ansible_user", "ansible_ssh_user", "ansible_remote_user")
+    user = value("ansible_user", "ansible_ssh_user")
     port = value("ansible_port", "ansible_ssh_port")
     address = str(host[1]) if host else name
     if ":" in address:  # an IPv6 address
