@@ -28,6 +28,7 @@ STRICT = {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1", "ANSIBLE_INVENTORY_ANY_UNPAR
 PREFIX = "migdoctor_"
 # Variables of the collection's playbook (ansible_collections/migdoctor/fleet), not host settings.
 PLAYBOOK_VARS = {"migdoctor_facts_dir"}
+LIST_KEYS = {"ssh_args", "migration_network"}  # a dual-stack network: one prefix per family
 SSH_CONNECTIONS = {"ssh", "smart", "paramiko", "paramiko_ssh"}
 # Ansible's boolean words (ansible.module_utils.parsing.convert_bool), as INI and YAML give them.
 TRUE = {"y", "yes", "on", "1", "true", "t"}
@@ -169,8 +170,8 @@ def host_entry(path: str, name: str, hostvars: Mapping[str, Any]) -> tuple[dict[
         if key not in HOST_KEYS:
             known = ", ".join(PREFIX + k for k in sorted(HOST_KEYS))
             raise InventoryError(f"{where}: unknown variable {var} (migdoctor's are {known})")
-        # Its type is the schema's to judge; a list is a list only for ssh_args.
-        entry[key] = hostvars[var] if key == "ssh_args" else scalar(where, var, hostvars[var])
+        # Its type is the schema's to judge; a list only where a TOML inventory takes one.
+        entry[key] = hostvars[var] if key in LIST_KEYS else scalar(where, var, hostvars[var])
         used[key] = var
     return entry, used
 

@@ -52,6 +52,7 @@ all:
         kvm8:
           ansible_host: 203.0.113.8
           migdoctor_peer_libvirt_uri: qemu+tls://kvm8-mig.example.org/system
+          migdoctor_migration_network: [198.51.100.0/24, "2001:db8:0:100::/64"]
       vars:
         ansible_user: root
         migdoctor_migration_network: 198.51.100.0/24
@@ -145,7 +146,7 @@ def test_a_yaml_inventory_and_a_directory_of_them(tmp_path: Path) -> None:
             "kvm7": {"transport": "ssh://root@203.0.113.7", "migration_network": "198.51.100.0/24"},
             "kvm8": {
                 "transport": "ssh://root@203.0.113.8",
-                "migration_network": "198.51.100.0/24",
+                "migration_network": ["198.51.100.0/24", "2001:db8:0:100::/64"],  # dual stack, as a list
                 "peer_libvirt_uri": "qemu+tls://kvm8-mig.example.org/system",
             },
         }
