@@ -1,7 +1,8 @@
 #!/bin/sh
 # Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need
 # (and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
-# the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable).
+# the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable), with
+# ansible-core for Ansible inventories and the migdoctor.fleet collection.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "setup: installing migdoctor into .venv"
     # Retries and resumed downloads: a CI machine's link to PyPI may drop a large wheel midway.
     .venv/bin/pip install -q --retries 10 --timeout 60 --upgrade pip
-    .venv/bin/pip install -q --retries 10 --timeout 60 --resume-retries 10 -e '.[dev]'
+    .venv/bin/pip install -q --retries 10 --timeout 60 --resume-retries 10 -e '.[dev,ansible]'
     touch "$stamp"
 fi

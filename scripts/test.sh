@@ -3,6 +3,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
-.venv/bin/ruff check migdoctor checks tests bench
-.venv/bin/mypy migdoctor checks
+.venv/bin/ruff check migdoctor checks tests bench ansible_collections
+.venv/bin/mypy migdoctor checks ansible_collections/migdoctor/fleet/plugins/action
 exec .venv/bin/pytest "$@"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
 from typing import Annotated, Any
 
@@ -68,8 +67,9 @@ def facts_command(
     except (InventoryError, TransportError) as exc:
         raise fail(str(exc)) from None
     if as_json:
-        json.dump(record, sys.stdout, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
+        from migdoctor.report.json_writer import facts_json
+
+        sys.stdout.write(facts_json(record))
     else:
         print_summary(record)
 

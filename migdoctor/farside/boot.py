@@ -50,9 +50,9 @@ def read_block(stream) -> bytes:  # noqa: ANN001
 
 def main() -> None:
     sys.meta_path.insert(0, BundleImporter(read_block(sys.stdin.buffer)))
-    from migdoctor.farside.server import serve
+    from migdoctor.farside.server import ANSWER_ALL, serve
 
-    serve()
+    serve(answer_all=ANSWER_ALL in sys.argv[1:])  # `python3 -c FIRST_STAGE --answer-all`
 
 
 if __name__ == "__main__":  # exec'd by the first stage, which runs as `python3 -c`

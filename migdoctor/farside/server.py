@@ -15,6 +15,8 @@ from typing import Any, BinaryIO
 from migdoctor import __version__
 from migdoctor.farside import commands
 
+ANSWER_ALL = "--answer-all"  # the far side's argument for serve(answer_all=True)
+
 
 class Channel:
     """The control node's end: whole lines only, whichever thread writes."""
@@ -57,10 +59,14 @@ def hello() -> dict[str, Any]:
     }
 
 
-def serve() -> None:
+def serve(answer_all: bool = False) -> None:
+    """Serve until stdin closes. ANSWER_ALL: for a caller that sends all its input at once and
+    reads the output when the process has ended (an Ansible connection), stdin's end is not a
+    hang-up: every request is answered first."""
     channel = Channel(sys.stdout.buffer)
     sys.stdout = sys.stderr  # a stray print must not break the protocol
     cancels: dict[int, threading.Event] = {}
+    workers: list[threading.Thread] = []  # kept only to ANSWER_ALL
     channel.send({"ready": hello()})
     try:
         for raw in sys.stdin.buffer:
@@ -69,7 +75,12 @@ def serve() -> None:
                 cancels.get(request["cancel"], threading.Event()).set()
                 continue
             cancels[request["id"]] = threading.Event()
-            threading.Thread(target=handle, args=(channel, request, cancels[request["id"]]), daemon=True).start()
+            worker = threading.Thread(target=handle, args=(channel, request, cancels[request["id"]]), daemon=True)
+            worker.start()
+            if answer_all:
+                workers.append(worker)
+        for worker in workers:
+            worker.join()
     finally:
         for event in cancels.values():
             event.set()

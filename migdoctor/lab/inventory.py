@@ -1,7 +1,11 @@
 """The inventory.toml `lab up` writes: how migdoctor itself reaches the two lab hosts. They are
-bare, as production hypervisors are: no migdoctor installed, the distribution's python3 alone."""
+bare, as production hypervisors are: no migdoctor installed, the distribution's python3 alone.
+The same hosts as an Ansible INI inventory, inventory.ini, for ansible-playbook and the
+migdoctor.fleet collection (and `migdoctor -i inventory.ini`, which reads it back the same)."""
 
+import shlex
 from typing import Any
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -9,6 +13,8 @@ from migdoctor.lab import layout, ssh
 from migdoctor.lab.scenario import Scenario
 
 FILE = layout.STATE_DIR / "inventory.toml"
+ANSIBLE_FILE = layout.STATE_DIR / "inventory.ini"
+ANSIBLE_GROUP = "lab"
 
 
 def libvirt_uri(h: layout.Host) -> str:
@@ -31,5 +37,21 @@ def build(scn: Scenario) -> dict[str, Any]:
     return {"defaults": {"migration_network": scn.migration_network}, "hosts": hosts}
 
 
+def ansible_ini(document: dict[str, Any]) -> str:
+    """DOCUMENT (build's) as Ansible variables: ansible_host/ansible_user from the transport, the
+    ssh config as ssh arguments, every other key as migdoctor_<key>."""
+    lines = ["# written by migdoctor lab: inventory.toml's hosts for Ansible", f"[{ANSIBLE_GROUP}]"]
+    for name, entry in document["hosts"].items():
+        url = urlsplit(entry["transport"])
+        variables = {"ansible_host": url.hostname, "ansible_user": url.username}
+        variables["ansible_ssh_common_args"] = f"-F {entry['ssh_config']}"
+        variables |= {f"migdoctor_{key}": value for key, value in entry.items() if key not in ("transport", "ssh_config")}
+        lines.append(" ".join([name, *(f"{key}={shlex.quote(str(value))}" for key, value in variables.items())]))
+    network = document["defaults"]["migration_network"]
+    return "\n".join([*lines, "", f"[{ANSIBLE_GROUP}:vars]", f"migdoctor_migration_network={shlex.quote(network)}", ""])
+
+
 def write(scn: Scenario) -> None:
-    FILE.write_text(tomli_w.dumps(build(scn)))
+    document = build(scn)
+    FILE.write_text(tomli_w.dumps(document))
+    ANSIBLE_FILE.write_text(ansible_ini(document))

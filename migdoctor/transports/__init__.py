@@ -38,6 +38,7 @@ class Host:
     target: str | None = None  # ssh destination [user@]host, or the lab host name
     port: int | None = None
     ssh_config: str | None = None
+    ssh_args: tuple[str, ...] = ()  # more ssh arguments, ahead of migdoctor's (Ansible's ssh args)
     remote_command: str | None = None  # an installed migdoctor there; default: nothing installed
     python: str = "python3"
     become: bool = False
@@ -60,7 +61,7 @@ class Host:
 def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Host:
     """`local`, `ssh://[user@]host[:port]`, `lab:HOST`, or a bare name reached over SSH."""
     entry = entry or {}
-    common = {
+    common: dict[str, Any] = {
         key: entry[key]
         for key in (
             "ssh_config",
@@ -73,6 +74,8 @@ def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Ho
         )
         if key in entry
     }
+    if "ssh_args" in entry:
+        common["ssh_args"] = tuple(entry["ssh_args"])
     if spec in ("local", "localhost"):
         return Host(label, "local", **common)
     if spec.startswith("lab:"):

@@ -1,4 +1,6 @@
-"""The inventory: how to reach each host (TOML). The lab writes one; admins write their own."""
+"""The inventory: how to reach each host. TOML is migdoctor's own (the lab writes one); an Ansible
+inventory is read through ansible-inventory (transports/ansible_inventory.py). Both pass the same
+schema."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ HOST_KEYS = {
     "become_user",
     "lab_host",
     "migration_network",
+    "ssh_args",
 }
 
 
@@ -51,11 +54,21 @@ def parse_inventory(text: str, path: str) -> Inventory:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{path}: {exc}") from None
+    return checked(data, path)
+
+
+def checked(data: dict[str, Any], path: str, origins: dict[str, str] | None = None) -> Inventory:
+    """DATA as an Inventory once it passes the schema; ORIGINS names where a key came from
+    ("hosts.kvm1.libvirt_uri" -> "Ansible variable migdoctor_libvirt_uri") for the error."""
     from migdoctor.schemas import schema_errors
+
+    def refuse(where: str, problem: str) -> InventoryError:
+        origin = (origins or {}).get(where)
+        return InventoryError(f"{path}: {where}: {problem}" + (f" ({origin})" if origin else ""))
 
     errors = schema_errors("inventory", data, separator=".")
     if errors:
-        raise InventoryError(f"{path}: {errors[0]}")
+        raise refuse(*errors[0].split(": ", 1))
     hosts = data.get("hosts", {})
     for name, entry in hosts.items():
         unknown = set(entry) - HOST_KEYS
@@ -70,20 +83,31 @@ def parse_inventory(text: str, path: str) -> Inventory:
             try:
                 MigrationNetwork.parse(",".join(given) if isinstance(given, list) else given)
             except ValueError as exc:
-                raise InventoryError(f"{path}: {where}.migration_network: {exc}") from None
+                raise refuse(f"{where}.migration_network", str(exc)) from None
     return Inventory(path=path, hosts=hosts, defaults=data.get("defaults", {}), groups=data.get("groups", {}))
 
 
 def load_inventory(explicit: str | None = None, lab: bool = True) -> Inventory:
+    """The inventory file, TOML when it parses as TOML (or is named *.toml), else an Ansible
+    inventory (a directory, INI, YAML, a dynamic inventory script)."""
     path = inventory_path(explicit, lab)
     if path is None:
         return Inventory()
     from migdoctor.bounded import read_input
+    from migdoctor.transports.ansible_inventory import read_ansible_inventory
 
+    if path.is_dir():
+        return read_ansible_inventory(path)
     try:
         text = read_input(path)
     except OSError as exc:
         raise InventoryError(f"{path}: cannot read inventory: {exc.strerror}") from None
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from None
-    return parse_inventory(text, str(path))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if path.suffix == ".toml":
+            raise InventoryError(f"{path}: {exc}") from None
+        return read_ansible_inventory(path, not_toml=str(exc))
+    return checked(data, str(path))

@@ -76,15 +76,7 @@ class FarSide:
         return line
 
     def boot(self, bundle: Callable[[bytes, tuple[int, int]], bytes]) -> None:
-        """Second stage and bundle, once python3 said its version and which bytecode it runs."""
-        greeting = self.first_line()
-        if not greeting.startswith(BOOT_GREETING):
-            raise TransportError(f"{self.label}: unexpected far-side greeting {greeting[:60]!r}")
-        magic, version = greeting[len(BOOT_GREETING) :].decode().split()
-        major, minor = version.split(".")
-        boot = (resources.files("migdoctor.farside") / "boot.py").read_bytes()
-        data = bundle(bytes.fromhex(magic), (int(major), int(minor)))
-        self.write(b"%d\n%s%d\n%s" % (len(boot), boot, len(data), data))
+        self.write(boot_input(self.label, self.first_line(), bundle))
 
     def read_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -168,6 +160,18 @@ class FarSide:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def boot_input(label: str, greeting: bytes, bundle: Callable[[bytes, tuple[int, int]], bytes]) -> bytes:
+    """What the first stage reads after its GREETING (the host's bytecode magic and Python
+    version): the second stage and the bundle built for that interpreter."""
+    if not greeting.startswith(BOOT_GREETING):
+        raise TransportError(f"{label}: unexpected far-side greeting {greeting[:60]!r}")
+    magic, version = greeting[len(BOOT_GREETING) :].decode().split()
+    major, minor = version.split(".")
+    boot = (resources.files("migdoctor.farside") / "boot.py").read_bytes()
+    data = bundle(bytes.fromhex(magic), (int(major), int(minor)))
+    return b"%d\n%s%d\n%s" % (len(boot), boot, len(data), data)
 
 
 class Stream:

@@ -34,7 +34,8 @@ class SshTransport(Transport):
         return self.host.remote_command is None
 
     def ssh_argv(self) -> list[str]:
-        argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT_S}"]
+        # The inventory's own arguments first: ssh keeps the first value it is given for an option.
+        argv = ["ssh", *self.host.ssh_args, "-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT_S}"]
         argv += ["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
         if self.host.ssh_config:
             argv += ["-F", self.host.ssh_config]

@@ -1,0 +1,86 @@
+"""The far side as the Ansible collection runs it: each command given all its input at once, its
+output read when it has ended (as ActionBase._low_level_execute_command does), here with this
+machine's bare /usr/bin/python3 run by `sh -c` in place of Ansible's connection."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+import pytest
+
+from migdoctor.schemas import schema_errors
+from migdoctor.transports import Lookups, TransportError
+from migdoctor.transports.ansible_connection import AnsibleTransport, ansible_host, gather_facts
+from migdoctor.transports.ssh import FIRST_STAGE
+
+BARE = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
+
+
+class Shell:
+    """Runs what the action plugin would hand Ansible, and remembers it."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, int]] = []
+
+    def __call__(self, command: str, stdin: bytes) -> tuple[int, str, str]:
+        self.commands.append((command, len(stdin)))
+        done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, timeout=60)
+        return done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
+
+
+def test_facts_come_back_whole_from_a_far_side_given_all_its_input_at_once() -> None:
+    shell = Shell()
+
+    record = gather_facts("kvm1", BARE, shell, Lookups(route_to=("127.0.0.1",), resolve=("localhost",)))
+
+    assert schema_errors("facts", record) == []
+    assert [item["destination"] for item in record["route_lookups"]] == ["127.0.0.1"]
+    assert [item["name"] for item in record["resolution"]["lookups"]] == ["localhost"]
+    assert any(gap["fact"] == "libvirt" for gap in record["missing"])  # asked from here, through qemu:///system
+    (greeting, _), (call, sent) = shell.commands
+    assert shlex.split(greeting) == shlex.split(call) == ["/usr/bin/python3", "-c", FIRST_STAGE, "--answer-all"]
+    assert sent > 100_000  # the second stage and the bundle went with the request
+
+
+def test_each_call_is_its_own_far_side_after_one_greeting() -> None:
+    shell = Shell()
+    transport = AnsibleTransport(ansible_host("kvm1", BARE), shell)
+
+    assert "lo" in transport.call("link-counters")
+    assert "lo" in transport.call("link-counters")
+    assert len(shell.commands) == 3
+
+
+def test_a_missing_python_is_one_line_naming_it() -> None:
+    host = ansible_host("kvm1", {**BARE, "ansible_python_interpreter": "/nonexistent/python3"})
+
+    with pytest.raises(TransportError, match=r"^kvm1: .*no /nonexistent/python3 there: install python3"):
+        AnsibleTransport(host, Shell()).call("facts")
+
+
+def test_a_far_side_error_names_host_and_command() -> None:
+    with pytest.raises(TransportError, match=r"^kvm1: far-side 'no-such-command' failed: LookupError"):
+        AnsibleTransport(ansible_host("kvm1", BARE), Shell()).call("no-such-command")
+
+
+def test_streams_need_a_live_connection() -> None:
+    with pytest.raises(TransportError, match=r"^kvm1: 'link-counters-follow' streams"):
+        AnsibleTransport(ansible_host("kvm1", BARE), Shell()).stream("link-counters-follow", interval=1)
+
+
+def test_the_host_is_read_as_from_an_inventory_with_become_left_to_ansible() -> None:
+    host = ansible_host(
+        "kvm7",
+        {"ansible_host": "203.0.113.7", "ansible_user": "ops", "ansible_become": True, "ansible_become_user": "root"},
+    )
+
+    assert (host.libvirt_uri, host.python, host.become, host.become_user) == (
+        "qemu+ssh://ops@203.0.113.7/system",
+        "python3",
+        False,
+        None,
+    )
+    given = ansible_host("kvm7", {"migdoctor_libvirt_uri": "qemu+tls://kvm7/system", "ansible_connection": "local"})
+    assert given.libvirt_uri == "qemu+tls://kvm7/system"
+    assert ansible_host("kvm7", {"ansible_connection": "local"}).libvirt_uri == "qemu:///system"
