@@ -19,7 +19,7 @@ from migdoctor.report.output import write_atomically as write_file
 from migdoctor.report.writers import RenderOptions
 from migdoctor.schemas import schema_errors
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION = "2"  # 1: one pair per report (schemas/report-1.schema.json)
 EXIT_PASSED, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 STATUSES = ("pass", "warn", "fail", "skip", "error")
 
@@ -99,12 +99,10 @@ def host_record(
     }
 
 
-def build_report(
+def pair_record(
     *,
-    run_id: str,
-    started: float,
-    started_at: datetime,
-    hosts: dict[str, dict[str, Any]],
+    source: str,
+    destination: str,
     intent: Any,
     path: dict[str, Any] | None,
     intended_links: dict[str, Any] | None,
@@ -112,17 +110,12 @@ def build_report(
     findings: list[dict[str, Any]],
     not_checked: list[str],
     trial: dict[str, Any] | None,
-    facts: dict[str, Any] | None,
+    reached: bool,
 ) -> dict[str, Any]:
-    """The report document of one pair: what every writer renders and `report diff` compares."""
-    report: dict[str, Any] = {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "tool_version": __version__,
-        "run_id": run_id,
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "hosts": hosts,
+    """One ordered pair's part of the report: what a schema 1 report held for its pair."""
+    record: dict[str, Any] = {
+        "source": source,
+        "destination": destination,
         "intent": {
             "migration_network": intent.migration_network,
             "inferred": intent.inferred,
@@ -135,12 +128,65 @@ def build_report(
         "findings": findings,
         "totals": totals(findings),
         "not_checked": not_checked,
-        "exit_status": exit_status(findings, not all(host["reached"] for host in hosts.values())),
+        "exit_status": exit_status(findings, not reached),
         "migration_trial": trial,
         "measured_path": measured_path,
     }
     if intended_links is not None:
-        report["intended_links"] = intended_links
+        record["intended_links"] = intended_links
+    return record
+
+
+def verdict(pair: dict[str, Any]) -> str:
+    """The matrix cell: the worst status not accepted as a risk, or why the pair was not judged."""
+    if pair["exit_status"] == EXIT_COULD_NOT_RUN:
+        return "not checked"
+    counted = pair["totals"]
+    return "fail" if counted["fail"] or counted["error"] else "warn" if counted["warn"] else "pass"
+
+
+def matrix(pairs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """source -> destination -> verdict and the predicted link (the source's link the stream
+    leaves by, the destination's it arrives on, and whether that is the migration network)."""
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for pair in pairs:
+        path = pair["path"] or {}
+        cells.setdefault(pair["source"], {})[pair["destination"]] = {
+            "verdict": verdict(pair),
+            "source_link": path.get("source_link"),
+            "destination_link": path.get("destination_link"),
+            "on_migration_network": path.get("on_migration_network"),
+        }
+    return cells
+
+
+def build_report(
+    *,
+    run_id: str,
+    started: float,
+    started_at: datetime,
+    hosts: dict[str, dict[str, Any]],
+    pairs: list[dict[str, Any]],
+    facts: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The report document of a run: what every writer renders and `report diff` compares."""
+    counted = Counter[str]()
+    for pair in pairs:
+        counted.update(pair["totals"])
+    report: dict[str, Any] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool_version": __version__,
+        "run_id": run_id,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "hosts": hosts,
+        "matrix": matrix(pairs),
+        "pairs": pairs,
+        "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
+        "not_checked": list(dict.fromkeys(line for pair in pairs for line in pair["not_checked"])),
+        "exit_status": max((pair["exit_status"] for pair in pairs), default=EXIT_COULD_NOT_RUN),
+    }
     if facts is not None:
         report["facts"] = facts
     return report
@@ -152,8 +198,14 @@ def finding_record(finding: Any) -> dict[str, Any]:
     return record
 
 
+def schema_of(report: Any) -> str:
+    """The schema a report names: schema 1 reports (one pair each) still validate."""
+    version = report.get("schema_version") if isinstance(report, dict) else None
+    return "report-1" if version == "1" else "report"
+
+
 def validate_report(report: Any) -> None:
-    errors = schema_errors("report", report)
+    errors = schema_errors(schema_of(report), report)
     if errors:
         raise ReportError(
             f"report does not match its schema: {errors[0]}"

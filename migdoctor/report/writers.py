@@ -62,10 +62,21 @@ def format_of(path: Path) -> Format:
     return by_suffix.get(".html" if suffix == ".htm" else suffix, Format.json)
 
 
+RUN_KEYS = ("schema_version", "tool_version", "run_id", "started_at", "ended_at", "duration_s")
+
+
 def pairs_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pairs a report covers, each as a one-pair report; writers iterate over these so a
-    many-pair report needs no new writer."""
-    return [report]
+    """The pairs a report covers, each as a one-pair report (the run's metadata, its two hosts as
+    source and destination, its own findings); writers iterate over these so a many-pair report
+    needs no new writer. A schema 1 report is its one pair."""
+    if "pairs" not in report:
+        return [report]
+    run = {key: report[key] for key in RUN_KEYS}
+    hosts = report["hosts"]
+    return [
+        {**run, **pair, "hosts": {"source": hosts[pair["source"]], "destination": hosts[pair["destination"]]}}
+        for pair in report["pairs"]
+    ]
 
 
 @dataclass

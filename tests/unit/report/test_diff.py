@@ -5,8 +5,8 @@ import copy
 import json
 from pathlib import Path
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.diff import compare, render_markdown, render_text
+from migdoctor.run.collect import Collected
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "reports"
 

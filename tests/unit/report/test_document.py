@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.document import (
     EXIT_COULD_NOT_RUN,
     EXIT_FAILED,
@@ -18,6 +17,7 @@ from migdoctor.report.document import (
     validate_report,
     write_report,
 )
+from migdoctor.run.collect import Collected
 
 UNREACHABLE = "hostb: ssh to root@hostb failed: ssh: connect to host hostb port 22: Connection refused"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.html import fix_lines, throughput_chart
 from migdoctor.report.writers import FORMATS, Format, RenderOptions, writer
+from migdoctor.run.collect import Collected
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = {name: ROOT / "reports" / f"example-{name}.json" for name in ("seed", "seed-fixed", "healthy")}

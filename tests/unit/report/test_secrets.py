@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from migdoctor.pairrun import Collected
 from migdoctor.parsers.libvirt_conf import REDACTED, parse_libvirt_conf, redact_secrets
 from migdoctor.report.document import validate_report, write_report
 from migdoctor.report.markdown import render_markdown
+from migdoctor.run.collect import Collected
 
 SECRET = "s3cret"
 QEMU_CONF = f"""\

@@ -4,9 +4,9 @@ hosta a-lan -> hostb b-lan, dns.migration-host-address and config.migration-port
 import pytest
 from rich.console import Console
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.markdown import render_markdown
 from migdoctor.report.text import render_text
+from migdoctor.run.collect import Collected
 
 SEED_PATH = "hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215 (hostb.lab.test)"
 MIGRATION_HOST_FIX = 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'

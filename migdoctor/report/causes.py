@@ -1,0 +1,109 @@
+"""What a many-pair report says first: the source x destination matrix, and each cause of what
+did not pass once, naming every pair it hits. A cause is a check's status and summary with the
+pair's own host names and addresses taken out, so "hostc advertises hostc.lab, which hosta
+resolves to 192.0.2.3" and the same finding from hostb group as one line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+GRID_MOST = 10  # destinations shown as columns; more are summed up per source
+NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
+ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?")
+MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta"}
+SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked"}
+ORDER = {"fail": 0, "error": 0, "warn": 1}
+
+
+@dataclass
+class Cause:
+    check_id: str
+    status: str
+    summary: str  # as written when it hits one pair, else with <source>, <destination>, <address>
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+
+
+def host_names(host: dict[str, Any]) -> list[str]:
+    identity = host.get("identity") or {}
+    names = [host["label"], identity.get("fqdn"), identity.get("hostname")]
+    return sorted({name for name in names if name}, key=len, reverse=True)  # longest first: fqdn before label
+
+
+def abstracted(summary: str, pair: dict[str, Any]) -> str:
+    """SUMMARY without what names this pair: its hosts' names, any address."""
+    text = ADDRESS.sub("<address>", summary)
+    for role in ("source", "destination"):
+        for name in host_names(pair["hosts"][role]):
+            text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", f"<{role}>", text)
+    return text
+
+
+def causes(pairs: list[dict[str, Any]]) -> list[Cause]:
+    """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
+    found: dict[tuple[str, str, str], Cause] = {}
+    for pair in pairs:
+        for finding in pair["findings"]:
+            if finding["status"] not in ORDER or finding["ignored"]:
+                continue
+            key = (finding["id"], finding["status"], abstracted(finding["summary"], pair))
+            cause = found.setdefault(key, Cause(finding["id"], finding["status"], finding["summary"]))
+            cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
+            if len(cause.pairs) == 2:
+                cause.summary = key[2]
+            if finding["remediation"] and finding["remediation"] not in cause.fixes:
+                cause.fixes.append(finding["remediation"])
+    ranked = sorted(found.values(), key=lambda c: (ORDER[c.status], -len(c.pairs), c.check_id))
+    for cause in ranked:
+        if len(cause.fixes) > NAMED_MOST:
+            cause.fixes[NAMED_MOST:] = [f"and {len(cause.fixes) - NAMED_MOST} more like these"]
+    return ranked
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMED_MOST])
+    return shown + (f" and {len(names) - NAMED_MOST} more" if len(names) > NAMED_MOST else "")
+
+
+def pair_names(pairs: list[tuple[str, str]]) -> str:
+    """The pairs as short as they go: one destination from many sources, one source to many, or each pair."""
+    sources = list(dict.fromkeys(src for src, _ in pairs))
+    destinations = list(dict.fromkeys(dst for _, dst in pairs))
+    if len(destinations) == 1 and len(sources) > 1:
+        return f"{listed(sources)} -> {destinations[0]}"
+    if len(sources) == 1:
+        return f"{sources[0]} -> {listed(destinations)}"
+    return listed([f"{src} -> {dst}" for src, dst in pairs])
+
+
+def cell_text(cell: dict[str, Any] | None, self: bool) -> tuple[str, str]:
+    """(text, verdict) of one matrix cell: the verdict and the link the stream would leave by."""
+    if cell is None:
+        return ("" if not self else "-", "")
+    link = f" {cell['source_link']}" if cell["source_link"] else ""
+    return SHOWN[cell["verdict"]] + link, cell["verdict"]
+
+
+def matrix_rows(report: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    """Rows of (text, verdict) cells, padded for a terminal: a grid of sources and destinations,
+    or, past GRID_MOST destinations, one line per source with its counts and the pairs not passing."""
+    cells = report["matrix"]
+    sources = list(cells)
+    destinations = [label for label in report["hosts"] if any(label in row for row in cells.values())]
+    if len(destinations) > GRID_MOST:
+        rows = []
+        for src in sources:
+            row = cells[src]
+            verdicts = [cell["verdict"] for cell in row.values()]
+            counted = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
+            bad = [dst for dst, cell in row.items() if cell["verdict"] != "pass"]
+            worst = next((v for v in ("fail", "not checked", "warn") if v in verdicts), "pass")
+            text = f"{src} -> {len(row)} destinations: {counted}" + (f" (not passing: {listed(bad)})" if bad else "")
+            rows.append([(text, worst)])
+        return rows
+    grid = [[("", "")] + [(dst, "") for dst in destinations]]
+    grid += [[(src, "")] + [cell_text(cells[src].get(dst), src == dst) for dst in destinations] for src in sources]
+    widths = [max(len(row[column][0]) for row in grid) for column in range(len(grid[0]))]
+    return [[(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid]
