@@ -21,10 +21,15 @@ EXIT_HELP = (
 )
 
 
-def refuse_same_record(gathered: Any, facts: tuple[str, str]) -> None:
-    """One record given for both sides is a host judged against itself."""
+def refuse_bad_pair(gathered: Any, facts: tuple[str, str]) -> None:
+    """`--facts SRC.json DST.json` names two files to judge: one that is not facts is the run's
+    one-line error (a facts directory's bad file only takes its host's pairs out), and one record
+    given for both sides is a host judged against itself."""
     from migdoctor.report.document import facts_digest
 
+    for side in gathered.hosts.values():
+        if side.error:
+            raise fail(side.error)
     src, dst = (side.facts for side in gathered.hosts.values())
     if src is not None and dst is not None and facts_digest(src) == facts_digest(dst):
         raise fail(
@@ -246,7 +251,7 @@ class Selection:
         """The hosts, each once: those named, or the group's, or the facts directory's (SAVED),
         or the inventory's."""
         if not self.all:
-            return list(dict.fromkeys(self.hosts))
+            return self.hosts if not self.to_each_other else list(dict.fromkeys(self.hosts))
         if self.hosts:
             raise ValueError(f"--all takes no HOST (got {' '.join(self.hosts)}); use --to-each-other HOST... for those")
         if self.group is not None:
@@ -293,7 +298,8 @@ def build_request(
             files = dict(zip(labels, map(Path, facts), strict=True))
         pairs = selection.pairs(labels)
         if not saved:
-            return Request([resolve_host(label, loaded, become) for label in labels], pairs, loaded)
+            hosts = [resolve_host(label, loaded, become) for label in dict.fromkeys(labels)]
+            return Request(hosts, pairs, loaded)
     except (InventoryError, TransportError, ValueError) as exc:
         raise fail(str(exc)) from None
 
@@ -308,7 +314,7 @@ def build_request(
             peer_libvirt_uri=entry.get("peer_libvirt_uri"),
         )
 
-    return Request([saved_host(label) for label in labels], pairs, loaded)
+    return Request([saved_host(label) for label in dict.fromkeys(labels)], pairs, loaded)
 
 
 @dataclass
@@ -347,7 +353,7 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
             sides = dict(zip([host.label for host in request.hosts], ("source", "destination"), strict=False))
             gathered = load_saved(request, sides if facts else None)
             if facts:
-                refuse_same_record(gathered, facts)
+                refuse_bad_pair(gathered, facts)
         else:
             with migration_progress(enabled=request.trial is not None and sys.stdout.isatty()) as progress:
                 request.progress = progress

@@ -204,6 +204,6 @@ def test_qemu_conf_text_as_a_host_may_hold_it_is_judged(data: st.DataObject) -> 
 
     report = judged(FACTS["healthy"]["source"], dst, "198.51.100.0/24")
 
-    assert all(f["status"] != "error" for f in report["findings"]), [
-        f["summary"] for f in report["findings"] if f["status"] == "error"
+    assert all(f["status"] != "error" for f in report["pairs"][0]["findings"]), [
+        f["summary"] for f in report["pairs"][0]["findings"] if f["status"] == "error"
     ]
