@@ -46,7 +46,10 @@ def test_judging_the_captured_facts_gives_a_valid_report_with_the_labs_findings(
     assert {key: judged_now[key] for key in then} == then
     assert [judged_now[key][0] for key in set(judged_now) - set(then)] == ["pass"]  # config.value-types, added since
     assert judged["pairs"][0]["path"] == captured(report)["path"]
-    assert judged["facts"] == {"hosta": captured(report)["facts"]["source"], "hostb": captured(report)["facts"]["destination"]}
+    assert judged["facts"] == {
+        "hosta": captured(report)["facts"]["source"],
+        "hostb": captured(report)["facts"]["destination"],
+    }
     assert json.loads(json.dumps(judged)) == judged  # plain JSON all the way down
 
 
@@ -129,7 +132,9 @@ def test_invalid_report_is_refused_before_anything_is_written(tmp_path, judge_re
     with pytest.raises(ReportError) as raised:
         write_report(report, target)
 
-    assert str(raised.value) == "report does not match its schema: pairs/0/findings/0/status: 'failed' is not one of " + (
+    assert str(
+        raised.value
+    ) == "report does not match its schema: pairs/0/findings/0/status: 'failed' is not one of " + (
         "['pass', 'warn', 'fail', 'skip', 'error']"
     )
     assert os.listdir(tmp_path) == ["report.json"]

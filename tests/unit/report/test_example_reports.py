@@ -30,5 +30,7 @@ def test_seed_example_tells_the_forum_thread():
     address = failed["dns.migration-host-address"]
     assert address["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
     assert report["pairs"][0]["path"]["on_migration_network"] is False
-    assert report["pairs"][0]["path"]["text"].startswith("hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215")
+    assert report["pairs"][0]["path"]["text"].startswith(
+        "hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215"
+    )
     assert report["exit_status"] == 1

@@ -61,7 +61,9 @@ def test_quiet_text_leaves_out_what_passed(seed):
 
 def test_text_shows_square_brackets_as_written(seed):
     """Summaries and evidence quote lists and IPv6 listeners ([::]); rich must not eat them as markup."""
-    seed["pairs"][0]["findings"][0].update(status="fail", summary="listens on [::]:16509 and [bold]not[/bold] elsewhere")
+    seed["pairs"][0]["findings"][0].update(
+        status="fail", summary="listens on [::]:16509 and [bold]not[/bold] elsewhere"
+    )
 
     assert "FAIL  dns.migration-host-resolves: listens on [::]:16509 and [bold]not[/bold] elsewhere" in text_of(seed)
 
