@@ -21,7 +21,7 @@ ORDER = {"fail": 0, "error": 0, "warn": 1}
 class Cause:
     check_id: str
     status: str
-    summary: str  # as written when it hits one pair, else with <source>, <destination>, <address>
+    summary: str  # as written when every pair says the same, else with <source>, <destination>, <address>
     pairs: list[tuple[str, str]] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
 
@@ -41,6 +41,14 @@ def abstracted(summary: str, pair: dict[str, Any]) -> str:
     return text
 
 
+def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
+    """An abstracted SUMMARY with the source or destination every pair shares named again."""
+    for role, labels in (("source", {src for src, _ in pairs}), ("destination", {dst for _, dst in pairs})):
+        if len(labels) == 1:
+            summary = summary.replace(f"<{role}>", next(iter(labels)))
+    return summary
+
+
 def causes(pairs: list[dict[str, Any]]) -> list[Cause]:
     """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
     found: dict[tuple[str, str, str], Cause] = {}
@@ -51,8 +59,8 @@ def causes(pairs: list[dict[str, Any]]) -> list[Cause]:
             key = (finding["id"], finding["status"], abstracted(finding["summary"], pair))
             cause = found.setdefault(key, Cause(finding["id"], finding["status"], finding["summary"]))
             cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
-            if len(cause.pairs) == 2:
-                cause.summary = key[2]
+            if finding["summary"] != cause.summary:
+                cause.summary = named_back(key[2], cause.pairs)
             if finding["remediation"] and finding["remediation"] not in cause.fixes:
                 cause.fixes.append(finding["remediation"])
     ranked = sorted(found.values(), key=lambda c: (ORDER[c.status], -len(c.pairs), c.check_id))

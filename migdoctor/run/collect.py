@@ -5,8 +5,7 @@ every pair, then the test migrations one after another."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,19 +90,26 @@ def active_steps(
     intents: dict[str, Intent],
     pairs: list[tuple[str, str]],
 ) -> dict[tuple[str, str], Measured]:
-    """Each pair's probes, pairs with no host in common at once: the probes name links by their
-    byte counters, which a second probe on the same host would mix into."""
-    locks = {label: threading.Lock() for label in transports}
-
-    def measure(src: str, dst: str) -> Measured:
-        with ExitStack() as held:
-            for label in sorted((src, dst)):  # one order everywhere: no two pairs wait on each other
-                held.enter_context(locks[label])
-            return probe_pair(request, transports[src], transports[dst], facts[dst], intents[dst])
-
-    with ThreadPoolExecutor(max(1, min(request.forks, len(pairs)))) as pool:
-        jobs = {pair: pool.submit(measure, *pair) for pair in pairs}
-        return {pair: job.result() for pair, job in jobs.items()}
+    """Each pair's probes, pairs with no host in common at once (at most --forks): the probes
+    name links by their byte counters, which a second probe on the same host would mix into.
+    A pair starts as soon as both its hosts are free, in the order given."""
+    pending, busy, found = list(pairs), set[str](), dict[tuple[str, str], Measured]()
+    with ThreadPoolExecutor(max(1, request.forks)) as pool:
+        running: dict[Future[Measured], tuple[str, str]] = {}
+        while pending or running:
+            for pair in list(pending):
+                if len(running) < request.forks and busy.isdisjoint(pair):
+                    src, dst = pair
+                    busy.update(pair)
+                    pending.remove(pair)
+                    job = pool.submit(probe_pair, request, transports[src], transports[dst], facts[dst], intents[dst])
+                    running[job] = pair
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for job in done:
+                pair = running.pop(job)
+                busy.difference_update(pair)
+                found[pair] = job.result()
+    return {pair: found[pair] for pair in pairs}
 
 
 def probe_pair(request: Request, src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> Measured:
