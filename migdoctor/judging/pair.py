@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,13 @@ SSH_PORT = 22
 
 
 Prefix = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8192)
+def address_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """TEXT parsed as an IP address once (ValueError when it is not): a fleet's pairs ask the
+    same addresses over and over."""
+    return ipaddress.ip_address(text)
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,8 @@ class MigrationNetwork:
 
     def __contains__(self, address: object) -> bool:
         try:
-            ip = ipaddress.ip_address(address)  # type: ignore[arg-type]
-        except ValueError:
+            ip = address_of(address)
+        except (ValueError, TypeError):
             return False
         return any(ip.version == prefix.version and ip in prefix for prefix in self.prefixes)
 
@@ -55,6 +63,11 @@ class MigrationNetwork:
 
     def __str__(self) -> str:
         return ", ".join(str(prefix) for prefix in self.prefixes)
+
+
+@lru_cache(maxsize=256)
+def parsed_network(text: str) -> MigrationNetwork:
+    return MigrationNetwork.parse(text)
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ class Intent:
     migrate_uri: str | None = None  # the test migration's --migrate-uri: where its stream connects
 
     def network(self) -> MigrationNetwork | None:
-        return MigrationNetwork.parse(self.migration_network) if self.migration_network else None
+        return parsed_network(self.migration_network) if self.migration_network else None
 
 
 @dataclass(frozen=True)
@@ -206,8 +219,8 @@ def effective_rate_mbps(link: dict[str, Any]) -> int | None:
 
 def is_address(text: str) -> bool:
     try:
-        ipaddress.ip_address(text)
-    except ValueError:
+        address_of(text)
+    except (ValueError, TypeError):
         return False
     return True
 
@@ -245,7 +258,7 @@ def host_port(host: str, port: int | str) -> str:
 
 
 def family_name(address: str) -> str:
-    return f"IPv{ipaddress.ip_address(address).version}"
+    return f"IPv{address_of(address).version}"
 
 
 def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

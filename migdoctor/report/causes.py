@@ -6,6 +6,7 @@ resolves to 192.0.2.3" and the same finding from hostb group as one line."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
     return summary
 
 
-def causes(pairs: list[dict[str, Any]]) -> list[Cause]:
+def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
     """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
     found: dict[tuple[str, str, str], Cause] = {}
     for pair in pairs:

@@ -3,16 +3,17 @@ written atomically so a change request never gets half a report."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migdoctor import __version__
+from migdoctor.report.encoded import Encoded
 from migdoctor.report.json_writer import render_json
 from migdoctor.report.output import OutputError
 from migdoctor.report.output import write_atomically as write_file
@@ -145,19 +146,16 @@ def verdict(pair: dict[str, Any]) -> str:
     return "fail" if counted["fail"] or counted["error"] else "warn" if counted["warn"] else "pass"
 
 
-def matrix(pairs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """source -> destination -> verdict and the predicted link (the source's link the stream
-    leaves by, the destination's it arrives on, and whether that is the migration network)."""
-    cells: dict[str, dict[str, dict[str, Any]]] = {}
-    for pair in pairs:
-        path = pair["path"] or {}
-        cells.setdefault(pair["source"], {})[pair["destination"]] = {
-            "verdict": verdict(pair),
-            "source_link": path.get("source_link"),
-            "destination_link": path.get("destination_link"),
-            "on_migration_network": path.get("on_migration_network"),
-        }
-    return cells
+def cell(pair: dict[str, Any]) -> dict[str, Any]:
+    """The matrix's cell of a pair: its verdict and the predicted link (the source's link the
+    stream leaves by, the destination's it arrives on, and whether that is the migration network)."""
+    path = pair["path"] or {}
+    return {
+        "verdict": verdict(pair),
+        "source_link": path.get("source_link"),
+        "destination_link": path.get("destination_link"),
+        "on_migration_network": path.get("on_migration_network"),
+    }
 
 
 def build_report(
@@ -166,13 +164,18 @@ def build_report(
     started: float,
     started_at: datetime,
     hosts: dict[str, dict[str, Any]],
-    pairs: list[dict[str, Any]],
+    pairs: Sequence[dict[str, Any]],
     facts: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The report document of a run: what every writer renders and `report diff` compares."""
-    counted = Counter[str]()
+    """The report document of a run: what every writer renders and `report diff` compares.
+    PAIRS may be encoded (report.encoded): each is decoded once here, for the run's summary."""
+    counted, not_checked, worst = Counter[str](), dict[str, None](), EXIT_PASSED
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
         counted.update(pair["totals"])
+        not_checked.update(dict.fromkeys(pair["not_checked"]))
+        worst = max(worst, pair["exit_status"])
+        cells.setdefault(pair["source"], {})[pair["destination"]] = cell(pair)
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool_version": __version__,
@@ -181,11 +184,11 @@ def build_report(
         "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 3),
         "hosts": hosts,
-        "matrix": matrix(pairs),
+        "matrix": cells,
         "pairs": pairs,
         "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
-        "not_checked": list(dict.fromkeys(line for pair in pairs for line in pair["not_checked"])),
-        "exit_status": max((pair["exit_status"] for pair in pairs), default=EXIT_COULD_NOT_RUN),
+        "not_checked": list(not_checked),
+        "exit_status": worst if pairs else EXIT_COULD_NOT_RUN,
     }
     if facts is not None:
         report["facts"] = facts
@@ -193,9 +196,23 @@ def build_report(
 
 
 def finding_record(finding: Any) -> dict[str, Any]:
-    record = dataclasses.asdict(finding)
-    record["status"] = str(finding.status)
-    return record
+    """The finding as plain data; its evidence is plain JSON already (the engine's contract)."""
+    return {
+        "id": finding.id,
+        "title": finding.title,
+        "area": finding.area,
+        "severity": finding.severity,
+        "origin": finding.origin,
+        "status": str(finding.status),
+        "summary": finding.summary,
+        "evidence": [
+            {"host": item.host, "item": item.item, "actual": item.actual, "expected": item.expected}
+            for item in finding.evidence
+        ],
+        "remediation": finding.remediation,
+        "ignored": finding.ignored,
+        "duration_s": finding.duration_s,
+    }
 
 
 def schema_of(report: Any) -> str:
@@ -205,6 +222,9 @@ def schema_of(report: Any) -> str:
 
 
 def validate_report(report: Any) -> None:
+    """Against the schema it names; encoded pairs were each validated when they were encoded."""
+    if isinstance(report, dict) and isinstance(report.get("pairs"), Encoded):
+        report = {**report, "pairs": []}
     errors = schema_errors(schema_of(report), report)
     if errors:
         raise ReportError(

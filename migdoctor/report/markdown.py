@@ -3,6 +3,7 @@ the causes first (as the text), then each pair's section."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, pair_names
@@ -22,7 +23,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair) for pair in pairs)])
 
 
-def fleet_lines(report: dict[str, Any], pairs: list[dict[str, Any]]) -> list[str]:
+def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list[str]:
     """The matrix (rows: source; columns: destination) and each cause once."""
     cells = report["matrix"]
     destinations = [label for label in report["hosts"] if any(label in row for row in cells.values())]

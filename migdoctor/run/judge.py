@@ -6,7 +6,7 @@ the check to blame is named as in a one-pair run."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +18,7 @@ from migdoctor.engine import CHECK_BUDGET_S, Finding, run_check, run_checks
 from migdoctor.judging.pair import Intent, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record, pair_record
+from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.request import Request, prepare
 from migdoctor.run.trial import untried_relocation
@@ -83,20 +84,26 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> list[dict[str, Any]]:
+def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> bytes:
+    return encode_pair(judge_pair(checks, ignored, run, job))
+
+
+def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> Sequence[dict[str, Any]]:
     """Every pair's entry, in order. One pair runs each check in its own sandboxed task; many
-    pairs run a pair per task, in a worker per core."""
+    pairs run a pair per task, in a worker per core, and come back encoded (report.encoded)."""
     if len(jobs) <= 1:
         return [judge_pair(checks, ignored, run_checks, job) for job in jobs]
-    tasks = [partial(judge_pair, checks, ignored, in_this_process, job) for job in jobs]
+    tasks = [partial(encoded_pair, checks, ignored, in_this_process, job) for job in jobs]
     share = -(-len(tasks) // workers())
     chunks = [tasks[start : start + share] for start in range(0, len(tasks), share)]
     with ThreadPoolExecutor(len(chunks)) as pool:
         results = [result for chunk in pool.map(partial(isolated, budget_s=CHECK_BUDGET_S), chunks) for result in chunk]
-    return [
-        judge_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
-        for job, result in zip(jobs, results, strict=True)
-    ]
+    return Encoded(
+        [
+            encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
+            for job, result in zip(jobs, results, strict=True)
+        ]
+    )
 
 
 def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:
