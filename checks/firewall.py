@@ -28,11 +28,23 @@ from migdoctor.netfilter import (
 registry = Registry()
 
 
+COMPILED: dict[int, tuple[Any, Callable[[Packet], Decision]]] = {}  # by id of the (read-only) facts
+
+
 def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
-    """Read the ruleset once; the port range is then judged port by port."""
+    """Read the ruleset once per host, however many pairs it is the destination of (checks see
+    read-only facts; the entry holds them, so their id is not reused while it is cached)."""
+    cached = COMPILED.get(id(firewall))
+    if cached is not None and cached[0] is firewall:
+        return cached[1]
     if firewall["backend"] == "nftables":
-        return nft_evaluator(firewall["nftables"])
-    return iptables_evaluator(firewall["iptables_save"])
+        compiled = nft_evaluator(firewall["nftables"])
+    else:
+        compiled = iptables_evaluator(firewall["iptables_save"])
+    if len(COMPILED) >= 256:
+        COMPILED.clear()
+    COMPILED[id(firewall)] = (firewall, compiled)
+    return compiled
 
 
 def span(low: int, high: int) -> str:

@@ -254,7 +254,8 @@ def kept_contract(result: Any) -> Outcome:
     for item in result.evidence:
         if not isinstance(item.host, str) or not isinstance(item.item, str):
             raise ContractError(f"evidence host and item must be strings, not {item.host!r}, {item.item!r}")
-        evidence.append(Evidence(**as_json(dataclasses.asdict(item), f"evidence {item.item!r}")))
+        plain = {"host": item.host, "item": item.item, "actual": item.actual, "expected": item.expected}
+        evidence.append(Evidence(**as_json(plain, f"evidence {item.item!r}")))
     return dataclasses.replace(result, evidence=tuple(evidence))
 
 

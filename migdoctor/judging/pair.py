@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migdoctor.checkapi import Skip
+from migdoctor.sandbox import FrozenDict
 
 DEFAULT_PORT_MIN = 49152
 DEFAULT_PORT_MAX = 49215
@@ -174,21 +176,50 @@ def valid_port_range(dst: dict[str, Any]) -> tuple[int, int]:
     return first, last
 
 
-def interface_addresses(facts: dict[str, Any]) -> list[tuple[str, str, int]]:
+def read_only_memo(function: Callable[..., Any]) -> Callable[..., Any]:
+    """FUNCTION(facts, *args) computed once per read-only facts record (the sandbox's FrozenDict:
+    a fleet judges each host's record in hundreds of pairs); the entry holds the record, so its
+    id is not reused while cached. Other records are computed every time."""
+    cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    @functools.wraps(function)
+    def memoised(facts: Any, *args: Any) -> Any:
+        if type(facts) is not FrozenDict:
+            return function(facts, *args)
+        key = (id(facts), *args)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is facts:
+            return hit[1]
+        if len(cache) >= 4096:
+            cache.clear()
+        value = function(facts, *args)
+        cache[key] = (facts, value)
+        return value
+
+    return memoised
+
+
+@read_only_memo
+def interface_addresses(facts: dict[str, Any]) -> tuple[tuple[str, str, int], ...]:
     """(link, address, prefixlen) for every global address."""
-    return [
+    return tuple(
         (link["name"], address["address"], address["prefixlen"])
         for link in facts.get("links") or []
         for address in link["addresses"]
         if address["scope"] == 0
-    ]
+    )
+
+
+@read_only_memo
+def addresses_on(facts: dict[str, Any], network: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (link, address) for link, address, _ in interface_addresses(facts) if network is not None and address in network
+    )
 
 
 def addresses_in(facts: dict[str, Any], network: Any) -> list[tuple[str, str]]:
-    """(link, address) pairs of this host inside NETWORK."""
-    return [
-        (link, address) for link, address, _ in interface_addresses(facts) if network is not None and address in network
-    ]
+    """(link, address) pairs of this host inside NETWORK (a list of the caller's own)."""
+    return list(addresses_on(facts, network))
 
 
 def link_named(facts: dict[str, Any], name: str | None) -> dict[str, Any] | None:
