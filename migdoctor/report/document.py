@@ -7,17 +7,16 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migdoctor import __version__
 from migdoctor.report.encoded import Encoded
-from migdoctor.report.json_writer import render_json
+from migdoctor.report.json_writer import json_chunks
 from migdoctor.report.output import OutputError
 from migdoctor.report.output import write_atomically as write_file
-from migdoctor.report.writers import RenderOptions
 from migdoctor.schemas import schema_errors
 
 REPORT_SCHEMA_VERSION = "2"  # 1: one pair per report (schemas/report-1.schema.json)
@@ -236,10 +235,10 @@ def validate_report(report: Any) -> None:
 def write_report(report: dict[str, Any], path: Path) -> None:
     """Validate, then write the JSON atomically."""
     validate_report(report)
-    write_atomically(path, render_json(report, RenderOptions()))
+    write_atomically(path, json_chunks(report))
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """Any report format, written as migdoctor.report.output writes (through symlinks, never over
     special files, fsynced, no temporary file left): a change request never gets half a report."""
     try:

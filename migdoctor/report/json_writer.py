@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -12,15 +13,23 @@ from migdoctor.report.writers import Format, RenderOptions, Writer
 PLACE = "\u0000pairs\u0000"  # where a fleet's encoded pairs go; no report string holds a NUL
 
 
-def render_json(report: dict[str, Any], _options: RenderOptions) -> str:
-    """Indented JSON, UTF-8 as written (orjson: a fleet's report in a second, not minutes). A
-    fleet's encoded pairs are set in as they are, one line each."""
+def json_chunks(report: dict[str, Any]) -> Iterator[str]:
+    """Indented JSON, UTF-8 as written (orjson: a fleet's report in a second, not minutes), in
+    pieces: a fleet's encoded pairs are set in as they are, one line each, never all in one string."""
     pairs = report.get("pairs")
     if not isinstance(pairs, Encoded) or pairs.mapping is not None:
-        return orjson.dumps(report, default=str, option=orjson.OPT_INDENT_2).decode() + "\n"
+        yield orjson.dumps(report, default=str, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return
     text = orjson.dumps({**report, "pairs": PLACE}, default=str, option=orjson.OPT_INDENT_2).decode()
-    lines = ",\n    ".join(item.decode() for item in pairs.items)
-    return text.replace(orjson.dumps(PLACE).decode(), f"[\n    {lines}\n  ]", 1) + "\n"
+    head, _, tail = text.partition(orjson.dumps(PLACE).decode())
+    yield head + "["
+    for index, item in enumerate(pairs.items):
+        yield ("\n    " if index == 0 else ",\n    ") + item.decode()
+    yield "\n  ]" + tail + "\n"
+
+
+def render_json(report: dict[str, Any], _options: RenderOptions) -> str:
+    return "".join(json_chunks(report))
 
 
 WRITER = Writer(Format.json, render_json)

@@ -112,10 +112,17 @@ def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:
 
 
 def judge(request: Request, gathered: Gathered, started: float, started_at: datetime) -> dict[str, Any]:
-    """Run the selected checks over every pair; the report document is assembled in report/."""
+    """Run the selected checks over every pair; the report document is assembled in report/.
+    GATHERED's facts are made read-only in place (a fleet's facts are held once, not twice)."""
     if request.checks is None:
         prepare(request)
-    frozen = frozen_sides(gathered.hosts)
+    hosts = {
+        host.label: host_record(
+            host.label, host.transport, host.target, gathered.hosts[host.label].facts, gathered.hosts[host.label].error
+        )
+        for host in request.hosts
+    }
+    gathered.hosts = frozen = frozen_sides(gathered.hosts)
     jobs = [
         PairJob(
             src,
@@ -129,13 +136,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         for src, dst in request.pairs
     ]
     pairs = judge_pairs(request.checks or [], set(request.ignore), jobs)
-    hosts = {
-        host.label: host_record(
-            host.label, host.transport, host.target, gathered.hosts[host.label].facts, gathered.hosts[host.label].error
-        )
-        for host in request.hosts
-    }
-    facts = {label: side.facts for label, side in gathered.hosts.items()} if request.include_facts else None
+    facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id, started=started, started_at=started_at, hosts=hosts, pairs=pairs, facts=facts
     )
