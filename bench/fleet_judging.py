@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import resource
 import subprocess
@@ -91,8 +92,8 @@ def write_fleet(directory: Path, count: int) -> None:
         (directory / f"kvm{index:03d}.json").write_text(json.dumps(facts), encoding="utf-8")
 
 
-def judge(directory: Path, report: Path) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB of the judging process and its workers, exit status)."""
+def judge(directory: Path, report: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB of the judging process or a worker); exit 0 or 1 (a check failed) only."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
@@ -104,32 +105,33 @@ def judge(directory: Path, report: Path) -> tuple[float, float, int]:
     if done.returncode not in (0, 1):
         raise SystemExit(f"check exited {done.returncode}: {done.stderr.strip()[-400:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024, done.returncode
+    return wall, max(peak, before) / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[10, 50, 100, 200])
     args = parser.parse_args()
-    print(f"{'hosts':>5} {'pairs':>6} {'wall s':>7} {'per pair ms':>11} {'peak MiB':>8} {'report MiB':>10}  exit")
-    first: tuple[int, float] | None = None
+    print(
+        f"{'hosts':>5} {'pairs':>6} {'wall s':>7} {'per pair ms':>11} {'vs above':>8} {'peak MiB':>8} {'report MiB':>10}"
+    )
+    previous: float | None = None
     for count in args.hosts:
         with tempfile.TemporaryDirectory(prefix="migdoctor-fleet-") as scratch:
             directory = Path(scratch) / "facts"
             directory.mkdir()
             write_fleet(directory, count)
             report = Path(scratch) / "report.json"
-            wall, peak, status = judge(directory, report)
+            wall, peak = judge(directory, report)
             pairs = count * (count - 1)
-            size = report.stat().st_size / 2**20
-            print(
-                f"{count:>5} {pairs:>6} {wall:>7.2f} {wall / pairs * 1000:>11.3f} {peak:>8.0f} {size:>10.1f}  {status}"
-            )
-            first = first or (pairs, wall)
-    if first and len(args.hosts) > 1:
-        print(f"growth: per-pair cost from {args.hosts[0]} to {args.hosts[-1]} hosts: "
-              f"{(wall / pairs) / (first[1] / first[0]):.2f}x (1.00x = linear in pairs)")  # fmt: skip
+            cost, size = wall / pairs * 1000, report.stat().st_size / 2**20
+            growth = f"{cost / previous:.2f}x" if previous else "-"
+            print(f"{count:>5} {pairs:>6} {wall:>7.2f} {cost:>11.3f} {growth:>8} {peak:>8.0f} {size:>10.1f}")
+            previous = cost
+    print("vs above: the per-pair cost against the row above (1.00x: the cost grows with the pairs, no faster)")
     print("peak MiB: the largest resident set of the check process or a judging worker (RUSAGE_CHILDREN)")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"load average after the run: {load} on {len(os.sched_getaffinity(0))} cores (shared with other work)")
 
 
 if __name__ == "__main__":

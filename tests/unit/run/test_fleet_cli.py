@@ -125,3 +125,16 @@ def test_a_schema_1_report_still_validates_and_renders(tmp_path):
 
     assert valid.stdout.strip().endswith("valid migdoctor report (schema 1)")
     assert html.returncode == 0 and "hosta &rarr; hostb" in html.stdout
+
+
+def test_every_format_of_a_fleet_report_leads_with_the_matrix(tmp_path, facts_dir):
+    done, _ = check(tmp_path, "--facts-dir", str(facts_dir), "--all", "--output-stem", str(tmp_path / "fleet"))
+
+    html = (tmp_path / "fleet.html").read_text()
+    markdown = (tmp_path / "fleet.md").read_text()
+    junit = (tmp_path / "fleet.xml").read_text()
+    assert html.index('id="matrix"') < html.index('id="causes"') < html.index("Migration path check: kvm1 &rarr; kvm2")
+    assert '<td class="fail">fail</td>' in html and "config.migration-port-range</code> on 2 pair(s)" in html
+    assert markdown.startswith("# Migration path check: 6 pairs\n")
+    assert "| kvm1 |  | pass a-fast | FAIL |" in markdown
+    assert junit.count("<testsuite ") == 6 and 'name="migdoctor kvm3 -&gt; kvm2"' in junit
