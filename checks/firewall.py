@@ -8,15 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import (
-    Pair,
-    link_of_address,
-    migration_endpoints,
-    name_lookup,
-    remote_endpoint,
-    route_to,
-    valid_port_range,
-)
+from migdoctor.judging.endpoints import migration_endpoints
+from migdoctor.judging.facts import link_of_address, name_lookup, remote_endpoint, route_to, valid_port_range
+from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import (
     Decision,
     Packet,

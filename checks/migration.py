@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, addresses_in, migration_host_fix
+from migdoctor.judging.facts import addresses_in
+from migdoctor.judging.fixes import migration_host_fix
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import carried_on, carrier_label, link_rate
 
 registry = Registry()

@@ -4,7 +4,8 @@ port, answered by a listener migdoctor opened on the destination for the purpose
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, addresses_in
+from migdoctor.judging.facts import addresses_in
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import carried_on, carrier_label
 
 registry = Registry()

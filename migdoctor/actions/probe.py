@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.farside.probe import SERVE_TIMEOUT_S
-from migdoctor.judging.pair import advertised_name, config_values, port_range
+from migdoctor.judging.facts import advertised_name, config_values, port_range
 from migdoctor.transports import Transport, TransportError
 
 

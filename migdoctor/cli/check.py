@@ -17,7 +17,7 @@ from migdoctor.report.writers import Format, Plan
 
 EXIT_HELP = (
     "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
-    "1 a check failed or raised; 2 could not run (a host unreachable, bad input)."
+    "1 a check failed or raised; 2 could not run (a host unreachable, bad input); of several pairs, the worst."
 )
 
 

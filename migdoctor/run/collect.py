@@ -9,7 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from migdoctor.judging.pair import Intent, addresses_in, link_named
+from migdoctor.judging.facts import addresses_in, link_named
+from migdoctor.judging.pair import Intent
 from migdoctor.run.intent import decide_intent
 from migdoctor.run.lookups import merge_lookups, plan_lookups
 from migdoctor.run.request import Request

@@ -6,7 +6,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from migdoctor.judging.pair import Intent, MigrationNetwork, interface_addresses, setting
+from migdoctor.judging.facts import interface_addresses, setting
+from migdoctor.judging.pair import Intent, MigrationNetwork
 from migdoctor.judging.stack import link_rate
 from migdoctor.run.request import Request
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migdoctor.judging.pair import Intent, addresses_in, advertised_name, is_address, remote_endpoint
+from migdoctor.judging.facts import addresses_in, advertised_name, is_address, remote_endpoint
+from migdoctor.judging.pair import Intent
 from migdoctor.transports import Lookups
 
 

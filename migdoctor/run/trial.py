@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from migdoctor.judging.pair import interface_addresses
+from migdoctor.judging.facts import interface_addresses
 from migdoctor.judging.stack import link_rate
 from migdoctor.run.request import Request
 from migdoctor.transports import Transport

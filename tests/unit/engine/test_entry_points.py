@@ -10,7 +10,7 @@ from pathlib import Path
 PLUGIN = '''
 """A site's own rule: the destination must advertise a name under the site's migration zone."""
 from migdoctor.checkapi import Registry, failed, passed
-from migdoctor.judging.pair import advertised_name
+from migdoctor.judging.facts import advertised_name
 
 registry = Registry()
 

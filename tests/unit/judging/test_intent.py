@@ -3,7 +3,7 @@ migration_address, else that of its fastest addressed link (effective rate: spee
 
 import pytest
 
-from migdoctor.judging.pair import link_named
+from migdoctor.judging.facts import link_named
 from migdoctor.run.intent import decide_intent
 from migdoctor.run.request import Request
 from migdoctor.transports import Host
