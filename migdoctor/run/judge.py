@@ -93,6 +93,8 @@ def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> 
     pairs run a pair per task, in a worker per core, and come back encoded (report.encoded)."""
     if len(jobs) <= 1:
         return [judge_pair(checks, ignored, run_checks, job) for job in jobs]
+    import multiprocessing.popen_fork  # noqa: F401 - imported here, not by a thread while the other forks
+
     tasks = [partial(encoded_pair, checks, ignored, in_this_process, job) for job in jobs]
     share = -(-len(tasks) // workers())
     chunks = [tasks[start : start + share] for start in range(0, len(tasks), share)]

@@ -138,3 +138,12 @@ def test_every_format_of_a_fleet_report_leads_with_the_matrix(tmp_path, facts_di
     assert markdown.startswith("# Migration path check: 6 pairs\n")
     assert "| kvm1 |  | pass a-fast | FAIL |" in markdown
     assert junit.count("<testsuite ") == 6 and 'name="migdoctor kvm3 -&gt; kvm2"' in junit
+
+
+def test_a_host_label_from_a_file_name_is_printed_escaped(tmp_path, facts_dir):
+    (facts_dir / "kvm2.json").rename(facts_dir / "kvm\x1b[2J.json")
+
+    done, report = check(tmp_path, "--facts-dir", str(facts_dir), "--all", "--format", "text")
+
+    assert "kvm\x1b[2J" in report["hosts"]  # the report keeps the label as it is
+    assert "\x1b" not in done.stdout and "kvm\\x1b[2J" in done.stdout.splitlines()[1]
