@@ -177,6 +177,15 @@ def effective_rate_mbps(link: dict[str, Any]) -> int | None:
 
 def is_address(text: str) -> bool:
     try:
+        return parses_as_address(text)
+    except TypeError:  # not text at all
+        return False
+
+
+@lru_cache(maxsize=8192)
+def parses_as_address(text: str) -> bool:
+    """Cached both ways: a host name is asked about in every pair too."""
+    try:
         address_of(text)
     except (ValueError, TypeError):
         return False

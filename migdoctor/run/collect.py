@@ -12,7 +12,7 @@ from typing import Any
 from migdoctor.judging.facts import addresses_in, link_named
 from migdoctor.judging.pair import Intent
 from migdoctor.run.intent import decide_intent
-from migdoctor.run.lookups import merge_lookups, plan_lookups
+from migdoctor.run.lookups import merge_lookups, pair_lookups, plan_lookups
 from migdoctor.run.request import Request
 from migdoctor.run.trial import trial_of
 from migdoctor.transports import Lookups, Transport, TransportError, fetch_facts, open_transports
@@ -65,7 +65,7 @@ def collect(request: Request) -> Gathered:
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
         intents = {dst: decide_intent(request, dst, reached.get(dst)) for dst in destinations}
         uris = {dst: request.host(dst).peer_uri for dst in destinations}
-        plan = plan_lookups(request.pairs, reached, intents, uris)
+        plan = plan_lookups(pair_lookups(request.pairs, reached, intents, uris))
         second = {label: pool.submit(fetch, by_label[label], lookups) for label, lookups in plan.items()}
         judged = [(src, dst) for src, dst in request.pairs if src in reached and dst in reached]
         measured = active_steps(request, by_label, reached, intents, judged) if request.probe else {}

@@ -48,19 +48,36 @@ def batched(lookups: list[Lookups]) -> Lookups:
     return Lookups(route_to=union("route_to"), resolve=union("resolve"), reverse=union("reverse"), only=True)
 
 
-def plan_lookups(
+def pair_lookups(
     pairs: list[tuple[str, str]],
     facts: dict[str, dict[str, Any]],
     intents: dict[str, Intent],
     uris: dict[str, str | None],
-) -> dict[str, Lookups]:
-    """Per host, one batch of look-ups for every pair of PAIRS whose hosts both answered."""
-    wanted: dict[str, list[Lookups]] = {}
+) -> dict[tuple[str, str], tuple[Lookups, Lookups]]:
+    """(the source's, the destination's) look-ups of every pair whose hosts both answered. What a
+    source looks up depends on the destination alone, what a destination looks up on the source
+    and the network: each is worked out once, however many pairs share it."""
+    as_source: dict[str, Lookups] = {}
+    as_destination: dict[tuple[str, str | None], Lookups] = {}
+    found = {}
     for src, dst in pairs:
         if src in facts and dst in facts:
-            wanted.setdefault(src, []).append(source_lookups(facts[dst], intents[dst], uris[dst]))
-            wanted.setdefault(dst, []).append(destination_lookups(facts[src], intents[dst]))
-    return {label: batched(items) for label, items in wanted.items()}
+            if dst not in as_source:
+                as_source[dst] = source_lookups(facts[dst], intents[dst], uris[dst])
+            key = (src, intents[dst].migration_network)
+            if key not in as_destination:
+                as_destination[key] = destination_lookups(facts[src], intents[dst])
+            found[(src, dst)] = (as_source[dst], as_destination[key])
+    return found
+
+
+def plan_lookups(planned: dict[tuple[str, str], tuple[Lookups, Lookups]]) -> dict[str, Lookups]:
+    """Per host, one batch of the look-ups of every pair it is part of."""
+    wanted: dict[str, dict[Lookups, None]] = {}
+    for (src, dst), (for_source, for_destination) in planned.items():
+        wanted.setdefault(src, {})[for_source] = None
+        wanted.setdefault(dst, {})[for_destination] = None
+    return {label: batched(list(items)) for label, items in wanted.items()}
 
 
 def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from typing import Any
 
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.intent import decide_intent
-from migdoctor.run.lookups import absent_lookups, destination_lookups, source_lookups
+from migdoctor.run.lookups import absent_lookups, pair_lookups, plan_lookups
 from migdoctor.run.request import Request
+from migdoctor.transports import Lookups
 
 
 def report_facts(document: dict[str, Any], label: str, side: str | None) -> dict[str, Any] | None:
@@ -76,19 +77,24 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             hosts[host.label] = Collected(None, str(exc))
     destinations = dict.fromkeys(dst for _, dst in request.pairs)
     intents = {dst: decide_intent(request, dst, hosts[dst].facts) for dst in destinations}
+    reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
+    uris = {dst: request.host(dst).peer_uri for dst in destinations}
+    planned = pair_lookups(request.pairs, reached, intents, uris)
+    lacking = {
+        label: wanted(absent_lookups(reached[label], lookups)) for label, lookups in plan_lookups(planned).items()
+    }
     notes: dict[tuple[str, str], tuple[str, ...]] = {}
-    for src, dst in request.pairs:
-        src_facts, dst_facts = hosts[src].facts, hosts[dst].facts
-        if src_facts is None or dst_facts is None:
-            continue
-        wanted = (
-            (src, src_facts, source_lookups(dst_facts, intents[dst], request.host(dst).peer_uri)),
-            (dst, dst_facts, destination_lookups(src_facts, intents[dst])),
-        )
+    for (src, dst), (for_source, for_destination) in planned.items():
+        needed = ((src, for_source), (dst, for_destination))
         notes[(src, dst)] = tuple(
             f"{label}: its saved facts lack look-ups aimed at its peers; checks that need them SKIP "
             f"(save it with `migdoctor facts {label} --json --resolve NAME --route-to IP --reverse IP` for each peer)"
-            for label, facts, lookups in wanted
-            if any(absent_lookups(facts, lookups).arguments()[part] for part in ("route_to", "resolve", "reverse"))
+            for label, lookups in needed
+            if lacking[label] & wanted(lookups)
         )
     return Gathered(hosts, intents, notes=notes)
+
+
+def wanted(lookups: Lookups) -> set[tuple[str, str]]:
+    """Each look-up as (kind, name or address)."""
+    return {(kind, item) for kind in ("route_to", "resolve", "reverse") for item in getattr(lookups, kind)}
