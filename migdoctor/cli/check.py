@@ -196,8 +196,7 @@ def check_command(
     inventory: Inventory = None,
     become: Become = False,
 ) -> None:
-    """Judge whether live migrations from SRC to each DST take the migration network, and why not;
-    or every ordered pair of --all (--group) or --to-each-other hosts."""
+    """Judge whether migrations from SRC to each DST (or between all hosts) take the migration network, and why."""
     trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
     request = build_request(selection, inventory, facts, facts_dir, become)
