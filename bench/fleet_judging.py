@@ -1,6 +1,6 @@
 """Judging saved facts for a fleet (issue 10; not a test): `migdoctor check --facts-dir DIR --all`
 for 10, 50, 100 and 200 hosts (200 hosts = 39,800 ordered pairs), each host's facts made from
-the lab's captured healthy destination (tests/data/facts) with its own name and addresses, and
+the lab's captured healthy destination (every 20th the seed's) with its own name and addresses, and
 with the look-ups of every peer a full second round would have made (the costliest case to judge).
 Prints wall time, peak memory, the cost per pair, how it grows, and the report's size. Target
 for 200 hosts on the 2-core machine: <= 20 s and <= 1 GiB.
@@ -25,7 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGDOCTOR = str(Path(sys.executable).parent / "migdoctor")
-TEMPLATE = ROOT / "tests" / "data" / "facts" / "healthy-report.json"
+TEMPLATES = [ROOT / "tests" / "data" / "facts" / f"{name}-report.json" for name in ("healthy", "seed")]
+BAD_EVERY = 20
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
 NAMESERVER = 53
 
@@ -44,25 +45,34 @@ def host_facts(template: str, index: int) -> dict[str, Any]:
     return json.loads(text)
 
 
+def bad(index: int) -> bool:
+    return index % BAD_EVERY == BAD_EVERY - 1
+
+
 def with_peer_look_ups(facts: dict[str, Any], index: int, count: int) -> dict[str, Any]:
-    """FACTS with what the second round would add: each peer's advertised (fast) name resolved,
-    and the route and PTR names of each peer's migration address."""
+    """FACTS with what the second round would add: each peer's advertised name resolved (a seed
+    host advertises its LAN name), and the route and PTR names of each peer's migration address."""
     lookup = copy.deepcopy(facts["resolution"]["lookups"][0]) if facts["resolution"]["lookups"] else None
     own = f"198.51.100.{octet(index)}"
     lookups, routes, reverse = [], [], []
     for peer in range(count):
         if peer == index:
             continue
-        name, address = f"kvm{peer:03d}-fast.lab.test", f"198.51.100.{octet(peer)}"
-        answer = {"address": address, "error": None, "names": [name]}
+        address = f"198.51.100.{octet(peer)}"
+        name, resolved = (
+            (f"kvm{peer:03d}.lab.test", f"192.0.2.{octet(peer)}")
+            if bad(peer)
+            else (f"kvm{peer:03d}-fast.lab.test", address)
+        )
+        answer = {"address": address, "error": None, "names": [f"kvm{peer:03d}-fast.lab.test"]}
         lookups.append(
             {
                 **(lookup or {}),
                 "name": name,
-                "dns": {"addresses": [address], "error": None, "server": f"203.0.113.{NAMESERVER}"},
-                "getaddrinfo": {"addresses": [address], "canonical_name": name, "error": None, "error_code": None},
+                "dns": {"addresses": [resolved], "error": None, "server": f"203.0.113.{NAMESERVER}"},
+                "getaddrinfo": {"addresses": [resolved], "canonical_name": name, "error": None, "error_code": None},
                 "hosts_file": [],
-                "reverse": [answer],
+                "reverse": [{"address": resolved, "error": None, "names": [name]}],
             }
         )
         routes.append(
@@ -86,8 +96,12 @@ def with_peer_look_ups(facts: dict[str, Any], index: int, count: int) -> dict[st
 
 
 def write_fleet(directory: Path, count: int) -> None:
-    template = json.dumps(json.loads(TEMPLATE.read_text(encoding="utf-8"))["facts"]["destination"])
+    """COUNT hosts, every BAD_EVERY-th of them the seed's hostb (it advertises its LAN name)."""
+    healthy, seed = (
+        json.dumps(json.loads(path.read_text(encoding="utf-8"))["facts"]["destination"]) for path in TEMPLATES
+    )
     for index in range(count):
+        template = seed if bad(index) else healthy
         facts = with_peer_look_ups(host_facts(template, index), index, count)
         (directory / f"kvm{index:03d}.json").write_text(json.dumps(facts), encoding="utf-8")
 

@@ -95,13 +95,15 @@ def cell_text(cell: dict[str, Any] | None, self: bool) -> tuple[str, str]:
     return SHOWN[cell["verdict"]] + link, cell["verdict"]
 
 
-def matrix_rows(report: dict[str, Any]) -> list[list[tuple[str, str]]]:
-    """Rows of (text, verdict) cells, padded for a terminal: a grid of sources and destinations,
-    or, past GRID_MOST destinations, one line per source with its counts and the pairs not passing."""
+def matrix_rows(report: dict[str, Any]) -> tuple[str, list[list[tuple[str, str]]]]:
+    """A title and rows of (text, verdict) cells, padded for a terminal: a grid of sources and
+    destinations, or, past GRID_MOST destinations, one line per source with its counts and the
+    destinations not passing."""
     cells = report["matrix"]
     sources = list(cells)
     destinations = [label for label in report["hosts"] if any(label in row for row in cells.values())]
     if len(destinations) > GRID_MOST:
+        title = "matrix (one line per source: its destinations' verdicts, those not passing named):"
         rows = []
         for src in sources:
             row = cells[src]
@@ -111,8 +113,11 @@ def matrix_rows(report: dict[str, Any]) -> list[list[tuple[str, str]]]:
             worst = next((v for v in ("fail", "not checked", "warn") if v in verdicts), "pass")
             text = f"{src} -> {len(row)} destinations: {counted}" + (f" (not passing: {listed(bad)})" if bad else "")
             rows.append([(text, worst)])
-        return rows
+        return title, rows
+    title = "matrix (rows: source, columns: destination; the source's link the stream would leave by; - itself):"
     grid = [[("", "")] + [(dst, "") for dst in destinations]]
     grid += [[(src, "")] + [cell_text(cells[src].get(dst), src == dst) for dst in destinations] for src in sources]
     widths = [max(len(row[column][0]) for row in grid) for column in range(len(grid[0]))]
-    return [[(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid]
+    return title, [
+        [(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid
+    ]

@@ -74,8 +74,9 @@ def totals_line(totals: dict[str, int]) -> str:
 
 def render_fleet(report: dict[str, Any], console: Console) -> None:
     """The matrix, then each cause once with the pairs it hits, then what was not checked."""
-    console.print("matrix (rows: source, columns: destination; the source's link the stream would leave by; - itself):")
-    for row in matrix_rows(report):
+    title, rows = matrix_rows(report)
+    console.print(title, highlight=False)
+    for row in rows:
         shown = [f"[{MATRIX_MARKS[verdict]}]{escape(text)}[/]" if verdict else escape(text) for text, verdict in row]
         console.print("  " + "  ".join(shown), highlight=False)
     for cause in causes(pairs_of(report)):

@@ -50,7 +50,8 @@ def test_a_wide_matrix_becomes_one_line_per_source_naming_what_did_not_pass():
     matrix["kvm0"]["kvm5"]["verdict"] = "fail"
     report = {"hosts": {label: host(label) for label in labels}, "matrix": matrix}
 
-    rows = matrix_rows(report)
+    title, rows = matrix_rows(report)
 
+    assert title.startswith("matrix (one line per source")
     assert rows[0] == [("kvm0 -> 11 destinations: 10 pass, 1 fail (not passing: kvm5)", "fail")]
     assert rows[1] == [("kvm1 -> 11 destinations: 11 pass", "pass")]
