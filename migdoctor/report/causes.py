@@ -5,6 +5,7 @@ resolves to 192.0.2.3" and the same finding from hostb group as one line."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from typing import Any
 
 GRID_MOST = 10  # destinations shown as columns; more are summed up per source
 NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
-ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?")
+# What may be an address: bracketed IPv6, IPv4, or hex digits with colons; a "/prefix" after it
+# makes it a network (198.51.100.0/24 names the migration network in every pair), kept as written.
+CANDIDATE = re.compile(r"\[[0-9A-Fa-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}\b(?:/\d+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:/\d+)?")
 MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta"}
 SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked"}
 ORDER = {"fail": 0, "error": 0, "warn": 1}
@@ -33,9 +36,18 @@ def host_names(host: dict[str, Any]) -> list[str]:
     return sorted({name for name in names if name}, key=len, reverse=True)  # longest first: fqdn before label
 
 
+def address_free(match: re.Match[str]) -> str:
+    word = match.group(0)
+    try:
+        ipaddress.ip_address(word.strip("[]"))
+    except ValueError:
+        return word  # a network, a time, a port range: not a host's address
+    return "<address>"
+
+
 def abstracted(summary: str, pair: dict[str, Any]) -> str:
     """SUMMARY without what names this pair: its hosts' names, any address."""
-    text = ADDRESS.sub("<address>", summary)
+    text = CANDIDATE.sub(address_free, summary)
     for role in ("source", "destination"):
         for name in host_names(pair["hosts"][role]):
             text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", f"<{role}>", text)

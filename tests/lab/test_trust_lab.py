@@ -87,7 +87,7 @@ def test_certificate_without_the_migration_name_fails_and_so_does_the_tls_migrat
     assert run.finding("trust.peer-connection")["status"] == "pass"  # the URI's name is in the certificate
     migration = run.finding("migration.test-migration")
     assert migration["status"] == "fail" and "TLS channel" in migration["summary"]
-    log = f"/var/log/libvirt/qemu/{run.report['migration_trial']['domain']}.log"
+    log = f"/var/log/libvirt/qemu/{run.report['pairs'][0]['migration_trial']['domain']}.log"
     assert migration["remediation"].endswith(f"QEMU's reason is in hosta:{log}")
     assert "Certificate does not match the hostname hostb-fast.lab.test" in lab.run("hosta", "cat", log).stdout
 

@@ -1,6 +1,6 @@
 """Grouping what did not pass by cause over many pairs, and the matrix as a terminal shows it."""
 
-from migdoctor.report.causes import causes, matrix_rows, pair_names
+from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
 
 
 def host(label):
@@ -55,3 +55,12 @@ def test_a_wide_matrix_becomes_one_line_per_source_naming_what_did_not_pass():
     assert title.startswith("matrix (one line per source")
     assert rows[0] == [("kvm0 -> 11 destinations: 10 pass, 1 fail (not passing: kvm5)", "fail")]
     assert rows[1] == [("kvm1 -> 11 destinations: 11 pass", "pass")]
+
+
+def test_a_pairs_addresses_are_taken_out_of_a_cause_but_networks_times_and_names_stay():
+    summary = "kvm7 resolves on kvm1 to 192.0.2.7 and [2001:db8::7]:49152, off 198.51.100.0/24 and 2001:db8:100::/64 at 12:30:45"
+
+    assert abstracted(summary, pair("kvm1", "kvm7")) == (
+        "<destination> resolves on <source> to <address> and <address>:49152, off 198.51.100.0/24 and "
+        "2001:db8:100::/64 at 12:30:45"
+    )
