@@ -158,11 +158,22 @@ def link_of_address(facts: dict[str, Any], address: str) -> str | None:
 
 
 def name_lookup(facts: dict[str, Any], name: str) -> dict[str, Any] | None:
-    return next((item for item in facts["resolution"]["lookups"] if item["name"] == name), None)
+    return names_looked_up(facts).get(name)
 
 
 def route_to(facts: dict[str, Any], destination: str) -> dict[str, Any] | None:
-    return next((item for item in facts.get("route_lookups") or [] if item["destination"] == destination), None)
+    return routes_looked_up(facts).get(destination)
+
+
+@read_only_memo
+def names_looked_up(facts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The host's look-ups by name, the first of each (a fleet's host holds one per peer)."""
+    return {item["name"]: item for item in reversed(facts["resolution"]["lookups"])}
+
+
+@read_only_memo
+def routes_looked_up(facts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["destination"]: item for item in reversed(facts.get("route_lookups") or [])}
 
 
 def effective_rate_mbps(link: dict[str, Any]) -> int | None:
