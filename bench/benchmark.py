@@ -48,9 +48,9 @@ def judge_saved_facts(report_path: str, runs: int) -> list[float]:
     from migdoctor.engine import discover, run_checks
     from migdoctor.judging.pair import Intent, Pair
 
-    facts = json.loads(Path(report_path).read_text())["facts"]
+    facts = json.loads(Path(report_path).read_text())["facts"]  # a schema 2 report: by host label
     checks = discover()
-    pair = Pair("hosta", "hostb", facts["source"], facts["destination"], Intent("198.51.100.0/24", "bench", False))
+    pair = Pair("hosta", "hostb", facts["hosta"], facts["hostb"], Intent("198.51.100.0/24", "bench", False))
     return timed(lambda: run_checks(checks, pair, set()), runs)
 
 
@@ -152,7 +152,7 @@ def trial_leg(scenario: str, memory: int, *options: str) -> tuple[float, dict]:
             ok=(0, 1),
         )
         wall = time.perf_counter() - started
-        return wall, json.loads(Path(report).read_text())["migration_trial"]["legs"][0]
+        return wall, json.loads(Path(report).read_text())["pairs"][0]["migration_trial"]["legs"][0]
 
 
 def bare_virsh(memory: int) -> float:

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
-from migdoctor.judging.pair import (
-    DEFAULT_PORT_MAX,
-    DEFAULT_PORT_MIN,
-    SETTINGS,
-    Pair,
-    config_values,
-    port_range,
-    qemu_conf_line,
-)
+from migdoctor.judging.facts import DEFAULT_PORT_MAX, DEFAULT_PORT_MIN, SETTINGS, config_values, port_range
+from migdoctor.judging.fixes import qemu_conf_line
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=50)
 PRIVILEGED_BELOW = 1024

@@ -6,16 +6,10 @@ import ipaddress
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import (
-    Pair,
-    advertised_name,
-    dst_migration_addresses,
-    family_name,
-    is_address,
-    migration_host_fix,
-    name_lookup,
-    qemu_conf_line,
-)
+from migdoctor.judging.endpoints import dst_migration_addresses
+from migdoctor.judging.facts import advertised_name, family_name, is_address, name_lookup
+from migdoctor.judging.fixes import migration_host_fix, qemu_conf_line
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=10)
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}

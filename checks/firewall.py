@@ -8,15 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import (
-    Pair,
-    link_of_address,
-    migration_endpoints,
-    name_lookup,
-    remote_endpoint,
-    route_to,
-    valid_port_range,
-)
+from migdoctor.judging.endpoints import migration_endpoints
+from migdoctor.judging.facts import link_of_address, name_lookup, remote_endpoint, route_to, valid_port_range
+from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import (
     Decision,
     Packet,
@@ -28,11 +22,23 @@ from migdoctor.netfilter import (
 registry = Registry(order=60)
 
 
+COMPILED: dict[int, tuple[Any, Callable[[Packet], Decision]]] = {}  # by id of the (read-only) facts
+
+
 def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
-    """Read the ruleset once; the port range is then judged port by port."""
+    """Read the ruleset once per host, however many pairs it is the destination of (checks see
+    read-only facts; the entry holds them, so their id is not reused while it is cached)."""
+    cached = COMPILED.get(id(firewall))
+    if cached is not None and cached[0] is firewall:
+        return cached[1]
     if firewall["backend"] == "nftables":
-        return nft_evaluator(firewall["nftables"])
-    return iptables_evaluator(firewall["iptables_save"])
+        compiled = nft_evaluator(firewall["nftables"])
+    else:
+        compiled = iptables_evaluator(firewall["iptables_save"])
+    if len(COMPILED) >= 256:
+        COMPILED.clear()
+    COMPILED[id(firewall)] = (firewall, compiled)
+    return compiled
 
 
 def span(low: int, high: int) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, link_named, link_of_address, migration_endpoints
+from migdoctor.judging.endpoints import migration_endpoints
+from migdoctor.judging.facts import link_named, link_of_address
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import StreamRate, stack_mtus, stream_rate
 
 registry = Registry(order=30)

@@ -6,17 +6,10 @@ import ipaddress
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import (
-    Pair,
-    dst_migration_addresses,
-    host_port,
-    interface_addresses,
-    is_address,
-    name_lookup,
-    qemu_conf_line,
-    remote_endpoint,
-    setting,
-)
+from migdoctor.judging.endpoints import dst_migration_addresses
+from migdoctor.judging.facts import host_port, interface_addresses, is_address, name_lookup, remote_endpoint, setting
+from migdoctor.judging.fixes import qemu_conf_line
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=40)
 WILDCARDS = {"", "0.0.0.0", "::", "[::]"}

@@ -7,7 +7,8 @@ from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
-from migdoctor.judging.pair import Pair, migration_host_fix
+from migdoctor.judging.fixes import migration_host_fix
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import link_rate
 
 registry = Registry(order=100)

@@ -6,7 +6,9 @@ import ipaddress
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
-from migdoctor.judging.pair import Pair, interface_addresses, migration_endpoints, route_to
+from migdoctor.judging.endpoints import migration_endpoints
+from migdoctor.judging.facts import interface_addresses, route_to
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=20)
 

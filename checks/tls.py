@@ -6,7 +6,8 @@ must agree on when TLS is forced and verified."""
 from __future__ import annotations
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import Pair, config_values, is_address
+from migdoctor.judging.facts import config_values, is_address
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.tls import (
     EXPIRY_WARNING_DAYS,
     Certificate,

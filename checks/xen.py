@@ -6,13 +6,9 @@ import ipaddress
 import re
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
-from migdoctor.judging.pair import (
-    Pair,
-    dst_migration_addresses,
-    interface_addresses,
-    migration_endpoints,
-    setting,
-)
+from migdoctor.judging.endpoints import dst_migration_addresses, migration_endpoints
+from migdoctor.judging.facts import interface_addresses, setting
+from migdoctor.judging.pair import Pair
 
 registry = Registry(order=70)
 XEND_CONFIG = "/etc/xen/xend-config.sxp"

@@ -10,6 +10,7 @@ import dataclasses
 import importlib
 import importlib.util
 import json
+import math
 import pkgutil
 import re
 import signal
@@ -253,8 +254,14 @@ def missing_fact(pair: Pair, need: str) -> str | None:
     return f"{label}: {'.'.join(keys)} not collected"
 
 
+PLAIN_SCALARS = (str, int, bool, type(None))
+
+
 def as_json(value: Any, what: str) -> Any:
-    """VALUE as plain JSON data (a copy), or ContractError naming WHAT."""
+    """VALUE as plain JSON data (a copy), or ContractError naming WHAT. A plain string, number,
+    boolean or null is its own copy (a fleet's million findings are not round-tripped)."""
+    if type(value) in PLAIN_SCALARS or (type(value) is float and math.isfinite(value)):
+        return value
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:
@@ -277,7 +284,10 @@ def kept_contract(result: Any) -> Outcome:
     for item in result.evidence:
         if not isinstance(item.host, str) or not isinstance(item.item, str):
             raise ContractError(f"evidence host and item must be strings, not {item.host!r}, {item.item!r}")
-        evidence.append(Evidence(**as_json(dataclasses.asdict(item), f"evidence {item.item!r}")))
+        what = f"evidence {item.item!r}"
+        evidence.append(
+            Evidence(*(as_json(value, what) for value in (item.host, item.item, item.actual, item.expected)))
+        )
     return dataclasses.replace(result, evidence=tuple(evidence))
 
 

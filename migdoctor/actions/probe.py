@@ -9,7 +9,7 @@ from typing import Any
 
 from migdoctor.farside.probe import SERVE_TIMEOUT_S
 from migdoctor.judging.carrier import busiest_link
-from migdoctor.judging.pair import advertised_name, config_values, port_range
+from migdoctor.judging.facts import advertised_name, config_values, port_range
 from migdoctor.transports import Transport, TransportError
 
 

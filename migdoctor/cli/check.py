@@ -18,49 +18,31 @@ from migdoctor.report.writers import Format, Plan
 
 EXIT_HELP = (
     "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
-    "1 a check failed or raised; 2 could not run (a host unreachable, bad input)."
+    "1 a check failed or raised; 2 could not run (a host unreachable, bad input); of several pairs, the worst."
 )
 
 
-def load_saved_facts(path: str, side: str) -> dict[str, Any]:
-    """A facts record, or a report made with --include-facts (its SIDE is taken)."""
-    from migdoctor.bounded import read_input
-    from migdoctor.schemas import facts_problem
-
-    try:
-        document = json.loads(read_input(path))
-    except OSError as exc:
-        raise fail(f"{path}: cannot read facts: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise fail(f"{path}: not JSON: {exc.msg} at line {exc.lineno}") from None
-    except ValueError as exc:
-        raise fail(f"{path}: {exc}") from None
-    if isinstance(document, dict) and "findings" in document:
-        document = (document.get("facts") or {}).get(side)
-        if document is None:
-            raise fail(f"{path}: report holds no {side} facts (make it with --include-facts)")
-    problem = facts_problem(document)
-    if problem:
-        raise fail(f"{path}: {problem}")
-    return document
-
-
-def saved_pair(facts: tuple[str, str]) -> tuple[Any, Any]:
-    """Both sides' saved facts; one record given for both sides is a host judged against itself."""
-    from migdoctor.pairrun import Collected
+def refuse_bad_pair(gathered: Any, facts: tuple[str, str]) -> None:
+    """`--facts SRC.json DST.json` names two files to judge: one that is not facts is the run's
+    one-line error (a facts directory's bad file only takes its host's pairs out), and one record
+    given for both sides is a host judged against itself."""
     from migdoctor.report.document import facts_digest
 
-    src, dst = load_saved_facts(facts[0], "source"), load_saved_facts(facts[1], "destination")
-    if facts_digest(src) == facts_digest(dst):
+    for side in gathered.hosts.values():
+        if side.error:
+            raise fail(side.error)
+    src, dst = (side.facts for side in gathered.hosts.values())
+    if src is not None and dst is not None and facts_digest(src) == facts_digest(dst):
         raise fail(
             f"--facts {facts[0]} {facts[1]}: the same facts record ({src['identity']['hostname']}) for source "
             "and destination; a host does not migrate to itself"
         )
-    return Collected(src), Collected(dst)
 
 
-def default_output(src: str, dst: str, started_at: datetime) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in f"{src}_{dst}")
+def default_output(pairs: list[tuple[str, str]], started_at: datetime) -> Path:
+    """reports/<UTC time>_<src>_<dst>.json for one pair, <UTC time>_<n>-pairs.json for more."""
+    name = "_".join(pairs[0]) if len(pairs) == 1 else f"{len(pairs)}-pairs"
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
     return Path("reports") / f"{started_at:%Y%m%dT%H%M%SZ}_{safe}.json"
 
 
@@ -119,6 +101,14 @@ MigrateTls = Annotated[
 ]
 Src = Annotated[str, typer.Argument(help="Source host: inventory name, 'local', ssh://[user@]host[:port], lab:HOST.")]
 Dst = Annotated[str, typer.Argument(help="Destination host, same forms.")]
+Hosts = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="SRC DST [DST...]",
+        help="The source, then one destination or more (an evacuation): inventory name, 'local', "
+        "ssh://[user@]host[:port], lab:HOST.",
+    ),
+]
 
 
 def trial_options(
@@ -141,8 +131,25 @@ def trial_options(
 
 
 def check_command(
-    src: Src,
-    dst: Dst,
+    hosts: Hosts = None,
+    all_pairs: Annotated[
+        bool, typer.Option("--all", help="Every ordered pair of the inventory's hosts (or of --facts-dir's files).")
+    ] = False,
+    group: Annotated[
+        str | None, typer.Option(metavar="NAME", help="With --all: every ordered pair of the inventory group NAME.")
+    ] = None,
+    to_each_other: Annotated[
+        bool, typer.Option("--to-each-other", help="Every ordered pair among the HOSTS given.")
+    ] = False,
+    forks: Annotated[int, typer.Option(metavar="N", min=1, help="Reach at most N hosts at once.")] = 10,
+    facts_dir: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Judge saved facts, one HOST.json per host (what `migdoctor facts HOST --json` prints); "
+            "no host is contacted.",
+        ),
+    ] = None,
     migration_network: Annotated[
         str | None,
         typer.Option(
@@ -190,14 +197,18 @@ def check_command(
     inventory: Inventory = None,
     become: Become = False,
 ) -> None:
-    """Judge whether a live migration from SRC to DST takes the migration network, and why not."""
+    """Judge whether migrations from SRC to each DST (or between all hosts) take the migration network, and why."""
     trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
-    request = build_request(src, dst, inventory, facts, become)
+    selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
+    request = build_request(selection, inventory, facts, facts_dir, become)
     request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
     request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
-    request.include_facts, request.probe, request.trial = include_facts, probe and not facts, trial
-    request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
-    execute(request, facts, Outputs(output_format or [], output or [], output_stem), quiet)
+    saved = facts is not None or facts_dir is not None
+    request.include_facts, request.probe, request.trial = include_facts, probe and not saved, trial
+    request.min_rate_mbps, request.min_rate_fraction, request.forks = min_rate, min_rate_fraction, forks
+    if saved and trial:
+        raise fail("--test-migration needs the hosts themselves, not saved facts")
+    execute(request, facts, saved, Outputs(output_format or [], output or [], output_stem), quiet)
 
 
 def migrate_test_command(
@@ -220,34 +231,90 @@ def migrate_test_command(
 ) -> None:
     """Live-migrate a canary from SRC to DST and back, and say which links carried it, how fast.
     The same as `check --test-migration --only migration --no-probe`."""
-    request = build_request(src, dst, inventory, None, become)
+    request = build_request(Selection([src, dst]), inventory, None, None, become)
     request.only, request.probe = ["migration"], False
     request.trial = trial_options(True, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     request.min_rate_mbps, request.min_rate_fraction = min_rate, min_rate_fraction
-    execute(request, None, Outputs(output_format or [], output or [], output_stem), quiet=False)
+    execute(request, None, False, Outputs(output_format or [], output or [], output_stem), quiet=False)
+
+
+@dataclass
+class Selection:
+    """Which hosts and pairs the command line names."""
+
+    hosts: list[str]
+    all: bool = False
+    group: str | None = None
+    to_each_other: bool = False
+
+    def labels(self, inventory: Any, saved: dict[str, Path] | None) -> list[str]:
+        """The hosts, each once: those named, or the group's, or the facts directory's (SAVED),
+        or the inventory's."""
+        if not self.all:
+            return self.hosts if not self.to_each_other else list(dict.fromkeys(self.hosts))
+        if self.hosts:
+            raise ValueError(f"--all takes no HOST (got {' '.join(self.hosts)}); use --to-each-other HOST... for those")
+        if self.group is not None:
+            if self.group not in inventory.groups:
+                known = ", ".join(sorted(inventory.groups)) or "none"
+                raise ValueError(
+                    f"--group {self.group}: no such group in {inventory.path or 'the inventory'} (groups: {known})"
+                )
+            return list(dict.fromkeys(inventory.groups[self.group]))
+        return list(saved) if saved is not None else list(inventory.hosts)
+
+    def pairs(self, labels: list[str]) -> list[tuple[str, str]]:
+        from migdoctor.run.request import each_other, evacuation
+
+        if len(labels) < 2:
+            what = "--all" if self.all else "--to-each-other" if self.to_each_other else "check"
+            raise ValueError(f"{what}: needs two hosts or more (got {', '.join(labels) or 'none'})")
+        return each_other(labels) if self.all or self.to_each_other else evacuation(labels[0], labels[1:])
 
 
 def build_request(
-    src: str, dst: str, inventory: str | None, facts: tuple[str, str] | None, become: bool = False
+    selection: Selection,
+    inventory: str | None,
+    facts: tuple[str, str] | None,
+    facts_dir: Path | None,
+    become: bool = False,
 ) -> Any:
-    from migdoctor.pairrun import Request
+    """The run: its hosts reached by their inventory entries, or read from saved facts."""
+    from migdoctor.run.request import Request
+    from migdoctor.run.saved import facts_files
     from migdoctor.transports import Host, TransportError, resolve_host
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
+    saved = facts is not None or facts_dir is not None
+    if facts is not None and facts_dir is not None:
+        raise fail("--facts and --facts-dir: give one of them")
     try:
-        loaded = load_inventory(inventory, lab=not facts)
-        if not facts:
-            return Request(resolve_host(src, loaded, become), resolve_host(dst, loaded, become), loaded)
-    except (InventoryError, TransportError) as exc:
+        loaded = load_inventory(inventory, lab=not saved)
+        files = facts_files(facts_dir) if facts_dir is not None else {}
+        labels = selection.labels(loaded, files if facts_dir is not None else None)
+        if facts is not None:
+            if len(labels) != 2 or selection.all or selection.to_each_other:
+                raise ValueError("--facts SRC.json DST.json judges one pair: name SRC and DST")
+            files = dict(zip(labels, map(Path, facts), strict=True))
+        pairs = selection.pairs(labels)
+        if not saved:
+            hosts = [resolve_host(label, loaded, become) for label in dict.fromkeys(labels)]
+            return Request(hosts, pairs, loaded)
+    except (InventoryError, TransportError, ValueError) as exc:
         raise fail(str(exc)) from None
 
-    def saved(label: str, path: str) -> Host:
+    def saved_host(label: str) -> Host:
         entry = loaded.hosts.get(label, {})
+        path = files.get(label, (facts_dir or Path()) / f"{label}.json")
         return Host(
-            label, "file", path, libvirt_uri=entry.get("libvirt_uri"), peer_libvirt_uri=entry.get("peer_libvirt_uri")
+            label,
+            "file",
+            str(path),
+            libvirt_uri=entry.get("libvirt_uri"),
+            peer_libvirt_uri=entry.get("peer_libvirt_uri"),
         )
 
-    return Request(saved(src, facts[0]), saved(dst, facts[1]), loaded)
+    return Request([saved_host(label) for label in dict.fromkeys(labels)], pairs, loaded)
 
 
 @dataclass
@@ -257,37 +324,41 @@ class Outputs:
     stem: Path | None
 
 
-def execute(request: Any, facts: tuple[str, str] | None, outputs: Outputs, quiet: bool) -> None:
+def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: Outputs, quiet: bool) -> None:
     """Collect (or load), judge, write the report in every format asked, show one; exit with the
     report's status."""
     from migdoctor.actions.migration import TrialRefused
     from migdoctor.cli.progress import migration_progress
     from migdoctor.engine import DiscoveryError
-    from migdoctor.pairrun import collect_pair, decide_intent, judge, prepare
     from migdoctor.report.document import ReportError
     from migdoctor.report.output import OutputError, real_target
     from migdoctor.report.safe import printable
     from migdoctor.report.writers import plan_outputs
+    from migdoctor.run.collect import collect
+    from migdoctor.run.judge import judge
+    from migdoctor.run.request import prepare
+    from migdoctor.run.saved import load_saved
     from migdoctor.transports import TransportError
 
     started, started_at = time.monotonic(), datetime.now(UTC)
     try:
-        default_json = default_output(request.src.label, request.dst.label, started_at)
-        plan = plan_outputs(outputs.formats, outputs.files, outputs.stem, default_json)
+        plan = plan_outputs(outputs.formats, outputs.files, outputs.stem, default_output(request.pairs, started_at))
     except ValueError as exc:
         raise fail(str(exc)) from None
     try:
         prepare(request)  # validate first, act later: nothing below runs on a bad option
         for path in plan.files.values():
             real_target(path)
-        if facts:
-            src_side, dst_side = saved_pair(facts)
-            intent, probed, trial = decide_intent(request, dst_side.facts), None, None
+        if saved:
+            sides = dict(zip([host.label for host in request.hosts], ("source", "destination"), strict=False))
+            gathered = load_saved(request, sides if facts else None)
+            if facts:
+                refuse_bad_pair(gathered, facts)
         else:
             with migration_progress(enabled=request.trial is not None and sys.stdout.isatty()) as progress:
                 request.progress = progress
-                src_side, dst_side, intent, probed, trial = collect_pair(request)
-        report = judge(request, src_side, dst_side, intent, started, started_at, probed, trial)
+                gathered = collect(request)
+        report = judge(request, gathered, started, started_at)
         emit(report, plan, quiet)
     except (DiscoveryError, ReportError, TrialRefused, TransportError, ValueError, OutputError) as exc:
         raise fail(str(exc)) from None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migdoctor.judging.pair import MigrationNetwork, addresses_in, link_named
+from migdoctor.judging.facts import addresses_in, link_named
+from migdoctor.judging.pair import MigrationNetwork
 from migdoctor.judging.stack import stack_mtus
 
 Counters = dict[str, dict[str, int]]  # link -> {"rx_bytes": n, "tx_bytes": n}, as facts/counters.py reads them

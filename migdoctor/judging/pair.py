@@ -1,21 +1,14 @@
-"""The pair under judgement: both hosts' facts, their labels, and what the admin intends."""
+"""The pair under judgement: both hosts' facts, their labels, and what the admin intends (the
+migration network)."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
-from migdoctor.checkapi import Skip
-
-DEFAULT_PORT_MIN = 49152
-DEFAULT_PORT_MAX = 49215
-LIBVIRT_TCP_PORT = 16509
-LIBVIRT_TLS_PORT = 16514
-SSH_PORT = 22
-
+from migdoctor.judging.facts import address_of
 
 Prefix = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -45,8 +38,8 @@ class MigrationNetwork:
 
     def __contains__(self, address: object) -> bool:
         try:
-            ip = ipaddress.ip_address(address)  # type: ignore[arg-type]
-        except ValueError:
+            ip = address_of(address)
+        except (ValueError, TypeError):
             return False
         return any(ip.version == prefix.version and ip in prefix for prefix in self.prefixes)
 
@@ -55,6 +48,11 @@ class MigrationNetwork:
 
     def __str__(self) -> str:
         return ", ".join(str(prefix) for prefix in self.prefixes)
+
+
+@lru_cache(maxsize=256)
+def parsed_network(text: str) -> MigrationNetwork:
+    return MigrationNetwork.parse(text)
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class Intent:
     migrate_uri: str | None = None  # the test migration's --migrate-uri: where its stream connects
 
     def network(self) -> MigrationNetwork | None:
-        return MigrationNetwork.parse(self.migration_network) if self.migration_network else None
+        return parsed_network(self.migration_network) if self.migration_network else None
 
 
 @dataclass(frozen=True)
@@ -85,217 +83,3 @@ class Pair:
     intent: Intent
     probe: dict[str, Any] | None = None
     trial: dict[str, Any] | None = None
-
-
-def config_values(facts: dict[str, Any], name: str) -> dict[str, Any]:
-    """Parsed values of one config file; empty when absent (defaults apply)."""
-    record = (facts.get("config") or {}).get(name) or {}
-    return record.get("values") or {}
-
-
-def is_port(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_flag(value: Any) -> bool:
-    return value in (0, 1) and not isinstance(value, float)
-
-
-def is_word(value: Any) -> bool:
-    """A name, address or user as one token: text without whitespace or control characters."""
-    return isinstance(value, str) and 0 < len(value) <= 255 and value.isprintable() and not any(map(str.isspace, value))
-
-
-def is_text(value: Any) -> bool:
-    return isinstance(value, str) and value.isprintable()
-
-
-# The settings migdoctor reads from a host, with the type the daemon itself accepts; a value of any
-# other type (a list for a scalar, text for a number) is named by config.value-types and read as unset.
-SETTINGS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
-    ("qemu_conf", "migration_port_min"): (is_port, "a whole number"),
-    ("qemu_conf", "migration_port_max"): (is_port, "a whole number"),
-    ("qemu_conf", "migration_host"): (is_word, "one host name or address"),
-    ("qemu_conf", "migration_address"): (is_word, "one address"),
-    ("qemu_conf", "user"): (is_word, "one user name"),
-    ("libvirtd_conf", "listen_tcp"): (is_flag, "0 or 1"),
-    ("libvirtd_conf", "listen_tls"): (is_flag, "0 or 1"),
-    ("xend_config", "xend-relocation-server"): (is_word, "yes or no"),
-    ("xend_config", "xend-relocation-address"): (is_text, "one address or interface name"),
-    ("xend_config", "xend-relocation-hosts-allow"): (is_text, "space-separated regular expressions"),
-}
-
-
-def setting(facts: dict[str, Any], name: str, key: str, default: Any = None) -> Any:
-    """A config value of the type its daemon accepts, else DEFAULT (unset, or of a wrong type:
-    config.value-types fails on that, naming host, file and key)."""
-    value = config_values(facts, name).get(key, default)
-    accepts, _ = SETTINGS[(name, key)]
-    return value if value is default or accepts(value) else default
-
-
-def advertised_name(dst: dict[str, Any]) -> tuple[str, str]:
-    """The name the destination hands the source for the migration stream, and where it comes from:
-    qemu.conf migration_host, else libvirt's hostname (virGetHostname)."""
-    migration_host = setting(dst, "qemu_conf", "migration_host")
-    if migration_host:
-        return str(migration_host), "/etc/libvirt/qemu.conf migration_host"
-    libvirt = dst["identity"]["hypervisor"].get("libvirt") or {}
-    return libvirt.get("hostname") or dst["identity"]["fqdn"], "hostname (migration_host unset)"
-
-
-def port_range(dst: dict[str, Any]) -> tuple[int, int]:
-    """qemu.conf's migration ports as set, however absurd (config.migration-port-range judges them)."""
-    return (
-        setting(dst, "qemu_conf", "migration_port_min", DEFAULT_PORT_MIN),
-        setting(dst, "qemu_conf", "migration_port_max", DEFAULT_PORT_MAX),
-    )
-
-
-def valid_port_range(dst: dict[str, Any]) -> tuple[int, int]:
-    """The port range for checks that go through it port by port: Skip when it is not a valid range,
-    so no loop is ever bounded by a value read from a host."""
-    first, last = port_range(dst)
-    if not 1 <= first <= last <= 65535:
-        raise Skip(f"migration port range {first}-{last} is not valid (config.migration-port-range says why)")
-    return first, last
-
-
-def interface_addresses(facts: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(link, address, prefixlen) for every global address."""
-    return [
-        (link["name"], address["address"], address["prefixlen"])
-        for link in facts.get("links") or []
-        for address in link["addresses"]
-        if address["scope"] == 0
-    ]
-
-
-def addresses_in(facts: dict[str, Any], network: Any) -> list[tuple[str, str]]:
-    """(link, address) pairs of this host inside NETWORK."""
-    return [
-        (link, address) for link, address, _ in interface_addresses(facts) if network is not None and address in network
-    ]
-
-
-def link_named(facts: dict[str, Any], name: str | None) -> dict[str, Any] | None:
-    return next((link for link in facts.get("links") or [] if link["name"] == name), None)
-
-
-def link_of_address(facts: dict[str, Any], address: str) -> str | None:
-    return next((link for link, own, _ in interface_addresses(facts) if own == address), None)
-
-
-def name_lookup(facts: dict[str, Any], name: str) -> dict[str, Any] | None:
-    return next((item for item in facts["resolution"]["lookups"] if item["name"] == name), None)
-
-
-def route_to(facts: dict[str, Any], destination: str) -> dict[str, Any] | None:
-    return next((item for item in facts.get("route_lookups") or [] if item["destination"] == destination), None)
-
-
-def effective_rate_mbps(link: dict[str, Any]) -> int | None:
-    """What a link can carry: the lower of its speed and its shaping rate (either may be unknown)."""
-    rates = [link.get("speed_mbps")]
-    qdisc = link.get("qdisc") or {}
-    if qdisc.get("rate_bps"):
-        rates.append(qdisc["rate_bps"] // 1_000_000)
-    known = [rate for rate in rates if rate is not None]  # shaping below 1 Mb/s counts as 0, not unknown
-    return min(known) if known else None
-
-
-def is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def dst_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
-    """(link, address) of the destination on the migration network."""
-    return addresses_in(pair.dst, pair.intent.network())
-
-
-def src_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
-    return addresses_in(pair.src, pair.intent.network())
-
-
-def qemu_conf_line(pair: Pair, key: str, value: Any) -> str:
-    """A remediation line in the form admins paste: host:file: key = value."""
-    path = ((pair.dst.get("config") or {}).get("qemu_conf") or {}).get("path", "/etc/libvirt/qemu.conf")
-    rendered = f'"{value}"' if isinstance(value, str) else str(value)
-    return f"{pair.dst_label}:{path}: {key} = {rendered}"
-
-
-def first_answer(pair: Pair) -> str | None:
-    """The address QEMU connects to first: the advertised address itself, else the source's first
-    getaddrinfo answer for the advertised name (QEMU tries them in that order)."""
-    name, _ = advertised_name(pair.dst)
-    if is_address(name):
-        return name
-    lookup = name_lookup(pair.src, name)
-    addresses = (lookup or {}).get("getaddrinfo", {}).get("addresses") or []
-    return addresses[0] if addresses else None
-
-
-def host_port(host: str, port: int | str) -> str:
-    """HOST:PORT as URIs and admins write it: an IPv6 address takes brackets."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def family_name(address: str) -> str:
-    return f"IPv{ipaddress.ip_address(address).version}"
-
-
-def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Both hosts' (link, address) on the migration network, of one family: the destination's
-    address QEMU would connect to first leads, the source's addresses of its family follow."""
-    network = pair.intent.network()
-    if network is None:
-        raise Skip("no migration network given or inferable (use --migration-network CIDR)")
-    src_links, dst_links = src_migration_addresses(pair), dst_migration_addresses(pair)
-    if not src_links:
-        raise Skip(f"{pair.src_label} has no address on the migration network {network}")
-    if not dst_links:
-        raise Skip(f"{pair.dst_label} has no address on the migration network {network}")
-    first = first_answer(pair)
-    dst_links.sort(key=lambda item: item[1] != first)
-    family = family_name(dst_links[0][1])
-    same = [item for item in src_links if family_name(item[1]) == family]
-    if not same:
-        raise Skip(f"{pair.src_label} has no {family} address on the migration network {network}")
-    return same, dst_links
-
-
-def remote_endpoint(uri: str) -> tuple[str, int, str]:
-    """(transport, port, host) of a libvirt URI: qemu+ssh arrives at sshd, qemu+tcp at 16509, TLS at 16514."""
-    url = urlsplit(uri)
-    transport = url.scheme.partition("+")[2] or ("tls" if url.hostname else "unix")
-    default = {
-        "ssh": SSH_PORT,
-        "libssh": SSH_PORT,
-        "libssh2": SSH_PORT,
-        "tcp": LIBVIRT_TCP_PORT,
-        "tls": LIBVIRT_TLS_PORT,
-    }
-    if transport not in default:
-        raise Skip(f"libvirt URI {uri} is local ({transport}); no remote listener to check")
-    return transport, url.port or default[transport], url.hostname or ""
-
-
-def better_name(pair: Pair) -> str:
-    """The name (or address) the destination should advertise instead: a PTR name of its migration
-    address as the source sees it, else the address itself. Never the name advertised now: that
-    one is what failed (a PTR may still name it when its forward record is gone)."""
-    current = advertised_name(pair.dst)[0].lower().rstrip(".")
-    addresses = [address for _, address in dst_migration_addresses(pair)]
-    for reverse in pair.src["resolution"].get("reverse_lookups", []):
-        names = [name for name in reverse["names"] if name.lower().rstrip(".") != current]
-        if reverse["address"] in addresses and names:
-            return str(names[0])
-    return addresses[0] if addresses else "<the destination's address on the migration network>"
-
-
-def migration_host_fix(pair: Pair) -> str:
-    return qemu_conf_line(pair, "migration_host", better_name(pair))

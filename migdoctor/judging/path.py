@@ -6,16 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.judging.carrier import on_migration_network
-from migdoctor.judging.pair import (
-    Pair,
-    addresses_in,
-    advertised_name,
-    first_answer,
-    host_port,
-    link_of_address,
-    port_range,
-    route_to,
-)
+from migdoctor.judging.endpoints import first_answer
+from migdoctor.judging.facts import addresses_in, advertised_name, host_port, link_of_address, port_range, route_to
+from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import link_rate
 
 

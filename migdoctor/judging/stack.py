@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from migdoctor.judging.pair import effective_rate_mbps, link_named
+from migdoctor.judging.facts import effective_rate_mbps, link_named
 
 UP_STATES = {"UP", "UNKNOWN"}
 GUEST_PORT_KINDS = {"tun", "other:tun"}  # guests' vnetN taps on a bridge are not its uplink

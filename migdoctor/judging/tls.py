@@ -11,7 +11,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from migdoctor.judging.pair import Pair, config_values
+from migdoctor.judging.facts import config_values
+from migdoctor.judging.pair import Pair
 
 EXPIRY_WARNING_DAYS = 30
 GROUPS = {"libvirt": "libvirt", "qemu_migrate": "QEMU migration"}
@@ -203,7 +204,7 @@ def verify_setting(facts: dict[str, Any]) -> int:
 
 
 def tls_uses(pair: Pair) -> list[TlsUse]:
-    from migdoctor.judging.pair import advertised_name
+    from migdoctor.judging.facts import advertised_name
 
     uses = []
     uri = libvirt_tls_uri(pair)

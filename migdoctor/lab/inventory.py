@@ -45,7 +45,9 @@ def ansible_ini(document: dict[str, Any]) -> str:
         url = urlsplit(entry["transport"])
         variables = {"ansible_host": url.hostname, "ansible_user": url.username}
         variables["ansible_ssh_common_args"] = f"-F {entry['ssh_config']}"
-        variables |= {f"migdoctor_{key}": value for key, value in entry.items() if key not in ("transport", "ssh_config")}
+        variables |= {
+            f"migdoctor_{key}": value for key, value in entry.items() if key not in ("transport", "ssh_config")
+        }
         lines.append(" ".join([name, *(f"{key}={shlex.quote(str(value))}" for key, value in variables.items())]))
     network = document["defaults"]["migration_network"]
     return "\n".join([*lines, "", f"[{ANSIBLE_GROUP}:vars]", f"migdoctor_migration_network={shlex.quote(network)}", ""])

@@ -121,6 +121,7 @@ class Firewall:
     path: tuple[tuple[Chain, Chains], ...]
     empty_reason: str  # why nothing filters when path is empty
     notes: tuple[str, ...] = ()  # parts of the ruleset deliberately not evaluated
+    port_bounds: frozenset[int] | None = None  # where decisions can change (ranges.bounds_of); None: anywhere
 
     def __call__(self, packet: Packet) -> Decision:
         doubt: Decision | None = None

@@ -4,6 +4,7 @@ Only the filter table decides here. Other tables' PREROUTING and INPUT rules mos
 translate packets; the decision names them as not evaluated rather than guess.
 """
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from migdoctor.netfilter.engine import (
     constant,
 )
 from migdoctor.netfilter.model import Decision, Packet
+from migdoctor.netfilter.ranges import bounds_of
 
 VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}
 LOG_TARGETS = frozenset({"LOG", "NFLOG"})  # they only log; the next rule still runs
@@ -50,7 +52,8 @@ def iptables_evaluator(save_text: str) -> Callable[[Packet], Decision]:
     if table is None or "INPUT" not in table.rules:
         return Firewall((), "the iptables-save output has no filter INPUT chain", notes)
     chains = {name: _chain(name, table) for name in table.rules}
-    return Firewall(((chains["INPUT"], chains),), "", notes)
+    numbers = (int(text) for text in re.findall(r"\d+", save_text))  # ports are written in digits
+    return Firewall(((chains["INPUT"], chains),), "", notes, None if "u32" in save_text else bounds_of(numbers))
 
 
 def evaluate_iptables(save_text: str, packet: Packet) -> Decision:

@@ -1,10 +1,17 @@
 """The question the firewall evaluators answer and the answer they give."""
 
 from dataclasses import dataclass
-from ipaddress import ip_address
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 FAMILY_VERSION = {"ip": 4, "ip6": 6}
 VERDICTS = ("accept", "drop", "reject", "unknown")
+
+
+@lru_cache(maxsize=4096)
+def parsed(address: str) -> IPv4Address | IPv6Address:
+    """ADDRESS parsed once: a port range is judged port by port, for every pair of a fleet."""
+    return ip_address(address)
 
 
 @dataclass(frozen=True)
@@ -25,14 +32,14 @@ class Packet:
         if version is None:
             raise ValueError(f"family must be 'ip' or 'ip6', not {self.family!r}")
         for address in (self.saddr, self.daddr):
-            if ip_address(address).version != version:
+            if parsed(address).version != version:
                 raise ValueError(f"{address} is not an address of family {self.family}")
         if not 0 <= self.dport <= 65535:
             raise ValueError(f"port {self.dport} is out of range")
 
     def address(self, field: str) -> int:
         """saddr or daddr as an integer, the form address ranges are compared in."""
-        return int(ip_address(getattr(self, field)))
+        return int(parsed(getattr(self, field)))
 
 
 @dataclass(frozen=True)

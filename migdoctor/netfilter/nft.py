@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -9,6 +10,7 @@ from migdoctor.netfilter import nft_text
 from migdoctor.netfilter.engine import Chain, Chains, Firewall, Rule, Unsupported
 from migdoctor.netfilter.model import Decision, Packet
 from migdoctor.netfilter.nft_expr import compile_statement
+from migdoctor.netfilter.ranges import bounds_of
 
 HOOKS = ("prerouting", "input")  # the hooks a packet for this host passes, in this order
 PATH_FAMILIES = {"ip": ("ip", "inet"), "ip6": ("ip6", "inet")}  # table families it meets
@@ -18,12 +20,61 @@ NOTED_FAMILIES = ("netdev", "bridge")  # they see the packet too, but are not ev
 Objects = dict[str, list[dict[str, Any]]]  # ruleset objects by kind ("table", "chain", ...)
 
 
+# Expressions that compute on a value before comparing it: on a port, its decision may then
+# change anywhere, not only at the numbers the rules name (tcp flags & ... is common and harmless).
+COMPUTED = frozenset({"&", "|", "^", "<<", ">>"})
+HASHED = frozenset({"jhash", "symhash", "numgen"})
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """The compiled ruleset, one firewall per address family."""
+
+    firewalls: dict[str, Firewall]
+    port_bounds: frozenset[int] | None  # see migdoctor.netfilter.ranges
+
+    def __call__(self, packet: Packet) -> Decision:
+        return self.firewalls[packet.family](packet)
+
+
 def nft_evaluator(ruleset: dict[str, Any]) -> Callable[[Packet], Decision]:
     """Compile once, evaluate many packets (a port range, say)."""
     objects = _objects(ruleset)
     tables = _compile_tables(objects)
     firewalls = {family: _firewall(objects, tables, family) for family in PATH_FAMILIES}
-    return lambda packet: firewalls[packet.family](packet)
+    return Evaluator(firewalls, port_bounds(objects))
+
+
+def reads_port(expression: Any) -> bool:
+    """Whether EXPRESSION reads a port: the dport field, or raw transport header bytes."""
+    if isinstance(expression, list):
+        return any(reads_port(item) for item in expression)
+    if not isinstance(expression, dict):
+        return False
+    payload = expression.get("payload")
+    if isinstance(payload, dict) and (payload.get("field") in ("dport", "sport") or "base" in payload):
+        return True
+    return any(reads_port(item) for item in expression.values())
+
+
+def port_bounds(objects: Objects) -> frozenset[int] | None:
+    """Every number in the rules, sets and maps (ports among them), or None when a rule computes
+    on a port or hashes."""
+    numbers: list[int] = []
+    pending: list[Any] = [objects[kind] for kind in ("rule", "set", "map")]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if not HASHED.isdisjoint(value) or any(reads_port(value[key]) for key in COMPUTED.intersection(value)):
+                return None
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            numbers.append(value)
+        elif isinstance(value, str) and value.isdigit():
+            numbers.append(int(value))
+    return bounds_of(numbers)
 
 
 def evaluate_nft(ruleset: dict[str, Any], packet: Packet) -> Decision:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from migdoctor.report.writers import pairs_of
+
 # How bad a status is; an ignored finding is an accepted risk and counts as passed.
 RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
 
@@ -57,7 +59,16 @@ def facts_change(old: dict[str, Any], new: dict[str, Any], side: str) -> dict[st
     return {"host": now["label"], "digest": key, "old": was[key], "new": now[key]}
 
 
+def only_pair(report: dict[str, Any]) -> dict[str, Any]:
+    """A report of one pair (schema 1, or 2 with one pair) as that pair."""
+    pairs = pairs_of(report)
+    if len(pairs) != 1:
+        raise NotComparable(f"report {report['run_id']} holds {len(pairs)} pairs; report diff compares one pair")
+    return pairs[0]
+
+
 def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    old, new = only_pair(old), only_pair(new)
     if pair_name(old) != pair_name(new):
         raise NotComparable(f"reports of different pairs: {pair_name(old)} and {pair_name(new)}")
     before = {f["id"]: f for f in old["findings"]}

@@ -3,23 +3,23 @@ written atomically so a change request never gets half a report."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migdoctor import __version__
-from migdoctor.report.json_writer import render_json
+from migdoctor.report.encoded import Encoded
+from migdoctor.report.json_writer import json_chunks
 from migdoctor.report.output import OutputError
 from migdoctor.report.output import write_atomically as write_file
-from migdoctor.report.writers import RenderOptions
 from migdoctor.schemas import schema_errors
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION = "2"  # 1: one pair per report (schemas/report-1.schema.json)
 EXIT_PASSED, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 STATUSES = ("pass", "warn", "fail", "skip", "error")
 
@@ -99,12 +99,10 @@ def host_record(
     }
 
 
-def build_report(
+def pair_record(
     *,
-    run_id: str,
-    started: float,
-    started_at: datetime,
-    hosts: dict[str, dict[str, Any]],
+    source: str,
+    destination: str,
     intent: Any,
     path: dict[str, Any] | None,
     intended_links: dict[str, Any] | None,
@@ -112,17 +110,12 @@ def build_report(
     findings: list[dict[str, Any]],
     not_checked: list[str],
     trial: dict[str, Any] | None,
-    facts: dict[str, Any] | None,
+    reached: bool,
 ) -> dict[str, Any]:
-    """The report document of one pair: what every writer renders and `report diff` compares."""
-    report: dict[str, Any] = {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "tool_version": __version__,
-        "run_id": run_id,
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "hosts": hosts,
+    """One ordered pair's part of the report: what a schema 1 report held for its pair."""
+    record: dict[str, Any] = {
+        "source": source,
+        "destination": destination,
         "intent": {
             "migration_network": intent.migration_network,
             "inferred": intent.inferred,
@@ -135,25 +128,103 @@ def build_report(
         "findings": findings,
         "totals": totals(findings),
         "not_checked": not_checked,
-        "exit_status": exit_status(findings, not all(host["reached"] for host in hosts.values())),
+        "exit_status": exit_status(findings, not reached),
         "migration_trial": trial,
         "measured_path": measured_path,
     }
     if intended_links is not None:
-        report["intended_links"] = intended_links
+        record["intended_links"] = intended_links
+    return record
+
+
+def verdict(pair: dict[str, Any]) -> str:
+    """The matrix cell: the worst status not accepted as a risk, or why the pair was not judged."""
+    if pair["exit_status"] == EXIT_COULD_NOT_RUN:
+        return "not checked"
+    counted = pair["totals"]
+    return "fail" if counted["fail"] or counted["error"] else "warn" if counted["warn"] else "pass"
+
+
+def cell(pair: dict[str, Any]) -> dict[str, Any]:
+    """The matrix's cell of a pair: its verdict and the predicted link (the source's link the
+    stream leaves by, the destination's it arrives on, and whether that is the migration network)."""
+    path = pair["path"] or {}
+    return {
+        "verdict": verdict(pair),
+        "source_link": path.get("source_link"),
+        "destination_link": path.get("destination_link"),
+        "on_migration_network": path.get("on_migration_network"),
+    }
+
+
+def build_report(
+    *,
+    run_id: str,
+    started: float,
+    started_at: datetime,
+    hosts: dict[str, dict[str, Any]],
+    pairs: Sequence[dict[str, Any]],
+    facts: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The report document of a run: what every writer renders and `report diff` compares.
+    PAIRS may be encoded (report.encoded): each is decoded once here, for the run's summary."""
+    counted, not_checked, worst = Counter[str](), dict[str, None](), EXIT_PASSED
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for pair in pairs:
+        counted.update(pair["totals"])
+        not_checked.update(dict.fromkeys(pair["not_checked"]))
+        worst = max(worst, pair["exit_status"])
+        cells.setdefault(pair["source"], {})[pair["destination"]] = cell(pair)
+    report: dict[str, Any] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool_version": __version__,
+        "run_id": run_id,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "hosts": hosts,
+        "matrix": cells,
+        "pairs": pairs,
+        "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
+        "not_checked": list(not_checked),
+        "exit_status": worst if pairs else EXIT_COULD_NOT_RUN,
+    }
     if facts is not None:
         report["facts"] = facts
     return report
 
 
 def finding_record(finding: Any) -> dict[str, Any]:
-    record = dataclasses.asdict(finding)
-    record["status"] = str(finding.status)
-    return record
+    """The finding as plain data; its evidence is plain JSON already (the engine's contract)."""
+    return {
+        "id": finding.id,
+        "title": finding.title,
+        "area": finding.area,
+        "severity": finding.severity,
+        "origin": finding.origin,
+        "status": str(finding.status),
+        "summary": finding.summary,
+        "evidence": [
+            {"host": item.host, "item": item.item, "actual": item.actual, "expected": item.expected}
+            for item in finding.evidence
+        ],
+        "remediation": finding.remediation,
+        "ignored": finding.ignored,
+        "duration_s": finding.duration_s,
+    }
+
+
+def schema_of(report: Any) -> str:
+    """The schema a report names: schema 1 reports (one pair each) still validate."""
+    version = report.get("schema_version") if isinstance(report, dict) else None
+    return "report-1" if version == "1" else "report"
 
 
 def validate_report(report: Any) -> None:
-    errors = schema_errors("report", report)
+    """Against the schema it names; encoded pairs were each validated when they were encoded."""
+    if isinstance(report, dict) and isinstance(report.get("pairs"), Encoded):
+        report = {**report, "pairs": []}
+    errors = schema_errors(schema_of(report), report)
     if errors:
         raise ReportError(
             f"report does not match its schema: {errors[0]}"
@@ -164,10 +235,10 @@ def validate_report(report: Any) -> None:
 def write_report(report: dict[str, Any], path: Path) -> None:
     """Validate, then write the JSON atomically."""
     validate_report(report)
-    write_atomically(path, render_json(report, RenderOptions()))
+    write_atomically(path, json_chunks(report))
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """Any report format, written as migdoctor.report.output writes (through symlinks, never over
     special files, fsynced, no temporary file left): a change request never gets half a report."""
     try:

@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from migdoctor.report.causes import causes, pair_names
 from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
@@ -182,6 +183,8 @@ def environment() -> Environment:
         grouped=grouped,
         fix_lines=fix_lines,
         marks=MARKS,
+        causes=causes,
+        pair_names=pair_names,
     )
     return env
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -35,9 +36,10 @@ def real_target(path: Path) -> Path:
     return real
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    """Write TEXT to a temporary file beside PATH's real target, fsync it, rename it into place and
-    fsync the directory: a reader sees the old file or the whole new one. Returns the real target."""
+def write_atomically(path: Path, text: str | Iterable[str]) -> Path:
+    """Write TEXT (or its pieces, in order) to a temporary file beside PATH's real target, fsync
+    it, rename it into place and fsync the directory: a reader sees the old file or the whole new
+    one. Returns the real target."""
     real = real_target(path)
     umask = os.umask(0)
     os.umask(umask)
@@ -47,7 +49,7 @@ def write_atomically(path: Path, text: str) -> Path:
         handle, temporary = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
         os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            stream.writelines([text] if isinstance(text, str) else text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, real)

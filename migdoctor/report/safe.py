@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from migdoctor.report.encoded import Encoded
+
 
 def printable(text: str) -> str:
     """TEXT with every non-printable character shown as its escape, so it prints as one plain line."""
@@ -23,4 +25,6 @@ def printable_data(value: Any) -> Any:
         return {printable_data(key): printable_data(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [printable_data(item) for item in value]
+    if isinstance(value, Encoded):  # a fleet's pairs: each made printable as it is read
+        return value.mapped(printable_data)
     return value

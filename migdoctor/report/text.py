@@ -1,5 +1,7 @@
 """The report for a terminal: the path first (the thread's question), then one line per check,
-evidence and remediation under the ones that did not pass. Colour only on a terminal."""
+evidence and remediation under the ones that did not pass. A report of several pairs shows the
+source x destination matrix first, then what did not pass grouped by cause (migdoctor.report.causes),
+one line naming every pair it hits. Colour only on a terminal."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from migdoctor.report.causes import MATRIX_MARKS, causes, matrix_rows, pair_names
 from migdoctor.report.safe import printable_data
-from migdoctor.report.writers import Format, RenderOptions, Writer
+from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 MARKS = {
     "pass": ("PASS", "green"),
@@ -47,8 +50,7 @@ def finding_lines(finding: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
-    report = printable_data(report)
+def render_pair(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
     path = report["path"]
     console.print(f"path: {escape(path['text']) if path else 'unknown'}", highlight=False)
     console.print(f"      {path_verdict(report)}", highlight=False)
@@ -59,11 +61,51 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
             continue
         for line in finding_lines(finding):
             console.print(line, highlight=False)
-    totals = report["totals"]
+    console.print(
+        f"{len(report['findings'])} checks: {totals_line(report['totals'])} ({report['duration_s']:.2f} s)",
+        highlight=False,
+    )
+
+
+def totals_line(totals: dict[str, int]) -> str:
     summary = ", ".join(f"{totals[key]} {key}" for key in ("pass", "warn", "fail", "skip", "error") if totals[key])
-    if totals["ignored"]:
-        summary += f", {totals['ignored']} ignored"
-    console.print(f"{len(report['findings'])} checks: {summary} ({report['duration_s']:.2f} s)", highlight=False)
+    return summary + (f", {totals['ignored']} ignored" if totals["ignored"] else "")
+
+
+def render_fleet(report: dict[str, Any], console: Console) -> None:
+    """The matrix, then each cause once with the pairs it hits, then what was not checked."""
+    title, rows = matrix_rows(report)
+    console.print(title, highlight=False)
+    for row in rows:
+        shown = [f"[{MATRIX_MARKS[verdict]}]{escape(text)}[/]" if verdict else escape(text) for text, verdict in row]
+        console.print("  " + "  ".join(shown), highlight=False)
+    for cause in causes(pairs_of(report)):
+        mark, colour = MARKS[cause.status]
+        names = pair_names(cause.pairs)
+        console.print(
+            f"[{colour}]{mark:5}[/] {cause.check_id} on {len(cause.pairs)} pair{'s' if len(cause.pairs) > 1 else ''} "
+            f"({escape(names)}): {escape(cause.summary)}",
+            highlight=False,
+        )
+        for fix in cause.fixes:
+            console.print(f"        fix: {escape(fix)}", highlight=False)
+    for reason in report["not_checked"]:
+        console.print(f"[yellow]not checked:[/] {escape(reason)}", highlight=False)
+    verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
+    counted = ", ".join(f"{verdicts.count(v)} {v}" for v in ("pass", "warn", "fail", "not checked") if v in verdicts)
+    console.print(
+        f"{len(report['pairs'])} pairs: {counted}; checks: {totals_line(report['totals'])} ({report['duration_s']:.2f} s)",
+        highlight=False,
+    )
+
+
+def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
+    report = printable_data(report)
+    pairs = pairs_of(report)
+    if len(pairs) == 1:
+        render_pair(pairs[0], console, quiet)
+    else:
+        render_fleet(report, console)
 
 
 def render(report: dict[str, Any], options: RenderOptions) -> str:

@@ -6,7 +6,7 @@ renders again in every format."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -62,10 +62,25 @@ def format_of(path: Path) -> Format:
     return by_suffix.get(".html" if suffix == ".htm" else suffix, Format.json)
 
 
-def pairs_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pairs a report covers, each as a one-pair report; writers iterate over these so a
-    many-pair report needs no new writer."""
-    return [report]
+RUN_KEYS = ("schema_version", "tool_version", "run_id", "started_at", "ended_at", "duration_s")
+
+
+def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
+    """The pairs a report covers, each as a one-pair report (the run's metadata, its two hosts as
+    source and destination, its own findings); writers iterate over these so a many-pair report
+    needs no new writer. A schema 1 report is its one pair."""
+    from migdoctor.report.encoded import Encoded
+
+    if "pairs" not in report:
+        return [report]
+    run = {key: report[key] for key in RUN_KEYS}
+    hosts = report["hosts"]
+
+    def view(pair: dict[str, Any]) -> dict[str, Any]:
+        return {**run, **pair, "hosts": {"source": hosts[pair["source"]], "destination": hosts[pair["destination"]]}}
+
+    pairs = report["pairs"]
+    return pairs.mapped(view) if isinstance(pairs, Encoded) else [view(pair) for pair in pairs]
 
 
 @dataclass

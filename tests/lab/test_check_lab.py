@@ -33,11 +33,11 @@ class Run:
     output: Path
 
     def finding(self, check_id: str) -> dict[str, Any]:
-        (found,) = [f for f in self.report["findings"] if f["id"] == check_id]
+        (found,) = [f for f in self.report["pairs"][0]["findings"] if f["id"] == check_id]
         return found
 
     def with_status(self, *statuses: str) -> set[str]:
-        return {f["id"] for f in self.report["findings"] if f["status"] in statuses}
+        return {f["id"] for f in self.report["pairs"][0]["findings"] if f["status"] in statuses}
 
 
 def check(tmp_path: Path, *args: str, output_format: str = "json", inventory: Path | None = None) -> Run:
@@ -92,7 +92,7 @@ def test_seed_fails_migration_host_address_and_shows_the_lan_path(seed, tmp_path
     ]
     assert address["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
 
-    path = report["path"]
+    path = report["pairs"][0]["path"]
     assert "hosta a-lan 192.0.2.1" in path["text"] and "hostb 192.0.2.2:49152-49215" in path["text"]
     assert path["name_origin"] == "hostname (migration_host unset)"
     assert path["on_migration_network"] is False
@@ -102,7 +102,7 @@ def test_seed_fails_migration_host_address_and_shows_the_lan_path(seed, tmp_path
     assert probe["link that sent the bytes"] == "a-lan" and probe["link that received the bytes"] == "b-lan"
     assert 0 < probe["throughput sample (Mb/s)"] < 120  # the LAN's 100 Mb/s shaping, not the fast link
 
-    assert report["intent"]["migration_network"] == "198.51.100.0/24"
+    assert report["pairs"][0]["intent"]["migration_network"] == "198.51.100.0/24"
     assert report["exit_status"] == 1 and report["not_checked"] == []
     validates(run.output)
 
@@ -120,7 +120,7 @@ def test_seed_markdown_has_the_table_and_ignore_keeps_the_finding(seed, tmp_path
     ignored = run.finding("dns.migration-host-address")
     assert ignored["status"] == "fail" and ignored["ignored"] is True
     assert ignored["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
-    assert [f["id"] for f in run.report["findings"] if f["ignored"]] == ["dns.migration-host-address"]
+    assert [f["id"] for f in run.report["pairs"][0]["findings"] if f["ignored"]] == ["dns.migration-host-address"]
     assert run.report["totals"]["ignored"] == 1 and run.report["totals"]["fail"] == 2
     validates(run.output)
 
@@ -133,10 +133,10 @@ def test_unreachable_destination_exits_2_names_it_and_still_writes_the_report(se
     assert line.startswith("migdoctor: hostb: ssh to root@hostb failed:")
     assert line.endswith("port 2222: Connection refused")
     report = run.report
-    assert report["exit_status"] == 2 and report["findings"] == [] and report["path"] is None
-    destination = report["hosts"]["destination"]
+    assert report["exit_status"] == 2 and report["pairs"][0]["findings"] == [] and report["pairs"][0]["path"] is None
+    destination = report["hosts"]["hostb"]
     assert destination["reached"] is False and destination["error"] == line.removeprefix("migdoctor: ")
-    assert report["hosts"]["source"]["reached"] is True
+    assert report["hosts"]["hosta"]["reached"] is True
     assert report["not_checked"][0] == destination["error"]
     assert report["not_checked"][1].startswith("no check ran:")
     validates(run.output)
@@ -155,7 +155,7 @@ def test_healthy_passes_every_check(healthy, tmp_path):
     assert run.done.returncode == 0, run.done.stdout
     report = run.report
     assert run.with_status("fail", "warn", "error") == set()
-    skipped = {f["id"]: f["summary"] for f in report["findings"] if f["status"] == "skip"}
+    skipped = {f["id"]: f["summary"] for f in report["pairs"][0]["findings"] if f["status"] == "skip"}
     assert skipped.pop("xen.relocation-server") == "hostb has no /etc/xen/xend-config.sxp: not a xend host"
     assert skipped.pop("xen.hosts-allow") == "hostb has no /etc/xen/xend-config.sxp: not a xend host"
     for check_id in ("tls.server-names", "tls.validity", "tls.chain"):  # the healthy lab migrates over qemu+ssh
@@ -163,7 +163,7 @@ def test_healthy_passes_every_check(healthy, tmp_path):
     assert all("not run" in summary for summary in skipped.values()), skipped  # only what needs asking for
     assert run.finding("link.speed")["status"] == "pass"
 
-    path = report["path"]
+    path = report["pairs"][0]["path"]
     assert (
         path["text"] == "hosta a-fast 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:49152-49215 (hostb-fast.lab.test)"
     )
@@ -182,7 +182,7 @@ def test_inverted_port_range_waiting_for_a_restart_is_caught(lab_scenario, tmp_p
     lab_scenario("port-range-inverted")
     run = check(tmp_path, "--only", "config", "--no-probe")
     assert run.done.returncode == 1
-    assert [(f["id"], f["status"]) for f in run.report["findings"]] == [
+    assert [(f["id"], f["status"]) for f in run.report["pairs"][0]["findings"]] == [
         ("config.value-types", "pass"),
         ("config.migration-port-range", "fail"),
     ]
@@ -368,7 +368,7 @@ def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_p
     assert {fault.check_id} | probe_related <= failed <= {fault.check_id} | probe_related | fault.may_also_fail
     assert run.with_status("error") == set()
     if fault.path:
-        assert fault.path in run.report["path"]["text"]
+        assert fault.path in run.report["pairs"][0]["path"]["text"]
     for reason in fault.not_checked:
         assert any(line.startswith(reason) for line in run.report["not_checked"]), run.report["not_checked"]
     validate_report(run.report)
@@ -409,8 +409,8 @@ def test_ipv6_migration_networks_pass_every_check(lab_scenario, tmp_path, scenar
     assert run.done.returncode == 0, run.done.stdout
     assert run.with_status("fail", "warn", "error") == set()
     report = run.report
-    assert report["path"]["text"] == path and report["path"]["on_migration_network"] is True
-    assert report["intent"]["migration_network"] == network
+    assert report["pairs"][0]["path"]["text"] == path and report["pairs"][0]["path"]["on_migration_network"] is True
+    assert report["pairs"][0]["intent"]["migration_network"] == network
     assert f"on the migration network {network}" in run.done.stdout  # no emoji made of ":100:"
     firewall = run.finding("firewall.migration-ports")
     assert "for TCP from 2001:db8:0:100::1 to 2001:db8:0:100::2 on b-fast" in firewall["summary"]
@@ -425,8 +425,8 @@ def test_migration_network_per_family_from_the_command_line(lab_scenario, tmp_pa
     is refused with the value named before any host is judged."""
     lab_scenario("ipv6-literal")
     run = check(tmp_path, "--only", "dns", "--no-probe", "--migration-network", "2001:db8:0:100::/64,198.51.100.0/24")
-    assert run.done.returncode == 0 and run.report["intent"]["decided_by"] == "--migration-network"
-    assert run.report["intent"]["migration_network"] == "2001:db8:0:100::/64, 198.51.100.0/24"
+    assert run.done.returncode == 0 and run.report["pairs"][0]["intent"]["decided_by"] == "--migration-network"
+    assert run.report["pairs"][0]["intent"]["migration_network"] == "2001:db8:0:100::/64, 198.51.100.0/24"
     bad = subprocess.run(
         [MIGDOCTOR, "check", "hosta", "hostb", "--no-probe", "--migration-network", "198.51.100.0/24,192.0.2.0/24"],
         capture_output=True,
@@ -457,7 +457,9 @@ def test_bridge_stack_is_judged_through_to_its_port(lab_scenario, tmp_path):
         "link br-mig effective rate via br-mig (bridge) > b-fast (1000 Mb/s) (Mb/s)",
     ]
     assert "crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in run.finding("probe.migration-port")["summary"]
-    assert run.report["path"]["text"].startswith("hosta br-mig 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:")
+    assert run.report["pairs"][0]["path"]["text"].startswith(
+        "hosta br-mig 198.51.100.1 (1000 Mb/s) -> hostb 198.51.100.2:"
+    )
     validates(run.output)
 
 

@@ -68,7 +68,7 @@ def check_findings(tmp_path: Path, inventory: Path, *args: str) -> dict[str, dic
     output = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
     done = migdoctor("check", "hosta", "hostb", "--inventory", str(inventory), "--output", str(output), *args)
     assert output.exists(), done.stderr
-    return {finding["id"]: finding for finding in json.loads(output.read_text())["findings"]}
+    return {finding["id"]: finding for finding in json.loads(output.read_text())["pairs"][0]["findings"]}
 
 
 def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):

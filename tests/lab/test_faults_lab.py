@@ -35,10 +35,10 @@ def test_dead_nameserver_on_the_source_is_named_within_15_seconds(lab_scenario, 
 
     assert wall < 15, f"check took {wall:.1f} s"
     report = json.loads(done.stdout)
-    finding = next(f for f in report["findings"] if f["id"] == "dns.migration-host-resolves")
+    finding = next(f for f in report["pairs"][0]["findings"] if f["id"] == "dns.migration-host-resolves")
     assert done.returncode == 1 and finding["status"] == "fail"
     assert "does not resolve on hosta: DNS did not answer in time" in finding["summary"]
-    probe = next(f for f in report["findings"] if f["id"] == "probe.migration-port")
+    probe = next(f for f in report["pairs"][0]["findings"] if f["id"] == "probe.migration-port")
     assert probe["status"] == "fail" and "no answer within" in probe["summary"]
 
 
@@ -129,8 +129,8 @@ def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is
         wall = time.monotonic() - started
         assert output.exists(), process.stderr.read() if process.stderr else ""
         report = json.loads(output.read_text())
-        cleanup = report["migration_trial"]["cleanup"]
-        name = report["migration_trial"]["domain"]
+        cleanup = report["pairs"][0]["migration_trial"]["cleanup"]
+        name = report["pairs"][0]["migration_trial"]["domain"]
         hosta = lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
     finally:
         if process.poll() is None:
@@ -144,7 +144,7 @@ def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is
     assert [note.split(":")[0] for note in cleanup] == ["hostb"], cleanup
     assert cleanup[0].startswith(f"hostb: clean-up incomplete, remove by hand: canary {name} (libvirt: ")
     assert f"payload /var/tmp/{name}.payload" in cleanup[0]
-    finding = report["findings"][0]
+    finding = report["pairs"][0]["findings"][0]
     assert finding["status"] == "fail" and any("clean-up incomplete" in str(e["actual"]) for e in finding["evidence"])
 
 

@@ -88,11 +88,11 @@ def within(rate: float, shaping: int, tolerance: float = 0.15) -> bool:
 def test_seed_trial_crosses_the_lan_and_fails(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("seed")
     done, report = migrate_test(tmp_path, "--canary-memory", "128", "--one-way")
-    (finding,) = report["findings"]
-    leg = report["migration_trial"]["legs"][0]
+    (finding,) = report["pairs"][0]["findings"]
+    leg = report["pairs"][0]["migration_trial"]["legs"][0]
     assert done.returncode == 1 and finding["status"] == "fail"
     assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-lan", "b-lan")
-    assert leg["source_tx_bytes"] >= report["migration_trial"]["payload_mib"] * canary.MIB
+    assert leg["source_tx_bytes"] >= report["pairs"][0]["migration_trial"]["payload_mib"] * canary.MIB
     assert within(leg["rate_mbps"], SHAPING_MBPS["lan"]), leg
     assert finding["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
     assert_no_canary(lab)
@@ -101,7 +101,7 @@ def test_seed_trial_crosses_the_lan_and_fails(lab_scenario: Any, tmp_path: Path)
 def test_timeout_aborts_and_cleans_up(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("seed")
     done, report = migrate_test(tmp_path, "--canary-memory", "256", "--timeout", "2")
-    leg = report["migration_trial"]["legs"][0]
+    leg = report["pairs"][0]["migration_trial"]["legs"][0]
     assert not leg["ok"] and leg["error"].startswith("timed out after 2 s")
     assert done.returncode == 1
     assert_no_canary(lab)
@@ -115,7 +115,7 @@ def test_interruption_cleans_up(lab_scenario: Any, tmp_path: Path, signum: int) 
     process.send_signal(signum)
     process.wait(timeout=60)
     report = json.loads((tmp_path / "trial.json").read_text())
-    assert report["migration_trial"]["interrupted"] and process.returncode == 1
+    assert report["pairs"][0]["migration_trial"]["interrupted"] and process.returncode == 1
     assert_no_canary(lab)
 
 
@@ -128,7 +128,7 @@ def test_destination_libvirtd_killed_mid_migration(lab_scenario: Any, tmp_path: 
     os.kill(lab_api.status()["hosts"]["hostb"]["pids"]["libvirtd"], signal.SIGKILL)
     process.wait(timeout=120)
     report = json.loads((tmp_path / "trial.json").read_text())
-    leg = report["migration_trial"]["legs"][0]
+    leg = report["pairs"][0]["migration_trial"]["legs"][0]
     assert not leg["ok"] and leg["error"]
     assert canary_processes() == []  # the destination's qemu was ended although its libvirtd was gone
     lab_api.reload("hostb")
@@ -138,8 +138,8 @@ def test_destination_libvirtd_killed_mid_migration(lab_scenario: Any, tmp_path: 
 def test_firewall_blocking_the_fast_link_fails_with_libvirts_error(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("firewall-blocks-fast")
     done, report = migrate_test(tmp_path, "--canary-memory", "128")
-    (finding,) = report["findings"]
-    error = report["migration_trial"]["legs"][0]["error"]
+    (finding,) = report["pairs"][0]["findings"]
+    error = report["pairs"][0]["migration_trial"]["legs"][0]["error"]
     assert done.returncode == 1 and finding["status"] == "fail"
     assert finding["summary"] == f"live migration hosta -> hostb failed: {error}"
     # libvirt's own text: the refused connection, or (a race in its peer-to-peer clean-up) the
@@ -178,8 +178,8 @@ def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> 
 def test_healthy_round_trip_takes_the_fast_link_at_its_rate(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("healthy")
     done, report = migrate_test(tmp_path)
-    (finding,) = report["findings"]
-    trial = report["migration_trial"]
+    (finding,) = report["pairs"][0]["findings"]
+    trial = report["pairs"][0]["migration_trial"]
     assert done.returncode == 0 and finding["status"] == "pass", finding
     there, back = trial["legs"]
     assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast")
@@ -195,9 +195,9 @@ def test_ipv6_only_migration_network_round_trip_takes_the_fast_link(lab_scenario
     connects over IPv6, and the byte counters name the fast links both ways."""
     lab = lab_scenario("ipv6")
     done, report = migrate_test(tmp_path, "--canary-memory", "128")
-    (finding,) = report["findings"]
+    (finding,) = report["pairs"][0]["findings"]
     assert done.returncode == 0 and finding["status"] == "pass", finding
-    there, back = report["migration_trial"]["legs"]
+    there, back = report["pairs"][0]["migration_trial"]["legs"]
     assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast")
     assert (back["source_link"], back["destination_link"]) == ("b-fast", "a-fast")
     assert within(there["rate_mbps"], SHAPING_MBPS["fast"]), there
@@ -207,10 +207,10 @@ def test_ipv6_only_migration_network_round_trip_takes_the_fast_link(lab_scenario
 def test_bridged_migration_names_the_bridge_and_the_port_that_carried_it(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("bridged")
     done, report = migrate_test(tmp_path, "--canary-memory", "128", "--one-way")
-    (finding,) = report["findings"]
+    (finding,) = report["pairs"][0]["findings"]
     assert done.returncode == 0 and finding["status"] == "pass", finding
     assert "the canary crossed hosta br-mig (a-fast) -> hostb br-mig (b-fast)" in finding["summary"]
-    assert within(report["migration_trial"]["legs"][0]["rate_mbps"], SHAPING_MBPS["fast"])
+    assert within(report["pairs"][0]["migration_trial"]["legs"][0]["rate_mbps"], SHAPING_MBPS["fast"])
     assert_no_canary(lab)
 
 
@@ -310,10 +310,10 @@ def test_named_domain_with_uri_override_is_migrated_and_nothing_else_touched(lab
         done, report = migrate_test(
             tmp_path, "--domain", "existing-guest", "--yes", "--one-way", "--migrate-uri", "tcp://hostb-fast.lab.test"
         )
-        leg = report["migration_trial"]["legs"][0]
-        assert done.returncode == 0, report["findings"]
+        leg = report["pairs"][0]["migration_trial"]["legs"][0]
+        assert done.returncode == 0, report["pairs"][0]["findings"]
         assert (leg["source_link"], leg["destination_link"]) == ("a-fast", "b-fast")
-        assert report["migration_trial"]["migrate_uri"] == "tcp://hostb-fast.lab.test"
+        assert report["pairs"][0]["migration_trial"]["migrate_uri"] == "tcp://hostb-fast.lab.test"
         assert dst.lookupByName("existing-guest").isActive()
         assert src.lookupByName("bystander").isActive()
         assert [d.name() for d in src.listAllDomains()] == ["bystander"]
@@ -353,5 +353,5 @@ def test_destination_without_kvm_is_refused_before_anything_changes(lab_scenario
         text=True,
         timeout=60,
     )
-    (finding,) = json.loads(check.stdout)["findings"]
+    (finding,) = json.loads(check.stdout)["pairs"][0]["findings"]
     assert finding["status"] == "fail" and "hypervisors differ: hosta ['kvm'], hostb none" in finding["summary"]

@@ -33,10 +33,10 @@ def test_tls_migration_rides_the_migration_network_and_no_key_reaches_the_report
     )
     migration = run.finding("migration.test-migration")["summary"]
     assert migration.startswith("the canary crossed hosta a-fast -> hostb b-fast") and migration.endswith("over TLS")
-    assert run.report["migration_trial"]["tls"] is True
+    assert run.report["pairs"][0]["migration_trial"]["tls"] is True
     text = run.output.read_text()
     assert "PRIVATE KEY" not in text
-    key = run.report["facts"]["destination"]["tls"]["libvirt"]["server_key"]
+    key = run.report["facts"]["hostb"]["tls"]["libvirt"]["server_key"]
     assert key == {"path": "/etc/pki/libvirt/private/serverkey.pem", "from": "default", "exists": True, "mode": "0600"}
     private = lab.run("hostb", "cat", key["path"]).stdout
     assert private.startswith("-----BEGIN PRIVATE KEY-----") and private not in text
@@ -87,7 +87,7 @@ def test_certificate_without_the_migration_name_fails_and_so_does_the_tls_migrat
     assert run.finding("trust.peer-connection")["status"] == "pass"  # the URI's name is in the certificate
     migration = run.finding("migration.test-migration")
     assert migration["status"] == "fail" and "TLS channel" in migration["summary"]
-    log = f"/var/log/libvirt/qemu/{run.report['migration_trial']['domain']}.log"
+    log = f"/var/log/libvirt/qemu/{run.report['pairs'][0]['migration_trial']['domain']}.log"
     assert migration["remediation"].endswith(f"QEMU's reason is in hosta:{log}")
     assert "Certificate does not match the hostname hostb-fast.lab.test" in lab.run("hosta", "cat", log).stdout
 

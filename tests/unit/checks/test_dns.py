@@ -6,7 +6,7 @@ to the name); in the seed capture migration_host is unset and hostb.lab.test res
 import pytest
 
 from migdoctor.checkapi import Status
-from migdoctor.judging.pair import name_lookup
+from migdoctor.judging.facts import name_lookup
 
 FAST_NAME, FAST_ADDRESS = "hostb-fast.lab.test", "198.51.100.2"
 MIGRATION_HOST_FIX = f'hostb:/etc/libvirt/qemu.conf: migration_host = "{FAST_NAME}"'

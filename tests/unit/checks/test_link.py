@@ -4,7 +4,7 @@
 import pytest
 
 from migdoctor.checkapi import Status
-from migdoctor.judging.pair import link_named
+from migdoctor.judging.facts import link_named
 
 LABELS = {"src": "hosta", "dst": "hostb"}
 

@@ -4,7 +4,7 @@
 import pytest
 
 from migdoctor.checkapi import Status
-from migdoctor.judging.pair import route_to
+from migdoctor.judging.facts import route_to
 
 
 def route(destination, **change):

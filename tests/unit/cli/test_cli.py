@@ -47,7 +47,7 @@ def test_offline_check_of_the_seed_writes_a_valid_report(tmp_path: Path) -> None
     assert "NOT on the migration network 198.51.100.0/24" in second
     assert "\x1b[" not in result.stdout  # no colour when not on a terminal
     written = json.loads(report.read_text())
-    assert written["exit_status"] == 1 and written["intent"]["decided_by"] == "--migration-network"
+    assert written["exit_status"] == 1 and written["pairs"][0]["intent"]["decided_by"] == "--migration-network"
     assert migdoctor("report", "validate", str(report)).returncode == 0
 
 
@@ -60,12 +60,12 @@ def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
     )  # fmt: skip
     report = json.loads(ignored.stdout)
     assert ignored.returncode == 0
-    assert {f["id"] for f in report["findings"] if f["ignored"]} == {
+    assert {f["id"] for f in report["pairs"][0]["findings"] if f["ignored"]} == {
         "dns.migration-host-address",
         "config.migration-port-range",
         "config.value-types",
     }
-    assert {f["area"] for f in report["findings"]} == {"dns", "config"}
+    assert {f["area"] for f in report["pairs"][0]["findings"]} == {"dns", "config"}
 
 
 def test_markdown_for_change_requests(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_not_a_facts_record_names_the_file(tmp_path: Path) -> None:
 
 def test_report_validate_rejects_a_tampered_report(tmp_path: Path) -> None:
     report = json.loads(Path(SEED).read_text())
-    report["findings"][0]["status"] = "maybe"
+    report["findings"][0]["status"] = "maybe"  # a schema 1 report: still validated, by its own schema
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(report))
     result = migdoctor("report", "validate", str(tampered))

@@ -17,7 +17,7 @@ DEFAULT = Path("reports/default.json")
 
 def rate(example: str) -> float:
     """The outbound leg's rate the example's test migration measured."""
-    return json.loads(Path(example).read_text())["migration_trial"]["legs"][0]["rate_mbps"]
+    return json.loads(Path(example).read_text())["pairs"][0]["migration_trial"]["legs"][0]["rate_mbps"]
 
 
 def test_output_stem_writes_html_markdown_and_junit_beside_the_json_and_shows_text(tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ def test_diff_the_other_way_is_a_regression_in_every_form() -> None:
 
 def test_diff_of_different_pairs_refuses(tmp_path: Path) -> None:
     other = json.loads(Path(SEED_EXAMPLE).read_text())
-    other["hosts"]["destination"]["label"] = "kvm9"
+    other["hosts"]["hostb"]["label"] = "kvm9"
     (tmp_path / "other.json").write_text(json.dumps(other))
 
     done = migdoctor("report", "diff", SEED_EXAMPLE, str(tmp_path / "other.json"))

@@ -10,7 +10,7 @@ from pathlib import Path
 PLUGIN = '''
 """A site's own rule: the destination must advertise a name under the site's migration zone."""
 from migdoctor.checkapi import Registry, failed, passed
-from migdoctor.judging.pair import advertised_name
+from migdoctor.judging.facts import advertised_name
 
 registry = Registry()
 
@@ -68,7 +68,7 @@ def test_entry_point_checks_run_beside_the_builtin_ones(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    (finding,) = json.loads(result.stdout)["findings"]
+    (finding,) = json.loads(result.stdout)["pairs"][0]["findings"]
     assert (finding["id"], finding["status"]) == ("site.migration-zone", "fail")
     assert finding["summary"] == "hostb.lab.test is outside the migration zone"
     assert result.returncode == 1

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from migdoctor.pairrun import Collected, Request, decide_intent, destination_lookups, judge, source_lookups
 from migdoctor.parsers import ParseError
 from migdoctor.parsers.libvirt_conf import parse_libvirt_conf
 from migdoctor.parsers.sxp import parse_xend_config
@@ -30,6 +29,11 @@ from migdoctor.parsers.xl_conf import parse_xl_conf
 from migdoctor.report.document import validate_report
 from migdoctor.report.markdown import render_markdown
 from migdoctor.report.text import render_text
+from migdoctor.run.collect import Collected, Gathered
+from migdoctor.run.intent import decide_intent
+from migdoctor.run.judge import judge
+from migdoctor.run.lookups import destination_lookups, source_lookups
+from migdoctor.run.request import Request
 from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, TransportError, resolve_host
 from migdoctor.transports.inventory import Inventory, InventoryError, parse_inventory
@@ -93,17 +97,19 @@ def one_line(message: str) -> None:
 
 def judged(src: dict[str, Any] | None, dst: dict[str, Any] | None, network: str | None) -> dict[str, Any]:
     """What `migdoctor check` does with two facts records it admitted (or could not get)."""
-    request = Request(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
-    intent = decide_intent(request, dst)
+    request = Request.pair(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
+    intent = decide_intent(request, "hostb", dst)
     if dst is not None:
         source_lookups(dst, intent, "qemu+ssh://root@hostb/system")
     if src is not None:
         destination_lookups(src, intent)
+    sides = {
+        "hosta": Collected(src, None if src else "hosta: rejected"),
+        "hostb": Collected(dst, None if dst else "hostb: rejected"),
+    }
     report = judge(
         request,
-        Collected(src, None if src else "hosta: rejected"),
-        Collected(dst, None if dst else "hostb: rejected"),
-        intent,
+        Gathered(sides, {"hostb": intent}),
         time.monotonic(),
         datetime.now(UTC),
     )
@@ -198,6 +204,6 @@ def test_qemu_conf_text_as_a_host_may_hold_it_is_judged(data: st.DataObject) -> 
 
     report = judged(FACTS["healthy"]["source"], dst, "198.51.100.0/24")
 
-    assert all(f["status"] != "error" for f in report["findings"]), [
-        f["summary"] for f in report["findings"] if f["status"] == "error"
+    assert all(f["status"] != "error" for f in report["pairs"][0]["findings"]), [
+        f["summary"] for f in report["pairs"][0]["findings"] if f["status"] == "error"
     ]

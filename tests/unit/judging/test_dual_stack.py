@@ -4,7 +4,8 @@ ipv6, ipv6-literal and dual-stack-wrong-first scenarios."""
 
 import pytest
 
-from migdoctor.judging.pair import Intent, MigrationNetwork, Pair, migration_endpoints
+from migdoctor.judging.endpoints import migration_endpoints
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.judging.path import describe_path, predict_path
 
 V4, V6 = "198.51.100.0/24", "2001:db8:0:100::/64"

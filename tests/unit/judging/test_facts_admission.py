@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from migdoctor import __version__, pairrun
+from migdoctor import __version__
 from migdoctor.facts import libvirt
-from migdoctor.pairrun import Request, fetch, judge
 from migdoctor.report.document import EXIT_COULD_NOT_RUN, validate_report
+from migdoctor.run.collect import Collected, Gathered, fetch
+from migdoctor.run.intent import decide_intent
+from migdoctor.run.judge import judge
+from migdoctor.run.request import Request
 from migdoctor.transports import Host, Lookups, Transport
 from migdoctor.transports.inventory import Inventory
 
@@ -85,14 +88,12 @@ def test_valid_facts_are_admitted(monkeypatch):
 
 def test_rejected_facts_give_a_valid_report_that_exits_2_naming_the_host(monkeypatch):
     host = answered(monkeypatch, {"hello": 1})
-    request = Request(Host("hosta", "local"), HOSTB, Inventory(), migration_network="198.51.100.0/24")
+    request = Request.pair(Host("hosta", "local"), HOSTB, Inventory(), migration_network="198.51.100.0/24")
     rejected = fetch(host, Lookups())
 
-    report = judge(
-        request, pairrun.Collected(FACTS["source"]), rejected, pairrun.decide_intent(request, None), 0.0,
-        datetime.now(UTC),
-    )  # fmt: skip
+    sides = {"hosta": Collected(FACTS["source"]), "hostb": rejected}
+    report = judge(request, Gathered(sides, {"hostb": decide_intent(request, "hostb", None)}), 0.0, datetime.now(UTC))
 
     validate_report(report)
     assert report["exit_status"] == EXIT_COULD_NOT_RUN
-    assert report["hosts"]["destination"]["error"].startswith("hostb: not a migdoctor facts record")
+    assert report["hosts"]["hostb"]["error"].startswith("hostb: not a migdoctor facts record")

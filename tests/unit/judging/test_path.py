@@ -2,7 +2,8 @@
 
 import pytest
 
-from migdoctor.judging.pair import Intent, Pair, name_lookup, route_to
+from migdoctor.judging.facts import name_lookup, route_to
+from migdoctor.judging.pair import Intent, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 
 INTENT = Intent("198.51.100.0/24", "test", False)

@@ -12,6 +12,7 @@ from migdoctor.netfilter import (
     nft_evaluator,
 )
 from migdoctor.netfilter.model import VERDICTS
+from migdoctor.netfilter.nft import port_bounds
 
 TEMPLATES = [
     Packet("198.51.100.7", "198.51.100.1", "mig0", 0),
@@ -56,3 +57,27 @@ def test_single_port_range():
 def test_bad_ranges_are_refused(first, last):
     with pytest.raises(ValueError, match="port range"):
         evaluate_port_range(lambda _p: Decision("accept", None, ""), TEMPLATES[0], first, last)
+
+
+def port_by_port(evaluate: Callable[[Packet], Decision]) -> Callable[[Packet], Decision]:
+    """The same evaluator without its port_bounds: asked at every port."""
+    return lambda packet: evaluate(packet)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: f"{t.family}-{t.iifname}")
+def test_asking_only_where_a_rule_names_a_port_finds_the_runs_port_by_port_finds(
+    nft_dump, nft_name, iptables_dump, iptables_name, template
+):
+    for evaluate in (nft_evaluator(nft_dump(nft_name)), iptables_evaluator(iptables_dump(iptables_name))):
+        assert evaluate.port_bounds is not None  # type: ignore[attr-defined]
+        for first, last in [*RANGES, (0, 2000), (49000, 50000)]:
+            bounded = evaluate_port_range(evaluate, template, first, last)
+            assert bounded == evaluate_port_range(port_by_port(evaluate), template, first, last)
+
+
+def test_a_rule_computing_on_the_port_is_asked_at_every_port():
+    masked = {"match": {"left": {"&": [{"payload": {"protocol": "tcp", "field": "dport"}}, 255]}, "right": 1}}
+    flags = {"match": {"left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, 2]}, "right": 2}}
+
+    assert port_bounds({"rule": [{"expr": [masked]}], "set": [], "map": []}) is None
+    assert port_bounds({"rule": [{"expr": [flags]}], "set": [], "map": []}) == {2, 3}

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from migdoctor.judging.pair import Intent
-from migdoctor.pairrun import Collected, Request, judge
+from migdoctor.run.collect import Collected, Gathered
+from migdoctor.run.judge import judge
+from migdoctor.run.request import Request
 from migdoctor.transports import Host
 from migdoctor.transports.inventory import Inventory
 
@@ -41,7 +43,7 @@ def judged(
     intent; DST replaces what was collected from hostb."""
     lab = copy.deepcopy(load(report))
     intent = Intent(**lab["intent"])
-    request = Request(
+    request = Request.pair(
         Host("hosta", "file", "hosta.json"),
         Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),
         Inventory(),
@@ -50,7 +52,8 @@ def judged(
     )
     source = Collected(lab["facts"]["source"])
     destination = dst or Collected(lab["facts"]["destination"])
-    return judge(request, source, destination, intent, time.monotonic(), datetime.now(UTC))
+    gathered = Gathered({"hosta": source, "hostb": destination}, {"hostb": intent})
+    return judge(request, gathered, time.monotonic(), datetime.now(UTC))
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import copy
 import json
 from pathlib import Path
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.diff import compare, render_markdown, render_text
+from migdoctor.run.collect import Collected
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "reports"
 
@@ -47,7 +47,7 @@ def test_accepting_a_failure_with_ignore_is_no_regression(judge_report):
 
 def test_leaving_the_migration_network_regresses_even_with_no_check_run(judge_report):
     old, new = judge_report("healthy"), judge_report("seed")
-    new["findings"], old["findings"] = [], []
+    new["pairs"][0]["findings"], old["pairs"][0]["findings"] = [], []
 
     assert compare(old, new)["regressed"] is True
 
@@ -55,7 +55,7 @@ def test_leaving_the_migration_network_regresses_even_with_no_check_run(judge_re
 def test_an_older_report_without_measured_path_or_stable_digest_still_compares():
     old, new = example("seed"), example("seed-fixed")
     for report in (old, new):
-        del report["measured_path"]
+        del report["pairs"][0]["measured_path"]
         for host in report["hosts"].values():
             del host["facts_stable_digest"]
 
@@ -70,6 +70,6 @@ def test_an_older_report_without_measured_path_or_stable_digest_still_compares()
 def test_an_unchanged_host_shows_no_facts_change():
     old = example("seed")
     new = copy.deepcopy(old)
-    new["hosts"]["source"]["facts_digest"] = "sha256:" + "0" * 64  # another collection, same host
+    new["hosts"]["hosta"]["facts_digest"] = "sha256:" + "0" * 64  # another collection, same host
 
     assert compare(old, new)["facts_changed"] == []

@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.document import (
     EXIT_COULD_NOT_RUN,
     EXIT_FAILED,
@@ -18,17 +17,18 @@ from migdoctor.report.document import (
     validate_report,
     write_report,
 )
+from migdoctor.run.collect import Collected
 
 UNREACHABLE = "hostb: ssh to root@hostb failed: ssh: connect to host hostb port 22: Connection refused"
 
 
-def outcomes(report):
+def outcomes(findings):
     """What each check said, by id, leaving out what the saved facts cannot repeat (the probe's
     and the test migration's records, the path MTU probe's among them, are not kept in a report), and the TLS and peer-connection checks, younger
     than these captures."""
     return {
         finding["id"]: (finding["status"], finding["summary"], finding["remediation"], finding["evidence"])
-        for finding in report["findings"]
+        for finding in findings
         if finding["id"].split(".")[0] not in ("probe", "migration", "tls", "trust")
         and finding["id"] != "link.path-mtu"
     }
@@ -42,11 +42,14 @@ def test_judging_the_captured_facts_gives_a_valid_report_with_the_labs_findings(
 
     validate_report(judged)
     assert judged["exit_status"] == exit_status
-    judged_now, then = outcomes(judged), outcomes(captured(report))
+    judged_now, then = outcomes(judged["pairs"][0]["findings"]), outcomes(captured(report)["findings"])
     assert {key: judged_now[key] for key in then} == then
     assert [judged_now[key][0] for key in set(judged_now) - set(then)] == ["pass"]  # config.value-types, added since
-    assert judged["path"] == captured(report)["path"]
-    assert judged["facts"] == captured(report)["facts"]
+    assert judged["pairs"][0]["path"] == captured(report)["path"]
+    assert judged["facts"] == {
+        "hosta": captured(report)["facts"]["source"],
+        "hostb": captured(report)["facts"]["destination"],
+    }
     assert json.loads(json.dumps(judged)) == judged  # plain JSON all the way down
 
 
@@ -56,7 +59,7 @@ def test_totals_count_what_is_not_ignored_and_ignoring_every_failure_passes(judg
     validate_report(judged)
     assert judged["totals"]["fail"] == 0 and judged["totals"]["ignored"] == 3
     assert judged["exit_status"] == EXIT_PASSED
-    assert {f["id"] for f in judged["findings"] if f["ignored"]} == {
+    assert {f["id"] for f in judged["pairs"][0]["findings"] if f["ignored"]} == {
         "dns.migration-host-address",
         "config.migration-port-range",
         "config.value-types",
@@ -70,16 +73,16 @@ def test_unreachable_destination_gives_a_valid_report_that_could_not_run(judge_r
     assert judged["exit_status"] == EXIT_COULD_NOT_RUN
     assert judged["not_checked"][0] == UNREACHABLE
     assert judged["not_checked"][1].startswith("no check ran: ")
-    assert (judged["findings"], judged["path"]) == ([], None)
-    destination = judged["hosts"]["destination"]
+    assert (judged["pairs"][0]["findings"], judged["pairs"][0]["path"]) == ([], None)
+    destination = judged["hosts"]["hostb"]
     assert (destination["reached"], destination["error"], destination["identity"], destination["facts_digest"]) == (
         False,
         UNREACHABLE,
         None,
         None,
     )
-    assert judged["hosts"]["source"]["reached"] is True
-    assert judged["facts"]["destination"] is None
+    assert judged["hosts"]["hosta"]["reached"] is True
+    assert judged["facts"]["hostb"] is None
 
 
 def test_facts_gaps_are_listed_as_not_checked(captured, judge_report):
@@ -91,7 +94,7 @@ def test_facts_gaps_are_listed_as_not_checked(captured, judge_report):
 
     validate_report(judged)
     assert "hostb: firewall not collected: neither nft nor iptables-save is installed" in judged["not_checked"]
-    skipped = {f["id"]: f["summary"] for f in judged["findings"] if f["status"] == "skip"}
+    skipped = {f["id"]: f["summary"] for f in judged["pairs"][0]["findings"] if f["status"] == "skip"}
     assert (
         skipped["firewall.migration-ports"]
         == "hostb: firewall not collected: neither nft nor iptables-save is installed"
@@ -122,14 +125,16 @@ def test_write_report_mode_follows_the_umask(tmp_path, judge_report, umask, mode
 
 def test_invalid_report_is_refused_before_anything_is_written(tmp_path, judge_report):
     report = judge_report("seed")
-    report["findings"][0]["status"] = "failed"
+    report["pairs"][0]["findings"][0]["status"] = "failed"
     target = tmp_path / "report.json"
     target.write_text("the previous report\n")
 
     with pytest.raises(ReportError) as raised:
         write_report(report, target)
 
-    assert str(raised.value) == "report does not match its schema: findings/0/status: 'failed' is not one of " + (
+    assert str(
+        raised.value
+    ) == "report does not match its schema: pairs/0/findings/0/status: 'failed' is not one of " + (
         "['pass', 'warn', 'fail', 'skip', 'error']"
     )
     assert os.listdir(tmp_path) == ["report.json"]

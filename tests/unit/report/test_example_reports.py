@@ -26,9 +26,11 @@ def test_example_report_is_valid(path):
 
 def test_seed_example_tells_the_forum_thread():
     report = json.loads((REPORTS / "example-seed.json").read_text(encoding="utf-8"))
-    failed = {f["id"]: f for f in report["findings"] if f["status"] == "fail"}
+    failed = {f["id"]: f for f in report["pairs"][0]["findings"] if f["status"] == "fail"}
     address = failed["dns.migration-host-address"]
     assert address["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
-    assert report["path"]["on_migration_network"] is False
-    assert report["path"]["text"].startswith("hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215")
+    assert report["pairs"][0]["path"]["on_migration_network"] is False
+    assert report["pairs"][0]["path"]["text"].startswith(
+        "hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215"
+    )
     assert report["exit_status"] == 1

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.html import fix_lines, throughput_chart
-from migdoctor.report.writers import FORMATS, Format, RenderOptions, writer
+from migdoctor.report.writers import FORMATS, Format, RenderOptions, pairs_of, writer
+from migdoctor.run.collect import Collected
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = {name: ROOT / "reports" / f"example-{name}.json" for name in ("seed", "seed-fixed", "healthy")}
@@ -36,7 +36,7 @@ def test_every_registered_format_has_its_writer():
 
 def test_the_examples_were_made_by_a_test_migration():
     for name in EXAMPLES:
-        legs = example(name)["migration_trial"]["legs"]
+        legs = example(name)["pairs"][0]["migration_trial"]["legs"]
         assert [leg["ok"] for leg in legs] == [True, True]
         assert all(len(leg["throughput"]) >= 5 for leg in legs)
 
@@ -56,7 +56,7 @@ def test_every_format_renders_every_example(name, output_format):
         Format.junit: '<?xml version="1.0" encoding="UTF-8"?>',
     }[output_format]
     assert rendered.startswith(first)
-    for finding in report["findings"]:
+    for finding in report["pairs"][0]["findings"]:
         assert finding["id"] in rendered
 
 
@@ -74,7 +74,7 @@ def test_junit_is_valid_against_the_jenkins_schema(name):
     JUNIT_XSD.validate(xml)
     (suite,) = ET.fromstring(xml).findall("testsuite")
     assert suite.get("name") == "migdoctor hosta -> hostb"
-    assert [case.get("name") for case in suite.findall("testcase")] == [f["id"] for f in report["findings"]]
+    assert [case.get("name") for case in suite.findall("testcase")] == [f["id"] for f in report["pairs"][0]["findings"]]
     assert int(suite.get("failures")) == report["totals"]["fail"]
     assert int(suite.get("skipped")) == report["totals"]["skip"]
 
@@ -95,7 +95,7 @@ def test_junit_maps_each_status():
 
 def test_junit_of_an_ignored_failure_is_skipped_and_an_error_stays_an_error(judge_report):
     report = judge_report("seed", ignore=("dns.migration-host-address",))
-    report["findings"][0].update(status="error", summary="check raised KeyError: 'links'")
+    report["pairs"][0]["findings"][0].update(status="error", summary="check raised KeyError: 'links'")
 
     xml = render(report, Format.junit)
 
@@ -130,17 +130,17 @@ def test_html_has_the_path_the_chart_and_the_fix_without_script_or_remote_resour
 
 def test_html_escapes_what_hosts_say():
     report = example("seed")
-    report["findings"][0].update(status="fail", summary="<img src=x onerror=alert(1)>")
+    report["pairs"][0]["findings"][0].update(status="fail", summary="<img src=x onerror=alert(1)>")
 
     assert "<img src=x" not in render(report, Format.html)
 
 
 def test_fix_lines_are_each_said_once():
-    assert fix_lines(example("seed")).count(MIGRATION_HOST_FIX) == 1
+    assert fix_lines(pairs_of(example("seed"))[0]).count(MIGRATION_HOST_FIX) == 1
 
 
 def test_chart_scales_the_rate_and_draws_the_links_speed():
-    chart = throughput_chart(example("healthy"))
+    chart = throughput_chart(pairs_of(example("healthy"))[0])
 
     assert [ref["label"] for ref in chart["references"]] == ["a-fast, b-fast effective speed 1000 Mb/s"]
     for series in chart["series"]:
@@ -150,7 +150,7 @@ def test_chart_scales_the_rate_and_draws_the_links_speed():
 
 
 def test_chart_absent_without_a_test_migration(judge_report):
-    assert throughput_chart(judge_report("seed")) is None
+    assert throughput_chart(pairs_of(judge_report("seed"))[0]) is None
 
 
 def test_html_of_an_unreachable_host_says_what_could_not_be_checked(judge_report):
@@ -165,7 +165,7 @@ def test_html_of_an_unreachable_host_says_what_could_not_be_checked(judge_report
 
 def test_html_draws_a_failed_test_migration_leg_as_failed():
     report = example("seed")
-    report["measured_path"][0].update(ok=False)
+    report["pairs"][0]["measured_path"][0].update(ok=False)
 
     page = render(report, Format.html)
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from migdoctor.pairrun import Collected
 from migdoctor.parsers.libvirt_conf import REDACTED, parse_libvirt_conf, redact_secrets
 from migdoctor.report.document import validate_report, write_report
 from migdoctor.report.markdown import render_markdown
+from migdoctor.run.collect import Collected
 
 SECRET = "s3cret"
 QEMU_CONF = f"""\
@@ -49,7 +49,7 @@ def test_passwords_in_qemu_conf_never_reach_the_report(report, tmp_path):
 
     for rendering in (json.dumps(report), target.read_text(), render_markdown(report)):
         assert SECRET not in rendering
-    values = report["facts"]["destination"]["config"]["qemu_conf"]["values"]
+    values = report["facts"]["hostb"]["config"]["qemu_conf"]["values"]
     assert {key: values[key] for key in values if values[key] == REDACTED} == {
         "vnc_password": REDACTED,
         "spice_password": REDACTED,
@@ -59,8 +59,8 @@ def test_passwords_in_qemu_conf_never_reach_the_report(report, tmp_path):
 
 def test_the_rest_of_qemu_conf_is_kept_and_judged(report):
     validate_report(report)
-    values = report["facts"]["destination"]["config"]["qemu_conf"]["values"]
-    statuses = {f["id"]: f["status"] for f in report["findings"]}
+    values = report["facts"]["hostb"]["config"]["qemu_conf"]["values"]
+    statuses = {f["id"]: f["status"] for f in report["pairs"][0]["findings"]}
 
     assert values["migration_host"] == "hostb-fast.lab.test" and values["vnc_listen"] == "0.0.0.0"
     assert statuses["listen.migration-address"] == statuses["dns.migration-host-address"] == "pass"

@@ -4,9 +4,9 @@ hosta a-lan -> hostb b-lan, dns.migration-host-address and config.migration-port
 import pytest
 from rich.console import Console
 
-from migdoctor.pairrun import Collected
 from migdoctor.report.markdown import render_markdown
 from migdoctor.report.text import render_text
+from migdoctor.run.collect import Collected
 
 SEED_PATH = "hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215 (hostb.lab.test)"
 MIGRATION_HOST_FIX = 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
@@ -36,7 +36,7 @@ def test_text_starts_with_the_path_and_its_verdict(seed):
 def test_text_gives_one_line_per_check_and_details_under_what_did_not_pass(seed):
     lines = text_of(seed)
 
-    for finding in seed["findings"]:
+    for finding in seed["pairs"][0]["findings"]:
         assert any(line.startswith(f"{finding['status'].upper():5} {finding['id']}: ") for line in lines), finding["id"]
     failing = lines.index(next(line for line in lines if line.startswith("FAIL  dns.migration-host-address: ")))
     details = lines[failing + 1 : failing + 5]
@@ -44,7 +44,7 @@ def test_text_gives_one_line_per_check_and_details_under_what_did_not_pass(seed)
     assert f"        fix: {MIGRATION_HOST_FIX}" in details
     totals = seed["totals"]
     assert lines[-1].startswith(
-        f"{len(seed['findings'])} checks: {totals['pass']} pass, {totals['warn']} warn, {totals['fail']} fail"
+        f"{len(seed['pairs'][0]['findings'])} checks: {totals['pass']} pass, {totals['warn']} warn, {totals['fail']} fail"
     )
 
 
@@ -61,7 +61,9 @@ def test_quiet_text_leaves_out_what_passed(seed):
 
 def test_text_shows_square_brackets_as_written(seed):
     """Summaries and evidence quote lists and IPv6 listeners ([::]); rich must not eat them as markup."""
-    seed["findings"][0].update(status="fail", summary="listens on [::]:16509 and [bold]not[/bold] elsewhere")
+    seed["pairs"][0]["findings"][0].update(
+        status="fail", summary="listens on [::]:16509 and [bold]not[/bold] elsewhere"
+    )
 
     assert "FAIL  dns.migration-host-resolves: listens on [::]:16509 and [bold]not[/bold] elsewhere" in text_of(seed)
 
@@ -82,7 +84,7 @@ def test_markdown_has_the_path_the_findings_table_and_the_remediation(seed):
     assert f"- Predicted path: `{SEED_PATH}`" in markdown
     assert "- On the migration network: **NO**" in markdown
     table = markdown.split("| status | check | summary |\n|---|---|---|\n")[1].split("\n\n")[0].splitlines()
-    assert [row.split(" | ")[1].strip("`") for row in table] == [f["id"] for f in seed["findings"]]
+    assert [row.split(" | ")[1].strip("`") for row in table] == [f["id"] for f in seed["pairs"][0]["findings"]]
     assert (
         "| FAIL | `dns.migration-host-address` | hostb.lab.test (hostname (migration_host unset)) resolves" in markdown
     )
@@ -93,7 +95,7 @@ def test_markdown_has_the_path_the_findings_table_and_the_remediation(seed):
 
 
 def test_markdown_keeps_a_pipe_in_a_summary_inside_its_cell(seed):
-    seed["findings"][0]["summary"] = "rule tcp flags & (fin | syn) == syn not understood"
+    seed["pairs"][0]["findings"][0]["summary"] = "rule tcp flags & (fin | syn) == syn not understood"
 
     row = next(line for line in render_markdown(seed).splitlines() if "`dns.migration-host-resolves`" in line)
 

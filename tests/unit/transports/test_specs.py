@@ -157,7 +157,7 @@ def test_the_production_path_does_not_import_the_lab() -> None:
 
     script = (
         "import sys\n"
-        "import migdoctor.pairrun, migdoctor.actions.migration, migdoctor.actions.watch, migdoctor.cli\n"
+        "import migdoctor.run.collect, migdoctor.run.judge, migdoctor.actions.migration, migdoctor.actions.watch, migdoctor.cli\n"
         "from migdoctor.transports import parse_spec, transport_for\n"
         "for spec in ('local', 'ssh://root@kvm1'):\n"
         "    transport_for(parse_spec('x', spec)).far_side_argv()\n"

@@ -1,0 +1,135 @@
+"""What a many-pair report says first: the source x destination matrix, and each cause of what
+did not pass once, naming every pair it hits. A cause is a check's status and summary with the
+pair's own host names and addresses taken out, so "hostc advertises hostc.lab, which hosta
+resolves to 192.0.2.3" and the same finding from hostb group as one line."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+GRID_MOST = 10  # destinations shown as columns; more are summed up per source
+NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
+# What may be an address: bracketed IPv6, IPv4, or hex digits with colons; a "/prefix" after it
+# makes it a network (198.51.100.0/24 names the migration network in every pair), kept as written.
+CANDIDATE = re.compile(r"\[[0-9A-Fa-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}\b(?:/\d+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:/\d+)?")
+MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta"}
+SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked"}
+ORDER = {"fail": 0, "error": 0, "warn": 1}
+
+
+@dataclass
+class Cause:
+    check_id: str
+    status: str
+    summary: str  # as written when every pair says the same, else with <source>, <destination>, <address>
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+
+
+def host_names(host: dict[str, Any]) -> list[str]:
+    identity = host.get("identity") or {}
+    names = [host["label"], identity.get("fqdn"), identity.get("hostname")]
+    return sorted({name for name in names if name}, key=len, reverse=True)  # longest first: fqdn before label
+
+
+def address_free(match: re.Match[str]) -> str:
+    word = match.group(0)
+    try:
+        ipaddress.ip_address(word.strip("[]"))
+    except ValueError:
+        return word  # a network, a time, a port range: not a host's address
+    return "<address>"
+
+
+def abstracted(summary: str, pair: dict[str, Any]) -> str:
+    """SUMMARY without what names this pair: its hosts' names, any address."""
+    text = CANDIDATE.sub(address_free, summary)
+    for role in ("source", "destination"):
+        for name in host_names(pair["hosts"][role]):
+            text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", f"<{role}>", text)
+    return text
+
+
+def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
+    """An abstracted SUMMARY with the source or destination every pair shares named again."""
+    for role, labels in (("source", {src for src, _ in pairs}), ("destination", {dst for _, dst in pairs})):
+        if len(labels) == 1:
+            summary = summary.replace(f"<{role}>", next(iter(labels)))
+    return summary
+
+
+def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
+    """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
+    found: dict[tuple[str, str, str], Cause] = {}
+    for pair in pairs:
+        for finding in pair["findings"]:
+            if finding["status"] not in ORDER or finding["ignored"]:
+                continue
+            key = (finding["id"], finding["status"], abstracted(finding["summary"], pair))
+            cause = found.setdefault(key, Cause(finding["id"], finding["status"], finding["summary"]))
+            cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
+            if finding["summary"] != cause.summary:
+                cause.summary = named_back(key[2], cause.pairs)
+            if finding["remediation"] and finding["remediation"] not in cause.fixes:
+                cause.fixes.append(finding["remediation"])
+    ranked = sorted(found.values(), key=lambda c: (ORDER[c.status], -len(c.pairs), c.check_id))
+    for cause in ranked:
+        if len(cause.fixes) > NAMED_MOST:
+            cause.fixes[NAMED_MOST:] = [f"and {len(cause.fixes) - NAMED_MOST} more like these"]
+    return ranked
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMED_MOST])
+    return shown + (f" and {len(names) - NAMED_MOST} more" if len(names) > NAMED_MOST else "")
+
+
+def pair_names(pairs: list[tuple[str, str]]) -> str:
+    """The pairs as short as they go: one destination from many sources, one source to many, or each pair."""
+    sources = list(dict.fromkeys(src for src, _ in pairs))
+    destinations = list(dict.fromkeys(dst for _, dst in pairs))
+    if len(destinations) == 1 and len(sources) > 1:
+        return f"{listed(sources)} -> {destinations[0]}"
+    if len(sources) == 1:
+        return f"{sources[0]} -> {listed(destinations)}"
+    return listed([f"{src} -> {dst}" for src, dst in pairs])
+
+
+def cell_text(cell: dict[str, Any] | None, self: bool) -> tuple[str, str]:
+    """(text, verdict) of one matrix cell: the verdict and the link the stream would leave by."""
+    if cell is None:
+        return ("" if not self else "-", "")
+    link = f" {cell['source_link']}" if cell["source_link"] else ""
+    return SHOWN[cell["verdict"]] + link, cell["verdict"]
+
+
+def matrix_rows(report: dict[str, Any]) -> tuple[str, list[list[tuple[str, str]]]]:
+    """A title and rows of (text, verdict) cells, padded for a terminal: a grid of sources and
+    destinations, or, past GRID_MOST destinations, one line per source with its counts and the
+    destinations not passing."""
+    cells = report["matrix"]
+    sources = list(cells)
+    destinations = [label for label in report["hosts"] if any(label in row for row in cells.values())]
+    if len(destinations) > GRID_MOST:
+        title = "matrix (one line per source: its destinations' verdicts, those not passing named):"
+        rows = []
+        for src in sources:
+            row = cells[src]
+            verdicts = [cell["verdict"] for cell in row.values()]
+            counted = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
+            bad = [dst for dst, cell in row.items() if cell["verdict"] != "pass"]
+            worst = next((v for v in ("fail", "not checked", "warn") if v in verdicts), "pass")
+            text = f"{src} -> {len(row)} destinations: {counted}" + (f" (not passing: {listed(bad)})" if bad else "")
+            rows.append([(text, worst)])
+        return title, rows
+    title = "matrix (rows: source, columns: destination; the source's link the stream would leave by; - itself):"
+    grid = [[("", "")] + [(dst, "") for dst in destinations]]
+    grid += [[(src, "")] + [cell_text(cells[src].get(dst), src == dst) for dst in destinations] for src in sources]
+    widths = [max(len(row[column][0]) for row in grid) for column in range(len(grid[0]))]
+    return title, [
+        [(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid
+    ]

@@ -1,0 +1,66 @@
+"""A fleet's pairs held as JSON bytes, each validated against the schema's pair when it is
+encoded (in the worker that judged it), decoded only while a writer looks at it: 39,800 pairs
+as Python objects would take gigabytes, as bytes a few hundred megabytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
+from typing import Any, overload
+
+import orjson
+
+
+class Encoded(Sequence[dict[str, Any]]):
+    """Pair entries as JSON bytes, in order; reading one decodes it (then MAP, when given)."""
+
+    def __init__(self, items: list[bytes], mapping: Callable[[Any], Any] | None = None) -> None:
+        self.items = items
+        self.mapping = mapping
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self.decoded(item) for item in self.items[index]]
+        return self.decoded(self.items[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self.decoded(item) for item in self.items)
+
+    def decoded(self, item: bytes) -> dict[str, Any]:
+        value = orjson.loads(item)
+        return self.mapping(value) if self.mapping else value
+
+    def mapped(self, mapping: Callable[[Any], Any]) -> Encoded:
+        """The same pairs, each also passed through MAPPING as it is read (printable_data, say)."""
+        first = self.mapping
+        return Encoded(self.items, mapping if first is None else lambda value: mapping(first(value)))
+
+
+class InvalidPair(ValueError):
+    """A pair entry that does not match the report schema's pair; one line."""
+
+
+@cache
+def pair_validator() -> Any:
+    import jsonschema_rs
+
+    from migdoctor.schemas import load_schema
+
+    schema = load_schema("report")
+    return jsonschema_rs.validator_for({"$ref": "#/$defs/pair", "$defs": schema["$defs"]}, validate_formats=True)
+
+
+def encode_pair(entry: dict[str, Any]) -> bytes:
+    """ENTRY as JSON bytes, once it matches the schema's pair (else InvalidPair naming the pair)."""
+    if not pair_validator().is_valid(entry):
+        error = next(iter(pair_validator().iter_errors(entry)))
+        where = "/".join(map(str, error.instance_path)) or "(top)"
+        raise InvalidPair(f"pair {entry.get('source')} -> {entry.get('destination')}: {where}: {error.message}")
+    return orjson.dumps(entry, default=str)

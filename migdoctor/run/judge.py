@@ -1,0 +1,144 @@
+"""Judging every ordered pair and assembling the run's one report. A fleet's pairs are judged in
+forked workers (migdoctor.sandbox), one per core, each taking its share of the pairs; a pair
+whose worker is lost (a check stuck or ending its process) is judged again check by check, so
+the check to blame is named as in a one-pair run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from migdoctor.checkapi import Check
+from migdoctor.engine import CHECK_BUDGET_S, Finding, run_check, run_checks
+from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
+from migdoctor.report.document import build_report, finding_record, host_record, pair_record
+from migdoctor.report.encoded import Encoded, encode_pair
+from migdoctor.run.collect import Collected, Gathered, Measured
+from migdoctor.run.request import Request, prepare
+from migdoctor.run.trial import untried_relocation
+from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated
+
+RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """One ordered pair and all it is judged from."""
+
+    src_label: str
+    dst_label: str
+    src: Collected
+    dst: Collected
+    intent: Intent
+    measured: Measured
+    notes: tuple[str, ...] = ()  # what the pair's facts could not hold (saved facts: look-ups)
+
+
+def in_this_process(checks: list[Check], pair: Pair, ignored: set[str]) -> list[Finding]:
+    """The checks run here: used inside a sandbox worker, which is the isolation."""
+    return [run_check(check, pair, ignored) for check in checks]
+
+
+def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:
+    """The report's entry for one pair."""
+    not_checked = [side.error for side in (job.src, job.dst) if side.error]
+    findings: list[dict[str, Any]] = []
+    path = intended = measured = None
+    if job.src.facts is not None and job.dst.facts is not None:
+        src = job.src.facts
+        if job.measured.peer_connection is not None:  # the source's fact, for this destination only
+            src = FrozenDict({**src, "peer_connection": freeze(job.measured.peer_connection)})
+        probe, trial = job.measured.probe, job.measured.trial
+        pair = Pair(job.src_label, job.dst_label, src, job.dst.facts, job.intent, probe, trial)
+        findings = [finding_record(finding) for finding in run(checks, pair, ignored)]
+        path = predict_path(pair)
+        path["text"] = describe_path(pair, path)
+        intended, measured = intended_links(pair), measured_path(pair)
+        for label, facts in ((job.src_label, src), (job.dst_label, job.dst.facts)):
+            not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
+        not_checked += untried_relocation(job.dst_label, job.dst.facts)
+        not_checked += job.notes
+    else:
+        not_checked.append(f"no check ran: {len(checks)} checks need facts from both hosts")
+    return pair_record(
+        source=job.src_label,
+        destination=job.dst_label,
+        intent=job.intent,
+        path=path,
+        intended_links=intended,
+        measured_path=measured,
+        findings=findings,
+        not_checked=not_checked,
+        trial=job.measured.trial,
+        reached=job.src.facts is not None and job.dst.facts is not None,
+    )
+
+
+def workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> bytes:
+    return encode_pair(judge_pair(checks, ignored, run, job))
+
+
+def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> Sequence[dict[str, Any]]:
+    """Every pair's entry, in order. One pair runs each check in its own sandboxed task; many
+    pairs run a pair per task, in a worker per core, and come back encoded (report.encoded)."""
+    if len(jobs) <= 1:
+        return [judge_pair(checks, ignored, run_checks, job) for job in jobs]
+    import multiprocessing.popen_fork  # noqa: F401 - imported here, not by a thread while the other forks
+
+    tasks = [partial(encoded_pair, checks, ignored, in_this_process, job) for job in jobs]
+    share = -(-len(tasks) // workers())
+    chunks = [tasks[start : start + share] for start in range(0, len(tasks), share)]
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        results = [result for chunk in pool.map(partial(isolated, budget_s=CHECK_BUDGET_S), chunks) for result in chunk]
+    return Encoded(
+        [
+            encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
+            for job, result in zip(jobs, results, strict=True)
+        ]
+    )
+
+
+def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:
+    """Each host's facts made read-only once, shared by all its pairs."""
+    return {label: Collected(freeze(side.facts), side.error) for label, side in hosts.items()}
+
+
+def judge(request: Request, gathered: Gathered, started: float, started_at: datetime) -> dict[str, Any]:
+    """Run the selected checks over every pair; the report document is assembled in report/.
+    GATHERED's facts are made read-only in place (a fleet's facts are held once, not twice)."""
+    if request.checks is None:
+        prepare(request)
+    hosts = {
+        host.label: host_record(
+            host.label, host.transport, host.target, gathered.hosts[host.label].facts, gathered.hosts[host.label].error
+        )
+        for host in request.hosts
+    }
+    gathered.hosts = frozen = frozen_sides(gathered.hosts)
+    jobs = [
+        PairJob(
+            src,
+            dst,
+            frozen[src],
+            frozen[dst],
+            gathered.intents[dst],
+            gathered.measured.get((src, dst), Measured()),
+            gathered.notes.get((src, dst), ()),
+        )
+        for src, dst in request.pairs
+    ]
+    pairs = judge_pairs(request.checks or [], set(request.ignore), jobs)
+    facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
+    return build_report(
+        run_id=request.run_id, started=started, started_at=started_at, hosts=hosts, pairs=pairs, facts=facts
+    )

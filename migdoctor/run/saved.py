@@ -1,0 +1,100 @@
+"""Judging saved facts: no host is contacted. A facts directory holds one file per host,
+HOST.json, each exactly what `migdoctor facts HOST --json` prints (the label is the file's name
+without .json); a report made with --include-facts serves too. A file that is not a facts
+record is that host's one line, and its pairs are not checked.
+
+Saved facts cannot answer the second round (look-ups of each peer's advertised names and
+migration addresses, made on the other host): what a file holds is used, and a check that needs
+a look-up the file lacks SKIPs naming it (`collect with --resolve NAME`); each such host says so
+once in not_checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from migdoctor.run.collect import Collected, Gathered
+from migdoctor.run.intent import decide_intent
+from migdoctor.run.lookups import absent_lookups, pair_lookups, plan_lookups
+from migdoctor.run.request import Request
+from migdoctor.transports import Lookups
+
+
+def report_facts(document: dict[str, Any], label: str, side: str | None) -> dict[str, Any] | None:
+    """LABEL's facts in a report made with --include-facts (schema 1 keeps them by side: the
+    side LABEL was on, else SIDE)."""
+    facts = document.get("facts") or {}
+    if "pairs" in document:
+        return facts.get(label)
+    hosts = document.get("hosts") or {}
+    found = next((key for key, host in hosts.items() if isinstance(host, dict) and host.get("label") == label), side)
+    return facts.get(found) if found else None
+
+
+def read_facts(path: Path, label: str, side: str | None = None) -> dict[str, Any]:
+    """A facts record, or LABEL's facts in a report made with --include-facts; ValueError naming
+    the file otherwise."""
+    from migdoctor.bounded import read_input
+    from migdoctor.schemas import facts_problem
+
+    try:
+        document = json.loads(read_input(path))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read facts: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:  # not UTF-8 text, or endless
+        raise ValueError(f"{path}: {exc}") from None
+    if isinstance(document, dict) and ("findings" in document or "pairs" in document):
+        document = report_facts(document, label, side)
+        if document is None:
+            raise ValueError(f"{path}: report holds no facts of {label} (make it with --include-facts)")
+    problem = facts_problem(document)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    return document
+
+
+def facts_files(directory: Path) -> dict[str, Path]:
+    """The hosts of a facts directory by label, in name order."""
+    if not directory.is_dir():
+        raise ValueError(f"{directory}: --facts-dir is not a directory")
+    return {path.stem: path for path in sorted(directory.glob("*.json"))}
+
+
+def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathered:
+    """Every host's saved facts (its Host's target is the file; a bad file is its host's error),
+    the intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
+    which side of a schema 1 report each label takes (`--facts SRC.json DST.json`)."""
+    hosts: dict[str, Collected] = {}
+    for host in request.hosts:
+        try:
+            hosts[host.label] = Collected(
+                read_facts(Path(host.target or ""), host.label, (sides or {}).get(host.label))
+            )
+        except ValueError as exc:
+            hosts[host.label] = Collected(None, str(exc))
+    destinations = dict.fromkeys(dst for _, dst in request.pairs)
+    intents = {dst: decide_intent(request, dst, hosts[dst].facts) for dst in destinations}
+    reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
+    uris = {dst: request.host(dst).peer_uri for dst in destinations}
+    planned = pair_lookups(request.pairs, reached, intents, uris)
+    lacking = {
+        label: wanted(absent_lookups(reached[label], lookups)) for label, lookups in plan_lookups(planned).items()
+    }
+    notes: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (src, dst), (for_source, for_destination) in planned.items():
+        needed = ((src, for_source), (dst, for_destination))
+        notes[(src, dst)] = tuple(
+            f"{label}: its saved facts lack look-ups aimed at its peers; checks that need them SKIP "
+            f"(save it with `migdoctor facts {label} --json --resolve NAME --route-to IP --reverse IP` for each peer)"
+            for label, lookups in needed
+            if lacking[label] & wanted(lookups)
+        )
+    return Gathered(hosts, intents, notes=notes)
+
+
+def wanted(lookups: Lookups) -> set[tuple[str, str]]:
+    """Each look-up as (kind, name or address)."""
+    return {(kind, item) for kind in ("route_to", "resolve", "reverse") for item in getattr(lookups, kind)}

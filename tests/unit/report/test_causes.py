@@ -1,0 +1,66 @@
+"""Grouping what did not pass by cause over many pairs, and the matrix as a terminal shows it."""
+
+from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
+
+
+def host(label):
+    return {"label": label, "identity": {"fqdn": f"{label}.lab.test", "hostname": label}}
+
+
+def pair(src, dst, *findings):
+    return {"hosts": {"source": host(src), "destination": host(dst)}, "findings": list(findings)}
+
+
+def finding(summary, status="fail", remediation=None, check_id="dns.migration-host-address", ignored=False):
+    return {"id": check_id, "status": status, "summary": summary, "remediation": remediation, "ignored": ignored}
+
+
+def test_one_finding_on_many_pairs_is_one_cause_naming_them_with_each_fix_once():
+    pairs = [
+        pair(
+            src,
+            "kvm7",
+            finding(
+                f"kvm7.lab.test resolves on {src} to 192.0.2.{n}, off the migration network",
+                remediation='kvm7:/etc/libvirt/qemu.conf: migration_host = "198.51.100.7"',
+            ),
+        )
+        for n, src in enumerate(["kvm1", "kvm2", "kvm3"], start=1)
+    ] + [pair("kvm1", "kvm2", finding("kvm2 leaves migration_address unset", status="warn", check_id="listen.x"))]
+
+    (dns, listen) = causes(pairs)
+
+    assert dns.pairs == [("kvm1", "kvm7"), ("kvm2", "kvm7"), ("kvm3", "kvm7")]
+    assert dns.summary == "kvm7 resolves on <source> to <address>, off the migration network"
+    assert dns.fixes == ['kvm7:/etc/libvirt/qemu.conf: migration_host = "198.51.100.7"']
+    assert pair_names(dns.pairs) == "kvm1, kvm2, kvm3 -> kvm7"
+    assert (listen.status, listen.summary) == ("warn", "kvm2 leaves migration_address unset")
+
+
+def test_passes_skips_and_accepted_risks_are_no_cause():
+    pairs = [pair("a", "b", finding("fine", "pass"), finding("not run", "skip"), finding("known", ignored=True))]
+
+    assert causes(pairs) == []
+
+
+def test_a_wide_matrix_becomes_one_line_per_source_naming_what_did_not_pass():
+    labels = [f"kvm{n}" for n in range(12)]
+    cell = {"verdict": "pass", "source_link": "eth1", "destination_link": "eth1", "on_migration_network": True}
+    matrix = {src: {dst: dict(cell) for dst in labels if dst != src} for src in labels}
+    matrix["kvm0"]["kvm5"]["verdict"] = "fail"
+    report = {"hosts": {label: host(label) for label in labels}, "matrix": matrix}
+
+    title, rows = matrix_rows(report)
+
+    assert title.startswith("matrix (one line per source")
+    assert rows[0] == [("kvm0 -> 11 destinations: 10 pass, 1 fail (not passing: kvm5)", "fail")]
+    assert rows[1] == [("kvm1 -> 11 destinations: 11 pass", "pass")]
+
+
+def test_a_pairs_addresses_are_taken_out_of_a_cause_but_networks_times_and_names_stay():
+    summary = "kvm7 resolves on kvm1 to 192.0.2.7 and [2001:db8::7]:49152, off 198.51.100.0/24 and 2001:db8:100::/64 at 12:30:45"
+
+    assert abstracted(summary, pair("kvm1", "kvm7")) == (
+        "<destination> resolves on <source> to <address> and <address>:49152, off 198.51.100.0/24 and "
+        "2001:db8:100::/64 at 12:30:45"
+    )
