@@ -1,4 +1,4 @@
-"""The inventory.toml `lab up` writes: how migdoctor itself reaches the two lab hosts. They are
+"""The inventory.toml `lab up` writes: how migdoctor itself reaches the lab hosts. They are
 bare, as production hypervisors are: no migdoctor installed, the distribution's python3 alone."""
 
 from typing import Any
@@ -9,6 +9,7 @@ from migdoctor.lab import layout, ssh
 from migdoctor.lab.scenario import Scenario
 
 FILE = layout.STATE_DIR / "inventory.toml"
+GROUP = "lab"  # every host of the running lab, for `check --all --group lab`
 
 
 def libvirt_uri(h: layout.Host) -> str:
@@ -17,7 +18,8 @@ def libvirt_uri(h: layout.Host) -> str:
 
 def build(scn: Scenario) -> dict[str, Any]:
     """migdoctor reaches each host over ssh; a scenario may give the hosts' libvirtds another URI
-    to reach each other by (peer_libvirt_uri), and the migration network (one prefix per family)."""
+    to reach each other by (peer_libvirt_uri), and the migration network (one prefix per family).
+    One group holds every host."""
     hosts = {
         h.name: {
             "transport": f"ssh://root@{h.name}",
@@ -26,9 +28,9 @@ def build(scn: Scenario) -> dict[str, Any]:
             "lab_host": h.name,
         }
         | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})
-        for h in layout.LAB_HOSTS.values()
+        for h in scn.lab_hosts
     }
-    return {"defaults": {"migration_network": scn.migration_network}, "hosts": hosts}
+    return {"defaults": {"migration_network": scn.migration_network}, "hosts": hosts, "groups": {GROUP: list(hosts)}}
 
 
 def write(scn: Scenario) -> None:

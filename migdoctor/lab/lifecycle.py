@@ -51,20 +51,22 @@ LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
 
 
-def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit") -> None:
-    """Bring the lab up; a no-op when it is already up exactly so."""
+def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit", hosts: int | None = None) -> None:
+    """Bring the lab up with `hosts` hosts (default: the scenario's count); a no-op when it is
+    already up exactly so."""
     _preflight()
-    scn = scenarios.load(scenario)
+    scn = scenarios.load(scenario, hosts)
     network.rate_bits(lan_rate)
     network.rate_bits(fast_rate)
     current = state.load()
     if is_up():
-        wanted = (scenario, lan_rate, fast_rate)
-        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"))
+        wanted = (scenario, lan_rate, fast_rate, list(scn.hosts))
+        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"), current.get("hosts"))
         if wanted == have:
             return
         raise LabError(
-            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}); run `migdoctor lab down` first"
+            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}, {len(_lab_hosts(current))} hosts);"
+            " run `migdoctor lab down` first"
         )
     if exists():
         down()
@@ -131,7 +133,7 @@ def exists() -> bool:
 def status() -> dict[str, Any]:
     """JSON-ready picture of the lab, from the record and from what is really running."""
     data = state.load()
-    hosts = {h.name: _host_status(h, data) for h in layout.LAB_HOSTS.values()}
+    hosts = {h.name: _host_status(h, data) for h in _lab_hosts(data)}
     dns_pid = state.pids(data, "dns").get("dnsmasq")
     dns_running = procs.in_netns(dns_pid, layout.DNS_NS)
     running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"] for v in hosts.values())
@@ -180,6 +182,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     layout.STATE_DIR.mkdir(mode=0o755)
     data: dict[str, Any] = {
         "scenario": scn.name,
+        "hosts": list(scn.hosts),
         "lan_rate": lan_rate,
         "fast_rate": fast_rate,
         "phase": "starting",
@@ -188,7 +191,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     state.save(data)
     hostfs.create_mountpoints(data["mountpoints"])
     network.create(scn, lan_rate, fast_rate)
-    ssh.write_all()
+    ssh.write_all(scn.lab_hosts)
     users.create()
     nameserver.write(scn.dns_records)
     inventory.write(scn)
@@ -196,7 +199,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         pki.make_ca()
     (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
     state.set_pid(data, "dns", "dnsmasq", nameserver.start())
-    for h in layout.LAB_HOSTS.values():
+    for h in scn.lab_hosts:
         cfg = scn.hosts[h.name]
         hostfs.write(h, cfg)
         network.load_firewall(h, cfg.nftables)
@@ -204,8 +207,8 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         state.save(data)
     _start_daemons(data, scn)
     network.wait_carrier(scn, READY_TIMEOUT)
-    nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in layout.LAB_HOSTS.values()], READY_TIMEOUT)
-    for h in layout.LAB_HOSTS.values():
+    nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in scn.lab_hosts], READY_TIMEOUT)
+    for h in scn.lab_hosts:
         pids = state.pids(data, h.name)
         daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
         daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
@@ -218,7 +221,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
 def _start_daemons(data: dict[str, Any], scn: scenarios.Scenario) -> None:
     """sshd and libvirtd in every host; they start in parallel unless qemu must be probed. A host
     without KVM probes afresh: the shared capabilities would claim KVM, and libvirt trusts them."""
-    for h in layout.LAB_HOSTS.values():
+    for h in scn.lab_hosts:
         anchor = state.pids(data, h.name)["anchor"]
         state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
         kvm = scn.hosts[h.name].kvm
@@ -254,9 +257,21 @@ def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _lab_hosts(data: dict[str, Any]) -> list[layout.Host]:
+    """The hosts `up` recorded (a record from before `--hosts`, or none: the default two)."""
+    names = data.get("hosts")
+    if isinstance(names, list) and names and all(n in layout.LAB_HOSTS for n in names):
+        return [layout.LAB_HOSTS[n] for n in names]
+    return layout.first_hosts(layout.DEFAULT_HOSTS)
+
+
 def _anchor(h: layout.Host) -> int:
-    anchor = state.pids(state.load(), h.name).get("anchor")
+    data = state.load()
+    anchor = state.pids(data, h.name).get("anchor")
     if not procs.in_netns(anchor, h.netns):
+        if data.get("phase") == "up" and h not in _lab_hosts(data):
+            running = ", ".join(x.name for x in _lab_hosts(data))
+            raise LabError(f"{h.name} is not in the lab, which runs {running}: bring it up with --hosts")
         raise LabError("the lab is not up: run `migdoctor lab up`")
     assert anchor is not None
     return anchor
