@@ -12,7 +12,9 @@ import shutil
 import signal
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from migdoctor.lab import (
     daemons,
@@ -49,6 +51,7 @@ TOOLS = (
 )
 LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
+T = TypeVar("T")
 
 
 def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit", hosts: int | None = None) -> None:
@@ -199,23 +202,39 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         pki.make_ca()
     (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
     state.set_pid(data, "dns", "dnsmasq", nameserver.start())
-    for h in scn.lab_hosts:
-        cfg = scn.hosts[h.name]
-        hostfs.write(h, cfg)
-        network.load_firewall(h, cfg.nftables)
-        state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
-        state.save(data)
+    anchors = _each_host(scn, _prepare_host)
+    for h, anchor in zip(scn.lab_hosts, anchors, strict=True):
+        state.set_pid(data, h.name, "anchor", anchor)
+    state.save(data)
     _start_daemons(data, scn)
     network.wait_carrier(scn, READY_TIMEOUT)
     nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in scn.lab_hosts], READY_TIMEOUT)
-    for h in scn.lab_hosts:
-        pids = state.pids(data, h.name)
-        daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
-        daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
-        hostfs.write_edits(h, scn.hosts[h.name])
-        network.load_firewall(h, scn.hosts[h.name].nftables_edited)
+    _each_host(scn, lambda h, cfg: _finish_host(h, cfg, state.pids(data, h.name)))
     data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
     state.save(data)
+
+
+def _each_host(scn: scenarios.Scenario, step: Callable[[layout.Host, scenarios.HostConfig], T]) -> list[T]:
+    """Run `step` for every host at once: the hosts share nothing but the machine, and most of a
+    step is waiting on a child process. The first failure is raised once all have finished
+    (a half-built host is `down`'s to remove, found by its namespace)."""
+    with ThreadPoolExecutor(max_workers=len(scn.hosts)) as pool:
+        return list(pool.map(lambda h: step(h, scn.hosts[h.name]), scn.lab_hosts))
+
+
+def _prepare_host(h: layout.Host, cfg: scenarios.HostConfig) -> int:
+    """The host's files, firewall and private mounts; returns its anchor's PID."""
+    hostfs.write(h, cfg)
+    network.load_firewall(h, cfg.nftables)
+    return daemons.start_anchor(h, cfg)
+
+
+def _finish_host(h: layout.Host, cfg: scenarios.HostConfig, pids: dict[str, int]) -> None:
+    """Wait until the host's daemons answer, then leave the edits a scenario makes after start."""
+    daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
+    daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
+    hostfs.write_edits(h, cfg)
+    network.load_firewall(h, cfg.nftables_edited)
 
 
 def _start_daemons(data: dict[str, Any], scn: scenarios.Scenario) -> None:
