@@ -143,7 +143,10 @@ def test_evacuation_pairs_into_hostc_fail_on_its_lan_name_and_no_other_pair_does
         assert code == 1, (source, destination)
         assert {"dns.migration-host-address", "probe.migration-port"} <= statuses(report, "fail")
         finding = next(f for f in report["findings"] if f["id"] == "dns.migration-host-address")
-        assert f"hostc.lab.test (migration_host) resolves on {source} to 192.0.2.3" in finding["summary"]
+        assert (
+            f"hostc.lab.test (/etc/libvirt/qemu.conf migration_host) resolves on {source} to 192.0.2.3"
+            in finding["summary"]
+        )
         assert finding["remediation"] == 'hostc:/etc/libvirt/qemu.conf: migration_host = "hostc-fast.lab.test"'
         assert report["path"]["destination_link"] == "c-lan" and report["path"]["on_migration_network"] is False
     for source, destination in NOT_INTO_HOSTC:
