@@ -84,7 +84,7 @@ def write_edits(h: layout.Host, cfg: HostConfig) -> None:
 
 def remove_netns_etc() -> None:
     """Drop every lab /etc/netns entry, and /etc/netns itself once empty."""
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         shutil.rmtree(h.netns_etc, ignore_errors=True)
     with contextlib.suppress(OSError):
         Path("/etc/netns").rmdir()

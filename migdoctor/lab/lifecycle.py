@@ -97,9 +97,9 @@ def down() -> None:
         except LabError as e:  # keep tearing down; report the first failure at the end
             errors.append(e)
 
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         kill(_guest_pids(h), h.netns)
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         recorded = state.pids(data, h.name)
         kill([daemons.libvirtd_pid(h) or 0], h.netns)
         kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
@@ -128,7 +128,7 @@ def exists() -> bool:
     return (
         layout.STATE_DIR.exists()
         or network.exists()
-        or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+        or any(h.netns_etc.exists() for h in layout.ALL_HOSTS.values())
         or users.SUDOERS.exists()
         or any(users.exists(name) for name in users.USERS)
     )
@@ -280,8 +280,8 @@ def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
 def _lab_hosts(data: dict[str, Any]) -> list[layout.Host]:
     """The hosts `up` recorded (a record from before `--hosts`, or none: the default two)."""
     names = data.get("hosts")
-    if isinstance(names, list) and names and all(n in layout.LAB_HOSTS for n in names):
-        return [layout.LAB_HOSTS[n] for n in names]
+    if isinstance(names, list) and names and all(n in layout.ALL_HOSTS for n in names):
+        return [layout.ALL_HOSTS[n] for n in names]
     return layout.first_hosts(layout.DEFAULT_HOSTS)
 
 

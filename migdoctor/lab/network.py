@@ -213,7 +213,7 @@ def destroy() -> None:
     for ns in layout.namespaces():
         if procs.netns_inode(ns) is not None:
             procs.run(["ip", "netns", "del", ns])
-    for dev in [layout.BRIDGE, layout.DNS_PEER, *(h.mgmt_peer for h in layout.LAB_HOSTS.values())]:
+    for dev in [layout.BRIDGE, layout.DNS_PEER, *(h.mgmt_peer for h in layout.ALL_HOSTS.values())]:
         if Path(f"/sys/class/net/{dev}").exists():
             with contextlib.suppress(LabError):
                 procs.run(["ip", "link", "del", dev])

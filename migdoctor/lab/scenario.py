@@ -111,7 +111,7 @@ class Scenario:
 
     @property
     def lab_hosts(self) -> list[layout.Host]:
-        return [layout.LAB_HOSTS[name] for name in self.hosts]
+        return [layout.ALL_HOSTS[name] for name in self.hosts]
 
     def switched(self, role: str) -> bool:
         """Whether network `role` runs through the switch rather than one point-to-point veth."""

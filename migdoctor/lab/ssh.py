@@ -67,7 +67,7 @@ def root_ssh_spec(where: str, raw: dict[str, Any]) -> RootSsh:
 
 def owner_of(where: str, name: str) -> layout.Host:
     """The lab host a name or address belongs to."""
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         if name in (h.name, h.fqdn, *(link.dns_name for link in h.links), *(link.ip for link in h.links)):
             return h
     raise LabError(f"{where}: root_ssh names {name!r}, which is no lab host's name or address")

@@ -195,7 +195,7 @@ def test_down_after_four_hosts_leaves_nothing(lab_scenario):
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "mdlab" not in namespaces
     assert not any(Path(f"/etc/netns/{ns}").exists() for ns in layout.namespaces())
-    assert not any(Path(f"/sys/class/net/{h.mgmt_peer}").exists() for h in layout.LAB_HOSTS.values())
+    assert not any(Path(f"/sys/class/net/{h.mgmt_peer}").exists() for h in layout.ALL_HOSTS.values())
     assert not lab_api.exists()
 
 

@@ -22,7 +22,7 @@ def test_more_hosts_meet_on_the_switches_with_names_and_addresses_of_their_own(c
     names = ["hosta", "hostb", "hostc", "hostd"][:count]
     assert list(scn.hosts) == names
     assert scn.switched("lan") and scn.switched("fast")
-    last = layout.LAB_HOSTS[names[-1]]
+    last = layout.ALL_HOSTS[names[-1]]
     assert scn.dns_records[f"{last.name}.lab.test"] == [f"192.0.2.{count}"]
     assert scn.dns_records[f"{last.name}-fast.lab.test"] == [f"198.51.100.{count}"]
     assert scn.dns_records[f"{last.name}-mgmt.lab.test"] == [f"203.0.113.{count}"]
