@@ -1,4 +1,4 @@
-"""`migdoctor lab`: bring the two-hypervisor sandbox up and down, look inside it.
+"""`migdoctor lab`: bring the sandbox of two to four hypervisors up and down, look inside it.
 
 The lab package is imported inside each command so `migdoctor --help` stays fast.
 """
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 lab_app = typer.Typer(
-    help="A sandbox of two real KVM hypervisors on this machine (Linux, root).",
+    help="A sandbox of two to four real KVM hypervisors on this machine (Linux, root).",
     no_args_is_help=True,
 )
 
@@ -40,6 +40,10 @@ def up(
     ] = "seed",
     lan_rate: Annotated[str, typer.Option(help="tbf rate of the LAN link.")] = "100mbit",
     fast_rate: Annotated[str, typer.Option(help="tbf rate of the fast migration link.")] = "1gbit",
+    hosts: Annotated[
+        int | None,
+        typer.Option("--hosts", min=2, max=4, help="How many hosts (hosta..hostd); default: the scenario's, else 2."),
+    ] = None,
 ) -> None:
     """Bring the lab up (harmless when it is already up the same way)."""
     from migdoctor import lab
@@ -47,13 +51,15 @@ def up(
     with _one_line_errors():
         was_up = lab.is_up()
         started = time.monotonic()
-        lab.up(scenario, lan_rate, fast_rate)
+        lab.up(scenario, lan_rate, fast_rate, hosts)
         if was_up:
             typer.echo(f"lab already up with scenario {scenario}: nothing to do")
             return
         took = time.monotonic() - started
         st = lab.status()
-    typer.echo(f"lab up in {took:.1f} s: scenario {scenario} (lan {lan_rate}, fast {fast_rate})")
+    typer.echo(
+        f"lab up in {took:.1f} s: scenario {scenario}, {len(st['hosts'])} hosts (lan {lan_rate}, fast {fast_rate})"
+    )
     for name, h in st["hosts"].items():
         addrs = "  ".join(f"{role} {a['address']}" for role, a in h["addresses"].items())
         typer.echo(f"  {name}  {h['fqdn']}  {addrs}")
@@ -94,7 +100,7 @@ def status(
 
 @lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def exec_(
-    host: Annotated[str, typer.Argument(help="hosta or hostb.")],
+    host: Annotated[str, typer.Argument(help="A lab host: hosta, hostb, ...")],
     command: Annotated[list[str], typer.Argument(help="Command to run, after `--`.")],
 ) -> None:
     """Run a command inside a lab host (its network, mounts, hostname); keeps its exit code."""
@@ -110,7 +116,7 @@ def exec_(
 
 
 @lab_app.command()
-def reload(host: Annotated[str, typer.Argument(help="hosta or hostb.")]) -> None:
+def reload(host: Annotated[str, typer.Argument(help="A lab host: hosta, hostb, ...")]) -> None:
     """Restart a host's libvirtd after editing its configuration; guests keep running."""
     from migdoctor import lab
 

@@ -1,9 +1,10 @@
-"""A sandbox of two real KVM hypervisors on one Linux machine, for migdoctor's own tests.
+"""A sandbox of two to four real KVM hypervisors on one Linux machine, for migdoctor's own tests.
 
-Two network namespaces `hosta` and `hostb` (zone lab.test), each with its own hostname,
-/etc/hosts, resolver, /etc/libvirt, nftables ruleset, libvirtd and sshd, joined by a shaped LAN
-link, a shaped fast migration link and a management bridge with a real DNS server on it.
-Scenarios (scenarios/*.toml) decide how the hosts are configured.
+Network namespaces `hosta`, `hostb` (`--hosts 3`, `4`: also `hostc`, `hostd`; zone lab.test),
+each with its own hostname, /etc/hosts, resolver, /etc/libvirt, nftables ruleset, libvirtd and
+sshd, joined by a shaped LAN, a shaped fast migration network (point to point for two hosts,
+through a switch for more) and a management bridge with a real DNS server on it. Scenarios
+(scenarios/*.toml) decide how the hosts are configured.
 """
 
 from migdoctor.lab.errors import LabError

@@ -34,7 +34,7 @@ def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
 
 def mountpoints_needed(scn: Scenario) -> list[str]:
     """Targets that must exist in the root filesystem before a private mount can cover them."""
-    targets = {dst for h in layout.LAB_HOSTS.values() for _, dst in mounts(h, scn.hosts[h.name])}
+    targets = {dst for h in scn.lab_hosts for _, dst in mounts(h, scn.hosts[h.name])}
     return sorted(t for t in targets if not Path(t).exists())
 
 
@@ -84,7 +84,7 @@ def write_edits(h: layout.Host, cfg: HostConfig) -> None:
 
 def remove_netns_etc() -> None:
     """Drop every lab /etc/netns entry, and /etc/netns itself once empty."""
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         shutil.rmtree(h.netns_etc, ignore_errors=True)
     with contextlib.suppress(OSError):
         Path("/etc/netns").rmdir()

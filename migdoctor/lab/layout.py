@@ -16,7 +16,10 @@ CACHE_DIR = Path("/var/cache/migdoctor-lab")
 
 PREFIX = "mdlab"
 ZONE = "lab.test"
-HOSTS = ("hosta", "hostb")
+# `lab up --hosts N` runs the first N of these; the default lab is the first two.
+NAMES = ("hosta", "hostb", "hostc", "hostd")
+DEFAULT_HOSTS = 2
+HOSTS = NAMES[:DEFAULT_HOSTS]
 
 LAN_NET = "192.0.2.0/24"
 FAST_NET = "198.51.100.0/24"
@@ -29,15 +32,20 @@ FAST6_NET = "2001:db8:0:100::/64"
 PREFIXLEN6 = 64
 
 BRIDGE = f"{PREFIX}-mgmt"
-BRIDGE_IP = "203.0.113.254"
+# The management bridge in the root namespace holds a /26 (.0-.63: the hosts, the DNS server and
+# itself), not the /24: a route for all of 203.0.113.0/24 there would capture any address this
+# machine reaches in it (the package proxy of the machines this was built on sits at .80).
+BRIDGE_IP = "203.0.113.62"
+BRIDGE_PREFIXLEN = 26
 DNS_NS = f"{PREFIX}-dns"
 DNS_IF = "dns-mgmt"
 DNS_PEER = f"{PREFIX}-dns-mgmt"
 DNS_IP = "203.0.113.53"
 DNS_NAME = f"ns.{ZONE}"
-# A switch on the fast path (scenarios with fast_hop_mtu): a bridge in a namespace of its own.
-HOP_NS = f"{PREFIX}-hop"
-HOP_BRIDGE = "hop-br"
+# The switches: one bridge per network (lan, fast) in a namespace of its own. Two hosts are
+# cabled point to point unless a scenario puts a hop with its own MTU on the fast path
+# (fast_hop_mtu); three or more always meet on the switches. Named "hop" since jumbo-path had it.
+SWITCH_NS = f"{PREFIX}-hop"
 
 SSH_PORT = 22
 
@@ -117,10 +125,9 @@ class Host:
     def links(self) -> tuple[Link, Link, Link]:
         return (self.lan, self.fast, self.mgmt)
 
-    @property
-    def hop_port(self) -> str:
-        """The hop's end of this host's fast veth, when the fast path has a hop."""
-        return f"hop-{self.letter}"
+    def switch_port(self, role: str) -> str:
+        """The switch's end of this host's `role` veth, when that network runs through the switch."""
+        return f"{role}-{self.letter}"
 
     @property
     def mgmt_peer(self) -> str:
@@ -145,17 +152,31 @@ class Host:
         return Path("/etc/netns") / self.netns
 
 
-LAB_HOSTS = {name: Host(name, name[-1], i) for i, name in enumerate(HOSTS, start=1)}
+def switch_bridge(role: str) -> str:
+    return f"{role}-br"
+
+
+# Every host a lab may have: `down` removes them all, whatever N the lab was brought up with.
+ALL_HOSTS = {name: Host(name, name[-1], i) for i, name in enumerate(NAMES, start=1)}
+# The default lab's two, as tests and tools written for two hosts know them.
+LAB_HOSTS = {name: ALL_HOSTS[name] for name in HOSTS}
 
 
 def host(name: str) -> Host:
     """Look a lab host up by name, with the one-line error the CLI shows."""
     try:
-        return LAB_HOSTS[name]
+        return ALL_HOSTS[name]
     except KeyError:
-        raise LabError(f"unknown lab host {name!r} (choose from {', '.join(HOSTS)})") from None
+        raise LabError(f"unknown lab host {name!r} (choose from {', '.join(NAMES)})") from None
+
+
+def first_hosts(count: int) -> list[Host]:
+    """The hosts of an N-host lab: hosta onwards."""
+    if not 2 <= count <= len(NAMES):
+        raise LabError(f"a lab has 2 to {len(NAMES)} hosts, not {count}")
+    return [ALL_HOSTS[name] for name in NAMES[:count]]
 
 
 def namespaces() -> list[str]:
-    """Every network namespace the lab creates, hosts first."""
-    return [h.netns for h in LAB_HOSTS.values()] + [DNS_NS, HOP_NS]
+    """Every network namespace any lab creates, hosts first."""
+    return [h.netns for h in ALL_HOSTS.values()] + [DNS_NS, SWITCH_NS]

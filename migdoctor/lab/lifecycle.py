@@ -12,7 +12,9 @@ import shutil
 import signal
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from migdoctor.lab import (
     daemons,
@@ -49,22 +51,26 @@ TOOLS = (
 )
 LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
+T = TypeVar("T")
 
 
-def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit") -> None:
-    """Bring the lab up; a no-op when it is already up exactly so."""
+def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbit", hosts: int | None = None) -> None:
+    """Bring the lab up with `hosts` hosts (default: the scenario's count); a no-op when it is
+    already up exactly so."""
     _preflight()
-    scn = scenarios.load(scenario)
+    scn = scenarios.load(scenario, hosts)
     network.rate_bits(lan_rate)
     network.rate_bits(fast_rate)
     current = state.load()
     if is_up():
-        wanted = (scenario, lan_rate, fast_rate)
-        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"))
+        wanted = (scenario, lan_rate, fast_rate, list(scn.hosts))
+        running = [h.name for h in _lab_hosts(current)]
+        have = (current.get("scenario"), current.get("lan_rate"), current.get("fast_rate"), running)
         if wanted == have:
             return
         raise LabError(
-            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}); run `migdoctor lab down` first"
+            f"the lab is up with scenario {have[0]} (lan {have[1]}, fast {have[2]}, {len(running)} hosts);"
+            " run `migdoctor lab down` first"
         )
     if exists():
         down()
@@ -91,9 +97,9 @@ def down() -> None:
         except LabError as e:  # keep tearing down; report the first failure at the end
             errors.append(e)
 
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         kill(_guest_pids(h), h.netns)
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         recorded = state.pids(data, h.name)
         kill([daemons.libvirtd_pid(h) or 0], h.netns)
         kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
@@ -122,7 +128,7 @@ def exists() -> bool:
     return (
         layout.STATE_DIR.exists()
         or network.exists()
-        or any(h.netns_etc.exists() for h in layout.LAB_HOSTS.values())
+        or any(h.netns_etc.exists() for h in layout.ALL_HOSTS.values())
         or users.SUDOERS.exists()
         or any(users.exists(name) for name in users.USERS)
     )
@@ -131,7 +137,7 @@ def exists() -> bool:
 def status() -> dict[str, Any]:
     """JSON-ready picture of the lab, from the record and from what is really running."""
     data = state.load()
-    hosts = {h.name: _host_status(h, data) for h in layout.LAB_HOSTS.values()}
+    hosts = {h.name: _host_status(h, data) for h in _lab_hosts(data)}
     dns_pid = state.pids(data, "dns").get("dnsmasq")
     dns_running = procs.in_netns(dns_pid, layout.DNS_NS)
     running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"] for v in hosts.values())
@@ -180,6 +186,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     layout.STATE_DIR.mkdir(mode=0o755)
     data: dict[str, Any] = {
         "scenario": scn.name,
+        "hosts": list(scn.hosts),
         "lan_rate": lan_rate,
         "fast_rate": fast_rate,
         "phase": "starting",
@@ -188,7 +195,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     state.save(data)
     hostfs.create_mountpoints(data["mountpoints"])
     network.create(scn, lan_rate, fast_rate)
-    ssh.write_all()
+    ssh.write_all(scn.lab_hosts)
     users.create()
     nameserver.write(scn.dns_records)
     inventory.write(scn)
@@ -196,29 +203,45 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         pki.make_ca()
     (layout.STATE_DIR / "scenario").write_text(scn.name + "\n")
     state.set_pid(data, "dns", "dnsmasq", nameserver.start())
-    for h in layout.LAB_HOSTS.values():
-        cfg = scn.hosts[h.name]
-        hostfs.write(h, cfg)
-        network.load_firewall(h, cfg.nftables)
-        state.set_pid(data, h.name, "anchor", daemons.start_anchor(h, cfg))
-        state.save(data)
+    anchors = _each_host(scn, _prepare_host)
+    for h, anchor in zip(scn.lab_hosts, anchors, strict=True):
+        state.set_pid(data, h.name, "anchor", anchor)
+    state.save(data)
     _start_daemons(data, scn)
     network.wait_carrier(scn, READY_TIMEOUT)
-    nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in layout.LAB_HOSTS.values()], READY_TIMEOUT)
-    for h in layout.LAB_HOSTS.values():
-        pids = state.pids(data, h.name)
-        daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
-        daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
-        hostfs.write_edits(h, scn.hosts[h.name])
-        network.load_firewall(h, scn.hosts[h.name].nftables_edited)
+    nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in scn.lab_hosts], READY_TIMEOUT)
+    _each_host(scn, lambda h, cfg: _finish_host(h, cfg, state.pids(data, h.name)))
     data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
     state.save(data)
+
+
+def _each_host(scn: scenarios.Scenario, step: Callable[[layout.Host, scenarios.HostConfig], T]) -> list[T]:
+    """Run `step` for every host at once: the hosts share nothing but the machine, and most of a
+    step is waiting on a child process. The first failure is raised once all have finished
+    (a half-built host is `down`'s to remove, found by its namespace)."""
+    with ThreadPoolExecutor(max_workers=len(scn.hosts)) as pool:
+        return list(pool.map(lambda h: step(h, scn.hosts[h.name]), scn.lab_hosts))
+
+
+def _prepare_host(h: layout.Host, cfg: scenarios.HostConfig) -> int:
+    """The host's files, firewall and private mounts; returns its anchor's PID."""
+    hostfs.write(h, cfg)
+    network.load_firewall(h, cfg.nftables)
+    return daemons.start_anchor(h, cfg)
+
+
+def _finish_host(h: layout.Host, cfg: scenarios.HostConfig, pids: dict[str, int]) -> None:
+    """Wait until the host's daemons answer, then leave the edits a scenario makes after start."""
+    daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
+    daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
+    hostfs.write_edits(h, cfg)
+    network.load_firewall(h, cfg.nftables_edited)
 
 
 def _start_daemons(data: dict[str, Any], scn: scenarios.Scenario) -> None:
     """sshd and libvirtd in every host; they start in parallel unless qemu must be probed. A host
     without KVM probes afresh: the shared capabilities would claim KVM, and libvirt trusts them."""
-    for h in layout.LAB_HOSTS.values():
+    for h in scn.lab_hosts:
         anchor = state.pids(data, h.name)["anchor"]
         state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
         kvm = scn.hosts[h.name].kvm
@@ -254,9 +277,21 @@ def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _lab_hosts(data: dict[str, Any]) -> list[layout.Host]:
+    """The hosts `up` recorded (a record from before `--hosts`, or none: the default two)."""
+    names = data.get("hosts")
+    if isinstance(names, list) and names and all(n in layout.ALL_HOSTS for n in names):
+        return [layout.ALL_HOSTS[n] for n in names]
+    return layout.first_hosts(layout.DEFAULT_HOSTS)
+
+
 def _anchor(h: layout.Host) -> int:
-    anchor = state.pids(state.load(), h.name).get("anchor")
+    data = state.load()
+    anchor = state.pids(data, h.name).get("anchor")
     if not procs.in_netns(anchor, h.netns):
+        if data.get("phase") == "up" and h not in _lab_hosts(data):
+            running = ", ".join(x.name for x in _lab_hosts(data))
+            raise LabError(f"{h.name} is not in the lab, which runs {running}: bring it up with --hosts")
         raise LabError("the lab is not up: run `migdoctor lab up`")
     assert anchor is not None
     return anchor

@@ -16,6 +16,8 @@ from migdoctor.lab.scenario import LinkTweak, Scenario
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt]?)(bit|bps)$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 GSO_MAX = 65536
+DEFAULT_MTU = 1500
+ROLES = ("lan", "fast")  # the shaped networks; mgmt is the unshaped bridge in the root namespace
 
 
 def rate_bits(rate: str) -> int:
@@ -43,37 +45,39 @@ def tbf_args(rate: str) -> list[str]:
 
 def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
     """Build namespaces, links, addresses, shaping and scenario link tweaks."""
-    a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
-    root = [f"netns add {ns}" for ns in layout.namespaces() if ns != layout.HOP_NS or scn.fast_hop_mtu]
-    pairs = ((a.lan, b.lan),) if scn.fast_hop_mtu else ((a.lan, b.lan), (a.fast, b.fast))
+    hosts = scn.lab_hosts
+    switched = [role for role in ROLES if scn.switched(role)]
+    root = [f"netns add {h.netns}" for h in hosts] + [f"netns add {layout.DNS_NS}"]
+    root += [f"netns add {layout.SWITCH_NS}"] if switched else []
     root += [
         f"link add {layout.BRIDGE} type bridge",
-        f"addr add {layout.BRIDGE_IP}/{layout.PREFIXLEN} dev {layout.BRIDGE}",
+        f"addr add {layout.BRIDGE_IP}/{layout.BRIDGE_PREFIXLEN} dev {layout.BRIDGE}",
         f"link set {layout.BRIDGE} up",
-        *(f"link add {x.ifname} netns {a.netns} type veth peer name {y.ifname} netns {b.netns}" for x, y in pairs),
         f"link add {layout.DNS_IF} netns {layout.DNS_NS} type veth peer name {layout.DNS_PEER}",
         f"link set {layout.DNS_PEER} master {layout.BRIDGE} up",
     ]
-    for h in (a, b):
+    for role in ROLES:
+        if role in switched:  # each host's veth ends on a port of the switch's bridge
+            root += [
+                f"link add {getattr(h, role).ifname} netns {h.netns} type veth"
+                f" peer name {h.switch_port(role)} netns {layout.SWITCH_NS}"
+                for h in hosts
+            ]
+        else:  # two hosts, cabled back to back
+            a, b = hosts
+            root.append(
+                f"link add {getattr(a, role).ifname} netns {a.netns} type veth"
+                f" peer name {getattr(b, role).ifname} netns {b.netns}"
+            )
+    for h in hosts:
         root += [
             f"link add {h.mgmt.ifname} netns {h.netns} type veth peer name {h.mgmt_peer}",
             f"link set {h.mgmt_peer} master {layout.BRIDGE} up",
         ]
-    if scn.fast_hop_mtu:  # each host's fast veth ends on a port of the hop's bridge
-        root += [
-            f"link add {h.fast.ifname} netns {h.netns} type veth peer name {h.hop_port} netns {layout.HOP_NS}"
-            for h in (a, b)
-        ]
     _batch(["ip"], root)
-    if scn.fast_hop_mtu:
-        _batch(
-            ["ip", "-n", layout.HOP_NS],
-            [
-                f"link add {layout.HOP_BRIDGE} type bridge",
-                *(f"link set {h.hop_port} master {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up" for h in (a, b)),
-                f"link set {layout.HOP_BRIDGE} mtu {scn.fast_hop_mtu} up",
-            ],
-        )
+    rates = {"lan": lan_rate, "fast": fast_rate}
+    if switched:
+        _create_switch(scn, switched, rates)
     _batch(
         ["ip", "-n", layout.DNS_NS],
         [
@@ -82,8 +86,7 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             f"link set {layout.DNS_IF} up",
         ],
     )
-    rates = {"lan": lan_rate, "fast": fast_rate}
-    for h in (a, b):
+    for h in hosts:
         cfg = scn.hosts[h.name]
         cmds = ["link set lo up"]
         for link in h.links:
@@ -140,21 +143,47 @@ def segment_on_the_wire(netns: str, ifname: str) -> None:
         popns()
 
 
+def _create_switch(scn: Scenario, roles: list[str], rates: dict[str, str]) -> None:
+    """One bridge per switched network. Its ports take the largest frame any host may send
+    (a real switch set up for jumbo frames), or the scenario's fast_hop_mtu on the fast one;
+    each port is shaped at its network's rate toward its host, as the host's end is toward
+    the switch, so a host receiving from several peers at once still gets one link's worth."""
+    cmds, shaping = [], []
+    for role in roles:
+        bridge = layout.switch_bridge(role)
+        mtu = scn.fast_hop_mtu if role == "fast" and scn.fast_hop_mtu else _largest_mtu(scn, role)
+        cmds.append(f"link add {bridge} type bridge")
+        for h in scn.lab_hosts:
+            port = h.switch_port(role)
+            cmds.append(f"link set {port} master {bridge} mtu {mtu} up")
+            shaping.append(" ".join(["qdisc add dev", port, "root tbf", *tbf_args(rates[role])]))
+        cmds.append(f"link set {bridge} mtu {mtu} up")
+    _batch(["ip", "-n", layout.SWITCH_NS], cmds)
+    _batch(["tc", "-n", layout.SWITCH_NS], shaping)
+
+
+def _largest_mtu(scn: Scenario, role: str) -> int:
+    return max([DEFAULT_MTU, *(_tweak(scn, h, role).mtu or DEFAULT_MTU for h in scn.lab_hosts)])
+
+
 def ends_with_carrier(scn: Scenario) -> dict[str | None, set[str]]:
     """Per namespace (None: the root one), the link ends that must reach carrier: every end whose
     own side and whose peer the scenario leaves up. A veth end reports NO-CARRIER until its
     peer is up, which takes a moment after `ip link set up`."""
-    a, b = (layout.LAB_HOSTS[n] for n in layout.HOSTS)
+    hosts = scn.lab_hosts
     ends: dict[str | None, set[str]] = {None: {layout.BRIDGE, layout.DNS_PEER}, layout.DNS_NS: {layout.DNS_IF}}
-    for h in (a, b):
+    for h in hosts:
         ends[h.netns] = set()
-    for role in ("lan", "fast"):
-        if not any(_tweak(scn, h, role).down for h in (a, b)):
-            ends[a.netns].add(getattr(a, role).ifname)
-            ends[b.netns].add(getattr(b, role).ifname)
-    if scn.fast_hop_mtu:
-        ends[layout.HOP_NS] = {h.hop_port for h in (a, b) if not _tweak(scn, h, "fast").down}
-    for h in (a, b):
+    for role in ROLES:
+        if scn.switched(role):  # a host's link and its switch port need only each other
+            for h in hosts:
+                if not _tweak(scn, h, role).down:
+                    ends[h.netns].add(getattr(h, role).ifname)
+                    ends.setdefault(layout.SWITCH_NS, set()).add(h.switch_port(role))
+        elif not any(_tweak(scn, h, role).down for h in hosts):
+            for h in hosts:
+                ends[h.netns].add(getattr(h, role).ifname)
+    for h in hosts:
         if not _tweak(scn, h, "mgmt").down:
             ends[h.netns].add(h.mgmt.ifname)
             ends[None].add(h.mgmt_peer)
@@ -210,7 +239,7 @@ def destroy() -> None:
     for ns in layout.namespaces():
         if procs.netns_inode(ns) is not None:
             procs.run(["ip", "netns", "del", ns])
-    for dev in [layout.BRIDGE, layout.DNS_PEER, *(h.mgmt_peer for h in layout.LAB_HOSTS.values())]:
+    for dev in [layout.BRIDGE, layout.DNS_PEER, *(h.mgmt_peer for h in layout.ALL_HOSTS.values())]:
         if Path(f"/sys/class/net/{dev}").exists():
             with contextlib.suppress(LabError):
                 procs.run(["ip", "link", "del", dev])

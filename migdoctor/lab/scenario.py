@@ -31,7 +31,8 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
 
 A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
 namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
-an IPv6 one separated by a comma). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
+an IPv6 one separated by a comma). And `host_count`: how many hosts it brings up unless `lab up
+--hosts` says otherwise (2 when unset; a scenario that configures hostc needs at least 3). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
 """
 
@@ -64,7 +65,7 @@ HOST_KEYS: dict[str, type] = {
     "nftables_edited": str,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
-TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu"}
+TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 
 
@@ -103,47 +104,67 @@ class HostConfig:
 class Scenario:
     name: str
     description: str
-    hosts: dict[str, HostConfig]
+    hosts: dict[str, HostConfig]  # the lab's hosts, hosta first
     dns_records: dict[str, list[str]]
     migration_network: str = layout.FAST_NET
     fast_hop_mtu: int | None = None
 
+    @property
+    def lab_hosts(self) -> list[layout.Host]:
+        return [layout.ALL_HOSTS[name] for name in self.hosts]
+
+    def switched(self, role: str) -> bool:
+        """Whether network `role` runs through the switch rather than one point-to-point veth."""
+        return len(self.hosts) > 2 or (role == "fast" and self.fast_hop_mtu is not None)
+
 
 def available() -> dict[str, str]:
-    """Scenario names with their descriptions; files starting with `_` are not scenarios."""
+    """Scenario names with their descriptions (and host count where it is not 2); files
+    starting with `_` are not scenarios."""
     names = sorted(p.name[:-5] for p in _dir().iterdir() if p.name.endswith(".toml") and not p.name.startswith("_"))
-    return {n: _read(n).get("description", "") for n in names}
+    found = {}
+    for n in names:
+        doc = _read(n)
+        count = doc.get("host_count", layout.DEFAULT_HOSTS)
+        found[n] = doc.get("description", "") + (f" ({count} hosts)" if count != layout.DEFAULT_HOSTS else "")
+    return found
 
 
-def load(name: str) -> Scenario:
-    """Read, validate and resolve a scenario for every lab host."""
+def load(name: str, host_count: int | None = None) -> Scenario:
+    """Read, validate and resolve a scenario for each host of a lab of `host_count` hosts
+    (default: the scenario's own host_count, else 2)."""
     if name.startswith("_") or not (_dir() / f"{name}.toml").is_file():
         raise LabError(f"unknown scenario {name!r} (choose from {', '.join(available())})")
     doc = _merge(_read(BASE), _read(name))
     unknown = set(doc) - TOP_KEYS
     if unknown:
         raise LabError(f"scenario {name}: unknown key(s) {', '.join(sorted(unknown))}")
+    default_count = doc.get("host_count", layout.DEFAULT_HOSTS)
+    if not isinstance(default_count, int) or not 2 <= default_count <= len(layout.NAMES):
+        raise LabError(f"scenario {name}: host_count must be 2 to {len(layout.NAMES)}")
+    lab_hosts = layout.first_hosts(default_count if host_count is None else host_count)
     per_host = doc.get("hosts", {})
-    stray = set(per_host) - set(layout.HOSTS)
+    stray = set(per_host) - set(layout.NAMES)
     if stray:
         raise LabError(f"scenario {name}: unknown host(s) {', '.join(sorted(stray))}")
-    hosts = {
-        h: _host_config(name, layout.LAB_HOSTS[h], _merge(doc.get("all", {}), per_host.get(h, {})))
-        for h in layout.HOSTS
-    }
+    needed = max(layout.NAMES.index(h) + 1 for h in [layout.NAMES[0], *per_host])
+    if needed > len(lab_hosts):
+        raise LabError(f"scenario {name} configures {layout.NAMES[needed - 1]}: it needs --hosts {needed} or more")
+    hosts = {h.name: _host_config(name, h, _merge(doc.get("all", {}), per_host.get(h.name, {}))) for h in lab_hosts}
     network = doc.get("migration_network", layout.FAST_NET)
     if not isinstance(network, str):
         raise LabError(f"scenario {name}: migration_network must be a string")
     hop_mtu = doc.get("fast_hop_mtu")
     if hop_mtu is not None and (not isinstance(hop_mtu, int) or not 576 <= hop_mtu <= 65535):
         raise LabError(f"scenario {name}: fast_hop_mtu must be an MTU (576-65535)")
-    return Scenario(name, doc.get("description", ""), hosts, _dns_records(name, doc), network, hop_mtu)
+    records = _dns_records(name, doc, lab_hosts)
+    return Scenario(name, doc.get("description", ""), hosts, records, network, hop_mtu)
 
 
-def default_dns_records() -> dict[str, list[str]]:
+def default_dns_records(lab_hosts: list[layout.Host]) -> dict[str, list[str]]:
     """Every lab name and its address: forward and (first name wins) reverse."""
     records = {layout.DNS_NAME: [layout.DNS_IP]}
-    for h in layout.LAB_HOSTS.values():
+    for h in lab_hosts:
         for link in h.links:
             records[link.dns_name] = [link.ip]
     return records
@@ -230,8 +251,8 @@ def _links(where: str, raw: dict[str, Any]) -> dict[str, LinkTweak]:
     return tweaks
 
 
-def _dns_records(scenario: str, doc: dict[str, Any]) -> dict[str, list[str]]:
-    records = default_dns_records()
+def _dns_records(scenario: str, doc: dict[str, Any], lab_hosts: list[layout.Host]) -> dict[str, list[str]]:
+    records = default_dns_records(lab_hosts)
     for name, addresses in doc.get("dns", {}).get("records", {}).items():
         if not isinstance(addresses, list):
             raise LabError(f"scenario {scenario}: dns.records.{name} must be a list of addresses")

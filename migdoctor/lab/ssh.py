@@ -28,13 +28,13 @@ def sshd_config(h: layout.Host) -> Path:
     return h.dir / "ssh" / "sshd_config"
 
 
-def write_all() -> None:
+def write_all(hosts: list[layout.Host]) -> None:
     """Generate the client key and every host key, then write both sides' configs."""
     _keygen(CLIENT_KEY, "migdoctor-lab")
     AUTHORIZED_KEYS.write_text(CLIENT_KEY.with_suffix(".pub").read_text())
     AUTHORIZED_KEYS.chmod(0o644)  # read as each user logging in (root and the lab's admins)
     known, client = [], []
-    for h in layout.LAB_HOSTS.values():
+    for h in hosts:
         (h.dir / "ssh").mkdir(parents=True, exist_ok=True)
         _keygen(host_key(h), h.fqdn)
         sshd_config(h).write_text(_sshd_config(h))
@@ -67,7 +67,7 @@ def root_ssh_spec(where: str, raw: dict[str, Any]) -> RootSsh:
 
 def owner_of(where: str, name: str) -> layout.Host:
     """The lab host a name or address belongs to."""
-    for h in layout.LAB_HOSTS.values():
+    for h in layout.ALL_HOSTS.values():
         if name in (h.name, h.fqdn, *(link.dns_name for link in h.links), *(link.ip for link in h.links)):
             return h
     raise LabError(f"{where}: root_ssh names {name!r}, which is no lab host's name or address")

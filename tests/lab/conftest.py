@@ -1,8 +1,9 @@
-"""The two-hypervisor lab, brought up once per session (scenario seed) and torn down at the end.
+"""The lab, brought up once per session (scenario seed, two hosts) and torn down at the end.
 
 A lab that cannot come up FAILS the tests that need it: CI counts skips as missing tests.
-Tests that need another scenario ask `lab_scenario("healthy")`; the switch (down + up, well
-under a second with libvirt's capabilities cache) happens only when the scenario changes.
+Tests that need another scenario ask `lab_scenario("healthy")`, or `lab_scenario("healthy",
+hosts=3)` for more hosts (default: the scenario's own count); the switch (down + up, about a
+second with libvirt's capabilities cache) happens only when the scenario or the count changes.
 """
 
 import os
@@ -21,26 +22,30 @@ class LabSession:
 
     def __init__(self) -> None:
         self.scenario: str | None = None
+        self.hosts: int | None = None  # as asked: None is the scenario's own count
 
-    def use(self, scenario: str) -> None:
-        """Make `scenario` the running one, re-creating the lab only when it differs."""
+    def use(self, scenario: str, hosts: int | None = None) -> None:
+        """Make `scenario` (with `hosts` hosts) the running one, re-creating the lab only when it differs."""
         from migdoctor import lab
 
-        if self.scenario == scenario and lab.is_up():
+        if (self.scenario, self.hosts) == (scenario, hosts) and lab.is_up():
             return
         lab.down()
         self.scenario = None
         try:
-            lab.up(scenario)
+            lab.up(scenario, hosts=hosts)
         except lab.LabError as e:
-            pytest.fail(f"lab did not come up with scenario {scenario}: {e}", pytrace=False)
-        self.scenario = scenario
+            pytest.fail(
+                f"lab did not come up with scenario {scenario} ({hosts or 'default'} hosts): {e}", pytrace=False
+            )
+        self.scenario, self.hosts = scenario, hosts
 
     def down(self) -> None:
         from migdoctor import lab
 
         lab.down()
         self.scenario = None
+        self.hosts = None
 
     def run(self, host: str, *argv: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         """Run a command inside a lab host (like `migdoctor lab exec HOST -- ...`)."""
@@ -96,11 +101,12 @@ def lab() -> Iterator[LabSession]:
 
 
 @pytest.fixture
-def lab_scenario(lab: LabSession) -> Callable[[str], LabSession]:
-    """`lab_scenario("healthy")` makes that scenario the running one and returns the lab."""
+def lab_scenario(lab: LabSession) -> Callable[..., LabSession]:
+    """`lab_scenario("healthy")` (or `lab_scenario("healthy", hosts=4)`) makes that scenario the
+    running one and returns the lab."""
 
-    def use(scenario: str) -> LabSession:
-        lab.use(scenario)
+    def use(scenario: str, hosts: int | None = None) -> LabSession:
+        lab.use(scenario, hosts)
         return lab
 
     return use
