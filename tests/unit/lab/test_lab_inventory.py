@@ -29,4 +29,4 @@ def test_the_ansible_inventory_reads_back_as_the_toml_one(tmp_path: Path, scenar
         for name, entry in document["hosts"].items()
     }
     assert read.hosts == expected
-    assert read.groups[inventory.ANSIBLE_GROUP] == list(document["hosts"])
+    assert read.groups[inventory.GROUP] == list(document["hosts"])
