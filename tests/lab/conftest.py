@@ -9,6 +9,7 @@ second with libvirt's capabilities cache) happens only when the scenario or the 
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,17 @@ class LabSession:
     def __init__(self) -> None:
         self.scenario: str | None = None
         self.hosts: int | None = None  # as asked: None is the scenario's own count
+
+    def wait_for_canary_migration(self, timeout: float = 60) -> None:
+        """Until a canary is migrating from hosta (libvirt reports data processed): mid-run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name in self.run("hosta", "virsh", "-c", "qemu:///system", "list", "--name").stdout.split():
+                job = self.run("hosta", "virsh", "-c", "qemu:///system", "domjobinfo", name, check=False).stdout
+                if name.startswith("migdoctor-canary") and "Data processed" in job:
+                    return
+            time.sleep(0.1)
+        pytest.fail("no canary migration started on hosta")
 
     def use(self, scenario: str, hosts: int | None = None) -> None:
         """Make `scenario` (with `hosts` hosts) the running one, re-creating the lab only when it differs."""

@@ -166,7 +166,7 @@ def migrating(lab: Any, tmp_path: Path) -> subprocess.Popen[str]:
     """A `migrate-test` in the middle of its run: the canary is migrating from hosta."""
     argv = [MIGDOCTOR, "migrate-test", "hosta", "hostb", "--canary-memory", "256", "--output", str(tmp_path / "t.json")]
     run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_migration(lab)
+    lab.wait_for_canary_migration()
     return run
 
 
@@ -188,18 +188,6 @@ def test_a_far_side_killed_mid_run_is_one_line_and_the_canary_is_cleaned_up(seed
     assert line.startswith("migdoctor: hostb: the far side ended unexpectedly") and "run again" in line
     assert_no_canary(seed)
     assert_nothing_left(before)
-
-
-def wait_for_migration(lab: Any, timeout: float = 60) -> None:
-    """Until the canary is migrating from hosta: the middle of the run."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for name in lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--name").stdout.split():
-            job = lab.run("hosta", "virsh", "-c", "qemu:///system", "domjobinfo", name, check=False).stdout
-            if name.startswith("migdoctor-canary") and "Data processed" in job:
-                return
-        time.sleep(0.1)
-    pytest.fail("no canary migration started on hosta")
 
 
 def far_sides_in(netns: str) -> list[int]:

@@ -123,7 +123,7 @@ def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is
     started = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_job(lab)
+        lab.wait_for_canary_migration(timeout=30)
         lab.run("hostb", "nft", GONE)
         process.wait(timeout=300)
         wall = time.monotonic() - started
@@ -146,14 +146,3 @@ def test_destination_gone_mid_migration_the_clean_up_is_bounded_and_says_what_is
     assert f"payload /var/tmp/{name}.payload" in cleanup[0]
     finding = report["pairs"][0]["findings"][0]
     assert finding["status"] == "fail" and any("clean-up incomplete" in str(e["actual"]) for e in finding["evidence"])
-
-
-def wait_for_job(lab, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for name in lab.run("hosta", "virsh", "-c", "qemu:///system", "list", "--name").stdout.split():
-            job = lab.run("hosta", "virsh", "-c", "qemu:///system", "domjobinfo", name, check=False).stdout
-            if name.startswith("migdoctor-canary") and "Data processed" in job:
-                return
-        time.sleep(0.1)
-    pytest.fail("no canary migration started on hosta")
