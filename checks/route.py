@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
@@ -13,7 +14,7 @@ from migdoctor.judging.pair import Pair
 registry = Registry(order=20)
 
 
-def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: list[tuple[str, str]]) -> Outcome:
+def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: Sequence[tuple[str, str]]) -> Outcome:
     """The route to PEER must leave by a link on the migration network, on-link when the
     network is attached (a gateway there means a detour)."""
     route = route_to(facts, peer)

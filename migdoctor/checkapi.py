@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9-]+)?$")
@@ -78,7 +79,7 @@ class Check:
     rationale: str = ""
     fix: str = ""
 
-    @property
+    @cached_property
     def area(self) -> str:
         return self.id.split(".", 1)[0]
 

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import json
 import math
+import operator
 import pkgutil
 import re
 import signal
@@ -237,16 +238,23 @@ def select(checks: list[Check], only: list[str]) -> list[Check]:
     return [check for check in checks if check.id in only or check.area in only]
 
 
+@cache
+def need_path(need: str) -> tuple[str, tuple[str, ...]]:
+    """A declared need ('dst.config.qemu_conf') as its side and keys, parsed once per run."""
+    side, *keys = need.split(".")
+    return side, tuple(keys)
+
+
 def missing_fact(pair: Pair, need: str) -> str | None:
     """Why a needed fact ('dst.config.qemu_conf') is absent, or None when it is there."""
-    side, *keys = need.split(".")
+    side, keys = need_path(need)
     facts = pair.src if side == "src" else pair.dst
-    label = pair.src_label if side == "src" else pair.dst_label
     value: Any = facts
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     if value is not None:
         return None
+    label = pair.src_label if side == "src" else pair.dst_label
     for gap in facts.get("missing", []):
         if gap["fact"] in keys or gap["fact"] == COLLECTED_TOGETHER.get(keys[0]):
             where = f" ({gap['file']})" if gap.get("file") else ""
@@ -269,26 +277,39 @@ def as_json(value: Any, what: str) -> Any:
 
 
 def kept_contract(result: Any) -> Outcome:
-    """RESULT checked against the contract, its evidence made plain JSON data."""
+    """RESULT checked against the contract, its evidence made plain JSON data (RESULT itself when
+    it is already: a fleet judges a million findings)."""
     if not isinstance(result, Outcome):
         raise ContractError(f"returned {type(result).__name__}, not an Outcome")
     if not isinstance(result.status, Status):
         raise ContractError(f"status {result.status!r} is not a Status")
     if not isinstance(result.summary, str):
         raise ContractError(f"summary {result.summary!r} is not a string")
-    if not isinstance(result.remediation, str | None):
+    if result.remediation is not None and not isinstance(result.remediation, str):
         raise ContractError(f"remediation {result.remediation!r} is not a string")
-    if not isinstance(result.evidence, tuple | list) or not all(isinstance(e, Evidence) for e in result.evidence):
+    if not isinstance(result.evidence, tuple | list):
         raise ContractError("evidence is not a sequence of Evidence")
-    evidence = []
-    for item in result.evidence:
-        if not isinstance(item.host, str) or not isinstance(item.item, str):
-            raise ContractError(f"evidence host and item must be strings, not {item.host!r}, {item.item!r}")
-        what = f"evidence {item.item!r}"
-        evidence.append(
-            Evidence(*(as_json(value, what) for value in (item.host, item.item, item.actual, item.expected)))
-        )
-    return dataclasses.replace(result, evidence=tuple(evidence))
+    evidence = tuple(map(plain_evidence, result.evidence))
+    if type(result.evidence) is tuple and all(map(operator.is_, evidence, result.evidence)):
+        return result
+    return Outcome(result.status, result.summary, evidence, result.remediation)
+
+
+def plain_evidence(item: Evidence) -> Evidence:
+    """ITEM with its values as plain JSON data; ITEM itself when they are plain scalars already."""
+    if not isinstance(item, Evidence):
+        raise ContractError("evidence is not a sequence of Evidence")
+    if not isinstance(item.host, str) or not isinstance(item.item, str):
+        raise ContractError(f"evidence host and item must be strings, not {item.host!r}, {item.item!r}")
+    if (
+        type(item.host) is str
+        and type(item.item) is str
+        and type(item.actual) in PLAIN_SCALARS
+        and type(item.expected) in PLAIN_SCALARS
+    ):
+        return item
+    what = f"evidence {item.item!r}"
+    return Evidence(*(as_json(value, what) for value in (item.host, item.item, item.actual, item.expected)))
 
 
 def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from migdoctor.checkapi import Skip
 from migdoctor.judging.facts import addresses_in, advertised_name, family_name, is_address, name_lookup
-from migdoctor.judging.pair import Pair
+from migdoctor.judging.pair import Pair, per_pair
 
 
 def dst_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
@@ -28,7 +28,8 @@ def first_answer(pair: Pair) -> str | None:
     return addresses[0] if addresses else None
 
 
-def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+@per_pair
+def migration_endpoints(pair: Pair) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """Both hosts' (link, address) on the migration network, of one family: the destination's
     address QEMU would connect to first leads, the source's addresses of its family follow."""
     network = pair.intent.network()
@@ -45,4 +46,4 @@ def migration_endpoints(pair: Pair) -> tuple[list[tuple[str, str]], list[tuple[s
     same = [item for item in src_links if family_name(item[1]) == family]
     if not same:
         raise Skip(f"{pair.src_label} has no {family} address on the migration network {network}")
-    return same, dst_links
+    return tuple(same), tuple(dst_links)

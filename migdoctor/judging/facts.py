@@ -29,6 +29,29 @@ def address_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text)
 
 
+def read_only_memo(function: Callable[..., Any]) -> Callable[..., Any]:
+    """FUNCTION(facts, *args) computed once per read-only facts record (the sandbox's FrozenDict:
+    a fleet judges each host's record in hundreds of pairs); the entry holds the record, so its
+    id is not reused while cached. Other records are computed every time."""
+    cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    @functools.wraps(function)
+    def memoised(facts: Any, *args: Any) -> Any:
+        if type(facts) is not FrozenDict:
+            return function(facts, *args)
+        key = (id(facts), *args)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is facts:
+            return hit[1]
+        if len(cache) >= 4096:
+            cache.clear()
+        value = function(facts, *args)
+        cache[key] = (facts, value)
+        return value
+
+    return memoised
+
+
 def config_values(facts: dict[str, Any], name: str) -> dict[str, Any]:
     """Parsed values of one config file; empty when absent (defaults apply)."""
     record = (facts.get("config") or {}).get(name) or {}
@@ -68,6 +91,7 @@ SETTINGS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
 }
 
 
+@read_only_memo
 def setting(facts: dict[str, Any], name: str, key: str, default: Any = None) -> Any:
     """A config value of the type its daemon accepts, else DEFAULT (unset, or of a wrong type:
     config.value-types fails on that, naming host, file and key)."""
@@ -76,6 +100,7 @@ def setting(facts: dict[str, Any], name: str, key: str, default: Any = None) -> 
     return value if value is default or accepts(value) else default
 
 
+@read_only_memo
 def advertised_name(dst: dict[str, Any]) -> tuple[str, str]:
     """The name the destination hands the source for the migration stream, and where it comes from:
     qemu.conf migration_host, else libvirt's hostname (virGetHostname)."""
@@ -101,29 +126,6 @@ def valid_port_range(dst: dict[str, Any]) -> tuple[int, int]:
     if not 1 <= first <= last <= 65535:
         raise Skip(f"migration port range {first}-{last} is not valid (config.migration-port-range says why)")
     return first, last
-
-
-def read_only_memo(function: Callable[..., Any]) -> Callable[..., Any]:
-    """FUNCTION(facts, *args) computed once per read-only facts record (the sandbox's FrozenDict:
-    a fleet judges each host's record in hundreds of pairs); the entry holds the record, so its
-    id is not reused while cached. Other records are computed every time."""
-    cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-
-    @functools.wraps(function)
-    def memoised(facts: Any, *args: Any) -> Any:
-        if type(facts) is not FrozenDict:
-            return function(facts, *args)
-        key = (id(facts), *args)
-        hit = cache.get(key)
-        if hit is not None and hit[0] is facts:
-            return hit[1]
-        if len(cache) >= 4096:
-            cache.clear()
-        value = function(facts, *args)
-        cache[key] = (facts, value)
-        return value
-
-    return memoised
 
 
 @read_only_memo

@@ -3,10 +3,12 @@ migration network)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from migdoctor.judging.facts import address_of
 
@@ -83,3 +85,27 @@ class Pair:
     intent: Intent
     probe: dict[str, Any] | None = None
     trial: dict[str, Any] | None = None
+
+
+Answer = TypeVar("Answer")
+
+
+def per_pair(function: Callable[[Pair], Answer]) -> Callable[[Pair], Answer]:
+    """FUNCTION(pair) computed once for the pair being judged (several checks ask the same of it),
+    its exception (a Skip) raised again as it was; the answer must not be changed by callers."""
+    latest: list[tuple[Any, Any, Exception | None]] = [(None, None, None)]  # pair, answer, exception
+
+    @functools.wraps(function)
+    def memoised(pair: Pair) -> Answer:
+        entry = latest[0]  # one read: another thread may judge another pair meanwhile
+        if entry[0] is not pair:
+            try:
+                entry = (pair, function(pair), None)
+            except Exception as exc:  # noqa: BLE001 - handed on to every caller, as the first got it
+                entry = (pair, None, exc)
+            latest[0] = entry
+        if entry[2] is not None:
+            raise entry[2]
+        return entry[1]
+
+    return memoised

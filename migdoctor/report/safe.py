@@ -5,9 +5,15 @@ rich markup is escaped where rich renders (rich.markup.escape)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import orjson
+
 from migdoctor.report.encoded import Encoded
+
+# In JSON text, an escape that can stand for a character that does not print (\n, \u001b; not \" or \\).
+UNPRINTABLE_ESCAPE = re.compile(rb"\\[bfnrtu]")
 
 
 def printable(text: str) -> str:
@@ -25,6 +31,13 @@ def printable_data(value: Any) -> Any:
         return {printable_data(key): printable_data(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [printable_data(item) for item in value]
-    if isinstance(value, Encoded):  # a fleet's pairs: each made printable as it is read
-        return value.mapped(printable_data)
+    if isinstance(value, Encoded):  # a fleet's pairs: only those that may hold such text decoded
+        return Encoded([printable_json(item) for item in value.items], value.mapping)
     return value
+
+
+def printable_json(item: bytes) -> bytes:
+    """JSON text with every string made printable; most of a fleet's pairs are already, as bytes."""
+    if item.isascii() and b"\x7f" not in item and not UNPRINTABLE_ESCAPE.search(item):
+        return item  # checked as bytes: three scans in C, each far faster than one character class
+    return orjson.dumps(printable_data(orjson.loads(item)))

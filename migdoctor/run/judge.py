@@ -6,6 +6,7 @@ the check to blame is named as in a one-pair run."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.request import Request, prepare
 from migdoctor.run.trial import untried_relocation
-from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated
+from migdoctor.sandbox import FrozenDict, Lost, freeze, interrupts_held, isolated
 
 RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
 
@@ -98,8 +99,14 @@ def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> 
     tasks = [partial(encoded_pair, checks, ignored, in_this_process, job) for job in jobs]
     share = -(-len(tasks) // workers())
     chunks = [tasks[start : start + share] for start in range(0, len(tasks), share)]
+    stop = threading.Event()  # Ctrl-C reaches this thread only: the others end their workers on it
     with ThreadPoolExecutor(len(chunks)) as pool:
-        results = [result for chunk in pool.map(partial(isolated, budget_s=CHECK_BUDGET_S), chunks) for result in chunk]
+        try:
+            with interrupts_held():  # every thread started, so leaving the pool waits for each
+                judged = [pool.submit(isolated, chunk, CHECK_BUDGET_S, stop) for chunk in chunks]
+            results = [result for chunk in judged for result in chunk.result()]
+        finally:
+            stop.set()
     return Encoded(
         [
             encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ import pytest
 from migdoctor.checkapi import Check, Evidence, Outcome, Status, passed
 from migdoctor.engine import discover, run_checks
 from migdoctor.judging.pair import Intent, Pair
+from migdoctor.run.collect import Collected, Measured
+from migdoctor.run.judge import PairJob, judge_pairs
 from migdoctor.sandbox import FrozenDict, freeze, thaw
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
@@ -129,6 +132,34 @@ def test_ctrl_c_still_stops_the_run(tmp_path):
         run_checks([check(interrupt_parent)], PAIR, set(), budget_s=120)
     with pytest.raises(ProcessLookupError):
         os.kill(int(worker.read_text()), 0)  # killed and reaped, not left sleeping
+    assert not finished.exists()
+
+
+def test_ctrl_c_stops_a_fleets_judging_at_once(tmp_path):
+    """Many pairs are judged by a worker per core, waited on by threads: Ctrl-C reaches the main
+    thread only, and every worker still ends at once, none left running its check."""
+    facts = json.loads((FACTS_DIR / "healthy-report.json").read_text(encoding="utf-8"))["facts"]
+    src, dst = (Collected(freeze(facts[side])) for side in ("source", "destination"))
+    started, finished = tmp_path / "started", tmp_path / "finished"
+    started.mkdir()
+
+    def interrupt_parent(pair):
+        (started / str(os.getpid())).touch()
+        if (pair.src_label, pair.dst_label) == ("src0", "hostb"):  # Ctrl-C once
+            os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(60)
+        finished.write_text("a check ran to its end")
+        return passed("never")
+
+    jobs = [PairJob(f"src{n}", dst_label, src, dst, PAIR.intent, Measured()) for n in range(4) for dst_label in "bc"]
+    jobs = [replace(job, dst_label=f"host{job.dst_label}") for job in jobs]
+    with pytest.raises(KeyboardInterrupt):
+        judge_pairs([check(interrupt_parent)], set(), jobs)
+
+    assert list(started.iterdir())
+    for worker in started.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(worker.name), 0)
     assert not finished.exists()
 
 

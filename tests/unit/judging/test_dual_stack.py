@@ -60,8 +60,8 @@ def test_endpoints_follow_the_family_qemu_connects_with(captured):
     facts["destination"]["config"]["qemu_conf"]["values"]["migration_host"] = "198.51.100.2"
     src4, dst4 = migration_endpoints(pair_of(facts, f"{V4},{V6}"))
 
-    assert dst[0] == ("b-fast", "2001:db8:0:100::2") and src == [("a-fast", "2001:db8:0:100::1")]
-    assert dst4[0] == ("b-fast", "198.51.100.2") and src4 == [("a-fast", "198.51.100.1")]
+    assert dst[0] == ("b-fast", "2001:db8:0:100::2") and src == (("a-fast", "2001:db8:0:100::1"),)
+    assert dst4[0] == ("b-fast", "198.51.100.2") and src4 == (("a-fast", "198.51.100.1"),)
 
 
 def test_dual_stack_name_answered_on_the_lan_first(captured):

@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from rich.console import Console
 
-from migdoctor.report.safe import printable
+from migdoctor.report.encoded import Encoded
+from migdoctor.report.safe import printable, printable_data
 from migdoctor.report.text import render_text
 from migdoctor.report.writers import RenderOptions, writer
 
@@ -33,6 +35,21 @@ def hostile(report):
 @pytest.mark.parametrize("text", ["plain", "tab\there", "e\u0301"])
 def test_printable_text_is_unchanged(text):
     assert printable(text) == (text if text.isprintable() else "tab\\there")
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'quoted "name"', "back\\slash", "new\nline", "esc\x1b[2J", "del\x7f", "rtl\u202e", "tab\t"]
+)
+@pytest.mark.parametrize("encode", [orjson.dumps, lambda pair: json.dumps(pair).encode()])
+def test_encoded_pairs_are_made_printable_as_decoded_pairs_are(text, encode):
+    pair = {"summary": text, "evidence": [{text: [text]}]}
+    encoded = Encoded([encode(pair)])
+
+    shown = printable_data(encoded)
+
+    assert shown[0] == printable_data(pair)
+    if text.isprintable():  # a fleet's plain pairs are passed on as they are, not decoded
+        assert shown.items[0] is encoded.items[0]
 
 
 def test_text_output_shows_host_strings_literally(captured):
