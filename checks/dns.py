@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.endpoints import dst_migration_addresses
-from migdoctor.judging.facts import advertised_name, family_name, is_address, name_lookup
+from migdoctor.judging.facts import address_of, advertised_name, family_name, is_address, name_lookup
 from migdoctor.judging.fixes import migration_host_fix, qemu_conf_line
 from migdoctor.judging.pair import Pair
 
@@ -104,7 +103,7 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
             remediation=migration_host_fix(pair),
         )
     addresses = [name] if is_address(name) else source_lookup(pair)[2]["getaddrinfo"]["addresses"]
-    loopback = [address for address in addresses if ipaddress.ip_address(address).is_loopback]
+    loopback = [address for address in addresses if address_of(address).is_loopback]
     if not loopback:
         return passed(f"{name} does not resolve to loopback on {pair.src_label}")
     hosts_lines = [entry for entry in hosts_entries(pair.src, name) if entry["address"] in loopback]

@@ -3,13 +3,19 @@ range on the migration link, and the libvirt remote port."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.endpoints import migration_endpoints
-from migdoctor.judging.facts import link_of_address, name_lookup, remote_endpoint, route_to, valid_port_range
+from migdoctor.judging.facts import (
+    address_of,
+    link_of_address,
+    name_lookup,
+    remote_endpoint,
+    route_to,
+    valid_port_range,
+)
 from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import (
     Decision,
@@ -47,7 +53,7 @@ def span(low: int, high: int) -> str:
 
 def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
     """A new connection from SADDR, of the family its addresses are (a migration network may be IPv6)."""
-    return Packet(saddr, daddr, iifname, dport, "ip6" if ipaddress.ip_address(saddr).version == 6 else "ip")
+    return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip")
 
 
 def accept_rule(firewall: dict[str, Any], packet: Packet, first: int, last: int) -> str:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.endpoints import dst_migration_addresses
-from migdoctor.judging.facts import host_port, interface_addresses, is_address, name_lookup, remote_endpoint, setting
+from migdoctor.judging.facts import (
+    address_of,
+    host_port,
+    interface_addresses,
+    is_address,
+    name_lookup,
+    remote_endpoint,
+    setting,
+)
 from migdoctor.judging.fixes import qemu_conf_line
 from migdoctor.judging.pair import Pair
 
@@ -52,7 +59,7 @@ def migration_address(pair: Pair) -> Outcome:
     network = pair.intent.network()
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
-    if ipaddress.ip_address(address) not in network:
+    if address_of(address) not in network:
         return failed(
             f"{pair.dst_label}'s migration_address {address} ({own[address]}) is off the migration network {network}",
             Evidence(pair.dst_label, "qemu.conf migration_address", address, expected),
@@ -67,7 +74,7 @@ def listeners_on(facts: dict[str, Any], port: int) -> list[dict[str, Any]]:
 
 def reachable(listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The listeners another host can connect to: a socket bound to loopback takes no remote connection."""
-    return [item for item in listeners if not ipaddress.ip_address(item["address"]).is_loopback]
+    return [item for item in listeners if not address_of(item["address"]).is_loopback]
 
 
 def takes(bound: str, arrives_at: set[str]) -> bool:
@@ -75,10 +82,10 @@ def takes(bound: str, arrives_at: set[str]) -> bool:
     families (bindv6only is off by default), 0.0.0.0 only IPv4, an address only itself."""
     if bound in ("", "::", "[::]"):
         return True
-    wanted = {ipaddress.ip_address(address) for address in arrives_at}
+    wanted = {address_of(address) for address in arrives_at}
     if bound == "0.0.0.0":
         return any(address.version == 4 for address in wanted)
-    return ipaddress.ip_address(bound.strip("[]")) in wanted
+    return address_of(bound.strip("[]")) in wanted
 
 
 def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:

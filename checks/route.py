@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.endpoints import migration_endpoints
-from migdoctor.judging.facts import interface_addresses, route_to
+from migdoctor.judging.facts import address_of, interface_addresses, network_of, route_to
 from migdoctor.judging.pair import Pair
 
 registry = Registry(order=20)
@@ -28,7 +27,7 @@ def judge_route(facts: dict[str, Any], label: str, peer: str, own_links: Sequenc
         )
     links = {link for link, _ in own_links}
     attached = any(
-        ipaddress.ip_address(peer) in ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+        address_of(peer) in network_of(address, prefix)
         for link, address, prefix in interface_addresses(facts)
         if link in links
     )

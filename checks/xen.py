@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
 from migdoctor.judging.endpoints import dst_migration_addresses, migration_endpoints
-from migdoctor.judging.facts import interface_addresses, setting
+from migdoctor.judging.facts import address_of, interface_addresses, setting
 from migdoctor.judging.pair import Pair
 
 registry = Registry(order=70)
@@ -74,7 +73,7 @@ def relocation_server(pair: Pair) -> Outcome:
         )
     network = pair.intent.network()
     try:
-        on_network = network is not None and ipaddress.ip_address(bound) in network
+        on_network = network is not None and address_of(bound) in network
     except ValueError:
         on_network = False
     if on_network:

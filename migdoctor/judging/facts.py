@@ -29,6 +29,12 @@ def address_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text)
 
 
+@lru_cache(maxsize=8192)
+def network_of(address: str, prefixlen: int) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network an interface address with its prefix length is on, computed once."""
+    return ipaddress.ip_network(f"{address}/{prefixlen}", strict=False)
+
+
 def read_only_memo(function: Callable[..., Any]) -> Callable[..., Any]:
     """FUNCTION(facts, *args) computed once per read-only facts record (the sandbox's FrozenDict:
     a fleet judges each host's record in hundreds of pairs); the entry holds the record, so its

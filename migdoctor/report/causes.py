@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from migdoctor.report.encoded import Encoded
+
 GRID_MOST = 10  # destinations shown as columns; more are summed up per source
 NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
 # What may be an address: bracketed IPv6, IPv4, or hex digits with colons; a "/prefix" after it
@@ -19,6 +21,8 @@ CANDIDATE = re.compile(r"\[[0-9A-Fa-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}\b(?:/\d+)?
 MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta"}
 SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked"}
 ORDER = {"fail": 0, "error": 0, "warn": 1}
+# A finding of one of these statuses as orjson writes it: a pair without any is never decoded.
+NOT_PASSING = tuple(f'"status":"{status}"'.encode() for status in ORDER)
 
 
 @dataclass
@@ -65,7 +69,7 @@ def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
 def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
     """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
     found: dict[tuple[str, str, str], Cause] = {}
-    for pair in pairs:
+    for pair in pairs.containing(NOT_PASSING) if isinstance(pairs, Encoded) else pairs:
         for finding in pair["findings"]:
             if finding["status"] not in ORDER or finding["ignored"]:
                 continue

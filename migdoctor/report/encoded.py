@@ -37,6 +37,10 @@ class Encoded(Sequence[dict[str, Any]]):
         value = orjson.loads(item)
         return self.mapping(value) if self.mapping else value
 
+    def containing(self, needles: Sequence[bytes]) -> Encoded:
+        """Only the pairs whose JSON text holds one of NEEDLES, found without decoding any."""
+        return Encoded([item for item in self.items if any(needle in item for needle in needles)], self.mapping)
+
     def mapped(self, mapping: Callable[[Any], Any]) -> Encoded:
         """The same pairs, each also passed through MAPPING as it is read (printable_data, say)."""
         first = self.mapping

@@ -1,6 +1,9 @@
 """Grouping what did not pass by cause over many pairs, and the matrix as a terminal shows it."""
 
+import orjson
+
 from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
+from migdoctor.report.encoded import Encoded
 
 
 def host(label):
@@ -35,6 +38,23 @@ def test_one_finding_on_many_pairs_is_one_cause_naming_them_with_each_fix_once()
     assert dns.fixes == ['kvm7:/etc/libvirt/qemu.conf: migration_host = "198.51.100.7"']
     assert pair_names(dns.pairs) == "kvm1, kvm2, kvm3 -> kvm7"
     assert (listen.status, listen.summary) == ("warn", "kvm2 leaves migration_address unset")
+
+
+def test_encoded_pairs_give_the_causes_their_decoded_pairs_give():
+    statuses = ["pass", "skip", "warn", "fail", "error", "pass"]
+    pairs = [
+        pair(f"kvm{n}", "kvm9", finding("fine", "pass"), finding(f"kvm9 says {status}", status, check_id=f"x.{status}"))
+        for n, status in enumerate(statuses)
+    ] + [pair("kvm8", "kvm9", finding('a summary quoting "status":"fail"', "pass"))]
+
+    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs]))
+
+    assert encoded == causes(pairs)
+    assert [(cause.check_id, cause.pairs) for cause in encoded] == [
+        ("x.error", [("kvm4", "kvm9")]),
+        ("x.fail", [("kvm3", "kvm9")]),
+        ("x.warn", [("kvm2", "kvm9")]),
+    ]
 
 
 def test_passes_skips_and_accepted_risks_are_no_cause():
