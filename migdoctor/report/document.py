@@ -157,6 +157,19 @@ def cell(pair: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def pair_summary(pair: dict[str, Any]) -> dict[str, Any]:
+    """What the run's totals and matrix take from a pair: made in the worker that judged a fleet's
+    pair, so its JSON is not decoded again for them."""
+    return {
+        "source": pair["source"],
+        "destination": pair["destination"],
+        "totals": pair["totals"],
+        "not_checked": pair["not_checked"],
+        "exit_status": pair["exit_status"],
+        "cell": cell(pair),
+    }
+
+
 def build_report(
     *,
     run_id: str,
@@ -167,14 +180,15 @@ def build_report(
     facts: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
-    PAIRS may be encoded (report.encoded): each is decoded once here, for the run's summary."""
+    PAIRS may be encoded (report.encoded) with their summaries beside them."""
     counted, not_checked, worst = Counter[str](), dict[str, None](), EXIT_PASSED
     cells: dict[str, dict[str, dict[str, Any]]] = {}
-    for pair in pairs:
-        counted.update(pair["totals"])
-        not_checked.update(dict.fromkeys(pair["not_checked"]))
-        worst = max(worst, pair["exit_status"])
-        cells.setdefault(pair["source"], {})[pair["destination"]] = cell(pair)
+    summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
+    for summary in summaries:
+        counted.update(summary["totals"])
+        not_checked.update(dict.fromkeys(summary["not_checked"]))
+        worst = max(worst, summary["exit_status"])
+        cells.setdefault(summary["source"], {})[summary["destination"]] = summary["cell"]
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool_version": __version__,

@@ -14,9 +14,15 @@ import orjson
 class Encoded(Sequence[dict[str, Any]]):
     """Pair entries as JSON bytes, in order; reading one decodes it (then MAP, when given)."""
 
-    def __init__(self, items: list[bytes], mapping: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        items: list[bytes],
+        mapping: Callable[[Any], Any] | None = None,
+        summaries: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.items = items
         self.mapping = mapping
+        self.summaries = summaries  # each pair's report.document.pair_summary, made where it was judged
 
     def __len__(self) -> int:
         return len(self.items)
@@ -44,7 +50,7 @@ class Encoded(Sequence[dict[str, Any]]):
     def mapped(self, mapping: Callable[[Any], Any]) -> Encoded:
         """The same pairs, each also passed through MAPPING as it is read (printable_data, say)."""
         first = self.mapping
-        return Encoded(self.items, mapping if first is None else lambda value: mapping(first(value)))
+        return Encoded(self.items, mapping if first is None else lambda value: mapping(first(value)), self.summaries)
 
 
 class InvalidPair(ValueError):

@@ -32,7 +32,7 @@ def printable_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [printable_data(item) for item in value]
     if isinstance(value, Encoded):  # a fleet's pairs: only those that may hold such text decoded
-        return Encoded([printable_json(item) for item in value.items], value.mapping)
+        return Encoded([printable_json(item) for item in value.items], value.mapping, value.summaries)
     return value
 
 

@@ -18,7 +18,7 @@ from migdoctor.checkapi import Check
 from migdoctor.engine import CHECK_BUDGET_S, Finding, run_check, run_checks
 from migdoctor.judging.pair import Intent, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
-from migdoctor.report.document import build_report, finding_record, host_record, pair_record
+from migdoctor.report.document import build_report, finding_record, host_record, pair_record, pair_summary
 from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.request import Request, prepare
@@ -85,8 +85,10 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> bytes:
-    return encode_pair(judge_pair(checks, ignored, run, job))
+def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> tuple[bytes, dict[str, Any]]:
+    """The pair's entry as JSON bytes, and its summary for the run's totals and matrix."""
+    entry = judge_pair(checks, ignored, run, job)
+    return encode_pair(entry), pair_summary(entry)
 
 
 def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> Sequence[dict[str, Any]]:
@@ -107,12 +109,11 @@ def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> 
             results = [result for chunk in judged for result in chunk.result()]
         finally:
             stop.set()
-    return Encoded(
-        [
-            encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
-            for job, result in zip(jobs, results, strict=True)
-        ]
-    )
+    encoded = [
+        encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
+        for job, result in zip(jobs, results, strict=True)
+    ]
+    return Encoded([item for item, _ in encoded], summaries=[summary for _, summary in encoded])
 
 
 def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:

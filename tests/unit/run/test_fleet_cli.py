@@ -44,6 +44,7 @@ def test_all_judges_every_ordered_pair_of_the_directory_once(tmp_path, facts_dir
     assert report["matrix"]["kvm1"]["kvm2"]["source_link"] == "a-fast"
     assert report["exit_status"] == max(pair["exit_status"] for pair in report["pairs"]) == 1 == done.returncode
     assert report["totals"]["fail"] == sum(pair["totals"]["fail"] for pair in report["pairs"])
+    assert report["not_checked"] == list(dict.fromkeys(why for pair in report["pairs"] for why in pair["not_checked"]))
 
 
 def test_a_source_and_several_destinations_is_an_evacuation(tmp_path, facts_dir):
