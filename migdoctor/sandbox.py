@@ -63,12 +63,16 @@ class FrozenList(list[Any]):
         return (list, (thaw(self),))
 
 
+SCALARS = (str, int, float, bool, type(None))
+
+
 def freeze(value: Any) -> Any:
-    """A read-only deep view of JSON-like data (dicts and lists become their frozen kinds)."""
+    """A read-only deep view of JSON-like data (dicts and lists become their frozen kinds). A
+    scalar is taken as it is without a call: a fleet's facts hold millions of them."""
     if isinstance(value, dict):
-        return FrozenDict({key: freeze(item) for key, item in value.items()})
+        return FrozenDict({key: item if type(item) in SCALARS else freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return FrozenList(freeze(item) for item in value)
+        return FrozenList(item if type(item) in SCALARS else freeze(item) for item in value)
     return value
 
 

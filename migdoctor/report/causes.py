@@ -9,6 +9,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from migdoctor.report.encoded import Encoded
@@ -54,8 +55,14 @@ def abstracted(summary: str, pair: dict[str, Any]) -> str:
     text = CANDIDATE.sub(address_free, summary)
     for role in ("source", "destination"):
         for name in host_names(pair["hosts"][role]):
-            text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", f"<{role}>", text)
+            text = name_pattern(name).sub(f"<{role}>", text)
     return text
+
+
+@lru_cache(maxsize=4096)
+def name_pattern(name: str) -> re.Pattern[str]:
+    """NAME as a whole word of a summary, compiled once (a fleet names hundreds of hosts)."""
+    return re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])")
 
 
 def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
