@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from migdoctor.checkapi import Evidence, Outcome, Registry, failed, passed
-from migdoctor.judging.facts import DEFAULT_PORT_MAX, DEFAULT_PORT_MIN, SETTINGS, config_values, port_range
+from migdoctor.judging.facts import (
+    DEFAULT_PORT_MAX,
+    DEFAULT_PORT_MIN,
+    SETTINGS,
+    config_values,
+    port_range,
+    read_only_memo,
+)
 from migdoctor.judging.fixes import qemu_conf_line
 from migdoctor.judging.pair import Pair
 
@@ -22,6 +31,18 @@ def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
             return True
         first = max(first, high + 1)
     return first <= last
+
+
+@read_only_memo
+def wrong_settings(facts: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+    """(file, key, value, the type expected) of each setting whose type its daemon refuses."""
+    wrong = []
+    for (name, key), (accepts, expected) in SETTINGS.items():
+        values = config_values(facts, name)
+        if key in values and not accepts(values[key]):
+            path = ((facts.get("config") or {}).get(name) or {}).get("path") or CONFIG_FILES[name]
+            wrong.append((path, key, values[key], expected))
+    return wrong
 
 
 @registry.check(
@@ -43,13 +64,11 @@ def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
 def value_types(pair: Pair) -> Outcome:
     """A list where libvirt wants one name, text where it wants a number: the daemon refuses to
     load the file (or reads something else than the admin meant), and migdoctor reads it as unset."""
-    wrong = []
-    for label, facts in ((pair.src_label, pair.src), (pair.dst_label, pair.dst)):
-        for (name, key), (accepts, expected) in SETTINGS.items():
-            values = config_values(facts, name)
-            if key in values and not accepts(values[key]):
-                path = ((facts.get("config") or {}).get(name) or {}).get("path") or CONFIG_FILES[name]
-                wrong.append((label, path, key, values[key], expected))
+    wrong = [
+        (label, *setting)
+        for label, facts in ((pair.src_label, pair.src), (pair.dst_label, pair.dst))
+        for setting in wrong_settings(facts)
+    ]
     if not wrong:
         return passed(f"every setting read on {pair.src_label} and {pair.dst_label} has the type its daemon accepts")
     return failed(

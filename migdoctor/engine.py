@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.checkapi import ID_PATTERN, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
+from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Pair
 from migdoctor.sandbox import Lost, freeze, isolated
 
@@ -248,13 +249,18 @@ def need_path(need: str) -> tuple[str, tuple[str, ...]]:
 def missing_fact(pair: Pair, need: str) -> str | None:
     """Why a needed fact ('dst.config.qemu_conf') is absent, or None when it is there."""
     side, keys = need_path(need)
-    facts = pair.src if side == "src" else pair.dst
+    if side == "src":
+        return absent_fact(pair.src, keys, pair.src_label)
+    return absent_fact(pair.dst, keys, pair.dst_label)
+
+
+@read_only_memo
+def absent_fact(facts: dict[str, Any], keys: tuple[str, ...], label: str) -> str | None:
     value: Any = facts
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     if value is not None:
         return None
-    label = pair.src_label if side == "src" else pair.dst_label
     for gap in facts.get("missing", []):
         if gap["fact"] in keys or gap["fact"] == COLLECTED_TOGETHER.get(keys[0]):
             where = f" ({gap['file']})" if gap.get("file") else ""
