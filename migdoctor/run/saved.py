@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.run.collect import Collected, Gathered
-from migdoctor.run.intent import decide_intent
-from migdoctor.run.lookups import absent_lookups, pair_lookups, plan_lookups
+from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request
 from migdoctor.transports import Lookups
 
@@ -75,11 +74,8 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             )
         except ValueError as exc:
             hosts[host.label] = Collected(None, str(exc))
-    destinations = dict.fromkeys(dst for _, dst in request.pairs)
-    intents = {dst: decide_intent(request, dst, hosts[dst].facts) for dst in destinations}
     reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
-    uris = {dst: request.host(dst).peer_uri for dst in destinations}
-    planned = pair_lookups(request.pairs, reached, intents, uris)
+    intents, planned = planned_lookups(request, reached)
     lacking = {
         label: wanted(absent_lookups(reached[label], lookups)) for label, lookups in plan_lookups(planned).items()
     }
