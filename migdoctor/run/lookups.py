@@ -101,8 +101,9 @@ def lookups_among(label: str, records: dict[str, dict[str, Any]], entries: dict[
     ENTRIES (their inventory entries) giving the migration networks and libvirt URIs. Only the
     pairs LABEL is part of are planned, so each host's plan grows with its peers, not their pairs."""
     inventory = Inventory("the hosts' variables", hosts=entries)
-    peers = [peer for peer in records if peer != label]
-    pairs = [(label, peer) for peer in peers] + [(peer, label) for peer in peers]
+    pairs: list[tuple[str, str]] = []
+    for src in records:  # in `check --all`'s order, so the batch is the same item for item
+        pairs += [(label, dst) for dst in records if dst != label] if src == label else [(src, label)]
     request = Request([resolve_host(name, inventory) for name in records], pairs, inventory)
     _, planned = planned_lookups(request, records)
     return plan_lookups(planned).get(label, Lookups(only=True))
