@@ -95,12 +95,11 @@ def plan_lookups(planned: dict[tuple[str, str], tuple[Lookups, Lookups]]) -> dic
     return {label: batched(list(items)) for label, items in wanted.items()}
 
 
-def lookups_among(label: str, records: dict[str, dict[str, Any]], entries: dict[str, dict[str, Any]]) -> Lookups:
+def lookups_among(label: str, records: dict[str, dict[str, Any]], inventory: Inventory) -> Lookups:
     """LABEL's round two when each host is collected on its own (the migdoctor.fleet collection):
     what `check --all` over the hosts of RECORDS (their round-one facts by label) asks of LABEL,
-    ENTRIES (their inventory entries) giving the migration networks and libvirt URIs. Only the
-    pairs LABEL is part of are planned, so each host's plan grows with its peers, not their pairs."""
-    inventory = Inventory("the hosts' variables", hosts=entries)
+    INVENTORY (their entries) giving the migration networks and libvirt URIs. Only the pairs LABEL
+    is part of are planned, so each host's plan grows with its peers, not with their pairs."""
     pairs: list[tuple[str, str]] = []
     for src in records:  # in `check --all`'s order, so the batch is the same item for item
         pairs += [(label, dst) for dst in records if dst != label] if src == label else [(src, label)]

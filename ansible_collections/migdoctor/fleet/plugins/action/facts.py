@@ -9,7 +9,6 @@ file beside it carries the documentation."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -102,26 +101,12 @@ class ActionModule(ActionBase):
         call on the host, planned as `check --all` over LABEL and PEERS plans it. A peer without a
         first-round record (not reached) has no pairs; LABEL without one is an error."""
         from migdoctor.run.lookups import batched, lookups_among, merge_lookups
-        from migdoctor.schemas import facts_problem
-        from migdoctor.transports.ansible_connection import gather_facts
-        from migdoctor.transports.ansible_inventory import host_entry
+        from migdoctor.transports.ansible_connection import first_rounds, gather_facts
 
-        records: dict[str, dict[str, Any]] = {}
-        for name in dict.fromkeys([label, *peers]):
-            found = (hostvars[name].get("ansible_facts") or {}).get("migdoctor") if name in hostvars else None
-            found = None if found is None else json.loads(json.dumps(found))  # plain data, not Ansible's tagged types
-            problem = "no first-round record" if found is None else facts_problem(found)
-            if found is not None and not problem:
-                records[name] = found
-            elif name == label:
-                raise AnsibleActionFail(
-                    f"{label}: {problem}: run migdoctor.fleet.facts without peers on every host first "
-                    "(the playbook migdoctor.fleet.gather_facts does)"
-                )
-            else:
-                result.setdefault("warnings", []).append(f"{name}: {problem}: its pairs with {label} are not planned")
-        entries = {name: host_entry("task vars", name, hostvars[name])[0] for name in records}
-        wanted = batched([lookups_among(label, records, entries), lookups])
+        records, inventory, warnings = first_rounds(label, peers, hostvars)
+        if warnings:
+            result["warnings"] = warnings
+        wanted = batched([lookups_among(label, records, inventory), lookups])
         if not (wanted.route_to or wanted.resolve or wanted.reverse):
             return records[label]
         return merge_lookups(records[label], gather_facts(label, host, self.execute, wanted))
