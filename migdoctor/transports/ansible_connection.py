@@ -78,7 +78,7 @@ def first_rounds(
     label: str, peers: list[str], hostvars: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, dict[str, Any]], Inventory, list[str]]:
     """For the second round on LABEL: the first-round records (the fact migdoctor in HOSTVARS) of
-    LABEL and PEERS, as plain data (Ansible hands back its own tagged types), the hosts' entries
+    LABEL and PEERS, as plain data, the hosts' entries
     read from their variables as an Ansible inventory's are, and a warning for each peer without
     a record that passes the facts schema (it gets no pairs). LABEL without one: ValueError."""
     from migdoctor.schemas import facts_problem
@@ -87,7 +87,7 @@ def first_rounds(
     warnings = []
     for name in dict.fromkeys([label, *peers]):
         found = (hostvars[name].get("ansible_facts") or {}).get("migdoctor") if name in hostvars else None
-        record = None if found is None else json.loads(json.dumps(found))
+        record = None if found is None else plain(found)
         problem = "no first-round record (the fact migdoctor)" if record is None else facts_problem(record)
         if record is not None and not problem:
             records[name] = record
@@ -100,4 +100,10 @@ def first_rounds(
             warnings.append(f"{name}: {problem}: its pairs with {label} are not planned")
     where = "the play's host variables"
     document, origins = from_ansible({"_meta": {"hostvars": {name: hostvars[name] for name in records}}}, where)
-    return records, checked(document, where, origins), warnings
+    return records, checked(plain(document), where, origins), warnings
+
+
+def plain(value: Any) -> Any:
+    """VALUE as plain JSON data: Ansible hands variables back as its own tagged types, which the
+    compiled schema validator refuses."""
+    return json.loads(json.dumps(value))
