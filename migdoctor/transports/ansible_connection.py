@@ -78,9 +78,9 @@ def first_rounds(
     label: str, peers: list[str], hostvars: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, dict[str, Any]], Inventory, list[str]]:
     """For the second round on LABEL: the first-round records (the fact migdoctor in HOSTVARS) of
-    LABEL and PEERS, as plain data, the hosts' entries
-    read from their variables as an Ansible inventory's are, and a warning for each peer without
-    a record that passes the facts schema (it gets no pairs). LABEL without one: ValueError."""
+    LABEL and PEERS as plain data, the hosts' entries read from their variables as an Ansible
+    inventory's are, and a warning for each peer without a record that passes the facts schema
+    (it gets no pairs). LABEL without one: ValueError."""
     from migdoctor.schemas import facts_problem
 
     records: dict[str, dict[str, Any]] = {}
