@@ -11,8 +11,7 @@ from typing import Any
 
 from migdoctor.judging.facts import addresses_in, link_named
 from migdoctor.judging.pair import Intent
-from migdoctor.run.intent import decide_intent
-from migdoctor.run.lookups import merge_lookups, pair_lookups, plan_lookups
+from migdoctor.run.lookups import merge_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request
 from migdoctor.run.trial import trial_of
 from migdoctor.transports import Lookups, Transport, TransportError, fetch_facts, open_transports
@@ -57,15 +56,13 @@ def warm_up() -> None:
 def collect(request: Request) -> Gathered:
     """Round one on every host; intents; round two beside the active steps; the trials."""
     threading.Thread(target=warm_up, daemon=True).start()
-    destinations = list(dict.fromkeys(dst for _, dst in request.pairs))
     with open_transports(request.hosts) as transports, ThreadPoolExecutor(request.forks) as pool:
         by_label = {transport.label: transport for transport in transports}
         first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
-        intents = {dst: decide_intent(request, dst, reached.get(dst)) for dst in destinations}
-        uris = {dst: request.host(dst).peer_uri for dst in destinations}
-        plan = plan_lookups(pair_lookups(request.pairs, reached, intents, uris))
+        intents, planned = planned_lookups(request, reached)
+        plan = plan_lookups(planned)
         second = {label: pool.submit(fetch, by_label[label], lookups) for label, lookups in plan.items()}
         judged = [(src, dst) for src, dst in request.pairs if src in reached and dst in reached]
         measured = active_steps(request, by_label, reached, intents, judged) if request.probe else {}

@@ -8,7 +8,10 @@ from typing import Any
 
 from migdoctor.judging.facts import addresses_in, advertised_name, is_address, remote_endpoint
 from migdoctor.judging.pair import Intent
-from migdoctor.transports import Lookups
+from migdoctor.run.intent import decide_intent
+from migdoctor.run.request import Request
+from migdoctor.transports import Lookups, resolve_host
+from migdoctor.transports.inventory import Inventory
 
 
 def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> Lookups:
@@ -71,6 +74,18 @@ def pair_lookups(
     return found
 
 
+def planned_lookups(
+    request: Request, reached: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Intent], dict[tuple[str, str], tuple[Lookups, Lookups]]]:
+    """The intent into each destination of REQUEST's pairs (given, or inferred from its round-one
+    facts in REACHED) and every pair's look-ups: the one plan of `check`, saved facts and the
+    Ansible collection, so what a collector saves is what a judge later asks for."""
+    destinations = dict.fromkeys(dst for _, dst in request.pairs)
+    intents = {dst: decide_intent(request, dst, reached.get(dst)) for dst in destinations}
+    uris = {dst: request.host(dst).peer_uri for dst in destinations}
+    return intents, pair_lookups(request.pairs, reached, intents, uris)
+
+
 def plan_lookups(planned: dict[tuple[str, str], tuple[Lookups, Lookups]]) -> dict[str, Lookups]:
     """Per host, one batch of the look-ups of every pair it is part of."""
     wanted: dict[str, dict[Lookups, None]] = {}
@@ -78,6 +93,19 @@ def plan_lookups(planned: dict[tuple[str, str], tuple[Lookups, Lookups]]) -> dic
         wanted.setdefault(src, {})[for_source] = None
         wanted.setdefault(dst, {})[for_destination] = None
     return {label: batched(list(items)) for label, items in wanted.items()}
+
+
+def lookups_among(label: str, records: dict[str, dict[str, Any]], inventory: Inventory) -> Lookups:
+    """LABEL's round two when each host is collected on its own (the migdoctor.fleet collection):
+    what `check --all` over the hosts of RECORDS (their round-one facts by label) asks of LABEL,
+    INVENTORY (their entries) giving the migration networks and libvirt URIs. Only the pairs LABEL
+    is part of are planned, so each host's plan grows with its peers, not with their pairs."""
+    pairs: list[tuple[str, str]] = []
+    for src in records:  # in `check --all`'s order, so the batch is the same item for item
+        pairs += [(label, dst) for dst in records if dst != label] if src == label else [(src, label)]
+    request = Request([resolve_host(name, inventory) for name in records], pairs, inventory)
+    _, planned = planned_lookups(request, records)
+    return plan_lookups(planned).get(label, Lookups(only=True))
 
 
 def merge_lookups(facts: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

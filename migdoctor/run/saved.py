@@ -3,10 +3,10 @@ HOST.json, each exactly what `migdoctor facts HOST --json` prints (the label is 
 without .json); a report made with --include-facts serves too. A file that is not a facts
 record is that host's one line, and its pairs are not checked.
 
-Saved facts cannot answer the second round (look-ups of each peer's advertised names and
-migration addresses, made on the other host): what a file holds is used, and a check that needs
-a look-up the file lacks SKIPs naming it (`collect with --resolve NAME`); each such host says so
-once in not_checked."""
+The second round (look-ups of each peer's advertised names and migration addresses, made on the
+other host) is in a file only when its collector made it (the migdoctor.fleet playbook does, as
+planned here): what a file holds is used, and a check that needs a look-up the file lacks SKIPs
+naming it (`collect with --resolve NAME`); each such host says so once in not_checked."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.run.collect import Collected, Gathered
-from migdoctor.run.intent import decide_intent
-from migdoctor.run.lookups import absent_lookups, pair_lookups, plan_lookups
+from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request
 from migdoctor.transports import Lookups
 
@@ -75,11 +74,8 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             )
         except ValueError as exc:
             hosts[host.label] = Collected(None, str(exc))
-    destinations = dict.fromkeys(dst for _, dst in request.pairs)
-    intents = {dst: decide_intent(request, dst, hosts[dst].facts) for dst in destinations}
     reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
-    uris = {dst: request.host(dst).peer_uri for dst in destinations}
-    planned = pair_lookups(request.pairs, reached, intents, uris)
+    intents, planned = planned_lookups(request, reached)
     lacking = {
         label: wanted(absent_lookups(reached[label], lookups)) for label, lookups in plan_lookups(planned).items()
     }
@@ -88,7 +84,8 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
         needed = ((src, for_source), (dst, for_destination))
         notes[(src, dst)] = tuple(
             f"{label}: its saved facts lack look-ups aimed at its peers; checks that need them SKIP "
-            f"(save it with `migdoctor facts {label} --json --resolve NAME --route-to IP --reverse IP` for each peer)"
+            f"(save it with `migdoctor facts {label} --json --resolve NAME --route-to IP --reverse IP` for each peer, "
+            "or with the migdoctor.fleet.gather_facts playbook, judged with its inventory)"
             for label, lookups in needed
             if lacking[label] & wanted(lookups)
         )

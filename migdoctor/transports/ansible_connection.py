@@ -15,7 +15,8 @@ from typing import Any
 
 from migdoctor.farside.server import ANSWER_ALL
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, parse_spec, transport_for
-from migdoctor.transports.ansible_inventory import host_entry
+from migdoctor.transports.ansible_inventory import from_ansible, host_entry
+from migdoctor.transports.inventory import Inventory, checked
 from migdoctor.transports.session import Stream, boot_input
 from migdoctor.transports.ssh import FIRST_STAGE, SshTransport
 
@@ -71,3 +72,38 @@ def ansible_host(label: str, hostvars: Mapping[str, Any]) -> Host:
 def gather_facts(label: str, hostvars: Mapping[str, Any], run: Runner, lookups: Lookups) -> dict[str, Any]:
     """LABEL's facts record, reached through RUN, admitted by the facts schema as every record is."""
     return fetch_facts(AnsibleTransport(ansible_host(label, hostvars), run), lookups)
+
+
+def first_rounds(
+    label: str, peers: list[str], hostvars: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], Inventory, list[str]]:
+    """For the second round on LABEL: the first-round records (the fact migdoctor in HOSTVARS) of
+    LABEL and PEERS as plain data, the hosts' entries read from their variables as an Ansible
+    inventory's are, and a warning for each peer without a record that passes the facts schema
+    (it gets no pairs). LABEL without one: ValueError."""
+    from migdoctor.schemas import facts_problem
+
+    records: dict[str, dict[str, Any]] = {}
+    warnings = []
+    for name in dict.fromkeys([label, *peers]):
+        found = (hostvars[name].get("ansible_facts") or {}).get("migdoctor") if name in hostvars else None
+        record = None if found is None else plain(found)
+        problem = "no first-round record (the fact migdoctor)" if record is None else facts_problem(record)
+        if record is not None and not problem:
+            records[name] = record
+        elif name == label:
+            raise ValueError(
+                f"{label}: {problem}: run migdoctor.fleet.facts without peers on every host first "
+                "(the playbook migdoctor.fleet.gather_facts does)"
+            )
+        else:
+            warnings.append(f"{name}: {problem}: its pairs with {label} are not planned")
+    where = "the play's host variables"
+    document, origins = from_ansible({"_meta": {"hostvars": {name: hostvars[name] for name in records}}}, where)
+    return records, checked(plain(document), where, origins), warnings
+
+
+def plain(value: Any) -> Any:
+    """VALUE as plain JSON data: Ansible hands variables back as its own tagged types, which the
+    compiled schema validator refuses."""
+    return json.loads(json.dumps(value))

@@ -1,7 +1,8 @@
 """Ansible against the lab's bare hosts (no migdoctor, no pyroute2 or dnspython there): the
 migdoctor.fleet playbook run by the real ansible-playbook over the lab's SSH writes each host's
-facts record as `migdoctor facts HOST --json` prints it, and `migdoctor check` reading the lab's
-Ansible inventory finds what it finds with the lab's TOML one."""
+facts record as `migdoctor facts HOST --json` prints it with its look-ups aimed at its peers,
+saved facts from it judge every pair as a direct `check --all` does, and `migdoctor check`
+reading the lab's Ansible inventory finds what it finds with the lab's TOML one."""
 
 import json
 import os
@@ -47,15 +48,28 @@ def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "migdoctor"), *args], capture_output=True, text=True, timeout=120)
 
 
-def test_the_playbook_saves_each_hosts_facts_as_migdoctor_facts_prints_them(seed, tmp_path):
+def peer_lookups(record: dict[str, Any]) -> list[str]:
+    """The look-ups a facts record holds, as `migdoctor facts` options."""
+    resolution = record["resolution"]
+    return [
+        *(arg for item in record["route_lookups"] or [] for arg in ("--route-to", item["destination"])),
+        *(arg for item in resolution["lookups"] or [] for arg in ("--resolve", item["name"])),
+        *(arg for item in resolution["reverse_lookups"] or [] for arg in ("--reverse", item["address"])),
+    ]
+
+
+def test_the_playbook_saves_each_hosts_facts_as_migdoctor_facts_prints_them_with_the_peer_lookups(seed, tmp_path):
     done = playbook(tmp_path)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == [f"{host}.json" for host in HOSTS]
-    for host in HOSTS:
+    for host, peer in zip(HOSTS, reversed(HOSTS), strict=True):
         saved = json.loads((tmp_path / f"{host}.json").read_text())
         assert schema_errors("facts", saved) == []
-        direct = migdoctor("facts", host, "--json")
+        # the seed's peer advertises its hostname; its address on the migration (fast) network
+        assert {f"{peer}.lab.test", peer} <= {item["name"] for item in saved["resolution"]["lookups"]}
+        assert f"198.51.100.{HOSTS.index(peer) + 1}" in {item["destination"] for item in saved["route_lookups"]}
+        direct = migdoctor("facts", host, "--json", *peer_lookups(saved))
         assert direct.returncode == 0, direct.stderr
         printed = json.loads(direct.stdout)
         assert saved["identity"]["hostname"] == f"{host}.lab.test"
@@ -94,3 +108,59 @@ def test_check_with_the_labs_ansible_inventory_finds_what_the_toml_one_finds(see
 
     assert findings(reports["ansible"]) == findings(reports["toml"])
     assert ("dns.migration-host-address", "fail") in findings(reports["ansible"])
+
+
+# What only a live run measures; saved facts cannot hold it, so the saved run SKIPs these and the
+# comparison leaves them out (every other check is compared finding by finding):
+ACTIVE_STEPS = {
+    "probe.migration-port": "the port probe: a TCP connection and its bytes, counted on the links",
+    "link.path-mtu": "the path MTU probe: don't-fragment packets sent from the source",
+    "trust.peer-connection": "the peer connection: the source's libvirtd account opening the destination's URI",
+    "migration.test-migration": "the test migration (asked of neither run: SKIP in both)",
+}
+
+
+def judged(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per pair: its predicted path and every finding but the active steps', without timings."""
+    return {
+        (pair["source"], pair["destination"]): {
+            "path": pair["path"],
+            "findings": [
+                {key: value for key, value in finding.items() if key != "duration_s"}
+                for finding in pair["findings"]
+                if finding["id"] not in ACTIVE_STEPS
+            ],
+        }
+        for pair in report["pairs"]
+    }
+
+
+def test_facts_saved_by_the_playbook_judge_every_pair_as_a_direct_check_all(lab_scenario, tmp_path):
+    """evacuate-one-bad on three hosts: hostc advertises its LAN name, so the pairs into it fail.
+    Judged with the same inventory (its migration network and libvirt URIs) as the direct run."""
+    lab_scenario("evacuate-one-bad", hosts=3)
+    facts_dir, saved_report, direct_report = tmp_path / "facts", tmp_path / "saved.json", tmp_path / "direct.json"
+
+    done = playbook(facts_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    saved = migdoctor(
+        "check", "--facts-dir", str(facts_dir), "--all", "--group", lab_inventory.GROUP,
+        "-i", str(lab_inventory.ANSIBLE_FILE), "--format", "json", "--output", str(saved_report),
+    )  # fmt: skip
+    direct = migdoctor(
+        "check", "--all", "--group", lab_inventory.GROUP, "--format", "json", "--output", str(direct_report)
+    )
+
+    assert (saved.returncode, direct.returncode) == (1, 1), saved.stderr + direct.stderr
+    from_saved, from_hosts = json.loads(saved_report.read_text()), json.loads(direct_report.read_text())
+    assert sorted(from_saved["hosts"]) == ["hosta", "hostb", "hostc"]
+    assert from_saved["not_checked"] == [] and all(pair["not_checked"] == [] for pair in from_saved["pairs"])
+    assert judged(from_saved) == judged(from_hosts)
+    assert from_saved["matrix"] == from_hosts["matrix"]
+    for pair in from_saved["pairs"]:
+        statuses = {finding["id"]: finding["status"] for finding in pair["findings"]}
+        assert {statuses[check] for check in ACTIVE_STEPS} == {"skip"}
+        # what only the peer look-ups answer was judged, not skipped
+        assert statuses["route.egress-interface"] == statuses["route.return-path"] == "pass", pair["findings"]
+        expected = "fail" if pair["destination"] == "hostc" else "pass"
+        assert statuses["dns.migration-host-address"] == expected, (pair["source"], pair["destination"])

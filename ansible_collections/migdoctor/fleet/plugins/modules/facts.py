@@ -53,6 +53,21 @@ options:
     type: list
     elements: str
     default: []
+  peers:
+    description:
+      - >-
+        The inventory hostnames of the host's peers (the play's hosts, say C(ansible_play_hosts)): instead
+        of collecting the record, add to the host's record from an earlier task of this module (its fact
+        C(migdoctor)) the look-ups that C(migdoctor check) makes on it about its peers, planned from every
+        peer's record from that task (in C(hostvars)) as C(migdoctor check --all) over these hosts plans
+        them: each peer's advertised migration name resolved, the routes to and the PTR names of its
+        migration addresses. The migration network is each destination's C(migdoctor_migration_network),
+        else inferred from its record, as C(check) does. Costs one look-ups-only call on the host.
+      - >-
+        A peer with no such record (it was not reached) gets no look-ups; the host without one fails.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -70,8 +85,12 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Save every hypervisor's facts record for `migdoctor check --facts-dir facts/ --all`
+- name: Collect every hypervisor's facts record (the fact migdoctor)
   migdoctor.fleet.facts:
+
+- name: Then, on every host, look up what its peers advertise, and save it for `check --facts-dir facts/ --all`
+  migdoctor.fleet.facts:
+    peers: "{{ ansible_play_hosts }}"
     dest: facts/
 
 - name: Collect, and resolve the migration name of a peer as this host sees it
