@@ -22,14 +22,17 @@ from migdoctor.transports.ssh import FIRST_STAGE
 
 
 class BarePython(Transport):
-    """The SSH transport's far side without ssh: the system python3, booted with the bundle."""
+    """The SSH transport's far side without ssh: the system python3, booted with the bundle,
+    after PREFIX (the `offline` fixture's, when it looks names up)."""
+
+    prefix: list[str] = []
 
     @property
     def bootstraps(self) -> bool:
         return True
 
     def far_side_argv(self) -> list[str]:
-        return ["/usr/bin/python3", "-c", FIRST_STAGE]
+        return [*self.prefix, "/usr/bin/python3", "-c", FIRST_STAGE]
 
 
 class Installed(Transport):
@@ -57,8 +60,9 @@ def test_the_local_transport_calls_in_process_streams_beside_and_cleans_up(tmp_p
     assert not payload.exists()
 
 
-def test_a_bare_python3_without_pyroute2_or_dnspython_runs_the_bundle():
+def test_a_bare_python3_without_pyroute2_or_dnspython_runs_the_bundle(offline):
     transport = BarePython(Host("kvm1", "local"))
+    transport.prefix = offline
     try:
         record = transport.call("facts", resolve=["localhost"], lookups_only=True)
         assert transport.started().ready["python"].startswith(f"{sys.version_info[0]}.")
