@@ -338,6 +338,7 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
     from migdoctor.run.judge import judge
     from migdoctor.run.request import prepare
     from migdoctor.run.saved import load_saved
+    from migdoctor.run.trial import refusal_note
     from migdoctor.transports import TransportError
 
     started, started_at = time.monotonic(), datetime.now(UTC)
@@ -365,6 +366,9 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout
             typer.echo(f"migdoctor: {printable(host['error'])}", err=True)
+    for pair in report["pairs"] if request.trial else []:  # exit 2 too: whose trial was refused, and why
+        if refused := (pair["migration_trial"] or {}).get("refused"):
+            typer.echo(f"migdoctor: {printable(refusal_note(pair['source'], pair['destination'], refused))}", err=True)
     raise typer.Exit(report["exit_status"])
 
 

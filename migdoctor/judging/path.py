@@ -70,7 +70,7 @@ def intended_links(pair: Pair) -> dict[str, list[dict[str, Any]]]:
 def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     """The links each leg of the test migration really crossed, judged against the migration
     network, with the sending link's effective speed (the chart's reference line)."""
-    if pair.trial is None:
+    if pair.trial is None or "refused" in pair.trial:
         return None
     network = pair.intent.network()
     measured = []

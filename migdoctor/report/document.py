@@ -110,7 +110,7 @@ def pair_record(
     findings: list[dict[str, Any]],
     not_checked: list[str],
     trial: dict[str, Any] | None,
-    reached: bool,
+    could_not_run: bool,
 ) -> dict[str, Any]:
     """One ordered pair's part of the report: what a schema 1 report held for its pair."""
     record: dict[str, Any] = {
@@ -128,7 +128,7 @@ def pair_record(
         "findings": findings,
         "totals": totals(findings),
         "not_checked": not_checked,
-        "exit_status": exit_status(findings, not reached),
+        "exit_status": exit_status(findings, could_not_run),
         "migration_trial": trial,
         "measured_path": measured_path,
     }
@@ -138,11 +138,14 @@ def pair_record(
 
 
 def verdict(pair: dict[str, Any]) -> str:
-    """The matrix cell: the worst status not accepted as a risk, or why the pair was not judged."""
+    """The matrix cell: the worst status not accepted as a risk, or why the pair was not judged;
+    a failure outranks "not checked" (a pair judged whose test migration was refused)."""
+    counted = pair["totals"]
+    if counted["fail"] or counted["error"]:
+        return "fail"
     if pair["exit_status"] == EXIT_COULD_NOT_RUN:
         return "not checked"
-    counted = pair["totals"]
-    return "fail" if counted["fail"] or counted["error"] else "warn" if counted["warn"] else "pass"
+    return "warn" if counted["warn"] else "pass"
 
 
 def cell(pair: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from migdoctor.judging.facts import addresses_in, link_named
 from migdoctor.judging.pair import Intent
 from migdoctor.run.lookups import merge_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request
-from migdoctor.run.trial import trial_of
+from migdoctor.run.trial import trial_or_refusal
 from migdoctor.transports import Lookups, Transport, TransportError, fetch_facts, open_transports
 
 
@@ -77,7 +77,7 @@ def collect(request: Request) -> Gathered:
                 src_facts, dst_facts = hosts[src].facts, hosts[dst].facts
                 if src_facts is not None and dst_facts is not None:
                     found = measured.setdefault((src, dst), Measured())
-                    found.trial = trial_of(request, by_label[src], by_label[dst], src_facts, dst_facts)
+                    found.trial = trial_or_refusal(request, by_label[src], by_label[dst], src_facts, dst_facts)
         return Gathered(hosts, intents, measured)
 
 

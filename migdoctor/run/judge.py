@@ -22,7 +22,7 @@ from migdoctor.report.document import build_report, finding_record, host_record,
 from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.request import Request, prepare
-from migdoctor.run.trial import untried_relocation
+from migdoctor.run.trial import refusal_note, untried_relocation
 from migdoctor.sandbox import FrozenDict, Lost, freeze, interrupts_held, isolated
 
 RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
@@ -49,6 +49,7 @@ def in_this_process(checks: list[Check], pair: Pair, ignored: set[str]) -> list[
 def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:
     """The report's entry for one pair."""
     not_checked = [side.error for side in (job.src, job.dst) if side.error]
+    refused = (job.measured.trial or {}).get("refused")  # the trial could not run: exit status 2, as for one pair
     findings: list[dict[str, Any]] = []
     path = intended = measured = None
     if job.src.facts is not None and job.dst.facts is not None:
@@ -65,6 +66,8 @@ def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: Pair
             not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
         not_checked += untried_relocation(job.dst_label, job.dst.facts)
         not_checked += job.notes
+        if refused:
+            not_checked.append(refusal_note(job.src_label, job.dst_label, refused))
     else:
         not_checked.append(f"no check ran: {len(checks)} checks need facts from both hosts")
     return pair_record(
@@ -77,7 +80,7 @@ def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: Pair
         findings=findings,
         not_checked=not_checked,
         trial=job.measured.trial,
-        reached=job.src.facts is not None and job.dst.facts is not None,
+        could_not_run=job.src.facts is None or job.dst.facts is None or refused is not None,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from migdoctor.actions.migration import TrialRefused
 from migdoctor.judging.facts import interface_addresses
 from migdoctor.judging.stack import link_rate
 from migdoctor.run.request import Request
@@ -30,6 +31,25 @@ def trial_of(
         ]
         options = replace(options, timeout_s=default_timeout(options.memory_mib, min(rates, default=None)))
     return run_trial(src, dst, options, request.run_id, request.progress)
+
+
+def trial_or_refusal(
+    request: Request, src: Transport, dst: Transport, src_facts: dict[str, Any], dst_facts: dict[str, Any]
+) -> dict[str, Any]:
+    """The pair's test migration, or why it was refused. A one-pair run ends on a refusal (its one
+    line, exit status 2); in a run of several pairs the refusal is that pair's record (judged by
+    migration.test-migration, exit status 2 for that pair) and the other pairs' trials go on."""
+    try:
+        return trial_of(request, src, dst, src_facts, dst_facts)
+    except TrialRefused as exc:
+        if len(request.pairs) == 1:
+            raise
+        return {"refused": str(exc)}
+
+
+def refusal_note(src: str, dst: str, reason: str) -> str:
+    """The pair's "not checked" line for a refused trial, also said on stderr (exit status 2)."""
+    return f"{src} -> {dst}: test migration refused: {reason}"
 
 
 def untried_relocation(label: str, facts: dict[str, Any]) -> list[str]:

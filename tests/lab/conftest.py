@@ -85,12 +85,12 @@ class LabSession:
 
         return tomllib.loads(inventory.FILE.read_text())
 
-    def inventory_copy(self, tmp_path: Path, **hostb: Any) -> Path:
-        """The lab's inventory with some of hostb's keys changed, written to TMP_PATH."""
+    def inventory_copy(self, tmp_path: Path, host: str = "hostb", **changes: Any) -> Path:
+        """The lab's inventory with some of HOST's keys changed, written to TMP_PATH."""
         import tomli_w
 
         inventory = self.inventory()
-        inventory["hosts"]["hostb"].update(hostb)
+        inventory["hosts"][host].update(changes)
         path = tmp_path / "inventory.toml"
         path.write_text(tomli_w.dumps(inventory))
         return path

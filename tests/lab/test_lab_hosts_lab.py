@@ -40,13 +40,19 @@ def resolved_in(lab: Any, host: str, names: list[str]) -> dict[str, str]:
     return dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
 
 
-def check_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    """`migdoctor check ARGS` (one pair or many); its exit status and its report."""
+def check_done(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`migdoctor check ARGS` (one pair or many), as it ended, and its report."""
     output = tmp_path / "report.json"
     argv = [MIGDOCTOR, "check", *args, "--format", "json", "--output", str(output)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert output.exists(), done.stderr
-    return done.returncode, json.loads(output.read_text())
+    return done, json.loads(output.read_text())
+
+
+def check_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """`migdoctor check ARGS`: its exit status and its report."""
+    done, report = check_done(tmp_path, *args)
+    return done.returncode, report
 
 
 def pairs_of(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -146,6 +152,31 @@ def test_test_migration_into_a_healthy_hostc_takes_the_fast_network(lab_scenario
     assert code == 0, report["pairs"][0]["findings"]
     assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-fast", "c-fast")
     assert_no_canary(lab, names_of(4))
+
+
+def test_a_trial_refused_into_one_destination_is_its_pairs_record_and_the_next_trial_runs(lab_scenario, tmp_path):
+    lab = lab_scenario("healthy", hosts=4)
+    socket = "/run/migdoctor-lab/hostc/no-such-libvirt-sock"  # hostc's libvirtd cannot be reached there
+    inventory = lab.inventory_copy(tmp_path, "hostc", libvirt_uri=f"qemu+unix:///system?socket={socket}")
+    before = sorted(Path("/var/tmp").glob("migdoctor*"))
+    done, report = check_done(tmp_path, "hosta", "hostc", "hostb", *TRIAL, "--inventory", str(inventory))
+
+    validate_report(report)
+    pairs = pairs_of(report)
+    refused = pairs[("hosta", "hostc")]["migration_trial"]["refused"]
+    assert refused.startswith(f"hostc: cannot connect to qemu+unix:///system?socket={socket}: ")
+    assert "No such file or directory" in refused
+    (skipped,) = pairs[("hosta", "hostc")]["findings"]
+    assert skipped["status"] == "skip" and "`migdoctor migrate-test hosta hostc` tries it alone" in skipped["summary"]
+    (leg,) = pairs[("hosta", "hostb")]["migration_trial"]["legs"]  # tried after the refusal, as asked
+    assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-fast", "b-fast")
+    assert statuses(pairs[("hosta", "hostb")], "pass") == {"migration.test-migration"}
+    assert report["matrix"]["hosta"]["hostc"]["verdict"] == "not checked"
+    assert report["matrix"]["hosta"]["hostb"]["verdict"] == "pass"
+    assert done.returncode == report["exit_status"] == 2  # the worst pair's: could not run, as for one pair
+    assert done.stderr.splitlines()[0] == f"migdoctor: hosta -> hostc: test migration refused: {refused}"
+    assert_no_canary(lab, names_of(4))
+    assert sorted(Path("/var/tmp").glob("migdoctor*")) == before  # no payload left (the hosts share /var/tmp)
 
 
 # --- evacuate-one-bad: hosta is emptied to hostb, hostc and hostd; hostc advertises its LAN name --

@@ -114,6 +114,16 @@ def test_not_run_is_skipped(make_pair, judge) -> None:
     assert finding.status == "skip" and finding.summary == "test migration not run (use --test-migration)"
 
 
+def test_refused_in_a_run_of_several_pairs_is_skipped_naming_the_host_and_how_to_try_again(make_pair, judge) -> None:
+    refused = {"refused": "hostb: no libvirt URI (set libvirt_uri in the inventory)"}
+    finding = judge("migration.test-migration", make_pair(trial=refused))
+    assert finding.status == "skip"
+    assert finding.summary == (
+        "test migration refused: hostb: no libvirt URI (set libvirt_uri in the inventory); this pair's other "
+        "checks ran: once that is fixed, `migdoctor migrate-test hosta hostb` tries it alone"
+    )
+
+
 def test_peer_connection_lost_points_to_the_source_log(make_pair, judge) -> None:
     error = "End of file while reading data: : Input/output error"
     finding = judge("migration.test-migration", make_pair(trial=trial(leg(ok=False, error=error))))

@@ -1,6 +1,7 @@
 """The collection plan of a many-pair run, with the hosts' answers stood in by captured facts:
 each host's facts once, its look-ups about all its peers in one call, a host that cannot be
-reached taking out only its own pairs, no two probes on one host at once, trials one by one."""
+reached taking out only its own pairs, no two probes on one host at once, trials one by one, a
+refused trial taking out only its own pair's."""
 
 import threading
 import time
@@ -10,8 +11,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from migdoctor.actions.migration import TrialOptions
+from migdoctor.actions.migration import TrialOptions, TrialRefused
+from migdoctor.report.document import validate_report
 from migdoctor.run import collect as collect_module
+from migdoctor.run import trial as trial_module
 from migdoctor.run.collect import Collected, Measured, collect
 from migdoctor.run.judge import judge
 from migdoctor.run.request import Request, each_other
@@ -102,7 +105,7 @@ def test_probes_never_share_a_host_and_test_migrations_run_one_at_a_time(answere
         return {"legs": []}
 
     monkeypatch.setattr(collect_module, "probe_pair", probe_pair)
-    monkeypatch.setattr(collect_module, "trial_of", trial_of)
+    monkeypatch.setattr(trial_module, "trial_of", trial_of)
     request = fleet_request(["kvm1", "kvm2", "kvm3", "kvm4", "kvm5"], trial=TrialOptions(128, None, False, 0.0))
 
     gathered = collect(request)
@@ -112,3 +115,78 @@ def test_probes_never_share_a_host_and_test_migrations_run_one_at_a_time(answere
     assert trials == [pair for pair in request.pairs if "kvm3" not in pair]  # one after another, in order
     assert gathered.measured[("kvm1", "kvm2")].probe == {"probed": ["kvm1", "kvm2"]}
     assert gathered.measured[("kvm1", "kvm2")].trial == {"legs": []}
+
+
+REFUSED = "kvm4: 200 MiB free, the 256 MiB canary needs 320"
+
+
+def passed_trial(src: str, dst: str) -> dict:
+    """A test migration that crossed the healthy pair's fast links at 955 Mb/s, one way."""
+    leg = {
+        "from": src, "to": dst, "ok": True, "error": None, "wall_s": 2.3, "samples": 20,
+        "source_link": "a-fast", "source_tx_bytes": 219 * 2**20, "destination_link": "b-fast",
+        "destination_rx_bytes": 219 * 2**20, "rate_mbps": 955.0, "wall_rate_mbps": 800.0,
+    }  # fmt: skip
+    return {
+        "domain": "migdoctor-canary-x", "canary": True, "virt_type": "kvm", "memory_mib": 256, "payload_mib": 208,
+        "migrate_uri": None, "timeout_s": 60.0, "legs": [leg], "completed_stats": None, "cleanup": [],
+        "interrupted": False,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def kvm4_refuses(answered, fleet_facts, monkeypatch):
+    """kvm4 (the seed's destination again) refuses every trial into it; the others pass. The
+    trials asked for are recorded."""
+    fleet_facts["kvm4"] = fleet_facts["kvm3"]
+    tried = []
+
+    def trial_of(request, src, dst, src_facts, dst_facts):
+        tried.append((src.label, dst.label))
+        if dst.label == "kvm4":
+            raise TrialRefused(REFUSED)
+        return passed_trial(src.label, dst.label)
+
+    monkeypatch.setattr(trial_module, "trial_of", trial_of)
+    return tried
+
+
+def evacuation_request(*destinations):
+    request = fleet_request(["kvm1", *destinations], probe=False, trial=TrialOptions(256, None, True, 0.0))
+    request.pairs = [("kvm1", destination) for destination in destinations]
+    return request
+
+
+def test_a_refused_trial_is_its_pairs_record_and_the_other_pairs_trials_still_run(kvm4_refuses):
+    request = evacuation_request("kvm4", "kvm2")
+    report = judge(request, collect(request), time.monotonic(), datetime.now(UTC))
+
+    validate_report(report)
+    assert kvm4_refuses == [("kvm1", "kvm4"), ("kvm1", "kvm2")]  # the refusal did not end the run
+    refused, tried = report["pairs"]
+    assert refused["migration_trial"] == {"refused": REFUSED} and refused["measured_path"] is None
+    assert "kvm1 -> kvm4: test migration refused: " + REFUSED in refused["not_checked"]
+    (verdict,) = [f for f in refused["findings"] if f["id"] == "migration.test-migration"]
+    assert verdict["status"] == "skip"
+    assert verdict["summary"].startswith(f"test migration refused: {REFUSED}; ")
+    assert "`migdoctor migrate-test kvm1 kvm4` tries it alone" in verdict["summary"]
+    (passed,) = [f for f in tried["findings"] if f["id"] == "migration.test-migration"]
+    assert passed["status"] == "pass" and tried["exit_status"] == 0
+    assert tried["measured_path"][0]["source_link"] == "a-fast"
+    assert refused["exit_status"] == report["exit_status"] == 2  # could not run, as for one pair: the worst
+    assert report["matrix"]["kvm1"]["kvm4"]["verdict"] == "fail"  # its static failures outrank "not checked"
+    assert report["matrix"]["kvm1"]["kvm2"]["verdict"] == "pass"
+
+
+def test_a_refused_trial_of_a_healthy_pair_is_not_checked_in_the_matrix(kvm4_refuses, fleet_facts):
+    fleet_facts["kvm4"] = fleet_facts["kvm2"]
+    request = evacuation_request("kvm2", "kvm4")
+    report = judge(request, collect(request), time.monotonic(), datetime.now(UTC))
+
+    assert report["matrix"]["kvm1"]["kvm4"]["verdict"] == "not checked" and report["pairs"][1]["exit_status"] == 2
+    assert report["matrix"]["kvm1"]["kvm2"]["verdict"] == "pass" and report["exit_status"] == 2
+
+
+def test_a_refused_trial_of_the_only_pair_still_ends_the_run(kvm4_refuses):
+    with pytest.raises(TrialRefused, match=REFUSED):
+        collect(evacuation_request("kvm4"))
