@@ -5,6 +5,7 @@ every pair, then the test migrations one after another."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,42 +89,77 @@ def active_steps(
     intents: dict[str, Intent],
     pairs: list[tuple[str, str]],
 ) -> dict[tuple[str, str], Measured]:
-    """Each pair's probes, pairs with no host in common at once (at most --forks): the probes
-    name links by their byte counters, which a second probe on the same host would mix into.
-    A pair starts as soon as both its hosts are free, in the order given."""
-    pending, busy, found = list(pairs), set[str](), dict[tuple[str, str], Measured]()
+    """Each pair's probes (scheduled_probes) and its peer connection. A peer connection names no
+    link (its bytes, a handshake, are noise beside a probe's stream), so all start at once, at
+    most --forks, beside the probes."""
+    from migdoctor.actions.peer import run_peer_connection
+
     with ThreadPoolExecutor(max(1, request.forks)) as pool:
-        running: dict[Future[Measured], tuple[str, str]] = {}
+        peers = {
+            (src, dst): pool.submit(run_peer_connection, transports[src], uri)
+            for src, dst in pairs
+            if (uri := request.host(dst).peer_uri)
+        }
+        probes = scheduled_probes(
+            request.forks,
+            pairs,
+            lambda src, dst: probe_pair(transports[src], transports[dst], facts[dst], intents[dst]),
+        )
+        return {pair: Measured(probes[pair], peers[pair].result() if pair in peers else None) for pair in pairs}
+
+
+def scheduled_probes(
+    forks: int, pairs: list[tuple[str, str]], probe: Callable[[str, str], dict[str, Any] | None]
+) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """PROBE of each pair (probe_pair), at most FORKS pairs at once and never two sent from
+    one host or two received on one: a probe names the source's link by its sent-byte counters and
+    the destination's by its received-byte counters, which a second probe's stream on the same
+    counter would mix into. A host may send one probe while it receives another (a -> b, b -> c
+    and c -> a at once): what that adds to its other counter is the other stream's
+    acknowledgements. A pair starts as soon as its source is free to send and its destination to
+    receive, in the order of probe_order."""
+    pending, busy, found = probe_order(pairs), set[tuple[str, str]](), dict[tuple[str, str], dict[str, Any] | None]()
+    with ThreadPoolExecutor(max(1, forks)) as pool:
+        running: dict[Future[dict[str, Any] | None], tuple[str, str]] = {}
         while pending or running:
             for pair in list(pending):
-                if len(running) < request.forks and busy.isdisjoint(pair):
-                    src, dst = pair
-                    busy.update(pair)
+                if len(running) < forks and busy.isdisjoint(counters_used(pair)):
+                    busy.update(counters_used(pair))
                     pending.remove(pair)
-                    job = pool.submit(probe_pair, request, transports[src], transports[dst], facts[dst], intents[dst])
-                    running[job] = pair
+                    running[pool.submit(probe, *pair)] = pair
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for job in done:
                 pair = running.pop(job)
-                busy.difference_update(pair)
+                busy.difference_update(counters_used(pair))
                 found[pair] = job.result()
-    return {pair: found[pair] for pair in pairs}
+    return found
 
 
-def probe_pair(request: Request, src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> Measured:
-    """The port probe, the path MTU probe and the peer connection of one pair, side by side."""
-    from migdoctor.actions.peer import run_peer_connection
+def probe_order(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """PAIRS in rounds in which each host sends once and receives once: with the hosts numbered,
+    a round is every pair whose destination is the same number of places after its source (every
+    ordered pair of N hosts probes in N - 1 rounds, not one pair at a time)."""
+    hosts = {label: number for number, label in enumerate(dict.fromkeys(label for pair in pairs for label in pair))}
+    return sorted(pairs, key=lambda pair: (hosts[pair[1]] - hosts[pair[0]]) % len(hosts))
+
+
+def counters_used(pair: tuple[str, str]) -> set[tuple[str, str]]:
+    """The byte counters a pair's probe names links by: the source's sent, the destination's received."""
+    src, dst = pair
+    return {(src, "tx_bytes"), (dst, "rx_bytes")}
+
+
+def probe_pair(src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any] | None:
+    """The port probe and the path MTU probe of one pair, side by side."""
     from migdoctor.actions.probe import run_probe
 
-    uri = request.host(dst.label).peer_uri
-    with ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(2) as pool:
         probe = pool.submit(run_probe, src, dst, dst_facts)
-        peer = pool.submit(run_peer_connection, src, uri) if uri else None
         path_mtu = pool.submit(path_mtu_of, src, dst, dst_facts, intent)
         probed = probe.result()
         if probed is not None:  # judged by link.path-mtu beside the port probe
             probed["path_mtu"] = path_mtu.result()
-        return Measured(probed, peer.result() if peer else None)
+        return probed
 
 
 def path_mtu_of(src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any]:

@@ -1,16 +1,18 @@
 """The collection plan of a many-pair run, with the hosts' answers stood in by captured facts:
 each host's facts once, its look-ups about all its peers in one call, a host that cannot be
-reached taking out only its own pairs, no two probes on one host at once, trials one by one, a
-refused trial taking out only its own pair's."""
+reached taking out only its own pairs, no host sending or receiving two probes at once, trials
+one by one, a refused trial taking out only its own pair's."""
 
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
 
+from migdoctor.actions import peer
 from migdoctor.actions.migration import TrialOptions, TrialRefused
 from migdoctor.report.document import validate_report
 from migdoctor.run import collect as collect_module
@@ -80,25 +82,28 @@ def test_an_unreachable_host_marks_its_pairs_not_checked_and_the_others_are_judg
     assert report["matrix"]["kvm3"]["kvm1"]["verdict"] == "not checked" and report["exit_status"] == 2
 
 
-def test_probes_never_share_a_host_and_test_migrations_run_one_at_a_time(answered, fleet_facts, monkeypatch):
-    fleet_facts["kvm4"], fleet_facts["kvm5"] = fleet_facts["kvm1"], fleet_facts["kvm2"]
-    busy: dict[str, int] = {}
-    shared, at_once, trials = [], [], []
-    lock, two_at_once = threading.Lock(), threading.Event()
+def test_no_host_sends_or_receives_two_probes_at_once_and_test_migrations_run_one_at_a_time(
+    answered, fleet_facts, monkeypatch
+):
+    fleet_facts["kvm4"] = fleet_facts["kvm1"]
+    sending, receiving = Counter[str](), Counter[str]()
+    overlaps, at_once, trials = [], [], []
+    lock, three_at_once = threading.Lock(), threading.Event()
 
-    def probe_pair(request, src, dst, dst_facts, intent):
+    def probe_pair(src, dst, dst_facts, intent):
         with lock:
-            shared.extend(label for label in (src.label, dst.label) if busy.get(label))
-            for label in (src.label, dst.label):
-                busy[label] = busy.get(label, 0) + 1
-            at_once.append(sum(1 for count in busy.values() if count) // 2)
-        if at_once[-1] == 2:
-            two_at_once.set()
-        two_at_once.wait(5)  # the first pair holds on until a pair apart from it runs too (it never may)
+            if sending[src.label] or receiving[dst.label]:
+                overlaps.append((src.label, dst.label))
+            sending[src.label] += 1
+            receiving[dst.label] += 1
+            at_once.append(sum(sending.values()))
+        if at_once[-1] == 3:
+            three_at_once.set()
+        three_at_once.wait(5)  # the first pairs hold on until three run at once (a cycle of the hosts)
         with lock:
-            for label in (src.label, dst.label):
-                busy[label] -= 1
-        return Measured({"probed": [src.label, dst.label]})
+            sending[src.label] -= 1
+            receiving[dst.label] -= 1
+        return {"probed": [src.label, dst.label]}
 
     def trial_of(request, src, dst, src_facts, dst_facts):
         trials.append((src.label, dst.label))
@@ -106,15 +111,55 @@ def test_probes_never_share_a_host_and_test_migrations_run_one_at_a_time(answere
 
     monkeypatch.setattr(collect_module, "probe_pair", probe_pair)
     monkeypatch.setattr(trial_module, "trial_of", trial_of)
-    request = fleet_request(["kvm1", "kvm2", "kvm3", "kvm4", "kvm5"], trial=TrialOptions(128, None, False, 0.0))
+    request = fleet_request(["kvm1", "kvm2", "kvm3", "kvm4"], trial=TrialOptions(128, None, False, 0.0))
 
     gathered = collect(request)
 
-    assert shared == [] and len(at_once) == 12  # the 12 pairs of the 4 reached hosts, none sharing a host
-    assert max(at_once) == 2  # kvm1 -> kvm2 beside kvm4 -> kvm5: hosts apart are probed at once
+    assert overlaps == [] and len(at_once) == 6  # the 6 pairs of the 3 reached hosts
+    assert max(at_once) == 3  # kvm1 -> kvm2, kvm2 -> kvm4, kvm4 -> kvm1: each host sends one, receives one
     assert trials == [pair for pair in request.pairs if "kvm3" not in pair]  # one after another, in order
     assert gathered.measured[("kvm1", "kvm2")].probe == {"probed": ["kvm1", "kvm2"]}
     assert gathered.measured[("kvm1", "kvm2")].trial == {"legs": []}
+
+
+def test_one_host_sends_a_probe_only_after_its_last_one_ended(answered, fleet_facts, monkeypatch):
+    fleet_facts["kvm4"] = fleet_facts["kvm1"]
+    spans: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def probe_pair(src, dst, dst_facts, intent):
+        started = time.monotonic()
+        time.sleep(0.05)
+        spans[(src.label, dst.label)] = (started, time.monotonic())
+        return None
+
+    monkeypatch.setattr(collect_module, "probe_pair", probe_pair)
+    collect(fleet_request(["kvm1", "kvm2", "kvm4"]))
+
+    for (src, dst), (start, end) in spans.items():
+        for (other_src, other_dst), (other_start, other_end) in spans.items():
+            if (src, dst) != (other_src, other_dst) and (src == other_src or dst == other_dst):
+                assert end <= other_start or other_end <= start, ((src, dst), (other_src, other_dst))
+
+
+def test_the_peer_connections_all_run_at_once_beside_the_probes(answered, fleet_facts, monkeypatch):
+    fleet_facts["kvm4"] = fleet_facts["kvm1"]
+    all_six = threading.Barrier(6, timeout=5)  # broken, and raised, unless the six connect at once
+
+    def run_peer_connection(src, uri):
+        all_six.wait()
+        return {"uri": uri, "from": src.label}
+
+    monkeypatch.setattr(peer, "run_peer_connection", run_peer_connection)
+    monkeypatch.setattr(collect_module, "probe_pair", lambda src, dst, dst_facts, intent: {"probed": dst.label})
+    request = fleet_request(["kvm1", "kvm2", "kvm4"])
+    request.hosts = [replace(host, libvirt_uri=f"qemu+ssh://root@{host.label}/system") for host in request.hosts]
+
+    gathered = collect(request)
+
+    assert gathered.measured[("kvm2", "kvm4")] == Measured(
+        {"probed": "kvm4"}, {"uri": "qemu+ssh://root@kvm4/system", "from": "kvm2"}
+    )
+    assert len(gathered.measured) == 6
 
 
 REFUSED = "kvm4: 200 MiB free, the 256 MiB canary needs 320"
