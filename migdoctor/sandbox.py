@@ -14,6 +14,7 @@ import gc
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -96,27 +97,33 @@ class Stopped(Exception):
     """The caller stopped waiting for the remaining tasks (Ctrl-C reached another thread)."""
 
 
-def isolated(tasks: Sequence[Callable[[], Any]], budget_s: float, stop: threading.Event | None = None) -> list[Any]:
+def isolated(
+    tasks: Sequence[Callable[[], Any]], budget_s: float, stop: threading.Event | None = None, batch_s: float = 0.0
+) -> list[Any]:
     """Each task's result, in order, run in forked workers; a task that overruns BUDGET_S or
     ends its worker gives a Lost. Ctrl-C in the parent, or STOP set by another thread, kills the
-    worker and propagates (Stopped)."""
+    worker and propagates (Stopped). With BATCH_S, a worker hands its results over together at most
+    that often (a fleet's tens of thousands, each a wake-up here otherwise); a worker lost while it
+    held results back runs them again one by one, so the Lost still names the task to blame."""
     results: list[Any] = []
+    holding = batch_s
     while len(results) < len(tasks):
         reader, writer = FORK.Pipe(duplex=False)
-        worker = FORK.Process(target=_serve, args=(tasks[len(results) :], writer, budget_s), daemon=True)
+        worker = FORK.Process(target=_serve, args=(tasks[len(results) :], writer, budget_s, holding), daemon=True)
+        lost = None
         try:
             with interrupts_held():
                 worker.start()
             writer.close()
             while len(results) < len(tasks):
                 if not answered(reader, budget_s, stop):
-                    results.append(Lost(f"ran longer than its {budget_s:g} s budget and was stopped"))
+                    lost = Lost(f"ran longer than its {budget_s:g} s budget and was stopped")
                     break
                 try:
-                    results.append(reader.recv())
+                    results.extend(pickle.loads(result) for result in reader.recv())
                 except EOFError:
                     worker.join(1)
-                    results.append(Lost(f"ended its worker process ({_exit_reason(worker.exitcode)})"))
+                    lost = Lost(f"ended its worker process ({_exit_reason(worker.exitcode)})")
                     break
         finally:
             if worker.pid is not None:
@@ -125,6 +132,9 @@ def isolated(tasks: Sequence[Callable[[], Any]], budget_s: float, stop: threadin
                 worker.join()
             writer.close()
             reader.close()
+        if lost is not None and not holding:
+            results.append(lost)
+        holding = 0.0 if lost is not None and holding else batch_s
     return results
 
 
@@ -165,11 +175,12 @@ def _exit_reason(code: int | None) -> str:
     return f"exit status {code}"
 
 
-def _serve(tasks: Sequence[Callable[[], Any]], writer: Any, budget_s: float) -> None:
+def _serve(tasks: Sequence[Callable[[], Any]], writer: Any, budget_s: float, batch_s: float) -> None:
     """In the worker: Ctrl-C is the parent's to handle; what tasks print must not reach the report
     on stdout; an alarm ends the worker even if its parent is gone (killed). What the worker
     inherits is left out of garbage collection (gc.freeze): tasks make no cycles with it, and
-    scanning a fleet's facts again and again cost a quarter of the judging."""
+    scanning a fleet's facts again and again cost a quarter of the judging. Results go over
+    pickled one by one, so one that cannot be is that task's Lost, not the batch's."""
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
@@ -178,9 +189,16 @@ def _serve(tasks: Sequence[Callable[[], Any]], writer: Any, budget_s: float) -> 
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = open(devnull, "w", closefd=False)  # noqa: SIM115 - the worker's for life
+    held: list[bytes] = []
+    sent = time.monotonic()
     for task in tasks:
         result = task()
         try:
-            writer.send(result)
+            held.append(pickle.dumps(result))
         except Exception as exc:  # noqa: BLE001 - an unsendable result is that task's failure
-            writer.send(Lost(f"its result cannot be handed back: {type(exc).__name__}: {exc}"))
+            held.append(pickle.dumps(Lost(f"its result cannot be handed back: {type(exc).__name__}: {exc}")))
+        if time.monotonic() - sent >= batch_s:
+            writer.send(held)
+            held, sent = [], time.monotonic()
+    if held:
+        writer.send(held)

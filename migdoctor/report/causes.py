@@ -76,6 +76,7 @@ def named_back(summary: str, pairs: list[tuple[str, str]]) -> str:
 def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
     """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
     found: dict[tuple[str, str, str], Cause] = {}
+    worded_differently: set[tuple[str, str, str]] = set()
     for pair in pairs.containing(NOT_PASSING) if isinstance(pairs, Encoded) else pairs:
         for finding in pair["findings"]:
             if finding["status"] not in ORDER or finding["ignored"]:
@@ -84,9 +85,11 @@ def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
             cause = found.setdefault(key, Cause(finding["id"], finding["status"], finding["summary"]))
             cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
             if finding["summary"] != cause.summary:
-                cause.summary = named_back(key[2], cause.pairs)
+                worded_differently.add(key)
             if finding["remediation"] and finding["remediation"] not in cause.fixes:
                 cause.fixes.append(finding["remediation"])
+    for key in worded_differently:
+        found[key].summary = named_back(key[2], found[key].pairs)
     ranked = sorted(found.values(), key=lambda c: (ORDER[c.status], -len(c.pairs), c.check_id))
     for cause in ranked:
         if len(cause.fixes) > NAMED_MOST:

@@ -25,6 +25,7 @@ from migdoctor.run.request import Request, prepare
 from migdoctor.run.trial import refusal_note, untried_relocation
 from migdoctor.sandbox import FrozenDict, Lost, freeze, interrupts_held, isolated
 
+RESULTS_EVERY_S = 0.05  # how often a judging worker hands over the pairs it judged
 RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
 
 
@@ -108,7 +109,7 @@ def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> 
     with ThreadPoolExecutor(len(chunks)) as pool:
         try:
             with interrupts_held():  # every thread started, so leaving the pool waits for each
-                judged = [pool.submit(isolated, chunk, CHECK_BUDGET_S, stop) for chunk in chunks]
+                judged = [pool.submit(isolated, chunk, CHECK_BUDGET_S, stop, RESULTS_EVERY_S) for chunk in chunks]
             results = [result for chunk in judged for result in chunk.result()]
         finally:
             stop.set()

@@ -20,7 +20,7 @@ from migdoctor.engine import discover, run_checks
 from migdoctor.judging.pair import Intent, Pair
 from migdoctor.run.collect import Collected, Measured
 from migdoctor.run.judge import PairJob, judge_pairs
-from migdoctor.sandbox import FrozenDict, freeze, thaw
+from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated, thaw
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
 PAIR = Pair("hosta", "hostb", {"links": [{"name": "a-lan"}]}, {"links": []}, Intent("198.51.100.0/24", "test", False))
@@ -161,6 +161,29 @@ def test_ctrl_c_stops_a_fleets_judging_at_once(tmp_path):
         with pytest.raises(ProcessLookupError):
             os.kill(int(worker.name), 0)
     assert not finished.exists()
+
+
+def test_results_handed_over_together_still_name_the_task_to_blame():
+    """A fleet's worker holds its results back (batch_s); one lost while it held some runs them
+    again one by one, so each Lost is the task that caused it and every other result comes back."""
+    tasks = [
+        lambda: 1,
+        lambda: os._exit(3),
+        lambda: 3,
+        lambda: time.sleep(60),
+        lambda: lambda: "a function is no result",
+        lambda: 6,
+    ]
+
+    results = isolated(tasks, budget_s=1, batch_s=60)
+
+    assert [result for result in results if not isinstance(result, Lost)] == [1, 3, 6]
+    assert [type(result) for result in results] == [int, Lost, int, Lost, Lost, int]
+    assert [result.reason.split(" (")[0].split(":")[0] for result in results if isinstance(result, Lost)] == [
+        "ended its worker process",
+        "ran longer than its 1 s budget and was stopped",
+        "its result cannot be handed back",
+    ]
 
 
 @pytest.mark.parametrize("report", ["healthy", "seed"])
