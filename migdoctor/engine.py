@@ -239,23 +239,26 @@ def select(checks: list[Check], only: list[str]) -> list[Check]:
     return [check for check in checks if check.id in only or check.area in only]
 
 
-@cache
-def need_path(need: str) -> tuple[str, tuple[str, ...]]:
-    """A declared need ('dst.config.qemu_conf') as its side and keys, parsed once per run."""
-    side, *keys = need.split(".")
-    return side, tuple(keys)
-
-
-def missing_fact(pair: Pair, need: str) -> str | None:
-    """Why a needed fact ('dst.config.qemu_conf') is absent, or None when it is there."""
-    side, keys = need_path(need)
-    if side == "src":
-        return absent_fact(pair.src, keys, pair.src_label)
-    return absent_fact(pair.dst, keys, pair.dst_label)
+def missing_facts(pair: Pair, needs: tuple[str, ...]) -> list[str]:
+    """Why needed facts ('dst.config.qemu_conf') are absent, in the order NEEDS names them."""
+    if not needs:
+        return []
+    absent = absent_facts(pair.src, needs, "src", pair.src_label) + absent_facts(pair.dst, needs, "dst", pair.dst_label)
+    return [reason for _, reason in sorted(absent)]
 
 
 @read_only_memo
-def absent_fact(facts: dict[str, Any], keys: tuple[str, ...], label: str) -> str | None:
+def absent_facts(facts: dict[str, Any], needs: tuple[str, ...], side: str, label: str) -> tuple[tuple[int, str], ...]:
+    """(place in NEEDS, why) of each need on SIDE that FACTS lack: the same for every pair of a host."""
+    absent = []
+    for index, need in enumerate(needs):
+        need_side, *keys = need.split(".")
+        if need_side == side and (reason := absent_fact(facts, keys, label)):
+            absent.append((index, reason))
+    return tuple(absent)
+
+
+def absent_fact(facts: dict[str, Any], keys: list[str], label: str) -> str | None:
     value: Any = facts
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
@@ -321,7 +324,7 @@ def plain_evidence(item: Evidence) -> Evidence:
 def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:
     """One check, in this process: nothing it raises escapes but Ctrl-C."""
     started = time.perf_counter()
-    reasons = [reason for need in check.needs if (reason := missing_fact(pair, need))]
+    reasons = missing_facts(pair, check.needs)
     try:
         outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else kept_contract(check.run(pair))
     except Skip as exc:
