@@ -105,7 +105,7 @@ def per_pair(function: Callable[[Pair], Answer]) -> Callable[[Pair], Answer]:
                 entry = (pair, None, exc)
             latest[0] = entry
         if entry[2] is not None:
-            raise entry[2]
+            raise entry[2].with_traceback(None)  # each caller its own traceback, not a growing one
         return entry[1]
 
     return memoised
