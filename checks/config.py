@@ -34,15 +34,16 @@ def any_uncovered(first: int, last: int, covered: list[list[int]]) -> bool:
 
 
 @read_only_memo
-def wrong_settings(facts: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
-    """(file, key, value, the type expected) of each setting whose type its daemon refuses."""
+def wrong_settings(facts: dict[str, Any]) -> tuple[tuple[str, str, Any, str], ...]:
+    """(file, key, value, the type expected) of each setting whose type its daemon refuses; a
+    tuple, as the answer is shared by every pair of the host."""
     wrong = []
     for (name, key), (accepts, expected) in SETTINGS.items():
         values = config_values(facts, name)
         if key in values and not accepts(values[key]):
             path = ((facts.get("config") or {}).get(name) or {}).get("path") or CONFIG_FILES[name]
             wrong.append((path, key, values[key], expected))
-    return wrong
+    return tuple(wrong)
 
 
 @registry.check(
