@@ -11,7 +11,6 @@ import importlib
 import importlib.util
 import json
 import math
-import operator
 import pkgutil
 import re
 import signal
@@ -243,8 +242,9 @@ def missing_facts(pair: Pair, needs: tuple[str, ...]) -> list[str]:
     """Why needed facts ('dst.config.qemu_conf') are absent, in the order NEEDS names them."""
     if not needs:
         return []
-    absent = absent_facts(pair.src, needs, "src", pair.src_label) + absent_facts(pair.dst, needs, "dst", pair.dst_label)
-    return [reason for _, reason in sorted(absent)]
+    src = absent_facts(pair.src, needs, "src", pair.src_label)
+    dst = absent_facts(pair.dst, needs, "dst", pair.dst_label)
+    return [reason for _, reason in sorted(src + dst)] if src or dst else []
 
 
 @read_only_memo
@@ -298,10 +298,20 @@ def kept_contract(result: Any) -> Outcome:
         raise ContractError(f"remediation {result.remediation!r} is not a string")
     if not isinstance(result.evidence, tuple | list):
         raise ContractError("evidence is not a sequence of Evidence")
-    evidence = tuple(map(plain_evidence, result.evidence))
-    if type(result.evidence) is tuple and all(map(operator.is_, evidence, result.evidence)):
+    if type(result.evidence) is tuple and all(map(is_plain, result.evidence)):
         return result
-    return Outcome(result.status, result.summary, evidence, result.remediation)
+    return Outcome(result.status, result.summary, tuple(map(plain_evidence, result.evidence)), result.remediation)
+
+
+def is_plain(item: Any) -> bool:
+    """Whether ITEM is Evidence whose values are plain scalars already (the usual case)."""
+    return (
+        type(item) is Evidence
+        and type(item.host) is str
+        and type(item.item) is str
+        and type(item.actual) in PLAIN_SCALARS
+        and type(item.expected) in PLAIN_SCALARS
+    )
 
 
 def plain_evidence(item: Evidence) -> Evidence:

@@ -5,8 +5,9 @@ base chains in hook order), so jump/goto/return and "a drop in any base chain is
 written once.
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from migdoctor.netfilter.model import Decision, Packet
 
@@ -44,9 +45,30 @@ class Unsupported(Exception):
     """Raised while compiling something the evaluator does not judge; it becomes a Doubt."""
 
 
+PACKET_FIELDS = frozenset({"saddr", "daddr", "iifname", "dport", "family"})
+
+
+def reading(fields: Iterable[str], step: Step) -> Step:
+    """STEP marked with the packet fields it reads: a ruleset that reads no source address decides
+    for every source alike, so a fleet's pairs into one host share each judgement."""
+    setattr(step, "reads", frozenset(fields))  # noqa: B010 - an attribute mypy cannot see on a Callable
+    return step
+
+
+def fields_read(steps: Iterable[Step]) -> frozenset[str]:
+    """The packet fields STEPS read; all of them once one step is not marked."""
+    read: set[str] = set()
+    for step in steps:
+        marked = getattr(step, "reads", None)
+        if marked is None:
+            return PACKET_FIELDS
+        read |= marked
+    return frozenset(read)
+
+
 def constant(result: StepResult) -> Step:
     """A step whose outcome does not depend on the packet."""
-    return lambda _packet: result
+    return reading((), lambda _packet: result)
 
 
 def judge(steps: Sequence[Step], packet: Packet) -> Verdict:
@@ -122,6 +144,15 @@ class Firewall:
     empty_reason: str  # why nothing filters when path is empty
     notes: tuple[str, ...] = ()  # parts of the ruleset deliberately not evaluated
     port_bounds: frozenset[int] | None = None  # where decisions can change (ranges.bounds_of); None: anywhere
+    judged: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)  # ranges.py's
+
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        """The packet fields any rule this firewall can reach reads (the family picks the chains)."""
+        steps = (
+            step for _, chains in self.path for chain in chains.values() for rule in chain.rules for step in rule.steps
+        )
+        return fields_read(steps) | {"family"}
 
     def __call__(self, packet: Packet) -> Decision:
         doubt: Decision | None = None

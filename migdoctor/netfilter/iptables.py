@@ -20,6 +20,8 @@ from migdoctor.netfilter.engine import (
     Unsupported,
     Verdict,
     constant,
+    fields_read,
+    reading,
 )
 from migdoctor.netfilter.model import Decision, Packet
 from migdoctor.netfilter.ranges import bounds_of
@@ -155,19 +157,19 @@ def _match(option: str, values: list[str]) -> Step:
     if option == "-i":
         pattern = values[0]
         if pattern.endswith("+"):
-            return lambda p: p.iifname.startswith(pattern[:-1])
-        return lambda p: p.iifname == pattern
+            return reading({"iifname"}, lambda p: p.iifname.startswith(pattern[:-1]))
+        return reading({"iifname"}, lambda p: p.iifname == pattern)
     if option in ("-s", "-d"):
         networks = [ip_network(value, strict=False) for value in values[0].split(",")]
         name = "saddr" if option == "-s" else "daddr"
-        return lambda p: any(ip_address(getattr(p, name)) in network for network in networks)
+        return reading({name}, lambda p: any(ip_address(getattr(p, name)) in network for network in networks))
     if option == "-p":
         return constant(values[0].lower() in ("tcp", "6", "all", "0"))
     if option == "-f":
         return constant(False)
     if option in ("--dport", "--dports"):
         spans = [_port_span(value) for value in values[0].split(",")]
-        return lambda p: any(low <= p.dport <= high for low, high in spans)
+        return reading({"dport"}, lambda p: any(low <= p.dport <= high for low, high in spans))
     if option == "--tcp-flags":
         mask, expected = (_tcp_flags(value) for value in values[:2])
         return constant(PACKET_FLAGS & mask == expected)
@@ -198,4 +200,4 @@ def _negated(step: Step) -> Step:
         result = step(packet)
         return not result if isinstance(result, bool) else result
 
-    return negated
+    return reading(fields_read([step]), negated)

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -32,9 +32,14 @@ class Evaluator:
 
     firewalls: dict[str, Firewall]
     port_bounds: frozenset[int] | None  # see migdoctor.netfilter.ranges
+    judged: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)  # ranges.py's
 
     def __call__(self, packet: Packet) -> Decision:
         return self.firewalls[packet.family](packet)
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(firewall.reads for firewall in self.firewalls.values()))
 
 
 def nft_evaluator(ruleset: dict[str, Any]) -> Callable[[Packet], Decision]:

@@ -11,7 +11,7 @@ from operator import ge, gt, le, lt
 from typing import Any
 
 from migdoctor.netfilter import nft_text
-from migdoctor.netfilter.engine import NEXT, Doubt, Step, Unsupported, Verdict, constant
+from migdoctor.netfilter.engine import NEXT, Doubt, Step, Unsupported, Verdict, constant, reading
 from migdoctor.netfilter.model import Packet
 
 Value = int | str | frozenset[str]
@@ -35,34 +35,37 @@ class Field:
 
     kind: str  # port | addr | name | symbol | flags | absent
     read: Callable[[Packet], Value | None]
+    reads: frozenset[str] = frozenset()  # the Packet fields read uses
 
 
 def _address(family: str, name: str) -> Field:
-    return Field("addr", lambda p: p.address(name) if p.family == family else None)
+    return Field("addr", lambda p: p.address(name) if p.family == family else None, frozenset({name, "family"}))
 
 
-def _only(family: str, value: str) -> Callable[[Packet], Value | None]:
-    return lambda p: value if p.family == family else None
+def _only(family: str, value: str) -> Field:
+    return Field("symbol", lambda p: value if p.family == family else None, frozenset({"family"}))
 
 
+INTERFACE = Field("name", lambda p: p.iifname, frozenset({"iifname"}))
+DPORT = Field("port", lambda p: p.dport, frozenset({"dport"}))
 ABSENT = Field("absent", lambda _p: None)
 FIELDS = {  # keyed by rendering, which is how nft itself tells these expressions apart
-    "iifname": Field("name", lambda p: p.iifname),
-    "iif": Field("name", lambda p: p.iifname),
+    "iifname": INTERFACE,
+    "iif": INTERFACE,
     "meta l4proto": Field("symbol", lambda _p: "tcp"),
-    "meta nfproto": Field("symbol", lambda p: "ipv4" if p.family == "ip" else "ipv6"),
-    "meta protocol": Field("symbol", lambda p: p.family),
+    "meta nfproto": Field("symbol", lambda p: "ipv4" if p.family == "ip" else "ipv6", frozenset({"family"})),
+    "meta protocol": Field("symbol", lambda p: p.family, frozenset({"family"})),
     "meta pkttype": Field("symbol", lambda _p: "host"),
     "ct state": Field("flags", lambda _p: frozenset({"new"})),
     "tcp flags": Field("flags", lambda _p: frozenset({"syn"})),
-    "tcp dport": Field("port", lambda p: p.dport),
-    "th dport": Field("port", lambda p: p.dport),
+    "tcp dport": DPORT,
+    "th dport": DPORT,
     "ip saddr": _address("ip", "saddr"),
     "ip daddr": _address("ip", "daddr"),
     "ip6 saddr": _address("ip6", "saddr"),
     "ip6 daddr": _address("ip6", "daddr"),
-    "ip protocol": Field("symbol", _only("ip", "tcp")),
-    "ip6 nexthdr": Field("symbol", _only("ip6", "tcp")),
+    "ip protocol": _only("ip", "tcp"),
+    "ip6 nexthdr": _only("ip6", "tcp"),
     "fib daddr type": Field("symbol", lambda _p: "local"),  # the packet is addressed to this host
 }
 
@@ -85,7 +88,7 @@ def _masked(base: Field, mask: frozenset[str]) -> Field:
         value = base.read(packet)
         return value & mask if isinstance(value, frozenset) else None
 
-    return Field("flags", read)
+    return Field("flags", read, base.reads)
 
 
 def _flag_set(value: Any) -> frozenset[str]:
@@ -173,7 +176,7 @@ def _match(body: dict[str, Any], lookup: SetLookup) -> Step:
         value = read(packet)
         return value is not None and any(test(value) for test in tests) != negate
 
-    return step
+    return reading(field.reads, step)
 
 
 def _verdict(stmt: dict[str, Any]) -> Verdict:
@@ -206,7 +209,7 @@ def _vmap(body: dict[str, Any], lookup: SetLookup) -> Step:
             return False
         return next((verdict for test, verdict in entries if test(value)), False)
 
-    return step
+    return reading(field.reads, step)
 
 
 def _only_filters(key: str, body: Any) -> bool:

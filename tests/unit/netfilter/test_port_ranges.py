@@ -1,5 +1,6 @@
 """evaluate_port_range over every captured dump: the runs tile the range exactly."""
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,7 @@ from migdoctor.netfilter import (
     iptables_evaluator,
     nft_evaluator,
 )
+from migdoctor.netfilter.engine import PACKET_FIELDS, constant, fields_read, reading
 from migdoctor.netfilter.model import VERDICTS
 from migdoctor.netfilter.nft import port_bounds
 
@@ -81,3 +83,35 @@ def test_a_rule_computing_on_the_port_is_asked_at_every_port():
 
     assert port_bounds({"rule": [{"expr": [masked]}], "set": [], "map": []}) is None
     assert port_bounds({"rule": [{"expr": [flags]}], "set": [], "map": []}) == {2, 3}
+
+
+SOURCES = ["198.51.100.7", "198.51.100.8", "203.0.113.9", "10.10.0.5", "192.0.2.200"]
+
+
+@pytest.mark.parametrize("template", TEMPLATES[:3], ids=lambda t: f"{t.family}-{t.iifname}")
+def test_sources_alike_in_every_field_the_rules_read_share_one_judgement_and_only_they(
+    nft_dump, nft_name, iptables_dump, iptables_name, template
+):
+    """A fleet's sources into one host: the remembered runs are the runs judged afresh, whether
+    or not the ruleset reads the source address."""
+    for evaluate in (nft_evaluator(nft_dump(nft_name)), iptables_evaluator(iptables_dump(iptables_name))):
+        for saddr in SOURCES:
+            packet = Packet(**{**vars(template), "saddr": saddr})
+            for first, last in RANGES:
+                remembered = evaluate_port_range(evaluate, packet, first, last)
+                assert remembered == evaluate_port_range(port_by_port(evaluate), packet, first, last)
+        shared = "saddr" not in evaluate.reads  # type: ignore[attr-defined]
+        assert len(evaluate.judged) == len(RANGES) * (1 if shared else len(SOURCES))  # type: ignore[attr-defined]
+
+
+def test_a_ruleset_reads_the_source_address_exactly_when_a_rule_matches_it(nft_dump, nft_name):
+    """(fib saddr . iif is not judged: a doubt, which reads nothing.)"""
+    ruleset = nft_dump(nft_name)
+    reads = nft_evaluator(ruleset).reads  # type: ignore[attr-defined]
+    assert ("saddr" in reads) == ('"field": "saddr"' in json.dumps(ruleset))
+    assert {"family"} <= reads <= PACKET_FIELDS
+
+
+def test_an_unmarked_step_reads_every_field():
+    assert fields_read([constant(True), lambda packet: packet.saddr == "x"]) == PACKET_FIELDS
+    assert fields_read([constant(True), reading({"iifname"}, lambda packet: packet.iifname == "x")]) == {"iifname"}
