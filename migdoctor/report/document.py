@@ -30,10 +30,7 @@ class ReportError(Exception):
 
 def facts_digest(facts: dict[str, Any] | None) -> str | None:
     """A stable fingerprint of the facts judged, so a report can be tied to saved facts."""
-    if facts is None:
-        return None
-    canonical = json.dumps(facts, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return None if facts is None else digests(facts)[0]
 
 
 # peer_connection: an active step's record (its timing, libvirt's log stamps); its verdict is a finding.
@@ -44,14 +41,31 @@ VOLATILE_LINK_FACTS = ("rx_bytes", "tx_bytes")
 def stable_digest(facts: dict[str, Any] | None) -> str | None:
     """facts_digest without what changes by itself from one collection to the next, so two
     reports can say whether anything on a host really changed."""
-    if facts is None:
-        return None
-    settled = {key: value for key, value in facts.items() if key not in VOLATILE_FACTS}
-    settled["links"] = [
+    return None if facts is None else digests(facts)[1]
+
+
+def digests(facts: dict[str, Any]) -> tuple[str, str]:
+    """(facts_digest, stable_digest). Each part is written once for both (a fleet's records are
+    large); the whole is hashed exactly as json.dumps(facts, sort_keys=True, separators=(",", ":"))
+    writes it."""
+    parts = {key: f"{sorted_json(key)}:{sorted_json(value)}" for key, value in facts.items()}
+    settled = {key: part for key, part in parts.items() if key not in VOLATILE_FACTS}
+    links = [
         {key: value for key, value in link.items() if key not in VOLATILE_LINK_FACTS}
         for link in facts.get("links") or []
     ]
-    return facts_digest(settled)
+    settled["links"] = f"{sorted_json('links')}:{sorted_json(links)}"
+    return joined_digest(parts), joined_digest(settled)
+
+
+def sorted_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def joined_digest(parts: dict[str, str]) -> str:
+    """The sha256 of the JSON object whose members, written already, are PARTS' values."""
+    text = "{" + ",".join(parts[key] for key in sorted(parts)) + "}"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def identity_summary(facts: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -88,14 +102,15 @@ def exit_status(findings: list[dict[str, Any]], could_not_run: bool) -> int:
 def host_record(
     label: str, transport: str, target: str | None, facts: dict[str, Any] | None, error: str | None
 ) -> dict[str, Any]:
+    whole, stable = digests(facts) if facts is not None else (None, None)
     return {
         "label": label,
         "transport": transport if transport == "local" else f"{transport}:{target}",
         "reached": facts is not None,
         "error": error,
         "identity": identity_summary(facts),
-        "facts_digest": facts_digest(facts),
-        "facts_stable_digest": stable_digest(facts),
+        "facts_digest": whole,
+        "facts_stable_digest": stable,
     }
 
 
