@@ -8,7 +8,7 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.endpoints import migration_endpoints
 from migdoctor.judging.facts import link_named, link_of_address
 from migdoctor.judging.pair import Pair
-from migdoctor.judging.stack import StreamRate, stack_mtus, stream_rate
+from migdoctor.judging.stack import StreamRate, named_stack_mtus, named_stream_rate
 
 registry = Registry(order=30)
 UP_STATES = {"UP", "UNKNOWN"}
@@ -81,7 +81,11 @@ def link_state(pair: Pair) -> Outcome:
 )
 def link_speed(pair: Pair) -> Outcome:
     minimum = pair.intent.min_link_speed_mbps
-    rates = [(label, link, stream_rate(facts, link)) for label, facts, link in path_links(pair)]
+    rates = [
+        (label, link, rate)
+        for label, facts, link in path_links(pair)
+        if (rate := named_stream_rate(facts, link["name"]))
+    ]
     evidence = [
         Evidence(
             label,
@@ -148,7 +152,9 @@ def link_mtu(pair: Pair) -> Outcome:
         raise Skip("a migration link is missing from the facts")
     for label, facts, link in ends:
         below = [
-            (name, mtu) for name, mtu in stack_mtus(facts, link)[1:] if mtu is not None and mtu < (link["mtu"] or 0)
+            (name, mtu)
+            for name, mtu in named_stack_mtus(facts, link["name"])[1:]
+            if mtu is not None and mtu < (link["mtu"] or 0)
         ]
         if below:
             name, mtu = below[0]
@@ -157,7 +163,7 @@ def link_mtu(pair: Pair) -> Outcome:
                 f"{mtu}: frames above {mtu} bytes are dropped there",
                 *(
                     Evidence(label, f"link {device} mtu", value, link["mtu"])
-                    for device, value in stack_mtus(facts, link)
+                    for device, value in named_stack_mtus(facts, link["name"])
                 ),
                 remediation=f"{label}: ip link set {name} mtu {link['mtu']} (and in its network configuration), "
                 f"or lower {link['name']} to {mtu}",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from migdoctor.judging.facts import addresses_in, link_named
+from migdoctor.judging.facts import addresses_in
 from migdoctor.judging.pair import MigrationNetwork
-from migdoctor.judging.stack import stack_mtus
+from migdoctor.judging.stack import named_stack_mtus
 
 Counters = dict[str, dict[str, int]]  # link -> {"rx_bytes": n, "tx_bytes": n}, as facts/counters.py reads them
 
@@ -37,8 +37,7 @@ def migration_links(facts: dict[str, Any], network: MigrationNetwork | None) -> 
 def carried_on(facts: dict[str, Any], device: str | None, addressed: list[str]) -> str | None:
     """The link among ADDRESSED whose stack holds DEVICE (itself, or a port or member below it), or None."""
     for top in addressed:
-        link = link_named(facts, top)
-        if link and device in [name for name, _ in stack_mtus(facts, link)]:
+        if device in [name for name, _ in named_stack_mtus(facts, top)]:
             return top
     return None
 

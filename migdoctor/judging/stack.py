@@ -8,23 +8,23 @@ bridge, the parent of a VLAN; shaping at any level caps it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from migdoctor.judging.facts import effective_rate_mbps, link_named
+from migdoctor.judging.facts import effective_rate_mbps, link_named, read_only_memo
 
 UP_STATES = {"UP", "UNKNOWN"}
 GUEST_PORT_KINDS = {"tun", "other:tun"}  # guests' vnetN taps on a bridge are not its uplink
 STRIPING_MODES = {"balance-rr"}  # round-robin sends the packets of one stream over every member
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamRate:
     """What one stream gets through a stack, the devices it crosses, and what is degraded there."""
 
     mbps: int | None
-    path: list[str] = field(default_factory=list)
-    degraded: list[str] = field(default_factory=list)
+    path: tuple[str, ...] = ()
+    degraded: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return " > ".join(self.path)
@@ -83,17 +83,20 @@ def stream_rate(facts: dict[str, Any], link: dict[str, Any], depth: int = 0) -> 
         rate = (sum(rates) if mode in STRIPING_MODES else min(rates)) if rates else None
         members = ", ".join(item.describe() for item in through) or "no member up"
         how = "striped over" if mode in STRIPING_MODES else "one stream rides one of" if len(through) > 1 else "on"
-        path = [f"{link['name']} (bond {mode}: {how} {members})"]
-        return StreamRate(lowest(rate, shaping_mbps(link)), path, degraded + [d for b in through for d in b.degraded])
+        degraded += [d for b in through for d in b.degraded]
+        return StreamRate(
+            lowest(rate, shaping_mbps(link)), (f"{link['name']} (bond {mode}: {how} {members})",), tuple(degraded)
+        )
     if lower:
         if link["kind"] == "bridge":  # the uplink: the fastest port that is up, guests' taps aside
             lower = [port for port in lower if port["kind"] not in GUEST_PORT_KINDS and is_up(port)] or lower
         below = max((stream_rate(facts, item, depth + 1) for item in lower), key=lambda item: item.mbps or 0)
         label = f"vlan {link['vlan']['id']}" if link.get("vlan") else link["kind"]
-        path = [f"{link['name']} ({label})", *below.path]
-        return StreamRate(lowest(below.mbps, shaping_mbps(link)), path, below.degraded)
+        return StreamRate(
+            lowest(below.mbps, shaping_mbps(link)), (f"{link['name']} ({label})", *below.path), below.degraded
+        )
     rate = effective_rate_mbps(link)
-    return StreamRate(rate, [f"{link['name']} ({rate} Mb/s)" if rate else link["name"]])
+    return StreamRate(rate, (f"{link['name']} ({rate} Mb/s)" if rate else link["name"],))
 
 
 def stack_mtus(facts: dict[str, Any], link: dict[str, Any], depth: int = 0) -> list[tuple[str, int | None]]:
@@ -102,7 +105,21 @@ def stack_mtus(facts: dict[str, Any], link: dict[str, Any], depth: int = 0) -> l
     return [(link["name"], link["mtu"]), *(item for lower in below for item in stack_mtus(facts, lower, depth + 1))]
 
 
+@read_only_memo
+def named_stream_rate(facts: dict[str, Any], name: str | None) -> StreamRate | None:
+    """stream_rate through the link NAME (None: no such link), once per host in a fleet."""
+    link = link_named(facts, name)
+    return stream_rate(facts, link) if link else None
+
+
+@read_only_memo
+def named_stack_mtus(facts: dict[str, Any], name: str) -> tuple[tuple[str, int | None], ...]:
+    """stack_mtus of the link NAME (empty: no such link), once per host in a fleet."""
+    link = link_named(facts, name)
+    return tuple(stack_mtus(facts, link)) if link else ()
+
+
 def link_rate(facts: dict[str, Any], name: str | None) -> int | None:
     """What one stream gets through the link NAME and its stack (None: unknown, or no such link)."""
-    link = link_named(facts, name)
-    return stream_rate(facts, link).mbps if link else None
+    rate = named_stream_rate(facts, name)
+    return rate.mbps if rate else None
