@@ -279,6 +279,8 @@ def as_json(value: Any, what: str) -> Any:
     boolean or null is its own copy (a fleet's million findings are not round-tripped)."""
     if type(value) in PLAIN_SCALARS or (type(value) is float and math.isfinite(value)):
         return value
+    if isinstance(value, list | tuple) and all(type(item) in PLAIN_SCALARS for item in value):
+        return list(value)  # a list of names, say: copied without the round trip
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:

@@ -241,3 +241,15 @@ def test_drop_in_stuck_at_import_is_one_line_naming_the_file(tmp_path, monkeypat
         discover(str(tmp_path))
 
     assert str(raised.value) == f"{path}: ImportTooLong: still importing after 0.3 s"
+
+
+def test_evidence_lists_come_back_as_plain_copies_and_non_json_inside_them_is_still_refused():
+    from migdoctor.engine import ContractError, as_json
+    from migdoctor.sandbox import freeze
+
+    kinds = freeze(["kvm", "qemu"])
+    copied = as_json(kinds, "evidence 'hypervisor kinds'")
+    assert copied == ["kvm", "qemu"] and type(copied) is list and copied is not kinds
+    assert as_json(freeze([{"a": [1, None]}]), "x") == [{"a": [1, None]}]
+    with pytest.raises(ContractError, match="evidence 'rate' is not JSON"):
+        as_json([1.0, float("nan")], "evidence 'rate'")
