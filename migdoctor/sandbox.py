@@ -10,6 +10,8 @@ and a fresh worker (forked again, so it starts from the same state) takes the re
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import math
 import multiprocessing
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 FORK = multiprocessing.get_context("fork")
+PIPE_BYTES = 1 << 20  # fs.pipe-max-size's default
 STOP_POLL_S = 0.1  # how soon a worker waiting on a slow task notices it is stopped
 
 
@@ -109,6 +112,8 @@ def isolated(
     holding = batch_s
     while len(results) < len(tasks):
         reader, writer = FORK.Pipe(duplex=False)
+        if holding:
+            widened(writer)
         worker = FORK.Process(target=_serve, args=(tasks[len(results) :], writer, budget_s, holding), daemon=True)
         lost = None
         try:
@@ -136,6 +141,13 @@ def isolated(
             results.append(lost)
         holding = 0.0 if lost is not None and holding else batch_s
     return results
+
+
+def widened(writer: Any) -> None:
+    """A worker's batch (a fleet's judged pairs, about a megabyte) fits the pipe whole, so the
+    worker goes on judging instead of waiting while the parent reads it 64 KiB at a time."""
+    with contextlib.suppress(OSError):  # the size is capped by fs.pipe-max-size; the default still works
+        fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def answered(reader: Any, budget_s: float, stop: threading.Event | None) -> bool:
