@@ -52,6 +52,21 @@ def test_encoded_pairs_are_made_printable_as_decoded_pairs_are(text, encode):
         assert shown.items[0] is encoded.items[0]
 
 
+@pytest.mark.parametrize(
+    "text", ["plain", 'quoted "name"', "back\\slash", "new\nline", "esc\x1b[2J", "del\x7f", "rtl\u202e", "é"]
+)
+def test_a_matrix_is_walked_only_when_a_string_in_it_does_not_print(text):
+    """A fleet's matrix (40,000 cells) is checked as JSON bytes; one unprintable key or value
+    anywhere in it is still escaped, as a walk escapes it."""
+    cells = {f"kvm{index}": {"verdict": "pass", "source_link": "mig0"} for index in range(3)}
+    matrix = {"kvm0": dict(cells), "kvm1": {**cells, text: {"verdict": "fail", "source_link": text}}}
+
+    shown = printable_data(matrix)
+
+    assert shown["kvm1"][printable(text)] == {"verdict": "fail", "source_link": printable(text)}
+    assert (shown is matrix) == (text.isprintable() and text.isascii())  # beyond ASCII: walked, to be sure
+
+
 def test_text_output_shows_host_strings_literally(captured):
     console = Console(record=True, width=400, force_terminal=False)
 
