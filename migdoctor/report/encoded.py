@@ -4,7 +4,7 @@ as Python objects would take gigabytes, as bytes a few hundred megabytes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, overload
 
@@ -43,9 +43,18 @@ class Encoded(Sequence[dict[str, Any]]):
         value = orjson.loads(item)
         return self.mapping(value) if self.mapping else value
 
-    def containing(self, needles: Sequence[bytes]) -> Encoded:
-        """Only the pairs whose JSON text holds one of NEEDLES, found without decoding any."""
-        return Encoded([item for item in self.items if any(needle in item for needle in needles)], self.mapping)
+    def counting(self, statuses: Iterable[str]) -> Encoded:
+        """Only the pairs whose totals count a finding of one of STATUSES, read from their
+        summaries without decoding any pair (every pair when there are no summaries)."""
+        if self.summaries is None:
+            return self
+        wanted = tuple(statuses)
+        kept = [
+            item
+            for item, summary in zip(self.items, self.summaries, strict=True)
+            if any(summary["totals"][status] for status in wanted)
+        ]
+        return Encoded(kept, self.mapping)
 
     def mapped(self, mapping: Callable[[Any], Any]) -> Encoded:
         """The same pairs, each also passed through MAPPING as it is read (printable_data, say)."""

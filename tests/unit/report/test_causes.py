@@ -3,6 +3,7 @@
 import orjson
 
 from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
+from migdoctor.report.document import totals
 from migdoctor.report.encoded import Encoded
 
 
@@ -47,9 +48,10 @@ def test_encoded_pairs_give_the_causes_their_decoded_pairs_give():
         for n, status in enumerate(statuses)
     ] + [pair("kvm8", "kvm9", finding('a summary quoting "status":"fail"', "pass"))]
 
-    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs]))
+    summaries = [{"totals": totals(entry["findings"])} for entry in pairs]
+    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs], summaries=summaries))
 
-    assert encoded == causes(pairs)
+    assert encoded == causes(pairs) == causes(Encoded([orjson.dumps(entry) for entry in pairs]))
     assert [(cause.check_id, cause.pairs) for cause in encoded] == [
         ("x.error", [("kvm4", "kvm9")]),
         ("x.fail", [("kvm3", "kvm9")]),
@@ -84,3 +86,17 @@ def test_a_pairs_addresses_are_taken_out_of_a_cause_but_networks_times_and_names
         "<destination> resolves on <source> to <address> and <address>:49152, off 198.51.100.0/24 and "
         "2001:db8:100::/64 at 12:30:45"
     )
+
+
+def test_only_pairs_whose_totals_count_what_did_not_pass_are_decoded():
+    pairs = [pair("kvm1", "kvm9", finding("fine", "pass")), pair("kvm2", "kvm9", finding("kvm9 fails", "fail"))]
+    pairs.append(pair("kvm3", "kvm9", finding("known", ignored=True)))
+    decoded = []
+    encoded = Encoded(
+        [orjson.dumps(entry) for entry in pairs],
+        mapping=lambda entry: decoded.append(entry["hosts"]["source"]["label"]) or entry,
+        summaries=[{"totals": totals(entry["findings"])} for entry in pairs],
+    )
+
+    assert [cause.pairs for cause in causes(encoded)] == [[("kvm2", "kvm9")]]
+    assert decoded == ["kvm2"]
