@@ -270,7 +270,7 @@ def write_report(report: dict[str, Any], path: Path) -> None:
     write_atomically(path, json_chunks(report))
 
 
-def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+def write_atomically(path: Path, text: str | Iterable[bytes]) -> None:
     """Any report format, written as migdoctor.report.output writes (through symlinks, never over
     special files, fsynced, no temporary file left): a change request never gets half a report."""
     try:

@@ -36,10 +36,10 @@ def real_target(path: Path) -> Path:
     return real
 
 
-def write_atomically(path: Path, text: str | Iterable[str]) -> Path:
-    """Write TEXT (or its pieces, in order) to a temporary file beside PATH's real target, fsync
-    it, rename it into place and fsync the directory: a reader sees the old file or the whole new
-    one. Returns the real target."""
+def write_atomically(path: Path, text: str | Iterable[bytes]) -> Path:
+    """Write TEXT (or its pieces of UTF-8, in order) to a temporary file beside PATH's real target,
+    fsync it, rename it into place and fsync the directory: a reader sees the old file or the whole
+    new one. Returns the real target."""
     real = real_target(path)
     umask = os.umask(0)
     os.umask(umask)
@@ -48,8 +48,8 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> Path:
         real.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
         os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.writelines([text] if isinstance(text, str) else text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.writelines([text.encode()] if isinstance(text, str) else text)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, real)
