@@ -67,7 +67,7 @@ class FrozenList(list[Any]):
         return (list, (thaw(self),))
 
 
-SCALARS = (str, int, float, bool, type(None))
+SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def freeze(value: Any) -> Any:
@@ -76,8 +76,22 @@ def freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return FrozenDict({key: item if type(item) in SCALARS else freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return FrozenList(item if type(item) in SCALARS else freeze(item) for item in value)
+        return FrozenList([item if type(item) in SCALARS else freeze(item) for item in value])
     return value
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block. Loading and judging a fleet makes millions
+    of dicts and lists, none in a cycle; each full collection they set off scanned all of them
+    (200 hosts: loading and freezing their facts took 2.5 s, 0.9 s without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def thaw(value: Any) -> Any:

@@ -23,7 +23,7 @@ from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.request import Request, prepare
 from migdoctor.run.trial import refusal_note, untried_relocation
-from migdoctor.sandbox import FrozenDict, Lost, freeze, interrupts_held, isolated
+from migdoctor.sandbox import FrozenDict, Lost, collector_paused, freeze, interrupts_held, isolated
 
 RESULTS_EVERY_S = 0.05  # how often a judging worker hands over the pairs it judged
 RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
@@ -125,6 +125,7 @@ def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:
     return {label: Collected(freeze(side.facts), side.error) for label, side in hosts.items()}
 
 
+@collector_paused()
 def judge(request: Request, gathered: Gathered, started: float, started_at: datetime) -> dict[str, Any]:
     """Run the selected checks over every pair; the report document is assembled in report/.
     GATHERED's facts are made read-only in place (a fleet's facts are held once, not twice)."""

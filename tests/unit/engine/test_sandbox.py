@@ -206,3 +206,18 @@ def test_frozen_facts_copy_into_plain_mutable_data():
     assert thaw(frozen) == {"links": [{"name": "a"}]}
     with pytest.raises(TypeError):
         frozen["links"][0]["name"] = "c"
+
+
+def test_the_collector_is_paused_inside_the_block_and_restored_after_it_even_on_an_error():
+    import gc
+
+    from migdoctor.sandbox import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # an inner block leaves the outer one's pause alone
+        raise RuntimeError
+    assert gc.isenabled()
