@@ -10,7 +10,7 @@ from migdoctor.actions.migration import TrialRefused
 from migdoctor.judging.facts import interface_addresses
 from migdoctor.judging.stack import link_rate
 from migdoctor.run.request import Request
-from migdoctor.transports import Transport
+from migdoctor.transports import Transport, TransportError
 
 
 def trial_of(
@@ -36,12 +36,13 @@ def trial_of(
 def trial_or_refusal(
     request: Request, src: Transport, dst: Transport, src_facts: dict[str, Any], dst_facts: dict[str, Any]
 ) -> dict[str, Any]:
-    """The pair's test migration, or why it was refused. A one-pair run ends on a refusal (its one
-    line, exit status 2); in a run of several pairs the refusal is that pair's record (judged by
-    migration.test-migration, exit status 2 for that pair) and the other pairs' trials go on."""
+    """The pair's test migration, or why it was refused. A one-pair run ends on a refusal, or on a
+    far side that ended mid-trial with everything cleaned up (its one line, exit status 2); in a run
+    of several pairs either is that pair's record (judged by migration.test-migration, exit status 2
+    for that pair) and the other pairs' trials go on."""
     try:
         return trial_of(request, src, dst, src_facts, dst_facts)
-    except TrialRefused as exc:
+    except (TrialRefused, TransportError) as exc:
         if len(request.pairs) == 1:
             raise
         return {"refused": str(exc)}

@@ -7,6 +7,7 @@ second with libvirt's capabilities cache) happens only when the scenario or the 
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +36,17 @@ class LabSession:
                     return
             time.sleep(0.1)
         pytest.fail("no canary migration started on hosta")
+
+    def kill_far_sides(self, host: str) -> None:
+        """SIGKILL the far-side python3 processes running in HOST (not the ssh clients carrying them)."""
+        from migdoctor.lab import procs
+
+        listing = subprocess.run(["pgrep", "-f", "migdoctor-far-side"], capture_output=True, text=True)
+        pids = [int(pid) for pid in listing.stdout.split()]
+        killed = [pid for pid in pids if procs.comm(pid).startswith("python") and procs.in_netns(pid, f"mdlab-{host}")]
+        assert killed, f"no far side runs in {host}"
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
 
     def use(self, scenario: str, hosts: int | None = None) -> None:
         """Make `scenario` (with `hosts` hosts) the running one, re-creating the lab only when it differs."""

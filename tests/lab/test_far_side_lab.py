@@ -6,7 +6,6 @@ side cannot run is one line naming the host and what to do, exit status 2."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -180,21 +179,13 @@ def assert_no_canary(lab: Any) -> None:
 def test_a_far_side_killed_mid_run_is_one_line_and_the_canary_is_cleaned_up(seed, tmp_path):
     before = leftover_files()
     run = migrating(seed, tmp_path)
-    for pid in far_sides_in("mdlab-hostb"):
-        os.kill(pid, signal.SIGKILL)
+    seed.kill_far_sides("hostb")
     stdout, stderr = run.communicate(timeout=120)
     assert run.returncode == 2 and stdout == "" and "Traceback" not in stderr
     (line,) = stderr.splitlines()
     assert line.startswith("migdoctor: hostb: the far side ended unexpectedly") and "run again" in line
     assert_no_canary(seed)
     assert_nothing_left(before)
-
-
-def far_sides_in(netns: str) -> list[int]:
-    """The far-side python3 processes running in a lab host (not the ssh clients carrying them)."""
-    listing = subprocess.run(["pgrep", "-f", "migdoctor-far-side"], capture_output=True, text=True)
-    pids = map(int, listing.stdout.split())
-    return [pid for pid in pids if procs.comm(pid).startswith("python") and procs.in_netns(pid, netns)]
 
 
 def test_sigterm_mid_run_leaves_no_ssh_process_far_side_or_file(seed, tmp_path):

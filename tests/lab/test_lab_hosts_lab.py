@@ -179,6 +179,33 @@ def test_a_trial_refused_into_one_destination_is_its_pairs_record_and_the_next_t
     assert sorted(Path("/var/tmp").glob("migdoctor*")) == before  # no payload left (the hosts share /var/tmp)
 
 
+def test_a_far_side_killed_in_one_destinations_trial_is_its_pairs_record_and_the_next_trial_runs(
+    lab_scenario, tmp_path
+):
+    lab = lab_scenario("healthy", hosts=4)
+    before = sorted(Path("/var/tmp").glob("migdoctor*"))
+    output = tmp_path / "report.json"
+    trial = [*TRIAL[:-3], "--canary-memory", "256", "--one-way"]  # long enough to be caught mid-stream
+    argv = [MIGDOCTOR, "check", "hosta", "hostc", "hostb", *trial, "--format", "json", "--output", str(output)]
+    run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lab.wait_for_canary_migration()  # the first trial: hosta -> hostc
+    lab.kill_far_sides("hostc")
+    _, stderr = run.communicate(timeout=300)
+    report = json.loads(output.read_text())
+
+    validate_report(report)
+    pairs = pairs_of(report)
+    lost = pairs[("hosta", "hostc")]["migration_trial"]["refused"]
+    assert lost.startswith("hostc: the far side ended unexpectedly") and "Traceback" not in stderr
+    (leg,) = pairs[("hosta", "hostb")]["migration_trial"]["legs"]  # the run went on to the next trial
+    assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-fast", "b-fast")
+    assert report["matrix"]["hosta"]["hostc"]["verdict"] == "not checked"
+    assert run.returncode == report["exit_status"] == 2
+    assert stderr.splitlines()[0] == f"migdoctor: hosta -> hostc: test migration refused: {lost}"
+    assert_no_canary(lab, names_of(4))
+    assert sorted(Path("/var/tmp").glob("migdoctor*")) == before
+
+
 # --- evacuate-one-bad: hosta is emptied to hostb, hostc and hostd; hostc advertises its LAN name --
 
 

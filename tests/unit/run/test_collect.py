@@ -20,7 +20,7 @@ from migdoctor.run import trial as trial_module
 from migdoctor.run.collect import Collected, Measured, collect
 from migdoctor.run.judge import judge
 from migdoctor.run.request import Request, each_other
-from migdoctor.transports import Host
+from migdoctor.transports import Host, TransportError
 from migdoctor.transports.inventory import Inventory
 
 UNREACHABLE = "kvm3: ssh to root@kvm3 failed: ssh: connect to host kvm3 port 22: Connection refused"
@@ -179,8 +179,14 @@ def passed_trial(src: str, dst: str) -> dict:
     }  # fmt: skip
 
 
+@pytest.fixture(params=[TrialRefused, TransportError], ids=["refused", "far-side-ended"])
+def ending(request):
+    """How a trial into kvm4 ends before it is done: refused, or its far side ended (all cleaned up)."""
+    return request.param
+
+
 @pytest.fixture
-def kvm4_refuses(answered, fleet_facts, monkeypatch):
+def kvm4_refuses(answered, fleet_facts, monkeypatch, ending):
     """kvm4 (the seed's destination again) refuses every trial into it; the others pass. The
     trials asked for are recorded."""
     fleet_facts["kvm4"] = fleet_facts["kvm3"]
@@ -189,7 +195,7 @@ def kvm4_refuses(answered, fleet_facts, monkeypatch):
     def trial_of(request, src, dst, src_facts, dst_facts):
         tried.append((src.label, dst.label))
         if dst.label == "kvm4":
-            raise TrialRefused(REFUSED)
+            raise ending(REFUSED)
         return passed_trial(src.label, dst.label)
 
     monkeypatch.setattr(trial_module, "trial_of", trial_of)
@@ -232,6 +238,6 @@ def test_a_refused_trial_of_a_healthy_pair_is_not_checked_in_the_matrix(kvm4_ref
     assert report["matrix"]["kvm1"]["kvm2"]["verdict"] == "pass" and report["exit_status"] == 2
 
 
-def test_a_refused_trial_of_the_only_pair_still_ends_the_run(kvm4_refuses):
-    with pytest.raises(TrialRefused, match=REFUSED):
+def test_a_refused_trial_of_the_only_pair_still_ends_the_run(kvm4_refuses, ending):
+    with pytest.raises(ending, match=REFUSED):
         collect(evacuation_request("kvm4"))
