@@ -1,7 +1,8 @@
 """The report as JUnit XML for CI (GitLab, Jenkins): one testsuite per pair, one testcase per
 check. fail -> <failure> (summary, evidence, fix), error -> <error>, skip and ignored -> <skipped>,
 warn -> a pass whose <system-out> says why, as kube-bench's JUnit output does. A host that could
-not be reached is an <error> testcase, so a pipeline never sees an empty, green suite."""
+not be reached, or a test migration that could not run, is an <error> testcase (the run's exit
+status is 2), so a pipeline never sees an empty or skipped, green suite."""
 
 from __future__ import annotations
 
@@ -47,10 +48,14 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
     hosts = report["hosts"]
     findings = report["findings"]
     unreachable = [host for host in hosts.values() if not host["reached"]]
+    could_not_run = [("hosts", f"reach {host['label']}", host["error"] or "not reached") for host in unreachable]
+    if refused := (report.get("migration_trial") or {}).get("refused"):
+        pair = f"{hosts['source']['label']} -> {hosts['destination']['label']}"
+        could_not_run.append(("migration", f"test migration {pair}", refused))
     counts = {
-        "tests": len(findings) + len(unreachable),
+        "tests": len(findings) + len(could_not_run),
         "failures": sum(1 for f in findings if f["status"] == "fail" and not f["ignored"]),
-        "errors": sum(1 for f in findings if f["status"] == "error" and not f["ignored"]) + len(unreachable),
+        "errors": sum(1 for f in findings if f["status"] == "error" and not f["ignored"]) + len(could_not_run),
         "skipped": sum(1 for f in findings if f["status"] == "skip" or (f["ignored"] and f["status"] != "pass")),
     }
     attributes = {
@@ -70,9 +75,9 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
         ("on_migration_network", str(path["on_migration_network"] if path else None).lower()),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
-    for host in unreachable:
-        case = ET.SubElement(suite, "testcase", name=f"reach {host['label']}", classname="migdoctor.hosts")
-        ET.SubElement(case, "error", type="could not run", message=host["error"] or "not reached")
+    for area, name, why in could_not_run:
+        case = ET.SubElement(suite, "testcase", name=name, classname=f"migdoctor.{area}")
+        ET.SubElement(case, "error", type="could not run", message=why)
     for finding in findings:
         testcase(suite, finding)
     if report["not_checked"]:

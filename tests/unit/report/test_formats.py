@@ -116,6 +116,20 @@ def test_junit_of_an_unreachable_host_is_an_error_not_an_empty_green_suite(judge
     assert suite.find("testcase/error").get("message") == "hostb: ssh to root@hostb failed: Connection refused"
 
 
+def test_junit_of_a_refused_test_migration_is_an_error_not_a_skip(judge_report):
+    report = judge_report("healthy")
+    refused = "hostb: 200 MiB free, the 256 MiB canary needs 320"
+    report["pairs"][0]["migration_trial"] = {"refused": refused}
+
+    xml = render(report, Format.junit)
+
+    JUNIT_XSD.validate(xml)
+    suite = ET.fromstring(xml).find("testsuite")
+    case = next(case for case in suite.iter("testcase") if case.get("name") == "test migration hosta -> hostb")
+    assert case.find("error").get("message") == refused and case.get("classname") == "migdoctor.migration"
+    assert suite.get("errors") == "1"
+
+
 def test_html_has_the_path_the_chart_and_the_fix_without_script_or_remote_resource():
     report = example("seed")
 
