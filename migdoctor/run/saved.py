@@ -11,6 +11,7 @@ naming it (`collect with --resolve NAME`); each such host says so once in not_ch
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request
 from migdoctor.sandbox import collector_paused
 from migdoctor.transports import Lookups
+
+# Saved records further apart than this come from different collections: the older one is named.
+STALE_AFTER = timedelta(hours=1)
 
 
 def report_facts(document: dict[str, Any], label: str, side: str | None) -> dict[str, Any] | None:
@@ -83,6 +87,7 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
     lacking = {
         label: wanted(absent_lookups(reached[label], lookups)) for label, lookups in plan_lookups(planned).items()
     }
+    older = stale(reached)
     notes: dict[tuple[str, str], tuple[str, ...]] = {}
     for (src, dst), (for_source, for_destination) in planned.items():
         needed = ((src, for_source), (dst, for_destination))
@@ -92,8 +97,33 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             "or with the migdoctor.fleet.gather_facts playbook, judged with its inventory)"
             for label, lookups in needed
             if lacking[label] & wanted(lookups)
-        )
+        ) + tuple(older[label] for label in (src, dst) if label in older)
     return Gathered(hosts, intents, notes=notes)
+
+
+def stale(facts: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Why a saved record may no longer be true, by label: collected more than STALE_AFTER before
+    the newest of the run (a file left from an earlier playbook run, a host since changed)."""
+    collected = {label: collected_at(record) for label, record in facts.items()}
+    newest = max(collected.values(), default=None)
+    return {
+        label: f"{label}: its saved facts were collected {at.isoformat(timespec='seconds')}, "
+        f"{age_text(newest - at)} before the newest ({newest.isoformat(timespec='seconds')}): what changed on it "
+        f"since is not judged (save them again: `migdoctor facts {label} --json`, or the playbook)"
+        for label, at in collected.items()
+        if newest is not None and newest - at > STALE_AFTER
+    }
+
+
+def collected_at(record: dict[str, Any]) -> datetime:
+    """When RECORD was collected (the schema's date-time has an offset; one without is taken as UTC)."""
+    at = datetime.fromisoformat(record["collected_at"])
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def age_text(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
 
 
 def wanted(lookups: Lookups) -> set[tuple[str, str]]:

@@ -102,6 +102,26 @@ def test_saved_facts_without_the_peers_look_ups_say_so_and_the_checks_needing_th
     assert skipped["dns.migration-host-resolves"].endswith("(collect with --resolve hosta-fast.lab.test)")
 
 
+def test_a_file_collected_long_before_the_others_is_named_on_its_pairs(tmp_path, facts_dir):
+    """A HOST.json left from an earlier collection (a playbook run with another --limit, a host
+    since changed) is judged, and every pair of its host says how old it is."""
+    path = facts_dir / "kvm3.json"
+    record = json.loads(path.read_text())
+    record["collected_at"] = "2026-11-20T09:00:00+00:00"
+    path.write_text(json.dumps(record))
+    newest = max(json.loads(other.read_text())["collected_at"] for other in facts_dir.glob("*.json"))
+
+    _, report = check(tmp_path, "--facts-dir", str(facts_dir), "--all")
+
+    line = (
+        f"kvm3: its saved facts were collected 2026-11-20T09:00:00+00:00, 6 days before the newest ({newest}): "
+        "what changed on it since is not judged (save them again: `migdoctor facts kvm3 --json`, or the playbook)"
+    )
+    for pair in report["pairs"]:
+        assert (line in pair["not_checked"]) == ("kvm3" in (pair["source"], pair["destination"])), pair["source"]
+    assert line in report["not_checked"]
+
+
 def test_text_shows_the_matrix_first_then_each_cause_once_naming_its_pairs(tmp_path, facts_dir):
     done, _ = check(tmp_path, "--facts-dir", str(facts_dir), "--all", "--format", "text")
 
