@@ -16,7 +16,10 @@ every discovered check to it):
   it needs (`"dst.config.qemu_conf"`), what it verifies said as when it fails (`description`, the
   README's "fails when"), why that matters (`rationale`: the failure it prevents, with its public
   source) and what is usually changed (`fix`). When a needed fact is missing the finding is SKIP
-  with the reason the collector recorded, never FAIL; a check may also raise `Skip` itself. The
+  with the reason the collector recorded, never FAIL; a check may also raise `Skip` itself. A
+  check whose answer depends on the destination's facts and the intent alone declares
+  `scope="destination"`: it then sees no source (its label is "the source", its facts empty:
+  reading them is an ERROR), needs no `src.` fact, and a fleet judges it once per destination. The
   README's check table is `migdoctor checks --format markdown`; tests/unit/report/test_catalog.py
   fails when they differ.
 - A failing or warning outcome carries evidence (actual and expected value per host) and a

@@ -101,6 +101,7 @@ def value_types(pair: Pair) -> Outcome:
         "set `migration_port_min`/`migration_port_max` in the destination's qemu.conf to a valid range with a "
         "port per concurrent migration, clear of `net.ipv4.ip_local_port_range` and other services"
     ),
+    scope="destination",
 )
 def migration_port_range(pair: Pair) -> Outcome:
     first, last = port_range(pair.dst)

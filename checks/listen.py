@@ -38,6 +38,7 @@ SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
         "(autotest/tp-libvirt PR 5341)"
     ),
     fix="set `migration_address` in the destination's qemu.conf to its own address on the migration network",
+    scope="destination",
 )
 def migration_address(pair: Pair) -> Outcome:
     address = setting(pair.dst, "qemu_conf", "migration_address", "").strip("[]")

@@ -43,6 +43,7 @@ def sxp_line(pair: Pair, key: str, value: str) -> str:
         "set `(xend-relocation-server yes)` and `(xend-relocation-address ADDRESS)` on the migration network "
         "in the destination's xend-config.sxp"
     ),
+    scope="destination",
 )
 def relocation_server(pair: Pair) -> Outcome:
     require_xend(pair)

@@ -58,6 +58,9 @@ def skipped(summary: str) -> Outcome:
     return Outcome(Status.SKIP, summary)
 
 
+SCOPES = ("pair", "destination")
+
+
 class Skip(Exception):
     """Raised inside a check when a fact it needs is absent: the finding becomes SKIP."""
 
@@ -78,6 +81,7 @@ class Check:
     description: str = ""
     rationale: str = ""
     fix: str = ""
+    scope: str = "pair"  # "destination": judged from the destination's facts and the intent alone
 
     @cached_property
     def area(self) -> str:
@@ -102,9 +106,12 @@ class Registry:
         description: str = "",
         rationale: str = "",
         fix: str = "",
+        scope: str = "pair",
     ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
         def register(function: Callable[..., Outcome]) -> Callable[..., Outcome]:
-            self.checks.append(Check(id, title, severity, needs, function, "built-in", description, rationale, fix))
+            self.checks.append(
+                Check(id, title, severity, needs, function, "built-in", description, rationale, fix, scope)
+            )
             return function
 
         return register

@@ -24,10 +24,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from migdoctor.checkapi import ID_PATTERN, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
+from migdoctor.checkapi import ID_PATTERN, SCOPES, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Pair
-from migdoctor.sandbox import Lost, freeze, isolated
+from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
 BUILTIN_PACKAGE = "migdoctor.checks"
@@ -106,6 +106,10 @@ def metadata_problem(check: Any, documented: bool = False) -> str | None:
         return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
+    if check.scope not in SCOPES:
+        return f"{check.id}: scope {check.scope!r} is not one of {', '.join(SCOPES)}"
+    if check.scope == "destination" and any(need.startswith("src.") for need in check.needs):
+        return f"{check.id}: a check of the destination alone cannot need the source's facts"
     return next(filter(None, (text_problem(check, name, documented) for name in DOCUMENTATION)), None)
 
 
@@ -333,9 +337,21 @@ def plain_evidence(item: Evidence) -> Evidence:
     return Evidence(*(as_json(value, what) for value in (item.host, item.item, item.actual, item.expected)))
 
 
+# What a check of the destination alone sees of the source: nothing (reading it fails the check).
+NO_SOURCE = FrozenDict()
+
+
+def without_source(pair: Pair) -> Pair:
+    """PAIR as a check of scope "destination" sees it: its finding is then the same for every
+    source, so a fleet judges it once per destination (run.judge)."""
+    return dataclasses.replace(pair, src_label="the source", src=NO_SOURCE, probe=None, trial=None)
+
+
 def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:
     """One check, in this process: nothing it raises escapes but Ctrl-C."""
     started = time.perf_counter()
+    if check.scope == "destination":
+        pair = without_source(pair)
     reasons = missing_facts(pair, check.needs)
     try:
         outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else kept_contract(check.run(pair))

@@ -43,8 +43,29 @@ class PairJob:
 
 
 def in_this_process(checks: list[Check], pair: Pair, ignored: set[str]) -> list[Finding]:
-    """The checks run here: used inside a sandbox worker, which is the isolation."""
-    return [run_check(check, pair, ignored) for check in checks]
+    """The checks run here: used inside a sandbox worker, which is the isolation. A check of the
+    destination alone (it sees no source: engine.without_source) runs once per destination."""
+    return [
+        run_check(check, pair, ignored) if check.scope == "pair" else once_per_destination(check, pair, ignored)
+        for check in checks
+    ]
+
+
+DESTINATION_FINDINGS: dict[tuple[Any, ...], tuple[Any, Finding]] = {}
+
+
+def once_per_destination(check: Check, pair: Pair, ignored: set[str]) -> Finding:
+    """CHECK's finding for PAIR's destination, judged the first time it is asked (the entry holds
+    the destination's facts, so their id is not reused while it is remembered)."""
+    key = (check.id, id(pair.dst), pair.dst_label, pair.intent, check.id in ignored or check.area in ignored)
+    remembered = DESTINATION_FINDINGS.get(key)
+    if remembered is not None and remembered[0] is pair.dst:
+        return remembered[1]
+    if len(DESTINATION_FINDINGS) >= 4096:
+        DESTINATION_FINDINGS.clear()
+    finding = run_check(check, pair, ignored)
+    DESTINATION_FINDINGS[key] = (pair.dst, finding)
+    return finding
 
 
 def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The engine: selecting checks, ignore marks and the exit status, checks that raise, and loading
 drop-in check modules from --checks-dir."""
 
+import dataclasses
+
 import pytest
 
 from migdoctor.checkapi import Check, Evidence, Outcome, Skip, Status, failed, passed
@@ -205,6 +207,14 @@ def test_two_drop_ins_with_one_id_are_refused(tmp_path):
             ('"Migration links run jumbo frames"', '"Jumbo\\x1b[2J"'),
             "site.jumbo-frames: title must be a non-empty line",
         ),
+        (
+            ('needs=("dst.links",)', 'needs=("dst.links",), scope="host"'),
+            "site.jumbo-frames: scope 'host' is not one of",
+        ),
+        (
+            ('needs=("dst.links",)', 'needs=("src.links",), scope="destination"'),
+            "site.jumbo-frames: a check of the destination alone cannot need the source's facts",
+        ),
         (("registry = Registry()\n", "registry = Registry()\nimport sys\nsys.exit(0)\n"), "SystemExit: 0"),
         (("registry = Registry()\n", "registry = Registry()\nraise GeneratorExit\n"), "GeneratorExit"),
     ],
@@ -215,6 +225,8 @@ def test_two_drop_ins_with_one_id_are_refused(tmp_path):
         "needs-not-tuple",
         "empty-title",
         "escape-in-title",
+        "unknown-scope",
+        "destination-scope-needing-the-source",
         "sys-exit-at-import",
         "base-exception",
     ],
@@ -253,3 +265,17 @@ def test_evidence_lists_come_back_as_plain_copies_and_non_json_inside_them_is_st
     assert as_json(freeze([{"a": [1, None]}]), "x") == [{"a": [1, None]}]
     with pytest.raises(ContractError, match="evidence 'rate' is not JSON"):
         as_json([1.0, float("nan")], "evidence 'rate'")
+
+
+def test_a_check_of_the_destination_alone_sees_no_source_and_reading_it_is_an_error():
+    def names_the_source(pair):
+        return passed(f"{pair.src_label} -> {pair.dst_label}")
+
+    def reads_the_source(pair):
+        return passed(str(pair.src["links"]))
+
+    named = run_check(dataclasses.replace(check("site.named", names_the_source), scope="destination"), PAIR, set())
+    read = run_check(dataclasses.replace(check("site.read", reads_the_source), scope="destination"), PAIR, set())
+
+    assert (named.status, named.summary) == (Status.PASS, f"the source -> {PAIR.dst_label}")
+    assert (read.status, read.summary) == (Status.ERROR, "check raised KeyError: 'links'")
