@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import threading
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from migdoctor import __version__
 from migdoctor.farside import commands
@@ -60,7 +60,7 @@ def hello() -> dict[str, Any]:
 
 
 def serve(answer_all: bool = False) -> None:
-    """Serve until stdin closes. ANSWER_ALL: for a caller that sends all its input at once and
+    """Serve until stdin closes, then end (see leave). ANSWER_ALL: for a caller that sends all its input at once and
     reads the output when the process has ended (an Ansible connection), stdin's end is not a
     hang-up: every request is answered first."""
     channel = Channel(sys.stdout.buffer)
@@ -85,3 +85,15 @@ def serve(answer_all: bool = False) -> None:
         for event in cancels.values():
             event.set()
         commands.remove_leftovers()
+    leave(channel)
+
+
+def leave(channel: Channel) -> NoReturn:
+    """End the process without the interpreter's shutdown. A worker that has just answered may
+    still hold stdout's lock, its write done, when shutdown flushes stdout: CPython then waits a
+    second and aborts ("could not acquire lock ... at interpreter shutdown, possibly due to daemon
+    threads"), a crash on the host. Holding the channel's lock, no answer is half-written."""
+    with channel.lock:
+        channel.out.flush()
+        sys.stderr.flush()
+        os._exit(0)

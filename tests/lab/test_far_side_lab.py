@@ -86,6 +86,22 @@ def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):
     assert sorted(link["name"] for link in record["links"]) == ["b-fast", "b-lan", "b-mgmt", "lo"]
 
 
+def test_the_far_side_ends_cleanly_when_hung_up_on_right_after_its_answer(seed):
+    """The worker that answered may still be returning from its write when stdin closes: the far
+    side must still end with status 0, not CPython's abort at shutdown ("could not acquire lock for
+    <stdout> at interpreter shutdown"), which took 1 s and left a crash on the host in 1 run of 5."""
+    from migdoctor.transports import open_transports, resolve_host
+    from migdoctor.transports.inventory import load_inventory
+
+    for _ in range(12):
+        with open_transports([resolve_host("hostb", load_inventory())]) as (hostb,):
+            hostb.call("link-counters")
+            far_side = hostb.started()
+            far_side.hang_up()
+            status = far_side.process.wait(timeout=10)
+            assert status == 0, "\n".join(far_side.stderr_tail)
+
+
 def test_a_libvirt_uri_that_cannot_be_opened_is_a_gap_and_its_checks_skip_with_libvirts_error(seed, tmp_path):
     inventory = seed.inventory_copy(tmp_path, libvirt_uri="qemu+tcp://203.0.113.2:1/system")
     findings = check_findings(tmp_path, inventory, "--no-probe")
