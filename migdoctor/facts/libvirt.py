@@ -21,15 +21,17 @@ def offers_kvm(capabilities_xml: str) -> bool:
     return any(domain.get("type") == "kvm" for domain in root.iter("domain"))
 
 
-def libvirt_facts(uri: str | None) -> tuple[dict[str, Any] | None, str | None]:
-    """(facts, None), or (None, why not): a URI that cannot be opened is a gap with libvirt's error."""
+def libvirt_facts(uri: str | None, route: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """(facts, None), or (None, why not): a URI that cannot be opened is a gap with libvirt's error.
+    ROUTE, when given, is what is opened to reach URI (the same host through a connection already
+    made); facts and errors name URI."""
     if not uri:
         return None, "no libvirt URI for this host (set libvirt_uri in the inventory)"
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     try:
-        conn = libvirt.openReadOnly(uri)
+        conn = libvirt.openReadOnly(route or uri)
     except libvirt.libvirtError as exc:
         return None, f"cannot open {uri}: {exc.get_error_message()}"
     try:

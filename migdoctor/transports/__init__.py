@@ -155,6 +155,11 @@ class Transport(ABC):
     def default_libvirt_uri(self) -> str | None:
         return None
 
+    def libvirt_route(self) -> str | None:
+        """The URI to open for libvirt's part of the facts: libvirt_uri, or a way to it that
+        this transport's own connection offers (ssh.py)."""
+        return self.libvirt_uri
+
     def explain_end(self, status: int, stderr: str) -> str:
         """One line for a far side that ended on its own: what happened and what to do."""
         last = stderr.strip().splitlines()[-1:] or [f"exit status {status}"]
@@ -223,8 +228,11 @@ def fetch_facts(transport: Transport, lookups: Lookups) -> dict[str, Any]:
     from migdoctor.facts.libvirt import add_libvirt, libvirt_facts
     from migdoctor.schemas import facts_problem
 
+    def libvirt_part() -> tuple[dict[str, Any] | None, str | None]:
+        return libvirt_facts(transport.libvirt_uri, transport.libvirt_route())
+
     with ThreadPoolExecutor(1) as pool:
-        libvirt = None if lookups.only else pool.submit(libvirt_facts, transport.libvirt_uri)
+        libvirt = None if lookups.only else pool.submit(libvirt_part)
         record = transport.call("facts", **lookups.arguments())
         problem = facts_problem(record, lookups.only)
         if problem:

@@ -37,6 +37,11 @@ class AnsibleTransport(SshTransport):
     def far_side_argv(self) -> list[str]:
         return [self.host.python, "-c", FIRST_STAGE, ANSWER_ALL]
 
+    @property
+    def multiplexed(self) -> bool:
+        """Ansible's connection is no ssh master libvirt could ride on."""
+        return False
+
     def output(self, stdin: bytes) -> list[str]:
         status, stdout, stderr = self.run(shlex.join(self.far_side_argv()), stdin)
         if status != 0:

@@ -86,6 +86,27 @@ def test_hosts_are_bare_and_the_far_side_is_the_distributions_python3(seed):
     assert sorted(link["name"] for link in record["links"]) == ["b-fast", "b-lan", "b-mgmt", "lo"]
 
 
+def sshd_logins(host: str) -> int:
+    from migdoctor.lab import layout
+
+    log = layout.ALL_HOSTS[host].dir / "log" / "sshd.log"
+    return log.read_text(errors="replace").count("Accepted publickey")
+
+
+def test_libvirts_facts_ride_on_the_far_sides_ssh_connection(seed):
+    """One SSH login per host and run: libvirt's qemu+ssh goes through the far side's connection
+    (a ControlMaster in a private directory of the run, gone afterwards)."""
+    before = leftover_files()
+    logins = sshd_logins("hostb")
+    done = migdoctor("facts", "hostb", "--json")
+    assert done.returncode == 0, done.stderr
+    libvirt = json.loads(done.stdout)["identity"]["hypervisor"]["libvirt"]
+    assert libvirt["hostname"] == "hostb.lab.test"
+    assert libvirt["uri"] == seed.inventory()["hosts"]["hostb"]["libvirt_uri"]  # the inventory's, not the route
+    assert sshd_logins("hostb") - logins == 1
+    assert_nothing_left(before)
+
+
 def test_the_far_side_ends_cleanly_when_hung_up_on_right_after_its_answer(seed):
     """The worker that answered may still be returning from its write when stdin closes: the far
     side must still end with status 0, not CPython's abort at shutdown ("could not acquire lock for

@@ -1,0 +1,74 @@
+"""The far side's SSH connection is a ControlMaster in a private directory of the run, and
+libvirt's qemu+ssh connection to the same destination is routed through it; anything else keeps
+its own connection. (The lab test test_far_side_lab.py counts the logins on a real sshd.)"""
+
+import os
+import stat
+
+import pytest
+
+from migdoctor.transports import parse_spec, transport_for
+from migdoctor.transports.ssh import SshTransport
+
+
+def ssh_transport(spec: str, **entry: object) -> SshTransport:
+    transport = transport_for(parse_spec("kvm1", spec, dict(entry)))
+    assert isinstance(transport, SshTransport)
+    return transport
+
+
+@pytest.mark.parametrize(
+    ("spec", "uri", "same"),
+    [
+        ("ssh://root@kvm1", "qemu+ssh://root@kvm1/system", True),
+        ("ssh://root@kvm1", "qemu+ssh://root@kvm1/system?command=/usr/local/bin/ssh-wrapper", True),
+        ("ssh://kvm1:2222", "xen+ssh://kvm1:2222/system", True),
+        ("ssh://root@kvm1", "qemu+ssh://kvm1/system", False),  # another user: another login
+        ("ssh://root@kvm1", "qemu+ssh://root@kvm1.example.org/system", False),  # a name ssh_config may route elsewhere
+        ("ssh://root@kvm1:2222", "qemu+ssh://root@kvm1/system", False),
+        ("ssh://root@kvm1", "qemu+tls://kvm1/system", False),
+        ("ssh://root@kvm1", "qemu+libssh2://root@kvm1/system", False),  # libvirt's own SSH client, no ssh command
+        ("ssh://root@kvm1", "qemu+ssh://root@kvm1:notaport/system", False),
+    ],
+)
+def test_only_a_libvirt_uri_over_ssh_to_the_same_user_host_and_port_rides_on_the_master(spec, uri, same) -> None:
+    assert ssh_transport(spec).same_destination(uri) is same
+
+
+def test_the_master_lives_in_a_private_directory_removed_at_close() -> None:
+    transport = ssh_transport("ssh://root@kvm1")
+    assert transport.master_options() == []  # nothing is made before the far side starts
+    transport.prepare_master()
+    assert transport.mux_dir is not None
+    directory = transport.mux_dir
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    argv = transport.far_side_argv()
+    assert argv[argv.index("--") - 6 : argv.index("--")] == [
+        "-o",
+        "ControlMaster=yes",
+        "-o",
+        f"ControlPath={directory}/master",
+        "-o",
+        "ControlPersist=no",
+    ]
+    transport.close()
+    assert not os.path.exists(directory) and transport.mux_dir is None
+
+
+def test_the_inventorys_own_multiplexing_is_left_alone() -> None:
+    transport = ssh_transport("ssh://root@kvm1", ssh_args=["-o", "ControlPath=~/.ssh/cm-%C"])
+    transport.prepare_master()
+    assert transport.mux_dir is None and not transport.multiplexed
+    assert "ControlMaster=yes" not in transport.far_side_argv()
+    assert transport.libvirt_route() == "qemu+ssh://root@kvm1/system"  # no wait for a master
+
+
+def test_a_master_socket_path_too_long_for_ssh_means_no_master(tmp_path, monkeypatch) -> None:
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    transport = ssh_transport("ssh://root@kvm1")
+    transport.prepare_master()
+    assert transport.mux_dir is None and list(deep.iterdir()) == []
+    assert "ControlMaster=yes" not in transport.far_side_argv()
