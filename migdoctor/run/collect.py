@@ -55,18 +55,24 @@ def warm_up() -> None:
 
 
 def collect(request: Request) -> Gathered:
-    """Round one on every host; intents; round two beside the active steps; the trials."""
+    """Round one on every host, the peer connections beside it; intents; round two beside the
+    probes; the trials."""
     threading.Thread(target=warm_up, daemon=True).start()
-    with open_transports(request.hosts) as transports, ThreadPoolExecutor(request.forks) as pool:
+    with (
+        open_transports(request.hosts) as transports,
+        ThreadPoolExecutor(request.forks) as pool,
+        ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
+    ):
         by_label = {transport.label: transport for transport in transports}
         first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
+        peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
         intents, planned = planned_lookups(request, reached)
         plan = plan_lookups(planned)
         second = {label: pool.submit(fetch, by_label[label], lookups) for label, lookups in plan.items()}
         judged = [(src, dst) for src, dst in request.pairs if src in reached and dst in reached]
-        measured = active_steps(request, by_label, reached, intents, judged) if request.probe else {}
+        measured = active_steps(request, by_label, reached, intents, judged, peers) if request.probe else {}
         for label, job in second.items():
             extra = job.result()
             if extra.facts is None:
@@ -82,30 +88,38 @@ def collect(request: Request) -> Gathered:
         return Gathered(hosts, intents, measured)
 
 
+def peer_connections(
+    request: Request, transports: dict[str, Transport], pool: ThreadPoolExecutor
+) -> dict[tuple[str, str], Future[dict[str, Any]]]:
+    """Each pair's peer connection, started beside round one: it needs only the source's far
+    side (which round one starts; one that cannot start fails both once) and the destination's
+    URI from the inventory, and it is an SSH or TLS handshake between the hosts, the slowest of
+    the active steps. A peer connection names no link (its bytes are noise beside a probe's
+    stream), so all run at once, at most --forks."""
+    from migdoctor.actions.peer import run_peer_connection
+
+    return {
+        (src, dst): pool.submit(run_peer_connection, transports[src], uri)
+        for src, dst in request.pairs
+        if (uri := request.host(dst).peer_uri)
+    }
+
+
 def active_steps(
     request: Request,
     transports: dict[str, Transport],
     facts: dict[str, dict[str, Any]],
     intents: dict[str, Intent],
     pairs: list[tuple[str, str]],
+    peers: dict[tuple[str, str], Future[dict[str, Any]]],
 ) -> dict[tuple[str, str], Measured]:
-    """Each pair's probes (scheduled_probes) and its peer connection. A peer connection names no
-    link (its bytes, a handshake, are noise beside a probe's stream), so all start at once, at
-    most --forks, beside the probes."""
-    from migdoctor.actions.peer import run_peer_connection
-
-    with ThreadPoolExecutor(max(1, request.forks)) as pool:
-        peers = {
-            (src, dst): pool.submit(run_peer_connection, transports[src], uri)
-            for src, dst in pairs
-            if (uri := request.host(dst).peer_uri)
-        }
-        probes = scheduled_probes(
-            request.forks,
-            pairs,
-            lambda src, dst: probe_pair(transports[src], transports[dst], facts[dst], intents[dst]),
-        )
-        return {pair: Measured(probes[pair], peers[pair].result() if pair in peers else None) for pair in pairs}
+    """Each judged pair's probes (scheduled_probes) and its peer connection (peer_connections)."""
+    probes = scheduled_probes(
+        request.forks,
+        pairs,
+        lambda src, dst: probe_pair(transports[src], transports[dst], facts[dst], intents[dst]),
+    )
+    return {pair: Measured(probes[pair], peers[pair].result() if pair in peers else None) for pair in pairs}
 
 
 def scheduled_probes(

@@ -129,6 +129,7 @@ class Transport(ABC):
         self.host = host
         self.lock = threading.Lock()
         self.far_side: FarSide | None = None
+        self.start_error: str | None = None
 
     @property
     def label(self) -> str:
@@ -166,13 +167,21 @@ class Transport(ABC):
         return f"{self.label}: the far side ended unexpectedly ({last[0]}); run again, or check the host"
 
     def started(self) -> FarSide:
+        """The run's far side, started at the first call; a far side that could not start fails
+        every later call of the run with the same line, never a second attempt."""
         with self.lock:
+            if self.start_error is not None:
+                raise TransportError(self.start_error)
             if self.far_side is None:
                 from migdoctor.transports.bundle import bundle
 
-                self.far_side = FarSide(
-                    self.label, self.far_side_argv(), self.explain_end, bundle if self.bootstraps else None
-                )
+                try:
+                    self.far_side = FarSide(
+                        self.label, self.far_side_argv(), self.explain_end, bundle if self.bootstraps else None
+                    )
+                except TransportError as exc:
+                    self.start_error = str(exc)
+                    raise
             return self.far_side
 
     def call(self, name: str, /, **args: Any) -> Any:

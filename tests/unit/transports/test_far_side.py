@@ -135,6 +135,24 @@ def test_a_missing_client_program_is_one_line():
         Missing(Host("kvm1", "ssh")).call("facts")
 
 
+def test_a_far_side_that_could_not_start_fails_every_later_call_with_its_line_without_a_second_attempt():
+    """Round one and the peer connections ask the same host at once: an unreachable host is
+    tried once (a second ssh would double its time-out)."""
+    attempts = []
+
+    class Unreachable(Transport):
+        def far_side_argv(self) -> list[str]:
+            attempts.append(1)
+            return ["sh", "-c", "echo 'ssh: connect to host kvm1 port 22: No route to host' >&2; exit 255"]
+
+    transport = Unreachable(Host("kvm1", "ssh"))
+    for _ in range(3):
+        with pytest.raises(TransportError, match=r"No route to host") as raised:
+            transport.call("facts")
+        assert str(raised.value).splitlines() == [str(raised.value)]
+    assert attempts == [1]
+
+
 def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset(far):
     """An empty bind address is QEMU's default: "::" taking IPv4 too; the sender connects to a name
     with QEMU's getaddrinfo flags (here 127.0.0.1 through the dual-stack socket)."""
