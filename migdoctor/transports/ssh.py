@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from migdoctor.transports import Transport, TransportError
 from migdoctor.transports.session import START_TIMEOUT_S, FarSide
@@ -111,10 +111,10 @@ class SshTransport(Transport):
             self.connected.set()
 
     def libvirt_route(self) -> str | None:
-        """libvirt_uri, through the far side's connection once it is up when the URI is qemu+ssh
-                (or another +ssh) to the same user, host and port: its ssh command (the URI's `command`,
-                else ssh) is wrapped to use the master. Should the master be gone, ssh connects anew. Waits
-        for the far side's start, which another thread makes."""
+        """libvirt_uri, through the far side's connection once it is up, when the URI is qemu+ssh
+        (or another +ssh) to the same user, host and port: its ssh command (the URI's `command`,
+        else ssh) is wrapped to use the master; were the master gone, ssh would connect anew.
+        Waits for the far side's start, which another thread makes."""
         uri = self.libvirt_uri
         if not uri or not self.multiplexed or not self.same_destination(uri):
             return uri
@@ -125,15 +125,18 @@ class SshTransport(Transport):
                 raise TransportError(f"{self.label}: no far side to reach libvirt through")
             if self.mux_dir is None:
                 return uri
-            url = urlsplit(uri)
-            query = dict(parse_qsl(url.query))
             wrapper = os.path.join(self.mux_dir, "ssh")
             if not os.path.exists(wrapper):
-                options = ["-o", f"ControlPath={self.control_path()}", "-o", "ControlMaster=no"]
+                command = [
+                    uri_command(uri) or "ssh",
+                    "-o",
+                    f"ControlPath={self.control_path()}",
+                    "-o",
+                    "ControlMaster=no",
+                ]
                 with open(os.open(wrapper, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700), "w") as script:
-                    script.write(f'#!/bin/sh\nexec {shlex.join([query.get("command", "ssh"), *options])} "$@"\n')
-        query["command"] = wrapper
-        return urlunsplit(url._replace(query=urlencode(query, safe="/")))
+                    script.write(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
+        return with_command(uri, wrapper)
 
     def same_destination(self, uri: str) -> bool:
         url = urlsplit(uri)
@@ -183,3 +186,16 @@ class SshTransport(Transport):
         if status == EXIT_COMMAND_NOT_FOUND:
             return f"{where}: no {self.host.python} there: install python3 (3.9 or newer) or set python = PATH in the inventory"
         return super().explain_end(status, stderr)
+
+
+def uri_command(uri: str) -> str | None:
+    """The ssh command a libvirt URI names (`?command=`), unescaped as libvirt does (%XX only)."""
+    given = [item[len("command=") :] for item in urlsplit(uri).query.split("&") if item.startswith("command=")]
+    return unquote(given[-1]) if given else None
+
+
+def with_command(uri: str, command: str) -> str:
+    """URI with `command=COMMAND`; its other parameters as written."""
+    url = urlsplit(uri)
+    others = [item for item in url.query.split("&") if item and not item.startswith("command=")]
+    return urlunsplit(url._replace(query="&".join([*others, f"command={quote(command, safe='/')}"])))

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from migdoctor.transports import parse_spec, transport_for
-from migdoctor.transports.ssh import SshTransport
+from migdoctor.transports.ssh import SshTransport, uri_command, with_command
 
 
 def ssh_transport(spec: str, **entry: object) -> SshTransport:
@@ -72,3 +72,16 @@ def test_a_master_socket_path_too_long_for_ssh_means_no_master(tmp_path, monkeyp
     transport.prepare_master()
     assert transport.mux_dir is None and list(deep.iterdir()) == []
     assert "ControlMaster=yes" not in transport.far_side_argv()
+
+
+def test_libvirts_ssh_command_is_swapped_for_the_wrapper_and_the_other_parameters_stay_as_written() -> None:
+    uri = "qemu+ssh://root@kvm1/system?keyfile=/root/my%20key&command=/usr/local/bin/ssh%2Bjump&no_tty=1"
+    assert uri_command(uri) == "/usr/local/bin/ssh+jump"  # %XX unescaped, as libvirt does; '+' would stay '+'
+    assert with_command(uri, "/tmp/migdoctor-ssh-x/ssh") == (
+        "qemu+ssh://root@kvm1/system?keyfile=/root/my%20key&no_tty=1&command=/tmp/migdoctor-ssh-x/ssh"
+    )
+    assert uri_command("qemu+ssh://root@kvm1/system") is None
+    assert (
+        with_command("qemu+ssh://root@kvm1/system", "/tmp/a b/ssh")
+        == "qemu+ssh://root@kvm1/system?command=/tmp/a%20b/ssh"
+    )
