@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from migdoctor.netfilter import nft_text
@@ -37,8 +37,9 @@ class Evaluator:
     def __call__(self, packet: Packet) -> Decision:
         return self.firewalls[packet.family](packet)
 
-    @property
+    @cached_property
     def reads(self) -> frozenset[str]:
+        """What any family's firewall reads (ranges.py asks once per pair of a fleet)."""
         return frozenset().union(*(firewall.reads for firewall in self.firewalls.values()))
 
 

@@ -30,7 +30,7 @@ class ReportError(Exception):
 
 def facts_digest(facts: dict[str, Any] | None) -> str | None:
     """A stable fingerprint of the facts judged, so a report can be tied to saved facts."""
-    return None if facts is None else digests(facts)[0]
+    return None if facts is None else joined_digest(members(facts))
 
 
 # peer_connection: an active step's record (its timing, libvirt's log stamps); its verdict is a finding.
@@ -48,7 +48,7 @@ def digests(facts: dict[str, Any]) -> tuple[str, str]:
     """(facts_digest, stable_digest). Each part is written once for both (a fleet's records are
     large); the whole is hashed exactly as json.dumps(facts, sort_keys=True, separators=(",", ":"))
     writes it."""
-    parts = {key: f"{sorted_json(key)}:{sorted_json(value)}" for key, value in facts.items()}
+    parts = members(facts)
     settled = {key: part for key, part in parts.items() if key not in VOLATILE_FACTS}
     links = [
         {key: value for key, value in link.items() if key not in VOLATILE_LINK_FACTS}
@@ -56,6 +56,11 @@ def digests(facts: dict[str, Any]) -> tuple[str, str]:
     ]
     settled["links"] = f"{sorted_json('links')}:{sorted_json(links)}"
     return joined_digest(parts), joined_digest(settled)
+
+
+def members(facts: dict[str, Any]) -> dict[str, str]:
+    """Each member of FACTS as sorted, compact JSON writes it ('"key":value'), by key."""
+    return {key: f"{sorted_json(key)}:{sorted_json(value)}" for key, value in facts.items()}
 
 
 def sorted_json(value: Any) -> str:
