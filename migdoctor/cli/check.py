@@ -121,10 +121,10 @@ def trial_options(
     yes: bool,
     tls: bool = False,
 ) -> Any:
-    from migdoctor.actions.migration import TrialOptions
-
     if not enabled:
         return None
+    from migdoctor.actions.migration import TrialOptions
+
     if domain and not yes:
         raise fail(f"--domain {domain}: migrating an existing domain needs --yes")
     return TrialOptions(memory, uri, one_way, timeout or 0.0, domain, tls)

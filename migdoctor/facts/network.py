@@ -7,8 +7,8 @@ import os
 import socket
 from typing import Any
 
-from pyroute2 import IPRoute
-from pyroute2.ethtool import Ethtool
+from pyroute2.ethtool.ethtool import Ethtool
+from pyroute2.iproute.linux import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from migdoctor.facts.gaps import Gaps

@@ -162,7 +162,7 @@ def tcp_info(sock: socket.socket, offset: int) -> int:
 
 def egress(address: str) -> tuple[str | None, int | None]:
     """The link the kernel routes ADDRESS by, and its MTU."""
-    from pyroute2 import IPRoute
+    from pyroute2.iproute.linux import IPRoute
 
     with IPRoute() as ipr:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET

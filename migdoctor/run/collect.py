@@ -50,14 +50,22 @@ def fetch(host: Transport, lookups: Lookups) -> Collected:
 
 
 def warm_up() -> None:
-    """Import what the report needs while the hosts answer: the main thread only waits."""
-    import jsonschema  # noqa: F401
+    """While the hosts answer, import and compile what comes after their answers (libvirt for
+    round one's questions, the report's validators, the text writer): the main thread only waits
+    then, and would otherwise do it after the last answer."""
+    import libvirt  # noqa: F401
+
+    from migdoctor.report.encoded import pair_validator
+    from migdoctor.report.text import WRITER  # noqa: F401 - the default output
+    from migdoctor.schemas import fast_validator
+
+    pair_validator()
+    fast_validator("report")
 
 
 def collect(request: Request) -> Gathered:
     """Round one on every host, the peer connections beside it; intents; round two beside the
     probes; the trials."""
-    threading.Thread(target=warm_up, daemon=True).start()
     with (
         open_transports(request.hosts) as transports,
         ThreadPoolExecutor(request.forks) as pool,
@@ -65,6 +73,7 @@ def collect(request: Request) -> Gathered:
     ):
         by_label = {transport.label: transport for transport in transports}
         first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
+        threading.Thread(target=warm_up, daemon=True).start()
         peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}

@@ -173,8 +173,10 @@ class Transport(ABC):
             if self.start_error is not None:
                 raise TransportError(self.start_error)
             if self.far_side is None:
-                from migdoctor.transports.bundle import bundle
+                from migdoctor.transports.bundle import bundle, make_ahead
 
+                if self.bootstraps:
+                    make_ahead()
                 try:
                     self.far_side = FarSide(
                         self.label, self.far_side_argv(), self.explain_end, bundle if self.bootstraps else None

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 import zipfile
@@ -16,9 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from migdoctor.schemas import LOOKUPS_ONLY_PARTS, facts_problem, fast_validator
 from migdoctor.transports import Host, Lookups, Transport, TransportError, fetch_facts, open_transports
 from migdoctor.transports.bundle import bundle, package_files, runs_on
 from migdoctor.transports.ssh import FIRST_STAGE
+
+DATA = Path(__file__).parents[2] / "data"
 
 
 class BarePython(Transport):
@@ -111,6 +116,27 @@ def test_files_a_request_wrote_are_removed_when_the_far_side_ends(far, tmp_path:
     assert not payload.exists()
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["bytecode", "source"])
+def test_the_bundle_sets_pyroute2_up_without_its_init_and_the_far_side_reads_links(compiled: bool):
+    """pyroute2's __init__ imports every socket class it has (NDB, conntrack ...): on a host the
+    package stays hollow, and the modules the far side imports load from where they are defined."""
+    import importlib.util
+
+    blob = bundle(importlib.util.MAGIC_NUMBER if compiled else None, sys.version_info[:2])
+    boot = Path(__file__).parents[3] / "migdoctor" / "farside" / "boot.py"
+    script = f"""import sys
+boot = {{"__name__": "boot"}}
+exec(open({str(boot)!r}).read(), boot)
+sys.meta_path.insert(0, boot["BundleImporter"](sys.stdin.buffer.read()))
+from migdoctor.facts.network import IPRoute
+import pyroute2
+with IPRoute() as ip:
+    print(ip.link_lookup(ifname="lo"), hasattr(pyroute2, "IPRoute"), "pyroute2.ndb" in sys.modules, pyroute2.__file__)
+"""
+    done = subprocess.run(["/usr/bin/python3", "-S", "-c", script], input=blob, capture_output=True, check=True)
+    assert done.stdout.decode().split() == ["[1]", "False", "False", "<migdoctor-bundle>/pyroute2/__init__.py"]
+
+
 def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
     """Hosts may run Python 3.9: whatever the bundle carries there must not use newer syntax."""
     for name, path in package_files((3, 9)):
@@ -172,3 +198,15 @@ def test_the_path_mtu_probe_runs_on_a_far_side_and_its_tcp_listener_drains_until
         with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
             connection.sendall(bytes(16 << 20))  # more than socket buffers hold: only a reader takes it
     assert "lo" in far.call("link-counters")  # the far side still serves after the listener was cancelled
+
+
+def test_a_second_round_answer_is_held_to_the_look_up_parts_alone():
+    """Round two answers route look-ups, resolution and gaps only; the compiled validator admits
+    one and refuses one without them, naming the part (jsonschema words it)."""
+    record = json.loads((DATA / "facts" / "healthy-report.json").read_text())["facts"]["source"]
+    second_round = {part: record[part] for part in LOOKUPS_ONLY_PARTS}
+    assert fast_validator("facts", LOOKUPS_ONLY_PARTS).is_valid(second_round)  # no jsonschema import
+    assert facts_problem(second_round, lookups_only=True) is None
+    assert facts_problem(second_round) is not None  # not a whole record
+    del second_round["resolution"]
+    assert facts_problem(second_round, lookups_only=True) == "not a migdoctor facts record: (top): 'resolution' is a required property"
