@@ -17,7 +17,6 @@ import re
 import sys
 import threading
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 # import name: its distribution, whose Requires-Python decides; migdoctor's far side is kept to 3.9.
@@ -42,6 +41,8 @@ def cache_dir() -> Path:
 
 def runs_on(distribution: str, version: tuple[int, int]) -> bool:
     """Whether the installed DISTRIBUTION's `Requires-Python: >=X.Y` admits VERSION."""
+    from importlib import metadata  # not on a warm cache's path: 10 ms before ssh starts
+
     required = " ".join(metadata.metadata(distribution).get_all("Requires-Python") or [])
     minimum = re.search(r">=\s*(\d+)\.(\d+)", required)
     return not minimum or version >= (int(minimum[1]), int(minimum[2]))
