@@ -51,7 +51,7 @@ def collect(
     resolution = collect_resolution(list(resolve), list(reverse), gaps)
     resolved = [a for lookup in resolution["lookups"] for a in lookup["getaddrinfo"]["addresses"]]
     destinations = list(dict.fromkeys([*route_to, *resolved]))
-    network = gaps.attempt("network", lambda: collect_network(destinations, gaps))
+    network = gaps.attempt("network", lambda: collect_network(destinations, gaps, lookups_only))
     network = network or {"links": None, "routes": None, "route_lookups": None}
     if lookups_only:
         return {"route_lookups": network["route_lookups"], "resolution": resolution, "missing": gaps.entries}

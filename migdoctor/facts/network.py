@@ -194,8 +194,13 @@ def lookup_route(ipr: IPRoute, destination: str, names: dict[int, str]) -> dict[
     return record
 
 
-def collect_network(route_to: list[str], gaps: Gaps) -> dict[str, Any]:
+def collect_network(route_to: list[str], gaps: Gaps, lookups_only: bool = False) -> dict[str, Any]:
+    """Links, routes and the route look-ups. LOOKUPS_ONLY (a second round): the look-ups alone,
+    the links read only for the names of the interfaces the routes leave by."""
     with IPRoute() as ipr:
+        if lookups_only:
+            names = {message["index"]: message.get("IFLA_IFNAME") for message in ipr.get_links()}
+            return {"links": None, "routes": None, "route_lookups": [lookup_route(ipr, to, names) for to in route_to]}
         links = gaps.attempt("links", lambda: collect_links(ipr, gaps))
         names = {link["index"]: link["name"] for link in links or []}
         routes = gaps.attempt("routes", lambda: collect_routes(ipr, names))

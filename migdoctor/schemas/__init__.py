@@ -21,7 +21,9 @@ def fast_validator(name: str, required: tuple[str, ...] | None = None) -> Any:
     import jsonschema_rs
 
     schema = load_schema(name)
-    return jsonschema_rs.validator_for({**schema, "required": list(required)} if required else schema, validate_formats=True)
+    return jsonschema_rs.validator_for(
+        {**schema, "required": list(required)} if required else schema, validate_formats=True
+    )
 
 
 def schema_errors(name: str, document: Any, separator: str = "/") -> list[str]:

@@ -24,8 +24,11 @@ route add 203.0.113.0/24 via 198.51.100.1 dev m-fast
 """
 
 
+ROUTE_TO = ["198.51.100.7", "203.0.113.5", "192.0.2.1"]
+
+
 @pytest.fixture(scope="module")
-def facts() -> Iterator[dict]:
+def namespace() -> Iterator[str]:
     if os.geteuid() != 0:
         pytest.fail("needs root to create a network namespace", pytrace=False)
     subprocess.run(["ip", "netns", "del", NAMESPACE], capture_output=True)
@@ -52,12 +55,25 @@ def facts() -> Iterator[dict]:
             ],
             check=True,
         )
-        argv = ["ip", "netns", "exec", NAMESPACE, sys.executable, "-m", "migdoctor", "facts", "--json"]
-        argv += ["--route-to", "198.51.100.7", "--route-to", "203.0.113.5", "--route-to", "192.0.2.1"]
-        result = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30)
-        yield json.loads(result.stdout)
+        yield NAMESPACE
     finally:
         subprocess.run(["ip", "netns", "del", NAMESPACE], check=True)
+
+
+def run_inside(namespace: str, *argv: str) -> dict:
+    done = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def facts(namespace: str) -> dict:
+    return run_inside(namespace, "-m", "migdoctor", "facts", "--json", *(f"--route-to={to}" for to in ROUTE_TO))
 
 
 def link(facts: dict, name: str) -> dict:
@@ -95,3 +111,11 @@ def test_routes_and_sysctls_are_collected(facts: dict) -> None:
     assert {"198.51.100.0/24", "203.0.113.0/24"} <= destinations
     low, high = facts["sysctl"]["ip_local_port_range"]
     assert 0 < low < high <= 65535
+
+
+def test_a_second_round_makes_the_same_route_look_ups_and_reads_no_links(namespace: str, facts: dict) -> None:
+    """A second round reads only what its look-ups need: the links' names, not their speeds and queues."""
+    code = f"import json; from migdoctor.facts import collect; print(json.dumps(collect(route_to={ROUTE_TO!r}, lookups_only=True)))"
+    second = run_inside(namespace, "-c", code)
+    assert set(second) == {"route_lookups", "resolution", "missing"} and second["missing"] == []
+    assert second["route_lookups"] == facts["route_lookups"]

@@ -209,4 +209,7 @@ def test_a_second_round_answer_is_held_to_the_look_up_parts_alone():
     assert facts_problem(second_round, lookups_only=True) is None
     assert facts_problem(second_round) is not None  # not a whole record
     del second_round["resolution"]
-    assert facts_problem(second_round, lookups_only=True) == "not a migdoctor facts record: (top): 'resolution' is a required property"
+    assert (
+        facts_problem(second_round, lookups_only=True)
+        == "not a migdoctor facts record: (top): 'resolution' is a required property"
+    )
