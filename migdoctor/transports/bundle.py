@@ -76,11 +76,20 @@ def build(files: list[tuple[str, bytes]], compiled: bool) -> bytes:
     return buffer.getvalue()
 
 
+BUILDING = threading.Lock()  # hosts greet at once, and make_ahead's thread may be building already
+
+
 @functools.cache
 def bundle(far_magic: bytes | None, far_version: tuple[int, int] | None = None) -> bytes:
     """The zip for a far side of FAR_VERSION whose interpreter has FAR_MAGIC (bytecode when it is
     ours); built once per run. A link named for the files' sizes and times finds the zip named for
-    their content without reading them, so a run with the cache warm only stats the files."""
+    their content without reading them, so a run with the cache warm only stats the files. One
+    thread at a time: a second caller finds what the first one built."""
+    with BUILDING:
+        return cached_bundle(far_magic, far_version)
+
+
+def cached_bundle(far_magic: bytes | None, far_version: tuple[int, int] | None) -> bytes:
     compiled = far_magic == importlib.util.MAGIC_NUMBER
     flavour = f"pyc-{far_magic.hex()}" if compiled and far_magic else "py"
     stats = hashlib.sha256(repr((flavour, far_version)).encode())

@@ -143,6 +143,29 @@ def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
         ast.parse(path.read_text(), filename=name, feature_version=(3, 9))
 
 
+def test_hosts_greeting_at_once_on_a_cold_cache_get_one_bundle(tmp_path: Path, monkeypatch):
+    """Each host's greeting asks for the bundle from its own thread, beside make_ahead's: on a cold
+    cache the first builds it and the others read that one zip, never a second build over it."""
+    import importlib.util
+    import threading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    made: list[bytes] = []
+    asking = [
+        threading.Thread(
+            target=lambda: made.append(bundle.__wrapped__(importlib.util.MAGIC_NUMBER, sys.version_info[:2]))
+        )
+        for _ in range(3)
+    ]
+    for thread in asking:
+        thread.start()
+    for thread in asking:
+        thread.join()
+    assert len(made) == 3 and len(set(made)) == 1
+    assert zipfile.ZipFile(io.BytesIO(made[0])).testzip() is None
+    assert sorted(path.name.split("-")[0] for path in (tmp_path / "migdoctor").iterdir()) == ["by", "far"]
+
+
 def test_a_package_the_hosts_python_cannot_run_stays_out_of_the_bundle():
     """dnspython 2.9 requires Python 3.11: a 3.9 host gets none, and says so in a gap."""
     names = {name.split("/")[0] for name, _ in package_files((3, 9))}
