@@ -114,13 +114,15 @@ def cached_bundle(far_magic: bytes | None, far_version: tuple[int, int] | None) 
 @functools.cache
 def make_ahead() -> None:
     """Start making the bundle for a host whose Python is this one (the usual case) while ssh
-    connects: the host's greeting then finds it made, not 15 ms of stat calls away."""
+    connects: the host's greeting then finds it made, not 15 ms of stat calls away. Not a daemon
+    thread: a run that ends first (a host refusing at once, on a cold cache) waits for the build
+    instead of leaving half a zip in the cache."""
 
     def make() -> None:
         with contextlib.suppress(Exception):  # the greeting's own call raises it, where it is handled
             bundle(importlib.util.MAGIC_NUMBER, sys.version_info[:2])
 
-    threading.Thread(target=make, daemon=True).start()
+    threading.Thread(target=make).start()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

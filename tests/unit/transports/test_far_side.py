@@ -166,6 +166,17 @@ def test_hosts_greeting_at_once_on_a_cold_cache_get_one_bundle(tmp_path: Path, m
     assert sorted(path.name.split("-")[0] for path in (tmp_path / "migdoctor").iterdir()) == ["by", "far"]
 
 
+def test_a_run_that_ends_while_the_bundle_is_made_ahead_waits_for_it(tmp_path: Path):
+    """A run can end before its hosts greet (one refused at once) while make_ahead builds on a cold
+    cache: the cache then holds the whole zip, never a half-written one."""
+    code = "from migdoctor.transports.bundle import make_ahead; make_ahead()"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    (zipped,) = (tmp_path / "migdoctor").glob("far-side-*.zip")
+    assert zipfile.ZipFile(zipped).testzip() is None
+    assert not list((tmp_path / "migdoctor").glob("*.tmp"))
+
+
 def test_a_package_the_hosts_python_cannot_run_stays_out_of_the_bundle():
     """dnspython 2.9 requires Python 3.11: a 3.9 host gets none, and says so in a gap."""
     names = {name.split("/")[0] for name, _ in package_files((3, 9))}
