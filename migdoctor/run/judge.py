@@ -15,7 +15,8 @@ from functools import partial
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.engine import CHECK_BUDGET_S, Finding, run_check, run_checks
+from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, run_check, run_checks
+from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record, pair_record, pair_summary
@@ -45,27 +46,19 @@ class PairJob:
 def in_this_process(checks: list[Check], pair: Pair, ignored: set[str]) -> list[Finding]:
     """The checks run here: used inside a sandbox worker, which is the isolation. A check of the
     destination alone (it sees no source: engine.without_source) runs once per destination."""
+    ignoring = frozenset(ignored)
     return [
-        run_check(check, pair, ignored) if check.scope == "pair" else once_per_destination(check, pair, ignored)
+        run_check(check, pair, ignored)
+        if check.scope == "pair"
+        else destination_finding(pair.dst, check, pair.dst_label, pair.intent, ignoring)
         for check in checks
     ]
 
 
-DESTINATION_FINDINGS: dict[tuple[Any, ...], tuple[Any, Finding]] = {}
-
-
-def once_per_destination(check: Check, pair: Pair, ignored: set[str]) -> Finding:
-    """CHECK's finding for PAIR's destination, judged the first time it is asked (the entry holds
-    the destination's facts, so their id is not reused while it is remembered)."""
-    key = (check.id, id(pair.dst), pair.dst_label, pair.intent, check.id in ignored or check.area in ignored)
-    remembered = DESTINATION_FINDINGS.get(key)
-    if remembered is not None and remembered[0] is pair.dst:
-        return remembered[1]
-    if len(DESTINATION_FINDINGS) >= 4096:
-        DESTINATION_FINDINGS.clear()
-    finding = run_check(check, pair, ignored)
-    DESTINATION_FINDINGS[key] = (pair.dst, finding)
-    return finding
+@read_only_memo
+def destination_finding(dst: Any, check: Check, dst_label: str, intent: Intent, ignored: frozenset[str]) -> Finding:
+    """CHECK's finding for the destination DST, whatever the source (a check of scope "destination")."""
+    return run_check(check, Pair("the source", dst_label, NO_SOURCE, dst, intent), set(ignored))
 
 
 def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:
