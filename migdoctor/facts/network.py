@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 from pyroute2.ethtool.ethtool import Ethtool
@@ -98,6 +99,11 @@ def stack_record(message: Any, names: dict[int, str]) -> dict[str, Any]:
     return record
 
 
+def link_names(messages: Iterable[Any]) -> dict[int, str]:
+    """Interface index -> name, from link messages."""
+    return {message["index"]: message.get("IFLA_IFNAME") for message in messages}
+
+
 def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
     root_qdiscs: dict[int, dict[str, Any]] = {}
     for message in ipr.get_qdiscs():
@@ -114,7 +120,7 @@ def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
             }
         )
     messages = list(ipr.get_links())
-    names = {message["index"]: message.get("IFLA_IFNAME") for message in messages}
+    names = link_names(messages)
     ethtool = Ethtool()
     links = []
     try:
@@ -199,7 +205,7 @@ def collect_network(route_to: list[str], gaps: Gaps, lookups_only: bool = False)
     the links read only for the names of the interfaces the routes leave by."""
     with IPRoute() as ipr:
         if lookups_only:
-            names = {message["index"]: message.get("IFLA_IFNAME") for message in ipr.get_links()}
+            names = link_names(ipr.get_links())
             return {"links": None, "routes": None, "route_lookups": [lookup_route(ipr, to, names) for to in route_to]}
         links = gaps.attempt("links", lambda: collect_links(ipr, gaps))
         names = {link["index"]: link["name"] for link in links or []}
