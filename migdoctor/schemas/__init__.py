@@ -9,21 +9,22 @@ from typing import Any
 
 
 @cache
-def load_schema(name: str) -> dict[str, Any]:
+def load_schema(name: str, required: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The schema NAME; REQUIRED, when given, stands for its required parts (a second-round facts
+    answer holds only those)."""
+    if required is not None:
+        return {**load_schema(name), "required": list(required)}
     return json.loads(files("migdoctor.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 @cache
 def fast_validator(name: str, required: tuple[str, ...] | None = None) -> Any:
-    """A compiled validator (jsonschema-rs) that says only whether a document is valid: a fleet's
-    report and facts are validated in milliseconds where jsonschema takes minutes. REQUIRED, when
-    given, stands for the schema's required parts (a second-round facts answer holds only those)."""
+    """A compiled validator (jsonschema-rs) of load_schema(NAME, REQUIRED) that says only whether a
+    document is valid: a fleet's report and facts are validated in milliseconds where jsonschema
+    takes minutes."""
     import jsonschema_rs
 
-    schema = load_schema(name)
-    return jsonschema_rs.validator_for(
-        {**schema, "required": list(required)} if required else schema, validate_formats=True
-    )
+    return jsonschema_rs.validator_for(load_schema(name, required), validate_formats=True)
 
 
 def schema_errors(name: str, document: Any, separator: str = "/") -> list[str]:
@@ -44,10 +45,10 @@ def facts_problem(document: Any, lookups_only: bool = False) -> str | None:
     from migdoctor import __version__
     from migdoctor.facts import SCHEMA_VERSION
 
-    if fast_validator("facts", LOOKUPS_ONLY_PARTS if lookups_only else None).is_valid(document):
+    required = LOOKUPS_ONLY_PARTS if lookups_only else None
+    if fast_validator("facts", required).is_valid(document):
         return None
-    schema = load_schema("facts")
-    errors = errors_against({**schema, "required": list(LOOKUPS_ONLY_PARTS)} if lookups_only else schema, document)
+    errors = errors_against(load_schema("facts", required), document)
     if not errors:
         return None
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
