@@ -3,7 +3,7 @@
 import orjson
 
 from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
-from migdoctor.report.document import totals
+from migdoctor.report.document import EXIT_INCOMPLETE, exit_status, pair_summary, totals
 from migdoctor.report.encoded import Encoded
 
 
@@ -11,8 +11,18 @@ def host(label):
     return {"label": label, "identity": {"fqdn": f"{label}.lab.test", "hostname": label}}
 
 
-def pair(src, dst, *findings):
-    return {"hosts": {"source": host(src), "destination": host(dst)}, "findings": list(findings)}
+def pair(src, dst, *findings, unverified=()):
+    return {
+        "source": src,
+        "destination": dst,
+        "hosts": {"source": host(src), "destination": host(dst)},
+        "findings": list(findings),
+        "totals": totals(list(findings)),
+        "not_checked": [],
+        "path": None,
+        "unverified": list(unverified),
+        "exit_status": exit_status(list(findings), False, unverified),
+    }
 
 
 def finding(summary, status="fail", remediation=None, check_id="dns.migration-host-address", ignored=False):
@@ -48,8 +58,7 @@ def test_encoded_pairs_give_the_causes_their_decoded_pairs_give():
         for n, status in enumerate(statuses)
     ] + [pair("kvm8", "kvm9", finding('a summary quoting "status":"fail"', "pass"))]
 
-    summaries = [{"totals": totals(entry["findings"])} for entry in pairs]
-    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs], summaries=summaries))
+    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs], summaries=list(map(pair_summary, pairs))))
 
     assert encoded == causes(pairs) == causes(Encoded([orjson.dumps(entry) for entry in pairs]))
     assert [(cause.check_id, cause.pairs) for cause in encoded] == [
@@ -95,7 +104,7 @@ def test_only_pairs_whose_totals_count_what_did_not_pass_are_decoded():
     encoded = Encoded(
         [orjson.dumps(entry) for entry in pairs],
         mapping=lambda entry: decoded.append(entry["hosts"]["source"]["label"]) or entry,
-        summaries=[{"totals": totals(entry["findings"])} for entry in pairs],
+        summaries=list(map(pair_summary, pairs)),
     )
 
     assert [cause.pairs for cause in causes(encoded)] == [[("kvm2", "kvm9")]]
