@@ -76,3 +76,33 @@ def test_an_unchanged_host_shows_no_facts_change():
     new["hosts"]["hosta"]["facts_digest"] = "sha256:" + "0" * 64  # another collection, same host
 
     assert compare(old, new)["pairs"][0]["facts_changed"] == []
+
+
+def test_a_check_that_passed_and_now_skips_is_no_longer_verified_a_regression(captured, judge_report):
+    old = judge_report("healthy")
+    facts = captured("healthy")["facts"]["source"]
+    facts["resolution"]["lookups"] = []  # saved facts without the second round's look-ups
+    new = judge_report("healthy", src=Collected(facts))
+
+    diff = compare(old, new)
+
+    changes = {f["id"]: (f["old"], f["new"], f["change"]) for f in diff["pairs"][0]["findings"]}
+    assert changes["dns.migration-host-address"] == ("pass", "skip", "no longer verified")
+    assert diff["regressed"] is True
+    assert "NO LONGER VERIFIED dns.migration-host-address: pass -> skip" in render_text(diff).splitlines()
+
+
+def test_a_failure_that_now_skips_or_is_gone_is_no_longer_verified_never_improved(judge_report):
+    old, new = judge_report("seed"), judge_report("seed")
+    findings = new["pairs"][0]["findings"]
+    (address,) = [f for f in findings if f["id"] == "dns.migration-host-address"]
+    address.update(status="skip", summary="no look-up")
+    findings.remove(next(f for f in findings if f["id"] == "config.migration-port-range"))
+
+    diff = compare(old, new)
+
+    changes = {f["id"]: (f["old"], f["new"], f["change"]) for f in diff["pairs"][0]["findings"]}
+    assert changes["dns.migration-host-address"] == ("fail", "skip", "no longer verified")
+    assert changes["config.migration-port-range"] == ("fail", None, "no longer verified")
+    assert diff["regressed"] is True
+    assert "| no longer verified | `config.migration-port-range` | fail | absent |" in render_markdown(diff)
