@@ -1,6 +1,6 @@
 """`migdoctor check` over many pairs, judging a facts directory (no host is contacted): which
-pairs each form names, the schema 2 report (every host once, a pair per ordered pair, the matrix,
-the worst exit status), a bad file taking out only its host's pairs, and the text's matrix and
+pairs each form names, the schema 3 report (every host once, a pair per ordered pair, the matrix,
+the run's exit status), a bad file taking out only its host's pairs, and the text's matrix and
 causes."""
 
 import json
