@@ -150,9 +150,21 @@ def summary_lines(diff: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def shown_pairs(diff: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The pairs to show, and a line counting those left out: a single pair always, of several
+    only those where something changed (a fleet's diff is about what changed)."""
+    pairs = diff["pairs"]
+    if len(pairs) == 1:
+        return pairs, []
+    changed = [pair for pair in pairs if pair["findings"] or any(old != new for _, old, new in summary_lines(pair))]
+    same = len(pairs) - len(changed)
+    return changed, [f"{same} pair{'s' if same > 1 else ''} unchanged"] if same else []
+
+
 def render_text(diff: dict[str, Any]) -> str:
+    pairs, unchanged = shown_pairs(diff)
     lines = []
-    for pair in diff["pairs"]:
+    for pair in pairs:
         lines.append(f"{pair['pair']}: {pair['old']['run_id']} -> {pair['new']['run_id']}")
         for what, old, new in summary_lines(pair):
             marker = "  " if old == new else "* "
@@ -163,6 +175,7 @@ def render_text(diff: dict[str, Any]) -> str:
             )
     lines += [f"NO LONGER VERIFIED {name}: not in the new report" for name in diff["missing"]]
     lines += [f"NEW       {name}: not in the old report" for name in diff["added"]]
+    lines += unchanged
     lines.append("a check regressed" if diff["regressed"] else "no worse than before")
     return "\n".join(lines) + "\n"
 
@@ -172,8 +185,9 @@ def cell(value: str) -> str:
 
 
 def render_markdown(diff: dict[str, Any]) -> str:
+    pairs, unchanged = shown_pairs(diff)
     lines = []
-    for pair in diff["pairs"]:
+    for pair in pairs:
         lines += [
             f"# What changed: {pair['pair']}",
             "",
@@ -192,6 +206,7 @@ def render_markdown(diff: dict[str, Any]) -> str:
         lines.append("")
     lines += [f"- No longer verified: {cell(name)} is not in the new report" for name in diff["missing"]]
     lines += [f"- New: {cell(name)} is not in the old report" for name in diff["added"]]
+    lines += [f"- {line}" for line in unchanged]
     lines += ["", "**A check regressed.**" if diff["regressed"] else "No worse than before."]
     return "\n".join(lines) + "\n"
 

@@ -67,7 +67,9 @@ def test_diff_of_two_fleet_reports_compares_them_pair_by_pair(tmp_path, facts_di
     assert len(by_pair) == 6 and [name for name, pair in by_pair.items() if pair["regressed"]] == ["kvm1 -> kvm2"]
     assert by_pair["kvm1 -> kvm2"]["new"]["exit_status"] == 3  # incomplete now
     assert "NO LONGER VERIFIED dns.migration-host-address: pass -> skip" in text
-    assert text[-1] == "a check regressed"
+    headers = [line.split(":")[0] for line in text if line.startswith("kvm")]
+    assert headers == ["kvm1 -> kvm2", "kvm1 -> kvm3", "kvm2 -> kvm1", "kvm3 -> kvm1"]  # kvm1's facts changed
+    assert text[-2:] == ["2 pairs unchanged", "a check regressed"]
 
 
 def test_a_pair_the_new_fleet_report_lacks_is_no_longer_verified(tmp_path, facts_dir):
