@@ -111,7 +111,8 @@ def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
 
 
 def has_cause(summary: dict[str, Any]) -> bool:
-    """Whether a pair's summary (made where it was judged) shows a cause: its pair is decoded."""
+    """Whether a pair's summary (made where it was judged) shows a cause: its pair is decoded.
+    An incomplete pair is known by its exit status (no total counts "incomplete")."""
     return summary["exit_status"] == EXIT_INCOMPLETE or any(summary["totals"].get(s) for s in ORDER)
 
 
