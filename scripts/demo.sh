@@ -13,5 +13,5 @@ scenario=${1:-seed}
 status=0
 .venv/bin/migdoctor check hosta hostb --test-migration --canary-memory 128 --output "reports/demo-$scenario.json" "$@" || status=$?
 .venv/bin/migdoctor report validate "reports/demo-$scenario.json"
-echo "exit status $status (0 passed, 1 a check failed, 2 could not run); lab still up: .venv/bin/migdoctor lab down"
+echo "exit status $status (0 passed, 1 a check failed, 2 could not run, 3 incomplete: the path could not be verified); lab still up: .venv/bin/migdoctor lab down"
 [ "$status" -le 1 ]

@@ -17,8 +17,11 @@ from migdoctor.cli.facts import Become, fail
 from migdoctor.report.writers import Format, Plan
 
 EXIT_HELP = (
-    "Exit status: 0 every check passed (warnings, skips and ignored failures allowed); "
-    "1 a check failed or raised; 2 could not run (a host unreachable, bad input); of several pairs, the worst."
+    "Exit status: 0 every check passed (warnings, skips and ignored failures allowed) and the path is known; "
+    "1 a check failed or raised; 2 could not run (a host unreachable, bad input, a refused test migration); "
+    "3 incomplete: the path could not be determined (the migration network, the advertised name's address, "
+    "the route or the carrying link unknown), so it is not a pass. Of several pairs: 1 if any failed, "
+    "else 2 if any could not run, else 3 if any is incomplete, else 0."
 )
 
 
@@ -459,7 +462,8 @@ report_app = typer.Typer(help="Work with saved reports.", no_args_is_help=True)
 
 @report_app.command("validate")
 def validate_command(file: Annotated[str, typer.Argument(help="A report written by migdoctor check.")]) -> None:
-    """Check a report against the schema; exit 1 naming the first problem."""
+    """Check a report against its schema and against itself (exit statuses against findings, totals
+    against pairs, each pair once, the matrix); exit 1 naming the first problem."""
     from migdoctor.cli.report import read_report
 
     document = read_report(Path(file), invalid=1)

@@ -68,12 +68,14 @@ class DiffFormat(StrEnum):
 
 def diff_command(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier report.")],
-    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report of the same pair.")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report of the same pairs.")],
     output_format: Annotated[DiffFormat, typer.Option("--format", help="How to show it.")] = DiffFormat.text,
     output: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")] = None,
 ) -> None:
-    """What changed between two reports of the same pair: path, carrying link, findings, facts,
-    measured rate. Exit status: 0 NEW is no worse than OLD; 1 a check regressed; 2 cannot compare."""
+    """What changed between two reports of the same pairs, pair by pair: path, carrying link,
+    findings, facts, measured rate. A check that passed or failed and now skips or is absent is no
+    longer verified, which is worse. Exit status: 0 NEW is no worse than OLD; 1 a check regressed
+    or is no longer verified; 2 cannot compare (no pair in common)."""
     from migdoctor.report.diff import RENDERERS, NotComparable, compare
 
     try:

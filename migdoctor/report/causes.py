@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from migdoctor.report.document import EXIT_INCOMPLETE
 from migdoctor.report.encoded import Encoded
 
 GRID_MOST = 10  # destinations shown as columns; more are summed up per source
@@ -19,9 +20,11 @@ NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
 # What may be an address: bracketed IPv6, IPv4, or hex digits with colons; a "/prefix" after it
 # makes it a network (198.51.100.0/24 names the migration network in every pair), kept as written.
 CANDIDATE = re.compile(r"\[[0-9A-Fa-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}\b(?:/\d+)?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:/\d+)?")
-MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta"}
-SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked"}
-ORDER = {"fail": 0, "error": 0, "warn": 1}  # what makes a cause; a pair without any is never decoded
+MATRIX_MARKS = {"pass": "green", "warn": "yellow", "fail": "red", "not checked": "magenta", "incomplete": "cyan"}
+SHOWN = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "not checked": "not checked", "incomplete": "INCOMPLETE"}
+# What makes a cause: a finding of these statuses, or what of an incomplete pair's path is unverified.
+ORDER = {"fail": 0, "error": 0, "incomplete": 1, "warn": 2}
+UNVERIFIED = "path"  # the cause's name for a part of the path that could not be verified
 
 
 @dataclass
@@ -82,17 +85,22 @@ def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
     """Each cause once, worst first, then by how many pairs it hits; accepted risks left out."""
     found: dict[tuple[str, str, str], Cause] = {}
     worded_differently: set[tuple[str, str, str]] = set()
-    for pair in pairs.counting(ORDER) if isinstance(pairs, Encoded) else pairs:
-        for finding in pair["findings"]:
-            if finding["status"] not in ORDER or finding["ignored"]:
-                continue
-            key = (finding["id"], finding["status"], abstracted(finding["summary"], pair))
-            cause = found.setdefault(key, Cause(finding["id"], finding["status"], finding["summary"]))
+    for pair in pairs.kept(has_cause) if isinstance(pairs, Encoded) else pairs:
+        said = [
+            (f["id"], f["status"], f["summary"], f["remediation"])
+            for f in pair["findings"]
+            if f["status"] in ORDER and not f["ignored"]
+        ]
+        if pair["exit_status"] == EXIT_INCOMPLETE:
+            said += [(UNVERIFIED, "incomplete", line, None) for line in pair["unverified"]]
+        for check_id, status, summary, remediation in said:
+            key = (check_id, status, abstracted(summary, pair))
+            cause = found.setdefault(key, Cause(check_id, status, summary))
             cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
-            if finding["summary"] != cause.summary:
+            if summary != cause.summary:
                 worded_differently.add(key)
-            if finding["remediation"] and finding["remediation"] not in cause.fixes:
-                cause.fixes.append(finding["remediation"])
+            if remediation and remediation not in cause.fixes:
+                cause.fixes.append(remediation)
     for key in worded_differently:
         found[key].summary = named_back(key[2], found[key].pairs)
     ranked = sorted(found.values(), key=lambda c: (ORDER[c.status], -len(c.pairs), c.check_id))
@@ -100,6 +108,12 @@ def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
         if len(cause.fixes) > NAMED_MOST:
             cause.fixes[NAMED_MOST:] = [f"and {len(cause.fixes) - NAMED_MOST} more like these"]
     return ranked
+
+
+def has_cause(summary: dict[str, Any]) -> bool:
+    """Whether a pair's summary (made where it was judged) shows a cause: its pair is decoded.
+    An incomplete pair is known by its exit status (no total counts "incomplete")."""
+    return summary["exit_status"] == EXIT_INCOMPLETE or any(summary["totals"].get(s) for s in ORDER)
 
 
 def listed(names: list[str]) -> str:
@@ -141,7 +155,7 @@ def matrix_rows(report: dict[str, Any]) -> tuple[str, list[list[tuple[str, str]]
             verdicts = [cell["verdict"] for cell in row.values()]
             counted = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
             bad = [dst for dst, cell in row.items() if cell["verdict"] != "pass"]
-            worst = next((v for v in ("fail", "not checked", "warn") if v in verdicts), "pass")
+            worst = next((v for v in ("fail", "not checked", "incomplete", "warn") if v in verdicts), "pass")
             text = f"{src} -> {len(row)} destinations: {counted}" + (f" (not passing: {listed(bad)})" if bad else "")
             rows.append([(text, worst)])
         return title, rows

@@ -1,6 +1,8 @@
-"""What changed between two reports of the same pair: the path and the link that carried the
-test migration, findings whose status changed, facts whose digest changed, the measured rate.
-The question a change request asks last: did the fix work, and did anything get worse?"""
+"""What changed between two reports of the same pairs, pair by pair: the path and the link that
+carried the test migration, findings whose status changed, facts whose digest changed, the
+measured rate. The question a change request asks last: did the fix work, and did anything get
+worse? A check that gave a verdict and now skips or is gone is no longer verified: worse, never
+better."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from migdoctor.report.writers import pairs_of
 
 # How bad a status is; an ignored finding is an accepted risk and counts as passed.
 RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
+VERIFIED = ("pass", "warn", "fail")  # a check that gave a verdict, ignored or not
+WORSE = ("regressed", "no longer verified")
 
 
 class NotComparable(Exception):
-    """Two reports of different pairs: one line."""
+    """Two reports without a pair in common: one line."""
 
 
 def pair_name(report: dict[str, Any]) -> str:
@@ -59,28 +63,38 @@ def facts_change(old: dict[str, Any], new: dict[str, Any], side: str) -> dict[st
     return {"host": now["label"], "digest": key, "old": was[key], "new": now[key]}
 
 
-def only_pair(report: dict[str, Any]) -> dict[str, Any]:
-    """A report of one pair (schema 1, or 2 with one pair) as that pair."""
-    pairs = pairs_of(report)
-    if len(pairs) != 1:
-        raise NotComparable(f"report {report['run_id']} holds {len(pairs)} pairs; report diff compares one pair")
-    return pairs[0]
+def change(was: dict[str, Any] | None, now: dict[str, Any] | None) -> str:
+    if was is not None and was["status"] in VERIFIED and (now is None or now["status"] == "skip"):
+        return "no longer verified"
+    delta = rank(now) - rank(was)
+    return "regressed" if delta > 0 else "improved" if delta < 0 else "changed"
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    old, new = only_pair(old), only_pair(new)
-    if pair_name(old) != pair_name(new):
-        raise NotComparable(f"reports of different pairs: {pair_name(old)} and {pair_name(new)}")
+    """Each pair both reports hold, compared; a pair NEW lacks is no longer verified (worse)."""
+    before = {pair_name(pair): pair for pair in pairs_of(old)}
+    after = {pair_name(pair): pair for pair in pairs_of(new)}
+    common = [name for name in after if name in before]
+    if not common:
+        raise NotComparable(f"reports of different pairs: {', '.join(before)} and {', '.join(after)}")
+    pairs = [compare_pair(before[name], after[name]) for name in common]
+    missing = [name for name in before if name not in after]
+    return {
+        "pairs": pairs,
+        "missing": missing,
+        "added": [name for name in after if name not in before],
+        "regressed": bool(missing) or any(pair["regressed"] for pair in pairs),
+    }
+
+
+def compare_pair(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     before = {f["id"]: f for f in old["findings"]}
     after = {f["id"]: f for f in new["findings"]}
     findings = []
     for check_id in [*after, *(i for i in before if i not in after)]:
         was, now = before.get(check_id), after.get(check_id)
-        if shown(was) == shown(now):
-            continue
-        delta = rank(now) - rank(was)
-        change = "regressed" if delta > 0 else "improved" if delta < 0 else "changed"
-        findings.append({"id": check_id, "old": shown(was), "new": shown(now), "change": change})
+        if shown(was) != shown(now):
+            findings.append({"id": check_id, "old": shown(was), "new": shown(now), "change": change(was, now)})
     facts = [changed for side in ("source", "destination") if (changed := facts_change(old, new, side))]
     old_path, new_path = old["path"] or {}, new["path"] or {}
     path_worse = old_path.get("on_migration_network") is True and new_path.get("on_migration_network") is not True
@@ -98,7 +112,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "test_migration": {"old": carried(old), "new": carried(new)},
         "findings": findings,
         "facts_changed": facts,
-        "regressed": path_worse or could_not_run or any(f["change"] == "regressed" for f in findings),
+        "regressed": path_worse or could_not_run or any(f["change"] in WORSE for f in findings),
     }
 
 
@@ -136,15 +150,32 @@ def summary_lines(diff: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def shown_pairs(diff: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The pairs to show, and a line counting those left out: a single pair always, of several
+    only those where something changed (a fleet's diff is about what changed)."""
+    pairs = diff["pairs"]
+    if len(pairs) == 1:
+        return pairs, []
+    changed = [pair for pair in pairs if pair["findings"] or any(old != new for _, old, new in summary_lines(pair))]
+    same = len(pairs) - len(changed)
+    return changed, [f"{same} pair{'s' if same > 1 else ''} unchanged"] if same else []
+
+
 def render_text(diff: dict[str, Any]) -> str:
-    lines = [f"{diff['pair']}: {diff['old']['run_id']} -> {diff['new']['run_id']}"]
-    for what, old, new in summary_lines(diff):
-        marker = "  " if old == new else "* "
-        lines.append(f"{marker}{what}: {old}" + ("" if old == new else f"\n    now: {new}"))
-    for finding in diff["findings"]:
-        lines.append(
-            f"{finding['change'].upper():9} {finding['id']}: {finding['old'] or 'absent'} -> {finding['new'] or 'absent'}"
-        )
+    pairs, unchanged = shown_pairs(diff)
+    lines = []
+    for pair in pairs:
+        lines.append(f"{pair['pair']}: {pair['old']['run_id']} -> {pair['new']['run_id']}")
+        for what, old, new in summary_lines(pair):
+            marker = "  " if old == new else "* "
+            lines.append(f"{marker}{what}: {old}" + ("" if old == new else f"\n    now: {new}"))
+        for finding in pair["findings"]:
+            lines.append(
+                f"{finding['change'].upper():9} {finding['id']}: {finding['old'] or 'absent'} -> {finding['new'] or 'absent'}"
+            )
+    lines += [f"NO LONGER VERIFIED {name}: not in the new report" for name in diff["missing"]]
+    lines += [f"NEW       {name}: not in the old report" for name in diff["added"]]
+    lines += unchanged
     lines.append("a check regressed" if diff["regressed"] else "no worse than before")
     return "\n".join(lines) + "\n"
 
@@ -154,21 +185,28 @@ def cell(value: str) -> str:
 
 
 def render_markdown(diff: dict[str, Any]) -> str:
-    lines = [
-        f"# What changed: {diff['pair']}",
-        "",
-        f"Old run `{diff['old']['run_id']}` ({diff['old']['started_at']}), new run `{diff['new']['run_id']}` ({diff['new']['started_at']}).",
-        "",
-        "| | before | after |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {what} | {cell(old)} | {cell(new)} |" for what, old, new in summary_lines(diff)]
-    if diff["findings"]:
-        lines += ["", "| change | check | before | after |", "|---|---|---|---|"]
+    pairs, unchanged = shown_pairs(diff)
+    lines = []
+    for pair in pairs:
         lines += [
-            f"| {f['change']} | `{f['id']}` | {f['old'] or 'absent'} | {f['new'] or 'absent'} |"
-            for f in diff["findings"]
+            f"# What changed: {pair['pair']}",
+            "",
+            f"Old run `{pair['old']['run_id']}` ({pair['old']['started_at']}), new run `{pair['new']['run_id']}` ({pair['new']['started_at']}).",
+            "",
+            "| | before | after |",
+            "|---|---|---|",
         ]
+        lines += [f"| {what} | {cell(old)} | {cell(new)} |" for what, old, new in summary_lines(pair)]
+        if pair["findings"]:
+            lines += ["", "| change | check | before | after |", "|---|---|---|---|"]
+            lines += [
+                f"| {f['change']} | `{f['id']}` | {f['old'] or 'absent'} | {f['new'] or 'absent'} |"
+                for f in pair["findings"]
+            ]
+        lines.append("")
+    lines += [f"- No longer verified: {cell(name)} is not in the new report" for name in diff["missing"]]
+    lines += [f"- New: {cell(name)} is not in the old report" for name in diff["added"]]
+    lines += [f"- {line}" for line in unchanged]
     lines += ["", "**A check regressed.**" if diff["regressed"] else "No worse than before."]
     return "\n".join(lines) + "\n"
 

@@ -19,9 +19,21 @@ from migdoctor.report.output import OutputError
 from migdoctor.report.output import write_atomically as write_file
 from migdoctor.schemas import schema_errors
 
-REPORT_SCHEMA_VERSION = "2"  # 1: one pair per report (schemas/report-1.schema.json)
-EXIT_PASSED, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
+REPORT_SCHEMA_VERSION = "3"  # 1: one pair per report; 2: no incomplete verdict (schemas/report-N.schema.json)
+EXIT_PASSED, EXIT_FAILED, EXIT_COULD_NOT_RUN, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_MEANINGS = {
+    EXIT_PASSED: "passed",
+    EXIT_FAILED: "failed",
+    EXIT_COULD_NOT_RUN: "could not run",
+    EXIT_INCOMPLETE: "incomplete",
+}
+PRECEDENCE = (EXIT_FAILED, EXIT_COULD_NOT_RUN, EXIT_INCOMPLETE, EXIT_PASSED)  # which status a run of pairs takes
 STATUSES = ("pass", "warn", "fail", "skip", "error")
+# The findings that verify each part of the predicted path, asked in this order for why it is unknown.
+PATH_CHECKS = {
+    "address": ("dns.migration-host-resolves", "dns.migration-host-address"),
+    "route": ("route.egress-interface",),
+}
 
 
 class ReportError(Exception):
@@ -96,12 +108,53 @@ def totals(findings: list[dict[str, Any]]) -> dict[str, int]:
     return result
 
 
-def exit_status(findings: list[dict[str, Any]], could_not_run: bool) -> int:
-    """0: nothing failed; 1: a check failed or errored (not ignored); 2: a host could not be reached."""
+def exit_status(findings: list[dict[str, Any]], could_not_run: bool, unverified: Sequence[str] = ()) -> int:
+    """1: a check failed or errored (not ignored); else 2: a host could not be reached or the test
+    migration could not run; else 3: the path could not be verified (incomplete); else 0."""
+    if any(f["status"] in ("fail", "error") and not f["ignored"] for f in findings):
+        return EXIT_FAILED
     if could_not_run:
         return EXIT_COULD_NOT_RUN
-    bad = any(f["status"] in ("fail", "error") and not f["ignored"] for f in findings)
-    return EXIT_FAILED if bad else EXIT_PASSED
+    return EXIT_INCOMPLETE if unverified else EXIT_PASSED
+
+
+def run_exit_status(statuses: Iterable[int]) -> int:
+    """A run's exit status from its pairs': 1 if any failed, else 2 if any could not run, else 3 if
+    any is incomplete, else 0; a run without pairs could not run."""
+    present = set(statuses)
+    return next((status for status in PRECEDENCE if status in present), EXIT_COULD_NOT_RUN)
+
+
+def unverified(
+    source: str,
+    destination: str,
+    network: str | None,
+    decided_by: str,
+    path: dict[str, Any] | None,
+    findings: list[dict[str, Any]],
+) -> list[str]:
+    """What of the predicted path could not be determined, each with the finding that could not
+    verify it: a path drawn as `? ? -> unresolved` is not a pass. Decided from the judged pair
+    alone (its path and findings), so saved facts and a saved report judge the same."""
+    if path is None:  # no facts: "not checked" says why
+        return []
+    unsure = {f["id"]: f for f in findings if f["status"] != "pass"}
+
+    def why(part: str) -> str:
+        found = next((unsure[check] for check in PATH_CHECKS.get(part, ()) if check in unsure), None)
+        return f" ({found['id']} {found['status']}: {found['summary']})" if found else ""
+
+    missing = []
+    if network is None:
+        missing.append(f"the migration network ({decided_by})")
+    if path["address"] is None:
+        missing.append(f"the address of {path['name']} on {source}{why('address')}")
+    else:
+        if path["source_link"] is None:
+            missing.append(f"the link {source}'s route to {path['address']} leaves by{why('route')}")
+        if path["destination_link"] is None:
+            missing.append(f"the link of {destination} that holds {path['address']}")
+    return missing
 
 
 def host_record(
@@ -132,7 +185,9 @@ def pair_record(
     trial: dict[str, Any] | None,
     could_not_run: bool,
 ) -> dict[str, Any]:
-    """One ordered pair's part of the report: what a schema 1 report held for its pair."""
+    """One ordered pair's part of the report: what a schema 1 report held for its pair, and what of
+    its path could not be verified."""
+    missing = unverified(source, destination, intent.migration_network, intent.decided_by, path, findings)
     record: dict[str, Any] = {
         "source": source,
         "destination": destination,
@@ -148,7 +203,8 @@ def pair_record(
         "findings": findings,
         "totals": totals(findings),
         "not_checked": not_checked,
-        "exit_status": exit_status(findings, could_not_run),
+        "unverified": missing,
+        "exit_status": exit_status(findings, could_not_run, missing),
         "migration_trial": trial,
         "measured_path": measured_path,
     }
@@ -159,12 +215,15 @@ def pair_record(
 
 def verdict(pair: dict[str, Any]) -> str:
     """The matrix cell: the worst status not accepted as a risk, or why the pair was not judged;
-    a failure outranks "not checked" (a pair judged whose test migration was refused)."""
+    a failure outranks "not checked" (a pair judged whose test migration was refused), which
+    outranks "incomplete" (its path could not be verified)."""
     counted = pair["totals"]
     if counted["fail"] or counted["error"]:
         return "fail"
     if pair["exit_status"] == EXIT_COULD_NOT_RUN:
         return "not checked"
+    if pair["exit_status"] == EXIT_INCOMPLETE:
+        return "incomplete"
     return "warn" if counted["warn"] else "pass"
 
 
@@ -204,13 +263,13 @@ def build_report(
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
     PAIRS may be encoded (report.encoded) with their summaries beside them."""
-    counted, not_checked, worst = Counter[str](), dict[str, None](), EXIT_PASSED
+    counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
     for summary in summaries:
         counted.update(summary["totals"])
         not_checked.update(dict.fromkeys(summary["not_checked"]))
-        worst = max(worst, summary["exit_status"])
+        statuses.add(summary["exit_status"])
         cells.setdefault(summary["source"], {})[summary["destination"]] = summary["cell"]
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
@@ -224,7 +283,7 @@ def build_report(
         "pairs": pairs,
         "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
         "not_checked": list(not_checked),
-        "exit_status": worst if pairs else EXIT_COULD_NOT_RUN,
+        "exit_status": run_exit_status(statuses),
     }
     if facts is not None:
         report["facts"] = facts
@@ -252,21 +311,92 @@ def finding_record(finding: Any) -> dict[str, Any]:
 
 
 def schema_of(report: Any) -> str:
-    """The schema a report names: schema 1 reports (one pair each) still validate."""
+    """The schema a report names: schema 1 (one pair each) and 2 (no incomplete verdict) reports
+    still validate."""
     version = report.get("schema_version") if isinstance(report, dict) else None
-    return "report-1" if version == "1" else "report"
+    return f"report-{version}" if version in ("1", "2") else "report"
 
 
 def validate_report(report: Any) -> None:
-    """Against the schema it names; encoded pairs were each validated when they were encoded."""
-    if isinstance(report, dict) and isinstance(report.get("pairs"), Encoded):
+    """Against the schema it names, then against itself (inconsistencies); encoded pairs were each
+    validated when they were encoded, and the run's parts built from their summaries."""
+    encoded = isinstance(report, dict) and isinstance(report.get("pairs"), Encoded)
+    if encoded:
         report = {**report, "pairs": []}
     errors = schema_errors(schema_of(report), report)
     if errors:
-        raise ReportError(
-            f"report does not match its schema: {errors[0]}"
-            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+        raise ReportError(f"report does not match its schema: {first_of(errors)}")
+    problems = [] if encoded else inconsistencies(report)
+    if problems:
+        raise ReportError(f"report contradicts itself: {first_of(problems)}")
+
+
+def first_of(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+def inconsistencies(report: dict[str, Any]) -> list[str]:
+    """Where a report (valid against its schema) contradicts itself: an exit status its findings do
+    not give, totals that are not its pairs', a pair listed twice or naming a host it lacks, a
+    matrix cell that is not its pair's. Each one line."""
+    version = report["schema_version"]
+    if version == "1":
+        hosts = report["hosts"]
+        return pair_problems(report, hosts["source"], hosts["destination"], version)
+    hosts, matrix = report["hosts"], report["matrix"]
+    problems = [f"hosts/{key}: labelled {host['label']}" for key, host in hosts.items() if host["label"] != key]
+    seen: set[tuple[str, str]] = set()
+    for pair in report["pairs"]:
+        src, dst = pair["source"], pair["destination"]
+        name = f"pair {src} -> {dst}"
+        if (src, dst) in seen:
+            problems.append(f"{name}: listed twice")
+            continue
+        seen.add((src, dst))
+        if src not in hosts or dst not in hosts:
+            problems.append(f"{name}: {src if src not in hosts else dst} is not one of its hosts")
+            continue
+        problems += [f"{name}: {problem}" for problem in pair_problems(pair, hosts[src], hosts[dst], version)]
+        if matrix.get(src, {}).get(dst) != cell(pair):
+            problems.append(f"{name}: its matrix cell is not its verdict and predicted link ({cell(pair)['verdict']})")
+    cells = sum(len(row) for row in matrix.values())
+    if cells != len(seen):
+        problems.append(f"matrix: {cells} cells for {len(seen)} pairs")
+    summed = Counter[str]()
+    for pair in report["pairs"]:
+        summed.update(pair["totals"])
+    if report["totals"] != {key: summed[key] for key in report["totals"]}:
+        problems.append(f"totals {report['totals']} are not the sum of its pairs' {dict(summed)}")
+    statuses = [pair["exit_status"] for pair in report["pairs"]]
+    expected = run_exit_status(statuses) if version != "2" else max(statuses, default=EXIT_COULD_NOT_RUN)
+    if report["exit_status"] != expected:
+        problems.append(f"exit status {report['exit_status']}, but its pairs' give {expected}")
+    return problems
+
+
+def pair_problems(pair: dict[str, Any], src: dict[str, Any], dst: dict[str, Any], version: str) -> list[str]:
+    """Where one pair's totals, exit status or unverified path contradict its findings and path."""
+    findings, problems = pair["findings"], []
+    if pair["totals"] != totals(findings):
+        problems.append(f"totals {pair['totals']} do not count its findings {totals(findings)}")
+    could_not_run = not (src["reached"] and dst["reached"]) or "refused" in (pair["migration_trial"] or {})
+    if version in ("1", "2"):  # could not run outranked a failure then, and no path was incomplete
+        expected = EXIT_COULD_NOT_RUN if could_not_run else exit_status(findings, False)
+    else:
+        intent = pair["intent"]
+        missing = unverified(
+            src["label"], dst["label"], intent["migration_network"], intent["decided_by"], pair["path"], findings
         )
+        if bool(missing) != bool(pair["unverified"]):
+            problems.append(
+                f"its path leaves unknown {missing[0]}, but unverified is empty"
+                if missing
+                else "unverified is not empty, but its path is known"
+            )
+        expected = exit_status(findings, could_not_run, pair["unverified"])
+    if pair["exit_status"] != expected:
+        problems.append(f"exit status {pair['exit_status']}, but its findings give {expected}")
+    return problems
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:

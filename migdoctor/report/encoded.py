@@ -4,7 +4,7 @@ as Python objects would take gigabytes, as bytes a few hundred megabytes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import Any, overload
 
@@ -43,18 +43,14 @@ class Encoded(Sequence[dict[str, Any]]):
         value = orjson.loads(item)
         return self.mapping(value) if self.mapping else value
 
-    def counting(self, statuses: Iterable[str]) -> Encoded:
-        """Only the pairs whose totals count a finding of one of STATUSES, read from their
-        summaries without decoding any pair (every pair when there are no summaries)."""
+    def kept(self, wanted: Callable[[dict[str, Any]], bool]) -> Encoded:
+        """Only the pairs whose summary is WANTED, chosen without decoding any pair (every pair
+        when there are no summaries)."""
         if self.summaries is None:
             return self
-        wanted = tuple(statuses)
-        kept = [
-            item
-            for item, summary in zip(self.items, self.summaries, strict=True)
-            if any(summary["totals"][status] for status in wanted)
-        ]
-        return Encoded(kept, self.mapping)
+        return Encoded(
+            [item for item, summary in zip(self.items, self.summaries, strict=True) if wanted(summary)], self.mapping
+        )
 
     def mapped(self, mapping: Callable[[Any], Any]) -> Encoded:
         """The same pairs, each also passed through MAPPING as it is read (printable_data, say)."""

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from migdoctor.report.causes import causes, pair_names
+from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
@@ -21,7 +22,8 @@ LEG_COLOURS = ("#1f5fa8", "#8a4fb8")
 
 def verdict(report: dict[str, Any]) -> tuple[str, str]:
     """(word, css class) for the banner, from the exit status the CLI returns."""
-    return {0: ("PASSED", "ok"), 1: ("FAILED", "bad")}.get(report["exit_status"], ("COULD NOT RUN", "bad"))
+    css = {EXIT_PASSED: "ok", EXIT_INCOMPLETE: "incomplete"}.get(report["exit_status"], "bad")
+    return EXIT_MEANINGS[report["exit_status"]].upper(), css
 
 
 def on_network_words(on: bool | None, network: str | None) -> tuple[str, str]:

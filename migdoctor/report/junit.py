@@ -1,8 +1,10 @@
 """The report as JUnit XML for CI (GitLab, Jenkins): one testsuite per pair, one testcase per
-check. fail -> <failure> (summary, evidence, fix), error -> <error>, skip and ignored -> <skipped>,
-warn -> a pass whose <system-out> says why, as kube-bench's JUnit output does. A host that could
-not be reached, or a test migration that could not run, is an <error> testcase (the run's exit
-status is 2), so a pipeline never sees an empty or skipped, green suite."""
+check, each named with its pair (CI tools key results by classname and name, so six pairs are six
+results) and each message naming the hosts. fail -> <failure> (summary, evidence, fix), error ->
+<error>, skip and ignored -> <skipped>, warn -> a pass whose <system-out> says why, as kube-bench's
+JUnit output does. A host that could not be reached, a test migration that could not run, or a
+path that could not be verified is an <error> testcase (the run's exit status is 2, or 3 for the
+path), so a pipeline never sees an empty or skipped, green suite."""
 
 from __future__ import annotations
 
@@ -23,23 +25,24 @@ def details(finding: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def testcase(suite: ET.Element, finding: dict[str, Any]) -> None:
+def testcase(suite: ET.Element, finding: dict[str, Any], pair: str) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
-        name=finding["id"],
+        name=f"{finding['id']} ({pair})",
         classname=f"migdoctor.{finding['area']}",
         time=f"{finding['duration_s']:.6f}",
     )
-    status = finding["status"]
+    status, said = finding["status"], f"{pair}: {finding['summary']}"
     if finding["ignored"] and status in ("fail", "error", "warn"):
-        ET.SubElement(case, "skipped", message=f"ignored (accepted risk): {finding['summary']}").text = details(finding)
+        accepted = f"{pair}: ignored (accepted risk): {finding['summary']}"
+        ET.SubElement(case, "skipped", message=accepted).text = details(finding)
     elif status == "fail":
-        ET.SubElement(case, "failure", type=finding["severity"], message=finding["summary"]).text = details(finding)
+        ET.SubElement(case, "failure", type=finding["severity"], message=said).text = details(finding)
     elif status == "error":
-        ET.SubElement(case, "error", type="check raised", message=finding["summary"]).text = details(finding)
+        ET.SubElement(case, "error", type="check raised", message=said).text = details(finding)
     elif status == "skip":
-        ET.SubElement(case, "skipped", message=finding["summary"])
+        ET.SubElement(case, "skipped", message=said)
     elif status == "warn":
         ET.SubElement(case, "system-out").text = "WARN " + details(finding)
 
@@ -47,19 +50,23 @@ def testcase(suite: ET.Element, finding: dict[str, Any]) -> None:
 def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
     hosts = report["hosts"]
     findings = report["findings"]
+    pair = f"{hosts['source']['label']} -> {hosts['destination']['label']}"
     unreachable = [host for host in hosts.values() if not host["reached"]]
-    could_not_run = [("hosts", f"reach {host['label']}", host["error"] or "not reached") for host in unreachable]
+    gaps = [
+        ("hosts", f"reach {host['label']}", "could not run", host["error"] or "not reached") for host in unreachable
+    ]
     if refused := (report.get("migration_trial") or {}).get("refused"):
-        pair = f"{hosts['source']['label']} -> {hosts['destination']['label']}"
-        could_not_run.append(("migration", f"test migration {pair}", refused))
+        gaps.append(("migration", "test migration", "could not run", refused))
+    if unverified := report.get("unverified"):  # schema 1 and 2 reports have none
+        gaps.append(("path", "path verified", "incomplete", "path not verified: " + "; ".join(unverified)))
     counts = {
-        "tests": len(findings) + len(could_not_run),
+        "tests": len(findings) + len(gaps),
         "failures": sum(1 for f in findings if f["status"] == "fail" and not f["ignored"]),
-        "errors": sum(1 for f in findings if f["status"] == "error" and not f["ignored"]) + len(could_not_run),
+        "errors": sum(1 for f in findings if f["status"] == "error" and not f["ignored"]) + len(gaps),
         "skipped": sum(1 for f in findings if f["status"] == "skip" or (f["ignored"] and f["status"] != "pass")),
     }
     attributes = {
-        "name": f"migdoctor {hosts['source']['label']} -> {hosts['destination']['label']}",
+        "name": f"migdoctor {pair}",
         "timestamp": report["started_at"],
         "time": f"{report['duration_s']:.3f}",
         **{key: str(value) for key, value in counts.items()},
@@ -75,11 +82,11 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
         ("on_migration_network", str(path["on_migration_network"] if path else None).lower()),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
-    for area, name, why in could_not_run:
-        case = ET.SubElement(suite, "testcase", name=name, classname=f"migdoctor.{area}")
-        ET.SubElement(case, "error", type="could not run", message=why)
+    for area, name, kind, why in gaps:
+        case = ET.SubElement(suite, "testcase", name=f"{name} ({pair})", classname=f"migdoctor.{area}")
+        ET.SubElement(case, "error", type=kind, message=f"{pair}: {why}")
     for finding in findings:
-        testcase(suite, finding)
+        testcase(suite, finding, pair)
     if report["not_checked"]:
         ET.SubElement(suite, "system-out").text = "\n".join(f"not checked: {line}" for line in report["not_checked"])
     return counts

@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, pair_names
+from migdoctor.report.document import EXIT_MEANINGS
 from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, Writer, pairs_of
 
 
 def cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def exited(report: dict[str, Any]) -> str:
+    return f"{report['exit_status']} ({EXIT_MEANINGS[report['exit_status']]})"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -30,7 +35,7 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
     lines = [
         f"# Migration path check: {len(pairs)} pairs",
         "",
-        f"- Run `{report['run_id']}`, {report['started_at']} ({report['duration_s']:.2f} s), migdoctor {report['tool_version']}; exit status {report['exit_status']}",
+        f"- Run `{report['run_id']}`, {report['started_at']} ({report['duration_s']:.2f} s), migdoctor {report['tool_version']}; exit status {exited(report)}",
         "",
         "| source \\ destination | " + " | ".join(cell(d) for d in destinations) + " |",
         "|---|" + "---|" * len(destinations),
@@ -66,6 +71,7 @@ def render_pair(report: dict[str, Any]) -> str:
     ]
     for reason in report["not_checked"]:
         lines.append(f"- Not checked: {reason}")
+    lines += [f"- Not verified: {line}" for line in report.get("unverified") or []]  # none in schema 1 and 2
     lines += ["", "| status | check | summary |", "|---|---|---|"]
     for finding in report["findings"]:
         status = finding["status"].upper() + (" (ignored)" if finding["ignored"] else "")
@@ -86,9 +92,7 @@ def render_pair(report: dict[str, Any]) -> str:
         lines.append("")
     totals = report["totals"]
     lines.append(
-        "Totals: "
-        + ", ".join(f"{key} {value}" for key, value in totals.items())
-        + f"; exit status {report['exit_status']}"
+        "Totals: " + ", ".join(f"{key} {value}" for key, value in totals.items()) + f"; exit status {exited(report)}"
     )
     return "\n".join(lines) + "\n"
 

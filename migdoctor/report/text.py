@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from migdoctor.report.causes import MATRIX_MARKS, causes, matrix_rows, pair_names
+from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
+from migdoctor.report.document import verdict
 from migdoctor.report.safe import printable_data
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
@@ -21,6 +22,7 @@ MARKS = {
     "fail": ("FAIL", "red"),
     "skip": ("SKIP", "dim"),
     "error": ("ERROR", "magenta"),
+    "incomplete": ("INCOMPLETE", "cyan"),  # a cause: what of an incomplete pair's path is unverified
 }
 
 
@@ -54,6 +56,8 @@ def render_pair(report: dict[str, Any], console: Console, quiet: bool = False) -
     path = report["path"]
     console.print(f"path: {escape(path['text']) if path else 'unknown'}", highlight=False)
     console.print(f"      {path_verdict(report)}", highlight=False)
+    for line in report.get("unverified") or []:  # schema 1 and 2 reports have none
+        console.print(f"[cyan]not verified:[/] {escape(line)}", highlight=False)
     for reason in report["not_checked"]:
         console.print(f"[yellow]not checked:[/] {escape(reason)}", highlight=False)
     for finding in report["findings"]:
@@ -61,8 +65,9 @@ def render_pair(report: dict[str, Any], console: Console, quiet: bool = False) -
             continue
         for line in finding_lines(finding):
             console.print(line, highlight=False)
+    incomplete = "; [cyan]INCOMPLETE[/]: the path is not verified" if verdict(report) == "incomplete" else ""
     console.print(
-        f"{len(report['findings'])} checks: {totals_line(report['totals'])} ({report['duration_s']:.2f} s)",
+        f"{len(report['findings'])} checks: {totals_line(report['totals'])} ({report['duration_s']:.2f} s){incomplete}",
         highlight=False,
     )
 
@@ -92,7 +97,7 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
     for reason in report["not_checked"]:
         console.print(f"[yellow]not checked:[/] {escape(reason)}", highlight=False)
     verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
-    counted = ", ".join(f"{verdicts.count(v)} {v}" for v in ("pass", "warn", "fail", "not checked") if v in verdicts)
+    counted = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
     console.print(
         f"{len(report['pairs'])} pairs: {counted}; checks: {totals_line(report['totals'])} ({report['duration_s']:.2f} s)",
         highlight=False,

@@ -27,7 +27,7 @@ def test_one_run_writes_every_format_and_render_remakes_them(lab_scenario, tmp_p
     assert done.stdout.startswith("path: hosta a-lan 192.0.2.1 (100 Mb/s) -> hostb 192.0.2.2:49152-49215")
     xmlschema.XMLSchema(JUNIT_XSD).validate(str(stem) + ".xml")
     assert (
-        'failure type="high" message="hostb.lab.test (hostname (migration_host unset))'
+        'failure type="high" message="hosta -&gt; hostb: hostb.lab.test (hostname (migration_host unset))'
         in Path(str(stem) + ".xml").read_text()
     )
     for output_format, suffix in (("html", ".html"), ("markdown", ".md"), ("junit", ".xml")):

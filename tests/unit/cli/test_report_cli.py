@@ -115,19 +115,22 @@ def test_diff_the_other_way_is_a_regression_in_every_form() -> None:
     assert "REGRESSED dns.migration-host-address: pass -> fail" in text.stdout
     assert "| regressed | `dns.migration-host-address` | pass | fail |" in markdown.stdout
     diff = json.loads(as_json.stdout)
+    (pair,) = diff["pairs"]
     assert diff["regressed"] is True
-    assert diff["test_migration"]["new"] == {
+    assert pair["test_migration"]["new"] == {
         "source_link": "a-lan",
         "destination_link": "b-lan",
         "on_migration_network": False,
         "rate_mbps": rate(SEED_EXAMPLE),
     }
-    assert {f["host"] for f in diff["facts_changed"]} == {"hosta", "hostb"}
+    assert {f["host"] for f in pair["facts_changed"]} == {"hosta", "hostb"}
 
 
 def test_diff_of_different_pairs_refuses(tmp_path: Path) -> None:
     other = json.loads(Path(SEED_EXAMPLE).read_text())
-    other["hosts"]["hostb"]["label"] = "kvm9"
+    other["hosts"]["kvm9"] = {**other["hosts"].pop("hostb"), "label": "kvm9"}
+    other["matrix"]["hosta"] = {"kvm9": other["matrix"]["hosta"].pop("hostb")}
+    other["pairs"][0]["destination"] = "kvm9"
     (tmp_path / "other.json").write_text(json.dumps(other))
 
     done = migdoctor("report", "diff", SEED_EXAMPLE, str(tmp_path / "other.json"))

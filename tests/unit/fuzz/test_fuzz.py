@@ -138,7 +138,7 @@ def test_mutated_facts_give_a_valid_report_or_a_one_line_rejection(data: st.Data
 
     report = judged(src, dst, network)
 
-    assert report["exit_status"] in (0, 1, 2)
+    assert report["exit_status"] in (0, 1, 2, 3)  # 3: a mutation left the path unknown
     assert (report["exit_status"] == 2) == (record is None)
 
 

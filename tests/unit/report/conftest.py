@@ -35,14 +35,16 @@ def captured() -> Callable[[str], dict[str, Any]]:
 def judged(
     report: str = "healthy",
     *,
+    src: Collected | None = None,
     dst: Collected | None = None,
+    intent: Intent | None = None,
     include_facts: bool = False,
     ignore: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The report `migdoctor check hosta hostb --facts ...` makes of a captured report's facts and
-    intent; DST replaces what was collected from hostb."""
+    intent; SRC and DST replace what was collected from hosta and hostb, INTENT the captured one."""
     lab = copy.deepcopy(load(report))
-    intent = Intent(**lab["intent"])
+    intent = intent or Intent(**lab["intent"])
     request = Request.pair(
         Host("hosta", "file", "hosta.json"),
         Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),
@@ -50,7 +52,7 @@ def judged(
         include_facts=include_facts,
         ignore=list(ignore),
     )
-    source = Collected(lab["facts"]["source"])
+    source = src or Collected(lab["facts"]["source"])
     destination = dst or Collected(lab["facts"]["destination"])
     gathered = Gathered({"hosta": source, "hostb": destination}, {"hostb": intent})
     return judge(request, gathered, time.monotonic(), datetime.now(UTC))

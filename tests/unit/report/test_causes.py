@@ -3,7 +3,7 @@
 import orjson
 
 from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
-from migdoctor.report.document import totals
+from migdoctor.report.document import EXIT_INCOMPLETE, exit_status, pair_summary, totals
 from migdoctor.report.encoded import Encoded
 
 
@@ -11,8 +11,18 @@ def host(label):
     return {"label": label, "identity": {"fqdn": f"{label}.lab.test", "hostname": label}}
 
 
-def pair(src, dst, *findings):
-    return {"hosts": {"source": host(src), "destination": host(dst)}, "findings": list(findings)}
+def pair(src, dst, *findings, unverified=()):
+    return {
+        "source": src,
+        "destination": dst,
+        "hosts": {"source": host(src), "destination": host(dst)},
+        "findings": list(findings),
+        "totals": totals(list(findings)),
+        "not_checked": [],
+        "path": None,
+        "unverified": list(unverified),
+        "exit_status": exit_status(list(findings), False, unverified),
+    }
 
 
 def finding(summary, status="fail", remediation=None, check_id="dns.migration-host-address", ignored=False):
@@ -48,8 +58,7 @@ def test_encoded_pairs_give_the_causes_their_decoded_pairs_give():
         for n, status in enumerate(statuses)
     ] + [pair("kvm8", "kvm9", finding('a summary quoting "status":"fail"', "pass"))]
 
-    summaries = [{"totals": totals(entry["findings"])} for entry in pairs]
-    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs], summaries=summaries))
+    encoded = causes(Encoded([orjson.dumps(entry) for entry in pairs], summaries=list(map(pair_summary, pairs))))
 
     assert encoded == causes(pairs) == causes(Encoded([orjson.dumps(entry) for entry in pairs]))
     assert [(cause.check_id, cause.pairs) for cause in encoded] == [
@@ -95,8 +104,40 @@ def test_only_pairs_whose_totals_count_what_did_not_pass_are_decoded():
     encoded = Encoded(
         [orjson.dumps(entry) for entry in pairs],
         mapping=lambda entry: decoded.append(entry["hosts"]["source"]["label"]) or entry,
-        summaries=[{"totals": totals(entry["findings"])} for entry in pairs],
+        summaries=list(map(pair_summary, pairs)),
     )
 
     assert [cause.pairs for cause in causes(encoded)] == [[("kvm2", "kvm9")]]
+    assert decoded == ["kvm2"]
+
+
+def test_what_an_incomplete_pairs_path_lacks_is_a_cause_after_failures_and_before_warnings():
+    missing = "the address of kvm9-fast on {} (dns.migration-host-address skip: {}: no look-up of 'kvm9-fast')"
+    pairs = [
+        pair(src, "kvm9", finding("fine", "pass"), unverified=[missing.format(src, src)]) for src in ("kvm1", "kvm2")
+    ]
+    pairs.append(pair("kvm3", "kvm9", finding("kvm9 fails"), unverified=[missing.format("kvm3", "kvm3")]))
+    pairs.append(pair("kvm4", "kvm9", finding("kvm9 warns", "warn", check_id="listen.x")))
+    assert [entry["exit_status"] for entry in pairs[:2]] == [EXIT_INCOMPLETE] * 2
+
+    fail, incomplete, warn = causes(pairs)
+
+    assert (fail.status, incomplete.status, warn.status) == ("fail", "incomplete", "warn")
+    assert incomplete.check_id == "path" and incomplete.pairs == [
+        ("kvm1", "kvm9"),
+        ("kvm2", "kvm9"),
+    ]  # not the failed one
+    assert incomplete.summary == missing.format("<source>", "<source>")
+
+
+def test_encoded_incomplete_pairs_are_found_from_their_summaries():
+    pairs = [pair("kvm1", "kvm9", finding("fine", "pass")), pair("kvm2", "kvm9", unverified=["the migration network"])]
+    decoded = []
+    encoded = Encoded(
+        [orjson.dumps(entry) for entry in pairs],
+        mapping=lambda entry: decoded.append(entry["hosts"]["source"]["label"]) or entry,
+        summaries=list(map(pair_summary, pairs)),
+    )
+
+    assert [(cause.status, cause.pairs) for cause in causes(encoded)] == [("incomplete", [("kvm2", "kvm9")])]
     assert decoded == ["kvm2"]

@@ -17,8 +17,9 @@ def example(name: str) -> dict:
 
 def test_a_report_against_itself_changes_nothing():
     diff = compare(example("healthy"), example("healthy"))
+    (pair,) = diff["pairs"]
 
-    assert (diff["findings"], diff["facts_changed"], diff["regressed"]) == ([], [], False)
+    assert (pair["findings"], pair["facts_changed"], diff["regressed"]) == ([], [], False)
     assert render_text(diff).splitlines()[-1] == "no worse than before"
 
 
@@ -27,9 +28,10 @@ def test_a_host_no_longer_reached_is_a_regression(judge_report):
     new = judge_report("healthy", dst=Collected(None, "hostb: ssh to root@hostb failed: Connection refused"))
 
     diff = compare(old, new)
+    (pair,) = diff["pairs"]
 
     assert diff["regressed"] is True
-    assert diff["facts_changed"][0]["host"] == "hostb" and diff["facts_changed"][0]["new"] is None
+    assert pair["facts_changed"][0]["host"] == "hostb" and pair["facts_changed"][0]["new"] is None
     assert "| predicted path | hosta a-fast" in render_markdown(diff)
 
 
@@ -39,7 +41,7 @@ def test_accepting_a_failure_with_ignore_is_no_regression(judge_report):
 
     diff = compare(old, new)
 
-    assert diff["findings"] == [
+    assert diff["pairs"][0]["findings"] == [
         {"id": "dns.migration-host-address", "old": "fail", "new": "fail (ignored)", "change": "improved"}
     ]
     assert diff["regressed"] is False
@@ -60,10 +62,11 @@ def test_an_older_report_without_measured_path_or_stable_digest_still_compares()
             del host["facts_stable_digest"]
 
     diff = compare(old, new)
+    (pair,) = diff["pairs"]
 
-    assert diff["test_migration"]["old"]["source_link"] == "a-lan"
-    assert diff["test_migration"]["old"]["on_migration_network"] is None
-    assert {f["digest"] for f in diff["facts_changed"]} == {"facts_digest"}
+    assert pair["test_migration"]["old"]["source_link"] == "a-lan"
+    assert pair["test_migration"]["old"]["on_migration_network"] is None
+    assert {f["digest"] for f in pair["facts_changed"]} == {"facts_digest"}
     assert "(full digest: differs every run)" in render_text(diff)
 
 
@@ -72,4 +75,34 @@ def test_an_unchanged_host_shows_no_facts_change():
     new = copy.deepcopy(old)
     new["hosts"]["hosta"]["facts_digest"] = "sha256:" + "0" * 64  # another collection, same host
 
-    assert compare(old, new)["facts_changed"] == []
+    assert compare(old, new)["pairs"][0]["facts_changed"] == []
+
+
+def test_a_check_that_passed_and_now_skips_is_no_longer_verified_a_regression(captured, judge_report):
+    old = judge_report("healthy")
+    facts = captured("healthy")["facts"]["source"]
+    facts["resolution"]["lookups"] = []  # saved facts without the second round's look-ups
+    new = judge_report("healthy", src=Collected(facts))
+
+    diff = compare(old, new)
+
+    changes = {f["id"]: (f["old"], f["new"], f["change"]) for f in diff["pairs"][0]["findings"]}
+    assert changes["dns.migration-host-address"] == ("pass", "skip", "no longer verified")
+    assert diff["regressed"] is True
+    assert "NO LONGER VERIFIED dns.migration-host-address: pass -> skip" in render_text(diff).splitlines()
+
+
+def test_a_failure_that_now_skips_or_is_gone_is_no_longer_verified_never_improved(judge_report):
+    old, new = judge_report("seed"), judge_report("seed")
+    findings = new["pairs"][0]["findings"]
+    (address,) = [f for f in findings if f["id"] == "dns.migration-host-address"]
+    address.update(status="skip", summary="no look-up")
+    findings.remove(next(f for f in findings if f["id"] == "config.migration-port-range"))
+
+    diff = compare(old, new)
+
+    changes = {f["id"]: (f["old"], f["new"], f["change"]) for f in diff["pairs"][0]["findings"]}
+    assert changes["dns.migration-host-address"] == ("fail", "skip", "no longer verified")
+    assert changes["config.migration-port-range"] == ("fail", None, "no longer verified")
+    assert diff["regressed"] is True
+    assert "| no longer verified | `config.migration-port-range` | fail | absent |" in render_markdown(diff)

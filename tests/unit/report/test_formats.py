@@ -74,7 +74,9 @@ def test_junit_is_valid_against_the_jenkins_schema(name):
     JUNIT_XSD.validate(xml)
     (suite,) = ET.fromstring(xml).findall("testsuite")
     assert suite.get("name") == "migdoctor hosta -> hostb"
-    assert [case.get("name") for case in suite.findall("testcase")] == [f["id"] for f in report["pairs"][0]["findings"]]
+    assert [case.get("name") for case in suite.findall("testcase")] == [
+        f"{f['id']} (hosta -> hostb)" for f in report["pairs"][0]["findings"]
+    ]
     assert int(suite.get("failures")) == report["totals"]["fail"]
     assert int(suite.get("skipped")) == report["totals"]["skip"]
 
@@ -83,13 +85,16 @@ def test_junit_maps_each_status():
     report = example("seed")
 
     cases = {case.get("name"): case for case in ET.fromstring(render(report, Format.junit)).iter("testcase")}
+    cases = {name.removesuffix(" (hosta -> hostb)"): case for name, case in cases.items()}
 
     failure = cases["dns.migration-host-address"].find("failure")
-    assert failure.get("message").startswith("hostb.lab.test (hostname (migration_host unset)) resolves on hosta")
+    assert failure.get("message").startswith(
+        "hosta -> hostb: hostb.lab.test (hostname (migration_host unset)) resolves on hosta"
+    )
     assert "hosta: getaddrinfo(hostb.lab.test) = ['192.0.2.2'] (expected ['198.51.100.2'])" in failure.text
     assert f"fix: {MIGRATION_HOST_FIX}" in failure.text
     assert cases["listen.migration-address"].find("system-out").text.startswith("WARN ")
-    assert cases["link.speed"].find("skipped").get("message") == "no --min-link-speed given"
+    assert cases["link.speed"].find("skipped").get("message") == "hosta -> hostb: no --min-link-speed given"
     assert list(cases["dns.migration-host-resolves"]) == []  # a pass is an empty testcase
 
 
@@ -100,9 +105,11 @@ def test_junit_of_an_ignored_failure_is_skipped_and_an_error_stays_an_error(judg
     xml = render(report, Format.junit)
 
     JUNIT_XSD.validate(xml)
-    cases = {case.get("name"): case for case in ET.fromstring(xml).iter("testcase")}
-    assert cases["dns.migration-host-address"].find("skipped").get("message").startswith("ignored (accepted risk): ")
-    assert cases["dns.migration-host-resolves"].find("error").get("message") == "check raised KeyError: 'links'"
+    cases = {case.get("name").removesuffix(" (hosta -> hostb)"): case for case in ET.fromstring(xml).iter("testcase")}
+    skipped = cases["dns.migration-host-address"].find("skipped").get("message")
+    assert skipped.startswith("hosta -> hostb: ignored (accepted risk): ")
+    error = cases["dns.migration-host-resolves"].find("error").get("message")
+    assert error == "hosta -> hostb: check raised KeyError: 'links'"
 
 
 def test_junit_of_an_unreachable_host_is_an_error_not_an_empty_green_suite(judge_report):
@@ -113,7 +120,10 @@ def test_junit_of_an_unreachable_host_is_an_error_not_an_empty_green_suite(judge
     JUNIT_XSD.validate(xml)
     suite = ET.fromstring(xml).find("testsuite")
     assert (suite.get("tests"), suite.get("errors")) == ("1", "1")
-    assert suite.find("testcase/error").get("message") == "hostb: ssh to root@hostb failed: Connection refused"
+    assert suite.find("testcase").get("name") == "reach hostb (hosta -> hostb)"
+    assert suite.find("testcase/error").get("message") == (
+        "hosta -> hostb: hostb: ssh to root@hostb failed: Connection refused"
+    )
 
 
 def test_junit_of_a_refused_test_migration_is_an_error_not_a_skip(judge_report):
@@ -125,8 +135,9 @@ def test_junit_of_a_refused_test_migration_is_an_error_not_a_skip(judge_report):
 
     JUNIT_XSD.validate(xml)
     suite = ET.fromstring(xml).find("testsuite")
-    case = next(case for case in suite.iter("testcase") if case.get("name") == "test migration hosta -> hostb")
-    assert case.find("error").get("message") == refused and case.get("classname") == "migdoctor.migration"
+    case = next(case for case in suite.iter("testcase") if case.get("name") == "test migration (hosta -> hostb)")
+    assert case.find("error").get("message") == f"hosta -> hostb: {refused}"
+    assert case.get("classname") == "migdoctor.migration"
     assert suite.get("errors") == "1"
 
 

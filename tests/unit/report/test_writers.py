@@ -91,7 +91,7 @@ def test_markdown_has_the_path_the_findings_table_and_the_remediation(seed):
     assert "## Findings to act on" in markdown
     assert "| hosta | getaddrinfo(hostb.lab.test) | `['192.0.2.2']` | `['198.51.100.2']` |" in markdown
     assert f"Remediation: `{MIGRATION_HOST_FIX}`" in markdown
-    assert markdown.endswith("; exit status 1\n")
+    assert markdown.endswith("; exit status 1 (failed)\n")
 
 
 def test_markdown_keeps_a_pipe_in_a_summary_inside_its_cell(seed):
@@ -107,4 +107,4 @@ def test_markdown_of_a_passing_report_has_no_findings_to_act_on(judge_report):
 
     assert "- On the migration network: **yes**" in markdown
     assert "## Findings to act on" not in markdown
-    assert markdown.endswith("; exit status 0\n")
+    assert markdown.endswith("; exit status 0 (passed)\n")
