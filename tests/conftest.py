@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,32 +24,41 @@ def run(argv: list[str | Path], what: str, **env: str) -> None:
         pytest.fail(f"{what} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}", pytrace=False)
 
 
+@contextmanager
+def tree_lock() -> Iterator[None]:
+    """One session at a time builds in the tree (the sdist writes migdoctor.egg-info there) and
+    installs into .venv-wheel: sessions on the same tree do not pull either from under each other."""
+    WHEEL_VENV.mkdir(exist_ok=True)
+    with (WHEEL_VENV / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from the tree's sdist."""
     dist = tmp_path_factory.mktemp("dist")
-    run(
-        [sys.executable, "-m", "build", "--outdir", dist, ROOT],
-        "python -m build (warnings are errors)",
-        PYTHONWARNINGS="error",
-    )
+    with tree_lock():
+        run(
+            [sys.executable, "-m", "build", "--outdir", dist, ROOT],
+            "python -m build (warnings are errors)",
+            PYTHONWARNINGS="error",
+        )
     (built,) = dist.glob("migdoctor-*.whl")
     return built
 
 
 @pytest.fixture(scope="session")
 def wheel_venv(wheel: Path) -> Path:
-    """.venv-wheel with the session's wheel installed. Reinstalled only when the wheel's RECORD (every
-    file's hash) differs from the installed one's, under a lock: sessions on the same tree do not
-    pull it from under each other."""
-    WHEEL_VENV.mkdir(exist_ok=True)
-    with (WHEEL_VENV / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """.venv-wheel with the session's wheel installed, reinstalled only when the wheel's RECORD
+    (every file's hash) differs from the installed one's."""
+    stamp = WHEEL_VENV / ".installed-record"
+    with tree_lock():
         if not (WHEEL_VENV / "bin" / "pip").exists():
             run([sys.executable, "-m", "venv", WHEEL_VENV], "creating .venv-wheel")
+            stamp.unlink(missing_ok=True)
         with zipfile.ZipFile(wheel) as archive:
             record = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD")))
-        stamp = WHEEL_VENV / ".installed-record"
         if not stamp.is_file() or stamp.read_bytes() != record:
             pip = [WHEEL_VENV / "bin" / "pip", "install", "-q", "--retries", "10", "--timeout", "60"]
             run([*pip, "--force-reinstall", "--no-deps", wheel], "installing the wheel")
