@@ -54,13 +54,15 @@ def wheel_venv(wheel: Path) -> Path:
     (every file's hash) differs from the installed one's."""
     stamp = WHEEL_VENV / ".installed-record"
     with tree_lock():
-        if not (WHEEL_VENV / "bin" / "pip").exists():
-            run([sys.executable, "-m", "venv", WHEEL_VENV], "creating .venv-wheel")
+        if not (WHEEL_VENV / "bin" / "python").exists():
+            run([sys.executable, "-m", "venv", "--without-pip", WHEEL_VENV], "creating .venv-wheel")
             stamp.unlink(missing_ok=True)
         with zipfile.ZipFile(wheel) as archive:
             record = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD")))
         if not stamp.is_file() or stamp.read_bytes() != record:
-            pip = [WHEEL_VENV / "bin" / "pip", "install", "-q", "--retries", "10", "--timeout", "60"]
+            # .venv's pip, so its caches (libvirt-python's wheel built by setup.sh) serve this venv
+            pip = [sys.executable, "-m", "pip", "--python", WHEEL_VENV / "bin" / "python", "install", "-q"]
+            pip += ["--retries", "10", "--timeout", "60"]
             run([*pip, "--force-reinstall", "--no-deps", wheel], "installing the wheel")
             run([*pip, wheel], "installing the wheel's dependencies")  # as its new metadata names them
             stamp.write_bytes(record)
