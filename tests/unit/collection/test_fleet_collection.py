@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,17 @@ def test_facts_file_changes_the_file_only_when_it_held_another_record_and_refuse
     assert "changed=1" in checked.stdout and checked.returncode == 0, checked.stdout + checked.stderr
     assert saved.read_text() == json.dumps(record, indent=2, sort_keys=True) + "\n"  # check mode wrote nothing
     assert refused.returncode == 2 and "localbox: not a migdoctor facts record" in refused.stdout, refused.stdout
+
+
+def test_the_collection_builds_with_its_readme_license_and_changelog(tmp_path: Path) -> None:
+    done = ansible(
+        "ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), str(COLLECTION), cwd=tmp_path
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    (artifact,) = tmp_path.glob("migdoctor-fleet-*.tar.gz")
+    with tarfile.open(artifact) as built:
+        assert {"README.md", "LICENSE", "CHANGELOG.md", "plugins/action/host_facts.py"} <= set(built.getnames())
 
 
 @pytest.fixture
