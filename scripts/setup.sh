@@ -2,7 +2,8 @@
 # Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need
 # (and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
 # the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable), with
-# ansible-core for Ansible inventories and the migdoctor.fleet collection.
+# ansible-core for Ansible inventories and the migdoctor.fleet collection, and the virtualenvs of
+# ansible-test's sanity tests, which the collection's tests run.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --retries 10 --timeout 60 --resume-retries 10 -e '.[dev,ansible]'
     touch "$stamp"
 fi
+
+# ansible-test runs each sanity test in a virtualenv of its own with the tools it pins, cached under
+# ~/.ansible/test: made here (pip from PyPI: scripts/ansible_test_pip.py), from a copy of the
+# collection so that ansible-test's tests/output is not left in the repository. Quick once made.
+python_version=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+.venv/bin/python scripts/ansible_test_pip.py
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/ansible_collections/migdoctor"
+cp -r ansible_collections/migdoctor/fleet "$work/ansible_collections/migdoctor/"
+(cd "$work/ansible_collections/migdoctor/fleet" && PATH="$OLDPWD/.venv/bin:$PATH" \
+    ansible-test sanity --prime-venvs --local --python "$python_version" >/dev/null)

@@ -98,7 +98,7 @@ def first_rounds(
             records[name] = record
         elif name == label:
             raise ValueError(
-                f"{label}: {problem}: run migdoctor.fleet.facts without peers on every host first "
+                f"{label}: {problem}: run migdoctor.fleet.host_facts on every host first "
                 "(the playbook migdoctor.fleet.gather_facts does)"
             )
         else:

@@ -142,7 +142,9 @@ def test_a_peer_without_a_usable_record_is_left_out_with_a_warning() -> None:
 def test_the_host_without_its_own_first_record_says_which_task_comes_first() -> None:
     hostvars = play(hosta={"ansible_facts": {}})
 
-    with pytest.raises(ValueError, match="^hosta: no first-round record .*run migdoctor.fleet.facts without peers"):
+    with pytest.raises(
+        ValueError, match="^hosta: no first-round record .*run migdoctor.fleet.host_facts on every host first"
+    ):
         first_rounds("hosta", ["hosta", "hostb"], hostvars)
 
 
