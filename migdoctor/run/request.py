@@ -27,7 +27,7 @@ class Request:
     inventory: Inventory
     migration_network: str | None = None
     min_link_speed_mbps: int | None = None
-    only: list[str] = field(default_factory=list)
+    only: list[str] | None = None  # None: every check; an empty list selects none, which is refused
     ignore: list[str] = field(default_factory=list)
     checks_dir: str | None = None
     include_facts: bool = False
@@ -39,6 +39,7 @@ class Request:
     run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     progress: Callable[[dict[str, Any]], None] | None = None
     checks: list[Check] | None = None  # chosen by prepare(), before any host is contacted
+    dropped: list[str] = field(default_factory=list)  # why each pair of one host with itself was taken out
 
     @classmethod
     def pair(cls, src: Host, dst: Host, inventory: Inventory, **options: Any) -> Request:
@@ -51,7 +52,7 @@ class Request:
 
 def evacuation(src: str, destinations: list[str]) -> list[tuple[str, str]]:
     """`check SRC DST1 DST2 ...`: one source emptied to several destinations."""
-    return [(src, dst) for dst in dict.fromkeys(destinations)]  # SRC SRC stays: judged as it always was
+    return [(src, dst) for dst in dict.fromkeys(destinations)]  # SRC among them: dropped by prepare()
 
 
 def each_other(labels: list[str]) -> list[tuple[str, str]]:
@@ -59,17 +60,62 @@ def each_other(labels: list[str]) -> list[tuple[str, str]]:
     return list(itertools.permutations(dict.fromkeys(labels), 2))
 
 
+def reached_as(host: Host) -> tuple[Any, ...]:
+    """What picks the machine HOST is reached on, so two names of one host are told before either
+    is contacted: the transport and its target, the ssh user aside (root@kvm1 and kvm1 are one
+    machine) but not the port, ssh config or arguments (a jump host may pick another machine)."""
+    target = host.target.rpartition("@")[2].lower() if host.transport == "ssh" and host.target else host.target
+    return host.transport, target, host.port, host.ssh_config, host.ssh_args
+
+
+def same_target(request: Request) -> Callable[[str, str], str | None]:
+    """Why two labels of REQUEST name one host before any is contacted ("" for the same label,
+    else the ways both are reached), or None."""
+    reached = {host.label: reached_as(host) for host in request.hosts}
+
+    def why(src: str, dst: str) -> str | None:
+        if src == dst:
+            return ""
+        if reached[src] != reached[dst] or request.host(src).transport == "file":  # saved: run.saved.same_record
+            return None
+        specs = dict.fromkeys(request.host(label).spec for label in (src, dst))
+        return f"both are reached as {' and '.join(specs)}"
+
+    return why
+
+
+def drop_self_pairs(request: Request, why_same: Callable[[str, str], str | None]) -> None:
+    """Take out the pairs whose two hosts are one (WHY_SAME says why, else None), each with its line
+    in request.dropped, and the hosts left in no pair: a host judged against itself could PASS.
+    ValueError naming the first when no pair is left."""
+    kept, lines = [], []
+    for src, dst in request.pairs:
+        why = why_same(src, dst)
+        if why is None:
+            kept.append((src, dst))
+        else:
+            lines.append(f"{src} -> {dst}: {why}{'; ' if why else ''}a host does not migrate to itself")
+    if not kept:
+        raise ValueError(f"{lines[0]}; no pair is left to judge")
+    request.dropped += [f"{line}; that pair is not judged" for line in lines]
+    request.pairs = kept
+    paired = {label for pair in kept for label in pair}
+    request.hosts = [host for host in request.hosts if host.label in paired]
+
+
 def prepare(request: Request) -> None:
     """Validate first, act later: the checks (drop-ins loaded and held to the contract), --only,
-    --ignore and --migration-network are settled before any host is contacted, so a typo never
-    follows a probe or a test migration. Raises DiscoveryError or ValueError, one line each."""
+    --ignore, --migration-network and the pairs (none of one host with itself) are settled before
+    any host is contacted, so a typo never follows a probe or a test migration. Raises
+    DiscoveryError or ValueError, one line each."""
     found = discover(request.checks_dir)
     request.checks = select(found, request.only)
     unknown = unknown_name(found, request.ignore)
-    if unknown:
+    if unknown is not None:
         raise DiscoveryError(f"--ignore {unknown}: no check has that id or area (see `migdoctor checks`)")
     if request.migration_network:
         try:
             MigrationNetwork.parse(request.migration_network)
         except ValueError as exc:
             raise ValueError(f"--migration-network: {exc}") from None
+    drop_self_pairs(request, same_target(request))

@@ -11,15 +11,17 @@ naming it (`collect with --resolve NAME`); each such host says so once in not_ch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from migdoctor.report.document import facts_digest
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
-from migdoctor.run.request import Request
+from migdoctor.run.request import Request, drop_self_pairs
 from migdoctor.sandbox import collector_paused
 from migdoctor.transports import Lookups
 
@@ -71,8 +73,9 @@ def facts_files(directory: Path) -> dict[str, Path]:
 
 @collector_paused()
 def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathered:
-    """Every host's saved facts (its Host's target is the file; a bad file is its host's error),
-    the intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
+    """Every host's saved facts (its Host's target is the file; a bad file is its host's error;
+    the pairs of one record under two names taken out, as for any host with itself), the
+    intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
     which side of a schema 1 report each label takes (`--facts SRC.json DST.json`)."""
     hosts: dict[str, Collected] = {}
     for host in request.hosts:
@@ -82,6 +85,8 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             )
         except ValueError as exc:
             hosts[host.label] = Collected(None, str(exc))
+    drop_self_pairs(request, same_record(hosts))
+    hosts = {host.label: hosts[host.label] for host in request.hosts}
     reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
     intents, planned = planned_lookups(request, reached)
     lacking = {
@@ -99,6 +104,19 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             if lacking[label] & wanted(lookups)
         ) + tuple(older[label] for label in (src, dst) if label in older)
     return Gathered(hosts, intents, notes=notes)
+
+
+def same_record(hosts: dict[str, Collected]) -> Callable[[str, str], str | None]:
+    """Why two labels' saved facts are one host's: the same record (by its digest) under two names."""
+    records = {label: side.facts for label, side in hosts.items() if side.facts is not None}
+    digests = {label: facts_digest(facts) for label, facts in records.items()}
+
+    def why(src: str, dst: str) -> str | None:
+        if src not in digests or digests[src] != digests.get(dst):
+            return None
+        return f"one facts record ({records[src]['identity']['hostname']}) for both"
+
+    return why
 
 
 def stale(facts: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -1,0 +1,52 @@
+"""A run's pairs are settled before any host is contacted: a pair of one host with itself (the
+same name, or two names reaching one machine) is taken out with its line, and the rest judged."""
+
+import pytest
+
+from migdoctor.run.request import Request, evacuation, prepare
+from migdoctor.transports import parse_spec
+from migdoctor.transports.inventory import Inventory
+
+
+def request(src: str, *destinations: str) -> Request:
+    hosts = [parse_spec(label, label) for label in dict.fromkeys((src, *destinations))]
+    return Request(hosts, evacuation(src, list(destinations)), Inventory())
+
+
+@pytest.mark.parametrize(
+    ("destinations", "line"),
+    [
+        (("kvm2", "kvm1"), "kvm1 -> kvm1: a host does not migrate to itself; that pair is not judged"),
+        (
+            ("kvm2", "ssh://root@kvm1"),
+            "kvm1 -> ssh://root@kvm1: both are reached as ssh:kvm1 and ssh:root@kvm1; a host does not migrate to "
+            "itself; that pair is not judged",
+        ),
+    ],
+    ids=["same-name", "user-and-name"],
+)
+def test_a_pair_of_one_host_is_dropped_and_the_rest_kept(destinations, line) -> None:
+    run = request("kvm1", *destinations)
+
+    prepare(run)
+
+    assert run.pairs == [("kvm1", "kvm2")] and [host.label for host in run.hosts] == ["kvm1", "kvm2"]
+    assert run.dropped == [line]
+
+
+@pytest.mark.parametrize(
+    "destination",
+    ["ssh://kvm1:2222", "ssh://kvm1.example.org", "lab:kvm1"],
+    ids=["other-port", "other-name", "other-transport"],
+)
+def test_hosts_not_known_to_be_one_are_both_judged(destination) -> None:
+    run = request("kvm1", destination)
+
+    prepare(run)
+
+    assert run.pairs == [("kvm1", destination)] and run.dropped == []
+
+
+def test_local_under_two_names_leaves_no_pair() -> None:
+    with pytest.raises(ValueError, match="^local -> localhost: both are reached as local; a host does not migrate"):
+        prepare(request("local", "localhost"))
