@@ -78,10 +78,13 @@ def same_target(request: Request) -> Callable[[str, str], str | None]:
             return ""
         if reached[src] != reached[dst] or request.host(src).transport == "file":  # saved: run.saved.same_record
             return None
-        specs = dict.fromkeys(request.host(label).spec for label in (src, dst))
-        return f"both are reached as {' and '.join(specs)}"
+        return both_reached_as(request.host(src), request.host(dst))
 
     return why
+
+
+def both_reached_as(first: Host, second: Host) -> str:
+    return f"both are reached as {' and '.join(dict.fromkeys((first.spec, second.spec)))}"
 
 
 def drop_self_pairs(request: Request, why_same: Callable[[str, str], str | None]) -> None:
@@ -103,11 +106,29 @@ def drop_self_pairs(request: Request, why_same: Callable[[str, str], str | None]
     request.hosts = [host for host in request.hosts if host.label in paired]
 
 
+def drop_second_names(request: Request) -> None:
+    """A host named twice among other hosts (two inventory entries for one machine) is judged once,
+    under its first name: its pairs under the second would judge it twice, and a round of port
+    probes could make it send two at once, mixing the byte counters that name its link."""
+    first: dict[tuple[Any, ...], Host] = {}
+    again: dict[str, Host] = {}
+    for host in request.hosts:
+        if host.transport != "file" and (named := first.setdefault(reached_as(host), host)) is not host:
+            again[host.label] = named
+    request.dropped += [
+        f"{label}: the same host as {named.label} ({both_reached_as(named, request.host(label))}); "
+        f"its pairs are judged once, as {named.label}'s"
+        for label, named in again.items()
+    ]
+    request.pairs = [pair for pair in request.pairs if not again.keys() & set(pair)]
+    request.hosts = [host for host in request.hosts if host.label not in again]
+
+
 def prepare(request: Request) -> None:
     """Validate first, act later: the checks (drop-ins loaded and held to the contract), --only,
-    --ignore, --migration-network and the pairs (none of one host with itself) are settled before
-    any host is contacted, so a typo never follows a probe or a test migration. Raises
-    DiscoveryError or ValueError, one line each."""
+    --ignore, --migration-network and the pairs (none of one host with itself, each host under one
+    name) are settled before any host is contacted, so a typo never follows a probe or a test
+    migration. Raises DiscoveryError or ValueError, one line each."""
     found = discover(request.checks_dir)
     request.checks = select(found, request.only)
     unknown = unknown_name(found, request.ignore)
@@ -119,3 +140,4 @@ def prepare(request: Request) -> None:
         except ValueError as exc:
             raise ValueError(f"--migration-network: {exc}") from None
     drop_self_pairs(request, same_target(request))
+    drop_second_names(request)

@@ -3,7 +3,7 @@ same name, or two names reaching one machine) is taken out with its line, and th
 
 import pytest
 
-from migdoctor.run.request import Request, evacuation, prepare
+from migdoctor.run.request import Request, each_other, evacuation, prepare
 from migdoctor.transports import parse_spec
 from migdoctor.transports.inventory import Inventory
 
@@ -50,3 +50,21 @@ def test_hosts_not_known_to_be_one_are_both_judged(destination) -> None:
 def test_local_under_two_names_leaves_no_pair() -> None:
     with pytest.raises(ValueError, match="^local -> localhost: both are reached as local; a host does not migrate"):
         prepare(request("local", "localhost"))
+
+
+def test_a_host_under_two_names_among_others_is_judged_once_under_its_first() -> None:
+    """`--to-each-other kvm1 ssh://root@kvm1 kvm2`: kvm1 -> kvm2 and kvm2 -> kvm1, not twice over."""
+    run = Request(
+        [parse_spec(label, label) for label in ("kvm1", "ssh://root@kvm1", "kvm2")],
+        each_other(["kvm1", "ssh://root@kvm1", "kvm2"]),
+        Inventory(),
+    )
+
+    prepare(run)
+
+    assert run.pairs == [("kvm1", "kvm2"), ("kvm2", "kvm1")] and [host.label for host in run.hosts] == ["kvm1", "kvm2"]
+    assert run.dropped[-1] == (
+        "ssh://root@kvm1: the same host as kvm1 (both are reached as ssh:kvm1 and ssh:root@kvm1); its pairs are "
+        "judged once, as kvm1's"
+    )
+    assert len(run.dropped) == 3  # and the two pairs of kvm1 with itself
