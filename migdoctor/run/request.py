@@ -39,7 +39,7 @@ class Request:
     run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     progress: Callable[[dict[str, Any]], None] | None = None
     checks: list[Check] | None = None  # chosen by prepare(), before any host is contacted
-    dropped: list[str] = field(default_factory=list)  # why each pair of one host with itself was taken out
+    dropped: list[str] = field(default_factory=list)  # the pairs of one host with itself, a host's second name
 
     @classmethod
     def pair(cls, src: Host, dst: Host, inventory: Inventory, **options: Any) -> Request:
@@ -62,8 +62,8 @@ def each_other(labels: list[str]) -> list[tuple[str, str]]:
 
 def reached_as(host: Host) -> tuple[Any, ...]:
     """What picks the machine HOST is reached on, so two names of one host are told before either
-    is contacted: the transport and its target, the ssh user aside (root@kvm1 and kvm1 are one
-    machine) but not the port, ssh config or arguments (a jump host may pick another machine)."""
+    is contacted: the transport, its target without the ssh user (root@kvm1 and kvm1 are one
+    machine), the port, ssh config and arguments (a jump host may pick another machine)."""
     target = host.target.rpartition("@")[2].lower() if host.transport == "ssh" and host.target else host.target
     return host.transport, target, host.port, host.ssh_config, host.ssh_args
 

@@ -107,14 +107,17 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
 
 
 def same_record(hosts: dict[str, Collected]) -> Callable[[str, str], str | None]:
-    """Why two labels' saved facts are one host's: the same record (by its digest) under two names."""
+    """Why two labels' saved facts are one host's: the same record (by its digest) under two names.
+    Only records of one host and one moment are digested: a fleet's 40,000 pairs compare two strings."""
     records = {label: side.facts for label, side in hosts.items() if side.facts is not None}
-    digests = {label: facts_digest(facts) for label, facts in records.items()}
+    moments = {label: (facts["collected_at"], facts["identity"]["hostname"]) for label, facts in records.items()}
 
     def why(src: str, dst: str) -> str | None:
-        if src not in digests or digests[src] != digests.get(dst):
+        if src not in moments or moments[src] != moments.get(dst):
             return None
-        return f"one facts record ({records[src]['identity']['hostname']}) for both"
+        if facts_digest(records[src]) != facts_digest(records[dst]):
+            return None
+        return f"one facts record ({moments[src][1]}) for both"
 
     return why
 

@@ -1,9 +1,13 @@
 """A run's pairs are settled before any host is contacted: a pair of one host with itself (the
 same name, or two names reaching one machine) is taken out with its line, and the rest judged."""
 
+import copy
+
 import pytest
 
+from migdoctor.run.collect import Collected
 from migdoctor.run.request import Request, each_other, evacuation, prepare
+from migdoctor.run.saved import same_record
 from migdoctor.transports import parse_spec
 from migdoctor.transports.inventory import Inventory
 
@@ -68,3 +72,19 @@ def test_a_host_under_two_names_among_others_is_judged_once_under_its_first() ->
         "judged once, as kvm1's"
     )
     assert len(run.dropped) == 3  # and the two pairs of kvm1 with itself
+
+
+def test_saved_records_are_one_host_only_when_they_are_the_same_record(fleet_facts) -> None:
+    """Two files of kvm1 from one collection are one host; a record of the same host and moment
+    that differs (edited by hand, say) is judged as another."""
+    edited = copy.deepcopy(fleet_facts["kvm1"])
+    edited["sysctl"]["ip_local_port_range"] = [1024, 65000]
+    hosts = {
+        label: Collected(facts)
+        for label, facts in {"kvm1": fleet_facts["kvm1"], "copy": fleet_facts["kvm1"], "edited": edited}.items()
+    }
+
+    why = same_record(hosts)
+
+    assert why("kvm1", "copy") == "one facts record (hosta.lab.test) for both"
+    assert why("kvm1", "edited") is None and why("kvm1", "kvm2") is None
