@@ -432,7 +432,7 @@ def checks_command(
         raise fail(str(exc)) from None
     unknown = unknown_name(found, names or [])
     if unknown is not None:
-        raise fail(f"{unknown}: no check has that id or area")
+        raise fail(f"{unknown or repr(unknown)}: no check has that id or area")
     found = select(found, names or None)
     if output_format is CatalogFormat.markdown:
         sys.stdout.write(catalog.render_markdown(found))

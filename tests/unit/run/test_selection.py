@@ -46,6 +46,12 @@ def test_an_empty_only_is_refused_never_zero_checks_passing(tmp_path: Path, only
     )
 
 
+def test_checks_with_a_blank_name_is_refused_not_an_empty_table() -> None:
+    done = subprocess.run([sys.executable, "-m", "migdoctor", "checks", ""], capture_output=True, text=True, timeout=60)
+
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", "migdoctor: '': no check has that id or area\n")
+
+
 def test_only_and_ignore_take_comma_separated_lists(tmp_path: Path) -> None:
     done, report = migdoctor(
         tmp_path, "hosta", "hostb", "--facts", SEED, SEED, "--only", "dns, config", "--ignore", "dns,config"
