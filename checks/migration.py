@@ -56,13 +56,14 @@ def judge_leg(pair: Pair, leg: dict[str, Any], back: bool, domain: str, evidence
     error, a stream off the migration network, a rate below the floor; None when it passed. Its rate
     joins EVIDENCE."""
     migration = "the return migration" if back else "the migration"
+    stream = "the return migration's stream" if back else "the migration stream"
     if not leg["ok"]:
         said = "the return migration failed" if back else f"live migration {pair.src_label} -> {pair.dst_label} failed"
         return failed(f"{said}: {leg['error']}", *evidence, remediation=failure_hint(pair, domain, leg["error"] or ""))
     network, link = pair.intent.network(), leg["source_link"]
     if on_migration_network(pair.src, link, network) is False:
         return failed(
-            f"{migration}'s stream left {pair.src_label} by {link} and reached {pair.dst_label} on "
+            f"{stream} left {pair.src_label} by {link} and reached {pair.dst_label} on "
             f"{leg['destination_link']}, off the migration network {network}",
             *evidence,
             Evidence(pair.src_label, "link that carried the stream", link, migration_links(pair.src, network)),
