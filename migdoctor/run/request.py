@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,68 +60,62 @@ def each_other(labels: list[str]) -> list[tuple[str, str]]:
     return list(itertools.permutations(dict.fromkeys(labels), 2))
 
 
-def reached_as(host: Host) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class Sameness:
+    """How two hosts of a run are known to be one: KEY(host) is equal for both (None: not known),
+    and WHY(first, second) says so."""
+
+    key: Callable[[Host], Hashable | None]
+    why: Callable[[Host, Host], str]
+
+
+def reached_as(host: Host) -> Hashable | None:
     """What picks the machine HOST is reached on, so two names of one host are told before either
     is contacted: the transport, its target without the ssh user (root@kvm1 and kvm1 are one
-    machine), the port, ssh config and arguments (a jump host may pick another machine)."""
+    machine), the port, ssh config and arguments (a jump host may pick another machine). Saved
+    facts are told apart once read (run.saved.same_record)."""
+    if host.transport == "file":
+        return None
     target = host.target.rpartition("@")[2].lower() if host.transport == "ssh" and host.target else host.target
     return host.transport, target, host.port, host.ssh_config, host.ssh_args
 
 
-def same_target(request: Request) -> Callable[[str, str], str | None]:
-    """Why two labels of REQUEST name one host before any is contacted ("" for the same label,
-    else the ways both are reached), or None."""
-    reached = {host.label: reached_as(host) for host in request.hosts}
-
-    def why(src: str, dst: str) -> str | None:
-        if src == dst:
-            return ""
-        if reached[src] != reached[dst] or request.host(src).transport == "file":  # saved: run.saved.same_record
-            return None
-        return both_reached_as(request.host(src), request.host(dst))
-
-    return why
+SAME_TARGET = Sameness(
+    reached_as, lambda first, second: f"both are reached as {' and '.join(dict.fromkeys((first.spec, second.spec)))}"
+)
 
 
-def both_reached_as(first: Host, second: Host) -> str:
-    return f"both are reached as {' and '.join(dict.fromkeys((first.spec, second.spec)))}"
-
-
-def drop_self_pairs(request: Request, why_same: Callable[[str, str], str | None]) -> None:
-    """Take out the pairs whose two hosts are one (WHY_SAME says why, else None), each with its line
-    in request.dropped, and the hosts left in no pair: a host judged against itself could PASS.
-    ValueError naming the first when no pair is left."""
+def one_host_once(request: Request, same: Sameness) -> None:
+    """A host is judged neither against itself (it could PASS) nor twice under two names: the pairs
+    of one host with itself are taken out, then every pair of a host's second name (two inventory
+    entries for one machine: a round of port probes could make it send two at once, mixing the
+    byte counters that name its link), each with its line in request.dropped, and the hosts left in
+    no pair. ValueError naming the first self pair when no pair is left."""
+    keys = {host.label: same.key(host) for host in request.hosts}
     kept, lines = [], []
     for src, dst in request.pairs:
-        why = why_same(src, dst)
-        if why is None:
+        if src != dst and (keys[src] is None or keys[src] != keys[dst]):
             kept.append((src, dst))
-        else:
-            lines.append(f"{src} -> {dst}: {why}{'; ' if why else ''}a host does not migrate to itself")
+            continue
+        why = f"{same.why(request.host(src), request.host(dst))}; " if src != dst else ""
+        lines.append(f"{src} -> {dst}: {why}a host does not migrate to itself")
     if not kept:
         raise ValueError(f"{lines[0]}; no pair is left to judge")
     request.dropped += [f"{line}; that pair is not judged" for line in lines]
-    request.pairs = kept
     paired = {label for pair in kept for label in pair}
-    request.hosts = [host for host in request.hosts if host.label in paired]
-
-
-def drop_second_names(request: Request) -> None:
-    """A host named twice among other hosts (two inventory entries for one machine) is judged once,
-    under its first name: its pairs under the second would judge it twice, and a round of port
-    probes could make it send two at once, mixing the byte counters that name its link."""
-    first: dict[tuple[Any, ...], Host] = {}
+    first: dict[Hashable, Host] = {}
     again: dict[str, Host] = {}
-    for host in request.hosts:
-        if host.transport != "file" and (named := first.setdefault(reached_as(host), host)) is not host:
+    for host in (host for host in request.hosts if host.label in paired):
+        key = keys[host.label]
+        if key is not None and (named := first.setdefault(key, host)) is not host:
             again[host.label] = named
     request.dropped += [
-        f"{label}: the same host as {named.label} ({both_reached_as(named, request.host(label))}); "
+        f"{label}: the same host as {named.label} ({same.why(named, request.host(label))}); "
         f"its pairs are judged once, as {named.label}'s"
         for label, named in again.items()
     ]
-    request.pairs = [pair for pair in request.pairs if not again.keys() & set(pair)]
-    request.hosts = [host for host in request.hosts if host.label not in again]
+    request.pairs = [(src, dst) for src, dst in kept if src not in again and dst not in again]
+    request.hosts = [host for host in request.hosts if host.label in paired and host.label not in again]
 
 
 def prepare(request: Request) -> None:
@@ -139,5 +133,4 @@ def prepare(request: Request) -> None:
             MigrationNetwork.parse(request.migration_network)
         except ValueError as exc:
             raise ValueError(f"--migration-network: {exc}") from None
-    drop_self_pairs(request, same_target(request))
-    drop_second_names(request)
+    one_host_once(request, SAME_TARGET)

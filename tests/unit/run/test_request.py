@@ -8,7 +8,7 @@ import pytest
 from migdoctor.run.collect import Collected
 from migdoctor.run.request import Request, each_other, evacuation, prepare
 from migdoctor.run.saved import same_record
-from migdoctor.transports import parse_spec
+from migdoctor.transports import Host, parse_spec
 from migdoctor.transports.inventory import Inventory
 
 
@@ -79,12 +79,11 @@ def test_saved_records_are_one_host_only_when_they_are_the_same_record(fleet_fac
     that differs (edited by hand, say) is judged as another."""
     edited = copy.deepcopy(fleet_facts["kvm1"])
     edited["sysctl"]["ip_local_port_range"] = [1024, 65000]
-    hosts = {
-        label: Collected(facts)
-        for label, facts in {"kvm1": fleet_facts["kvm1"], "copy": fleet_facts["kvm1"], "edited": edited}.items()
-    }
+    records = {"kvm1": fleet_facts["kvm1"], "copy": fleet_facts["kvm1"], "edited": edited, "kvm2": fleet_facts["kvm2"]}
+    hosts = {label: Host(label, "file", f"{label}.json") for label in records}
 
-    why = same_record(hosts)
+    same = same_record({label: Collected(facts) for label, facts in records.items()})
 
-    assert why("kvm1", "copy") == "one facts record (hosta.lab.test) for both"
-    assert why("kvm1", "edited") is None and why("kvm1", "kvm2") is None
+    keys = {label: same.key(host) for label, host in hosts.items()}
+    assert keys["kvm1"] == keys["copy"] and len({keys["kvm1"], keys["edited"], keys["kvm2"]}) == 3
+    assert same.why(hosts["kvm1"], hosts["copy"]) == "one facts record (hosta.lab.test) for both"

@@ -98,15 +98,21 @@ def test_two_names_reaching_one_host_are_refused_before_it_is_contacted(tmp_path
 
 
 def test_one_facts_record_under_two_names_in_a_facts_directory_is_dropped(tmp_path, facts_dir) -> None:
-    (facts_dir / "kvm1-again.json").write_bytes((facts_dir / "kvm1.json").read_bytes())
+    (facts_dir / "kvm9.json").write_bytes((facts_dir / "kvm1.json").read_bytes())
 
-    done, report = migdoctor(tmp_path, "kvm1", "kvm1-again", "kvm2", "--facts-dir", str(facts_dir))
-    alone, _ = migdoctor(tmp_path, "kvm1", "kvm1-again", "--facts-dir", str(facts_dir))
+    done, report = migdoctor(tmp_path, "kvm1", "kvm9", "kvm2", "--facts-dir", str(facts_dir))
+    alone, _ = migdoctor(tmp_path, "kvm1", "kvm9", "--facts-dir", str(facts_dir))
+    everyone, fleet = migdoctor(tmp_path, "--all", "--facts-dir", str(facts_dir))
 
-    line = f"kvm1 -> kvm1-again: one facts record (hosta.lab.test) for both; {NOT_ITSELF}"
+    line = f"kvm1 -> kvm9: one facts record (hosta.lab.test) for both; {NOT_ITSELF}"
     assert judged(report) == [("kvm1", "kvm2")] and list(report["hosts"]) == ["kvm1", "kvm2"]
     assert f"migdoctor: {line}; that pair is not judged" in done.stderr.splitlines() and done.returncode == 0
     assert alone.returncode == 2 and alone.stderr == f"migdoctor: {line}; no pair is left to judge\n"
+    assert list(fleet["hosts"]) == ["kvm1", "kvm2", "kvm3"] and len(fleet["pairs"]) == 6  # not kvm9, a copy
+    assert (
+        "migdoctor: kvm9: the same host as kvm1 (one facts record (hosta.lab.test) for both); its pairs are "
+        "judged once, as kvm1's"
+    ) in everyone.stderr.splitlines()
 
 
 def test_one_facts_record_for_both_sides_of_facts_is_named(tmp_path: Path) -> None:
