@@ -3,6 +3,7 @@ succeed, and move at a rate worth the link it took?"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
@@ -45,6 +46,42 @@ def failure_hint(pair: Pair, domain: str, error: str) -> str:
     return f"see the trust.*, firewall.*, listen.*, tls.* and dns.* findings for the cause{hint}"
 
 
+def reversed_pair(pair: Pair) -> Pair:
+    """The pair the return leg migrates: from the destination back to the source."""
+    return replace(pair, src_label=pair.dst_label, dst_label=pair.src_label, src=pair.dst, dst=pair.src)
+
+
+def judge_leg(pair: Pair, leg: dict[str, Any], back: bool, domain: str, evidence: list[Evidence]) -> Outcome | None:
+    """Why LEG, from PAIR's source to its destination (BACK: the return leg), did not pass: libvirt's
+    error, a stream off the migration network, a rate below the floor; None when it passed. Its rate
+    joins EVIDENCE."""
+    migration = "the return migration" if back else "the migration"
+    stream = "the return migration's stream" if back else "the migration stream"
+    if not leg["ok"]:
+        said = "the return migration failed" if back else f"live migration {pair.src_label} -> {pair.dst_label} failed"
+        return failed(f"{said}: {leg['error']}", *evidence, remediation=failure_hint(pair, domain, leg["error"] or ""))
+    network, link = pair.intent.network(), leg["source_link"]
+    if on_migration_network(pair.src, link, network) is False:
+        return failed(
+            f"{stream} left {pair.src_label} by {link} and reached {pair.dst_label} on "
+            f"{leg['destination_link']}, off the migration network {network}",
+            *evidence,
+            Evidence(pair.src_label, "link that carried the stream", link, migration_links(pair.src, network)),
+            remediation=migration_host_fix(pair),
+        )
+    effective = link_rate(pair.src, link)
+    rate = leg["rate_mbps"] or 0
+    floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
+    evidence.append(Evidence(pair.src_label, f"rate on {link} (Mb/s)", rate, f">= {floor:g}"))
+    if rate < floor:
+        return failed(
+            f"{migration} moved {rate} Mb/s on {link}, below {floor:g} Mb/s (link effective speed {effective} Mb/s)",
+            *evidence,
+            remediation=f"{pair.src_label}: check what else loads {link} and its shaping (tc qdisc show dev {link})",
+        )
+    return None
+
+
 @registry.check(
     "migration.test-migration",
     "A real live migration of a canary takes the migration network at a rate worth its link",
@@ -79,38 +116,17 @@ def test_migration(pair: Pair) -> Outcome:
     evidence += [Evidence(note.split(":", 1)[0], "clean-up", note.split(": ", 1)[1]) for note in trial["cleanup"]]
     if trial["interrupted"] or not legs:
         return failed("the test migration was interrupted before it finished", *evidence)
+    for back, leg in enumerate(legs):  # the way back judged as the way there: off the network is no pass
+        verdict = judge_leg(reversed_pair(pair) if back else pair, leg, bool(back), trial["domain"], evidence)
+        if verdict is not None:
+            return verdict
     outbound = legs[0]
-    if not outbound["ok"]:
-        return failed(
-            f"live migration {pair.src_label} -> {pair.dst_label} failed: {outbound['error']}",
-            *evidence,
-            remediation=failure_hint(pair, trial["domain"], outbound["error"] or ""),
-        )
     network = pair.intent.network()
     on_network, dst_on_network = migration_links(pair.src, network), migration_links(pair.dst, network)
-    if on_migration_network(pair.src, outbound["source_link"], network) is False:
-        return failed(
-            f"the migration stream left {pair.src_label} by {outbound['source_link']} and reached {pair.dst_label} on "
-            f"{outbound['destination_link']}, off the migration network {network}",
-            *evidence,
-            Evidence(pair.src_label, "link that carried the stream", outbound["source_link"], on_network),
-            remediation=migration_host_fix(pair),
-        )
     effective = link_rate(pair.src, outbound["source_link"])
     rate = outbound["rate_mbps"] or 0
-    floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
-    evidence.append(Evidence(pair.src_label, f"rate on {outbound['source_link']} (Mb/s)", rate, f">= {floor:g}"))
-    if rate < floor:
-        return failed(
-            f"the migration moved {rate} Mb/s on {outbound['source_link']}, below {floor:g} Mb/s "
-            f"(link effective speed {effective} Mb/s)",
-            *evidence,
-            remediation=f"{pair.src_label}: check what else loads {outbound['source_link']} and its shaping "
-            f"(tc qdisc show dev {outbound['source_link']})",
-        )
-    if len(legs) > 1 and not legs[1]["ok"]:
-        return failed(f"the return migration failed: {legs[1]['error']}", *evidence)
     share = f" ({rate / effective:.0%} of {effective} Mb/s)" if effective else ""
+    share += f" and back at {legs[1]['rate_mbps']} Mb/s" if len(legs) > 1 else ""
     share += " over TLS" if trial.get("tls") else ""
     leftovers = [note for note in trial["cleanup"] if "clean-up incomplete" in note]
     if leftovers:

@@ -231,13 +231,19 @@ def unknown_name(checks: list[Check], names: list[str]) -> str | None:
     return next((name for name in names if name not in known), None)
 
 
-def select(checks: list[Check], only: list[str]) -> list[Check]:
-    """--only takes ids or areas (the part before the dot). A name that is neither is a typo: running
-    no check would pass for a clean bill of health."""
-    if not only:
+def select(checks: list[Check], only: list[str] | None) -> list[Check]:
+    """--only takes ids or areas (the part before the dot); None is every check. A name that is
+    neither is a typo, and no name (an empty CI variable) selects nothing: running no check would
+    pass for a clean bill of health."""
+    if only is None:
         return checks
+    if not only:
+        raise DiscoveryError(
+            "--only selects no check (an empty value?): name a check id or area (see `migdoctor checks`), "
+            "or leave --only out to run every check"
+        )
     unknown = unknown_name(checks, only)
-    if unknown:
+    if unknown is not None:  # "" too: a blank name is no check
         raise DiscoveryError(f"--only {unknown}: no check has that id or area (see `migdoctor checks`)")
     return [check for check in checks if check.id in only or check.area in only]
 

@@ -25,21 +25,12 @@ EXIT_HELP = (
 )
 
 
-def refuse_bad_pair(gathered: Any, facts: tuple[str, str]) -> None:
+def refuse_bad_file(gathered: Any) -> None:
     """`--facts SRC.json DST.json` names two files to judge: one that is not facts is the run's
-    one-line error (a facts directory's bad file only takes its host's pairs out), and one record
-    given for both sides is a host judged against itself."""
-    from migdoctor.report.document import facts_digest
-
+    one-line error (a facts directory's bad file only takes its host's pairs out)."""
     for side in gathered.hosts.values():
         if side.error:
             raise fail(side.error)
-    src, dst = (side.facts for side in gathered.hosts.values())
-    if src is not None and dst is not None and facts_digest(src) == facts_digest(dst):
-        raise fail(
-            f"--facts {facts[0]} {facts[1]}: the same facts record ({src['identity']['hostname']}) for source "
-            "and destination; a host does not migrate to itself"
-        )
 
 
 def default_output(pairs: list[tuple[str, str]], started_at: datetime) -> Path:
@@ -114,6 +105,14 @@ Hosts = Annotated[
 ]
 
 
+def check_names(values: list[str] | None) -> list[str] | None:
+    """--only or --ignore as given: repeated, or comma-separated as a CI variable holds a list.
+    Blanks name nothing, so `--only "$EMPTY"` is an empty selection (refused), not every check."""
+    if values is None:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def trial_options(
     enabled: bool,
     memory: int,
@@ -164,11 +163,15 @@ def check_command(
         int | None, typer.Option(metavar="MBPS", min=1, help="Fail links slower than this (speed or shaping).")
     ] = None,
     only: Annotated[
-        list[str] | None, typer.Option(metavar="ID|AREA", help="Run only these checks or areas (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="ID|AREA[,...]", help="Run only these checks or areas (repeatable, or comma-separated)."),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option(metavar="ID|AREA", help="Accepted risk: keep the finding, mark it ignored (repeatable)."),
+        typer.Option(
+            metavar="ID|AREA[,...]",
+            help="Accepted risk: keep the finding, mark it ignored (repeatable, or comma-separated).",
+        ),
     ] = None,
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Load drop-in check modules from DIR.")] = None,
     facts: Annotated[
@@ -205,7 +208,7 @@ def check_command(
     selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
     request = build_request(selection, inventory, facts, facts_dir, become)
     request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
-    request.only, request.ignore, request.checks_dir = only or [], ignore or [], checks_dir
+    request.only, request.ignore, request.checks_dir = check_names(only), check_names(ignore) or [], checks_dir
     saved = facts is not None or facts_dir is not None
     request.include_facts, request.probe, request.trial = include_facts, probe and not saved, trial
     request.min_rate_mbps, request.min_rate_fraction, request.forks = min_rate, min_rate_fraction, forks
@@ -357,7 +360,7 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
             sides = dict(zip([host.label for host in request.hosts], ("source", "destination"), strict=False))
             gathered = load_saved(request, sides if facts else None)
             if facts:
-                refuse_bad_pair(gathered, facts)
+                refuse_bad_file(gathered)
         else:
             with migration_progress(enabled=request.trial is not None and sys.stdout.isatty()) as progress:
                 request.progress = progress
@@ -366,6 +369,8 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
         emit(report, plan, quiet)
     except (DiscoveryError, ReportError, TrialRefused, TransportError, ValueError, OutputError) as exc:
         raise fail(str(exc)) from None
+    for line in request.dropped:  # judged without them: said whatever went to stdout
+        typer.echo(f"migdoctor: {printable(line)}", err=True)
     for host in report["hosts"].values():
         if not host["reached"]:  # exit 2: say which host, whatever went to stdout
             typer.echo(f"migdoctor: {printable(host['error'])}", err=True)
@@ -429,9 +434,9 @@ def checks_command(
     except DiscoveryError as exc:
         raise fail(str(exc)) from None
     unknown = unknown_name(found, names or [])
-    if unknown:
-        raise fail(f"{unknown}: no check has that id or area")
-    found = select(found, names or [])
+    if unknown is not None:
+        raise fail(f"{unknown or repr(unknown)}: no check has that id or area")
+    found = select(found, names or None)
     if output_format is CatalogFormat.markdown:
         sys.stdout.write(catalog.render_markdown(found))
     elif output_format is CatalogFormat.json:

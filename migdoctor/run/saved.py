@@ -11,17 +11,20 @@ naming it (`collect with --resolve NAME`); each such host says so once in not_ch
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from migdoctor.report.document import facts_digest
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
-from migdoctor.run.request import Request
+from migdoctor.run.request import Request, Sameness, one_host_once
 from migdoctor.sandbox import collector_paused
-from migdoctor.transports import Lookups
+from migdoctor.transports import Host, Lookups
 
 # Saved records further apart than this come from different collections: the older one is named.
 STALE_AFTER = timedelta(hours=1)
@@ -71,8 +74,9 @@ def facts_files(directory: Path) -> dict[str, Path]:
 
 @collector_paused()
 def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathered:
-    """Every host's saved facts (its Host's target is the file; a bad file is its host's error),
-    the intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
+    """Every host's saved facts (its Host's target is the file; a bad file is its host's error;
+    one record under two names judged as one host, run.request.one_host_once), the
+    intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
     which side of a schema 1 report each label takes (`--facts SRC.json DST.json`)."""
     hosts: dict[str, Collected] = {}
     for host in request.hosts:
@@ -82,6 +86,8 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             )
         except ValueError as exc:
             hosts[host.label] = Collected(None, str(exc))
+    one_host_once(request, same_record(hosts))
+    hosts = {host.label: hosts[host.label] for host in request.hosts}
     reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
     intents, planned = planned_lookups(request, reached)
     lacking = {
@@ -99,6 +105,20 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
             if lacking[label] & wanted(lookups)
         ) + tuple(older[label] for label in (src, dst) if label in older)
     return Gathered(hosts, intents, notes=notes)
+
+
+def same_record(hosts: dict[str, Collected]) -> Sameness:
+    """Saved facts of one host under two names: the same record (by its digest). Only records of
+    one host and one moment are digested: a fleet's 200 records compare two strings each."""
+    records = {label: side.facts for label, side in hosts.items() if side.facts is not None}
+    moments = {label: (facts["collected_at"], facts["identity"]["hostname"]) for label, facts in records.items()}
+    shared = {moment for moment, count in Counter(moments.values()).items() if count > 1}
+
+    def key(host: Host) -> Hashable | None:
+        moment = moments.get(host.label)
+        return None if moment is None else (moment, facts_digest(records[host.label]) if moment in shared else None)
+
+    return Sameness(key, lambda first, second: f"one facts record ({moments[first.label][1]}) for both")
 
 
 def stale(facts: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -64,3 +64,27 @@ def test_to_each_other_on_the_seed_names_each_failure_once_with_both_pairs(lab_s
     (cause,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL  dns.migration-host-address")]
     assert cause.startswith("FAIL  dns.migration-host-address on 2 pairs (hosta -> hostb, hostb -> hosta): ")
     assert "off the migration network 198.51.100.0/24" in cause  # the network is no host's address
+
+
+def test_a_source_among_its_destinations_is_not_judged_against_itself(lab_scenario, tmp_path):
+    """`check hosta hostb hosta hostb-again`, hostb-again an inventory entry that reaches hostb as
+    hostb's does: hosta -> hosta is dropped, hostb is judged once; each host is collected once."""
+    import tomli_w
+
+    lab = lab_scenario("seed")
+    inventory = lab.inventory()
+    inventory["hosts"]["hostb-again"] = inventory["hosts"]["hostb"]
+    (tmp_path / "inventory.toml").write_text(tomli_w.dumps(inventory))
+
+    done, report = fleet_check(
+        tmp_path, "hosta", "hostb", "hosta", "hostb-again", "-i", str(tmp_path / "inventory.toml"), "--only", "dns"
+    )
+
+    validate_report(report)
+    assert [(p["source"], p["destination"]) for p in report["pairs"]] == [("hosta", "hostb")]
+    assert list(report["hosts"]) == ["hosta", "hostb"] and done.returncode == report["exit_status"] == 1
+    assert [line for line in done.stderr.splitlines() if line.startswith("migdoctor: ")] == [
+        "migdoctor: hosta -> hosta: a host does not migrate to itself; that pair is not judged",
+        "migdoctor: hostb-again: the same host as hostb (both are reached as ssh:root@hostb); its pairs are "
+        "judged once, as hostb's",
+    ]

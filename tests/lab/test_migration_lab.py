@@ -98,6 +98,26 @@ def test_seed_trial_crosses_the_lan_and_fails(lab_scenario: Any, tmp_path: Path)
     assert_no_canary(lab)
 
 
+def test_round_trip_back_by_the_lan_fails_on_its_return_leg(lab_scenario: Any, tmp_path: Path) -> None:
+    """hostb advertises its fast name, hosta still its LAN name: the canary reaches hostb by the
+    fast link and comes back by the LAN, which fails the round trip and names hosta's fix."""
+    lab = lab_scenario("return-via-lan")
+    done, report = migrate_test(tmp_path, "--canary-memory", "128")
+    (pair,) = report["pairs"]
+    (finding,) = pair["findings"]
+    there, back = pair["migration_trial"]["legs"]
+    assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast"), there
+    assert (back["source_link"], back["destination_link"]) == ("b-lan", "a-lan"), back
+    assert [leg["on_migration_network"] for leg in pair["measured_path"]] == [True, False]
+    assert done.returncode == 1 and finding["status"] == "fail", finding
+    assert finding["summary"] == (
+        "the return migration's stream left hostb by b-lan and reached hosta on a-lan, "
+        "off the migration network 198.51.100.0/24"
+    )
+    assert finding["remediation"] == 'hosta:/etc/libvirt/qemu.conf: migration_host = "hosta-fast.lab.test"'
+    assert_no_canary(lab)
+
+
 def test_timeout_aborts_and_cleans_up(lab_scenario: Any, tmp_path: Path) -> None:
     lab = lab_scenario("seed")
     done, report = migrate_test(tmp_path, "--canary-memory", "256", "--timeout", "2")

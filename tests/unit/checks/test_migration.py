@@ -1,11 +1,16 @@
 """migration.test-migration judges the trial record a real test migration leaves (legs with the
 links that carried each, libvirt's error, the stream rate) against the migration network."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 MIB = 1024 * 1024
+# A real round trip in the seed lab once hostb advertised its fast name (scripts/make-examples.sh):
+# there by the fast link, back by the LAN, as hosta still advertises its LAN name.
+SEED_FIXED = Path(__file__).parents[3] / "reports" / "example-seed-fixed.json"
 
 
 def leg(source: str = "a-fast", destination: str = "b-fast", rate: float = 955.0, **changes: Any) -> dict[str, Any]:
@@ -46,14 +51,44 @@ def test_fast_round_trip_passes_with_its_share_of_the_link(make_pair, judge) -> 
     back = leg("b-fast", "a-fast", **{"from": "hostb", "to": "hosta"})
     finding = judge("migration.test-migration", make_pair(trial=trial(leg(), back)))
     assert finding.status == "pass"
-    assert finding.summary == "the canary crossed hosta a-fast -> hostb b-fast at 955.0 Mb/s (96% of 1000 Mb/s)"
+    assert finding.summary == (
+        "the canary crossed hosta a-fast -> hostb b-fast at 955.0 Mb/s (96% of 1000 Mb/s) and back at 955.0 Mb/s"
+    )
+
+
+def test_return_leg_that_took_the_lan_fails_with_the_sources_migration_host_line(make_pair, judge) -> None:
+    captured = json.loads(SEED_FIXED.read_text(encoding="utf-8"))["pairs"][0]["migration_trial"]
+    there, back = captured["legs"]
+    assert (there["source_link"], back["source_link"]) == ("a-fast", "b-lan")  # what the lab measured
+
+    finding = judge("migration.test-migration", make_pair("seed", trial=captured))
+
+    assert finding.status == "fail"
+    assert finding.summary == (
+        "the return migration's stream left hostb by b-lan and reached hosta on a-lan, "
+        "off the migration network 198.51.100.0/24"
+    )
+    assert finding.remediation == 'hosta:/etc/libvirt/qemu.conf: migration_host = "hosta-fast.lab.test"'
+    assert ("hostb", "link that carried the stream", "b-lan", ["b-fast"]) in [
+        (e.host, e.item, e.actual, e.expected) for e in finding.evidence
+    ]
+
+
+def test_slow_return_leg_fails_below_the_floor_of_its_own_link(make_pair, judge) -> None:
+    back = leg("b-fast", "a-fast", rate=300.0, **{"from": "hostb", "to": "hosta"})
+    finding = judge("migration.test-migration", make_pair(trial=trial(leg(), back)))
+    assert finding.status == "fail"
+    assert finding.summary == (
+        "the return migration moved 300.0 Mb/s on b-fast, below 500 Mb/s (link effective speed 1000 Mb/s)"
+    )
+    assert finding.remediation.startswith("hostb: check what else loads b-fast")
 
 
 def test_stream_that_took_the_lan_fails_with_the_migration_host_line(make_pair, judge) -> None:
     finding = judge("migration.test-migration", make_pair("seed", trial=trial(leg("a-lan", "b-lan", 94.0))))
     assert finding.status == "fail"
-    assert (
-        "left hosta by a-lan and reached hostb on b-lan, off the migration network 198.51.100.0/24" in finding.summary
+    assert finding.summary == (
+        "the migration stream left hosta by a-lan and reached hostb on b-lan, off the migration network 198.51.100.0/24"
     )
     assert finding.remediation == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
 
@@ -101,10 +136,11 @@ def test_slow_stream_fails_below_the_stated_floor(make_pair, judge, rate, option
 
 
 def test_failed_return_and_interruption_fail(make_pair, judge) -> None:
-    back = leg("b-fast", "a-fast", ok=False, error="domain is not running")
-    assert judge("migration.test-migration", make_pair(trial=trial(leg(), back))).summary == (
-        "the return migration failed: domain is not running"
-    )
+    error = "internal error: qemu unexpectedly closed the monitor: Cannot read from TLS channel: Input/output error"
+    back = leg("b-fast", "a-fast", ok=False, error=error, **{"from": "hostb", "to": "hosta"})
+    failed = judge("migration.test-migration", make_pair(trial=trial(leg(), back)))
+    assert failed.summary == f"the return migration failed: {error}"
+    assert failed.remediation.endswith("QEMU's reason is in hostb:/var/log/libvirt/qemu/migdoctor-canary-x.log")
     interrupted = judge("migration.test-migration", make_pair(trial=trial(leg(), interrupted=True)))
     assert interrupted.status == "fail" and "interrupted" in interrupted.summary
 

@@ -11,7 +11,7 @@ import pytest
 
 DATA = Path(__file__).parents[2] / "data" / "facts"
 SEED = str(DATA / "seed-report.json")
-UNREACHABLE = ("ssh://root@127.0.0.1:1", "ssh://root@127.0.0.1:1")
+UNREACHABLE = ("ssh://root@127.0.0.1:1", "ssh://root@127.0.0.2:1")  # two hosts: one twice is refused
 DROP_IN_EXITS = "import sys\nsys.exit(0)\n"
 DROP_IN_BAD_SEVERITY = (
     "from migdoctor.checkapi import Registry, passed\nregistry = Registry()\n"
@@ -77,8 +77,8 @@ def test_one_facts_record_for_both_sides_is_named(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr == (
-        f"migdoctor: --facts {facts} {facts}: the same facts record (hostb.lab.test) for source and destination; "
-        "a host does not migrate to itself\n"
+        "migdoctor: a -> b: one facts record (hostb.lab.test) for both; a host does not migrate to itself; "
+        "no pair is left to judge\n"
     )
 
 

@@ -57,7 +57,7 @@ SITE = [check("site.fails", fails), check("site.passes", lambda pair: passed("fi
 @pytest.mark.parametrize(
     ("only", "selected"),
     [
-        ([], ["site.fails", "site.passes", "other.fails"]),
+        (None, ["site.fails", "site.passes", "other.fails"]),
         (["site.passes"], ["site.passes"]),
         (["site"], ["site.fails", "site.passes"]),
         (["other", "site.passes"], ["site.passes", "other.fails"]),
@@ -74,6 +74,14 @@ def test_select_refuses_a_name_that_selects_nothing(only):
         select(SITE, only)
 
     assert str(raised.value) == f"--only {only[-1]}: no check has that id or area (see `migdoctor checks`)"
+
+
+def test_select_refuses_an_empty_selection():
+    """`--only "$EMPTY"`: no name is no selection, never zero checks passing."""
+    with pytest.raises(DiscoveryError) as raised:
+        select(SITE, [])
+
+    assert str(raised.value).startswith("--only selects no check (an empty value?)")
 
 
 def test_select_by_area_over_the_builtin_checks():

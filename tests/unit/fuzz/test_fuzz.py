@@ -97,7 +97,9 @@ def one_line(message: str) -> None:
 
 def judged(src: dict[str, Any] | None, dst: dict[str, Any] | None, network: str | None) -> dict[str, Any]:
     """What `migdoctor check` does with two facts records it admitted (or could not get)."""
-    request = Request.pair(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
+    request = Request.pair(
+        Host("hosta", "local"), Host("hostb", "ssh", "hostb"), Inventory(), migration_network=network
+    )
     intent = decide_intent(request, "hostb", dst)
     if dst is not None:
         source_lookups(dst, intent, "qemu+ssh://root@hostb/system")
