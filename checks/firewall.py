@@ -81,13 +81,13 @@ class Ports:
         rulesets = [source["ruleset"] for source in self.firewall["sources"] if source["kind"] == "nftables"]
         return next(filter(None, (runtime_zone(ruleset, self.packet) for ruleset in rulesets)), None)
 
-    def fix(self, decision: Decision, zone: str | None) -> str:
+    def fix(self, manager: str, zone: str | None, decision: Decision | None = None) -> str:
         """The command that accepts FIRST-LAST, in the words of the tool that manages the chain."""
-        packet, base, manager = self.packet, decision.base, self.manager(decision)
+        packet, base = self.packet, decision.base if decision is not None else None
         if manager == "firewalld":
             return (
-                f"firewall-cmd --permanent --zone={zone or '<zone of ' + packet.iifname + '>'} "
-                f"--add-port={span(self.first, self.last)}/tcp && firewall-cmd --reload"
+                f"firewall-cmd --permanent --zone={zone or 'ZONE'} --add-port={span(self.first, self.last)}/tcp "
+                "&& firewall-cmd --reload"
             )
         if manager == "ufw":
             return f"ufw allow in on {packet.iifname} proto tcp to any port {span(self.first, self.last, ':')}"
@@ -107,37 +107,53 @@ class Ports:
         )
 
 
-def blocked_detail(ports: Ports, decision: Decision, zone: str | None) -> str | None:
-    """Who blocks the range, as its admin knows it."""
-    manager, base = ports.manager(decision), decision.base
-    if manager == "firewalld":
-        return f"{ports.packet.iifname} is in firewalld zone {zone or '(not found)'}, which does not open them"
-    if manager == "ufw":
-        by = f"the ufw chain rule {decision.rule}" if decision.rule else "ufw's default incoming policy"
-        return f"no ufw rule allows them; {by} {decision.verdict}s them"
-    if manager == "iptables" and base is not None:
-        by = decision.rule or f"the {decision.reason}"
-        return f"table {base.table}, chain {base.chain} of {base.tool}: {by}"
-    return None  # nft: the evidence and the fix name the rule
+@dataclass(frozen=True)
+class Permanently:
+    """Where firewalld's permanent configuration puts the connection, and what it leaves closed."""
+
+    zone: str
+    why: str
+    closed: str  # "" when it opens the whole range
 
 
-def permanent_gap(ports: Ports, zone: str | None) -> tuple[str, str] | None:
-    """Where firewalld's permanent configuration does not open the accepted range: (what is
-    lost at the next reload, the zone to open it in), or None."""
+def permanently(ports: Ports) -> Permanently | None:
+    """None where firewalld's files were not collected."""
     files = ports.firewall["firewalld"]
     if not files:
         return None
     config = permanent(files)
-    permanent_zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
-    closed = config.closed(permanent_zone, ports.first, ports.last)
-    if not closed:
-        return None
-    names = ", ".join(span(low, high) for low, high in closed)
-    if permanent_zone == zone:
-        where = f"in zone {zone} only in the runtime configuration ({names} not in the permanent one)"
-    else:
-        where = f"at runtime in zone {zone}, but after a reload {ports.packet.iifname} is in zone {permanent_zone} ({why}), which does not open {names}"
-    return where, permanent_zone
+    zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
+    closed = ", ".join(span(low, high) for low, high in config.closed(zone, ports.first, ports.last))
+    return Permanently(zone, why, closed)
+
+
+def firewalld_blocked(ports: Ports, zone: str | None) -> tuple[str, str]:
+    """(who blocks the range, the fix) on a firewalld host, runtime and permanent configuration."""
+    iface, later = ports.packet.iifname, permanently(ports)
+    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}, which does not open them"
+    if later is None:
+        return detail, ports.fix("firewalld", zone)
+    if not later.closed:
+        return f"{detail}; the permanent configuration does (zone {later.zone}): not reloaded", "firewall-cmd --reload"
+    if later.zone == zone:
+        return f"{detail}, at runtime nor in the permanent configuration", ports.fix("firewalld", zone)
+    return (
+        f"{detail}; after a reload it is in zone {later.zone} ({later.why}), which does not open {later.closed}",
+        ports.fix("firewalld", later.zone),
+    )
+
+
+def blocked_detail(ports: Ports, decision: Decision) -> str | None:
+    """Who blocks the range, as the admin of a ufw or iptables host knows it."""
+    manager, base = ports.manager(decision), decision.base
+    if manager == "ufw":
+        by = f"the rule {decision.rule}" if decision.rule else "ufw's default incoming policy"
+        return f"no ufw rule allows them; {by} {decision.verdict}s them"
+    if manager == "iptables" and base is not None:
+        by = decision.rule or f"the {decision.verdict} policy"
+        unseen = " (iptables-legacy tables are not in `nft list ruleset`)" if "legacy" in base.tool else ""
+        return f"table {base.table}, chain {base.chain} of {base.tool}{unseen}: {by}"
+    return None  # nft: the evidence and the fix name the rule
 
 
 def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
@@ -169,37 +185,45 @@ def judged(ports: Ports) -> Outcome:
     zone = ports.zone() if firewalld else None
     if zone:
         evidence.append(Evidence(pair.dst_label, f"firewalld zone of {ports.packet.iifname}", zone))
+    summary = f"{pair.dst_label}'s firewall {{}} {what} {{}} for {ports.where}"
     if blocked:
         names = ", ".join(f"{span(low, high)} ({d.verdict})" for low, high, d in blocked)
         decision = blocked[0][2]
-        gap = permanent_gap(ports, zone) if ports.manager(decision) == "firewalld" else None
-        fix = ports.fix(decision, gap[1] if gap else zone)
-        detail = blocked_detail(ports, decision, zone)
+        manager = ports.manager(decision)
+        detail: str | None
+        if manager == "firewalld":
+            detail, fix = firewalld_blocked(ports, zone)
+        else:
+            detail, fix = blocked_detail(ports, decision), ports.fix(manager, zone, decision)
+            if decision.rule and manager != "ufw":
+                fix += f" (it must come before {decision.rule})"
         return failed(
-            f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {ports.where}"
-            + (f": {detail}" if detail else ""),
+            summary.format("blocks", f"{names} of {span(first, last)}") + (f": {detail}" if detail else ""),
             *evidence,
-            remediation=f"{pair.dst_label}: {fix} (it must come before {decision.rule or 'the policy'})"
-            if ports.manager(decision) not in ("firewalld", "ufw")
-            else f"{pair.dst_label}: {fix}",
+            remediation=f"{pair.dst_label}: {fix}",
         )
     if unknown:
         low, high, decision = unknown[0]
         return warned(
             f"cannot tell whether {pair.dst_label} accepts {what} {span(low, high)}: {decision.reason}", *evidence
         )
-    gap = permanent_gap(ports, zone) if firewalld else None
-    if gap:
+    later = permanently(ports) if firewalld else None
+    accepts = summary.format("accepts", span(first, last))
+    if later is not None and later.closed:
+        if later.zone == zone:
+            where = f"in firewalld zone {zone} only at runtime ({later.closed} not in its permanent configuration)"
+        else:
+            where = (
+                f"at runtime in firewalld zone {zone}, but after a reload {ports.packet.iifname} is in zone "
+                f"{later.zone} ({later.why}), which does not open {later.closed}"
+            )
         return warned(
-            f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where} {gap[0]}: "
-            "lost at the next firewall-cmd --reload or restart",
+            f"{accepts} {where}: lost at the next firewall-cmd --reload or restart",
             *evidence,
-            remediation=f"{pair.dst_label}: {ports.fix(spans[0][2], gap[1])}",
+            remediation=f"{pair.dst_label}: {ports.fix('firewalld', later.zone)}",
         )
-    in_zone = f" (firewalld zone {zone}, runtime and permanent)" if zone else ""
-    return passed(
-        f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where}{in_zone}", *evidence
-    )
+    in_zone = f" (firewalld zone {zone}, at runtime and in the permanent configuration)" if zone else ""
+    return passed(accepts + in_zone, *evidence)
 
 
 @registry.check(
