@@ -232,18 +232,26 @@ def judged(ports: Ports) -> Outcome:
     "critical",
     needs=("dst.firewall", "src.links", "dst.links"),
     description=(
-        "the destination's nftables (or iptables-save) ruleset does not accept TCP from the source on the "
-        "link it arrives by for every port of the migration range; blocked sub-ranges and the deciding rule "
-        "are named, and an expression migdoctor does not understand is a warning, never a pass"
+        "the destination's packet filter (nftables, iptables-nft and iptables-legacy tables alike: every base "
+        "chain on the way must accept) does not accept TCP from the source on the link it arrives by for "
+        "every port of the migration range; blocked sub-ranges are named with the firewalld zone of that link "
+        "(at runtime and in the permanent configuration: open only at runtime is a warning), the ufw rule, or "
+        "the iptables table and chain, and a rule or policy migdoctor does not understand is a warning, never "
+        "a pass"
     ),
     rationale=(
         "A firewall that blocks 49152-49215 fails the migration with `unable to connect to server at "
         "'host:49152': No route to host` (firewalld's REJECT), and one that passes part of the range fails "
-        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452)"
+        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452); iptables-legacy tables are "
+        "invisible to `nft list ruleset`, and a port opened only in firewalld's runtime configuration is "
+        "closed again by the next reload"
     ),
     fix=(
-        "accept TCP from the source to the whole migration port range on the migration link, before the rule "
-        "that drops or rejects it (the finding gives the nft rule)"
+        "open the whole migration port range on the migration link with the tool that manages the filter: "
+        "`firewall-cmd --permanent --zone=ZONE --add-port=49152-49215/tcp && firewall-cmd --reload`, "
+        "`ufw allow in on IFACE proto tcp to any port 49152:49215`, or `iptables -I INPUT -i IFACE -p tcp "
+        "--dport 49152:49215 -j ACCEPT` (iptables-legacy where the drop is in a legacy table) saved with "
+        "iptables-save, or an nft rule before the one that drops (the finding gives the command)"
     ),
 )
 def migration_ports(pair: Pair) -> Outcome:
@@ -259,14 +267,19 @@ def migration_ports(pair: Pair) -> Outcome:
     "high",
     needs=("dst.firewall", "src.route_lookups", "dst.links"),
     description=(
-        "the destination's firewall does not accept the source's libvirt connection (16509 for tcp, 16514 for "
-        "tls, or sshd's port for ssh) on the link it arrives by"
+        "the destination's firewall (nftables, iptables-nft and iptables-legacy tables alike) does not accept "
+        "the source's libvirt connection (16509 for tcp, 16514 for tls, or sshd's port for ssh) on the link it "
+        "arrives by; the firewalld zone, ufw rule or iptables chain is named"
     ),
     rationale=(
         "The migration never starts when the peer connection is filtered, and with `drop` rules it hangs "
         "until TCP gives up instead of failing (apache/cloudstack 9965)"
     ),
-    fix="accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by",
+    fix=(
+        "accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by, with the "
+        "tool that manages the filter (`firewall-cmd --permanent --zone=ZONE --add-service=libvirt`, `ufw allow "
+        "in on IFACE proto tcp to any port 16509`, `iptables -I INPUT ...`; the finding gives the command)"
+    ),
 )
 def libvirt_ports(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri
