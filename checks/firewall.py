@@ -3,7 +3,7 @@ range on the migration link, and the libvirt remote port."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, Status, failed, passed, warned
@@ -12,6 +12,7 @@ from migdoctor.judging.facts import (
     address_of,
     link_of_address,
     name_lookup,
+    read_only_memo,
     remote_endpoint,
     route_to,
     valid_port_range,
@@ -19,7 +20,7 @@ from migdoctor.judging.facts import (
 from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import Decision, Packet, evaluate_port_range
 from migdoctor.netfilter.engine import Evaluator
-from migdoctor.netfilter.firewalld import is_firewalld, permanent, runtime_zone
+from migdoctor.netfilter.firewalld import Permanent, is_firewalld, permanent, runtime_zone
 from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
 
 registry = Registry(order=60)
@@ -42,6 +43,27 @@ def evaluator(firewall: dict[str, Any]) -> Evaluator:
     return compiled
 
 
+@read_only_memo
+def zone_at_runtime(firewall: dict[str, Any], packet: Packet) -> str | None:
+    """The firewalld zone the ruleset's zone dispatch sends PACKET to (once per host and link)."""
+    sources = upgraded(firewall)["sources"]
+    rulesets = [source["ruleset"] for source in sources if source["kind"] == "nftables"]
+    return next(filter(None, (runtime_zone(ruleset, packet) for ruleset in rulesets)), None)
+
+
+@read_only_memo
+def has_ufw(firewall: dict[str, Any]) -> bool:
+    """Whether ufw manages the iptables tables (its chains are there)."""
+    return any(":ufw-user-input " in source.get("save", "") for source in upgraded(firewall)["sources"])
+
+
+@read_only_memo
+def permanent_config(firewall: dict[str, Any]) -> Permanent | None:
+    """firewalld's permanent configuration (once per host), None where its files were not read."""
+    files = upgraded(firewall)["firewalld"]
+    return permanent(files) if files else None
+
+
 def span(low: int, high: int, sep: str = "-") -> str:
     return f"{low}{sep}{high}" if low != high else str(low)
 
@@ -62,10 +84,6 @@ class Ports:
     what: str
 
     @property
-    def firewall(self) -> dict[str, Any]:
-        return upgraded(self.pair.dst["firewall"])
-
-    @property
     def where(self) -> str:
         return f"TCP from {self.packet.saddr} to {self.packet.daddr} on {self.packet.iifname}"
 
@@ -74,12 +92,10 @@ class Ports:
         base = decision.base
         if base is None or base.tool == "nft":
             return "firewalld" if base is not None and is_firewalld(base.table) else "nft"
-        saves = (source.get("save", "") for source in self.firewall["sources"])
-        return "ufw" if any(":ufw-user-input " in save for save in saves) else "iptables"
+        return "ufw" if has_ufw(self.pair.dst["firewall"]) else "iptables"
 
     def zone(self) -> str | None:
-        rulesets = [source["ruleset"] for source in self.firewall["sources"] if source["kind"] == "nftables"]
-        return next(filter(None, (runtime_zone(ruleset, self.packet) for ruleset in rulesets)), None)
+        return zone_at_runtime(self.pair.dst["firewall"], replace(self.packet, dport=self.first))
 
     def fix(self, manager: str, zone: str | None, decision: Decision | None = None) -> str:
         """The command that accepts FIRST-LAST, in the words of the tool that manages the chain."""
@@ -118,10 +134,9 @@ class Permanently:
 
 def permanently(ports: Ports) -> Permanently | None:
     """None where firewalld's files were not collected."""
-    files = ports.firewall["firewalld"]
-    if not files:
+    config = permanent_config(ports.pair.dst["firewall"])
+    if config is None:
         return None
-    config = permanent(files)
     zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
     closed = ", ".join(span(low, high) for low, high in config.closed(zone, ports.first, ports.last))
     return Permanently(zone, why, closed)
