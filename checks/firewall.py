@@ -3,7 +3,7 @@ range on the migration link, and the libvirt remote port."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, Status, failed, passed, warned
@@ -20,7 +20,7 @@ from migdoctor.judging.facts import (
 from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import Decision, Packet, evaluate_port_range
 from migdoctor.netfilter.engine import Evaluator
-from migdoctor.netfilter.firewalld import Permanent, is_firewalld, permanent, runtime_zone
+from migdoctor.netfilter.firewalld import Permanent, ZoneDispatch, is_firewalld, permanent, zone_dispatch
 from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
 
 registry = Registry(order=60)
@@ -44,11 +44,11 @@ def evaluator(firewall: dict[str, Any]) -> Evaluator:
 
 
 @read_only_memo
-def zone_at_runtime(firewall: dict[str, Any], packet: Packet) -> str | None:
-    """The firewalld zone the ruleset's zone dispatch sends PACKET to (once per host and link)."""
+def dispatch_of(firewall: dict[str, Any]) -> ZoneDispatch | None:
+    """firewalld's zone dispatch, compiled once per host; None where firewalld does not run."""
     sources = upgraded(firewall)["sources"]
-    rulesets = [source["ruleset"] for source in sources if source["kind"] == "nftables"]
-    return next(filter(None, (runtime_zone(ruleset, packet) for ruleset in rulesets)), None)
+    rulesets = (source["ruleset"] for source in sources if source["kind"] == "nftables")
+    return next(filter(None, map(zone_dispatch, rulesets)), None)
 
 
 @read_only_memo
@@ -95,7 +95,9 @@ class Ports:
         return "ufw" if has_ufw(self.pair.dst["firewall"]) else "iptables"
 
     def zone(self) -> str | None:
-        return zone_at_runtime(self.pair.dst["firewall"], replace(self.packet, dport=self.first))
+        """The firewalld zone the connection arrives in at runtime; None where firewalld does not run."""
+        dispatch = dispatch_of(self.pair.dst["firewall"])
+        return dispatch.zone(self.packet) if dispatch is not None else None
 
     def fix(self, manager: str, zone: str | None, decision: Decision | None = None) -> str:
         """The command that accepts FIRST-LAST, in the words of the tool that manages the chain."""
@@ -196,8 +198,7 @@ def judged(ports: Ports) -> Outcome:
     ]
     blocked = [(low, high, d) for low, high, d in spans if d.verdict in ("drop", "reject")]
     unknown = [(low, high, d) for low, high, d in spans if d.verdict == "unknown"]
-    firewalld = any(ports.manager(d) == "firewalld" for _, _, d in spans)
-    zone = ports.zone() if firewalld else None
+    zone = ports.zone()  # None where firewalld does not run
     if zone:
         evidence.append(Evidence(pair.dst_label, f"firewalld zone of {ports.packet.iifname}", zone))
     summary = f"{pair.dst_label}'s firewall {{}} {what} {{}} for {ports.where}"
@@ -222,7 +223,7 @@ def judged(ports: Ports) -> Outcome:
         return warned(
             f"cannot tell whether {pair.dst_label} accepts {what} {span(low, high)}: {decision.reason}", *evidence
         )
-    later = permanently(ports) if firewalld else None
+    later = permanently(ports) if zone else None
     accepts = summary.format("accepts", span(first, last))
     if later is not None and later.closed:
         if later.zone == zone:
