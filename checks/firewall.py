@@ -68,9 +68,13 @@ def span(low: int, high: int, sep: str = "-") -> str:
     return f"{low}{sep}{high}" if low != high else str(low)
 
 
-def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
-    """A new connection from SADDR, of the family its addresses are (a migration network may be IPv6)."""
-    return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip")
+def inbound(dst: dict[str, Any], saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
+    """A new connection from SADDR, of the family its addresses are (a migration network may be
+    IPv6), with whether DST's route back to SADDR leaves by IIFNAME where its look-up was made
+    (a reverse-path filter's question)."""
+    route = route_to(dst, saddr)
+    back = None if not route or route.get("error") else route.get("interface") == iifname
+    return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip", back)
 
 
 @dataclass(frozen=True)
@@ -144,9 +148,15 @@ def permanently(ports: Ports) -> Permanently | None:
     return Permanently(zone, why, closed)
 
 
-def firewalld_blocked(ports: Ports, zone: str | None) -> tuple[str, str]:
+def firewalld_blocked(ports: Ports, zone: str | None, decision: Decision) -> tuple[str, str]:
     """(who blocks the range, the fix) on a firewalld host, runtime and permanent configuration."""
     iface, later = ports.packet.iifname, permanently(ports)
+    if decision.rule and " fib saddr " in decision.rule:
+        return (
+            f"firewalld's reverse-path filter drops them: the route back to {ports.packet.saddr} does not leave by "
+            f"{iface} (see route.return-path)",
+            f"route {ports.packet.saddr} back by {iface}, or set IPv6_rpfilter=no in /etc/firewalld/firewalld.conf",
+        )
     detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}, which does not open them"
     if later is None:
         return detail, ports.fix("firewalld", zone)
@@ -208,7 +218,7 @@ def judged(ports: Ports) -> Outcome:
         manager = ports.manager(decision)
         detail: str | None
         if manager == "firewalld":
-            detail, fix = firewalld_blocked(ports, zone)
+            detail, fix = firewalld_blocked(ports, zone, decision)
         else:
             detail, fix = blocked_detail(ports, decision), ports.fix(manager, zone, decision)
             if decision.rule and manager != "ufw":
@@ -273,7 +283,7 @@ def judged(ports: Ports) -> Outcome:
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
     first, last = valid_port_range(pair.dst)
-    packet = inbound(src_links[0][1], dst_links[0][1], dst_links[0][0], first)
+    packet = inbound(pair.dst, src_links[0][1], dst_links[0][1], dst_links[0][0], first)
     return judge_ports(pair, packet, first, last, "migration ports")
 
 
@@ -310,5 +320,5 @@ def libvirt_ports(pair: Pair) -> Outcome:
     arrival = link_of_address(pair.dst, addresses[0])
     if not route or route.get("error") or not arrival:
         raise Skip(f"{addresses[0]} is not reachable from {pair.src_label} or not an address of {pair.dst_label}")
-    packet = inbound(route["source"], addresses[0], arrival, port)
+    packet = inbound(pair.dst, route["source"], addresses[0], arrival, port)
     return judge_ports(pair, packet, port, port, f"libvirt {transport} port")

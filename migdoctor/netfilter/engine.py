@@ -47,7 +47,7 @@ class Unsupported(Exception):
     """Raised while compiling something the evaluator does not judge; it becomes a Doubt."""
 
 
-PACKET_FIELDS = frozenset({"saddr", "daddr", "iifname", "dport", "family"})
+PACKET_FIELDS = frozenset({"saddr", "daddr", "iifname", "dport", "family", "return_route"})
 
 
 def reading(fields: Iterable[str], step: Step) -> Step:

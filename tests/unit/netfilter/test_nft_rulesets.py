@@ -9,9 +9,11 @@ STRANGER = "198.18.0.9"
 PEER6, HOST6 = "2001:db8:100::7", "2001:db8:100::1"
 
 
-def syn(dport: int, iifname: str = "mig0", saddr: str = PEER, daddr: str = HOST) -> Packet:
+def syn(
+    dport: int, iifname: str = "mig0", saddr: str = PEER, daddr: str = HOST, return_route: bool | None = None
+) -> Packet:
     family = "ip6" if ":" in saddr else "ip"
-    return Packet(saddr=saddr, daddr=daddr, iifname=iifname, dport=dport, family=family)
+    return Packet(saddr=saddr, daddr=daddr, iifname=iifname, dport=dport, family=family, return_route=return_route)
 
 
 def runs(ruleset: dict, template: Packet) -> list[tuple[int, int, str]]:
@@ -147,15 +149,20 @@ def test_unsupported_expression_makes_the_verdict_unknown(nft_dump):
     assert decision.reason == "expression 'meta mark' not understood"
 
 
-def test_unsupported_match_behind_a_failing_match_is_harmless(nft_dump):
-    # the rpfilter rule is guarded by `meta nfproto ipv6`; for IPv6 it cannot be judged
+def test_reverse_path_filter_behind_a_failing_match_is_harmless(nft_dump):
+    # the rpfilter rule is guarded by `meta nfproto ipv6`; for IPv6 the route back decides it
     ruleset = nft_dump("unsupported")
 
     assert evaluate_nft(ruleset, syn(49160)).verdict == "accept"
     decision = evaluate_nft(ruleset, syn(49160, saddr=PEER6, daddr=HOST6))
     assert decision.verdict == "unknown"
     assert decision.rule is not None and decision.rule.startswith("inet filter prerouting")
-    assert decision.reason == "expression 'fib saddr . mark . iif oif' not understood"
+    assert decision.reason.startswith("a reverse-path filter asks whether the route back to the source leaves by")
+    back_by_the_link = syn(49160, saddr=PEER6, daddr=HOST6, return_route=True)
+    back_elsewhere = syn(49160, saddr=PEER6, daddr=HOST6, return_route=False)
+    assert evaluate_nft(ruleset, back_by_the_link).verdict == "accept"
+    assert evaluate_nft(ruleset, back_elsewhere).rule.startswith("inet filter prerouting")
+    assert evaluate_nft(ruleset, back_elsewhere).verdict == "drop"
 
 
 def test_drop_after_an_unknown_chain_is_still_final(nft_dump):
