@@ -39,6 +39,12 @@ class Doubt:
     effect: bool = False
 
 
+# what a reverse-path filter asks of a packet whose Packet.return_route is None
+UNKNOWN_RETURN_ROUTE = Doubt(
+    "a reverse-path filter asks whether the route back to the source leaves by the link it arrived on, and no "
+    "route look-up of the source's address was made on this host"
+)
+
 StepResult = bool | Verdict | Doubt
 Step = Callable[[Packet], StepResult]
 

@@ -11,7 +11,7 @@ from operator import ge, gt, le, lt
 from typing import Any
 
 from migdoctor.netfilter import nft_text
-from migdoctor.netfilter.engine import NEXT, Doubt, Step, Unsupported, Verdict, constant, reading
+from migdoctor.netfilter.engine import NEXT, UNKNOWN_RETURN_ROUTE, Doubt, Step, Unsupported, Verdict, constant, reading
 from migdoctor.netfilter.model import Packet
 
 Value = int | str | frozenset[str] | Doubt
@@ -48,10 +48,6 @@ def _only(family: str, value: str) -> Field:
 
 
 INTERFACE = Field("name", lambda p: p.iifname, frozenset({"iifname"}))
-UNKNOWN_RETURN_ROUTE = Doubt(
-    "a reverse-path filter asks whether the route back to the source leaves by the link it arrived on, and no "
-    "route look-up of the source's address was made on this host"
-)
 RETURN_ROUTE = Field(
     "symbol",
     lambda p: UNKNOWN_RETURN_ROUTE if p.return_route is None else p.return_route,

@@ -1,5 +1,7 @@
 """evaluate_iptables against iptables-save output of rules loaded with iptables-restore."""
 
+from dataclasses import replace
+
 import pytest
 
 from migdoctor.netfilter import (
@@ -160,3 +162,20 @@ def test_nat_table_is_walked_and_its_dnat_is_a_doubt(iptables_dump):
 def test_rejects_text_that_is_not_iptables_save():
     with pytest.raises(ValueError, match="line 1"):
         evaluate_iptables("Chain INPUT (policy ACCEPT)", syn(49160))
+
+
+def test_rpfilter_is_judged_from_the_route_back():
+    """`-m rpfilter --invert -j DROP` (firewalld's iptables backend, many hand-written rulesets)
+    drops what arrives on a link the route back does not leave by; unanswered, it is a doubt."""
+    save_text = "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m rpfilter --invert -j DROP\nCOMMIT\n"
+    packet = syn(49160)
+
+    assert evaluate_iptables(save_text, replace(packet, return_route=True)).verdict == "accept"
+    assert evaluate_iptables(save_text, replace(packet, return_route=False)) == Decision(
+        "drop",
+        "iptables raw PREROUTING rule 1: -A PREROUTING -m rpfilter --invert -j DROP",
+        "drop by rule 1 of chain iptables raw PREROUTING",
+    )
+    assert evaluate_iptables(save_text, packet).reason.startswith("a reverse-path filter asks")
+    loose = save_text.replace("--invert", "--loose --invert")
+    assert evaluate_iptables(loose, replace(packet, return_route=False)).verdict == "unknown"
