@@ -179,3 +179,18 @@ def test_rpfilter_is_judged_from_the_route_back():
     assert evaluate_iptables(save_text, packet).reason.startswith("a reverse-path filter asks")
     loose = save_text.replace("--invert", "--loose --invert")
     assert evaluate_iptables(loose, replace(packet, return_route=False)).verdict == "unknown"
+
+
+def test_a_doubtful_jump_to_a_chain_that_only_logs_changes_nothing():
+    """ufw's pattern: `-m limit ... -j ufw-logging-deny`, a chain of LOG and RETURN rules. The
+    limit cannot be judged, but whatever it decides, the packet comes back to the next rule."""
+    save_text = (
+        "*filter\n:INPUT DROP [0:0]\n:log-only - [0:0]\n:log-drop - [0:0]\n"
+        "-A INPUT -p tcp -m limit --limit 3/min -j log-only\n"
+        "-A INPUT -p tcp --dport 49152:49215 -j ACCEPT\n"
+        "-A INPUT -p tcp -m limit --limit 3/min -j log-drop\n"
+        '-A log-only -m limit --limit 3/min -j LOG --log-prefix "[LOG ONLY] "\n-A log-only -j RETURN\n'
+        "-A log-drop -j LOG\n-A log-drop -j DROP\nCOMMIT\n"
+    )
+
+    assert runs(save_text, syn(0), 49216) == [(49152, 49215, "accept"), (49216, 49216, "unknown")]
