@@ -204,7 +204,10 @@ def _verdict(stmt: dict[str, Any]) -> Verdict:
         raise Unsupported(f"{key} may send the connection elsewhere")
     if key == "xt":
         name = body.get("name") if isinstance(body, dict) else None
-        raise Unsupported(f"iptables-nft extension '{name}' is opaque in nft JSON; evaluate iptables-save output")
+        raise Unsupported(
+            f"iptables-nft extension '{name}' is opaque in nft JSON, and no iptables-nft-save output of its table "
+            "was collected"
+        )
     raise Unsupported(f"statement '{nft_text.statement(stmt)}' not understood")
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from migdoctor.netfilter import Decision, Packet, evaluate_nft, evaluate_port_range, nft_evaluator
+from migdoctor.netfilter.host import host_evaluator
 
 PEER, HOST = "198.51.100.7", "198.51.100.1"
 STRANGER = "198.18.0.9"
@@ -215,15 +216,38 @@ def test_empty_ruleset_accepts():
     assert decision == Decision("accept", None, "no nftables base chain filters ip packets to this host")
 
 
-def test_iptables_nft_rules_point_to_iptables_save(nft_dump):
+def test_iptables_nft_rules_without_iptables_nft_save_are_a_doubt(nft_dump):
     ruleset = nft_dump("iptables-nft")
 
     decision = evaluate_nft(ruleset, syn(49160))
     assert decision.verdict == "unknown"
     assert decision.rule == 'ip filter INPUT handle 5: xt match "conntrack" counter accept'
-    assert "evaluate iptables-save output" in decision.reason
+    assert decision.reason.endswith("and no iptables-nft-save output of its table was collected")
     # iptables-nft's ip table does not filter IPv6
     assert evaluate_nft(ruleset, syn(49160, saddr=PEER6, daddr=HOST6)).verdict == "accept"
+
+
+def test_iptables_nft_rules_are_read_from_iptables_nft_save(nft_dump, iptables_dump):
+    """The same table with the iptables-nft-save text it was loaded from: judged, port by port."""
+    firewall = {
+        "sources": [
+            {"command": "nft -j list ruleset", "kind": "nftables", "ruleset": nft_dump("iptables-nft")},
+            {"command": "iptables-nft-save", "kind": "iptables-nft", "family": "ip", "save": iptables_dump("basic")},
+        ],
+        "unread": [],
+        "firewalld": None,
+    }
+
+    runs = evaluate_port_range(host_evaluator(firewall), syn(0), 49152, 49216)
+
+    assert [(first, last, d.verdict) for first, last, d in runs] == [
+        (49152, 49199, "accept"),
+        (49200, 49215, "reject"),
+        (49216, 49216, "drop"),
+    ]
+    assert runs[1][2].rule == (
+        "ip filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215 -j REJECT --reject-with tcp-reset"
+    )
 
 
 @pytest.mark.parametrize(
