@@ -21,7 +21,7 @@ from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import Decision, Packet, evaluate_port_range
 from migdoctor.netfilter.engine import Evaluator
 from migdoctor.netfilter.firewalld import Permanent, ZoneDispatch, is_firewalld, permanent, zone_dispatch
-from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
+from migdoctor.netfilter.host import host_evaluator, lacking, tool_of, upgraded
 
 registry = Registry(order=60)
 
@@ -52,9 +52,13 @@ def dispatch_of(firewall: dict[str, Any]) -> ZoneDispatch | None:
 
 
 @read_only_memo
-def has_ufw(firewall: dict[str, Any]) -> bool:
-    """Whether ufw manages the iptables tables (its chains are there)."""
-    return any(":ufw-user-input " in source.get("save", "") for source in upgraded(firewall)["sources"])
+def ufw_manages(firewall: dict[str, Any], tool: str) -> bool:
+    """Whether ufw manages the tables TOOL (iptables, ip6tables-legacy, ...) writes: its chains are there."""
+    return any(
+        tool_of(source) == tool and (":ufw-user-input " in source["save"] or ":ufw6-user-input " in source["save"])
+        for source in upgraded(firewall)["sources"]
+        if "save" in source
+    )
 
 
 @read_only_memo
@@ -96,7 +100,7 @@ class Ports:
         base = decision.base
         if base is None or base.tool == "nft":
             return "firewalld" if base is not None and is_firewalld(base.table) else "nft"
-        return "ufw" if has_ufw(self.pair.dst["firewall"]) else "iptables"
+        return "ufw" if ufw_manages(self.pair.dst["firewall"], base.tool) else "iptables"
 
     def zone(self) -> str | None:
         """The firewalld zone the connection arrives in at runtime; None where firewalld does not run."""

@@ -494,3 +494,27 @@ def test_firewalld_ipv6_reverse_path_filter_is_judged_from_the_route_back(make_p
         status,
         summary.format(where=where),
     )
+
+
+def test_ufw_on_an_ipv6_migration_network_is_named_as_ufw(make_pair, judge):
+    """ufw writes its IPv6 rules to ip6tables (chains ufw6-*): the fix is still ufw's."""
+    finding = judge(MIGRATION_PORTS, make_pair("ipv6", dst=real("ufw-partial"), network="2001:db8:0:100::/64"))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith("no ufw rule allows them; ufw's default incoming policy drops them")
+    assert finding.remediation == "hostb: ufw allow in on b-fast proto tcp to any port 49152:49215"
+
+
+def test_a_legacy_drop_on_a_ufw_host_is_named_as_iptables_legacy(make_pair, judge):
+    """ufw manages the iptables-nft tables; a drop in iptables-legacy's is not ufw's to fix."""
+
+    def ufw_and_legacy(dst):
+        real("ufw")(dst)
+        legacy = json.loads((REAL / "iptables-legacy.json").read_text())["firewall"]["sources"]
+        dst["firewall"]["sources"] += [s for s in legacy if s["kind"] == "iptables-legacy"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=ufw_and_legacy))
+
+    assert finding.status == Status.FAIL
+    assert "table filter, chain INPUT of iptables-legacy" in finding.summary
+    assert finding.remediation.startswith("hostb: iptables-legacy -I INPUT -i b-fast")
