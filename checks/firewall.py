@@ -149,6 +149,9 @@ def permanently(ports: Ports) -> Permanently | None:
         return None
     zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
     closed = ", ".join(span(low, high) for low, high in config.closed(zone, ports.first, ports.last))
+    rich = config.zones[zone].rich_rules if zone in config.zones else 0
+    if closed and rich:
+        closed += f" (not counting its {rich} rich rules, which migdoctor does not read)"
     return Permanently(zone, why, closed)
 
 
@@ -161,15 +164,23 @@ def firewalld_blocked(ports: Ports, zone: str | None, decision: Decision) -> tup
             f"{iface} (see route.return-path)",
             f"route {ports.packet.saddr} back by {iface}, or set IPv6_rpfilter=no in /etc/firewalld/firewalld.conf",
         )
-    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}, which does not open them"
+    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}"
     if later is None:
-        return detail, ports.fix("firewalld", zone)
+        return f"{detail}, which does not open them", ports.fix("firewalld", zone)
     if not later.closed:
-        return f"{detail}; the permanent configuration does (zone {later.zone}): not reloaded", "firewall-cmd --reload"
+        return (
+            f"{detail}, which does not open them; the permanent configuration does (zone {later.zone}): firewalld "
+            "was not reloaded since",
+            "firewall-cmd --reload",
+        )
     if later.zone == zone:
-        return f"{detail}, at runtime nor in the permanent configuration", ports.fix("firewalld", zone)
+        return (
+            f"{detail}, which opens them neither at runtime nor in the permanent configuration",
+            ports.fix("firewalld", zone),
+        )
     return (
-        f"{detail}; after a reload it is in zone {later.zone} ({later.why}), which does not open {later.closed}",
+        f"{detail}, which does not open them; after a reload it is in zone {later.zone} ({later.why}), which "
+        f"does not open {later.closed}",
         ports.fix("firewalld", later.zone),
     )
 

@@ -265,7 +265,7 @@ def test_firewalld_link_in_a_zone_without_the_range_fails_with_firewall_cmd(make
     assert finding.status == Status.FAIL
     assert finding.summary == (
         f"hostb's firewall blocks migration ports 49152-49215 (reject) of 49152-49215 for {WHERE}: b-fast is in "
-        "firewalld zone internal, which does not open them, at runtime nor in the permanent configuration"
+        "firewalld zone internal, which opens them neither at runtime nor in the permanent configuration"
     )
     assert finding.evidence[0].actual.endswith(": reject with icmpx admin-prohibited")
     assert ("firewalld zone of b-fast", "internal") in [(e.item, e.actual) for e in finding.evidence]
@@ -518,3 +518,36 @@ def test_a_legacy_drop_on_a_ufw_host_is_named_as_iptables_legacy(make_pair, judg
     assert finding.status == Status.FAIL
     assert "table filter, chain INPUT of iptables-legacy" in finding.summary
     assert finding.remediation.startswith("hostb: iptables-legacy -I INPUT -i b-fast")
+
+
+def test_firewalld_range_open_only_in_the_permanent_configuration_fails_with_a_reload(make_pair, judge):
+    """The zone files open the range in internal (where b-fast is), the ruleset was not reloaded."""
+
+    def not_reloaded(dst):
+        real("firewalld-internal")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", '<port port="49152-49215" protocol="tcp"/>')
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=not_reloaded))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith(
+        "b-fast is in firewalld zone internal, which does not open them; the permanent configuration does (zone "
+        "internal): firewalld was not reloaded since"
+    )
+    assert finding.remediation == "hostb: firewall-cmd --reload"
+
+
+def test_firewalld_rich_rules_the_permanent_zone_holds_are_named_as_not_read(make_pair, judge):
+    def rich(dst):
+        real("firewalld-runtime-only")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        rule = '<rule family="ipv4"><source address="198.51.100.1"/><accept/></rule>'
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", rule)
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=rich))
+
+    assert finding.status == Status.WARN
+    assert "(49152-49215 (not counting its 1 rich rules, which migdoctor does not read) not in" in finding.summary
