@@ -222,5 +222,10 @@ class Evaluator:
 
     @cached_property
     def reads(self) -> frozenset[str]:
-        """What any family's firewall reads (ranges.py asks once per pair of a fleet)."""
+        """What any family's firewall reads."""
         return frozenset().union(*(firewall.reads for firewall in self.firewalls.values()))
+
+    def reads_for(self, family: str) -> frozenset[str]:
+        """What the firewall of FAMILY reads (ranges.py asks once per pair of a fleet): an IPv6 rule
+        naming a source does not make IPv4 judgements per source."""
+        return self.firewalls[family].reads
