@@ -5,6 +5,9 @@ The captured ruleset is `nft -j list ruleset` from hostb: table inet filter, cha
 drop; handle 7 accepts 22 and 16509 on b-lan/b-mgmt, handle 8 accepts 49152-49215 on b-fast,
 handle 9 rejects other TCP with a reset."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from migdoctor.checkapi import Status
@@ -29,8 +32,20 @@ COMMIT
 """
 
 
+REAL = Path(__file__).resolve().parents[2] / "data" / "netfilter" / "real"
+
+
+def real(name):
+    """A mutation giving hostb the firewall captured from a real tool (tests/data/netfilter/real)."""
+
+    def mutate(dst):
+        dst["firewall"] = json.loads((REAL / f"{name}.json").read_text())["firewall"]
+
+    return mutate
+
+
 def nft_rules(dst):
-    return dst["firewall"]["nftables"]["nftables"]
+    return dst["firewall"]["sources"][0]["ruleset"]["nftables"]
 
 
 def nft_rule(dst, handle):
@@ -59,7 +74,8 @@ def insert_before(handle, new_handle, *expr):
 
 
 def iptables(dst):
-    dst["firewall"] = {"backend": "iptables", "iptables_save": IPTABLES_SAVE}
+    source = {"command": "iptables-legacy-save", "kind": "iptables-legacy", "family": "ip", "save": IPTABLES_SAVE}
+    dst["firewall"] = {"sources": [source], "unread": [], "firewalld": None}
 
 
 def test_range_accepted_on_the_migration_link_passes(make_pair, judge):
@@ -81,8 +97,8 @@ def test_nft_accepting_part_of_the_range_fails_naming_the_blocked_ports(make_pai
     ]
     assert finding.evidence[1].actual == "reject: inet filter input handle 9: meta l4proto tcp reject with tcp reset"
     assert finding.remediation == (
-        'hostb: nft insert rule inet filter input iifname "b-fast" ip saddr 198.51.100.1 tcp dport 49152-49215 accept '
-        "(it must come before inet filter input handle 9: meta l4proto tcp reject with tcp reset)"
+        'hostb: nft insert rule inet filter input iifname "b-fast" ip saddr 198.51.100.1 tcp dport 49152-49215 accept, '
+        "and the same in /etc/nftables.conf (it must come before inet filter input handle 9: meta l4proto tcp reject with tcp reset)"
     )
 
 
@@ -114,7 +130,26 @@ def test_nft_drop_rule_ahead_of_the_accept_fails_naming_that_rule(make_pair, jud
 
 
 def test_nft_expression_the_evaluator_cannot_judge_warns(make_pair, judge):
-    """firewalld-style reverse-path filter (`fib saddr . iif oif missing drop`) ahead of the accept."""
+    """A rule on the CPU the packet is handled on, ahead of the accept: it may drop any of them."""
+    by_cpu = insert_before(
+        8,
+        12,
+        {"match": {"op": "==", "left": {"meta": {"key": "cpu"}}, "right": 1}},
+        {"drop": None},
+    )
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=by_cpu))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: expression 'meta cpu' not understood"
+    )
+    assert finding.evidence[0].actual == "unknown: inet filter input handle 12: meta cpu 1 drop"
+
+
+def test_reverse_path_filter_is_judged_from_the_route_back(make_pair, judge):
+    """`fib saddr . iif oif missing drop` (an rpfilter) ahead of the accept: hostb's route look-up
+    of 198.51.100.1 leaves by b-fast, the link the stream arrives on, so it does not drop."""
     rpfilter = insert_before(
         8,
         12,
@@ -122,26 +157,27 @@ def test_nft_expression_the_evaluator_cannot_judge_warns(make_pair, judge):
         {"drop": None},
     )
 
-    finding = judge(MIGRATION_PORTS, make_pair(dst=rpfilter))
-
-    assert finding.status == Status.WARN
-    assert finding.summary == (
-        "cannot tell whether hostb accepts migration ports 49152-49215: expression 'fib saddr . iif oif' not understood"
-    )
-    assert finding.evidence[0].actual == "unknown: inet filter input handle 12: fib saddr . iif oif missing drop"
+    assert judge(MIGRATION_PORTS, make_pair(dst=rpfilter)).status == Status.PASS
 
 
 def test_iptables_save_accepting_part_of_the_range_fails_with_an_iptables_fix(make_pair, judge):
     finding = judge(MIGRATION_PORTS, make_pair(dst=iptables))
 
     assert finding.status == Status.FAIL
-    assert finding.summary == f"hostb's firewall blocks migration ports 49200-49215 (reject) of 49152-49215 for {WHERE}"
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49200-49215 (reject) of 49152-49215 for {WHERE}: table filter, "
+        "chain INPUT of iptables-legacy (iptables-legacy tables are not in `nft list ruleset`): iptables-legacy "
+        "filter INPUT rule 6: -A INPUT -p tcp -j REJECT --reject-with tcp-reset"
+    )
     assert finding.evidence[0].actual == (
-        "accept: filter INPUT rule 5: -A INPUT -i b-fast -p tcp -m multiport --dports 49152:49199 -j ACCEPT"
+        "accept: iptables-legacy filter INPUT rule 5: -A INPUT -i b-fast -p tcp -m multiport --dports 49152:49199 "
+        "-j ACCEPT"
     )
     assert finding.remediation == (
-        "hostb: iptables -I INPUT -i b-fast -s 198.51.100.1 -p tcp --dport 49152:49215 -j ACCEPT "
-        "(it must come before filter INPUT rule 6: -A INPUT -p tcp -j REJECT --reject-with tcp-reset)"
+        "hostb: iptables-legacy -I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT, then persist it: "
+        "iptables-legacy-save > /etc/iptables/rules.v4 (Debian's iptables-persistent) or `service iptables save` "
+        "(RHEL's iptables-services) (it must come before iptables-legacy filter INPUT rule 6: -A INPUT -p tcp -j "
+        "REJECT --reject-with tcp-reset)"
     )
 
 
@@ -203,3 +239,315 @@ def test_libvirt_ports_without_uri_or_resolved_host_are_skipped(make_pair, judge
     finding = judge(LIBVIRT_PORTS, make_pair(dst_libvirt_uri=uri))
 
     assert (finding.status, finding.summary) == (Status.SKIP, summary)
+
+
+# The firewalls real hypervisors run, captured from the tools themselves on hostb's links
+# (tests/data/netfilter/real, made by capture-tools.sh; each file says how it was made).
+
+
+def test_firewalld_with_the_range_open_in_the_links_zone_passes_naming_the_zone(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-public")))
+
+    assert finding.status == Status.PASS
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} (firewalld zone public, at runtime and "
+        "in the permanent configuration)"
+    )
+    assert finding.evidence[0].actual.startswith("accept: inet firewalld filter_IN_public_allow handle ")
+    assert finding.evidence[0].actual.endswith(": tcp dport 49152-49215 accept")
+
+
+def test_firewalld_link_in_a_zone_without_the_range_fails_with_firewall_cmd(make_pair, judge):
+    """b-fast moved to zone internal, where the range is not open: the migration meets firewalld's
+    reject with icmpx admin-prohibited ("No route to host")."""
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-internal")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49152-49215 (reject) of 49152-49215 for {WHERE}: b-fast is in "
+        "firewalld zone internal, which opens them neither at runtime nor in the permanent configuration"
+    )
+    assert finding.evidence[0].actual.endswith(": reject with icmpx admin-prohibited")
+    assert ("firewalld zone of b-fast", "internal") in [(e.item, e.actual) for e in finding.evidence]
+    assert finding.remediation == (
+        "hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp && firewall-cmd --reload"
+    )
+
+
+def test_firewalld_range_open_only_at_runtime_warns_it_is_lost_at_reload(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-runtime-only")))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} in firewalld zone internal only at "
+        "runtime (49152-49215 not in its permanent configuration): lost at the next firewall-cmd --reload or restart"
+    )
+    assert finding.remediation == (
+        "hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp && firewall-cmd --reload"
+    )
+
+
+def test_firewalld_link_moved_only_at_runtime_warns_naming_the_zone_after_reload(make_pair, judge):
+    """At runtime b-fast is in public (the range open); the permanent files bind it to internal."""
+
+    def runtime_public(dst):
+        real("firewalld-internal")(dst)
+        real_public = json.loads((REAL / "firewalld-public.json").read_text())["firewall"]
+        dst["firewall"]["sources"] = real_public["sources"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=runtime_public))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} at runtime in firewalld zone public, "
+        "but after a reload b-fast is in zone internal (b-fast is bound to it in /etc/firewalld/zones/internal.xml), "
+        "which does not open 49152-49215: lost at the next firewall-cmd --reload or restart"
+    )
+    assert finding.remediation.startswith("hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp")
+
+
+def test_libvirt_service_of_firewalld_passes(make_pair, judge):
+    finding = judge(LIBVIRT_PORTS, make_pair(dst=real("firewalld-internal")))
+
+    assert finding.status == Status.PASS
+    assert finding.summary.endswith("on b-lan (firewalld zone public, at runtime and in the permanent configuration)")
+
+
+def test_ufw_allowing_the_range_on_the_link_passes_naming_its_rule(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("ufw")))
+
+    assert finding.status == Status.PASS
+    assert finding.evidence[0].actual == (
+        "accept: ip filter ufw-user-input rule 3: -A ufw-user-input -i b-fast -p tcp -m multiport --dports "
+        "49152:49215 -j ACCEPT"
+    )
+
+
+def test_ufw_allowing_part_of_the_range_fails_with_a_ufw_command(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("ufw-partial")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49184-49215 (drop) of 49152-49215 for {WHERE}: no ufw rule allows "
+        "them; ufw's default incoming policy drops them"
+    )
+    assert finding.remediation == "hostb: ufw allow in on b-fast proto tcp to any port 49152:49215"
+
+
+def test_iptables_legacy_tables_nft_cannot_see_are_judged(make_pair, judge):
+    """INPUT policy DROP in iptables-legacy, only 49152-49183 accepted on b-fast; the nft ruleset
+    is empty, so reading nft alone would pass the whole range."""
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("iptables-legacy")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49184-49215 (drop) of 49152-49215 for {WHERE}: table filter, "
+        "chain INPUT of iptables-legacy (iptables-legacy tables are not in `nft list ruleset`): the drop policy"
+    )
+    assert finding.remediation == (
+        "hostb: iptables-legacy -I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT, then persist it: "
+        "iptables-legacy-save > /etc/iptables/rules.v4 (Debian's iptables-persistent) or `service iptables save` "
+        "(RHEL's iptables-services)"
+    )
+
+
+@pytest.mark.parametrize("capture", ["libvirt-nat", "docker"])
+def test_libvirt_and_docker_chains_beside_the_hosts_rules_pass(make_pair, judge, capture):
+    """Their rules (LIBVIRT_INP, DOCKER's nat DNAT of 8080) are judged, not declared opaque."""
+    for check in (MIGRATION_PORTS, LIBVIRT_PORTS):
+        finding = judge(check, make_pair(dst=real(capture)))
+
+        assert finding.status == Status.PASS, finding.summary
+
+
+def test_docker_publishing_a_migration_port_cannot_be_passed(make_pair, judge):
+    """A container published on 49160 takes that port's connections (nat DOCKER's DNAT)."""
+
+    def published(dst):
+        real("docker")(dst)
+        source = next(s for s in dst["firewall"]["sources"] if s["command"] == "iptables-nft-save")
+        source["save"] = source["save"].replace("--dport 8080 -j DNAT", "--dport 49160 -j DNAT")
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=published))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49160: DNAT may send the connection elsewhere"
+    )
+
+
+def test_a_legacy_drop_beside_an_accepting_nft_ruleset_fails(make_pair, judge):
+    """The lab's nft ruleset accepts the range; iptables-legacy's INPUT drops part of it."""
+
+    def with_legacy(dst):
+        legacy = json.loads((REAL / "iptables-legacy.json").read_text())["firewall"]["sources"]
+        dst["firewall"]["sources"] += [s for s in legacy if s["kind"] == "iptables-legacy"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=with_legacy))
+
+    assert finding.status == Status.FAIL
+    assert "blocks migration ports 49184-49215 (drop)" in finding.summary
+
+
+def test_a_source_that_could_not_be_read_is_never_a_pass(make_pair, judge):
+    def unread(dst):
+        dst["firewall"]["unread"] = [{"command": "iptables-legacy-save", "reason": "exited 1: Permission denied"}]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=unread))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: `iptables-legacy-save` could not be read "
+        "(exited 1: Permission denied): its tables may drop the packet"
+    )
+
+
+def test_a_source_that_is_not_its_commands_output_warns_naming_it(make_pair, judge):
+    def garbage(dst):
+        source = {"command": "iptables-legacy-save", "kind": "iptables-legacy", "family": "ip", "save": "hello"}
+        dst["firewall"]["sources"].append(source)
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=garbage))
+
+    assert finding.status == Status.WARN
+    assert "`iptables-legacy-save` is not what it prints (firewall.sources[1]: ValueError: line 1" in finding.summary
+
+
+def test_a_chain_policy_migdoctor_does_not_know_is_cannot_tell(make_pair, judge):
+    def queue_policy(dst):
+        chain = next(item["chain"] for item in nft_rules(dst) if item.get("chain", {}).get("hook") == "input")
+        chain["policy"] = "queue"
+        for item in nft_rules(dst):
+            if item.get("rule", {}).get("handle") in (8, 9, 10):
+                item["rule"]["expr"] = [{"counter": None}]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=queue_policy))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: policy queue of chain inet filter input: "
+        "a policy migdoctor does not understand"
+    )
+
+
+def test_facts_of_schema_1_skip_naming_what_they_lack_but_still_fail(make_pair, judge):
+    ruleset = json.loads((REAL / "firewalld-internal.json").read_text())["firewall"]["sources"][0]["ruleset"]
+
+    def schema_1(accepting):
+        def mutate(dst):
+            dst["schema_version"] = "1"
+            dst["firewall"] = {"backend": "nftables", "nftables": dst["firewall"]["sources"][0]["ruleset"]}
+            if not accepting:
+                dst["firewall"]["nftables"] = ruleset
+
+        return mutate
+
+    skipped = judge(MIGRATION_PORTS, make_pair(dst=schema_1(True)))
+    failing = judge(MIGRATION_PORTS, make_pair(dst=schema_1(False)))
+
+    assert (skipped.status, skipped.summary) == (
+        Status.SKIP,
+        "hostb's saved facts lack the iptables-legacy tables and iptables-nft-save (facts schema 1 does not collect "
+        "them): collect them again with this migdoctor",
+    )
+    assert failing.status == Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("back_by", "status", "summary"),
+    [
+        (
+            "b-fast",
+            Status.PASS,
+            "hostb's firewall accepts migration ports 49152-49215 for {where} (firewalld zone public",
+        ),
+        (
+            "b-lan",
+            Status.FAIL,
+            "hostb's firewall blocks migration ports 49152-49215 (drop) of 49152-49215 for {where}: firewalld's "
+            "reverse-path filter drops them: the route back to 2001:db8:0:100::1 does not leave by b-fast",
+        ),
+        (
+            None,
+            Status.WARN,
+            "cannot tell whether hostb accepts migration ports 49152-49215: a reverse-path filter asks",
+        ),
+    ],
+    ids=["return-route-on-the-link", "return-route-elsewhere", "no-route-look-up"],
+)
+def test_firewalld_ipv6_reverse_path_filter_is_judged_from_the_route_back(make_pair, judge, back_by, status, summary):
+    """firewalld drops IPv6 whose route back (`fib saddr . mark . iif oif missing`) is not by the
+    arriving link; the destination's route look-up of the source's address answers it."""
+
+    def route_back(dst):
+        real("firewalld-public")(dst)
+        lookups = [item for item in dst["route_lookups"] if item["destination"] == "2001:db8:0:100::1"]
+        for item in lookups:
+            item["interface"] = back_by
+        if back_by is None:
+            dst["route_lookups"] = []
+
+    finding = judge(MIGRATION_PORTS, make_pair("ipv6", dst=route_back, network="2001:db8:0:100::/64"))
+
+    where = "TCP from 2001:db8:0:100::1 to 2001:db8:0:100::2 on b-fast"
+    assert (finding.status, finding.summary[: len(summary.format(where=where))]) == (
+        status,
+        summary.format(where=where),
+    )
+
+
+def test_ufw_on_an_ipv6_migration_network_is_named_as_ufw(make_pair, judge):
+    """ufw writes its IPv6 rules to ip6tables (chains ufw6-*): the fix is still ufw's."""
+    finding = judge(MIGRATION_PORTS, make_pair("ipv6", dst=real("ufw-partial"), network="2001:db8:0:100::/64"))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith("no ufw rule allows them; ufw's default incoming policy drops them")
+    assert finding.remediation == "hostb: ufw allow in on b-fast proto tcp to any port 49152:49215"
+
+
+def test_a_legacy_drop_on_a_ufw_host_is_named_as_iptables_legacy(make_pair, judge):
+    """ufw manages the iptables-nft tables; a drop in iptables-legacy's is not ufw's to fix."""
+
+    def ufw_and_legacy(dst):
+        real("ufw")(dst)
+        legacy = json.loads((REAL / "iptables-legacy.json").read_text())["firewall"]["sources"]
+        dst["firewall"]["sources"] += [s for s in legacy if s["kind"] == "iptables-legacy"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=ufw_and_legacy))
+
+    assert finding.status == Status.FAIL
+    assert "table filter, chain INPUT of iptables-legacy" in finding.summary
+    assert finding.remediation.startswith("hostb: iptables-legacy -I INPUT -i b-fast")
+
+
+def test_firewalld_range_open_only_in_the_permanent_configuration_fails_with_a_reload(make_pair, judge):
+    """The zone files open the range in internal (where b-fast is), the ruleset was not reloaded."""
+
+    def not_reloaded(dst):
+        real("firewalld-internal")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", '<port port="49152-49215" protocol="tcp"/>')
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=not_reloaded))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith(
+        "b-fast is in firewalld zone internal, which does not open them; the permanent configuration does (zone "
+        "internal): firewalld was not reloaded since"
+    )
+    assert finding.remediation == "hostb: firewall-cmd --reload"
+
+
+def test_firewalld_rich_rules_the_permanent_zone_holds_are_named_as_not_read(make_pair, judge):
+    def rich(dst):
+        real("firewalld-runtime-only")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        rule = '<rule family="ipv4"><source address="198.51.100.1"/><accept/></rule>'
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", rule)
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=rich))
+
+    assert finding.status == Status.WARN
+    assert "(49152-49215 (not counting its 1 rich rules, which migdoctor does not read) not in" in finding.summary
