@@ -60,7 +60,7 @@ def test_two_formats_for_stdout_is_a_one_line_error_before_any_work(tmp_path: Pa
 def test_plan_keeps_json_always_and_one_file_per_format() -> None:
     assert plan_outputs([], [], None, DEFAULT).files == {Format.json: DEFAULT}
     assert plan_outputs([Format.json], [Path("a.json")], None, DEFAULT).stdout is Format.json  # as before
-    stem = plan_outputs([Format.html], [Path("x.md")], Path("out/kvm7"), DEFAULT)
+    stem = plan_outputs([Format.html], [Path("x.md")], "out/kvm7", DEFAULT)
     assert stem.files == {
         Format.markdown: Path("x.md"),
         Format.json: Path("out/kvm7.json"),

@@ -3,8 +3,10 @@ line naming it, exit 2, before any host is contacted (the hosts here are an SSH 
 listens on: contacting them would say "ssh ... failed" instead) and before any report is written."""
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ def migdoctor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     (cwd / "empty.toml").write_text("")  # never the inventory of a lab that happens to run
     env = {**os.environ, "MIGDOCTOR_INVENTORY": str(cwd / "empty.toml")}
     return subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
+        [sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, timeout=30, cwd=cwd, env=env
     )
 
 
@@ -94,22 +96,53 @@ def test_facts_look_up_options_are_validated_before_contacting(
     assert result.returncode == 2 and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
 
 
+@pytest.fixture
+def odd_files(tmp_path: Path) -> Iterator[Path]:
+    """Files a new user may name by mistake: a FIFO, a socket, a sparse file past 64 MiB."""
+    os.mkfifo(tmp_path / "fifo.json")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(tmp_path / "socket.json"))
+    with open(tmp_path / "huge.json", "wb") as huge:
+        huge.truncate(65 * 2**20)
+    yield tmp_path
+    listening.close()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["check", "a", "b", "--facts", "/bin/sh", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
-        (
-            ["check", "a", "b", "--facts", "/dev/zero", "/dev/zero"],
-            "/dev/zero: larger than 64 MiB, not a migdoctor file",
-        ),
+        (["check", "a", "b", "--facts", "huge.json", "huge.json"], "huge.json: larger than 64 MiB, not a migdoctor"),
         (["check", "a", "b", "--inventory", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
         (["report", "validate", "/bin/sh"], "/bin/sh: not UTF-8 text (byte "),
-        (["check", "a", "b", "--facts", "/etc", "/etc"], "/etc: cannot read facts: Is a directory"),
+        (["check", "a", "b", "--facts", "/etc", "/etc"], "/etc: not a regular file (a directory)"),
+        (["check", "a", "b", "--facts", "fifo.json", "fifo.json"], "fifo.json: not a regular file (a FIFO)"),
+        (["check", "a", "b", "--facts", "socket.json", "socket.json"], "socket.json: not a regular file (a socket)"),
+        (["check", "a", "b", "--facts", "/dev/zero", "/dev/zero"], "/dev/zero: not a regular file (a device)"),
+        (["check", "a", "b", "--inventory", "fifo.json"], "fifo.json: not a regular file (a FIFO)"),
+        (["check", "a", "b", "--inventory", "/dev/tty"], "/dev/tty: not a regular file (a device)"),
+        (["report", "validate", "fifo.json"], "fifo.json: not a regular file (a FIFO)"),
+        (["report", "render", "socket.json"], "socket.json: not a regular file (a socket)"),
+        (["report", "diff", "/dev/zero", "fifo.json"], "/dev/zero: not a regular file (a device)"),
     ],
-    ids=["binary-facts", "endless-facts", "binary-inventory", "binary-report", "directory-facts"],
+    ids=[
+        "binary-facts",
+        "endless-facts",
+        "binary-inventory",
+        "binary-report",
+        "directory-facts",
+        "fifo-facts",
+        "socket-facts",
+        "device-facts",
+        "fifo-inventory",
+        "tty-inventory",
+        "fifo-report",
+        "socket-report",
+        "device-report",
+    ],
 )
-def test_input_files_that_are_not_text_are_one_line_errors(tmp_path: Path, argv: list[str], message: str) -> None:
-    result = migdoctor(*argv, cwd=tmp_path)
+def test_input_files_that_are_not_text_are_one_line_errors(odd_files: Path, argv: list[str], message: str) -> None:
+    result = migdoctor(*argv, cwd=odd_files)
 
     assert result.returncode in (1, 2) and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
