@@ -79,7 +79,7 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
             f"{path}: not a TOML inventory{f' ({not_toml})' if not_toml else ''}, and reading it as an "
             "Ansible inventory needs ansible-core: pip install 'migdoctor[ansible]'"
         )
-    unbounded = "expands without bound (YAML aliases nested in aliases?) or waits on something"
+    unbounded = "the inventory expands without bound (YAML aliases nested in aliases?)"
     with tempfile.TemporaryFile() as answer, tempfile.TemporaryFile() as errors:
         try:
             done = subprocess.run(
@@ -89,11 +89,12 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
                 stderr=errors,
                 timeout=TIMEOUT_S,
                 env={**os.environ, **STRICT, "ANSIBLE_NOCOLOR": "1"},
-                preexec_fn=bounded_child,  # setrlimit only: safe beside threads
+                preexec_fn=bounded_child,  # setrlimit only: no lock another thread may hold
             )
         except subprocess.TimeoutExpired:
             raise InventoryError(
-                f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:g} s: the inventory {unbounded}{also}"
+                f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:g} s: {unbounded}, or a script it runs "
+                f"waits on something{also}"
             ) from None
         errors.seek(0)
         stderr = errors.read(2**20).decode(errors="replace")
@@ -103,7 +104,7 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
         raise InventoryError(f"{path}: ansible-inventory's answer is larger than {MAX_INPUT_BYTES // 2**20} MiB")
     if done.returncode != 0 and ("MemoryError" in stderr or done.returncode < 0):
         raise InventoryError(
-            f"{path}: ansible-inventory needed more than {MEMORY_BYTES // 2**20} MiB of memory: the inventory {unbounded}"
+            f"{path}: ansible-inventory needed more than {MEMORY_BYTES // 2**20} MiB of memory: {unbounded}"
         )
     if done.returncode != 0:
         raise InventoryError(f"{path}: ansible-inventory failed: {first_error(stderr, done.returncode)}{also}")

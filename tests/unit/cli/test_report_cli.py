@@ -134,3 +134,15 @@ def test_diff_of_different_pairs_refuses(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert done.stderr == "migdoctor: reports of different pairs: hosta -> hostb and hosta -> kvm9\n"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render"], ["diff", SEED_EXAMPLE]])
+def test_a_report_nested_a_thousand_deep_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    report = json.loads(Path(SEED_EXAMPLE).read_text())
+    deep = tmp_path / "deep.json"
+    deep.write_text(json.dumps(report)[:-1] + ', "extra": ' + "[" * 1000 + "]" * 1000 + "}")
+
+    done = migdoctor("report", *command, str(deep))
+
+    assert done.returncode == (1 if command == ["validate"] else 2)
+    assert done.stderr == f"migdoctor: {deep}: nested deeper than 64 levels, not a migdoctor file\n"

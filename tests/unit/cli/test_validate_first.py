@@ -2,6 +2,7 @@
 line naming it, exit 2, before any host is contacted (the hosts here are an SSH port nothing
 listens on: contacting them would say "ssh ... failed" instead) and before any report is written."""
 
+import json
 import os
 import socket
 import subprocess
@@ -146,3 +147,82 @@ def test_input_files_that_are_not_text_are_one_line_errors(odd_files: Path, argv
 
     assert result.returncode in (1, 2) and result.stderr.startswith(f"migdoctor: {message}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("check", "--min-link-speed", "99999999999999999999"),
+        ("check", "--forks", "99999999999999999999"),
+        ("check", "--canary-memory", "99999999999999999999"),
+        ("check", "--timeout", "nan"),
+        ("check", "--timeout", "1e308"),
+        ("check", "--min-rate", "inf"),
+        ("check", "--min-rate", "nan"),
+        ("check", "--min-rate-fraction", "nan"),
+        ("migrate-test", "--timeout", "inf"),
+        ("migrate-test", "--canary-memory", "18446744073709551616"),
+        ("migrate-test", "--min-rate", "1e999"),
+        ("watch", "--interval", "nan"),
+        ("watch", "--interval", "inf"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_by_name_before_any_host(
+    tmp_path: Path, command: str, option: str, value: str
+) -> None:
+    extra = ["--test-migration"] if option == "--canary-memory" and command == "check" else []
+
+    result = migdoctor(command, *UNREACHABLE, *extra, option, value, cwd=tmp_path)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"Invalid value for '{option}': {value}" in result.stderr or f"Invalid value for '{option}': '{value}'" in (
+        result.stderr
+    ), result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("stem", ["", ".", "..", "reports/", "reports/.."])
+def test_an_output_stem_naming_a_directory_is_refused(tmp_path: Path, stem: str) -> None:
+    result = migdoctor("check", "a", "b", "--facts", SEED, SEED, "--output-stem", stem, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"migdoctor: --output-stem {stem!r}: names a directory, not the start of a file name (such as reports/kvm1-kvm2)\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["empty.toml"]
+
+
+@pytest.mark.parametrize("given", ["same", "symlink", "stem", "inventory"])
+def test_a_report_is_never_written_over_an_input(tmp_path: Path, given: str) -> None:
+    source, destination = tmp_path / "hosta.json", tmp_path / "hostb.json"
+    for path, side in ((source, "source"), (destination, "destination")):
+        path.write_text(json.dumps(json.loads(Path(SEED).read_text())["facts"][side]))
+    (tmp_path / "latest.json").symlink_to(destination)
+    (tmp_path / "empty.toml").write_text("")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    output = {
+        "same": ["--output", str(source)],
+        "symlink": ["--output", "latest.json"],
+        "stem": ["--output-stem", str(tmp_path / "hostb")],
+        "inventory": ["--inventory", "empty.toml", "--output", "empty.toml"],
+    }[given]
+
+    result = migdoctor("check", "hosta", "hostb", "--facts", str(source), str(destination), *output, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("migdoctor: ") and "refusing to write a report over it" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "argv", [["render", "r.json", "--output", "r.json"], ["diff", "r.json", "r.json", "--output", "r.json"]]
+)
+def test_report_render_and_diff_never_write_over_their_input(tmp_path: Path, argv: list[str]) -> None:
+    (tmp_path / "r.json").write_text(Path(SEED).read_text())
+
+    result = migdoctor("report", *argv, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr == "migdoctor: r.json: the same file as the input r.json; refusing to write a report over it\n"
+    assert (tmp_path / "r.json").read_text() == Path(SEED).read_text()
