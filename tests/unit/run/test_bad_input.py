@@ -14,6 +14,7 @@ from test_fleet_cli import check
 
 from migdoctor.run.request import MAX_PAIRS, each_other
 from migdoctor.run.saved import read_facts
+from migdoctor.schemas import facts_problem
 
 DEEP = 1000
 
@@ -105,3 +106,12 @@ def test_all_on_an_inventory_of_10000_hosts_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("migdoctor: 10,000 hosts make 99,990,000 ordered pairs, more than the ")
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("where", ["extra", "config", "links"])
+def test_a_record_nested_past_any_use_is_refused_wherever_it_came_from(fleet_facts, where: str) -> None:
+    """A host's own answer, or the play's first round, is admitted by facts_problem as a file is."""
+    record = {**fleet_facts["kvm1"], where: json.loads(deep_list(900))}
+
+    assert facts_problem(record) == "nested deeper than 64 levels, not a migdoctor facts record"
+    assert facts_problem(fleet_facts["kvm1"]) is None
