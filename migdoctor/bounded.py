@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 NO_ANSWER = "no answer within"
 
 
@@ -93,6 +91,8 @@ def file_kind(mode: int) -> str:
 def parse_json(text: str | bytes) -> Any:
     """JSON an admin or a host handed over, by orjson (a fleet's 200 files: a third of json's
     time); ValueError (json.JSONDecodeError when it is not JSON) when it nests deeper than MAX_DEPTH."""
+    import orjson  # not at the top: the far side runs this module on a bare python3
+
     document = orjson.loads(text)
     if nesting(document) > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels, not a migdoctor file")

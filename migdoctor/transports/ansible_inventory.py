@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ COMMAND = "ansible-inventory"
 # An inventory is read or refused within 30 s, and ansible-inventory's memory with migdoctor's own
 # stays under 1 GiB (10,000 hosts take it 8 s and 90 MiB).
 TIMEOUT_S = 25.0
-MEMORY_BYTES = 512 * 2**20
+MEMORY_BYTES = 512 * 2**20  # resident, watched every 50 ms
+BACKSTOP_BYTES = 768 * 2**20  # address space, set before it starts
 # Ansible's verdict on an inventory source it cannot parse is a warning and an empty inventory;
 # these make it an error with its reason.
 STRICT = {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1"}
@@ -68,8 +70,9 @@ def ansible_command() -> str | None:
 
 def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
     """`ansible-inventory -i PATH --list`, its JSON; a one-line error naming PATH otherwise. It runs
-    bounded (TIMEOUT_S, MEMORY_BYTES, an answer of MAX_INPUT_BYTES): an inventory that expands
-    without bound (YAML aliases nested in aliases) is refused, not followed until the machine gives out."""
+    bounded (TIMEOUT_S, MEMORY_BYTES resident, an answer of MAX_INPUT_BYTES): an inventory that
+    expands without bound (YAML aliases nested in aliases) is refused, not followed until the
+    machine gives out."""
     from migdoctor.bounded import parse_json
 
     also = f" (and it is not TOML: {not_toml})" if not_toml else ""
@@ -81,33 +84,36 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
         )
     unbounded = "the inventory expands without bound (YAML aliases nested in aliases?)"
     with tempfile.TemporaryFile() as answer, tempfile.TemporaryFile() as errors:
-        try:
-            done = subprocess.run(
-                [command, "-i", str(path), "--list"],
-                stdin=subprocess.DEVNULL,
-                stdout=answer,
-                stderr=errors,
-                timeout=TIMEOUT_S,
-                env={**os.environ, **STRICT, "ANSIBLE_NOCOLOR": "1"},
-                preexec_fn=bounded_child,  # setrlimit only: no lock another thread may hold
-            )
-        except subprocess.TimeoutExpired:
-            raise InventoryError(
-                f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:g} s: {unbounded}, or a script it runs "
-                f"waits on something{also}"
-            ) from None
+        with subprocess.Popen(
+            [command, "-i", str(path), "--list"],
+            stdin=subprocess.DEVNULL,
+            stdout=answer,
+            stderr=errors,
+            env={**os.environ, **STRICT, "ANSIBLE_NOCOLOR": "1"},
+            preexec_fn=bounded_child,  # setrlimit only: no lock another thread may hold
+        ) as process:
+            deadline = time.monotonic() + TIMEOUT_S
+            while process.poll() is None:
+                if resident_bytes(process.pid) > MEMORY_BYTES:
+                    process.kill()
+                    raise InventoryError(
+                        f"{path}: ansible-inventory needed more than {MEMORY_BYTES // 2**20} MiB of memory: {unbounded}"
+                    )
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise InventoryError(
+                        f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:g} s: {unbounded}, or a script it "
+                        f"runs waits on something{also}"
+                    )
+                time.sleep(0.05)
         errors.seek(0)
         stderr = errors.read(2**20).decode(errors="replace")
         answer.seek(0)
         stdout = answer.read(MAX_INPUT_BYTES + 1)
     if len(stdout) > MAX_INPUT_BYTES:
         raise InventoryError(f"{path}: ansible-inventory's answer is larger than {MAX_INPUT_BYTES // 2**20} MiB")
-    if done.returncode != 0 and ("MemoryError" in stderr or done.returncode < 0):
-        raise InventoryError(
-            f"{path}: ansible-inventory needed more than {MEMORY_BYTES // 2**20} MiB of memory: {unbounded}"
-        )
-    if done.returncode != 0:
-        raise InventoryError(f"{path}: ansible-inventory failed: {first_error(stderr, done.returncode)}{also}")
+    if process.returncode != 0:
+        raise InventoryError(f"{path}: ansible-inventory failed: {first_error(stderr, process.returncode)}{also}")
     try:
         data = parse_json(stdout)
     except ValueError as exc:
@@ -117,10 +123,20 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
     return data
 
 
+def resident_bytes(pid: int) -> int:
+    """PID's resident memory (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def bounded_child() -> None:
-    """In ansible-inventory's process before it starts: at most MEMORY_BYTES of address space, and
-    no file (its answer) past MAX_INPUT_BYTES."""
-    for kind, limit in ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, MAX_INPUT_BYTES + 1)):
+    """In ansible-inventory's process before it starts: a backstop of BACKSTOP_BYTES of address
+    space for what grows faster than the watch on its resident memory sees, and no file (its
+    answer) past MAX_INPUT_BYTES."""
+    for kind, limit in ((resource.RLIMIT_AS, BACKSTOP_BYTES), (resource.RLIMIT_FSIZE, MAX_INPUT_BYTES + 1)):
         hard = resource.getrlimit(kind)[1]
         resource.setrlimit(kind, (limit, hard) if hard == resource.RLIM_INFINITY else (min(limit, hard), hard))
 
