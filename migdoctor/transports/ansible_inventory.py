@@ -120,6 +120,17 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
         raise InventoryError(f"{path}: ansible-inventory printed no JSON inventory ({exc})") from None
     if not isinstance(data, dict):
         raise InventoryError(f"{path}: ansible-inventory printed no JSON inventory (a {type(data).__name__})")
+    return checked_answer(data, str(path))
+
+
+def checked_answer(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """DATA once its groups, hosts and variables have the types LIST_ANSWER gives them; a one-line
+    error naming the first that does not."""
+    from migdoctor.schemas import errors_against
+
+    errors = errors_against(LIST_ANSWER, data, ".")
+    if errors:
+        raise InventoryError(f"{path}: not an inventory in ansible-inventory's answer: {errors[0]}")
     return data
 
 
@@ -152,11 +163,6 @@ def first_error(stderr: str, status: int) -> str:
 def from_ansible(data: Mapping[str, Any], path: str) -> tuple[dict[str, Any], dict[str, str]]:
     """`ansible-inventory --list` output as migdoctor's inventory document (hosts and groups, each
     group with its children's hosts), and which Ansible variable gave each host key."""
-    from migdoctor.schemas import errors_against
-
-    errors = errors_against(LIST_ANSWER, data, ".")
-    if errors:
-        raise InventoryError(f"{path}: not an inventory in ansible-inventory's answer: {errors[0]}")
     groups = flatten_groups(data)
     hostvars = (data.get("_meta") or {}).get("hostvars") or {}
     hosts: dict[str, dict[str, Any]] = {}

@@ -146,3 +146,14 @@ def test_a_report_nested_a_thousand_deep_is_one_line(tmp_path: Path, command: li
 
     assert done.returncode == (1 if command == ["validate"] else 2)
     assert done.stderr == f"migdoctor: {deep}: nested deeper than 64 levels, not a migdoctor file\n"
+
+
+def test_a_pair_naming_a_host_the_report_lacks_is_one_line(tmp_path: Path) -> None:
+    report = json.loads(Path(SEED_EXAMPLE).read_text())
+    report["pairs"][0]["destination"] = "kvm9"
+    (tmp_path / "r.json").write_text(json.dumps(report))
+
+    done = migdoctor("report", "render", str(tmp_path / "r.json"))
+
+    assert done.returncode == 2
+    assert done.stderr == f"migdoctor: {tmp_path / 'r.json'}: pairs/0/destination: 'kvm9' is not one of its hosts\n"

@@ -98,7 +98,7 @@ def test_a_host_variable_nested_past_any_use_is_refused(tmp_path: Path) -> None:
 )
 def test_an_answer_of_the_wrong_shape_is_one_line(answer: dict[str, Any], where: str) -> None:
     with pytest.raises(InventoryError) as caught:
-        ansible.from_ansible(answer, "cloud.py")
+        ansible.checked_answer(answer, "cloud.py")
 
     assert str(caught.value) == f"cloud.py: not an inventory in ansible-inventory's answer: {where}"
 
