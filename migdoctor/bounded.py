@@ -84,6 +84,7 @@ def read_input(path: str | Path) -> str:
 
 
 def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for the one line refusing it."""
     kinds = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
     return next((kind for test, kind in kinds.items() if test(mode)), "a device")
 

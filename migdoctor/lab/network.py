@@ -31,7 +31,7 @@ def rate_bits(rate: str) -> int:
     if bits < 1_000_000:
         raise LabError(f"rate {rate!r} is below 1mbit; the lab's daemons would crawl")
     if bits > MAX_RATE_BITS:
-        raise LabError(f"rate {rate!r} is above 1tbit; no veth carries it, and tc refuses it past 2^64 bytes/s")
+        raise LabError(f"rate {rate!r} is above 1tbit, more than the lab's veth links carry")
     return int(bits)
 
 
