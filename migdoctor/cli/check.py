@@ -13,9 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import Become, fail
+from migdoctor.cli.facts import Become, fail, number
 from migdoctor.report.writers import Format, Plan
 
+MAX_MBPS = 10_000_000  # 10 Tb/s: no link is faster, and a rate above it is a typo
 EXIT_HELP = (
     "Exit status: 0 every check passed (warnings, skips and ignored failures allowed) and the path is known; "
     "1 a check failed or raised; 2 could not run (a host unreachable, bad input, a refused test migration); "
@@ -43,24 +44,35 @@ def default_output(pairs: list[tuple[str, str]], started_at: datetime) -> Path:
 TrialOption = Annotated[
     bool, typer.Option("--test-migration", help="Also live-migrate a canary guest and back, timed.")
 ]
-CanaryMemory = Annotated[int, typer.Option(metavar="MIB", min=64, help="Canary RAM; most of it random payload.")]
+CanaryMemory = Annotated[
+    int, typer.Option(metavar="MIB", min=64, max=2**20, help="Canary RAM; most of it random payload.")
+]
 MigrateUri = Annotated[
     str | None, typer.Option(metavar="URI", help="Migration URI override (default: none, as plain virsh migrate).")
 ]
 OneWay = Annotated[bool, typer.Option(help="Do not migrate the canary back.")]
 Timeout = Annotated[
     float | None,
-    typer.Option(metavar="SECONDS", min=1, help="Abort a migration leg after this (default: sized to the canary)."),
+    typer.Option(
+        metavar="SECONDS",
+        parser=number(1, 86400),
+        help="Abort a migration leg after this (default: sized to the canary).",
+    ),
 ]
 Domain = Annotated[
     str | None, typer.Option(metavar="NAME", help="Migrate this existing domain instead of a canary (needs --yes).")
 ]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm migrating the --domain named.")]
-MinRate = Annotated[float | None, typer.Option(metavar="MBPS", min=0, help="Fail a test migration slower than this.")]
+MinRate = Annotated[
+    float | None,
+    typer.Option(metavar="MBPS", parser=number(0, MAX_MBPS), help="Fail a test migration slower than this."),
+]
 MinRateFraction = Annotated[
     float,
     typer.Option(
-        metavar="FRACTION", min=0, max=1, help="Fail a test migration below this share of its link's effective speed."
+        metavar="FRACTION",
+        parser=number(0, 1),
+        help="Fail a test migration below this share of its link's effective speed.",
     ),
 ]
 Inventory = Annotated[
@@ -76,7 +88,7 @@ Output = Annotated[
     ),
 ]
 OutputStem = Annotated[
-    Path | None,
+    str | None,
     typer.Option(metavar="STEM", help="Write STEM.json and STEM.html/.md/.xml for each --format (all without one)."),
 ]
 OutputFormat = Annotated[
@@ -143,7 +155,7 @@ def check_command(
     to_each_other: Annotated[
         bool, typer.Option("--to-each-other", help="Every ordered pair among the HOSTS given.")
     ] = False,
-    forks: Annotated[int, typer.Option(metavar="N", min=1, help="Reach at most N hosts at once.")] = 10,
+    forks: Annotated[int, typer.Option(metavar="N", min=1, max=1000, help="Reach at most N hosts at once.")] = 10,
     facts_dir: Annotated[
         Path | None,
         typer.Option(
@@ -160,7 +172,8 @@ def check_command(
         ),
     ] = None,
     min_link_speed: Annotated[
-        int | None, typer.Option(metavar="MBPS", min=1, help="Fail links slower than this (speed or shaping).")
+        int | None,
+        typer.Option(metavar="MBPS", min=1, max=MAX_MBPS, help="Fail links slower than this (speed or shaping)."),
     ] = None,
     only: Annotated[
         list[str] | None,
@@ -327,7 +340,7 @@ def build_request(
 class Outputs:
     formats: list[Format]
     files: list[Path]
-    stem: Path | None
+    stem: str | None
 
 
 def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: Outputs, quiet: bool) -> None:
@@ -354,8 +367,9 @@ def execute(request: Any, facts: tuple[str, str] | None, saved: bool, outputs: O
         raise fail(str(exc)) from None
     try:
         prepare(request)  # validate first, act later: nothing below runs on a bad option
+        inputs = [host.target for host in request.hosts if host.transport == "file"] + [request.inventory.path]
         for path in plan.files.values():
-            real_target(path)
+            real_target(path, [given for given in inputs if given])
         if saved:
             sides = dict(zip([host.label for host in request.hosts], ("source", "destination"), strict=False))
             gathered = load_saved(request, sides if facts else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,22 @@ Become = Annotated[
     bool,
     typer.Option("--become", help="Run the far side under `sudo -n` (as the inventory's become_user, else root)."),
 ]
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    """A float option's parser: a number from LOW to HIGH (click's ranges let nan through, and with
+    no upper bound inf and 1e308, which no timer or rate takes)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number") from None
+        if not low <= value <= high:  # nan too
+            raise typer.BadParameter(f"{text} is not in the range {low:,.15g} to {high:,.15g}")
+        return value
+
+    return parse
 
 
 def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:

@@ -20,30 +20,37 @@ ReportFile = Annotated[Path, typer.Argument(metavar="FILE", help="A JSON report 
 def read_report(path: Path, invalid: int = 2) -> dict[str, Any]:
     """A saved report, validated; else exit (2 unreadable, INVALID not a report) naming the file
     and the first problem."""
-    from migdoctor.bounded import read_input
+    from migdoctor.bounded import parse_json, read_input
     from migdoctor.report.document import ReportError, validate_report
 
     try:
-        document = json.loads(read_input(path))
+        document = parse_json(read_input(path))
         validate_report(document)
+        for index, pair in enumerate(document.get("pairs") or []):  # what the schema cannot say
+            for side in ("source", "destination"):
+                if pair[side] not in document["hosts"]:
+                    raise ReportError(f"pairs/{index}/{side}: {pair[side]!r} is not one of its hosts")
     except OSError as exc:
         raise fail(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise fail(f"{path}: not JSON: {exc.msg} at line {exc.lineno}", invalid) from None
-    except (ReportError, ValueError) as exc:  # ValueError: not UTF-8 text, or endless
+    except (ReportError, ValueError) as exc:  # not a regular file, not UTF-8, endless, nested without end
         raise fail(f"{path}: {exc}", invalid) from None
     return document
 
 
-def deliver(text: str, output: Path | None) -> None:
+def deliver(text: str, output: Path | None, inputs: list[Path]) -> None:
+    """TEXT to stdout, or to OUTPUT unless that is one of the INPUTS."""
     from migdoctor.report.document import ReportError, write_atomically
+    from migdoctor.report.output import OutputError, real_target
 
     if output is None:
         sys.stdout.write(text)
         return
     try:
+        real_target(output, inputs)
         write_atomically(output, text)
-    except ReportError as exc:
+    except (ReportError, OutputError) as exc:
         raise fail(str(exc)) from None
 
 
@@ -57,7 +64,7 @@ def render_command(
 
     report = read_report(file)
     color = output is None and sys.stdout.isatty()
-    deliver(writer(output_format).render(report, RenderOptions(color=color)), output)
+    deliver(writer(output_format).render(report, RenderOptions(color=color)), output, [file])
 
 
 class DiffFormat(StrEnum):
@@ -82,5 +89,5 @@ def diff_command(
         diff = compare(read_report(old), read_report(new))
     except NotComparable as exc:
         raise fail(str(exc)) from None
-    deliver(RENDERERS[output_format](diff), output)
+    deliver(RENDERERS[output_format](diff), output, [old, new])
     raise typer.Exit(1 if diff["regressed"] else 0)

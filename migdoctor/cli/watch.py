@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import Become, fail
+from migdoctor.cli.facts import Become, fail, number
 
 
 def rate_line(label: str, rates: dict[str, float]) -> str:
@@ -23,7 +23,9 @@ def watch_command(
     domain: Annotated[
         str | None, typer.Option(metavar="NAME", help="The migrating domain (default: any with a job).")
     ] = None,
-    interval: Annotated[float, typer.Option(metavar="SECONDS", min=0.05, help="Sampling interval.")] = 0.25,
+    interval: Annotated[
+        float, typer.Option(metavar="SECONDS", parser=number(0.05, 60), help="Sampling interval.")
+    ] = 0.25,
     output: Annotated[str | None, typer.Option(metavar="FILE", help="Write the summary as JSON.")] = None,
     inventory: Annotated[
         str | None,
@@ -45,9 +47,9 @@ def watch_command(
     from migdoctor.transports.inventory import InventoryError, load_inventory
 
     try:
-        if output:
-            real_target(Path(output))
         loaded = load_inventory(inventory)
+        if output:
+            real_target(Path(output), [loaded.path] if loaded.path else [])
         hosts = [resolve_host(src, loaded, become), resolve_host(dst, loaded, become)]
     except (InventoryError, TransportError, OutputError) as exc:
         raise fail(str(exc)) from None

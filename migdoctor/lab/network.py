@@ -15,6 +15,7 @@ from migdoctor.lab.scenario import LinkTweak, Scenario
 
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt]?)(bit|bps)$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+MAX_RATE_BITS = 10**12
 GSO_MAX = 65536
 DEFAULT_MTU = 1500
 ROLES = ("lan", "fast")  # the shaped networks; mgmt is the unshaped bridge in the root namespace
@@ -29,6 +30,8 @@ def rate_bits(rate: str) -> int:
     bits = float(m.group(1)) * _SCALE[m.group(2).lower()] * per_unit
     if bits < 1_000_000:
         raise LabError(f"rate {rate!r} is below 1mbit; the lab's daemons would crawl")
+    if bits > MAX_RATE_BITS:
+        raise LabError(f"rate {rate!r} is above 1tbit, more than the lab's veth links carry")
     return int(bits)
 
 

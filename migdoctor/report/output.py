@@ -3,6 +3,7 @@ special file with a regular one, never leaving half a file or a temporary file b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -14,11 +15,16 @@ class OutputError(Exception):
     """The target cannot or must not be written; one line naming it."""
 
 
-def real_target(path: Path) -> Path:
+def real_target(path: Path, inputs: Iterable[str | Path] = ()) -> Path:
     """Where writing PATH lands: through symlinks, as the shell's `>` does (a dangling symlink
     creates its target). A directory or special file (device, FIFO, socket) is refused: as root
-    `--output /dev/full` would otherwise replace the device node with a regular file."""
+    `--output /dev/full` would otherwise replace the device node with a regular file. So is one of
+    the run's INPUTS by any name: a report written over the facts it judged loses them."""
     real = Path(os.path.realpath(path))
+    for given in inputs:
+        with contextlib.suppress(OSError):  # an input that is not there cannot be overwritten
+            if os.path.samefile(real, given):
+                raise OutputError(f"{path}: the same file as the input {given}; refusing to write a report over it")
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
@@ -47,7 +53,13 @@ def write_atomically(path: Path, text: str | Iterable[bytes]) -> Path:
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
-        os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
+        try:  # the file it replaces keeps its mode and owner, as with the shell's `>`
+            before = os.stat(real)
+            with contextlib.suppress(PermissionError):  # not root: another's file stays theirs in mode only
+                os.fchown(handle, before.st_uid, before.st_gid)
+            os.fchmod(handle, stat.S_IMODE(before.st_mode))
+        except FileNotFoundError:
+            os.fchmod(handle, 0o666 & ~umask)  # a report is for sharing: the umask decides, not mkstemp's 0600
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([text.encode()] if isinstance(text, str) else text)
             stream.flush()

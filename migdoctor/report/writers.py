@@ -89,11 +89,16 @@ class Plan:
     stdout: Format | None
 
 
-def plan_outputs(formats: list[Format], outputs: list[Path], stem: Path | None, default_json: Path) -> Plan:
+def plan_outputs(formats: list[Format], outputs: list[Path], stem: str | None, default_json: Path) -> Plan:
     """Where each format goes. --output FILE names one format's file by its suffix; --output-stem
     STEM names STEM.<suffix> for every requested file format (all of them when no --format is
-    given). The JSON report is always written. At most one format is left for stdout, and
-    --format json always prints (the JSON file is written in any case)."""
+    given); a STEM that names a directory (empty, `.`, `..`, ending in `/`) is a ValueError. The
+    JSON report is always written. At most one format is left for stdout, and --format json always
+    prints (the JSON file is written in any case)."""
+    if stem is not None and stem.rsplit("/", 1)[-1] in ("", ".", ".."):
+        raise ValueError(
+            f"--output-stem {stem!r}: names a directory, not the start of a file name (such as reports/kvm1-kvm2)"
+        )
     files: dict[Format, Path] = {}
     for path in outputs:
         name = format_of(path)
@@ -104,7 +109,7 @@ def plan_outputs(formats: list[Format], outputs: list[Path], stem: Path | None, 
         wanted = formats or [name for name in Format if name is not Format.text]
         for name in [Format.json, *wanted]:
             if name is not Format.text:
-                files.setdefault(name, stem.with_name(stem.name + FORMATS[name].suffix))
+                files.setdefault(name, Path(stem + FORMATS[name].suffix))
     files.setdefault(Format.json, default_json)
     shown = [name for name in formats or [Format.text] if name is Format.json or name not in files]
     if len(shown) > 1:

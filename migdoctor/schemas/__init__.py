@@ -43,8 +43,11 @@ def facts_problem(document: Any, lookups_only: bool = False) -> str | None:
     """Why DOCUMENT is not a facts record this migdoctor can judge, in one line, or None. A record
     from another migdoctor version says so: the fix is the same version on both ends."""
     from migdoctor import __version__
+    from migdoctor.bounded import MAX_DEPTH, nesting
     from migdoctor.facts import SCHEMA_VERSION
 
+    if nesting(document) > MAX_DEPTH:  # before anything walks it recursively, jsonschema's wording included
+        return f"nested deeper than {MAX_DEPTH} levels, not a migdoctor facts record"
     required = LOOKUPS_ONLY_PARTS if lookups_only else None
     name = facts_schema(document)
     if fast_validator(name, required).is_valid(document):

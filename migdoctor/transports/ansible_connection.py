@@ -17,7 +17,7 @@ from migdoctor.farside.server import ANSWER_ALL
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, parse_spec, transport_for
 from migdoctor.transports.ansible_inventory import from_ansible, host_entry
 from migdoctor.transports.inventory import Inventory, checked
-from migdoctor.transports.session import Stream, boot_input
+from migdoctor.transports.session import Stream, boot_input, decoded
 from migdoctor.transports.ssh import FIRST_STAGE, SshTransport
 
 # A shell command and its whole stdin -> exit status, stdout, stderr (ActionBase's
@@ -56,7 +56,7 @@ class AnsibleTransport(SshTransport):
         request = json.dumps({"id": 1, "call": name, "args": args}).encode() + b"\n"
         for line in self.output(boot_input(self.label, self.greeting, bundle) + request):
             if line.startswith('{"id"'):
-                answer = json.loads(line)
+                answer = decoded(self.label, line)
                 if "error" in answer:
                     raise TransportError(f"{self.label}: far-side {name!r} failed: {answer['error']}")
                 return answer["result"]

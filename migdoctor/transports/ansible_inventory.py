@@ -6,21 +6,28 @@ the result passes the same schema as a TOML inventory. ansible-core is an option
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from migdoctor.bounded import MAX_INPUT_BYTES
 from migdoctor.transports.inventory import HOST_KEYS, Inventory, InventoryError, checked
 
 COMMAND = "ansible-inventory"
-TIMEOUT_S = 60.0
+# An inventory is read or refused within 30 s, and ansible-inventory's memory with migdoctor's own
+# stays under 1 GiB (10,000 hosts take it 8 s and 90 MiB).
+TIMEOUT_S = 25.0
+MEMORY_BYTES = 512 * 2**20  # resident, watched every 50 ms
+BACKSTOP_BYTES = 768 * 2**20  # address space, set before it starts
 # Ansible's verdict on an inventory source it cannot parse is a warning and an empty inventory;
 # these make it an error with its reason.
 STRICT = {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1"}
@@ -30,6 +37,19 @@ PREFIX = "migdoctor_"
 PLAYBOOK_VARS = {"migdoctor_facts_dir"}
 LIST_KEYS = {"ssh_args", "migration_network"}  # a dual-stack network: one prefix per family
 SSH_CONNECTIONS = {"ssh", "smart", "paramiko", "paramiko_ssh"}
+# `ansible-inventory --list` as migdoctor reads it: a dynamic script's names and variables pass
+# through Ansible, whatever their types.
+NAMES = {"type": "array", "items": {"type": "string"}}
+LIST_ANSWER = {
+    "type": "object",
+    "properties": {
+        "_meta": {
+            "type": "object",
+            "properties": {"hostvars": {"type": "object", "additionalProperties": {"type": "object"}}},
+        }
+    },
+    "additionalProperties": {"type": "object", "properties": {"hosts": NAMES, "children": NAMES}},
+}
 # Ansible's boolean words (ansible.module_utils.parsing.convert_bool), as INI and YAML give them.
 TRUE = {"y", "yes", "on", "1", "true", "t"}
 FALSE = {"n", "no", "off", "0", "false", "f"}
@@ -49,7 +69,12 @@ def ansible_command() -> str | None:
 
 
 def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
-    """`ansible-inventory -i PATH --list`, its JSON; a one-line error naming PATH otherwise."""
+    """`ansible-inventory -i PATH --list`, its JSON; a one-line error naming PATH otherwise. It runs
+    bounded (TIMEOUT_S, MEMORY_BYTES resident, an answer of MAX_INPUT_BYTES): an inventory that
+    expands without bound (YAML aliases nested in aliases) is refused, not followed until the
+    machine gives out."""
+    from migdoctor.bounded import parse_json
+
     also = f" (and it is not TOML: {not_toml})" if not_toml else ""
     command = ansible_command()
     if command is None:
@@ -57,27 +82,74 @@ def list_inventory(path: Path, not_toml: str | None = None) -> dict[str, Any]:
             f"{path}: not a TOML inventory{f' ({not_toml})' if not_toml else ''}, and reading it as an "
             "Ansible inventory needs ansible-core: pip install 'migdoctor[ansible]'"
         )
-    try:
-        done = subprocess.run(
+    unbounded = "the inventory expands without bound (YAML aliases nested in aliases?)"
+    with tempfile.TemporaryFile() as answer, tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(
             [command, "-i", str(path), "--list"],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT_S,
+            stdout=answer,
+            stderr=errors,
             env={**os.environ, **STRICT, "ANSIBLE_NOCOLOR": "1"},
-        )
-    except subprocess.TimeoutExpired:
-        raise InventoryError(f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:.0f} s{also}") from None
-    if done.returncode != 0:
-        raise InventoryError(f"{path}: ansible-inventory failed: {first_error(done.stderr, done.returncode)}{also}")
+            preexec_fn=bounded_child,  # setrlimit only: no lock another thread may hold
+        ) as process:
+            deadline = time.monotonic() + TIMEOUT_S
+            while process.poll() is None:
+                if resident_bytes(process.pid) > MEMORY_BYTES:
+                    process.kill()
+                    raise InventoryError(
+                        f"{path}: ansible-inventory needed more than {MEMORY_BYTES // 2**20} MiB of memory: {unbounded}"
+                    )
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise InventoryError(
+                        f"{path}: ansible-inventory gave no answer within {TIMEOUT_S:g} s: {unbounded}, or a script it "
+                        f"runs waits on something{also}"
+                    )
+                time.sleep(0.05)
+        errors.seek(0)
+        stderr = errors.read(2**20).decode(errors="replace")
+        answer.seek(0)
+        stdout = answer.read(MAX_INPUT_BYTES + 1)
+    if len(stdout) > MAX_INPUT_BYTES:
+        raise InventoryError(f"{path}: ansible-inventory's answer is larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    if process.returncode != 0:
+        raise InventoryError(f"{path}: ansible-inventory failed: {first_error(stderr, process.returncode)}{also}")
     try:
-        data = json.loads(done.stdout)
+        data = parse_json(stdout)
     except ValueError as exc:
         raise InventoryError(f"{path}: ansible-inventory printed no JSON inventory ({exc})") from None
     if not isinstance(data, dict):
         raise InventoryError(f"{path}: ansible-inventory printed no JSON inventory (a {type(data).__name__})")
+    return checked_answer(data, str(path))
+
+
+def checked_answer(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """DATA once its groups, hosts and variables have the types LIST_ANSWER gives them; a one-line
+    error naming the first that does not."""
+    from migdoctor.schemas import errors_against
+
+    errors = errors_against(LIST_ANSWER, data, ".")
+    if errors:
+        raise InventoryError(f"{path}: not an inventory in ansible-inventory's answer: {errors[0]}")
     return data
+
+
+def resident_bytes(pid: int) -> int:
+    """PID's resident memory (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def bounded_child() -> None:
+    """In ansible-inventory's process before it starts: a backstop of BACKSTOP_BYTES of address
+    space for what grows faster than the watch on its resident memory sees, and no file (its
+    answer) past MAX_INPUT_BYTES."""
+    for kind, limit in ((resource.RLIMIT_AS, BACKSTOP_BYTES), (resource.RLIMIT_FSIZE, MAX_INPUT_BYTES + 1)):
+        hard = resource.getrlimit(kind)[1]
+        resource.setrlimit(kind, (limit, hard) if hard == resource.RLIM_INFINITY else (min(limit, hard), hard))
 
 
 def first_error(stderr: str, status: int) -> str:
@@ -91,7 +163,7 @@ def first_error(stderr: str, status: int) -> str:
 def from_ansible(data: Mapping[str, Any], path: str) -> tuple[dict[str, Any], dict[str, str]]:
     """`ansible-inventory --list` output as migdoctor's inventory document (hosts and groups, each
     group with its children's hosts), and which Ansible variable gave each host key."""
-    groups = flatten_groups(data, path)
+    groups = flatten_groups(data)
     hostvars = (data.get("_meta") or {}).get("hostvars") or {}
     hosts: dict[str, dict[str, Any]] = {}
     origins: dict[str, str] = {}
@@ -104,20 +176,33 @@ def from_ansible(data: Mapping[str, Any], path: str) -> tuple[dict[str, Any], di
     return {"hosts": hosts, "groups": groups}, origins
 
 
-def flatten_groups(data: Mapping[str, Any], path: str) -> dict[str, list[str]]:
-    """Group name -> its hosts and, recursively, its children's, in Ansible's order."""
+def flatten_groups(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Group name -> its hosts and its descendants', in Ansible's order. Each group's are worked
+    out once, without recursion: groups nest as deep as a script makes them, and a group with many
+    parents is not walked once per path to it. A cycle (Ansible refuses them; a script's answer may
+    hold one) is cut where it closes."""
+    done: dict[str, list[str]] = {}
+    entered: set[str] = set()
 
-    def members(name: str, seen: tuple[str, ...]) -> list[str]:
-        group = data.get(name) or {}
-        if not isinstance(group, dict):
-            raise InventoryError(f"{path}: group {name}: not a group in ansible-inventory's answer")
-        found = list(group.get("hosts") or [])
-        for child in group.get("children") or []:
-            if child not in seen:  # Ansible refuses cycles; a script's answer may still hold one
-                found += members(child, (*seen, child))
-        return list(dict.fromkeys(found))
+    def children(name: str) -> list[str]:
+        return list((data.get(name) or {}).get("children") or [])
 
-    return {name: members(name, (name,)) for name in data if name != "_meta"}
+    for top in data:
+        if top == "_meta" or top in done:
+            continue
+        entered.add(top)
+        stack = [(top, iter(children(top)))]
+        while stack:
+            name, pending = stack[-1]
+            child = next((c for c in pending if c not in entered), None)
+            if child is not None:
+                entered.add(child)
+                stack.append((child, iter(children(child))))
+                continue
+            stack.pop()
+            found = list((data.get(name) or {}).get("hosts") or [])
+            done[name] = list(dict.fromkeys(found + [host for c in children(name) for host in done.get(c, [])]))
+    return {name: done[name] for name in data if name != "_meta"}
 
 
 def host_entry(path: str, name: str, hostvars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -51,10 +51,24 @@ def inventory_path(explicit: str | None, lab: bool = True) -> Path | None:
 
 def parse_inventory(text: str, path: str) -> Inventory:
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text, path)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{path}: {exc}") from None
     return checked(data, path)
+
+
+def parse_toml(text: str, path: str) -> dict[str, Any]:
+    """tomllib's document (TOMLDecodeError when TEXT is not TOML); one nested deeper than
+    MAX_DEPTH is refused by name, as tomllib recurses without a bound of its own."""
+    from migdoctor.bounded import MAX_DEPTH, nesting
+
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        data = None
+    if data is None or nesting(data) > MAX_DEPTH:
+        raise InventoryError(f"{path}: nested deeper than {MAX_DEPTH} levels, not a migdoctor inventory")
+    return data
 
 
 def checked(data: dict[str, Any], path: str, origins: dict[str, str] | None = None) -> Inventory:
@@ -105,7 +119,7 @@ def load_inventory(explicit: str | None = None, lab: bool = True) -> Inventory:
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from None
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text, str(path))
     except tomllib.TOMLDecodeError as exc:
         if path.suffix == ".toml":
             raise InventoryError(f"{path}: {exc}") from None

@@ -89,11 +89,16 @@ class FarSide:
             if not raw.startswith(b'{"id"'):
                 self.startup.put(raw)
                 continue
-            answer = json.loads(raw)
+            try:
+                answer = decoded(self.label, raw)
+            except TransportError as exc:  # the waiters learn why, not "no answer" minutes later
+                self.ended = str(exc)
+                self.process.kill()
+                break
             waiting = self.pending.get(answer["id"])
             if waiting is not None:
                 waiting.put(answer)
-        self.ended = self.end_reason()
+        self.ended = self.ended or self.end_reason()
         self.startup.put(b"")
         for waiting in list(self.pending.values()):
             waiting.put(ENDED)
@@ -160,6 +165,16 @@ class FarSide:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def decoded(label: str, raw: bytes | str) -> dict[str, Any]:
+    """One far-side answer line; TransportError naming LABEL when it is not JSON this side reads
+    (a host's answer nested a thousand deep breaks json's recursion)."""
+    try:
+        answer: dict[str, Any] = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise TransportError(f"{label}: the far side's answer is not JSON migdoctor reads ({exc})") from None
+    return answer
 
 
 def boot_input(label: str, greeting: bytes, bundle: Callable[[bytes, tuple[int, int]], bytes]) -> bytes:

@@ -60,7 +60,7 @@ def test_two_formats_for_stdout_is_a_one_line_error_before_any_work(tmp_path: Pa
 def test_plan_keeps_json_always_and_one_file_per_format() -> None:
     assert plan_outputs([], [], None, DEFAULT).files == {Format.json: DEFAULT}
     assert plan_outputs([Format.json], [Path("a.json")], None, DEFAULT).stdout is Format.json  # as before
-    stem = plan_outputs([Format.html], [Path("x.md")], Path("out/kvm7"), DEFAULT)
+    stem = plan_outputs([Format.html], [Path("x.md")], "out/kvm7", DEFAULT)
     assert stem.files == {
         Format.markdown: Path("x.md"),
         Format.json: Path("out/kvm7.json"),
@@ -137,3 +137,26 @@ def test_diff_of_different_pairs_refuses(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert done.stderr == "migdoctor: reports of different pairs: hosta -> hostb and hosta -> kvm9\n"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render"], ["diff", SEED_EXAMPLE]])
+def test_a_report_nested_a_thousand_deep_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    report = json.loads(Path(SEED_EXAMPLE).read_text())
+    deep = tmp_path / "deep.json"
+    deep.write_text(json.dumps(report)[:-1] + ', "extra": ' + "[" * 1000 + "]" * 1000 + "}")
+
+    done = migdoctor("report", *command, str(deep))
+
+    assert done.returncode == (1 if command == ["validate"] else 2)
+    assert done.stderr == f"migdoctor: {deep}: nested deeper than 64 levels, not a migdoctor file\n"
+
+
+def test_a_pair_naming_a_host_the_report_lacks_is_one_line(tmp_path: Path) -> None:
+    report = json.loads(Path(SEED_EXAMPLE).read_text())
+    report["pairs"][0]["destination"] = "kvm9"
+    (tmp_path / "r.json").write_text(json.dumps(report))
+
+    done = migdoctor("report", "render", str(tmp_path / "r.json"))
+
+    assert done.returncode == 2
+    assert done.stderr == f"migdoctor: {tmp_path / 'r.json'}: pairs/0/destination: 'kvm9' is not one of its hosts\n"

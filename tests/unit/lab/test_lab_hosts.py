@@ -97,3 +97,19 @@ def test_down_knows_every_namespace_whatever_the_count():
         "mdlab-dns",
         "mdlab-hop",
     ]
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [
+        ("99999999999999999999mbit", "above 1tbit"),
+        ("2tbit", "above 1tbit"),
+        ("nanmbit", "bad rate"),
+        ("1e999mbit", "bad rate"),
+        ("0.5mbit", "below 1mbit"),
+    ],
+)
+def test_a_link_rate_out_of_range_is_refused_before_the_lab_is_touched(rate, message):
+    with pytest.raises(LabError, match=message):
+        network.rate_bits(rate)
+    assert network.rate_bits("1tbit") == 10**12

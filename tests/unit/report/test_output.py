@@ -79,3 +79,41 @@ def test_no_temporary_file_is_left_on_any_error(tmp_path: Path, monkeypatch: pyt
 
     assert os.listdir(tmp_path) == ["report.json"]
     assert target.read_text() == "the previous report\n"
+
+
+def test_a_file_written_through_a_symlink_keeps_its_mode_and_owner(tmp_path: Path) -> None:
+    real = tmp_path / "private" / "report.json"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    real.chmod(0o600)
+    os.chown(real, 65534, 65534)  # as root, as the tool runs; nobody's file stays nobody's
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+
+    write_atomically(link, "new\n")
+
+    found = os.stat(real)
+    assert real.read_text() == "new\n"
+    assert (found.st_mode & 0o7777, found.st_uid, found.st_gid) == (0o600, 65534, 65534)
+
+
+def test_a_new_file_takes_the_umask(tmp_path: Path) -> None:
+    umask = os.umask(0o027)
+    try:
+        write_atomically(tmp_path / "report.json", "x\n")
+    finally:
+        os.umask(umask)
+
+    assert os.stat(tmp_path / "report.json").st_mode & 0o7777 == 0o640
+
+
+def test_an_output_that_is_an_input_by_another_name_is_refused(tmp_path: Path) -> None:
+    facts = tmp_path / "kvm1.json"
+    facts.write_text("{}\n")
+    (tmp_path / "link.json").symlink_to(facts)
+    os.link(facts, tmp_path / "hard.json")
+
+    for name in ("kvm1.json", "link.json", "hard.json"):
+        with pytest.raises(OutputError, match=rf"^{tmp_path / name}: the same file as the input {facts}; refusing"):
+            output.real_target(tmp_path / name, [facts, tmp_path / "absent.json"])
+    assert output.real_target(tmp_path / "other.json", [facts]) == tmp_path / "other.json"
