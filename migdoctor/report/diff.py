@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from migdoctor.report.markdown import code, text
 from migdoctor.report.writers import pairs_of
 
 # How bad a status is; an ignored finding is an accepted risk and counts as passed.
@@ -149,20 +150,16 @@ def render_text(diff: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cell(value: str) -> str:
-    return value.replace("|", "\\|")
-
-
 def render_markdown(diff: dict[str, Any]) -> str:
     lines = [
-        f"# What changed: {diff['pair']}",
+        f"# What changed: {text(diff['pair'])}",
         "",
-        f"Old run `{diff['old']['run_id']}` ({diff['old']['started_at']}), new run `{diff['new']['run_id']}` ({diff['new']['started_at']}).",
+        f"Old run {code(diff['old']['run_id'], in_table=False)} ({text(diff['old']['started_at'])}), new run {code(diff['new']['run_id'], in_table=False)} ({text(diff['new']['started_at'])}).",
         "",
         "| | before | after |",
         "|---|---|---|",
     ]
-    lines += [f"| {what} | {cell(old)} | {cell(new)} |" for what, old, new in summary_lines(diff)]
+    lines += [f"| {what} | {text(old)} | {text(new)} |" for what, old, new in summary_lines(diff)]
     if diff["findings"]:
         lines += ["", "| change | check | before | after |", "|---|---|---|---|"]
         lines += [

@@ -1,11 +1,13 @@
 """Host data made safe to print: a hostname, config value or interface name is text a host chose,
 and on a terminal an escape sequence in it would repaint the screen, a newline would forge a line
 of the report. Control and format characters are shown as Python escapes (\\x1b, \\n, \\u202e);
-rich markup is escaped where rich renders (rich.markup.escape)."""
+rich markup is escaped where rich renders (rich.markup.escape). For a reader, a string may be cut
+(a host's 50 MB value would take rich minutes and a screen no one reads), saying its length."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import orjson
@@ -16,6 +18,20 @@ from migdoctor.report.encoded import Encoded
 UNPRINTABLE_ESCAPE = re.compile(rb"\\[bfnrtu]")
 
 
+def cut(text: str, limit: int | None) -> str:
+    """TEXT, or its first LIMIT characters and how long it was."""
+    if limit is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... (cut: {len(text):,} characters in all)"
+
+
+@cache
+def longer_than(limit: int) -> re.Pattern[bytes]:
+    """In JSON text, a string of at least LIMIT characters (each is one byte or one escape, at least);
+    it may also match between strings, so a match means "walk to be sure"."""
+    return re.compile(rb'"(?:[^"\\]|\\.){%d}' % limit)
+
+
 def printable(text: str) -> str:
     """TEXT with every non-printable character shown as its escape, so it prints as one plain line."""
     if text.isprintable():
@@ -23,39 +39,42 @@ def printable(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def printable_data(value: Any) -> Any:
-    """JSON-like data with every string (keys too) made printable: a copy, or VALUE itself when it
-    prints as it is (a fleet's matrix of 40,000 cells is checked as JSON bytes, not walked)."""
+def printable_data(value: Any, limit: int | None = None) -> Any:
+    """JSON-like data with every string (keys too) made printable, and cut to LIMIT characters: a
+    copy, or VALUE itself when it prints as it is (a fleet's matrix of 40,000 cells is checked as
+    JSON bytes, not walked)."""
     if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict | list | tuple) and prints_as_is(value):
+        return printable(cut(value, limit))
+    if isinstance(value, dict | list | tuple) and prints_as_is(value, limit):
         return value
     if isinstance(value, dict):
-        return {printable_data(key): printable_data(item) for key, item in value.items()}
+        return {printable_data(key, limit): printable_data(item, limit) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [printable_data(item) for item in value]
+        return [printable_data(item, limit) for item in value]
     if isinstance(value, Encoded):  # a fleet's pairs: only those that may hold such text decoded
-        return Encoded([printable_json(item) for item in value.items], value.mapping, value.summaries)
+        return Encoded([printable_json(item, limit) for item in value.items], value.mapping, value.summaries)
     return value
 
 
-def printable_json(item: bytes) -> bytes:
-    """JSON text with every string made printable; most of a fleet's pairs are already, as bytes."""
-    if printable_bytes(item):
+def printable_json(item: bytes, limit: int | None = None) -> bytes:
+    """JSON text with every string made printable (and cut to LIMIT); most of a fleet's pairs are
+    already, as bytes."""
+    if printable_bytes(item, limit):
         return item
-    return orjson.dumps(printable_data(orjson.loads(item)))
+    return orjson.dumps(printable_data(orjson.loads(item), limit))
 
 
-def printable_bytes(item: bytes) -> bool:
-    """Whether JSON text holds only printable strings, checked as bytes: three scans in C, each far
-    faster than one character class."""
-    return item.isascii() and b"\x7f" not in item and not UNPRINTABLE_ESCAPE.search(item)
+def printable_bytes(item: bytes, limit: int | None = None) -> bool:
+    """Whether JSON text holds only printable strings, none longer than LIMIT, checked as bytes:
+    scans in C, each far faster than one character class."""
+    printable_only = item.isascii() and b"\x7f" not in item and not UNPRINTABLE_ESCAPE.search(item)
+    return printable_only and (limit is None or len(item) <= limit or not longer_than(limit).search(item))
 
 
-def prints_as_is(value: Any) -> bool:
-    """Whether every string in VALUE (keys too) is printable, judged on its JSON; False when it is
-    not plain JSON (a fleet's encoded pairs within, say), which is then walked."""
+def prints_as_is(value: Any, limit: int | None = None) -> bool:
+    """Whether every string in VALUE (keys too) is printable and no longer than LIMIT, judged on its
+    JSON; False when it is not plain JSON (a fleet's encoded pairs within, say), which is then walked."""
     try:
-        return printable_bytes(orjson.dumps(value))
+        return printable_bytes(orjson.dumps(value), limit)
     except TypeError:
         return False

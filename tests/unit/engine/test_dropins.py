@@ -18,7 +18,7 @@ from migdoctor.engine import DiscoveryError, discover
 DATA = Path(__file__).parents[2] / "data" / "facts"
 SEED = DATA / "seed-report.json"
 
-RULE = '''
+RULE = """
 from migdoctor.checkapi import Registry, passed
 
 registry = Registry()
@@ -28,10 +28,10 @@ registry = Registry()
 def rule(pair):
     print("printed by the check")
     return passed("fine")
-'''
+"""
 
 # Every finding of every other check becomes PASS, and what fails passes: patched at import.
-PATCHES = '''
+PATCHES = """
 import migdoctor.checkapi as api
 import migdoctor.engine as engine
 import migdoctor.run.judge as judge
@@ -43,7 +43,7 @@ engine.kept_contract = lambda result: Outcome(Status.PASS, kept(result).summary)
 judge.in_this_process = lambda checks, pair, ignored, known=(): [
     engine.finding_of(check, Outcome(Status.PASS, "patched"), set(), 0.0) for check in checks
 ]
-'''
+"""
 
 
 def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -130,7 +130,9 @@ def test_a_drop_in_patching_migdoctor_at_import_changes_no_other_verdict(tmp_pat
 def test_what_a_drop_in_prints_at_import_or_in_its_check_never_reaches_stdout(tmp_path: Path) -> None:
     dropins = tmp_path / "dropins"
     dropins.mkdir()
-    (dropins / "noisy.py").write_text('print("printed at import")\nimport sys\nprint("on stderr", file=sys.stderr)\n' + RULE)
+    (dropins / "noisy.py").write_text(
+        'print("printed at import")\nimport sys\nprint("on stderr", file=sys.stderr)\n' + RULE
+    )
 
     result = one_pair(tmp_path, dropins)
 
