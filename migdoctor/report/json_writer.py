@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from migdoctor.report.encoded import Encoded
+from migdoctor.report.encoded import Encoded, json_bytes
 from migdoctor.report.writers import Format, RenderOptions, Writer
 
 PLACE = "\u0000pairs\u0000"  # where a fleet's encoded pairs go; no report string holds a NUL
@@ -32,9 +32,9 @@ def json_chunks(report: dict[str, Any]) -> Iterator[bytes]:
     fleet's encoded pairs are set in as the bytes they are, one line each, never all in one string."""
     pairs = report.get("pairs")
     if not isinstance(pairs, Encoded) or pairs.mapping is not None:
-        yield escaped(orjson.dumps(report, default=str, option=orjson.OPT_INDENT_2)) + b"\n"
+        yield escaped(json_bytes(report, indent=True)) + b"\n"
         return
-    text = escaped(orjson.dumps({**report, "pairs": PLACE}, default=str, option=orjson.OPT_INDENT_2))
+    text = escaped(json_bytes({**report, "pairs": PLACE}, indent=True))
     head, _, tail = text.partition(orjson.dumps(PLACE))
     yield head + b"["
     for index, item in enumerate(pairs.items):

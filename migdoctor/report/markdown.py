@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, pair_names
-from migdoctor.report.safe import printable_data
+from migdoctor.report.safe import printable_report
 from migdoctor.report.writers import Format, Writer, pairs_of
 
 
@@ -36,7 +36,7 @@ def code(value: Any, in_table: bool = True) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    report = printable_data(report)
+    report = printable_report(report)
     pairs = pairs_of(report)
     if len(pairs) == 1:
         return render_pair(pairs[0])

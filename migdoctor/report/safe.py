@@ -56,6 +56,12 @@ def printable_data(value: Any, limit: int | None = None) -> Any:
     return value
 
 
+def printable_report(report: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
+    """REPORT made printable for a writer that shows no facts (text, Markdown, JUnit): the facts a
+    report may hold are left out, not walked (a fleet's are most of it)."""
+    return printable_data({key: value for key, value in report.items() if key != "facts"}, limit)
+
+
 def printable_json(item: bytes, limit: int | None = None) -> bytes:
     """JSON text with every string made printable (and cut to LIMIT); most of a fleet's pairs are
     already, as bytes."""

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from migdoctor.report.causes import MATRIX_MARKS, causes, matrix_rows, pair_names
-from migdoctor.report.safe import printable_data
+from migdoctor.report.safe import printable_report
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 LONGEST_SHOWN = 2000  # characters of one value a reader is shown; the JSON report keeps it whole
@@ -101,7 +101,7 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
 
 
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
-    report = printable_data(report, LONGEST_SHOWN)
+    report = printable_report(report, LONGEST_SHOWN)
     pairs = pairs_of(report)
     if len(pairs) == 1:
         render_pair(pairs[0], console, quiet)

@@ -1,48 +1,61 @@
-"""Fuzzing as a test (hypothesis): facts records, inventories and config texts mutated at random
-must give a valid report or a clean one-line rejection, never a crash or a hang.
+"""Fuzzing as a test (hypothesis): facts records, inventories, saved facts and reports (deep
+nesting included) and config texts, mutated at random, must give a valid report or a clean one-line
+rejection, never a crash or a hang (an example still running after HANG_S fails as Hang); the
+built-in checks judged here must never raise on a schema-valid record.
 
-The examples are derandomized so the suite is the same on every run (a property test must not be
-a flake); HYPOTHESIS_PROFILE=fuzz explores many more, randomly (2,000 per property ran clean). A
-failure found this way is kept as a regular test beside the code it broke; the classes the
-issue's own fuzz and review found are there (test_sandbox, test_config, test_facts_admission,
-test_safe_output, test_validate_first, test_specs)."""
+The profiles are tests/conftest.py's: "ci" by default (derandomized, the same examples on every
+run: a property test must not be a flake); `--hypothesis-profile fuzz` or HYPOTHESIS_PROFILE=fuzz
+explores 2,000 random examples per property. A failure found this way is kept as a regular test
+beside the code it broke (test_sandbox, test_config, test_facts_admission, test_safe_output,
+test_validate_first, test_specs, test_host_text)."""
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
+import signal
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+import typer
+from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from migdoctor.checkapi import Status
+from migdoctor.cli.report import read_report
+from migdoctor.engine import Finding, builtin_checks
+from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.parsers import ParseError
 from migdoctor.parsers.libvirt_conf import parse_libvirt_conf
 from migdoctor.parsers.sxp import parse_xend_config
 from migdoctor.parsers.xl_conf import parse_xl_conf
+from migdoctor.report.diff import RENDERERS as DIFF_RENDERERS
+from migdoctor.report.diff import NotComparable, compare
 from migdoctor.report.document import validate_report
+from migdoctor.report.json_writer import json_chunks
 from migdoctor.report.markdown import render_markdown
 from migdoctor.report.text import render_text
-from migdoctor.run.collect import Collected, Gathered
+from migdoctor.report.writers import RenderOptions, writer
+from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.intent import decide_intent
-from migdoctor.run.judge import judge
+from migdoctor.run.judge import PairJob, in_this_process, judge, pair_of
 from migdoctor.run.lookups import destination_lookups, source_lookups
 from migdoctor.run.request import Request
+from migdoctor.run.saved import read_facts
+from migdoctor.sandbox import freeze
 from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, TransportError, resolve_host
 from migdoctor.transports.inventory import Inventory, InventoryError, parse_inventory
-
-settings.register_profile(
-    "ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile("fuzz", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 DATA = Path(__file__).parents[2] / "data"
 FACTS = {
@@ -116,6 +129,7 @@ def judged(src: dict[str, Any] | None, dst: dict[str, Any] | None, network: str 
     validate_report(report)
     render_text(report, Console(file=open(os.devnull, "w"), width=200))  # noqa: SIM115
     render_markdown(report)
+    b"".join(json_chunks(report))
     return report
 
 
@@ -207,3 +221,210 @@ def test_qemu_conf_text_as_a_host_may_hold_it_is_judged(data: st.DataObject) -> 
     assert all(f["status"] != "error" for f in report["pairs"][0]["findings"]), [
         f["summary"] for f in report["pairs"][0]["findings"] if f["status"] == "error"
     ]
+
+
+CAPTURED = {
+    path.name.removesuffix("-report.json"): json.loads(path.read_text(encoding="utf-8"))["facts"]
+    for path in sorted((DATA / "facts").glob("*-report.json"))
+}
+JUDGED_HERE = [check for check in builtin_checks() if check.area != "firewall"]
+HANG_S = 30.0
+
+
+class Hang(Exception):
+    """An example still running after HANG_S: a hang, reported with the example that caused it."""
+
+
+@contextmanager
+def no_hang(seconds: float = HANG_S) -> Iterator[None]:
+    def overrun(_signum: int, _frame: Any) -> None:
+        raise Hang(f"still running after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def same_kind(value: Any) -> st.SearchStrategy[Any]:
+    """A value of VALUE's JSON type (most stay schema-valid): the malformed-but-valid a host gives."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, int | float):
+        return st.sampled_from([0, -1, 1, 65535, 65536, 2**31, 2**64, -(2**63)]) | st.integers()
+    if isinstance(value, str):
+        return st.sampled_from([*HOSTILE_TEXT, value.upper(), value + value]) | st.text(max_size=12)
+    if isinstance(value, list):
+        return st.sampled_from([[], value[:1], value[::-1], value + value[:1]])
+    if isinstance(value, dict):
+        return st.sampled_from([{}, *({k: v for k, v in value.items() if k != gone} for gone in value)])
+    return JSON
+
+
+@st.composite
+def reshaped(draw: st.DrawFn, document: Any, max_changes: int = 4) -> Any:
+    """DOCUMENT with a few parts replaced by others of their kind, or by any JSON (mutated)."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(mutated(document, max_changes))
+    document = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, max_changes))):
+        parent: Any = None
+        key: Any = None
+        node = document
+        while isinstance(node, dict | list) and node and draw(st.integers(0, 5)):
+            key = draw(st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node))))
+            parent, node = node, node[key]
+        if parent is not None:
+            parent[key] = draw(same_kind(node))
+    return document
+
+
+def judged_here(src: dict[str, Any], dst: dict[str, Any], network: str | None) -> list[Finding]:
+    """The findings of JUDGED_HERE over the pair, and its path, judged in this process."""
+    request = Request.pair(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
+    intent = decide_intent(request, "hostb", dst)
+    source_lookups(dst, intent, "qemu+ssh://root@hostb/system")
+    destination_lookups(src, intent)
+    job = PairJob("hosta", "hostb", Collected(freeze(src)), Collected(freeze(dst)), intent, Measured())
+    pair = pair_of(job)
+    assert pair is not None
+    describe_path(pair, predict_path(pair))
+    intended_links(pair)
+    measured_path(pair)
+    return in_this_process(JUDGED_HERE, pair, set())
+
+
+@given(st.data())
+def test_builtin_checks_never_raise_on_schema_valid_facts(data: st.DataObject) -> None:
+    """A malformed field of a schema-valid record is a WARN or FAIL naming it, never an ERROR."""
+    facts = CAPTURED[data.draw(st.sampled_from(sorted(CAPTURED)))]
+    src, dst = facts["source"], facts["destination"]
+    if data.draw(st.booleans()):
+        src = data.draw(reshaped(src))
+    if data.draw(st.booleans()):
+        dst = data.draw(reshaped(dst))
+    assume(facts_problem(src) is None and facts_problem(dst) is None)
+    network = data.draw(st.sampled_from([None, "198.51.100.0/24", "192.0.2.0/24", "2001:db8::/64"]))
+
+    with no_hang():
+        findings = judged_here(src, dst, network)
+
+    errors = [f"{f.id}: {f.summary}" for f in findings if f.status == Status.ERROR]
+    assert not errors, errors
+
+
+def rejected_in_one_line(load: Callable[[], Any]) -> Any:
+    """LOAD()'s result, or None when it refused its input in one line (a ValueError, or the CLI's
+    one line on stderr and exit 2); anything else escapes and fails the property."""
+    stderr = io.StringIO()
+    try:
+        with redirect_stderr(stderr):
+            return load()
+    except (ValueError, InventoryError) as exc:
+        one_line(str(exc))
+    except typer.Exit as exc:
+        assert exc.exit_code == 2, exc.exit_code
+        one_line(stderr.getvalue().rstrip("\n"))
+    return None
+
+
+def saved(text: str) -> Path:
+    handle, name = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    return Path(name)
+
+
+@given(st.data())
+def test_saved_facts_load_or_are_one_line_errors(data: st.DataObject) -> None:
+    facts = CAPTURED[data.draw(st.sampled_from(sorted(CAPTURED)))]
+    record = data.draw(reshaped(facts["destination"]))
+    path = saved(json.dumps(record))
+    try:
+        with no_hang():
+            loaded = rejected_in_one_line(lambda: read_facts(path, "hostb"))
+            if loaded is not None:
+                judged(facts["source"], loaded, "198.51.100.0/24")
+    finally:
+        path.unlink()
+
+
+REPORTS = {name: judged(facts["source"], facts["destination"], None) for name, facts in CAPTURED.items()}
+
+
+@given(st.data())
+def test_saved_reports_render_and_compare_or_are_one_line_errors(data: st.DataObject) -> None:
+    original = REPORTS[data.draw(st.sampled_from(sorted(REPORTS)))]
+    report = data.draw(reshaped(json.loads(json.dumps(original))))
+    path = saved(json.dumps(report))
+    try:
+        with no_hang():
+            loaded = rejected_in_one_line(lambda: read_report(path))
+            if loaded is None:
+                return
+            for name in ("text", "json", "markdown", "html", "junit"):
+                writer(name).render(loaded, RenderOptions())
+            try:
+                diff = compare(original, loaded)
+            except NotComparable as exc:
+                one_line(str(exc))
+                return
+            for render in DIFF_RENDERERS.values():
+                render(diff)
+    finally:
+        path.unlink()
+
+
+def nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+DEPTHS = st.sampled_from([200, 300, 1000, 5000, 100_000]) | st.integers(1, 3000)
+
+
+def deep_inventory(depth: int) -> None:
+    text = f'[hosts.kvm1]\ntransport = "local"\nlabels = {nested(depth)}\n'
+    rejected_in_one_line(lambda: parse_inventory(text, "inv.toml"))
+
+
+def deep_facts(depth: int) -> None:
+    text = json.dumps(CAPTURED["seed"]["destination"]).replace('"links": [', f'"links": [{nested(depth)}, ', 1)
+    path = saved(text)
+    try:
+        rejected_in_one_line(lambda: read_facts(path, "hostb"))
+    finally:
+        path.unlink()
+
+
+def deep_report(depth: int) -> None:
+    """A saved report whose facts (opaque to the report schema) hold deep nesting, rendered."""
+    path = saved(json.dumps({**REPORTS["seed"], "facts": {"hosta": {"x": "DEEP"}}}).replace('"DEEP"', nested(depth)))
+    try:
+        loaded = rejected_in_one_line(lambda: read_report(path))
+        if loaded is not None:
+            for name in ("text", "json", "markdown", "html", "junit"):
+                writer(name).render(loaded, RenderOptions())
+    finally:
+        path.unlink()
+
+
+LOADER_DEPTH = "the loader meets the nesting at Python's recursion limit (RecursionError)"
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        deep_facts,
+        pytest.param(deep_inventory, marks=pytest.mark.xfail(strict=True, reason=LOADER_DEPTH)),
+        pytest.param(deep_report, marks=pytest.mark.xfail(strict=True, reason=LOADER_DEPTH)),
+    ],
+)
+@settings(phases=(Phase.explicit, Phase.reuse, Phase.generate))  # the depth is the example: nothing to shrink
+@given(depth=st.sampled_from([300, 1000, 5000, 100_000]) | st.integers(1, 3000))
+def test_deeply_nested_input_is_refused_in_one_line(load: Callable[[int], None], depth: int) -> None:
+    """Deep nesting in a saved facts record, an inventory or a saved report."""
+    with no_hang():
+        load(depth)

@@ -102,3 +102,23 @@ def test_a_short_value_is_shown_whole(judge_report) -> None:
     render_text(report, console)
 
     assert "B" * 2000 in console.export_text() and "cut:" not in console.export_text()
+
+
+def test_an_integer_beyond_64_bits_from_a_host_is_written_whole(judge_report) -> None:
+    report = judge_report("seed")
+    report["pairs"][0]["findings"][0]["evidence"] = [{"host": "hostb", "item": "port", "actual": 2**70, "expected": 1}]
+
+    out = b"".join(json_chunks(report))
+
+    assert json.loads(out)["pairs"][0]["findings"][0]["evidence"][0]["actual"] == 2**70
+
+
+@pytest.mark.parametrize("name", ["text", "markdown", "junit"])
+def test_writers_that_show_no_facts_do_not_walk_them(judge_report, name: str) -> None:
+    report = judge_report("seed")
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    report["facts"] = {"hosta": {"x": deep}}
+
+    assert writer(name).render(report, RenderOptions())
