@@ -12,6 +12,7 @@ test_validate_first, test_specs, test_host_text)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import os
@@ -27,9 +28,11 @@ from typing import Any
 import pytest
 import tomli_w
 import typer
+from check_records import probe_record
 from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from tls_records import HOSTA_NAMES, HOSTB_NAMES, with_tls
 
 from migdoctor.checkapi import Status
 from migdoctor.cli.report import read_report
@@ -282,13 +285,54 @@ def reshaped(draw: st.DrawFn, document: Any, max_changes: int = 4) -> Any:
     return document
 
 
-def judged_here(src: dict[str, Any], dst: dict[str, Any], network: str | None) -> list[Finding]:
-    """The findings of JUDGED_HERE over the pair, and its path, judged in this process."""
+def with_every_part(facts: dict[str, Any]) -> dict[str, Any]:
+    """A captured pair given what the lab's KVM records lack, so every check judges something:
+    TLS files on both hosts, a xend-config.sxp on the destination, the source's peer connection."""
+    facts = copy.deepcopy(facts)
+    with_tls(facts["source"], "hosta", HOSTA_NAMES)
+    with_tls(facts["destination"], "hostb", HOSTB_NAMES)
+    facts["destination"]["config"]["xend_config"] = {
+        "path": "/etc/xen/xend-config.sxp",
+        "present": True,
+        "values": parse_xend_config(XEND_CONFIG, "/etc/xen/xend-config.sxp"),
+    }
+    facts["source"]["peer_connection"] = json.loads((DATA / "peer" / "tls-ok.json").read_text(encoding="utf-8"))
+    return facts
+
+
+XEND_CONFIG = "(xend-relocation-server yes)\n(xend-relocation-port 8002)\n(xend-relocation-address '198.51.100.2')\n"
+COMPLETE = {name: with_every_part(facts) for name, facts in CAPTURED.items()}
+LEG = {"ok": True, "error": None, "wall_s": 3.2, "samples": 28, "source_tx_bytes": 2**28}
+TRIAL = {
+    "domain": "migdoctor-canary-x",
+    "canary": True,
+    "virt_type": "kvm",
+    "memory_mib": 256,
+    "payload_mib": 208,
+    "migrate_uri": None,
+    "timeout_s": 94.4,
+    "legs": [
+        {**LEG, "from": "hosta", "to": "hostb", "source_link": "a-fast", "destination_link": "b-fast"}
+        | {"destination_rx_bytes": 2**28, "rate_mbps": 955.0, "wall_rate_mbps": 560.0},
+        {**LEG, "from": "hostb", "to": "hosta", "source_link": "b-fast", "destination_link": "a-fast"}
+        | {"destination_rx_bytes": 2**28, "rate_mbps": 955.0, "wall_rate_mbps": 560.0},
+    ],
+    "completed_stats": None,
+    "cleanup": [],
+    "interrupted": False,
+}
+
+
+def judged_here(
+    src: dict[str, Any], dst: dict[str, Any], network: str | None, measured: Measured | None = None, **intended: Any
+) -> list[Finding]:
+    """The findings of JUDGED_HERE over the pair, and its path, judged in this process; INTENDED:
+    the intent's options (dst_libvirt_uri, min_link_speed_mbps)."""
     request = Request.pair(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
-    intent = decide_intent(request, "hostb", dst)
+    intent = dataclasses.replace(decide_intent(request, "hostb", dst), **intended)
     source_lookups(dst, intent, "qemu+ssh://root@hostb/system")
     destination_lookups(src, intent)
-    job = PairJob("hosta", "hostb", Collected(freeze(src)), Collected(freeze(dst)), intent, Measured())
+    job = PairJob("hosta", "hostb", Collected(freeze(src)), Collected(freeze(dst)), intent, measured or Measured())
     pair = pair_of(job)
     assert pair is not None
     describe_path(pair, predict_path(pair))
@@ -300,7 +344,7 @@ def judged_here(src: dict[str, Any], dst: dict[str, Any], network: str | None) -
 @given(st.data())
 def test_builtin_checks_never_raise_on_schema_valid_facts(data: st.DataObject) -> None:
     """A malformed field of a schema-valid record is a WARN or FAIL naming it, never an ERROR."""
-    facts = CAPTURED[data.draw(st.sampled_from(sorted(CAPTURED)))]
+    facts = data.draw(st.sampled_from([CAPTURED, COMPLETE]))[data.draw(st.sampled_from(sorted(CAPTURED)))]
     src, dst = facts["source"], facts["destination"]
     if data.draw(st.booleans()):
         src = data.draw(reshaped(src))
@@ -308,9 +352,16 @@ def test_builtin_checks_never_raise_on_schema_valid_facts(data: st.DataObject) -
         dst = data.draw(reshaped(dst))
     assume(facts_problem(src) is None and facts_problem(dst) is None)
     network = data.draw(st.sampled_from([None, "198.51.100.0/24", "192.0.2.0/24", "2001:db8::/64"]))
+    measured = Measured(
+        probe=data.draw(st.sampled_from([None, probe_record(), probe_record(error="connection refused")])),
+        trial=data.draw(st.sampled_from([None, TRIAL])),
+    )
+
+    uri = data.draw(st.sampled_from([None, "qemu+ssh://root@hostb/system", "qemu+tls://hostb.lab.test/system"]))
+    speed = data.draw(st.sampled_from([None, 1000, 10**6]))
 
     with no_hang():
-        findings = judged_here(src, dst, network)
+        findings = judged_here(src, dst, network, measured, dst_libvirt_uri=uri, min_link_speed_mbps=speed)
 
     errors = [f"{f.id}: {f.summary}" for f in findings if f.status == Status.ERROR]
     assert not errors, errors
