@@ -421,7 +421,7 @@ def rendered_and_compared(original: dict[str, Any], report: dict[str, Any]) -> N
             try:
                 diff = compare(original, loaded)
             except NotComparable as exc:
-                one_line(str(exc))
+                one_line(printable(str(exc)))  # as `report diff` prints it
                 return
             for render in DIFF_RENDERERS.values():
                 render(diff)
