@@ -7,7 +7,6 @@ rich markup is escaped where rich renders (rich.markup.escape). For a reader, a 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 import orjson
@@ -25,11 +24,12 @@ def cut(text: str, limit: int | None) -> str:
     return f"{text[:limit]}... (cut: {len(text):,} characters in all)"
 
 
-@cache
-def longer_than(limit: int) -> re.Pattern[bytes]:
-    """In JSON text, a string of at least LIMIT characters (each is one byte or one escape, at least);
-    it may also match between strings, so a match means "walk to be sure"."""
-    return re.compile(rb'"(?:[^"\\]|\\.){%d}' % limit)
+def may_hold_longer(item: bytes, limit: int) -> bool:
+    """Whether JSON text may hold a string of more than LIMIT characters: no string is longer than
+    the longest run of bytes between quotes, an escaped quote counted as one (a longer run that is
+    no string only means a walk to be sure). Splitting is C: a fleet's pairs are checked in 0.1 s,
+    a regular expression took 0.75 s."""
+    return len(item) > limit and max(map(len, item.replace(b'\\"', b"_").split(b'"'))) > limit
 
 
 def printable(text: str) -> str:
@@ -74,7 +74,7 @@ def printable_bytes(item: bytes, limit: int | None = None) -> bool:
     """Whether JSON text holds only printable strings, none longer than LIMIT, checked as bytes:
     scans in C, each far faster than one character class."""
     printable_only = item.isascii() and b"\x7f" not in item and not UNPRINTABLE_ESCAPE.search(item)
-    return printable_only and (limit is None or len(item) <= limit or not longer_than(limit).search(item))
+    return printable_only and (limit is None or not may_hold_longer(item, limit))
 
 
 def prints_as_is(value: Any, limit: int | None = None) -> bool:
