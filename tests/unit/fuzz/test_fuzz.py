@@ -36,7 +36,7 @@ from tls_records import HOSTA_NAMES, HOSTB_NAMES, with_tls
 
 from migdoctor.checkapi import Status
 from migdoctor.cli.report import read_report
-from migdoctor.engine import Finding, builtin_checks
+from migdoctor.engine import Finding, builtin_checks, discover
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.parsers import ParseError
 from migdoctor.parsers.libvirt_conf import parse_libvirt_conf
@@ -112,9 +112,32 @@ def one_line(message: str) -> None:
     assert message and "\n" not in message and "Traceback" not in message, message
 
 
+HANG_S = 30.0
+DISCOVERED = discover()
+
+
+class Hang(Exception):
+    """An example still running after HANG_S: a hang, reported with the example that caused it."""
+
+
+@contextmanager
+def no_hang(seconds: float = HANG_S) -> Iterator[None]:
+    def overrun(_signum: int, _frame: Any) -> None:
+        raise Hang(f"still running after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def judged(src: dict[str, Any] | None, dst: dict[str, Any] | None, network: str | None) -> dict[str, Any]:
     """What `migdoctor check` does with two facts records it admitted (or could not get)."""
     request = Request.pair(Host("hosta", "local"), Host("hostb", "local"), Inventory(), migration_network=network)
+    request.checks = DISCOVERED  # found once: discovery's import alarm would cancel no_hang's
     intent = decide_intent(request, "hostb", dst)
     if dst is not None:
         source_lookups(dst, intent, "qemu+ssh://root@hostb/system")
@@ -154,7 +177,8 @@ def test_mutated_facts_give_a_valid_report_or_a_one_line_rejection(data: st.Data
     src, dst = (record, other) if side == "source" else (other, record)
     network = data.draw(st.sampled_from([None, "198.51.100.0/24", "192.0.2.0/24", "2001:db8::/64"]))
 
-    report = judged(src, dst, network)
+    with no_hang():
+        report = judged(src, dst, network)
 
     assert report["exit_status"] in (0, 1, 2)
     assert (report["exit_status"] == 2) == (record is None)
@@ -174,17 +198,18 @@ def test_mutated_inventories_parse_or_are_one_line_errors(data: st.DataObject) -
         text = tomli_w.dumps(document)
     except (TypeError, ValueError):  # not representable in TOML (None, mixed arrays): nothing to parse
         return
-    try:
-        inventory = parse_inventory(text, "inv.toml")
-    except InventoryError as exc:
-        one_line(str(exc))
-        assert str(exc).startswith("inv.toml: ")
-        return
-    for name in inventory.hosts:
+    with no_hang():
         try:
-            resolve_host(name, inventory)
-        except TransportError as exc:
+            inventory = parse_inventory(text, "inv.toml")
+        except InventoryError as exc:
             one_line(str(exc))
+            assert str(exc).startswith("inv.toml: ")
+            return
+        for name in inventory.hosts:
+            try:
+                resolve_host(name, inventory)
+            except TransportError as exc:
+                one_line(str(exc))
 
 
 @given(
@@ -194,7 +219,8 @@ def test_mutated_inventories_parse_or_are_one_line_errors(data: st.DataObject) -
 def test_random_config_text_parses_or_is_one_line_parse_error(text: str) -> None:
     for parse in (parse_libvirt_conf, parse_xl_conf, parse_xend_config):
         try:
-            parse(text, "/etc/x.conf")
+            with no_hang():
+                parse(text, "/etc/x.conf")
         except ParseError as exc:
             one_line(str(exc))
             assert "/etc/x.conf" in str(exc)
@@ -220,7 +246,8 @@ def test_qemu_conf_text_as_a_host_may_hold_it_is_judged(data: st.DataObject) -> 
     if admitted(dst) is None:
         return
 
-    report = judged(FACTS["healthy"]["source"], dst, "198.51.100.0/24")
+    with no_hang():
+        report = judged(FACTS["healthy"]["source"], dst, "198.51.100.0/24")
 
     assert all(f["status"] != "error" for f in report["pairs"][0]["findings"]), [
         f["summary"] for f in report["pairs"][0]["findings"] if f["status"] == "error"
@@ -232,25 +259,6 @@ CAPTURED = {
     for path in sorted((DATA / "facts").glob("*-report.json"))
 }
 JUDGED_HERE = [check for check in builtin_checks() if check.area != "firewall"]
-HANG_S = 30.0
-
-
-class Hang(Exception):
-    """An example still running after HANG_S: a hang, reported with the example that caused it."""
-
-
-@contextmanager
-def no_hang(seconds: float = HANG_S) -> Iterator[None]:
-    def overrun(_signum: int, _frame: Any) -> None:
-        raise Hang(f"still running after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, overrun)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def same_kind(value: Any) -> st.SearchStrategy[Any]:
