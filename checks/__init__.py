@@ -37,5 +37,8 @@ every discovered check to it):
 
 Third-party checks: a module like these, registered under the entry-point group
 `migdoctor.checks` (`site = my_package.checks` in its distribution's entry points), or dropped
-into a directory given with `--checks-dir`.
+into a directory given with `--checks-dir`. A drop-in file is imported only in forked workers,
+never in the run's own process, and its checks run in a worker of their own: whatever it does at
+import (ends its process, prints, patches migdoctor) cannot end the run, reach stdout or change
+another check's verdict; ending its process at import fails discovery naming the file.
 """

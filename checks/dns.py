@@ -103,6 +103,12 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
             remediation=migration_host_fix(pair),
         )
     addresses = [name] if is_address(name) else source_lookup(pair)[2]["getaddrinfo"]["addresses"]
+    malformed = [address for address in addresses if not is_address(address)]
+    if malformed:
+        return warned(
+            f"{name} resolves on {pair.src_label} to {malformed[0]!r}, not an address: whether it is loopback cannot be told",
+            Evidence(pair.src_label, f"getaddrinfo({name})", addresses, "addresses"),
+        )
     loopback = [address for address in addresses if address_of(address).is_loopback]
     if not loopback:
         return passed(f"{name} does not resolve to loopback on {pair.src_label}")

@@ -74,8 +74,9 @@ def listeners_on(facts: dict[str, Any], port: int) -> list[dict[str, Any]]:
 
 
 def reachable(listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The listeners another host can connect to: a socket bound to loopback takes no remote connection."""
-    return [item for item in listeners if not address_of(item["address"]).is_loopback]
+    """The listeners another host can connect to: a socket bound to loopback takes no remote
+    connection (nor one whose address is not one: listen.libvirt-remote names it)."""
+    return [item for item in listeners if is_address(item["address"]) and not address_of(item["address"]).is_loopback]
 
 
 def takes(bound: str, arrives_at: set[str]) -> bool:
@@ -97,7 +98,7 @@ def uri_addresses(pair: Pair, transport: str, host: str) -> set[str] | None:
     if transport in SSH_TRANSPORTS:
         return None
     lookup = name_lookup(pair.src, host)
-    addresses = set((lookup or {}).get("getaddrinfo", {}).get("addresses") or [])
+    addresses = set(filter(is_address, (lookup or {}).get("getaddrinfo", {}).get("addresses") or []))
     return addresses or None
 
 
@@ -131,6 +132,13 @@ def libvirt_remote(pair: Pair) -> Outcome:
             f"{host_port(item['address'], port)} ({(item['process'] or {}).get('name', '?')})" for item in found
         )
         return passed(f"{pair.dst_label} listens for {transport} on {where}")
+    malformed = [item["address"] for item in listening if not is_address(item["address"])]
+    if malformed:
+        return warned(
+            f"{pair.dst_label}'s listener on port {port} is bound to {malformed[0]!r}, not an address: whether it "
+            f"takes the connection {uri} makes cannot be told",
+            Evidence(pair.dst_label, f"listeners (port {port}) address", malformed[0], "an IP address"),
+        )
     if transport in SSH_TRANSPORTS:
         remediation = f"{pair.dst_label}: start sshd (port {port})"
     else:

@@ -59,6 +59,11 @@ SSH_VERDICTS = ("Host key for", "Permission denied", "Could not resolve", "Host 
 CONNECT_FAULTS = ("Connection refused", "timed out", "No route to host", "no answer within")
 
 
+# What a peer connection that was tried records (facts schema: all but uri optional, since one
+# that could not be tried holds only uri and error).
+TRIED = ("host", "account", "ran_as", "daemon_found", "method", "argv", "ok", "seconds")
+
+
 def words(record: dict[str, Any]) -> str:
     """The line that says most: libvirt's error with the reason it logged, ssh's verdict, else the last."""
     output = [line for line in record.get("output") or [] if not set(line) <= {"@"}]
@@ -126,6 +131,14 @@ def peer_connection(pair: Pair) -> Outcome:
         raise Skip("peer connection not tried (saved facts, or --no-probe)")
     if record.get("error"):
         raise Skip(f"peer connection not tried: {record['error']}")
+    lacking = [key for key in TRIED if key not in record]
+    if lacking:
+        return warned(
+            f"{pair.src_label}'s peer connection record lacks {', '.join(lacking)}: whether its libvirtd "
+            "account opens the destination's URI cannot be told",
+            Evidence(pair.src_label, f"peer_connection.{lacking[0]}", "absent", "present"),
+            remediation=f"collect {pair.src_label}'s facts again with this migdoctor (migdoctor check, not saved facts)",
+        )
     if pair.intent.dst_libvirt_uri and record["uri"] != pair.intent.dst_libvirt_uri:
         raise Skip(f"the saved peer connection opened {record['uri']}, not {pair.intent.dst_libvirt_uri}")
     if record["ok"] is None:

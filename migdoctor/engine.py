@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import json
 import math
 import pkgutil
@@ -197,19 +198,74 @@ def entry_point_checks() -> list[Check]:
     return found
 
 
+# What a drop-in declares of each check, handed over from the worker that imported it.
+METADATA = ("id", "title", "severity", "needs", "description", "rationale", "fix", "scope")
+
+
+@dataclass(frozen=True)
+class DropIn:
+    """A drop-in check's function, imported where it is called: in the worker process that runs
+    it, never in the run's own, so nothing the file does at import (exit, print, patch migdoctor)
+    reaches the run or another check. DOC is the file's docstring (the catalogue's area summary)."""
+
+    path: str
+    check_id: str
+    doc: str = ""
+
+    def __call__(self, pair: Pair) -> Any:
+        return dropin_functions(self.path)[self.check_id](pair)
+
+
+@cache
+def dropin_functions(path: str) -> dict[str, Any]:
+    """The check functions PATH declares, by id: its module imported once in this process."""
+    return {check.id: check.run for check in checks_of(registry_of(dropin_module(path), f"file {path}"), "")}
+
+
+def dropin_module(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"migdoctor_dropin_{Path(path).stem}", path)
+    if spec is None or spec.loader is None:
+        raise DiscoveryError(f"{path}: cannot be loaded as a module")
+    module = importlib.util.module_from_spec(spec)
+    load_module(path, partial(spec.loader.exec_module, module))
+    return module
+
+
+def declared_in(path: str) -> tuple[list[dict[str, Any]], str] | str:
+    """In a worker: the metadata of each check PATH declares and the file's docstring, or why it
+    cannot be loaded (one line naming it)."""
+    try:
+        module = dropin_module(path)
+        checks = checks_of(registry_of(module, f"file {path}"), f"file {path}")
+    except DiscoveryError as exc:
+        return str(exc)
+    return [{name: getattr(check, name) for name in METADATA} for check in checks], inspect.getdoc(module) or ""
+
+
 def directory_checks(directory: str) -> list[Check]:
-    """Every *.py in DIRECTORY declaring `registry = Registry()`, loaded by path."""
+    """Every *.py in DIRECTORY declaring `registry = Registry()`. Each file is imported in a
+    forked worker of its own, which hands back what it declares: one that fails, ends that process
+    or overruns the budget at import is one line naming it."""
     root = Path(directory)
     if not root.is_dir():
         raise DiscoveryError(f"{directory}: --checks-dir is not a directory")
     found: list[Check] = []
-    for path in sorted(root.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"migdoctor_dropin_{path.stem}", path)
-        if spec is None or spec.loader is None:
-            raise DiscoveryError(f"{path}: cannot be loaded as a module")
-        module = importlib.util.module_from_spec(spec)
-        load_module(str(path), partial(spec.loader.exec_module, module))
-        found += checks_of(registry_of(module, f"file {path}"), f"file {path}")
+    for path in map(str, sorted(root.glob("*.py"))):
+        (declared,) = isolated([partial(declared_in, path)], IMPORT_BUDGET_S + 1)
+        if isinstance(declared, Lost):
+            raise DiscoveryError(f"{path}: its import {declared.reason}")
+        if isinstance(declared, str):
+            raise DiscoveryError(declared)
+        origin = f"file {path}"
+        try:
+            metadata, doc = declared
+            checks = [Check(**each, run=DropIn(path, each["id"], doc), origin=origin) for each in metadata]
+        except (TypeError, ValueError, KeyError):
+            raise DiscoveryError(f"{path}: its import did not hand back its checks") from None
+        problem = next(filter(None, map(metadata_problem, checks)), None)
+        if problem:
+            raise DiscoveryError(f"{origin}: {problem}")
+        found += checks
     return found
 
 
@@ -388,15 +444,32 @@ def finding_of(check: Check, outcome: Outcome, ignored: set[str], duration_s: fl
     )
 
 
+def lane(check: Check) -> str:
+    """The worker a check runs in: a drop-in file's checks apart from all others ("")."""
+    return check.run.path if isinstance(check.run, DropIn) else ""
+
+
+def finding_from(check: Check, result: Any, ignored: set[str], budget_s: float) -> Finding:
+    """CHECK's finding from what its worker handed back: a Lost, or an answer for another check
+    (its worker's code patched by a drop-in), is an ERROR naming it."""
+    if isinstance(result, Lost):
+        return finding_of(check, Outcome(Status.ERROR, f"check {result.reason}"), ignored, budget_s)
+    if not isinstance(result, Finding) or result.id != check.id:
+        return finding_of(check, Outcome(Status.ERROR, "check's worker answered for another check"), ignored, 0.0)
+    return result
+
+
 def run_checks(checks: list[Check], pair: Pair, ignored: set[str], budget_s: float = CHECK_BUDGET_S) -> list[Finding]:
-    """Every check over a read-only view of the pair, in a worker process with a time budget each."""
+    """Every check over a read-only view of the pair, in a worker process with a time budget each;
+    each drop-in file's checks in a worker of their own."""
     frozen = dataclasses.replace(
         pair, src=freeze(pair.src), dst=freeze(pair.dst), probe=freeze(pair.probe), trial=freeze(pair.trial)
     )
-    results = isolated([partial(run_check, check, frozen, ignored) for check in checks], budget_s)
-    return [
-        finding_of(check, Outcome(Status.ERROR, f"check {result.reason}"), ignored, budget_s)
-        if isinstance(result, Lost)
-        else result
-        for check, result in zip(checks, results, strict=True)
-    ]
+    lanes: dict[str, list[int]] = {}
+    for index, check in enumerate(checks):
+        lanes.setdefault(lane(check), []).append(index)
+    results: dict[int, Any] = {}
+    for members in lanes.values():
+        tasks = [partial(run_check, checks[index], frozen, ignored) for index in members]
+        results.update(zip(members, isolated(tasks, budget_s), strict=True))
+    return [finding_from(check, results[index], ignored, budget_s) for index, check in enumerate(checks)]

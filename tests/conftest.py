@@ -1,7 +1,12 @@
 """migdoctor as users install it: the sdist and the wheel built from it (as `python -m build` does,
 every Python warning an error, so a deprecated setting fails the build), once per session, and
 .venv-wheel, a venv of its own where that wheel is installed (not editable) with its dependencies
-from pip's cache."""
+from pip's cache.
+
+Hypothesis profiles, registered before pytest reads its options so `--hypothesis-profile NAME`
+can choose one: "ci" (the default: derandomized, the same examples on every run, so a property
+test cannot flake) and "fuzz" (2,000 random examples per property, run by hand to search).
+HYPOTHESIS_PROFILE=NAME chooses one too; the option wins over it."""
 
 import fcntl
 import os
@@ -13,9 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEEL_VENV = ROOT / ".venv-wheel"
+
+settings.register_profile(
+    "ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def run(argv: list[str | Path], what: str, **env: str) -> None:

@@ -91,10 +91,10 @@ def file_problem(facts: dict[str, Any], group: str, role: str) -> str | None:
     if record.get("error"):
         return f"{record['path']}: {record['error']}"
     try:
-        certificates(facts, group, role)
+        found = certificates(facts, group, role)
     except ValueError as exc:
         return f"{record['path']}: not a readable certificate ({exc})"
-    return None
+    return None if found else f"{record['path']} holds no certificate"
 
 
 def collected_at(facts: dict[str, Any]) -> datetime:

@@ -11,6 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from migdoctor.checkapi import Check
+from migdoctor.engine import DropIn
 from migdoctor.report.markdown import cell
 from migdoctor.report.safe import printable
 
@@ -35,7 +36,7 @@ def render_json(checks: list[Check]) -> str:
 
 def area_summary(check: Check) -> str:
     """What an area covers: the first paragraph of its module's docstring, on one line."""
-    doc = inspect.getdoc(inspect.getmodule(check.run)) or ""
+    doc = check.run.doc if isinstance(check.run, DropIn) else inspect.getdoc(inspect.getmodule(check.run)) or ""
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 

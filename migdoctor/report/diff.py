@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from migdoctor.report.markdown import code, text
 from migdoctor.report.writers import pairs_of
 
 # How bad a status is; an ignored finding is an accepted risk and counts as passed.
@@ -180,23 +181,19 @@ def render_text(diff: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cell(value: str) -> str:
-    return value.replace("|", "\\|")
-
-
 def render_markdown(diff: dict[str, Any]) -> str:
     pairs, unchanged = shown_pairs(diff)
     lines = []
     for pair in pairs:
         lines += [
-            f"# What changed: {pair['pair']}",
+            f"# What changed: {text(pair['pair'])}",
             "",
-            f"Old run `{pair['old']['run_id']}` ({pair['old']['started_at']}), new run `{pair['new']['run_id']}` ({pair['new']['started_at']}).",
+            f"Old run {code(pair['old']['run_id'], in_table=False)} ({text(pair['old']['started_at'])}), new run {code(pair['new']['run_id'], in_table=False)} ({text(pair['new']['started_at'])}).",
             "",
             "| | before | after |",
             "|---|---|---|",
         ]
-        lines += [f"| {what} | {cell(old)} | {cell(new)} |" for what, old, new in summary_lines(pair)]
+        lines += [f"| {what} | {text(old)} | {text(new)} |" for what, old, new in summary_lines(pair)]
         if pair["findings"]:
             lines += ["", "| change | check | before | after |", "|---|---|---|---|"]
             lines += [
@@ -204,8 +201,8 @@ def render_markdown(diff: dict[str, Any]) -> str:
                 for f in pair["findings"]
             ]
         lines.append("")
-    lines += [f"- No longer verified: {cell(name)} is not in the new report" for name in diff["missing"]]
-    lines += [f"- New: {cell(name)} is not in the old report" for name in diff["added"]]
+    lines += [f"- No longer verified: {text(name)} is not in the new report" for name in diff["missing"]]
+    lines += [f"- New: {text(name)} is not in the old report" for name in diff["added"]]
     lines += [f"- {line}" for line in unchanged]
     lines += ["", "**A check regressed.**" if diff["regressed"] else "No worse than before."]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ as Python objects would take gigabytes, as bytes a few hundred megabytes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import Any, overload
@@ -58,6 +59,15 @@ class Encoded(Sequence[dict[str, Any]]):
         return Encoded(self.items, mapping if first is None else lambda value: mapping(first(value)), self.summaries)
 
 
+def json_bytes(value: Any, indent: bool = False) -> bytes:
+    """VALUE as JSON (UTF-8) by orjson; by the standard library when orjson cannot (an integer
+    beyond 64 bits, which a host's config file may hold), slower but whole."""
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 if indent else None)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=str, indent=2 if indent else None, ensure_ascii=False).encode()
+
+
 class InvalidPair(ValueError):
     """A pair entry that does not match the report schema's pair; one line."""
 
@@ -78,4 +88,4 @@ def encode_pair(entry: dict[str, Any]) -> bytes:
         error = next(iter(pair_validator().iter_errors(entry)))
         where = "/".join(map(str, error.instance_path)) or "(top)"
         raise InvalidPair(f"pair {entry.get('source')} -> {entry.get('destination')}: {where}: {error.message}")
-    return orjson.dumps(entry, default=str)
+    return json_bytes(entry)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from migdoctor.report.safe import printable_data
+from migdoctor.report.safe import printable_report
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 
@@ -93,7 +93,7 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
 
 
 def render_junit(report: dict[str, Any], _options: RenderOptions) -> str:
-    report = printable_data(report)  # XML 1.0 has no place for control characters: shown as escapes
+    report = printable_report(report)  # XML 1.0 has no place for control characters: shown as escapes
     root = ET.Element("testsuites", name="migdoctor")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for pair in pairs_of(report):

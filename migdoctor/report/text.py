@@ -13,9 +13,10 @@ from rich.markup import escape
 
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
-from migdoctor.report.safe import printable_data
+from migdoctor.report.safe import printable_report
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
+LONGEST_SHOWN = 2000  # characters of one value a reader is shown; the JSON report keeps it whole
 MARKS = {
     "pass": ("PASS", "green"),
     "warn": ("WARN", "yellow"),
@@ -105,7 +106,7 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
 
 
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
-    report = printable_data(report)
+    report = printable_report(report, LONGEST_SHOWN)
     pairs = pairs_of(report)
     if len(pairs) == 1:
         render_pair(pairs[0], console, quiet)

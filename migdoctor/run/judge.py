@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, run_check, run_checks
+from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, run_check, run_checks
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
@@ -43,12 +43,16 @@ class PairJob:
     notes: tuple[str, ...] = ()  # what the pair's facts could not hold (saved facts: look-ups)
 
 
-def in_this_process(checks: list[Check], pair: Pair, ignored: set[str]) -> list[Finding]:
+def in_this_process(checks: list[Check], pair: Pair, ignored: set[str], known: Sequence[Finding] = ()) -> list[Finding]:
     """The checks run here: used inside a sandbox worker, which is the isolation. A check of the
-    destination alone (it sees no source: engine.without_source) runs once per destination."""
+    destination alone (it sees no source: engine.without_source) runs once per destination. KNOWN:
+    findings judged in other workers (drop-ins'), taken as they are."""
     ignoring = frozenset(ignored)
+    given = {finding.id: finding for finding in known}
     return [
-        run_check(check, pair, ignored)
+        given[check.id]
+        if check.id in given
+        else run_check(check, pair, ignored)
         if check.scope == "pair"
         else destination_finding(pair.dst, check, pair.dst_label, pair.intent, ignoring)
         for check in checks
@@ -61,25 +65,31 @@ def destination_finding(dst: Any, check: Check, dst_label: str, intent: Intent, 
     return run_check(check, Pair("the source", dst_label, NO_SOURCE, dst, intent), set(ignored))
 
 
+def pair_of(job: PairJob) -> Pair | None:
+    """The pair the checks judge, when both sides' facts were collected."""
+    if job.src.facts is None or job.dst.facts is None:
+        return None
+    src = job.src.facts
+    if job.measured.peer_connection is not None:  # the source's fact, for this destination only
+        src = FrozenDict({**src, "peer_connection": freeze(job.measured.peer_connection)})
+    return Pair(job.src_label, job.dst_label, src, job.dst.facts, job.intent, job.measured.probe, job.measured.trial)
+
+
 def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:
     """The report's entry for one pair."""
     not_checked = [side.error for side in (job.src, job.dst) if side.error]
     refused = (job.measured.trial or {}).get("refused")  # the trial could not run: exit status 2, as for one pair
     findings: list[dict[str, Any]] = []
     path = intended = measured = None
-    if job.src.facts is not None and job.dst.facts is not None:
-        src = job.src.facts
-        if job.measured.peer_connection is not None:  # the source's fact, for this destination only
-            src = FrozenDict({**src, "peer_connection": freeze(job.measured.peer_connection)})
-        probe, trial = job.measured.probe, job.measured.trial
-        pair = Pair(job.src_label, job.dst_label, src, job.dst.facts, job.intent, probe, trial)
+    pair = pair_of(job)
+    if pair is not None:
         findings = [finding_record(finding) for finding in run(checks, pair, ignored)]
         path = predict_path(pair)
         path["text"] = describe_path(pair, path)
         intended, measured = intended_links(pair), measured_path(pair)
-        for label, facts in ((job.src_label, src), (job.dst_label, job.dst.facts)):
+        for label, facts in ((job.src_label, pair.src), (job.dst_label, pair.dst)):
             not_checked += [f"{label}: {gap['fact']} not collected: {gap['reason']}" for gap in facts["missing"]]
-        not_checked += untried_relocation(job.dst_label, job.dst.facts)
+        not_checked += untried_relocation(job.dst_label, pair.dst)
         not_checked += job.notes
         if refused:
             not_checked.append(refusal_note(job.src_label, job.dst_label, refused))
@@ -109,6 +119,48 @@ def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: Pa
     return encode_pair(entry), pair_summary(entry)
 
 
+def lane_findings(run: RunChecks, checks: list[Check], ignored: set[str], job: PairJob) -> list[Finding]:
+    pair = pair_of(job)
+    return [] if pair is None else run(checks, pair, ignored)
+
+
+def in_workers(chunks: list[list[Callable[[], Any]]]) -> list[Any]:
+    """Each chunk's tasks in a sandbox worker of its own, all at once; the results in order."""
+    stop = threading.Event()  # Ctrl-C reaches this thread only: the others end their workers on it
+    with ThreadPoolExecutor(max(1, len(chunks))) as pool:
+        try:
+            with interrupts_held():  # every thread started, so leaving the pool waits for each
+                judged = [pool.submit(isolated, chunk, CHECK_BUDGET_S, stop, RESULTS_EVERY_S) for chunk in chunks]
+            return [result for chunk in judged for result in chunk.result()]
+        finally:
+            stop.set()
+
+
+def dropin_findings(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> list[list[Finding]]:
+    """Each pair's findings of the drop-in checks, each file's judged in a worker of its own over
+    every pair (engine.run_checks says why); a pair whose worker was lost is judged again check by
+    check, so the check to blame is named."""
+    lanes: dict[str, list[Check]] = {}
+    for check in checks:
+        if lane(check):
+            lanes.setdefault(lane(check), []).append(check)
+    results = in_workers(
+        [[partial(lane_findings, in_this_process, members, ignored, job) for job in jobs] for members in lanes.values()]
+    )
+    found: list[list[Finding]] = [[] for _ in jobs]
+    for number, members in enumerate(lanes.values()):
+        for index, job in enumerate(jobs):
+            result = results[number * len(jobs) + index]
+            if pair_of(job) is None:
+                continue
+            if isinstance(result, Lost) or not isinstance(result, list) or len(result) != len(members):
+                result = lane_findings(run_checks, members, ignored, job)
+            found[index] += [
+                finding_from(check, each, ignored, CHECK_BUDGET_S) for check, each in zip(members, result, strict=True)
+            ]
+    return found
+
+
 def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> Sequence[dict[str, Any]]:
     """Every pair's entry, in order. One pair runs each check in its own sandboxed task; many
     pairs run a pair per task, in a worker per core, and come back encoded (report.encoded)."""
@@ -116,17 +168,13 @@ def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> 
         return [judge_pair(checks, ignored, run_checks, job) for job in jobs]
     import multiprocessing.popen_fork  # noqa: F401 - imported here, not by a thread while the other forks
 
-    tasks = [partial(encoded_pair, checks, ignored, in_this_process, job) for job in jobs]
+    known = dropin_findings(checks, ignored, jobs)
+    tasks: list[Callable[[], Any]] = [
+        partial(encoded_pair, checks, ignored, partial(in_this_process, known=given), job)
+        for job, given in zip(jobs, known, strict=True)
+    ]
     share = -(-len(tasks) // workers())
-    chunks = [tasks[start : start + share] for start in range(0, len(tasks), share)]
-    stop = threading.Event()  # Ctrl-C reaches this thread only: the others end their workers on it
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        try:
-            with interrupts_held():  # every thread started, so leaving the pool waits for each
-                judged = [pool.submit(isolated, chunk, CHECK_BUDGET_S, stop, RESULTS_EVERY_S) for chunk in chunks]
-            results = [result for chunk in judged for result in chunk.result()]
-        finally:
-            stop.set()
+    results = in_workers([tasks[start : start + share] for start in range(0, len(tasks), share)])
     encoded = [
         encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
         for job, result in zip(jobs, results, strict=True)

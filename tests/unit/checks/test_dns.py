@@ -303,3 +303,17 @@ def test_ipv6_names_and_literals_on_the_migration_network_pass(make_pair, judge,
 
     for check_id in ("dns.migration-host-resolves", "dns.migration-host-address", "dns.forward-reverse"):
         assert judge(check_id, pair).status is Status.PASS, check_id
+
+
+def test_a_looked_up_address_that_is_no_address_is_a_warning_naming_it(make_pair, judge):
+    def malformed(src):
+        for lookup in src["resolution"]["lookups"]:
+            lookup["getaddrinfo"]["addresses"] = ["[/]"]
+
+    finding = judge("dns.migration-host-not-loopback", make_pair(src=malformed))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "hostb-fast.lab.test resolves on hosta to '[/]', not an address: whether it is loopback cannot be told"
+    )
+    assert finding.evidence[0].actual == ["[/]"]

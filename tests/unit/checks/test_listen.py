@@ -180,3 +180,28 @@ def test_ipv6_literal_uri_needs_a_listener_that_takes_ipv6(make_pair, judge, lis
     if status == Status.FAIL:
         assert finding.summary == f"nothing listens on hostb:16509 (2001:db8:0:100::2), where {uri} connects"
         assert finding.evidence[0].actual == ["0.0.0.0:16509"]
+
+
+def test_a_listener_bound_to_what_is_no_address_is_a_warning_naming_it(make_pair, judge):
+    def malformed(dst):
+        for item in dst["listeners"]:
+            if item["port"] == 16509:
+                item["address"] = "[/]"
+
+    finding = judge("listen.libvirt-remote", make_pair(dst=malformed, dst_libvirt_uri="qemu+tcp://hostb/system"))
+
+    assert finding.status == Status.WARN
+    assert finding.summary.startswith("hostb's listener on port 16509 is bound to '[/]', not an address")
+    assert finding.evidence[0].actual == "[/]"
+
+
+def test_a_looked_up_address_that_is_no_address_is_left_out(make_pair, judge):
+    def malformed(src):
+        for lookup in src["resolution"]["lookups"]:
+            lookup["getaddrinfo"]["addresses"] = ["[/]", *lookup["getaddrinfo"]["addresses"]]
+
+    finding = judge(
+        "listen.libvirt-remote", make_pair(src=malformed, dst_libvirt_uri="qemu+tcp://hostb-fast.lab.test/system")
+    )
+
+    assert finding.status == Status.PASS

@@ -225,3 +225,21 @@ def test_unverified_migration_clients_warn(make_pair, judge):
 
     assert finding.status == Status.WARN
     assert finding.remediation == "hostb:/etc/libvirt/qemu.conf: migrate_tls_x509_verify = 1"
+
+
+def test_a_certificate_file_holding_no_certificate_fails_naming_it(make_pair, judge):
+    def empty(side, role):
+        def change(facts):
+            facts["tls"]["libvirt"][role]["pem"] = []
+
+        return {side: change}
+
+    chain = judge("tls.chain", tls_pair(make_pair, **empty("src", "client_cert")))
+    names = judge("tls.server-names", tls_pair(make_pair, **empty("dst", "server_cert")))
+
+    assert chain.status == Status.FAIL
+    assert chain.summary == "hosta lacks its libvirt client cert: /etc/pki/libvirt/clientcert.pem holds no certificate"
+    assert names.status == Status.FAIL
+    assert names.summary.startswith(
+        "hostb has no libvirt server certificate: /etc/pki/libvirt/servercert.pem holds no certificate"
+    )

@@ -150,3 +150,15 @@ def test_not_tried_skips_with_the_reason(make_pair, judge, record, reason):
     finding = judged(make_pair, judge, record)
 
     assert (finding.status, finding.summary) == (Status.SKIP, reason)
+
+
+@pytest.mark.parametrize("lacking", ["account", "ok", "method"])
+def test_a_record_lacking_a_part_it_was_tried_with_is_a_warning_naming_it(make_pair, judge, lacking):
+    record = peer("tls-ok")
+    del record[lacking]
+
+    finding = judged(make_pair, judge, record)
+
+    assert finding.status == Status.WARN
+    assert f"hosta's peer connection record lacks {lacking}" in finding.summary
+    assert finding.evidence[0].item == f"peer_connection.{lacking}"

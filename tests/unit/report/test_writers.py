@@ -99,7 +99,7 @@ def test_markdown_keeps_a_pipe_in_a_summary_inside_its_cell(seed):
 
     row = next(line for line in render_markdown(seed).splitlines() if "`dns.migration-host-resolves`" in line)
 
-    assert row == "| PASS | `dns.migration-host-resolves` | rule tcp flags & (fin \\| syn) == syn not understood |"
+    assert row == "| PASS | `dns.migration-host-resolves` | rule tcp flags &amp; (fin \\| syn) == syn not understood |"
 
 
 def test_markdown_of_a_passing_report_has_no_findings_to_act_on(judge_report):
