@@ -103,7 +103,9 @@ def wait_firewalld(h: layout.Host, anchor: int, firewalld: int, timeout: float) 
         return subprocess.run(argv, capture_output=True, check=False).returncode == 0
 
     def died() -> str | None:
-        return None if procs.alive(firewalld) else f"firewalld exited: {procs.log_tail(h.dir / 'log' / 'firewalld.log')}"
+        return (
+            None if procs.alive(firewalld) else f"firewalld exited: {procs.log_tail(h.dir / 'log' / 'firewalld.log')}"
+        )
 
     procs.wait_for(running, f"{h.name}: firewalld", timeout, died)
 
