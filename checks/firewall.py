@@ -3,10 +3,10 @@ range on the migration link, and the libvirt remote port."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed, warned
+from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, Status, failed, passed, warned
 from migdoctor.judging.endpoints import migration_endpoints
 from migdoctor.judging.facts import (
     address_of,
@@ -17,38 +17,33 @@ from migdoctor.judging.facts import (
     valid_port_range,
 )
 from migdoctor.judging.pair import Pair
-from migdoctor.netfilter import (
-    Decision,
-    Packet,
-    evaluate_port_range,
-    iptables_evaluator,
-    nft_evaluator,
-)
+from migdoctor.netfilter import Decision, Packet, evaluate_port_range
+from migdoctor.netfilter.engine import Evaluator
+from migdoctor.netfilter.firewalld import is_firewalld, permanent, runtime_zone
+from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
 
 registry = Registry(order=60)
 
+# what schema-valid but malformed firewall facts raise while compiled or walked: a WARN naming them
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+COMPILED: dict[int, tuple[Any, Evaluator]] = {}  # by id of the (read-only) facts
 
-COMPILED: dict[int, tuple[Any, Callable[[Packet], Decision]]] = {}  # by id of the (read-only) facts
 
-
-def evaluator(firewall: dict[str, Any]) -> Callable[[Packet], Decision]:
-    """Read the ruleset once per host, however many pairs it is the destination of (checks see
+def evaluator(firewall: dict[str, Any]) -> Evaluator:
+    """Read the rulesets once per host, however many pairs it is the destination of (checks see
     read-only facts; the entry holds them, so their id is not reused while it is cached)."""
     cached = COMPILED.get(id(firewall))
     if cached is not None and cached[0] is firewall:
         return cached[1]
-    if firewall["backend"] == "nftables":
-        compiled = nft_evaluator(firewall["nftables"])
-    else:
-        compiled = iptables_evaluator(firewall["iptables_save"])
+    compiled = host_evaluator(upgraded(firewall))
     if len(COMPILED) >= 256:
         COMPILED.clear()
     COMPILED[id(firewall)] = (firewall, compiled)
     return compiled
 
 
-def span(low: int, high: int) -> str:
-    return f"{low}-{high}" if low != high else str(low)
+def span(low: int, high: int, sep: str = "-") -> str:
+    return f"{low}{sep}{high}" if low != high else str(low)
 
 
 def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
@@ -56,42 +51,155 @@ def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
     return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip")
 
 
-def accept_rule(firewall: dict[str, Any], packet: Packet, first: int, last: int) -> str:
-    """The rule admitting PACKET's source to FIRST-LAST, written for the tool that manages this host's filter."""
-    if firewall["backend"] == "iptables":
-        tool = "ip6tables" if packet.family == "ip6" else "iptables"
-        ports = f"{first}:{last}" if first != last else str(first)
-        return f"{tool} -I INPUT -i {packet.iifname} -s {packet.saddr} -p tcp --dport {ports} -j ACCEPT"
-    return (
-        f'nft insert rule inet filter input iifname "{packet.iifname}" '
-        f"{packet.family} saddr {packet.saddr} tcp dport {span(first, last)} accept"
-    )
+@dataclass(frozen=True)
+class Ports:
+    """The question asked of one destination: PACKET's source to FIRST-LAST, called WHAT."""
+
+    pair: Pair
+    packet: Packet
+    first: int
+    last: int
+    what: str
+
+    @property
+    def firewall(self) -> dict[str, Any]:
+        return upgraded(self.pair.dst["firewall"])
+
+    @property
+    def where(self) -> str:
+        return f"TCP from {self.packet.saddr} to {self.packet.daddr} on {self.packet.iifname}"
+
+    def manager(self, decision: Decision) -> str:
+        """Which tool manages the base chain that decided: firewalld, ufw, iptables or nft."""
+        base = decision.base
+        if base is None or base.tool == "nft":
+            return "firewalld" if base is not None and is_firewalld(base.table) else "nft"
+        saves = (source.get("save", "") for source in self.firewall["sources"])
+        return "ufw" if any(":ufw-user-input " in save for save in saves) else "iptables"
+
+    def zone(self) -> str | None:
+        rulesets = [source["ruleset"] for source in self.firewall["sources"] if source["kind"] == "nftables"]
+        return next(filter(None, (runtime_zone(ruleset, self.packet) for ruleset in rulesets)), None)
+
+    def fix(self, decision: Decision, zone: str | None) -> str:
+        """The command that accepts FIRST-LAST, in the words of the tool that manages the chain."""
+        packet, base, manager = self.packet, decision.base, self.manager(decision)
+        if manager == "firewalld":
+            return (
+                f"firewall-cmd --permanent --zone={zone or '<zone of ' + packet.iifname + '>'} "
+                f"--add-port={span(self.first, self.last)}/tcp && firewall-cmd --reload"
+            )
+        if manager == "ufw":
+            return f"ufw allow in on {packet.iifname} proto tcp to any port {span(self.first, self.last, ':')}"
+        if manager == "iptables" and base is not None:
+            table = "" if base.table == "filter" else f"-t {base.table} "
+            version = 6 if packet.family == "ip6" else 4
+            return (
+                f"{base.tool} {table}-I {base.chain} -i {packet.iifname} -p tcp --dport "
+                f"{span(self.first, self.last, ':')} -j ACCEPT, then persist it: {base.tool}-save > "
+                f"/etc/iptables/rules.v{version} (Debian's iptables-persistent) or `service "
+                f"{base.tool.split('-')[0]} save` (RHEL's iptables-services)"
+            )
+        where = f"{base.table} {base.chain}" if base is not None else "inet filter input"
+        return (
+            f'nft insert rule {where} iifname "{packet.iifname}" {packet.family} saddr {packet.saddr} '
+            f"tcp dport {span(self.first, self.last)} accept, and the same in /etc/nftables.conf"
+        )
+
+
+def blocked_detail(ports: Ports, decision: Decision, zone: str | None) -> str | None:
+    """Who blocks the range, as its admin knows it."""
+    manager, base = ports.manager(decision), decision.base
+    if manager == "firewalld":
+        return f"{ports.packet.iifname} is in firewalld zone {zone or '(not found)'}, which does not open them"
+    if manager == "ufw":
+        by = f"the ufw chain rule {decision.rule}" if decision.rule else "ufw's default incoming policy"
+        return f"no ufw rule allows them; {by} {decision.verdict}s them"
+    if manager == "iptables" and base is not None:
+        by = decision.rule or f"the {decision.reason}"
+        return f"table {base.table}, chain {base.chain} of {base.tool}: {by}"
+    return None  # nft: the evidence and the fix name the rule
+
+
+def permanent_gap(ports: Ports, zone: str | None) -> tuple[str, str] | None:
+    """Where firewalld's permanent configuration does not open the accepted range: (what is
+    lost at the next reload, the zone to open it in), or None."""
+    files = ports.firewall["firewalld"]
+    if not files:
+        return None
+    config = permanent(files)
+    permanent_zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
+    closed = config.closed(permanent_zone, ports.first, ports.last)
+    if not closed:
+        return None
+    names = ", ".join(span(low, high) for low, high in closed)
+    if permanent_zone == zone:
+        where = f"in zone {zone} only in the runtime configuration ({names} not in the permanent one)"
+    else:
+        where = f"at runtime in zone {zone}, but after a reload {ports.packet.iifname} is in zone {permanent_zone} ({why}), which does not open {names}"
+    return where, permanent_zone
 
 
 def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
-    """Name every sub-range that is not accepted, with the rule that decides it."""
-    spans = evaluate_port_range(evaluator(pair.dst["firewall"]), packet, first, last)
-    where = f"TCP from {packet.saddr} to {packet.daddr} on {packet.iifname}"
+    """Name every sub-range that is not accepted, with the rule, chain or zone that decides it."""
+    ports = Ports(pair, packet, first, last, what)
+    try:
+        outcome = judged(ports)
+    except MALFORMED as exc:
+        outcome = warned(
+            f"cannot tell whether {pair.dst_label} accepts {what} {span(first, last)}: its firewall facts "
+            f"are malformed ({type(exc).__name__}: {exc})"
+        )
+    missing = lacking(pair.dst["firewall"])
+    if missing and outcome.status != Status.FAIL:
+        raise Skip(f"{pair.dst_label}'s saved facts lack {missing}: collect them again with this migdoctor")
+    return outcome
+
+
+def judged(ports: Ports) -> Outcome:
+    pair, first, last, what = ports.pair, ports.first, ports.last, ports.what
+    spans = evaluate_port_range(evaluator(pair.dst["firewall"]), ports.packet, first, last)
     evidence = [
         Evidence(pair.dst_label, f"{what} {span(low, high)}", f"{d.verdict}: {d.rule or d.reason}", "accept")
         for low, high, d in spans
     ]
     blocked = [(low, high, d) for low, high, d in spans if d.verdict in ("drop", "reject")]
     unknown = [(low, high, d) for low, high, d in spans if d.verdict == "unknown"]
+    firewalld = any(ports.manager(d) == "firewalld" for _, _, d in spans)
+    zone = ports.zone() if firewalld else None
+    if zone:
+        evidence.append(Evidence(pair.dst_label, f"firewalld zone of {ports.packet.iifname}", zone))
     if blocked:
         names = ", ".join(f"{span(low, high)} ({d.verdict})" for low, high, d in blocked)
+        decision = blocked[0][2]
+        gap = permanent_gap(ports, zone) if ports.manager(decision) == "firewalld" else None
+        fix = ports.fix(decision, gap[1] if gap else zone)
+        detail = blocked_detail(ports, decision, zone)
         return failed(
-            f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {where}",
+            f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {ports.where}"
+            + (f": {detail}" if detail else ""),
             *evidence,
-            remediation=f"{pair.dst_label}: {accept_rule(pair.dst['firewall'], packet, first, last)} "
-            f"(it must come before {blocked[0][2].rule or 'the policy'})",
+            remediation=f"{pair.dst_label}: {fix} (it must come before {decision.rule or 'the policy'})"
+            if ports.manager(decision) not in ("firewalld", "ufw")
+            else f"{pair.dst_label}: {fix}",
         )
     if unknown:
         low, high, decision = unknown[0]
         return warned(
             f"cannot tell whether {pair.dst_label} accepts {what} {span(low, high)}: {decision.reason}", *evidence
         )
-    return passed(f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {where}", *evidence)
+    gap = permanent_gap(ports, zone) if firewalld else None
+    if gap:
+        return warned(
+            f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where} {gap[0]}: "
+            "lost at the next firewall-cmd --reload or restart",
+            *evidence,
+            remediation=f"{pair.dst_label}: {ports.fix(spans[0][2], gap[1])}",
+        )
+    in_zone = f" (firewalld zone {zone}, runtime and permanent)" if zone else ""
+    return passed(
+        f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where}{in_zone}", *evidence
+    )
 
 
 @registry.check(

@@ -15,7 +15,8 @@ from typing import Any
 from migdoctor import __version__
 from migdoctor.facts.gaps import Gaps
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+OLD_SCHEMA_VERSIONS = ("1",)  # still judged: what they lack is a SKIP naming it (facts-1.schema.json)
 EPHEMERAL_PORTS = "/proc/sys/net/ipv4/ip_local_port_range"
 RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 

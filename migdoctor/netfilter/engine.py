@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from migdoctor.netfilter.model import Decision, Packet
+from migdoctor.netfilter.model import Base, Decision, Packet
+
+POLICIES = ("accept", "drop", "reject")  # the policies a base chain can have
 
 MAX_JUMP_DEPTH = 16  # as deep as the kernel's own jump stack
 
@@ -103,6 +105,21 @@ class Chain:
     label: str  # "inet filter input"
     rules: tuple[Rule, ...]
     policy: str = "accept"  # meaningful for base chains only
+    base: Base | None = None  # set on base chains
+
+
+HOOKS = ("prerouting", "input")  # the hooks a packet for this host passes, in this order
+FAMILIES = ("ip", "ip6")
+
+
+@dataclass(frozen=True)
+class Hooked:
+    """A base chain on a packet's path, with what orders it there (hook, then priority)."""
+
+    hook: str  # one of HOOKS
+    priority: int
+    chain: Chain
+    chains: "Chains"
 
 
 Chains = Mapping[str, Chain]  # jump targets by name, within one table
@@ -140,7 +157,7 @@ class Firewall:
     unknown, since that chain could only have dropped the packet earlier.
     """
 
-    path: tuple[tuple[Chain, Chains], ...]
+    path: tuple[tuple[Chain, Chains], ...]  # in hook order: see on_path
     empty_reason: str  # why nothing filters when path is empty
     notes: tuple[str, ...] = ()  # parts of the ruleset deliberately not evaluated
     port_bounds: frozenset[int] | None = None  # where decisions can change (ranges.bounds_of); None: anywhere
@@ -159,8 +176,12 @@ class Firewall:
         accepted: Decision | None = None
         for chain, chains in self.path:
             decision = _walk(chain, chains, packet, 0) or Decision(
-                chain.policy, None, f"policy {chain.policy} of chain {chain.label}"
+                chain.policy if chain.policy in POLICIES else "unknown",
+                None,
+                f"policy {chain.policy} of chain {chain.label}"
+                + ("" if chain.policy in POLICIES else ": a policy migdoctor does not understand"),
             )
+            decision = replace(decision, base=chain.base)
             if decision.verdict in ("drop", "reject"):
                 return self._noted(decision)
             if decision.verdict == "unknown":
@@ -173,3 +194,27 @@ class Firewall:
         if not self.notes:
             return decision
         return replace(decision, reason=f"{decision.reason}; not evaluated: {', '.join(self.notes)}")
+
+
+def on_path(hooked: Iterable[Hooked]) -> tuple[tuple[Chain, Chains], ...]:
+    """The base chains in the order a packet meets them: prerouting before input, then by
+    priority (a stable sort: equal priorities keep the order they were listed in)."""
+    ordered = sorted(hooked, key=lambda entry: (HOOKS.index(entry.hook), entry.priority))
+    return tuple((entry.chain, entry.chains) for entry in ordered)
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """A host's compiled firewall, one per address family."""
+
+    firewalls: Mapping[str, Firewall]
+    port_bounds: frozenset[int] | None  # see migdoctor.netfilter.ranges
+    judged: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)  # ranges.py's
+
+    def __call__(self, packet: Packet) -> Decision:
+        return self.firewalls[packet.family](packet)
+
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        """What any family's firewall reads (ranges.py asks once per pair of a fleet)."""
+        return frozenset().union(*(firewall.reads for firewall in self.firewalls.values()))

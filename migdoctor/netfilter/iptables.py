@@ -1,19 +1,23 @@
 """Evaluates `iptables-save` (or `ip6tables-save`) output.
 
-Only the filter table decides here. Other tables' PREROUTING and INPUT rules mostly mark or
-translate packets; the decision names them as not evaluated rather than guess.
+Every table's chains on a packet's way to a local socket are walked, at the priority the kernel
+gives them (raw, mangle, nat, filter, security): a DROP anywhere is final, a DNAT or a target
+migdoctor does not know leaves the outcome unknown, marking and logging targets change nothing.
+The same compiler reads the iptables-nft tables whose xt matches nft's JSON cannot show.
 """
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import ip_address, ip_network
 
 from migdoctor.netfilter.engine import (
     Chain,
+    Chains,
     Doubt,
     Firewall,
+    Hooked,
     Rule,
     Step,
     StepResult,
@@ -21,51 +25,111 @@ from migdoctor.netfilter.engine import (
     Verdict,
     constant,
     fields_read,
+    on_path,
     reading,
 )
-from migdoctor.netfilter.model import Decision, Packet
+from migdoctor.netfilter.model import Base, Decision, Packet
 from migdoctor.netfilter.ranges import bounds_of
 
 VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}
-LOG_TARGETS = frozenset({"LOG", "NFLOG"})  # they only log; the next rule still runs
+# targets that let the next rule run and change nothing a later rule here judges (a rule that
+# matches on a mark is itself doubted: -m mark is not understood)
+PASSING_TARGETS = frozenset(
+    {"LOG", "NFLOG", "ULOG", "TRACE", "AUDIT", "MARK", "CONNMARK", "CHECKSUM", "TCPMSS", "DSCP", "TOS", "CLASSIFY"}
+)
 MODULES = frozenset({"tcp", "udp", "multiport", "conntrack", "state", "comment", "addrtype"})
+ABSENT_MODULES = frozenset(
+    {"rt", "frag", "hbh", "dst", "ah", "esp", "icmp", "icmp6", "sctp", "udplite"}
+)  # headers a TCP SYN lacks
 TCP_FLAGS = frozenset({"FIN", "SYN", "RST", "PSH", "ACK", "URG"})
 PACKET_FLAGS = frozenset({"SYN"})
-INPUT_PATH = ("PREROUTING", "INPUT")
+# (table, chain) -> (hook, priority): the built-in chains a packet to this host passes
+HOOKED = {
+    ("raw", "PREROUTING"): ("prerouting", -300),
+    ("mangle", "PREROUTING"): ("prerouting", -150),
+    ("nat", "PREROUTING"): ("prerouting", -100),
+    ("mangle", "INPUT"): ("input", -150),
+    ("filter", "INPUT"): ("input", 0),
+    ("security", "INPUT"): ("input", 50),
+}
 
 Option = tuple[bool, str, list[str]]  # negated, option, its arguments
 
 
 @dataclass
-class _Table:
+class Table:
     policies: dict[str, str] = field(default_factory=dict)  # "-" for user chains
     rules: dict[str, list[str]] = field(default_factory=dict)  # arguments after "-A CHAIN"
 
 
-def iptables_evaluator(save_text: str) -> Callable[[Packet], Decision]:
-    """Compile once, evaluate many packets (a port range, say)."""
-    tables = _parse(save_text)
-    notes = tuple(
-        f"{name} table"
-        for name, table in tables.items()
-        if name != "filter" and any(table.rules.get(chain) for chain in INPUT_PATH)
-    )
-    table = tables.get("filter")
-    if table is None or "INPUT" not in table.rules:
-        return Firewall((), "the iptables-save output has no filter INPUT chain", notes)
-    chains = {name: _chain(name, table) for name in table.rules}
-    numbers = (int(text) for text in re.findall(r"\d+", save_text))  # ports are written in digits
-    return Firewall(((chains["INPUT"], chains),), "", notes, None if "u32" in save_text else bounds_of(numbers))
+def iptables_evaluator(save_text: str, tool: str = "iptables") -> Callable[[Packet], Decision]:
+    """Compile once, evaluate many packets (a port range, say) of the text's own family."""
+    hooked = hooked_chains(parse_save(save_text), tool)
+    return Firewall(on_path(hooked), "no iptables chain filters packets to this host", (), save_bounds(save_text))
 
 
 def evaluate_iptables(save_text: str, packet: Packet) -> Decision:
-    """Would this host's iptables filter table accept the packet?"""
+    """Would this host's iptables tables accept the packet?"""
     return iptables_evaluator(save_text)(packet)
 
 
-def _parse(save_text: str) -> dict[str, _Table]:
-    tables: dict[str, _Table] = {}
-    current: _Table | None = None
+def save_bounds(save_text: str) -> frozenset[int] | None:
+    """Where decisions can change: every number written (ports are in digits); anywhere with u32."""
+    return None if "u32" in save_text else bounds_of(int(text) for text in re.findall(r"\d+", save_text))
+
+
+def hooked_chains(tables: Mapping[str, Table], tool: str) -> list[Hooked]:
+    """Every built-in chain a packet to this host passes, compiled, named as TOOL names it."""
+    hooked = []
+    for (name, chain), (hook, priority) in HOOKED.items():
+        table = tables.get(name)
+        if table is None or chain not in table.policies:
+            continue
+        chains = table_chains(table, f"{tool} {name}", name)
+        base = Base(tool, name, chain)
+        hooked.append(Hooked(hook, priority, _based(chains[chain], base), chains))
+    return hooked
+
+
+def _based(chain: Chain, base: Base) -> Chain:
+    return Chain(chain.label, chain.rules, chain.policy, base)
+
+
+def table_chains(table: Table, label: str, name: str) -> Chains:
+    """Every chain of TABLE (NAME: filter, nat, ...), compiled; LABEL prefixes their names."""
+    inert = _inert_chains(table)
+    return {chain: _chain(chain, table, label, name, inert) for chain in table.rules}
+
+
+def _inert_chains(table: Table) -> frozenset[str]:
+    """User chains that can only log and return (ufw's logging chains): a jump to one, however
+    doubtful its match, changes nothing."""
+    inert: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for chain, rules in table.rules.items():
+            if chain in inert or table.policies.get(chain, "-") != "-":
+                continue
+            targets = [_target_of(arguments) for arguments in rules]
+            if all(t in PASSING_TARGETS or t == "RETURN" or t == "" or t in inert for t in targets):
+                inert.add(chain)
+                changed = True
+    return frozenset(inert)
+
+
+def _target_of(arguments: str) -> str:
+    tokens = arguments.split()
+    for option in ("-j", "-g"):
+        if option in tokens[:-1]:
+            return ("goto:" if option == "-g" else "") + tokens[tokens.index(option) + 1]
+    return ""
+
+
+def parse_save(save_text: str) -> dict[str, Table]:
+    """The tables of iptables-save text by name; ValueError naming a line that is not."""
+    tables: dict[str, Table] = {}
+    current: Table | None = None
     for number, raw in enumerate(save_text.splitlines(), 1):
         line = raw.strip()
         if line.startswith("["):  # packet and byte counters of `iptables-save -c`
@@ -73,7 +137,7 @@ def _parse(save_text: str) -> dict[str, _Table]:
         if not line or line.startswith("#"):
             continue
         if line.startswith("*"):
-            current = tables.setdefault(line[1:], _Table())
+            current = tables.setdefault(line[1:], Table())
         elif line == "COMMIT":
             current = None
         elif current is not None and line.startswith(":"):
@@ -88,17 +152,18 @@ def _parse(save_text: str) -> dict[str, _Table]:
     return tables
 
 
-def _chain(name: str, table: _Table) -> Chain:
-    label = f"filter {name}"
+def _chain(name: str, table: Table, label: str, table_name: str, inert: frozenset[str]) -> Chain:
+    label = f"{label} {name}"
     rules = tuple(
         Rule(
             ref=f"{number} of chain {label}",
             text=f"{label} rule {number}: -A {name} {arguments}",
-            steps=_steps(arguments, table.rules),
+            steps=_steps(arguments, table.rules, table_name, inert),
         )
         for number, arguments in enumerate(table.rules[name], 1)
     )
-    return Chain(label, rules, table.policies.get(name, "ACCEPT").lower())
+    policy = table.policies.get(name, "ACCEPT")
+    return Chain(label, rules, "accept" if policy == "-" else policy.lower())
 
 
 def _options(tokens: list[str]) -> list[Option]:
@@ -119,16 +184,18 @@ def _options(tokens: list[str]) -> list[Option]:
     return options
 
 
-def _steps(arguments: str, chains: dict[str, list[str]]) -> tuple[Step, ...]:
+def _steps(arguments: str, chains: Mapping[str, list[str]], table: str, inert: frozenset[str]) -> tuple[Step, ...]:
     steps: list[Step] = []
     module: str | None = None
     for negated, option, values in _options(shlex.split(arguments)):
         if option == "-m":
             module = values[0] if values else ""
-            if module not in MODULES:
+            if module in ABSENT_MODULES:
+                steps.append(constant(False))
+            elif module not in MODULES:
                 steps.append(constant(Doubt(f"match '-m {module}' not understood")))
         elif option in ("-j", "-g"):
-            steps.extend(_target(option, values[0] if values else "", chains))
+            steps.extend(_target(option, values[0] if values else "", chains, table, inert))
             break
         elif module is None or module in MODULES or not option.startswith("--"):
             try:
@@ -136,19 +203,23 @@ def _steps(arguments: str, chains: dict[str, list[str]]) -> tuple[Step, ...]:
             except (Unsupported, ValueError, IndexError):
                 step = constant(Doubt(f"option '{' '.join([option, *values])}' not understood"))
             steps.append(_negated(step) if negated else step)
-        # else: an option of a match module already doubted above
+        # else: an option of a match module already judged above
     return tuple(steps)
 
 
-def _target(option: str, target: str, chains: dict[str, list[str]]) -> list[Step]:
+def _target(option: str, target: str, chains: Mapping[str, list[str]], table: str, inert: frozenset[str]) -> list[Step]:
+    if target in inert:
+        return []
     if option == "-g":
         return [constant(Verdict("goto", target))]
     if target in chains:
         return [constant(Verdict("jump", target))]
     if target in VERDICTS:
         return [constant(Verdict(VERDICTS[target]))]
-    if target in LOG_TARGETS:
+    if target in PASSING_TARGETS:
         return []
+    if table == "nat" and target in ("DNAT", "REDIRECT"):
+        return [constant(Doubt(f"{target} may send the connection elsewhere", effect=True))]
     return [constant(Doubt(f"target '{target}' not understood", effect=True))]
 
 

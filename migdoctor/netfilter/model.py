@@ -1,6 +1,6 @@
 """The question the firewall evaluators answer and the answer they give."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
@@ -43,9 +43,23 @@ class Packet:
 
 
 @dataclass(frozen=True)
+class Base:
+    """A base chain as the tool that manages it names it: `nft insert rule inet filter input`,
+    `iptables-legacy -t filter -I INPUT`."""
+
+    tool: str  # nft | iptables | ip6tables | iptables-legacy | ip6tables-legacy (the command, no -save)
+    table: str  # "inet filter" for nft, "filter" for iptables
+    chain: str
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.table} {self.chain}"
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the firewall does with the packet, and which rule (None: a chain policy) decided."""
 
     verdict: str  # one of VERDICTS
     rule: str | None
     reason: str
+    base: Base | None = field(default=None, compare=False)  # the base chain that decided: where an accept goes

@@ -57,6 +57,8 @@ FIELDS = {  # keyed by rendering, which is how nft itself tells these expression
     "meta protocol": Field("symbol", lambda p: p.family, frozenset({"family"})),
     "meta pkttype": Field("symbol", lambda _p: "host"),
     "ct state": Field("flags", lambda _p: frozenset({"new"})),
+    # a new connection's status bits: none (a dnat rule that would set "dnat" is itself a doubt)
+    "ct status": Field("flags", lambda _p: frozenset()),
     "tcp flags": Field("flags", lambda _p: frozenset({"syn"})),
     "tcp dport": DPORT,
     "th dport": DPORT,
@@ -187,6 +189,8 @@ def _verdict(stmt: dict[str, Any]) -> Verdict:
         return NEXT
     if key in ("jump", "goto"):
         return Verdict(key, body["target"])
+    if key in ("dnat", "redirect", "tproxy"):
+        raise Unsupported(f"{key} may send the connection elsewhere")
     if key == "xt":
         name = body.get("name") if isinstance(body, dict) else None
         raise Unsupported(f"iptables-nft extension '{name}' is opaque in nft JSON; evaluate iptables-save output")

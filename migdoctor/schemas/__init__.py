@@ -46,9 +46,10 @@ def facts_problem(document: Any, lookups_only: bool = False) -> str | None:
     from migdoctor.facts import SCHEMA_VERSION
 
     required = LOOKUPS_ONLY_PARTS if lookups_only else None
-    if fast_validator("facts", required).is_valid(document):
+    name = facts_schema(document)
+    if fast_validator(name, required).is_valid(document):
         return None
-    errors = errors_against(load_schema("facts", required), document)
+    errors = errors_against(load_schema(name, required), document)
     if not errors:
         return None
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -62,6 +63,15 @@ def facts_problem(document: Any, lookups_only: bool = False) -> str | None:
             f"version on both; first difference: {errors[0]}{more}"
         )
     return f"not a migdoctor facts record: {errors[0]}{more}"
+
+
+def facts_schema(document: Any) -> str:
+    """The schema a facts record is held to: an older version's own (its record is still judged,
+    and a check needing what that version lacks SKIPs naming it), else the current one."""
+    from migdoctor.facts import OLD_SCHEMA_VERSIONS
+
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    return f"facts-{version}" if version in OLD_SCHEMA_VERSIONS else "facts"
 
 
 def errors_against(schema: dict[str, Any], document: Any, separator: str = "/") -> list[str]:

@@ -74,7 +74,7 @@ def test_the_playbook_saves_each_hosts_facts_as_migdoctor_facts_prints_them_with
         printed = json.loads(direct.stdout)
         assert saved["identity"]["hostname"] == f"{host}.lab.test"
         assert saved["identity"]["hypervisor"]["libvirt"] is not None  # asked through the host's libvirt URI
-        assert saved["firewall"]["backend"] == "nftables"  # the lab's root login: nothing hidden
+        assert saved["firewall"]["sources"][0]["kind"] == "nftables"  # the lab's root login: nothing hidden
         assert stable_digest(saved) == stable_digest(printed), host
 
 
@@ -88,7 +88,7 @@ def test_become_is_ansibles(seed, tmp_path):
     read = json.loads((tmp_path / "become" / "hostb.json").read_text())
     assert hidden["firewall"] is None
     assert any(gap["fact"] == "firewall" and "needs root" in gap["reason"] for gap in hidden["missing"])
-    assert read["firewall"]["backend"] == "nftables"
+    assert read["firewall"]["sources"][0]["kind"] == "nftables"
     assert not any(gap["fact"] == "firewall" for gap in read["missing"])
 
 

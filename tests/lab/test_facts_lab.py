@@ -47,7 +47,8 @@ def lookup(record: dict[str, Any], name: str) -> dict[str, Any]:
 
 def migration_rules(record: dict[str, Any]) -> list[dict[str, Any]]:
     """nft rules matching `tcp dport 49152-49215`, from the record's `nft -j` ruleset."""
-    rules = [item["rule"] for item in record["firewall"]["nftables"]["nftables"] if "rule" in item]
+    (nft,) = [source for source in record["firewall"]["sources"] if source["kind"] == "nftables"]
+    rules = [item["rule"] for item in nft["ruleset"]["nftables"] if "rule" in item]
     return [
         rule
         for rule in rules
@@ -101,7 +102,10 @@ def test_hostb_facts_hold_the_real_links_daemons_and_configs(seed):
     assert {item["address"] for item in libvirt_tcp} == {"0.0.0.0", "::"}
     assert {item["process"]["name"] for item in libvirt_tcp} == {"libvirtd"}
 
-    assert record["firewall"]["backend"] == "nftables"
+    # every table that can drop: nftables, and iptables-nft and iptables-legacy as installed here
+    sources = {(source["command"], source["kind"]) for source in record["firewall"]["sources"]}
+    assert {("nft -j list ruleset", "nftables"), ("iptables-legacy-save", "iptables-legacy")} <= sources
+    assert record["firewall"]["unread"] == []
     (rule,) = migration_rules(record)
     assert {"accept": None} in rule["expr"]
     assert {"match": {"left": {"meta": {"key": "iifname"}}, "op": "==", "right": {"set": ["b-lan", "b-fast"]}}} in (

@@ -66,14 +66,14 @@ for line in sys.stdin:
     sys.stdout.write(line)
     sys.stdout.flush()
 """
-OTHER_VERSION = '{**record, "tool_version": "9.0.0", "schema_version": "2", "paths": record.pop("routes")}'
+OTHER_VERSION = '{**record, "tool_version": "9.0.0", "schema_version": "3", "paths": record.pop("routes")}'
 
 
 @pytest.mark.parametrize(
     ("rewrite", "message"),
     [
         ('{"hello": 1}', "migdoctor: hostb: not a migdoctor facts record: (top): 'schema_version' is a required"),
-        (OTHER_VERSION, "migdoctor: hostb: facts from migdoctor 9.0.0 (facts schema 2), but this control node runs migdoctor "),
+        (OTHER_VERSION, "migdoctor: hostb: facts from migdoctor 9.0.0 (facts schema 3), but this control node runs migdoctor "),
         (None, "migdoctor: hostb: the far side did not answer as migdoctor's: b'{\"hello\": 1}"),
     ],
     ids=["not-facts", "other-version", "not-a-far-side"],

@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from migdoctor.engine import Finding, discover, run_check
+from migdoctor.facts import SCHEMA_VERSION
 from migdoctor.judging.pair import Intent, Pair
+from migdoctor.netfilter.host import upgraded
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
 MIGRATION_NETWORK = "198.51.100.0/24"
@@ -51,6 +53,9 @@ def build_pair(
     min_rate_fraction: float = 0.5,
 ) -> Pair:
     facts = copy.deepcopy(captured(report))
+    for record in facts.values():  # captured with facts schema 1: judged in this schema's form
+        record["schema_version"] = SCHEMA_VERSION
+        record["firewall"] = record["firewall"] and upgraded(record["firewall"])
     for side, mutate in (("source", src), ("destination", dst)):
         if mutate is not None:
             mutate(facts[side])

@@ -5,6 +5,9 @@ The captured ruleset is `nft -j list ruleset` from hostb: table inet filter, cha
 drop; handle 7 accepts 22 and 16509 on b-lan/b-mgmt, handle 8 accepts 49152-49215 on b-fast,
 handle 9 rejects other TCP with a reset."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from migdoctor.checkapi import Status
@@ -29,8 +32,20 @@ COMMIT
 """
 
 
+REAL = Path(__file__).resolve().parents[2] / "data" / "netfilter" / "real"
+
+
+def real(name):
+    """A mutation giving hostb the firewall captured from a real tool (tests/data/netfilter/real)."""
+
+    def mutate(dst):
+        dst["firewall"] = json.loads((REAL / f"{name}.json").read_text())["firewall"]
+
+    return mutate
+
+
 def nft_rules(dst):
-    return dst["firewall"]["nftables"]["nftables"]
+    return dst["firewall"]["sources"][0]["ruleset"]["nftables"]
 
 
 def nft_rule(dst, handle):
@@ -59,7 +74,8 @@ def insert_before(handle, new_handle, *expr):
 
 
 def iptables(dst):
-    dst["firewall"] = {"backend": "iptables", "iptables_save": IPTABLES_SAVE}
+    source = {"command": "iptables-legacy-save", "kind": "iptables-legacy", "family": "ip", "save": IPTABLES_SAVE}
+    dst["firewall"] = {"sources": [source], "unread": [], "firewalld": None}
 
 
 def test_range_accepted_on_the_migration_link_passes(make_pair, judge):
@@ -81,8 +97,8 @@ def test_nft_accepting_part_of_the_range_fails_naming_the_blocked_ports(make_pai
     ]
     assert finding.evidence[1].actual == "reject: inet filter input handle 9: meta l4proto tcp reject with tcp reset"
     assert finding.remediation == (
-        'hostb: nft insert rule inet filter input iifname "b-fast" ip saddr 198.51.100.1 tcp dport 49152-49215 accept '
-        "(it must come before inet filter input handle 9: meta l4proto tcp reject with tcp reset)"
+        'hostb: nft insert rule inet filter input iifname "b-fast" ip saddr 198.51.100.1 tcp dport 49152-49215 accept, '
+        "and the same in /etc/nftables.conf (it must come before inet filter input handle 9: meta l4proto tcp reject with tcp reset)"
     )
 
 
@@ -135,13 +151,20 @@ def test_iptables_save_accepting_part_of_the_range_fails_with_an_iptables_fix(ma
     finding = judge(MIGRATION_PORTS, make_pair(dst=iptables))
 
     assert finding.status == Status.FAIL
-    assert finding.summary == f"hostb's firewall blocks migration ports 49200-49215 (reject) of 49152-49215 for {WHERE}"
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49200-49215 (reject) of 49152-49215 for {WHERE}: table filter, "
+        "chain INPUT of iptables-legacy: iptables-legacy filter INPUT rule 6: -A INPUT -p tcp -j REJECT "
+        "--reject-with tcp-reset"
+    )
     assert finding.evidence[0].actual == (
-        "accept: filter INPUT rule 5: -A INPUT -i b-fast -p tcp -m multiport --dports 49152:49199 -j ACCEPT"
+        "accept: iptables-legacy filter INPUT rule 5: -A INPUT -i b-fast -p tcp -m multiport --dports 49152:49199 "
+        "-j ACCEPT"
     )
     assert finding.remediation == (
-        "hostb: iptables -I INPUT -i b-fast -s 198.51.100.1 -p tcp --dport 49152:49215 -j ACCEPT "
-        "(it must come before filter INPUT rule 6: -A INPUT -p tcp -j REJECT --reject-with tcp-reset)"
+        "hostb: iptables-legacy -I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT, then persist it: "
+        "iptables-legacy-save > /etc/iptables/rules.v4 (Debian's iptables-persistent) or `service iptables save` "
+        "(RHEL's iptables-services) (it must come before iptables-legacy filter INPUT rule 6: -A INPUT -p tcp -j "
+        "REJECT --reject-with tcp-reset)"
     )
 
 

@@ -66,15 +66,15 @@ def test_far_host_answer_that_is_not_facts_is_that_hosts_error(monkeypatch, reco
 
 def test_version_mismatch_between_control_node_and_far_side_is_named(monkeypatch):
     record = copy.deepcopy(FACTS["destination"])
-    record["schema_version"], record["tool_version"] = "2", "0.9.0"
+    record["schema_version"], record["tool_version"] = "3", "0.9.0"
     record["links"] = {"renamed": True}
     host = answered(monkeypatch, record)
 
     collected = fetch(host, Lookups())
 
     assert collected.error.startswith(
-        f"hostb: facts from migdoctor 0.9.0 (facts schema 2), but this control node runs migdoctor {__version__} "
-        "(facts schema 1): install the same version on both; first difference: "
+        f"hostb: facts from migdoctor 0.9.0 (facts schema 3), but this control node runs migdoctor {__version__} "
+        "(facts schema 2): install the same version on both; first difference: "
     )
 
 
@@ -84,6 +84,31 @@ def test_valid_facts_are_admitted(monkeypatch):
     collected = fetch(host, Lookups())
 
     assert collected.error is None and collected.facts["links"] == FACTS["destination"]["links"]
+
+
+def test_facts_of_schema_1_are_admitted_and_held_to_their_own_schema(monkeypatch):
+    """A record saved by the previous release is still judged (what it lacks SKIPs); one that
+    says schema 1 but has this schema's firewall part is not a record of either."""
+    old = copy.deepcopy(FACTS["destination"])
+    assert old["schema_version"] == "1" and "backend" in old["firewall"]
+    mixed = {**copy.deepcopy(old), "firewall": {"sources": [], "unread": [], "firewalld": None}}
+
+    assert fetch(answered(monkeypatch, old), Lookups()).error is None
+    assert "firewall: 'backend' is a required property" in fetch(answered(monkeypatch, mixed), Lookups()).error
+
+
+def test_facts_of_this_schema_need_every_firewall_source_named(monkeypatch):
+    record = {**copy.deepcopy(FACTS["destination"]), "schema_version": "2"}
+    record["firewall"] = {
+        "sources": [{"command": "nft -j list ruleset", "kind": "nftables", "ruleset": record["firewall"]["nftables"]}],
+        "unread": [{"command": "iptables-legacy-save", "reason": "exited 1: cannot initialize"}],
+        "firewalld": None,
+    }
+    legacy_without_family = {"command": "iptables-legacy-save", "kind": "iptables-legacy", "save": ""}
+
+    assert fetch(answered(monkeypatch, record), Lookups()).error is None
+    record["firewall"]["sources"].append(legacy_without_family)
+    assert "firewall/sources/1" in fetch(answered(monkeypatch, record), Lookups()).error
 
 
 def test_rejected_facts_give_a_valid_report_that_exits_2_naming_the_host(monkeypatch):

@@ -33,11 +33,11 @@ def test_split_range_on_the_migration_link(iptables_dump):
     ]
     assert evaluate_iptables(save_text, syn(49200)) == Decision(
         "reject",
-        "filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215 -j REJECT --reject-with tcp-reset",
-        "reject by rule 6 of chain filter INPUT",
+        "iptables filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215 -j REJECT --reject-with tcp-reset",
+        "reject by rule 6 of chain iptables filter INPUT",
     )
     assert evaluate_iptables(save_text, syn(49152, iifname="eth0")) == Decision(
-        "drop", None, "policy drop of chain filter INPUT"
+        "drop", None, "policy drop of chain iptables filter INPUT"
     )
 
 
@@ -62,7 +62,7 @@ def test_accepting_rules(iptables_dump, packet, rule_number):
     decision = evaluate_iptables(iptables_dump("basic"), packet)
 
     assert decision.verdict == "accept"
-    assert decision.reason == f"accept by rule {rule_number} of chain filter INPUT"
+    assert decision.reason == f"accept by rule {rule_number} of chain iptables filter INPUT"
 
 
 def test_jump_return_and_wildcard_interface(iptables_dump):
@@ -71,8 +71,8 @@ def test_jump_return_and_wildcard_interface(iptables_dump):
     accepted = evaluate_iptables(save_text, syn(49160, iifname="eth1"))
     returned = evaluate_iptables(save_text, syn(49160, iifname="eth1", saddr=STRANGER))
 
-    assert accepted.reason == "accept by rule 2 of chain filter MIGRATION"
-    assert returned.rule == ("filter INPUT rule 5: -A INPUT -p tcp -m tcp --dport 49152:49215 -j DROP")
+    assert accepted.reason == "accept by rule 2 of chain iptables filter MIGRATION"
+    assert returned.rule == ("iptables filter INPUT rule 5: -A INPUT -p tcp -m tcp --dport 49152:49215 -j DROP")
 
 
 def test_goto_returns_to_the_policy(iptables_dump):
@@ -94,8 +94,8 @@ def test_unknown_match_and_target_name_the_rule(iptables_dump):
         (49216, 49216, "unknown"),
     ]
     assert found[1][2].rule is not None and "-m recent" in found[1][2].rule
-    assert found[1][2].reason == "match '-m recent' not understood; not evaluated: nat table"
-    assert found[2][2].reason == "target 'NFQUEUE' not understood; not evaluated: nat table"
+    assert found[1][2].reason == "match '-m recent' not understood"
+    assert found[2][2].reason == "target 'NFQUEUE' not understood"
 
 
 def test_log_target_never_decides(iptables_dump):
@@ -127,7 +127,9 @@ def test_option_variants(iptables_dump):
         (49200, 49215, "unknown"),  # --sport: the source port is not known
         (49216, 49216, "drop"),
     ]
-    assert evaluate_iptables(save_text, syn(49160, iifname="eth0")).reason == ("drop by rule 7 of chain filter INPUT")
+    assert evaluate_iptables(save_text, syn(49160, iifname="eth0")).reason == (
+        "drop by rule 7 of chain iptables filter INPUT"
+    )
     assert evaluate_iptables(save_text, syn(16509)).reason == ("option '--limit-iface-in' not understood")
     assert evaluate_iptables(save_text, syn(80, daddr="192.0.2.1")).verdict == "reject"
 
@@ -139,13 +141,19 @@ def test_counters_of_iptables_save_c_are_ignored(iptables_dump):
     assert runs(counted, syn(0)) == runs(plain, syn(0))
 
 
-def test_without_filter_table_nothing_filters(iptables_dump):
-    nat_only = iptables_dump("unknown").split("*nat")[1]
+def test_nat_table_is_walked_and_its_dnat_is_a_doubt(iptables_dump):
+    """docker's DNAT of 8080 may send that connection to a container; other ports pass the nat
+    table, and without a filter table nothing drops them."""
+    nat_only = "*nat" + iptables_dump("unknown").split("*nat")[1]
 
-    assert evaluate_iptables("*nat" + nat_only, syn(49160)) == Decision(
-        "accept",
-        None,
-        "the iptables-save output has no filter INPUT chain; not evaluated: nat table",
+    assert evaluate_iptables(nat_only, syn(49160)) == Decision(
+        "accept", None, "policy accept of chain iptables nat PREROUTING"
+    )
+    assert evaluate_iptables(nat_only, syn(8080, iifname="eth0")) == Decision(
+        "unknown",
+        "iptables nat DOCKER rule 2: -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination "
+        "172.17.0.2:80",
+        "DNAT may send the connection elsewhere",
     )
 
 

@@ -43,7 +43,15 @@ def test_judging_the_captured_facts_gives_a_valid_report_with_the_labs_findings(
     validate_report(judged)
     assert judged["exit_status"] == exit_status
     judged_now, then = outcomes(judged["pairs"][0]["findings"]), outcomes(captured(report)["findings"])
-    assert {key: judged_now[key] for key in then} == then
+    lacking = {key for key in then if key.startswith("firewall.")}  # facts schema 1 lacks the legacy tables
+    assert {key: judged_now[key] for key in set(then) - lacking} == {key: then[key] for key in set(then) - lacking}
+    assert {judged_now[key][:2] for key in lacking} == {
+        (
+            "skip",
+            "hostb's saved facts lack the iptables-legacy tables and iptables-nft-save (facts schema 1 does not "
+            "collect them): collect them again with this migdoctor",
+        )
+    }
     assert [judged_now[key][0] for key in set(judged_now) - set(then)] == ["pass"]  # config.value-types, added since
     assert judged["pairs"][0]["path"] == captured(report)["path"]
     assert judged["facts"] == {
