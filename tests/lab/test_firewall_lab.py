@@ -59,18 +59,28 @@ FIREWALLS = [
     Firewall(
         "ufw-partial-port-range",
         "fail",
-        ("49200-49215", "ufw-user-input", "ufw allow in on b-fast proto tcp to any port 49152:49215"),
+        (
+            "49200-49215 (drop)",
+            "ufw-user-input",
+            "ufw's default incoming policy",
+            "ufw allow in on b-fast proto tcp to any port 49152:49215",
+        ),
         probe="fail",  # ufw's default deny drops the last port: its connection times out
         probe_says=LAST_PORT_DROPPED,
     ),
-    Firewall("iptables-legacy", "pass", ("-A INPUT -i b-fast -p tcp -m tcp --dport 49152:49215 -j ACCEPT",)),
+    Firewall(
+        "iptables-legacy",
+        "pass",
+        ("iptables-legacy filter INPUT", "-A INPUT -i b-fast -p tcp -m tcp --dport 49152:49215 -j ACCEPT"),
+    ),
     Firewall(
         "iptables-legacy-partial-port-range",
         "fail",
         (
             "49184-49215 (drop)",
+            "policy drop of chain iptables-legacy filter INPUT",
             "-A INPUT -i b-fast -p tcp -m tcp --dport 49152:49183 -j ACCEPT",
-            "-I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT",
+            "iptables-legacy -I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT",  # the tables the rules are in
         ),
         probe="fail",
         probe_says=LAST_PORT_DROPPED,
@@ -121,8 +131,8 @@ def firewall_daemons_alive(pids: list[int]) -> list[int]:
 
 
 def test_ufw_and_firewalld_write_only_inside_hostb_and_leave_nothing_when_it_goes(lab):
+    lab.down()  # the machine as it is without a lab (a lab up has created its mount points)
     before = machine_state()
-    lab.down()
     try:
         lab.use("ufw")
         assert "Status: active" in lab.run("hostb", "ufw", "status").stdout
@@ -146,8 +156,8 @@ def test_ufw_and_firewalld_write_only_inside_hostb_and_leave_nothing_when_it_goe
 def test_down_after_up_was_killed_ends_firewalld_and_its_dbus_by_the_pids_up_recorded(lab):
     """`lab up` SIGKILLed once hostb's firewalld is recorded (the lab half built, no clean-up run):
     `lab down`, a new process, ends both daemons and leaves nothing."""
-    before = machine_state()
     lab.down()
+    before = machine_state()
     up = subprocess.Popen(
         [sys.executable, "-m", "migdoctor", "lab", "up", "--scenario", "firewalld"],
         stdout=subprocess.DEVNULL,
