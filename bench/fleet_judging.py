@@ -5,7 +5,7 @@ with the look-ups of every peer a full second round would have made (the costlie
 Prints wall time, peak memory, the cost per pair, how it grows, and the report's size. Target
 for 200 hosts on the 2-core machine: <= 20 s and <= 1 GiB.
 
-Run: .venv/bin/python bench/fleet_judging.py [--hosts 10 50 100 200]
+Run: .venv/bin/python bench/fleet_judging.py [--hosts 10 50 100 200] [--firewall firewalld-public]
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migdoctor.facts import SCHEMA_VERSION
+from migdoctor.netfilter.host import upgraded
+
 ROOT = Path(__file__).resolve().parents[1]
 MIGDOCTOR = str(Path(sys.executable).parent / "migdoctor")
+CAPTURES = ROOT / "tests" / "data" / "netfilter" / "real"
 TEMPLATES = [ROOT / "tests" / "data" / "facts" / f"{name}-report.json" for name in ("healthy", "seed")]
 BAD_EVERY = 20
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")
@@ -37,12 +41,18 @@ def octet(index: int) -> int:
     return value + 1 if value >= NAMESERVER else value
 
 
-def host_facts(template: str, index: int) -> dict[str, Any]:
-    """The template (hostb's facts) as host kvmNNN: its name and its own addresses replaced."""
+def host_facts(template: str, index: int, firewall: str | None = None) -> dict[str, Any]:
+    """The template (hostb's facts, schema 1) as host kvmNNN of this facts schema: its name and
+    its own addresses replaced, its firewall the lab's or the capture FIREWALL names."""
     text = template.replace("hostb", f"kvm{index:03d}")
     for network in NETWORKS:
         text = re.sub(rf"\b{re.escape(network)}\.2\b", f"{network}.{octet(index)}", text)
-    return json.loads(text)
+    facts = json.loads(text)
+    facts["schema_version"] = SCHEMA_VERSION
+    facts["firewall"] = upgraded(facts["firewall"])
+    if firewall:
+        facts["firewall"] = json.loads((CAPTURES / f"{firewall}.json").read_text(encoding="utf-8"))["firewall"]
+    return facts
 
 
 def bad(index: int) -> bool:
@@ -95,14 +105,14 @@ def with_peer_look_ups(facts: dict[str, Any], index: int, count: int) -> dict[st
     return facts
 
 
-def write_fleet(directory: Path, count: int) -> None:
+def write_fleet(directory: Path, count: int, firewall: str | None = None) -> None:
     """COUNT hosts, every BAD_EVERY-th of them the seed's hostb (it advertises its LAN name)."""
     healthy, seed = (
         json.dumps(json.loads(path.read_text(encoding="utf-8"))["facts"]["destination"]) for path in TEMPLATES
     )
     for index in range(count):
         template = seed if bad(index) else healthy
-        facts = with_peer_look_ups(host_facts(template, index), index, count)
+        facts = with_peer_look_ups(host_facts(template, index, firewall), index, count)
         (directory / f"kvm{index:03d}.json").write_text(json.dumps(facts), encoding="utf-8")
 
 
@@ -125,6 +135,7 @@ def judge(directory: Path, report: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[10, 50, 100, 200])
+    parser.add_argument("--firewall", help="every host's firewall: a capture of tests/data/netfilter/real (NAME)")
     args = parser.parse_args()
     print(
         f"{'hosts':>5} {'pairs':>6} {'wall s':>7} {'per pair ms':>11} {'vs above':>8} {'peak MiB':>8} {'report MiB':>10}"
@@ -134,7 +145,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="migdoctor-fleet-") as scratch:
             directory = Path(scratch) / "facts"
             directory.mkdir()
-            write_fleet(directory, count)
+            write_fleet(directory, count, args.firewall)
             report = Path(scratch) / "report.json"
             wall, peak = judge(directory, report)
             pairs = count * (count - 1)

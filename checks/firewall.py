@@ -12,6 +12,7 @@ from migdoctor.judging.facts import (
     address_of,
     link_of_address,
     name_lookup,
+    read_only_memo,
     remote_endpoint,
     route_to,
     valid_port_range,
@@ -19,7 +20,7 @@ from migdoctor.judging.facts import (
 from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import Decision, Packet, evaluate_port_range
 from migdoctor.netfilter.engine import Evaluator
-from migdoctor.netfilter.firewalld import is_firewalld, permanent, runtime_zone
+from migdoctor.netfilter.firewalld import Permanent, ZoneDispatch, is_firewalld, permanent, zone_dispatch
 from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
 
 registry = Registry(order=60)
@@ -42,6 +43,27 @@ def evaluator(firewall: dict[str, Any]) -> Evaluator:
     return compiled
 
 
+@read_only_memo
+def dispatch_of(firewall: dict[str, Any]) -> ZoneDispatch | None:
+    """firewalld's zone dispatch, compiled once per host; None where firewalld does not run."""
+    sources = upgraded(firewall)["sources"]
+    rulesets = (source["ruleset"] for source in sources if source["kind"] == "nftables")
+    return next(filter(None, map(zone_dispatch, rulesets)), None)
+
+
+@read_only_memo
+def has_ufw(firewall: dict[str, Any]) -> bool:
+    """Whether ufw manages the iptables tables (its chains are there)."""
+    return any(":ufw-user-input " in source.get("save", "") for source in upgraded(firewall)["sources"])
+
+
+@read_only_memo
+def permanent_config(firewall: dict[str, Any]) -> Permanent | None:
+    """firewalld's permanent configuration (once per host), None where its files were not read."""
+    files = upgraded(firewall)["firewalld"]
+    return permanent(files) if files else None
+
+
 def span(low: int, high: int, sep: str = "-") -> str:
     return f"{low}{sep}{high}" if low != high else str(low)
 
@@ -62,10 +84,6 @@ class Ports:
     what: str
 
     @property
-    def firewall(self) -> dict[str, Any]:
-        return upgraded(self.pair.dst["firewall"])
-
-    @property
     def where(self) -> str:
         return f"TCP from {self.packet.saddr} to {self.packet.daddr} on {self.packet.iifname}"
 
@@ -74,20 +92,20 @@ class Ports:
         base = decision.base
         if base is None or base.tool == "nft":
             return "firewalld" if base is not None and is_firewalld(base.table) else "nft"
-        saves = (source.get("save", "") for source in self.firewall["sources"])
-        return "ufw" if any(":ufw-user-input " in save for save in saves) else "iptables"
+        return "ufw" if has_ufw(self.pair.dst["firewall"]) else "iptables"
 
     def zone(self) -> str | None:
-        rulesets = [source["ruleset"] for source in self.firewall["sources"] if source["kind"] == "nftables"]
-        return next(filter(None, (runtime_zone(ruleset, self.packet) for ruleset in rulesets)), None)
+        """The firewalld zone the connection arrives in at runtime; None where firewalld does not run."""
+        dispatch = dispatch_of(self.pair.dst["firewall"])
+        return dispatch.zone(self.packet) if dispatch is not None else None
 
-    def fix(self, decision: Decision, zone: str | None) -> str:
+    def fix(self, manager: str, zone: str | None, decision: Decision | None = None) -> str:
         """The command that accepts FIRST-LAST, in the words of the tool that manages the chain."""
-        packet, base, manager = self.packet, decision.base, self.manager(decision)
+        packet, base = self.packet, decision.base if decision is not None else None
         if manager == "firewalld":
             return (
-                f"firewall-cmd --permanent --zone={zone or '<zone of ' + packet.iifname + '>'} "
-                f"--add-port={span(self.first, self.last)}/tcp && firewall-cmd --reload"
+                f"firewall-cmd --permanent --zone={zone or 'ZONE'} --add-port={span(self.first, self.last)}/tcp "
+                "&& firewall-cmd --reload"
             )
         if manager == "ufw":
             return f"ufw allow in on {packet.iifname} proto tcp to any port {span(self.first, self.last, ':')}"
@@ -107,37 +125,52 @@ class Ports:
         )
 
 
-def blocked_detail(ports: Ports, decision: Decision, zone: str | None) -> str | None:
-    """Who blocks the range, as its admin knows it."""
+@dataclass(frozen=True)
+class Permanently:
+    """Where firewalld's permanent configuration puts the connection, and what it leaves closed."""
+
+    zone: str
+    why: str
+    closed: str  # "" when it opens the whole range
+
+
+def permanently(ports: Ports) -> Permanently | None:
+    """None where firewalld's files were not collected."""
+    config = permanent_config(ports.pair.dst["firewall"])
+    if config is None:
+        return None
+    zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
+    closed = ", ".join(span(low, high) for low, high in config.closed(zone, ports.first, ports.last))
+    return Permanently(zone, why, closed)
+
+
+def firewalld_blocked(ports: Ports, zone: str | None) -> tuple[str, str]:
+    """(who blocks the range, the fix) on a firewalld host, runtime and permanent configuration."""
+    iface, later = ports.packet.iifname, permanently(ports)
+    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}, which does not open them"
+    if later is None:
+        return detail, ports.fix("firewalld", zone)
+    if not later.closed:
+        return f"{detail}; the permanent configuration does (zone {later.zone}): not reloaded", "firewall-cmd --reload"
+    if later.zone == zone:
+        return f"{detail}, at runtime nor in the permanent configuration", ports.fix("firewalld", zone)
+    return (
+        f"{detail}; after a reload it is in zone {later.zone} ({later.why}), which does not open {later.closed}",
+        ports.fix("firewalld", later.zone),
+    )
+
+
+def blocked_detail(ports: Ports, decision: Decision) -> str | None:
+    """Who blocks the range, as the admin of a ufw or iptables host knows it."""
     manager, base = ports.manager(decision), decision.base
-    if manager == "firewalld":
-        return f"{ports.packet.iifname} is in firewalld zone {zone or '(not found)'}, which does not open them"
     if manager == "ufw":
-        by = f"the ufw chain rule {decision.rule}" if decision.rule else "ufw's default incoming policy"
+        by = f"the rule {decision.rule}" if decision.rule else "ufw's default incoming policy"
         return f"no ufw rule allows them; {by} {decision.verdict}s them"
     if manager == "iptables" and base is not None:
-        by = decision.rule or f"the {decision.reason}"
-        return f"table {base.table}, chain {base.chain} of {base.tool}: {by}"
+        by = decision.rule or f"the {decision.verdict} policy"
+        unseen = " (iptables-legacy tables are not in `nft list ruleset`)" if "legacy" in base.tool else ""
+        return f"table {base.table}, chain {base.chain} of {base.tool}{unseen}: {by}"
     return None  # nft: the evidence and the fix name the rule
-
-
-def permanent_gap(ports: Ports, zone: str | None) -> tuple[str, str] | None:
-    """Where firewalld's permanent configuration does not open the accepted range: (what is
-    lost at the next reload, the zone to open it in), or None."""
-    files = ports.firewall["firewalld"]
-    if not files:
-        return None
-    config = permanent(files)
-    permanent_zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
-    closed = config.closed(permanent_zone, ports.first, ports.last)
-    if not closed:
-        return None
-    names = ", ".join(span(low, high) for low, high in closed)
-    if permanent_zone == zone:
-        where = f"in zone {zone} only in the runtime configuration ({names} not in the permanent one)"
-    else:
-        where = f"at runtime in zone {zone}, but after a reload {ports.packet.iifname} is in zone {permanent_zone} ({why}), which does not open {names}"
-    return where, permanent_zone
 
 
 def judge_ports(pair: Pair, packet: Packet, first: int, last: int, what: str) -> Outcome:
@@ -165,41 +198,48 @@ def judged(ports: Ports) -> Outcome:
     ]
     blocked = [(low, high, d) for low, high, d in spans if d.verdict in ("drop", "reject")]
     unknown = [(low, high, d) for low, high, d in spans if d.verdict == "unknown"]
-    firewalld = any(ports.manager(d) == "firewalld" for _, _, d in spans)
-    zone = ports.zone() if firewalld else None
+    zone = ports.zone()  # None where firewalld does not run
     if zone:
         evidence.append(Evidence(pair.dst_label, f"firewalld zone of {ports.packet.iifname}", zone))
+    summary = f"{pair.dst_label}'s firewall {{}} {what} {{}} for {ports.where}"
     if blocked:
         names = ", ".join(f"{span(low, high)} ({d.verdict})" for low, high, d in blocked)
         decision = blocked[0][2]
-        gap = permanent_gap(ports, zone) if ports.manager(decision) == "firewalld" else None
-        fix = ports.fix(decision, gap[1] if gap else zone)
-        detail = blocked_detail(ports, decision, zone)
+        manager = ports.manager(decision)
+        detail: str | None
+        if manager == "firewalld":
+            detail, fix = firewalld_blocked(ports, zone)
+        else:
+            detail, fix = blocked_detail(ports, decision), ports.fix(manager, zone, decision)
+            if decision.rule and manager != "ufw":
+                fix += f" (it must come before {decision.rule})"
         return failed(
-            f"{pair.dst_label}'s firewall blocks {what} {names} of {span(first, last)} for {ports.where}"
-            + (f": {detail}" if detail else ""),
+            summary.format("blocks", f"{names} of {span(first, last)}") + (f": {detail}" if detail else ""),
             *evidence,
-            remediation=f"{pair.dst_label}: {fix} (it must come before {decision.rule or 'the policy'})"
-            if ports.manager(decision) not in ("firewalld", "ufw")
-            else f"{pair.dst_label}: {fix}",
+            remediation=f"{pair.dst_label}: {fix}",
         )
     if unknown:
         low, high, decision = unknown[0]
         return warned(
             f"cannot tell whether {pair.dst_label} accepts {what} {span(low, high)}: {decision.reason}", *evidence
         )
-    gap = permanent_gap(ports, zone) if firewalld else None
-    if gap:
+    later = permanently(ports) if zone else None
+    accepts = summary.format("accepts", span(first, last))
+    if later is not None and later.closed:
+        if later.zone == zone:
+            where = f"in firewalld zone {zone} only at runtime ({later.closed} not in its permanent configuration)"
+        else:
+            where = (
+                f"at runtime in firewalld zone {zone}, but after a reload {ports.packet.iifname} is in zone "
+                f"{later.zone} ({later.why}), which does not open {later.closed}"
+            )
         return warned(
-            f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where} {gap[0]}: "
-            "lost at the next firewall-cmd --reload or restart",
+            f"{accepts} {where}: lost at the next firewall-cmd --reload or restart",
             *evidence,
-            remediation=f"{pair.dst_label}: {ports.fix(spans[0][2], gap[1])}",
+            remediation=f"{pair.dst_label}: {ports.fix('firewalld', later.zone)}",
         )
-    in_zone = f" (firewalld zone {zone}, runtime and permanent)" if zone else ""
-    return passed(
-        f"{pair.dst_label}'s firewall accepts {what} {span(first, last)} for {ports.where}{in_zone}", *evidence
-    )
+    in_zone = f" (firewalld zone {zone}, at runtime and in the permanent configuration)" if zone else ""
+    return passed(accepts + in_zone, *evidence)
 
 
 @registry.check(
@@ -208,18 +248,26 @@ def judged(ports: Ports) -> Outcome:
     "critical",
     needs=("dst.firewall", "src.links", "dst.links"),
     description=(
-        "the destination's nftables (or iptables-save) ruleset does not accept TCP from the source on the "
-        "link it arrives by for every port of the migration range; blocked sub-ranges and the deciding rule "
-        "are named, and an expression migdoctor does not understand is a warning, never a pass"
+        "the destination's packet filter (nftables, iptables-nft and iptables-legacy tables alike: every base "
+        "chain on the way must accept) does not accept TCP from the source on the link it arrives by for "
+        "every port of the migration range; blocked sub-ranges are named with the firewalld zone of that link "
+        "(at runtime and in the permanent configuration: open only at runtime is a warning), the ufw rule, or "
+        "the iptables table and chain, and a rule or policy migdoctor does not understand is a warning, never "
+        "a pass"
     ),
     rationale=(
         "A firewall that blocks 49152-49215 fails the migration with `unable to connect to server at "
         "'host:49152': No route to host` (firewalld's REJECT), and one that passes part of the range fails "
-        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452)"
+        "only under concurrency (xcat2/xcat-core 720; firewalld/firewalld 1452); iptables-legacy tables are "
+        "invisible to `nft list ruleset`, and a port opened only in firewalld's runtime configuration is "
+        "closed again by the next reload"
     ),
     fix=(
-        "accept TCP from the source to the whole migration port range on the migration link, before the rule "
-        "that drops or rejects it (the finding gives the nft rule)"
+        "open the whole migration port range on the migration link with the tool that manages the filter: "
+        "`firewall-cmd --permanent --zone=ZONE --add-port=49152-49215/tcp && firewall-cmd --reload`, "
+        "`ufw allow in on IFACE proto tcp to any port 49152:49215`, or `iptables -I INPUT -i IFACE -p tcp "
+        "--dport 49152:49215 -j ACCEPT` (iptables-legacy where the drop is in a legacy table) saved with "
+        "iptables-save, or an nft rule before the one that drops (the finding gives the command)"
     ),
 )
 def migration_ports(pair: Pair) -> Outcome:
@@ -235,14 +283,19 @@ def migration_ports(pair: Pair) -> Outcome:
     "high",
     needs=("dst.firewall", "src.route_lookups", "dst.links"),
     description=(
-        "the destination's firewall does not accept the source's libvirt connection (16509 for tcp, 16514 for "
-        "tls, or sshd's port for ssh) on the link it arrives by"
+        "the destination's firewall (nftables, iptables-nft and iptables-legacy tables alike) does not accept "
+        "the source's libvirt connection (16509 for tcp, 16514 for tls, or sshd's port for ssh) on the link it "
+        "arrives by; the firewalld zone, ufw rule or iptables chain is named"
     ),
     rationale=(
         "The migration never starts when the peer connection is filtered, and with `drop` rules it hangs "
         "until TCP gives up instead of failing (apache/cloudstack 9965)"
     ),
-    fix="accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by",
+    fix=(
+        "accept TCP from the source to libvirt's port (16509, 16514 or ssh) on the link it arrives by, with the "
+        "tool that manages the filter (`firewall-cmd --permanent --zone=ZONE --add-service=libvirt`, `ufw allow "
+        "in on IFACE proto tcp to any port 16509`, `iptables -I INPUT ...`; the finding gives the command)"
+    ),
 )
 def libvirt_ports(pair: Pair) -> Outcome:
     uri = pair.intent.dst_libvirt_uri

@@ -90,7 +90,7 @@ def firewalld_files() -> dict[str, str] | None:
     zone or service overrides the /usr/lib one); None where firewalld is not installed."""
     if not any(os.path.isdir(directory) for directory in FIREWALLD_DIRS):
         return None
-    paths = ["/etc/firewalld/firewalld.conf"]
+    paths = [os.path.join(FIREWALLD_DIRS[-1], "firewalld.conf")]
     for directory in FIREWALLD_DIRS:
         paths.extend(sorted(glob.glob(os.path.join(directory, "zones", "*.xml"))))
     files = {path: text for path, text in ((path, read_text(path)) for path in paths) if text is not None}

@@ -8,11 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from ipaddress import ip_address, ip_network
+from ipaddress import ip_network
 from typing import Any
 
-from migdoctor.netfilter.engine import Unsupported, judge
-from migdoctor.netfilter.model import Packet
+from migdoctor.netfilter.engine import Step, Unsupported, judge
+from migdoctor.netfilter.model import Packet, parsed
 from migdoctor.netfilter.nft_expr import compile_statement
 
 TABLE = ("inet", "firewalld")
@@ -27,23 +27,40 @@ def is_firewalld(base_table: str) -> bool:
     return base_table == " ".join(TABLE)
 
 
-def runtime_zone(ruleset: Mapping[str, Any], packet: Packet) -> str | None:
-    """The zone whose chain the ruleset's dispatch sends PACKET to, or None when it cannot tell."""
-    rules: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in DISPATCH}
-    for item in ruleset.get("nftables", []):
-        body = item.get("rule") if isinstance(item, dict) else None
-        if isinstance(body, dict) and (body.get("family"), body.get("table")) == TABLE and body.get("chain") in rules:
-            rules[body["chain"]].append(body.get("expr", []))
-    for chain in DISPATCH:
-        for expr in rules[chain]:
-            steps = [step for step in (compile_statement(stmt, _no_sets) for stmt in expr) if step is not None]
+@dataclass(frozen=True)
+class ZoneDispatch:
+    """firewalld's zone dispatch chains compiled (once per host): which zone's chain a packet goes to."""
+
+    rules: tuple[tuple[Step, ...], ...]
+
+    def zone(self, packet: Packet) -> str | None:
+        """The zone PACKET is sent to, or None when the dispatch cannot tell."""
+        for steps in self.rules:
             verdict = judge(steps, packet)
             zone = ZONE_CHAIN.match(verdict.arg) if verdict.kind in ("goto", "jump") else None
             if zone:
                 return zone.group(1)
             if verdict.kind not in ("next", "return"):
                 return None
-    return None
+        return None
+
+
+def zone_dispatch(ruleset: Mapping[str, Any]) -> ZoneDispatch | None:
+    """The dispatch of `table inet firewalld` in RULESET, or None where firewalld has no table."""
+    rules: dict[str, list[tuple[Step, ...]]] = {name: [] for name in DISPATCH}
+    for item in ruleset.get("nftables", []):
+        body = item.get("rule") if isinstance(item, dict) else None
+        if isinstance(body, dict) and (body.get("family"), body.get("table")) == TABLE and body.get("chain") in rules:
+            compiled = (compile_statement(stmt, _no_sets) for stmt in body.get("expr", []))
+            rules[body["chain"]].append(tuple(step for step in compiled if step is not None))
+    found = [steps for name in DISPATCH for steps in rules[name]]
+    return ZoneDispatch(tuple(found)) if found else None
+
+
+def runtime_zone(ruleset: Mapping[str, Any], packet: Packet) -> str | None:
+    """The zone whose chain the ruleset's dispatch sends PACKET to, or None when it cannot tell."""
+    dispatch = zone_dispatch(ruleset)
+    return dispatch.zone(packet) if dispatch is not None else None
 
 
 def _no_sets(name: str) -> list[Any]:
@@ -72,7 +89,7 @@ class Permanent:
 
     def zone_of(self, iifname: str, saddr: str) -> tuple[str, str]:
         """The zone a connection from SADDR on IIFNAME lands in, and why (a source binding wins)."""
-        address = ip_address(saddr)
+        address = parsed(saddr)
         for zone in self.zones.values():
             for source in zone.sources:
                 try:

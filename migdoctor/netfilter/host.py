@@ -32,7 +32,7 @@ def host_evaluator(firewall: Mapping[str, Any]) -> Evaluator:
         try:
             if source["kind"] == "nftables":
                 ruleset = NftRuleset(source["ruleset"], saves)
-                bounds.append(port_bounds(ruleset.objects))
+                bounds.append(port_bounds(ruleset.objects, ruleset.from_saves))
                 for family in FAMILIES:
                     hooked[family] += ruleset.hooked(family)
                     notes[family] += ruleset.notes(family)

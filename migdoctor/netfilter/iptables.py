@@ -187,7 +187,8 @@ def _options(tokens: list[str]) -> list[Option]:
 def _steps(arguments: str, chains: Mapping[str, list[str]], table: str, inert: frozenset[str]) -> tuple[Step, ...]:
     steps: list[Step] = []
     module: str | None = None
-    for negated, option, values in _options(shlex.split(arguments)):
+    tokens = shlex.split(arguments) if '"' in arguments or "'" in arguments or "\\" in arguments else arguments.split()
+    for negated, option, values in _options(tokens):
         if option == "-m":
             module = values[0] if values else ""
             if module in ABSENT_MODULES:

@@ -1,7 +1,7 @@
 """Evaluates an nftables ruleset (the parsed output of `nft -j list ruleset`)."""
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
@@ -160,11 +160,15 @@ def reads_port(expression: Any) -> bool:
     return any(reads_port(item) for item in expression.values())
 
 
-def port_bounds(objects: Objects) -> frozenset[int] | None:
-    """Every number in the rules, sets and maps (ports among them), or None when a rule computes
-    on a port or hashes."""
+def port_bounds(objects: Objects, skipped: Collection[tuple[str, str]] = ()) -> frozenset[int] | None:
+    """Every number in the rules, sets and maps (ports among them) of the tables not SKIPPED (those
+    read from iptables-nft-save, whose text gives their numbers), or None when a rule computes on a
+    port or hashes."""
     numbers: list[int] = []
-    pending: list[Any] = [objects[kind] for kind in ("rule", "set", "map")]
+    pending: list[Any] = [
+        [body for body in objects[kind] if (body.get("family"), body.get("table")) not in skipped]
+        for kind in ("rule", "set", "map")
+    ]
     while pending:
         value = pending.pop()
         if isinstance(value, dict):

@@ -153,8 +153,8 @@ def test_iptables_save_accepting_part_of_the_range_fails_with_an_iptables_fix(ma
     assert finding.status == Status.FAIL
     assert finding.summary == (
         f"hostb's firewall blocks migration ports 49200-49215 (reject) of 49152-49215 for {WHERE}: table filter, "
-        "chain INPUT of iptables-legacy: iptables-legacy filter INPUT rule 6: -A INPUT -p tcp -j REJECT "
-        "--reject-with tcp-reset"
+        "chain INPUT of iptables-legacy (iptables-legacy tables are not in `nft list ruleset`): iptables-legacy "
+        "filter INPUT rule 6: -A INPUT -p tcp -j REJECT --reject-with tcp-reset"
     )
     assert finding.evidence[0].actual == (
         "accept: iptables-legacy filter INPUT rule 5: -A INPUT -i b-fast -p tcp -m multiport --dports 49152:49199 "
@@ -226,3 +226,215 @@ def test_libvirt_ports_without_uri_or_resolved_host_are_skipped(make_pair, judge
     finding = judge(LIBVIRT_PORTS, make_pair(dst_libvirt_uri=uri))
 
     assert (finding.status, finding.summary) == (Status.SKIP, summary)
+
+
+# The firewalls real hypervisors run, captured from the tools themselves on hostb's links
+# (tests/data/netfilter/real, made by capture-tools.sh; each file says how it was made).
+
+
+def test_firewalld_with_the_range_open_in_the_links_zone_passes_naming_the_zone(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-public")))
+
+    assert finding.status == Status.PASS
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} (firewalld zone public, at runtime and "
+        "in the permanent configuration)"
+    )
+    assert finding.evidence[0].actual.startswith("accept: inet firewalld filter_IN_public_allow handle ")
+    assert finding.evidence[0].actual.endswith(": tcp dport 49152-49215 accept")
+
+
+def test_firewalld_link_in_a_zone_without_the_range_fails_with_firewall_cmd(make_pair, judge):
+    """b-fast moved to zone internal, where the range is not open: the migration meets firewalld's
+    reject with icmpx admin-prohibited ("No route to host")."""
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-internal")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49152-49215 (reject) of 49152-49215 for {WHERE}: b-fast is in "
+        "firewalld zone internal, which does not open them, at runtime nor in the permanent configuration"
+    )
+    assert finding.evidence[0].actual.endswith(": reject with icmpx admin-prohibited")
+    assert ("firewalld zone of b-fast", "internal") in [(e.item, e.actual) for e in finding.evidence]
+    assert finding.remediation == (
+        "hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp && firewall-cmd --reload"
+    )
+
+
+def test_firewalld_range_open_only_at_runtime_warns_it_is_lost_at_reload(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("firewalld-runtime-only")))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} in firewalld zone internal only at "
+        "runtime (49152-49215 not in its permanent configuration): lost at the next firewall-cmd --reload or restart"
+    )
+    assert finding.remediation == (
+        "hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp && firewall-cmd --reload"
+    )
+
+
+def test_firewalld_link_moved_only_at_runtime_warns_naming_the_zone_after_reload(make_pair, judge):
+    """At runtime b-fast is in public (the range open); the permanent files bind it to internal."""
+
+    def runtime_public(dst):
+        real("firewalld-internal")(dst)
+        real_public = json.loads((REAL / "firewalld-public.json").read_text())["firewall"]
+        dst["firewall"]["sources"] = real_public["sources"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=runtime_public))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        f"hostb's firewall accepts migration ports 49152-49215 for {WHERE} at runtime in firewalld zone public, "
+        "but after a reload b-fast is in zone internal (b-fast is bound to it in /etc/firewalld/zones/internal.xml), "
+        "which does not open 49152-49215: lost at the next firewall-cmd --reload or restart"
+    )
+    assert finding.remediation.startswith("hostb: firewall-cmd --permanent --zone=internal --add-port=49152-49215/tcp")
+
+
+def test_libvirt_service_of_firewalld_passes(make_pair, judge):
+    finding = judge(LIBVIRT_PORTS, make_pair(dst=real("firewalld-internal")))
+
+    assert finding.status == Status.PASS
+    assert finding.summary.endswith("on b-lan (firewalld zone public, at runtime and in the permanent configuration)")
+
+
+def test_ufw_allowing_the_range_on_the_link_passes_naming_its_rule(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("ufw")))
+
+    assert finding.status == Status.PASS
+    assert finding.evidence[0].actual == (
+        "accept: ip filter ufw-user-input rule 3: -A ufw-user-input -i b-fast -p tcp -m multiport --dports "
+        "49152:49215 -j ACCEPT"
+    )
+
+
+def test_ufw_allowing_part_of_the_range_fails_with_a_ufw_command(make_pair, judge):
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("ufw-partial")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49184-49215 (drop) of 49152-49215 for {WHERE}: no ufw rule allows "
+        "them; ufw's default incoming policy drops them"
+    )
+    assert finding.remediation == "hostb: ufw allow in on b-fast proto tcp to any port 49152:49215"
+
+
+def test_iptables_legacy_tables_nft_cannot_see_are_judged(make_pair, judge):
+    """INPUT policy DROP in iptables-legacy, only 49152-49183 accepted on b-fast; the nft ruleset
+    is empty, so reading nft alone would pass the whole range."""
+    finding = judge(MIGRATION_PORTS, make_pair(dst=real("iptables-legacy")))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        f"hostb's firewall blocks migration ports 49184-49215 (drop) of 49152-49215 for {WHERE}: table filter, "
+        "chain INPUT of iptables-legacy (iptables-legacy tables are not in `nft list ruleset`): the drop policy"
+    )
+    assert finding.remediation == (
+        "hostb: iptables-legacy -I INPUT -i b-fast -p tcp --dport 49152:49215 -j ACCEPT, then persist it: "
+        "iptables-legacy-save > /etc/iptables/rules.v4 (Debian's iptables-persistent) or `service iptables save` "
+        "(RHEL's iptables-services)"
+    )
+
+
+@pytest.mark.parametrize("capture", ["libvirt-nat", "docker"])
+def test_libvirt_and_docker_chains_beside_the_hosts_rules_pass(make_pair, judge, capture):
+    """Their rules (LIBVIRT_INP, DOCKER's nat DNAT of 8080) are judged, not declared opaque."""
+    for check in (MIGRATION_PORTS, LIBVIRT_PORTS):
+        finding = judge(check, make_pair(dst=real(capture)))
+
+        assert finding.status == Status.PASS, finding.summary
+
+
+def test_docker_publishing_a_migration_port_cannot_be_passed(make_pair, judge):
+    """A container published on 49160 takes that port's connections (nat DOCKER's DNAT)."""
+
+    def published(dst):
+        real("docker")(dst)
+        source = next(s for s in dst["firewall"]["sources"] if s["command"] == "iptables-nft-save")
+        source["save"] = source["save"].replace("--dport 8080 -j DNAT", "--dport 49160 -j DNAT")
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=published))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49160: DNAT may send the connection elsewhere"
+    )
+
+
+def test_a_legacy_drop_beside_an_accepting_nft_ruleset_fails(make_pair, judge):
+    """The lab's nft ruleset accepts the range; iptables-legacy's INPUT drops part of it."""
+
+    def with_legacy(dst):
+        legacy = json.loads((REAL / "iptables-legacy.json").read_text())["firewall"]["sources"]
+        dst["firewall"]["sources"] += [s for s in legacy if s["kind"] == "iptables-legacy"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=with_legacy))
+
+    assert finding.status == Status.FAIL
+    assert "blocks migration ports 49184-49215 (drop)" in finding.summary
+
+
+def test_a_source_that_could_not_be_read_is_never_a_pass(make_pair, judge):
+    def unread(dst):
+        dst["firewall"]["unread"] = [{"command": "iptables-legacy-save", "reason": "exited 1: Permission denied"}]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=unread))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: `iptables-legacy-save` could not be read "
+        "(exited 1: Permission denied): its tables may drop the packet"
+    )
+
+
+def test_a_source_that_is_not_its_commands_output_warns_naming_it(make_pair, judge):
+    def garbage(dst):
+        source = {"command": "iptables-legacy-save", "kind": "iptables-legacy", "family": "ip", "save": "hello"}
+        dst["firewall"]["sources"].append(source)
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=garbage))
+
+    assert finding.status == Status.WARN
+    assert "`iptables-legacy-save` is not what it prints (firewall.sources[1]: ValueError: line 1" in finding.summary
+
+
+def test_a_chain_policy_migdoctor_does_not_know_is_cannot_tell(make_pair, judge):
+    def queue_policy(dst):
+        chain = next(item["chain"] for item in nft_rules(dst) if item.get("chain", {}).get("hook") == "input")
+        chain["policy"] = "queue"
+        for item in nft_rules(dst):
+            if item.get("rule", {}).get("handle") in (8, 9, 10):
+                item["rule"]["expr"] = [{"counter": None}]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=queue_policy))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: policy queue of chain inet filter input: "
+        "a policy migdoctor does not understand"
+    )
+
+
+def test_facts_of_schema_1_skip_naming_what_they_lack_but_still_fail(make_pair, judge):
+    ruleset = json.loads((REAL / "firewalld-internal.json").read_text())["firewall"]["sources"][0]["ruleset"]
+
+    def schema_1(accepting):
+        def mutate(dst):
+            dst["schema_version"] = "1"
+            dst["firewall"] = {"backend": "nftables", "nftables": dst["firewall"]["sources"][0]["ruleset"]}
+            if not accepting:
+                dst["firewall"]["nftables"] = ruleset
+
+        return mutate
+
+    skipped = judge(MIGRATION_PORTS, make_pair(dst=schema_1(True)))
+    failing = judge(MIGRATION_PORTS, make_pair(dst=schema_1(False)))
+
+    assert (skipped.status, skipped.summary) == (
+        Status.SKIP,
+        "hostb's saved facts lack the iptables-legacy tables and iptables-nft-save (facts schema 1 does not collect "
+        "them): collect them again with this migdoctor",
+    )
+    assert failing.status == Status.FAIL
