@@ -21,7 +21,7 @@ from migdoctor.judging.pair import Pair
 from migdoctor.netfilter import Decision, Packet, evaluate_port_range
 from migdoctor.netfilter.engine import Evaluator
 from migdoctor.netfilter.firewalld import Permanent, ZoneDispatch, is_firewalld, permanent, zone_dispatch
-from migdoctor.netfilter.host import host_evaluator, lacking, upgraded
+from migdoctor.netfilter.host import host_evaluator, lacking, tool_of, upgraded
 
 registry = Registry(order=60)
 
@@ -52,9 +52,13 @@ def dispatch_of(firewall: dict[str, Any]) -> ZoneDispatch | None:
 
 
 @read_only_memo
-def has_ufw(firewall: dict[str, Any]) -> bool:
-    """Whether ufw manages the iptables tables (its chains are there)."""
-    return any(":ufw-user-input " in source.get("save", "") for source in upgraded(firewall)["sources"])
+def ufw_manages(firewall: dict[str, Any], tool: str) -> bool:
+    """Whether ufw manages the tables TOOL (iptables, ip6tables-legacy, ...) writes: its chains are there."""
+    return any(
+        tool_of(source) == tool and (":ufw-user-input " in source["save"] or ":ufw6-user-input " in source["save"])
+        for source in upgraded(firewall)["sources"]
+        if "save" in source
+    )
 
 
 @read_only_memo
@@ -68,9 +72,13 @@ def span(low: int, high: int, sep: str = "-") -> str:
     return f"{low}{sep}{high}" if low != high else str(low)
 
 
-def inbound(saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
-    """A new connection from SADDR, of the family its addresses are (a migration network may be IPv6)."""
-    return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip")
+def inbound(dst: dict[str, Any], saddr: str, daddr: str, iifname: str, dport: int) -> Packet:
+    """A new connection from SADDR, of the family its addresses are (a migration network may be
+    IPv6), with whether DST's route back to SADDR leaves by IIFNAME where its look-up was made
+    (a reverse-path filter's question)."""
+    route = route_to(dst, saddr)
+    back = None if not route or route.get("error") else route.get("interface") == iifname
+    return Packet(saddr, daddr, iifname, dport, "ip6" if address_of(saddr).version == 6 else "ip", back)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class Ports:
         base = decision.base
         if base is None or base.tool == "nft":
             return "firewalld" if base is not None and is_firewalld(base.table) else "nft"
-        return "ufw" if has_ufw(self.pair.dst["firewall"]) else "iptables"
+        return "ufw" if ufw_manages(self.pair.dst["firewall"], base.tool) else "iptables"
 
     def zone(self) -> str | None:
         """The firewalld zone the connection arrives in at runtime; None where firewalld does not run."""
@@ -141,21 +149,38 @@ def permanently(ports: Ports) -> Permanently | None:
         return None
     zone, why = config.zone_of(ports.packet.iifname, ports.packet.saddr)
     closed = ", ".join(span(low, high) for low, high in config.closed(zone, ports.first, ports.last))
+    rich = config.zones[zone].rich_rules if zone in config.zones else 0
+    if closed and rich:
+        closed += f" (not counting its {rich} rich rules, which migdoctor does not read)"
     return Permanently(zone, why, closed)
 
 
-def firewalld_blocked(ports: Ports, zone: str | None) -> tuple[str, str]:
+def firewalld_blocked(ports: Ports, zone: str | None, decision: Decision) -> tuple[str, str]:
     """(who blocks the range, the fix) on a firewalld host, runtime and permanent configuration."""
     iface, later = ports.packet.iifname, permanently(ports)
-    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}, which does not open them"
+    if decision.rule and " fib saddr " in decision.rule:
+        return (
+            f"firewalld's reverse-path filter drops them: the route back to {ports.packet.saddr} does not leave by "
+            f"{iface} (see route.return-path)",
+            f"route {ports.packet.saddr} back by {iface}, or set IPv6_rpfilter=no in /etc/firewalld/firewalld.conf",
+        )
+    detail = f"{iface} is in firewalld zone {zone or '(not found in its zone dispatch)'}"
     if later is None:
-        return detail, ports.fix("firewalld", zone)
+        return f"{detail}, which does not open them", ports.fix("firewalld", zone)
     if not later.closed:
-        return f"{detail}; the permanent configuration does (zone {later.zone}): not reloaded", "firewall-cmd --reload"
+        return (
+            f"{detail}, which does not open them; the permanent configuration does (zone {later.zone}): firewalld "
+            "was not reloaded since",
+            "firewall-cmd --reload",
+        )
     if later.zone == zone:
-        return f"{detail}, at runtime nor in the permanent configuration", ports.fix("firewalld", zone)
+        return (
+            f"{detail}, which opens them neither at runtime nor in the permanent configuration",
+            ports.fix("firewalld", zone),
+        )
     return (
-        f"{detail}; after a reload it is in zone {later.zone} ({later.why}), which does not open {later.closed}",
+        f"{detail}, which does not open them; after a reload it is in zone {later.zone} ({later.why}), which "
+        f"does not open {later.closed}",
         ports.fix("firewalld", later.zone),
     )
 
@@ -208,7 +233,7 @@ def judged(ports: Ports) -> Outcome:
         manager = ports.manager(decision)
         detail: str | None
         if manager == "firewalld":
-            detail, fix = firewalld_blocked(ports, zone)
+            detail, fix = firewalld_blocked(ports, zone, decision)
         else:
             detail, fix = blocked_detail(ports, decision), ports.fix(manager, zone, decision)
             if decision.rule and manager != "ufw":
@@ -273,7 +298,7 @@ def judged(ports: Ports) -> Outcome:
 def migration_ports(pair: Pair) -> Outcome:
     src_links, dst_links = migration_endpoints(pair)
     first, last = valid_port_range(pair.dst)
-    packet = inbound(src_links[0][1], dst_links[0][1], dst_links[0][0], first)
+    packet = inbound(pair.dst, src_links[0][1], dst_links[0][1], dst_links[0][0], first)
     return judge_ports(pair, packet, first, last, "migration ports")
 
 
@@ -310,5 +335,5 @@ def libvirt_ports(pair: Pair) -> Outcome:
     arrival = link_of_address(pair.dst, addresses[0])
     if not route or route.get("error") or not arrival:
         raise Skip(f"{addresses[0]} is not reachable from {pair.src_label} or not an address of {pair.dst_label}")
-    packet = inbound(route["source"], addresses[0], arrival, port)
+    packet = inbound(pair.dst, route["source"], addresses[0], arrival, port)
     return judge_ports(pair, packet, port, port, f"libvirt {transport} port")

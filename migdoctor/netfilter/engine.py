@@ -39,6 +39,12 @@ class Doubt:
     effect: bool = False
 
 
+# what a reverse-path filter asks of a packet whose Packet.return_route is None
+UNKNOWN_RETURN_ROUTE = Doubt(
+    "a reverse-path filter asks whether the route back to the source leaves by the link it arrived on, and no "
+    "route look-up of the source's address was made on this host"
+)
+
 StepResult = bool | Verdict | Doubt
 Step = Callable[[Packet], StepResult]
 
@@ -47,7 +53,7 @@ class Unsupported(Exception):
     """Raised while compiling something the evaluator does not judge; it becomes a Doubt."""
 
 
-PACKET_FIELDS = frozenset({"saddr", "daddr", "iifname", "dport", "family"})
+PACKET_FIELDS = frozenset({"saddr", "daddr", "iifname", "dport", "family", "return_route"})
 
 
 def reading(fields: Iterable[str], step: Step) -> Step:
@@ -216,5 +222,10 @@ class Evaluator:
 
     @cached_property
     def reads(self) -> frozenset[str]:
-        """What any family's firewall reads (ranges.py asks once per pair of a fleet)."""
+        """What any family's firewall reads."""
         return frozenset().union(*(firewall.reads for firewall in self.firewalls.values()))
+
+    def reads_for(self, family: str) -> frozenset[str]:
+        """What the firewall of FAMILY reads (ranges.py asks once per pair of a fleet): an IPv6 rule
+        naming a source does not make IPv4 judgements per source."""
+        return self.firewalls[family].reads

@@ -8,7 +8,7 @@ from typing import Any
 
 from migdoctor.netfilter.engine import FAMILIES, Chain, Doubt, Evaluator, Firewall, Hooked, Rule, constant, on_path
 from migdoctor.netfilter.iptables import Table, hooked_chains, parse_save, save_bounds
-from migdoctor.netfilter.nft import NftRuleset, port_bounds
+from migdoctor.netfilter.nft import IPTABLES_TOOL, NftRuleset, port_bounds
 
 # what a schema-valid source that is not its command's output raises while compiled
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError)
@@ -39,8 +39,7 @@ def host_evaluator(firewall: Mapping[str, Any]) -> Evaluator:
             else:
                 bounds.append(save_bounds(source["save"]))
                 if source["kind"] == "iptables-legacy":
-                    tool = source["command"].split()[0].removesuffix("-save")
-                    hooked[source["family"]] += hooked_chains(parse_save(source["save"]), tool)
+                    hooked[source["family"]] += hooked_chains(parse_save(source["save"]), tool_of(source))
         except MALFORMED as exc:
             for family in families_of(source.get("command", "")):
                 hooked[family].append(doubt_chain(source.get("command", "?"), malformed(index, exc)))
@@ -59,6 +58,15 @@ def host_evaluator(firewall: Mapping[str, Any]) -> Evaluator:
 
 def malformed(index: int, exc: Exception) -> str:
     return f"is not what it prints (firewall.sources[{index}]: {type(exc).__name__}: {exc})"
+
+
+def tool_of(source: Mapping[str, Any]) -> str:
+    """The command that writes an iptables source's tables, as findings and fixes name it:
+    iptables or ip6tables for iptables-nft's (nft.IPTABLES_TOOL), the save command without
+    -save for legacy ones (iptables-legacy, or a plain iptables on a legacy-only host)."""
+    if source["kind"] == "iptables-nft":
+        return IPTABLES_TOOL.get(source["family"], "iptables")
+    return str(source["command"]).split()[0].removesuffix("-save")
 
 
 def families_of(command: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address, ip_network
 
 from migdoctor.netfilter.engine import (
+    UNKNOWN_RETURN_ROUTE,
     Chain,
     Chains,
     Doubt,
@@ -37,7 +38,7 @@ VERDICTS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "r
 PASSING_TARGETS = frozenset(
     {"LOG", "NFLOG", "ULOG", "TRACE", "AUDIT", "MARK", "CONNMARK", "CHECKSUM", "TCPMSS", "DSCP", "TOS", "CLASSIFY"}
 )
-MODULES = frozenset({"tcp", "udp", "multiport", "conntrack", "state", "comment", "addrtype"})
+MODULES = frozenset({"tcp", "udp", "multiport", "conntrack", "state", "comment", "addrtype", "rpfilter"})
 ABSENT_MODULES = frozenset(
     {"rt", "frag", "hbh", "dst", "ah", "esp", "icmp", "icmp6", "sctp", "udplite"}
 )  # headers a TCP SYN lacks
@@ -187,17 +188,25 @@ def _options(tokens: list[str]) -> list[Option]:
 def _steps(arguments: str, chains: Mapping[str, list[str]], table: str, inert: frozenset[str]) -> tuple[Step, ...]:
     steps: list[Step] = []
     module: str | None = None
+    rpfilter = 0  # where -m rpfilter's step is, for its --invert
     tokens = shlex.split(arguments) if '"' in arguments or "'" in arguments or "\\" in arguments else arguments.split()
     for negated, option, values in _options(tokens):
         if option == "-m":
             module = values[0] if values else ""
             if module in ABSENT_MODULES:
                 steps.append(constant(False))
+            elif module == "rpfilter":
+                rpfilter = len(steps)
+                steps.append(RETURN_ROUTE)
             elif module not in MODULES:
                 steps.append(constant(Doubt(f"match '-m {module}' not understood")))
         elif option in ("-j", "-g"):
             steps.extend(_target(option, values[0] if values else "", chains, table, inert))
             break
+        elif module == "rpfilter" and option == "--invert":
+            steps[rpfilter] = _negated(steps[rpfilter])
+        elif module == "rpfilter" and option == "--accept-local":
+            continue  # the source is another host
         elif module is None or module in MODULES or not option.startswith("--"):
             try:
                 step = _match(option, values)
@@ -265,6 +274,10 @@ def _port_span(text: str) -> tuple[int, int]:
 def _tcp_flags(text: str) -> frozenset[str]:
     named = {"ALL": TCP_FLAGS, "NONE": frozenset()}
     return frozenset().union(*(named.get(flag, {flag}) for flag in text.split(",")))
+
+
+# -m rpfilter: the route back to the source leaves by the arriving link (the check's look-up says)
+RETURN_ROUTE = reading({"return_route"}, lambda p: UNKNOWN_RETURN_ROUTE if p.return_route is None else p.return_route)
 
 
 def _negated(step: Step) -> Step:

@@ -26,6 +26,9 @@ class Packet:
     iifname: str
     dport: int
     family: str = "ip"  # "ip" or "ip6"
+    # whether this host's route back to saddr leaves by iifname (what a reverse-path filter asks);
+    # None: not known, and a rule that asks is then a doubt
+    return_route: bool | None = None
 
     def __post_init__(self) -> None:
         version = FAMILY_VERSION.get(self.family)

@@ -11,10 +11,10 @@ from operator import ge, gt, le, lt
 from typing import Any
 
 from migdoctor.netfilter import nft_text
-from migdoctor.netfilter.engine import NEXT, Doubt, Step, Unsupported, Verdict, constant, reading
+from migdoctor.netfilter.engine import NEXT, UNKNOWN_RETURN_ROUTE, Doubt, Step, Unsupported, Verdict, constant, reading
 from migdoctor.netfilter.model import Packet
 
-Value = int | str | frozenset[str]
+Value = int | str | frozenset[str] | Doubt
 Test = Callable[[Any], bool]
 SetLookup = Callable[[str], list[Any]]  # a named set's or map's elements, by name
 
@@ -30,7 +30,8 @@ class Field:
     """A packet field on a rule's left-hand side.
 
     read returns None when the packet lacks the header (an ip6 packet under `ip saddr`): nft's
-    implicit protocol dependency then fails the match whatever the operator.
+    implicit protocol dependency then fails the match whatever the operator; a Doubt when the
+    question is not answered (the route back to the source).
     """
 
     kind: str  # port | addr | name | symbol | flags | absent
@@ -47,6 +48,11 @@ def _only(family: str, value: str) -> Field:
 
 
 INTERFACE = Field("name", lambda p: p.iifname, frozenset({"iifname"}))
+RETURN_ROUTE = Field(
+    "symbol",
+    lambda p: UNKNOWN_RETURN_ROUTE if p.return_route is None else p.return_route,
+    frozenset({"return_route"}),  # the answer for this packet's saddr and iifname
+)
 DPORT = Field("port", lambda p: p.dport, frozenset({"dport"}))
 ABSENT = Field("absent", lambda _p: None)
 FIELDS = {  # keyed by rendering, which is how nft itself tells these expressions apart
@@ -69,6 +75,9 @@ FIELDS = {  # keyed by rendering, which is how nft itself tells these expression
     "ip protocol": _only("ip", "tcp"),
     "ip6 nexthdr": _only("ip6", "tcp"),
     "fib daddr type": Field("symbol", lambda _p: "local"),  # the packet is addressed to this host
+    # reverse-path filters (firewalld's IPv6 rpfilter): is there a route back to saddr by iif
+    "fib saddr . iif oif": RETURN_ROUTE,
+    "fib saddr . mark . iif oif": RETURN_ROUTE,
 }
 
 
@@ -174,8 +183,10 @@ def _match(body: dict[str, Any], lookup: SetLookup) -> Step:
         raise Unsupported(f"operator '{op}' on '{nft_text.expression(body['left'])}' not understood")
     negate, read = op == "!=", field.read
 
-    def step(packet: Packet) -> bool:
+    def step(packet: Packet) -> bool | Doubt:
         value = read(packet)
+        if isinstance(value, Doubt):
+            return value
         return value is not None and any(test(value) for test in tests) != negate
 
     return reading(field.reads, step)
@@ -193,7 +204,10 @@ def _verdict(stmt: dict[str, Any]) -> Verdict:
         raise Unsupported(f"{key} may send the connection elsewhere")
     if key == "xt":
         name = body.get("name") if isinstance(body, dict) else None
-        raise Unsupported(f"iptables-nft extension '{name}' is opaque in nft JSON; evaluate iptables-save output")
+        raise Unsupported(
+            f"iptables-nft extension '{name}' is opaque in nft JSON, and no iptables-nft-save output of its table "
+            "was collected"
+        )
     raise Unsupported(f"statement '{nft_text.statement(stmt)}' not understood")
 
 
@@ -207,10 +221,10 @@ def _vmap(body: dict[str, Any], lookup: SetLookup) -> Step:
             raise Unsupported(f"verdict map entry '{nft_text.expression(pair)}' not understood")
         entries.append((_test(field.kind, _unwrap(pair[0]), "=="), _verdict(pair[1])))
 
-    def step(packet: Packet) -> bool | Verdict:
+    def step(packet: Packet) -> bool | Verdict | Doubt:
         value = field.read(packet)
-        if value is None:
-            return False
+        if value is None or isinstance(value, Doubt):
+            return value or False
         return next((verdict for test, verdict in entries if test(value)), False)
 
     return reading(field.reads, step)

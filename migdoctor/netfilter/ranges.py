@@ -14,7 +14,9 @@ def evaluate_port_range(evaluate: Callable[[Packet], Decision], template: Packet
     ones just past them) is asked once per stretch between two, not once per port. One that knows
     which packet fields its rules read (`reads`) answers once for all packets alike in those
     (`judged`: a fleet's sources into one host, when its rules name no source address)."""
-    reads, judged = getattr(evaluate, "reads", None), getattr(evaluate, "judged", None)
+    reads_for = getattr(evaluate, "reads_for", None)
+    reads = reads_for(template.family) if reads_for is not None else getattr(evaluate, "reads", None)
+    judged = getattr(evaluate, "judged", None)
     if reads is None or judged is None:
         return port_runs(evaluate, template, first, last)
     key = (*(getattr(template, name) for name in sorted(reads - {"dport"})), first, last)

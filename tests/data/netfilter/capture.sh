@@ -4,6 +4,8 @@
 #   nft/NAME.nft              -> nft/NAME.json            (nft -j list ruleset)
 #   iptables/NAME.rules       -> iptables/NAME.save       (iptables-save; ip6tables for ip6tables*)
 #   iptables/basic.rules      -> nft/iptables-nft.json    (how iptables-nft rules look to nft)
+# What the real tools write (firewalld, ufw, iptables-legacy, libvirt's NAT network, docker's
+# chains) is captured by capture-tools.sh into real/NAME.json, as migdoctor's collector reads it.
 set -eu
 cd "$(dirname "$0")"
 ns=mdfw-cap

@@ -130,7 +130,26 @@ def test_nft_drop_rule_ahead_of_the_accept_fails_naming_that_rule(make_pair, jud
 
 
 def test_nft_expression_the_evaluator_cannot_judge_warns(make_pair, judge):
-    """firewalld-style reverse-path filter (`fib saddr . iif oif missing drop`) ahead of the accept."""
+    """A rule on the CPU the packet is handled on, ahead of the accept: it may drop any of them."""
+    by_cpu = insert_before(
+        8,
+        12,
+        {"match": {"op": "==", "left": {"meta": {"key": "cpu"}}, "right": 1}},
+        {"drop": None},
+    )
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=by_cpu))
+
+    assert finding.status == Status.WARN
+    assert finding.summary == (
+        "cannot tell whether hostb accepts migration ports 49152-49215: expression 'meta cpu' not understood"
+    )
+    assert finding.evidence[0].actual == "unknown: inet filter input handle 12: meta cpu 1 drop"
+
+
+def test_reverse_path_filter_is_judged_from_the_route_back(make_pair, judge):
+    """`fib saddr . iif oif missing drop` (an rpfilter) ahead of the accept: hostb's route look-up
+    of 198.51.100.1 leaves by b-fast, the link the stream arrives on, so it does not drop."""
     rpfilter = insert_before(
         8,
         12,
@@ -138,13 +157,7 @@ def test_nft_expression_the_evaluator_cannot_judge_warns(make_pair, judge):
         {"drop": None},
     )
 
-    finding = judge(MIGRATION_PORTS, make_pair(dst=rpfilter))
-
-    assert finding.status == Status.WARN
-    assert finding.summary == (
-        "cannot tell whether hostb accepts migration ports 49152-49215: expression 'fib saddr . iif oif' not understood"
-    )
-    assert finding.evidence[0].actual == "unknown: inet filter input handle 12: fib saddr . iif oif missing drop"
+    assert judge(MIGRATION_PORTS, make_pair(dst=rpfilter)).status == Status.PASS
 
 
 def test_iptables_save_accepting_part_of_the_range_fails_with_an_iptables_fix(make_pair, judge):
@@ -252,7 +265,7 @@ def test_firewalld_link_in_a_zone_without_the_range_fails_with_firewall_cmd(make
     assert finding.status == Status.FAIL
     assert finding.summary == (
         f"hostb's firewall blocks migration ports 49152-49215 (reject) of 49152-49215 for {WHERE}: b-fast is in "
-        "firewalld zone internal, which does not open them, at runtime nor in the permanent configuration"
+        "firewalld zone internal, which opens them neither at runtime nor in the permanent configuration"
     )
     assert finding.evidence[0].actual.endswith(": reject with icmpx admin-prohibited")
     assert ("firewalld zone of b-fast", "internal") in [(e.item, e.actual) for e in finding.evidence]
@@ -438,3 +451,103 @@ def test_facts_of_schema_1_skip_naming_what_they_lack_but_still_fail(make_pair, 
         "them): collect them again with this migdoctor",
     )
     assert failing.status == Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("back_by", "status", "summary"),
+    [
+        (
+            "b-fast",
+            Status.PASS,
+            "hostb's firewall accepts migration ports 49152-49215 for {where} (firewalld zone public",
+        ),
+        (
+            "b-lan",
+            Status.FAIL,
+            "hostb's firewall blocks migration ports 49152-49215 (drop) of 49152-49215 for {where}: firewalld's "
+            "reverse-path filter drops them: the route back to 2001:db8:0:100::1 does not leave by b-fast",
+        ),
+        (
+            None,
+            Status.WARN,
+            "cannot tell whether hostb accepts migration ports 49152-49215: a reverse-path filter asks",
+        ),
+    ],
+    ids=["return-route-on-the-link", "return-route-elsewhere", "no-route-look-up"],
+)
+def test_firewalld_ipv6_reverse_path_filter_is_judged_from_the_route_back(make_pair, judge, back_by, status, summary):
+    """firewalld drops IPv6 whose route back (`fib saddr . mark . iif oif missing`) is not by the
+    arriving link; the destination's route look-up of the source's address answers it."""
+
+    def route_back(dst):
+        real("firewalld-public")(dst)
+        lookups = [item for item in dst["route_lookups"] if item["destination"] == "2001:db8:0:100::1"]
+        for item in lookups:
+            item["interface"] = back_by
+        if back_by is None:
+            dst["route_lookups"] = []
+
+    finding = judge(MIGRATION_PORTS, make_pair("ipv6", dst=route_back, network="2001:db8:0:100::/64"))
+
+    where = "TCP from 2001:db8:0:100::1 to 2001:db8:0:100::2 on b-fast"
+    assert (finding.status, finding.summary[: len(summary.format(where=where))]) == (
+        status,
+        summary.format(where=where),
+    )
+
+
+def test_ufw_on_an_ipv6_migration_network_is_named_as_ufw(make_pair, judge):
+    """ufw writes its IPv6 rules to ip6tables (chains ufw6-*): the fix is still ufw's."""
+    finding = judge(MIGRATION_PORTS, make_pair("ipv6", dst=real("ufw-partial"), network="2001:db8:0:100::/64"))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith("no ufw rule allows them; ufw's default incoming policy drops them")
+    assert finding.remediation == "hostb: ufw allow in on b-fast proto tcp to any port 49152:49215"
+
+
+def test_a_legacy_drop_on_a_ufw_host_is_named_as_iptables_legacy(make_pair, judge):
+    """ufw manages the iptables-nft tables; a drop in iptables-legacy's is not ufw's to fix."""
+
+    def ufw_and_legacy(dst):
+        real("ufw")(dst)
+        legacy = json.loads((REAL / "iptables-legacy.json").read_text())["firewall"]["sources"]
+        dst["firewall"]["sources"] += [s for s in legacy if s["kind"] == "iptables-legacy"]
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=ufw_and_legacy))
+
+    assert finding.status == Status.FAIL
+    assert "table filter, chain INPUT of iptables-legacy" in finding.summary
+    assert finding.remediation.startswith("hostb: iptables-legacy -I INPUT -i b-fast")
+
+
+def test_firewalld_range_open_only_in_the_permanent_configuration_fails_with_a_reload(make_pair, judge):
+    """The zone files open the range in internal (where b-fast is), the ruleset was not reloaded."""
+
+    def not_reloaded(dst):
+        real("firewalld-internal")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", '<port port="49152-49215" protocol="tcp"/>')
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=not_reloaded))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary.endswith(
+        "b-fast is in firewalld zone internal, which does not open them; the permanent configuration does (zone "
+        "internal): firewalld was not reloaded since"
+    )
+    assert finding.remediation == "hostb: firewall-cmd --reload"
+
+
+def test_firewalld_rich_rules_the_permanent_zone_holds_are_named_as_not_read(make_pair, judge):
+    def rich(dst):
+        real("firewalld-runtime-only")(dst)
+        path = "/etc/firewalld/zones/internal.xml"
+        zone = dst["firewall"]["firewalld"][path]
+        rule = '<rule family="ipv4"><source address="198.51.100.1"/><accept/></rule>'
+        dst["firewall"]["firewalld"][path] = zone.replace("<forward/>", rule)
+
+    finding = judge(MIGRATION_PORTS, make_pair(dst=rich))
+
+    assert finding.status == Status.WARN
+    assert "(49152-49215 (not counting its 1 rich rules, which migdoctor does not read) not in" in finding.summary

@@ -1,5 +1,7 @@
 """evaluate_iptables against iptables-save output of rules loaded with iptables-restore."""
 
+from dataclasses import replace
+
 import pytest
 
 from migdoctor.netfilter import (
@@ -160,3 +162,35 @@ def test_nat_table_is_walked_and_its_dnat_is_a_doubt(iptables_dump):
 def test_rejects_text_that_is_not_iptables_save():
     with pytest.raises(ValueError, match="line 1"):
         evaluate_iptables("Chain INPUT (policy ACCEPT)", syn(49160))
+
+
+def test_rpfilter_is_judged_from_the_route_back():
+    """`-m rpfilter --invert -j DROP` (firewalld's iptables backend, many hand-written rulesets)
+    drops what arrives on a link the route back does not leave by; unanswered, it is a doubt."""
+    save_text = "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m rpfilter --invert -j DROP\nCOMMIT\n"
+    packet = syn(49160)
+
+    assert evaluate_iptables(save_text, replace(packet, return_route=True)).verdict == "accept"
+    assert evaluate_iptables(save_text, replace(packet, return_route=False)) == Decision(
+        "drop",
+        "iptables raw PREROUTING rule 1: -A PREROUTING -m rpfilter --invert -j DROP",
+        "drop by rule 1 of chain iptables raw PREROUTING",
+    )
+    assert evaluate_iptables(save_text, packet).reason.startswith("a reverse-path filter asks")
+    loose = save_text.replace("--invert", "--loose --invert")
+    assert evaluate_iptables(loose, replace(packet, return_route=False)).verdict == "unknown"
+
+
+def test_a_doubtful_jump_to_a_chain_that_only_logs_changes_nothing():
+    """ufw's pattern: `-m limit ... -j ufw-logging-deny`, a chain of LOG and RETURN rules. The
+    limit cannot be judged, but whatever it decides, the packet comes back to the next rule."""
+    save_text = (
+        "*filter\n:INPUT DROP [0:0]\n:log-only - [0:0]\n:log-drop - [0:0]\n"
+        "-A INPUT -p tcp -m limit --limit 3/min -j log-only\n"
+        "-A INPUT -p tcp --dport 49152:49215 -j ACCEPT\n"
+        "-A INPUT -p tcp -m limit --limit 3/min -j log-drop\n"
+        '-A log-only -m limit --limit 3/min -j LOG --log-prefix "[LOG ONLY] "\n-A log-only -j RETURN\n'
+        "-A log-drop -j LOG\n-A log-drop -j DROP\nCOMMIT\n"
+    )
+
+    assert runs(save_text, syn(0), 49216) == [(49152, 49215, "accept"), (49216, 49216, "unknown")]

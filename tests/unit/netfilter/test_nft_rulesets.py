@@ -3,15 +3,18 @@
 import pytest
 
 from migdoctor.netfilter import Decision, Packet, evaluate_nft, evaluate_port_range, nft_evaluator
+from migdoctor.netfilter.host import host_evaluator
 
 PEER, HOST = "198.51.100.7", "198.51.100.1"
 STRANGER = "198.18.0.9"
 PEER6, HOST6 = "2001:db8:100::7", "2001:db8:100::1"
 
 
-def syn(dport: int, iifname: str = "mig0", saddr: str = PEER, daddr: str = HOST) -> Packet:
+def syn(
+    dport: int, iifname: str = "mig0", saddr: str = PEER, daddr: str = HOST, return_route: bool | None = None
+) -> Packet:
     family = "ip6" if ":" in saddr else "ip"
-    return Packet(saddr=saddr, daddr=daddr, iifname=iifname, dport=dport, family=family)
+    return Packet(saddr=saddr, daddr=daddr, iifname=iifname, dport=dport, family=family, return_route=return_route)
 
 
 def runs(ruleset: dict, template: Packet) -> list[tuple[int, int, str]]:
@@ -147,15 +150,20 @@ def test_unsupported_expression_makes_the_verdict_unknown(nft_dump):
     assert decision.reason == "expression 'meta mark' not understood"
 
 
-def test_unsupported_match_behind_a_failing_match_is_harmless(nft_dump):
-    # the rpfilter rule is guarded by `meta nfproto ipv6`; for IPv6 it cannot be judged
+def test_reverse_path_filter_behind_a_failing_match_is_harmless(nft_dump):
+    # the rpfilter rule is guarded by `meta nfproto ipv6`; for IPv6 the route back decides it
     ruleset = nft_dump("unsupported")
 
     assert evaluate_nft(ruleset, syn(49160)).verdict == "accept"
     decision = evaluate_nft(ruleset, syn(49160, saddr=PEER6, daddr=HOST6))
     assert decision.verdict == "unknown"
     assert decision.rule is not None and decision.rule.startswith("inet filter prerouting")
-    assert decision.reason == "expression 'fib saddr . mark . iif oif' not understood"
+    assert decision.reason.startswith("a reverse-path filter asks whether the route back to the source leaves by")
+    back_by_the_link = syn(49160, saddr=PEER6, daddr=HOST6, return_route=True)
+    back_elsewhere = syn(49160, saddr=PEER6, daddr=HOST6, return_route=False)
+    assert evaluate_nft(ruleset, back_by_the_link).verdict == "accept"
+    assert evaluate_nft(ruleset, back_elsewhere).rule.startswith("inet filter prerouting")
+    assert evaluate_nft(ruleset, back_elsewhere).verdict == "drop"
 
 
 def test_drop_after_an_unknown_chain_is_still_final(nft_dump):
@@ -208,15 +216,38 @@ def test_empty_ruleset_accepts():
     assert decision == Decision("accept", None, "no nftables base chain filters ip packets to this host")
 
 
-def test_iptables_nft_rules_point_to_iptables_save(nft_dump):
+def test_iptables_nft_rules_without_iptables_nft_save_are_a_doubt(nft_dump):
     ruleset = nft_dump("iptables-nft")
 
     decision = evaluate_nft(ruleset, syn(49160))
     assert decision.verdict == "unknown"
     assert decision.rule == 'ip filter INPUT handle 5: xt match "conntrack" counter accept'
-    assert "evaluate iptables-save output" in decision.reason
+    assert decision.reason.endswith("and no iptables-nft-save output of its table was collected")
     # iptables-nft's ip table does not filter IPv6
     assert evaluate_nft(ruleset, syn(49160, saddr=PEER6, daddr=HOST6)).verdict == "accept"
+
+
+def test_iptables_nft_rules_are_read_from_iptables_nft_save(nft_dump, iptables_dump):
+    """The same table with the iptables-nft-save text it was loaded from: judged, port by port."""
+    firewall = {
+        "sources": [
+            {"command": "nft -j list ruleset", "kind": "nftables", "ruleset": nft_dump("iptables-nft")},
+            {"command": "iptables-nft-save", "kind": "iptables-nft", "family": "ip", "save": iptables_dump("basic")},
+        ],
+        "unread": [],
+        "firewalld": None,
+    }
+
+    runs = evaluate_port_range(host_evaluator(firewall), syn(0), 49152, 49216)
+
+    assert [(first, last, d.verdict) for first, last, d in runs] == [
+        (49152, 49199, "accept"),
+        (49200, 49215, "reject"),
+        (49216, 49216, "drop"),
+    ]
+    assert runs[1][2].rule == (
+        "ip filter INPUT rule 6: -A INPUT -i mig0 -p tcp -m tcp --dport 49200:49215 -j REJECT --reject-with tcp-reset"
+    )
 
 
 @pytest.mark.parametrize(

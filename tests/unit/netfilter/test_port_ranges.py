@@ -105,7 +105,7 @@ def test_sources_alike_in_every_field_the_rules_read_share_one_judgement_and_onl
 
 
 def test_a_ruleset_reads_the_source_address_exactly_when_a_rule_matches_it(nft_dump, nft_name):
-    """(fib saddr . iif is not judged: a doubt, which reads nothing.)"""
+    """(fib saddr . iif reads the answer the check puts in the packet, return_route, not saddr.)"""
     ruleset = nft_dump(nft_name)
     reads = nft_evaluator(ruleset).reads  # type: ignore[attr-defined]
     assert ("saddr" in reads) == ('"field": "saddr"' in json.dumps(ruleset))
