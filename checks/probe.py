@@ -1,5 +1,5 @@
-"""The active probe: a TCP connection from the source to the advertised name and a migration
-port, answered by a listener migdoctor opened on the destination for the purpose."""
+"""The active probe: TCP connections from the source to the advertised name and the first and last
+ports of the migration range, answered by listeners migdoctor opened on the destination for the purpose."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ registry = Registry(order=90)
 
 @registry.check(
     "probe.migration-port",
-    "A test connection to the advertised name and a migration port reaches the destination on the migration link",
+    "Test connections to the advertised name and the first and last migration ports reach the destination on "
+    "the migration link",
     "critical",
     description=(
-        "a TCP connection from the source to the advertised name and a port of the migration range, as QEMU "
-        "would open it, does not reach the listener migdoctor opens on the destination, or its bytes cross a "
-        "link off the migration network (the links are named from both hosts' byte counters)"
+        "a TCP connection from the source to the advertised name and the first free port of the migration range, "
+        "as QEMU would open it, does not reach the listener migdoctor opens on the destination, or its bytes cross "
+        "a link off the migration network (the links are named from both hosts' byte counters), or a connection "
+        "to the range's last port, opened at the same time, does not reach the destination (a half-open range)"
     ),
     rationale=(
         "Static checks predict the path; a real connection proves it without migrating a guest, as the SUSE "
@@ -36,13 +38,34 @@ def migration_port(pair: Pair) -> Outcome:
             Evidence(pair.dst_label, "probe listener", probe["error"], "listening on a migration port"),
             remediation=f"see the listen.* and config.* findings for {pair.dst_label}",
         )
+    last_target = f"{probe['name']}:{probe['last_port']}"
+    last = (
+        [
+            Evidence(
+                pair.src_label, f"connect {last_target} (last port)", probe["last_error"] or "connected", "connected"
+            )
+        ]
+        if probe["last_port"]
+        else []
+    )
     if probe["error"]:
+        neither = f"; nor {last_target}: {probe['last_error']}" if probe["last_error"] else ""
         return failed(
-            f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}",
+            f"{pair.src_label} could not reach {target} on {pair.dst_label}: {probe['error']}{neither}",
             Evidence(pair.src_label, f"connect {target}", probe["error"], "connected"),
+            *last,
             remediation="connected, then stalled: see link.path-mtu (a hop dropping large segments)"
             if probe["error"].startswith("connected to")
             else f"see the firewall.* and listen.* findings for {pair.dst_label}",
+        )
+    if probe["last_error"]:
+        return failed(
+            f"{pair.src_label} reached {target} but not {last_target}, the last port of the migration range, "
+            f"on {pair.dst_label}: {probe['last_error']}",
+            Evidence(pair.src_label, f"connect {target}", "connected", "connected"),
+            *last,
+            remediation=f"see the firewall.* findings for {pair.dst_label}: each concurrent migration takes "
+            "the next port of the range, so all of it must be open",
         )
     network = pair.intent.network()
     if network is None:
@@ -54,6 +77,7 @@ def migration_port(pair: Pair) -> Outcome:
         Evidence(pair.src_label, "link that sent the bytes", sent_by, src_links),
         Evidence(pair.dst_label, "link that received the bytes", received_on, dst_links),
         Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
+        *last,
     )
     if not on_migration_network(pair.src, probe["source_link"], network):
         return failed(
@@ -62,8 +86,12 @@ def migration_port(pair: Pair) -> Outcome:
             *evidence,
             remediation="see dns.migration-host-address and route.egress-interface",
         )
+    if probe["last_port"]:
+        also = f"; {last_target}, the last port of the range, accepted a connection too"
+    else:
+        also = f"; the last port of the range was not tried: {probe['last_untried']}" if probe["last_untried"] else ""
     return passed(
         f"{probe['bytes']} bytes to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
-        f"{received_on} at {probe['rate_mbps']} Mb/s",
+        f"{received_on} at {probe['rate_mbps']} Mb/s{also}",
         *evidence,
     )

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Idempotent set-up on Debian 12 as root: the system packages the lab and libvirt-python need
-# (and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
+# (the firewall tools its scenarios set hosts up with among them: firewalld and its D-Bus, ufw,
+# iptables-legacy; and Debian's chromium, which the HTML report's tests open it in, driven by playwright),
 # the users libvirtd insists on, and a virtualenv at .venv with migdoctor installed (editable), with
 # ansible-core for Ansible inventories and the migdoctor.fleet collection, and the virtualenvs of
 # ansible-test's sanity tests, which the collection's tests run.
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
 nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd sudo
+firewalld ufw iptables dbus
 libvirt-dev pkg-config python3-dev python3-venv gcc
 chromium fonts-dejavu-core"
 

@@ -1,7 +1,9 @@
 """The port probe: migdoctor listens on the destination the way QEMU would for an incoming
 migration (migration_address, first free port of the range), the source connects to the
 advertised name like QEMU (getaddrinfo flags and order) and sends a sample; byte counters on both hosts
-name the links the bytes crossed. The halves that run on the hosts are migdoctor/farside/probe.py."""
+name the links the bytes crossed. At the same time the source connects to the range's last port,
+which the destination holds too: a firewall open for only the start of the range fails the probe.
+The halves that run on the hosts are migdoctor/farside/probe.py."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
         "name": name,
         "port": None,
         "error": None,
+        "last_port": None,  # the range's last port, tried beside the first
+        "last_error": None,
+        "last_untried": None,  # why the last port was not tried (in use on the destination)
         "bytes": 0,
         "rate_mbps": None,
         "source_link": None,
@@ -40,8 +45,11 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
             if "port" not in ready:
                 result["error"] = f"{dst.label}: probe listener did not start: {ready['error']}"
                 return result
-            result["port"] = ready["port"]
-            sender: dict[str, Any] = src.call("probe-send", name=name, port=ready["port"])
+            result.update(port=ready["port"], last_port=ready.get("last_port"), last_untried=ready.get("last_untried"))
+            sender: dict[str, Any] = src.call(
+                "probe-send", name=name, port=ready["port"], last_port=result["last_port"]
+            )
+            result["last_error"] = sender.get("last_error")
             if sender.get("error"):
                 result["error"] = sender["error"]
                 return result

@@ -63,10 +63,10 @@ def probe_serve(cancelled: threading.Event, bind: str, first: int, last: int) ->
 
 
 @command("probe-send")
-def probe_send(name: str, port: int) -> dict[str, Any]:
+def probe_send(name: str, port: int, last_port: int | None = None) -> dict[str, Any]:
     from migdoctor.farside.probe import send
 
-    return send(name, port)
+    return send(name, port, last_port)
 
 
 @command("pmtu-probe")

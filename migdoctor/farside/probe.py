@@ -1,20 +1,29 @@
 """The port probe's two halves as they run on the hosts: a listener where QEMU would listen for an
-incoming migration, and a sender connecting the way QEMU does (getaddrinfo flags and order)."""
+incoming migration, and a sender connecting the way QEMU does (getaddrinfo flags and order).
+
+The listener also holds the last port of the range, and the sender connects to it while it sends
+its sample to the first: a firewall that admits only the start of the range (a later, concurrent
+migration's port refused or dropped) is caught even where its ruleset cannot be read."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from migdoctor.facts.counters import link_counters
 
 PROBE_BYTES = 4 * 1024 * 1024
 SERVE_TIMEOUT_S = 15.0
+# A port that answers at all answers within TCP's first SYN retransmits (1 s, then 3 s later):
+# a dropped last port then costs 5 s, not the whole time-out, beside the sample to the first.
+LAST_PORT_TIMEOUT_S = 5.0
 CHUNK = os.urandom(64 * 1024)  # random so no compression on the path flatters the rate
 POLL_S = 0.1
 
@@ -53,14 +62,37 @@ def listen_as_qemu(bind: str, first: int, last: int) -> tuple[socket.socket | No
     return listener, {"bind": listener.getsockname()[0], "port": listener.getsockname()[1]}
 
 
+def hold_last_port(listener: socket.socket, last: int) -> tuple[socket.socket | None, dict[str, Any]]:
+    """A second listener on LAST, beside the first one's address, for the sender's bare connection
+    (the kernel completes it; nothing is read): (it, what to tell the control node). None when the
+    first listener already has LAST, or when LAST is taken: then it is not tried, and why."""
+    address = listener.getsockname()[0]
+    if listener.getsockname()[1] >= last:
+        return None, {"last_port": None}
+    extra = socket.socket(listener.family, socket.SOCK_STREAM)
+    if listener.family == socket.AF_INET6:  # "::" takes IPv4 too, as the first listener does
+        v6only = listener.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
+        extra.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    try:
+        extra.bind((address, last))
+    except OSError as exc:
+        extra.close()
+        return None, {"last_port": None, "last_untried": f"port {last} is in use: {exc.strerror or exc}"}
+    extra.listen(1)
+    return extra, {"last_port": last}
+
+
 def serve(cancelled: threading.Event, bind: str, first: int, last: int) -> Iterator[dict[str, Any]]:
-    """Destination side: listen, say on which port, take one connection, count its bytes. Ends
-    early when the control node cancels, so nothing outlives the run."""
+    """Destination side: listen (on the first free port and the last one), say on which ports,
+    take one connection, count its bytes. Ends early when the control node cancels, so nothing
+    outlives the run."""
     listener, ready = listen_as_qemu(bind, first, last)
-    yield ready
     if listener is None:
+        yield ready
         return
-    with listener:
+    last_listener, last_ready = hold_last_port(listener, last)
+    yield ready | last_ready
+    with listener, last_listener or contextlib.nullcontext():
         before = link_counters()
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ)
@@ -88,18 +120,43 @@ def connect_first(addresses: list[str], port: int, timeout: float) -> socket.soc
     raise error
 
 
-def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S) -> dict[str, Any]:
-    """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes."""
+def connect_error(exc: OSError) -> str:
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def try_port(addresses: list[str], port: int, timeout: float) -> str | None:
+    """A bare connection to PORT, closed at once: None when it opened, else why not."""
+    try:
+        connect_first(addresses, port, timeout).close()
+    except OSError as exc:
+        return connect_error(exc)
+    return None
+
+
+def send(
+    name: str, port: int, last_port: int | None = None, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S
+) -> dict[str, Any]:
+    """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes; meanwhile open
+    (and close) a connection to LAST_PORT, the range's last port, where the listener holds it."""
     from migdoctor.facts.resolution import getaddrinfo_answer
 
     before = link_counters()
     answer = getaddrinfo_answer(name)  # bounded: a dead nameserver must not hold the probe
     if answer["error"]:
-        return {"error": f"gaierror: {answer['error']}"}
+        return {"error": f"gaierror: {answer['error']}", "last_error": None}
+    with ThreadPoolExecutor(1) as pool:
+        last = pool.submit(try_port, answer["addresses"], last_port, LAST_PORT_TIMEOUT_S) if last_port else None
+        sent = send_sample(answer["addresses"], port, size, timeout)
+        sent |= {"counters_before": before, "counters_after": link_counters()}
+        return sent | {"last_error": last.result() if last else None}
+
+
+def send_sample(addresses: list[str], port: int, size: int, timeout: float) -> dict[str, Any]:
+    """SIZE random bytes over a connection to PORT, until the far side has them all."""
     try:
-        connection = connect_first(answer["addresses"], port, timeout)
+        connection = connect_first(addresses, port, timeout)
     except OSError as exc:
-        return {"error": f"{type(exc).__name__}: {exc.strerror or exc}"}
+        return {"error": connect_error(exc)}
     started = time.monotonic()
     address, local = connection.getpeername()[0], connection.getsockname()[0]
     with connection:
@@ -112,11 +169,4 @@ def send(name: str, port: int, size: int = PROBE_BYTES, timeout: float = SERVE_T
         except OSError as exc:  # connected, then stalled: a path that drops large segments does this
             return {"error": f"connected to {address}, sent {sent} of {size} bytes, then: {exc.strerror or exc}"}
         seconds = time.monotonic() - started
-    return {
-        "bytes": sent,
-        "seconds": seconds,
-        "address": address,
-        "local_address": local,
-        "counters_before": before,
-        "counters_after": link_counters(),
-    }
+    return {"bytes": sent, "seconds": seconds, "address": address, "local_address": local}

@@ -1,4 +1,5 @@
-"""The processes that make a namespace a hypervisor: an anchor, libvirtd and sshd.
+"""The processes that make a namespace a hypervisor: an anchor, libvirtd and sshd (and, where a
+scenario asks, a D-Bus system bus and firewalld).
 
 The anchor is a `sleep` holding the host's private mount and UTS namespaces (bind mounts and
 FQDN hostname done before it starts); everything else enters it with nsenter. Restarting
@@ -73,6 +74,46 @@ def start_libvirtd(h: layout.Host, anchor: int) -> int:
 
 def start_sshd(h: layout.Host, anchor: int) -> int:
     return procs.spawn([*enter(anchor), *ssh.sshd_argv(h)], h.dir / "log" / "sshd.log")
+
+
+def start_firewalld(h: layout.Host, anchor: int) -> tuple[int, int]:
+    """The host's own D-Bus system bus, then firewalld on it; returns (dbus-daemon, firewalld) PIDs.
+    Both run in the foreground so the PIDs recorded are theirs; firewalld logs to its log file
+    here, not to the machine's /var/log/firewalld."""
+    dbus = procs.spawn(
+        [*enter(anchor), "dbus-daemon", "--system", "--nofork", "--nopidfile"], h.dir / "log" / "dbus.log"
+    )
+    socket = h.dir / "run-dbus" / "system_bus_socket"
+
+    def dbus_died() -> str | None:
+        return None if procs.alive(dbus) else f"dbus-daemon exited: {procs.log_tail(h.dir / 'log' / 'dbus.log')}"
+
+    procs.wait_for(socket.exists, f"{h.name}: dbus-daemon", 10.0, dbus_died)
+    firewalld = procs.spawn(
+        [*enter(anchor), "firewalld", "--nofork", "--nopid", "--log-target", "console"], h.dir / "log" / "firewalld.log"
+    )
+    return dbus, firewalld
+
+
+def wait_firewalld(h: layout.Host, anchor: int, firewalld: int, timeout: float) -> None:
+    """Until `firewall-cmd --state` says running (a few seconds after start: it loads its zones)."""
+
+    def running() -> bool:
+        argv = [*enter(anchor), "firewall-cmd", "--state"]
+        return subprocess.run(argv, capture_output=True, check=False).returncode == 0
+
+    def died() -> str | None:
+        return (
+            None if procs.alive(firewalld) else f"firewalld exited: {procs.log_tail(h.dir / 'log' / 'firewalld.log')}"
+        )
+
+    procs.wait_for(running, f"{h.name}: firewalld", timeout, died)
+
+
+def run_setup(h: layout.Host, anchor: int, commands: list[list[str]]) -> None:
+    """A scenario's set-up commands inside the host, in order; the first that fails names itself."""
+    for argv in commands:
+        procs.run([*enter(anchor), *argv], what=f"{h.name}: {shlex.join(argv)}")
 
 
 def libvirtd_pid(h: layout.Host) -> int | None:

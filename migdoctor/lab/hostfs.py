@@ -2,7 +2,8 @@
 
 A host sees its own /etc/hosts, /etc/resolv.conf and /etc/hostname because `ip netns exec`
 bind-mounts /etc/netns/NAME/* over /etc; the libvirt directories (and /etc/xen when a scenario
-writes xend-config.sxp) are bind-mounted by the host's anchor process (see daemons.py).
+writes xend-config.sxp, the firewall tools' state when it runs them) are bind-mounted by the
+host's anchor process (see daemons.py).
 """
 
 import contextlib
@@ -29,6 +30,8 @@ def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
         pairs.append((h.dir / layout.PKI_DIR[0], layout.PKI_DIR[1]))
     if cfg.root_ssh is not None:
         pairs.append((h.dir / layout.ROOT_SSH_DIR[0], layout.ROOT_SSH_DIR[1]))
+    if cfg.firewall_tools:
+        pairs += [(h.dir / src, dst) for src, dst in {**layout.FIREWALL_STATE, **layout.FIREWALL_RUN}.items()]
     return pairs
 
 
@@ -36,6 +39,19 @@ def mountpoints_needed(scn: Scenario) -> list[str]:
     """Targets that must exist in the root filesystem before a private mount can cover them."""
     targets = {dst for h in scn.lab_hosts for _, dst in mounts(h, scn.hosts[h.name])}
     return sorted(t for t in targets if not Path(t).exists())
+
+
+def lock_files_left(scn: Scenario) -> list[str]:
+    """The firewall tools' lock files that would be left on the machine when the lab goes."""
+    if not any(cfg.firewall_tools for cfg in scn.hosts.values()):
+        return []
+    return [p for p in layout.FIREWALL_LOCKS if not Path(p).exists()]
+
+
+def remove_files(paths: list[str]) -> None:
+    """Remove the lock files `up` recorded (only those: the record is read back from disk)."""
+    for p in set(paths) & set(layout.FIREWALL_LOCKS):
+        Path(p).unlink(missing_ok=True)
 
 
 def create_mountpoints(paths: list[str]) -> None:
@@ -52,8 +68,11 @@ def remove_mountpoints(paths: list[str]) -> None:
 
 def write(h: layout.Host, cfg: HostConfig) -> None:
     """Write every file host `h` reads, as the scenario describes it."""
-    for src, _ in mounts(h, cfg):
-        src.mkdir(parents=True, exist_ok=True)
+    for src, dst in mounts(h, cfg):
+        if dst in layout.FIREWALL_STATE.values():
+            copy_machine_state(Path(dst), src)
+        else:
+            src.mkdir(parents=True, exist_ok=True)
     (h.dir / layout.ROOT_HOME[0]).chmod(0o700)
     if cfg.root_ssh is not None:  # the mount point of root's own ~/.ssh inside the host's /root
         (h.dir / layout.ROOT_HOME[0] / ".ssh").mkdir(mode=0o700, exist_ok=True)
@@ -74,6 +93,17 @@ def write(h: layout.Host, cfg: HostConfig) -> None:
     (etc / "resolv.conf").write_text(f"search {layout.ZONE}\nnameserver {layout.DNS_IP}\n{options}")
     if Path("/etc/hostname").exists():
         (etc / "hostname").write_text(cfg.hostname + "\n")
+
+
+def copy_machine_state(path: Path, dst: Path) -> None:
+    """The machine's own file or directory at PATH, as the host's private starting point."""
+    try:
+        if path.is_dir():
+            shutil.copytree(path, dst, symlinks=True)
+        else:
+            shutil.copy2(path, dst)
+    except OSError as e:
+        raise LabError(f"cannot copy {path} for a lab host: {e.strerror or e} (run scripts/setup.sh)") from None
 
 
 def write_edits(h: layout.Host, cfg: HostConfig) -> None:

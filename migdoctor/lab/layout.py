@@ -63,6 +63,14 @@ PKI_DIR = ("pki", "/etc/pki")
 ROOT_SSH_DIR = ("root-ssh", "/root/.ssh")
 # sshd insists on its privilege-separation directory; an empty one is all it needs.
 SSHD_PRIVSEP = ("sshd-empty", "/run/sshd")
+# A host whose scenario runs real firewall tools keeps what they write to itself: copies of the
+# machine's firewalld and ufw configuration (`ufw enable` sets ENABLED=yes in ufw.conf, `ufw
+# default` edits /etc/default/ufw) and empty run directories for its own D-Bus system bus
+# (firewall-cmd reaches firewalld through /run/dbus/system_bus_socket) and firewalld.
+FIREWALL_STATE = {"etc-firewalld": "/etc/firewalld", "etc-ufw": "/etc/ufw", "default-ufw": "/etc/default/ufw"}
+FIREWALL_RUN = {"run-dbus": "/run/dbus", "run-firewalld": "/run/firewalld"}
+# Lock files ufw and iptables create on the shared /run: `down` removes those `up` did not find.
+FIREWALL_LOCKS = ("/run/ufw.lock", "/run/xtables.lock")
 # Root's home as a fresh hypervisor has it (empty), not this machine's: its shell profile would
 # run in every SSH session (a pyenv set-up here: 0.15 s and another python3 first on PATH).
 ROOT_HOME = ("root-home", "/root")

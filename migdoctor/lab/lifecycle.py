@@ -51,6 +51,7 @@ TOOLS = (
 )
 LIBVIRTD_TIMEOUT = 60.0
 READY_TIMEOUT = 10.0
+FIREWALLD_TIMEOUT = 30.0
 T = TypeVar("T")
 
 
@@ -59,6 +60,7 @@ def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbi
     already up exactly so."""
     _preflight()
     scn = scenarios.load(scenario, hosts)
+    _need_programs(scn)
     network.rate_bits(lan_rate)
     network.rate_bits(fast_rate)
     current = state.load()
@@ -103,12 +105,14 @@ def down() -> None:
         recorded = state.pids(data, h.name)
         kill([daemons.libvirtd_pid(h) or 0], h.netns)
         kill([recorded.get("tini", 0), recorded.get("sshd", 0)], h.netns)
+        kill([recorded.get("firewalld", 0), recorded.get("dbus", 0)], h.netns)
     kill([state.pids(data, "dns").get("dnsmasq", 0)], layout.DNS_NS)
     for ns in layout.namespaces():
         kill(procs.netns_pids(ns), ns)
     network.destroy()
     hostfs.remove_netns_etc()
     hostfs.remove_mountpoints(data.get("mountpoints", []))
+    hostfs.remove_files(data.get("lock_files", []))
     try:
         users.remove()
     except LabError as e:
@@ -140,7 +144,10 @@ def status() -> dict[str, Any]:
     hosts = {h.name: _host_status(h, data) for h in _lab_hosts(data)}
     dns_pid = state.pids(data, "dns").get("dnsmasq")
     dns_running = procs.in_netns(dns_pid, layout.DNS_NS)
-    running = all(v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"] for v in hosts.values())
+    running = all(
+        v["anchor_running"] and v["libvirtd_running"] and v["sshd_running"] and v["firewalld_running"] is not False
+        for v in hosts.values()
+    )
     return {
         "up": data.get("phase") == "up" and running and dns_running,
         "phase": data.get("phase"),
@@ -191,6 +198,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
         "fast_rate": fast_rate,
         "phase": "starting",
         "mountpoints": hostfs.mountpoints_needed(scn),
+        "lock_files": hostfs.lock_files_left(scn),
     }
     state.save(data)
     hostfs.create_mountpoints(data["mountpoints"])
@@ -231,9 +239,13 @@ def _prepare_host(h: layout.Host, cfg: scenarios.HostConfig) -> int:
 
 
 def _finish_host(h: layout.Host, cfg: scenarios.HostConfig, pids: dict[str, int]) -> None:
-    """Wait until the host's daemons answer, then leave the edits a scenario makes after start."""
+    """Wait until the host's daemons answer, set its firewall up with the scenario's tools, then
+    leave the edits a scenario makes after start."""
     daemons.wait_sshd(h, pids["sshd"], READY_TIMEOUT)
     daemons.wait_libvirtd(h, pids["tini"], LIBVIRTD_TIMEOUT)
+    if cfg.firewalld:
+        daemons.wait_firewalld(h, pids["anchor"], pids["firewalld"], FIREWALLD_TIMEOUT)
+    daemons.run_setup(h, pids["anchor"], cfg.firewall_setup)
     hostfs.write_edits(h, cfg)
     network.load_firewall(h, cfg.nftables_edited)
 
@@ -244,6 +256,11 @@ def _start_daemons(data: dict[str, Any], scn: scenarios.Scenario) -> None:
     for h in scn.lab_hosts:
         anchor = state.pids(data, h.name)["anchor"]
         state.set_pid(data, h.name, "sshd", daemons.start_sshd(h, anchor))
+        if scn.hosts[h.name].firewalld:
+            dbus, firewalld = daemons.start_firewalld(h, anchor)
+            state.set_pid(data, h.name, "dbus", dbus)
+            state.set_pid(data, h.name, "firewalld", firewalld)
+            state.save(data)
         kvm = scn.hosts[h.name].kvm
         cached = hostfs.seed_capabilities(h) if kvm else False
         state.set_pid(data, h.name, "tini", daemons.start_libvirtd(h, anchor))
@@ -261,6 +278,8 @@ def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
         "tini": recorded.get("tini"),
         "libvirtd": daemons.libvirtd_pid(h),
         "sshd": recorded.get("sshd"),
+        "dbus": recorded.get("dbus"),
+        "firewalld": recorded.get("firewalld"),
     }
     return {
         "fqdn": h.fqdn,
@@ -272,6 +291,8 @@ def _host_status(h: layout.Host, data: dict[str, Any]) -> dict[str, Any]:
         "anchor_running": procs.in_netns(pids["anchor"], h.netns),
         "libvirtd_running": procs.in_netns(pids["libvirtd"], h.netns),
         "sshd_running": procs.in_netns(pids["sshd"], h.netns),
+        # None where the scenario runs no firewalld
+        "firewalld_running": procs.in_netns(pids["firewalld"], h.netns) if pids["firewalld"] else None,
         "libvirt_uri": inventory.libvirt_uri(h),
         "local_libvirt_uri": daemons.local_uri(h),
     }
@@ -311,6 +332,14 @@ def _need_root() -> None:
         raise LabError("the lab needs Linux (network namespaces)")
     if os.geteuid() != 0:
         raise LabError("the lab needs root (namespaces, mounts, daemons)")
+
+
+def _need_programs(scn: scenarios.Scenario) -> None:
+    """The programs a scenario's hosts run beyond the lab's own (firewalld, ufw, iptables-legacy)."""
+    wanted = sorted(set().union(*(cfg.programs for cfg in scn.hosts.values())))
+    missing = [p for p in wanted if not shutil.which(p)]
+    if missing:
+        raise LabError(f"scenario {scn.name} needs {', '.join(missing)}: run scripts/setup.sh")
 
 
 def _preflight() -> None:

@@ -28,6 +28,14 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     resolver_options  the `options` line of its resolv.conf ("" for glibc's defaults: 5 s, 2 attempts)
     nftables_edited   a ruleset loaded over nftables once the lab is up: a fault that would keep
                    `lab up` from seeing the host ready (its DNS answers dropped)
+    firewalld      true: the host runs its own D-Bus system bus and firewalld (nftables backend)
+    firewall_setup commands run in the host, in order, once its daemons answer (firewalld's
+                   `--state` says running): [["ufw", "--force", "enable"], ["firewall-cmd", ...]];
+                   the firewall as an admin's own tools leave it (firewall-cmd, ufw, iptables-legacy)
+
+A host with `firewalld` or a `firewall_setup` gets private copies of the machine's /etc/firewalld,
+/etc/ufw and /etc/default/ufw and empty /run/dbus and /run/firewalld: what these tools write
+stays in the host and goes with it.
 
 A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
 namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
@@ -63,6 +71,8 @@ HOST_KEYS: dict[str, type] = {
     "root_ssh": dict,
     "resolver_options": str,
     "nftables_edited": str,
+    "firewalld": bool,
+    "firewall_setup": list,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
 TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count"}
@@ -98,6 +108,19 @@ class HostConfig:
     root_ssh: ssh.RootSsh | None = None
     resolver_options: str = "timeout:1 attempts:2"
     nftables_edited: str = ""
+    firewalld: bool = False
+    firewall_setup: list[list[str]] = field(default_factory=list)
+
+    @property
+    def firewall_tools(self) -> bool:
+        """Whether real firewall tools run in this host (it then keeps their state private)."""
+        return self.firewalld or bool(self.firewall_setup)
+
+    @property
+    def programs(self) -> set[str]:
+        """The programs this host's scenario runs beyond every host's daemons."""
+        needed = {"dbus-daemon", "firewalld", "firewall-cmd"} if self.firewalld else set()
+        return needed | {argv[0] for argv in self.firewall_setup}
 
 
 @dataclass(frozen=True)
@@ -232,7 +255,17 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         root_ssh=ssh.root_ssh_spec(where, raw["root_ssh"]) if "root_ssh" in raw else None,
         resolver_options=raw.get("resolver_options", HostConfig.resolver_options),
         nftables_edited=raw.get("nftables_edited", ""),
+        firewalld=raw.get("firewalld", False),
+        firewall_setup=_commands(where, "firewall_setup", raw.get("firewall_setup", [])),
     )
+
+
+def _commands(where: str, key: str, raw: list[Any]) -> list[list[str]]:
+    """A list of argv lists, each a non-empty list of strings."""
+    for argv in raw:
+        if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) for arg in argv):
+            raise LabError(f"{where}: {key} must be a list of commands, each a list of strings: {argv!r}")
+    return [list(argv) for argv in raw]
 
 
 def _links(where: str, raw: dict[str, Any]) -> dict[str, LinkTweak]:

@@ -170,6 +170,7 @@ def test_healthy_passes_every_check(healthy, tmp_path):
     assert path["on_migration_network"] is True and path["destination_link"] == "b-fast"
     probe = run.finding("probe.migration-port")
     assert "crossed hosta a-fast -> hostb b-fast" in probe["summary"]
+    assert "hostb-fast.lab.test:49215, the last port of the range, accepted a connection too" in probe["summary"]
     links = {e["item"]: e["actual"] for e in probe["evidence"]}
     assert links["link that sent the bytes"] == "a-fast" and links["link that received the bytes"] == "b-fast"
     assert report["not_checked"] == [] and report["exit_status"] == 0
@@ -262,7 +263,9 @@ FAULTS = [
             "blocks migration ports 49200-49215 (reject) of 49152-49215",
             'iifname \\"b-fast\\" tcp dport 49152-49199 accept',
         ),
-        probe="pass",  # the first port is open: only a later, concurrent migration is refused
+        probe="fail",  # the first port is open, the last one (a later, concurrent migration's) refused
+        probe_says="reached hostb-fast.lab.test:49152 but not hostb-fast.lab.test:49215, the last port of the "
+        "migration range, on hostb: ConnectionRefusedError: Connection refused",
     ),
     Fault(
         "route-via-lan",

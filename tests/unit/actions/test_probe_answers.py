@@ -17,8 +17,10 @@ class FarSide:
 
     def __init__(self, label, served=(), sent=None):
         self.label, self.served, self.sent = label, list(served), sent
+        self.calls = []
 
     def call(self, name, /, **args):
+        self.calls.append((name, args))
         if isinstance(self.sent, Exception):
             raise self.sent
         return self.sent
@@ -48,3 +50,19 @@ def test_probe_answer_that_is_not_the_agents_is_the_probes_error(served, sent):
     result = probe.run_probe(FarSide("hosta", sent=sent), FarSide("hostb", served=served), DST_FACTS)
 
     assert result["error"] and "\n" not in result["error"], result
+
+
+def test_the_sender_tries_the_last_port_the_listener_holds_and_both_errors_are_kept():
+    refused = "ConnectionRefusedError: Connection refused"
+    sender = FarSide("hosta", sent={"error": refused, "last_error": refused})
+    listener = FarSide("hostb", served=[{"bind": "198.51.100.2", "port": 49152, "last_port": 49215}])
+
+    result = probe.run_probe(sender, listener, DST_FACTS)
+
+    assert sender.calls == [("probe-send", {"name": "hostb.lab.test", "port": 49152, "last_port": 49215})]
+    assert (result["port"], result["error"], result["last_port"], result["last_error"]) == (
+        49152,
+        refused,
+        49215,
+        refused,
+    )

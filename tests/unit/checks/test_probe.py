@@ -13,10 +13,48 @@ def test_probe_across_the_migration_links_passes(make_pair, judge):
     finding = judge(CHECK, make_pair(probe=probe_record()))
 
     assert finding.status == Status.PASS
-    assert (
-        finding.summary
-        == "4194304 bytes to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s"
+    assert finding.summary == (
+        "4194304 bytes to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s; "
+        "hostb-fast.lab.test:49215, the last port of the range, accepted a connection too"
     )
+
+
+def test_last_port_refused_or_dropped_fails_naming_it_though_the_first_took_the_sample(make_pair, judge):
+    """A half-open range (iptables-legacy accepting 49152:49183, policy DROP): the sample to the
+    first port crossed the fast link, the connection to the last timed out."""
+    half_open = probe_record(last_error="TimeoutError: timed out")
+
+    finding = judge(CHECK, make_pair(probe=half_open))
+
+    assert finding.status == Status.FAIL
+    assert finding.summary == (
+        "hosta reached hostb-fast.lab.test:49152 but not hostb-fast.lab.test:49215, the last port of the "
+        "migration range, on hostb: TimeoutError: timed out"
+    )
+    assert [(e.host, e.item, e.actual) for e in finding.evidence] == [
+        ("hosta", "connect hostb-fast.lab.test:49152", "connected"),
+        ("hosta", "connect hostb-fast.lab.test:49215 (last port)", "TimeoutError: timed out"),
+    ]
+    assert finding.remediation.startswith("see the firewall.* findings for hostb: ")
+
+
+@pytest.mark.parametrize(
+    ("change", "ending"),
+    [
+        (
+            {"last_port": None, "last_untried": "port 49215 is in use: Address already in use"},
+            " Mb/s; the last port of the range was not tried: port 49215 is in use: Address already in use",
+        ),
+        ({"last_port": None}, " at 1089.9 Mb/s"),
+    ],
+    ids=["last-port-in-use", "one-port-range"],
+)
+def test_last_port_not_tried_passes_on_the_first_and_says_why(make_pair, judge, change, ending):
+    finding = judge(CHECK, make_pair(probe=probe_record(**change)))
+
+    assert finding.status == Status.PASS
+    assert finding.summary.endswith(ending)
+    assert "49215 (last port)" not in str(finding.evidence)
 
 
 def test_probe_that_crossed_the_lan_fails(make_pair, judge):
@@ -34,6 +72,7 @@ def test_probe_that_crossed_the_lan_fails(make_pair, judge):
         ("hosta", "a-lan", ["a-fast"]),
         ("hostb", "b-lan", ["b-fast"]),
         ("hosta", 98.7, None),
+        ("hosta", "connected", "connected"),
     ]
     assert finding.remediation == "see dns.migration-host-address and route.egress-interface"
 
@@ -41,6 +80,7 @@ def test_probe_that_crossed_the_lan_fails(make_pair, judge):
 def test_connection_error_fails_with_its_text(make_pair, judge):
     refused = probe_record(
         error="ConnectionRefusedError: Connection refused",
+        last_error="ConnectionRefusedError: Connection refused",
         bytes=0,
         rate_mbps=None,
         source_link=None,
@@ -51,10 +91,12 @@ def test_connection_error_fails_with_its_text(make_pair, judge):
 
     assert finding.status == Status.FAIL
     assert finding.summary == (
-        "hosta could not reach hostb-fast.lab.test:49152 on hostb: ConnectionRefusedError: Connection refused"
+        "hosta could not reach hostb-fast.lab.test:49152 on hostb: ConnectionRefusedError: Connection refused; "
+        "nor hostb-fast.lab.test:49215: ConnectionRefusedError: Connection refused"
     )
     assert [(e.host, e.item, e.actual) for e in finding.evidence] == [
-        ("hosta", "connect hostb-fast.lab.test:49152", "ConnectionRefusedError: Connection refused")
+        ("hosta", "connect hostb-fast.lab.test:49152", "ConnectionRefusedError: Connection refused"),
+        ("hosta", "connect hostb-fast.lab.test:49215 (last port)", "ConnectionRefusedError: Connection refused"),
     ]
     assert finding.remediation == "see the firewall.* and listen.* findings for hostb"
 

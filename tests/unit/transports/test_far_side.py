@@ -224,6 +224,44 @@ def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset
     assert sent["address"] == "127.0.0.1" and received["bytes"] == sent["bytes"] > 0
 
 
+def free_port() -> int:
+    """A port nothing listens on (the kernel's pick, released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_port_probe_holds_the_last_port_of_the_range_and_the_sender_connects_to_it_too(far):
+    last = free_port()
+    with far.stream("probe-serve", bind="127.0.0.1", first=last - 8, last=last) as server:
+        ready = server.next(5)
+        assert ready["last_port"] == last and ready["port"] < last
+        sent = far.call("probe-send", name="127.0.0.1", port=ready["port"], last_port=last)
+        received = server.next(5)
+    assert sent["last_error"] is None and received["bytes"] == sent["bytes"] > 0
+
+
+def test_a_refused_last_port_is_the_senders_last_error_and_the_sample_still_goes(far):
+    """As a firewall that rejects the end of the range answers: the first port takes the sample."""
+    with far.stream("probe-serve", bind="127.0.0.1", first=49152, last=49215) as server:
+        port = server.next(5)["port"]
+        sent = far.call("probe-send", name="127.0.0.1", port=port, last_port=free_port())
+        received = server.next(5)
+    assert sent["last_error"] == "ConnectionRefusedError: Connection refused"
+    assert received["bytes"] == sent["bytes"] > 0
+
+
+def test_a_last_port_in_use_is_not_tried_and_the_listener_says_why(far):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        last = taken.getsockname()[1]
+        with far.stream("probe-serve", bind="127.0.0.1", first=last - 8, last=last) as server:
+            ready = server.next(5)
+    assert ready["last_port"] is None and ready["port"] < last
+    assert ready["last_untried"] == f"port {last} is in use: Address already in use"
+
+
 def test_the_path_mtu_probe_runs_on_a_far_side_and_its_tcp_listener_drains_until_closed(far):
     record = far.call("pmtu-probe", address="127.0.0.1", peer_mtu=1500)
     assert (record["source_link"], record["method"], record["largest"]) == ("lo", "icmp", 1500)
