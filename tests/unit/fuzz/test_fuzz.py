@@ -472,7 +472,6 @@ def nested(depth: int, inner: str = "1") -> str:
     return "[" * depth + inner + "]" * depth
 
 
-
 def deep_inventory(depth: int) -> None:
     text = f'[hosts.kvm1]\ntransport = "local"\nlabels = {nested(depth)}\n'
     rejected_in_one_line(lambda: parse_inventory(text, "inv.toml"))
