@@ -50,8 +50,9 @@ def test_markdown_keeps_a_drop_ins_pipe_in_its_text_and_marks_what_it_left_out()
     markdown = render_markdown([SITE])
     assert "| site | `site.pipes` |" in markdown
     assert "**A drop-in with a pipe in its text** (low, file /etc/migdoctor/site.py)" in markdown
-    assert "- **Fails when**: the a\\|b column is not split\n- **Why it matters**: -\n- **Fix**: -\n- **Reads**: -\n" in (
-        markdown
+    assert (
+        "- **Fails when**: the a\\|b column is not split\n- **Why it matters**: -\n- **Fix**: -\n- **Reads**: -\n"
+        in (markdown)
     )
 
 
