@@ -119,12 +119,21 @@ def example(command: str) -> list[str]:
     return lines[start : lines.index("```", start)]
 
 
+STATUSES = ("PASS  ", "WARN  ", "FAIL  ", "SKIP  ", "ERROR ")
+
+
 def test_the_readmes_pair_example_shows_every_check_in_order_with_its_totals() -> None:
     checks = builtin_checks()
     shown = example("migdoctor check hosta hostb")
-    statuses = ("PASS  ", "WARN  ", "FAIL  ", "SKIP  ", "ERROR ")
-    assert [line[6:].split(":")[0] for line in shown if line.startswith(statuses)] == [check.id for check in checks]
+    assert [line[6:].split(":")[0] for line in shown if line.startswith(STATUSES)] == [check.id for check in checks]
     assert any(line.startswith(f"{len(checks)} checks: ") for line in shown)
+
+
+def test_the_readmes_test_migration_example_names_real_checks_and_their_count() -> None:
+    ids = [check.id for check in builtin_checks()]
+    shown = example("migdoctor check hosta hostb --test-migration --canary-memory 128")
+    assert {line[6:].split(":")[0] for line in shown if line.startswith(STATUSES)} <= set(ids)
+    assert shown[-1].startswith(f"{len(ids)} checks: ")
 
 
 def test_the_readmes_fleet_example_is_what_migdoctor_prints_for_the_captured_facts(tmp_path: Path) -> None:
