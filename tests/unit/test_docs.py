@@ -112,9 +112,9 @@ def test_the_readme_is_short_and_starts_with_the_two_commands_ci_runs() -> None:
     assert "exec sh scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
 
 
-def example(command: str) -> list[str]:
-    """The lines of the README's example that starts with `$ COMMAND`, up to its fence."""
-    lines = README.read_text().splitlines()
+def example(command: str, page: Path = README) -> list[str]:
+    """The lines of PAGE's example that starts with `$ COMMAND`, up to its fence."""
+    lines = page.read_text().splitlines()
     start = lines.index(f"$ {command}") + 1
     return lines[start : lines.index("```", start)]
 
@@ -163,3 +163,16 @@ def test_the_readmes_fleet_example_is_what_migdoctor_prints_for_the_captured_fac
     shown = [untimed.sub("", line) for line in example(command) if line != "..."]
     assert [line for line in shown if line not in printed] == []
     assert shown[-1] == printed[-1]
+
+
+def test_the_report_diff_example_is_what_migdoctor_prints_for_the_example_reports() -> None:
+    command = "migdoctor report diff reports/example-seed.json reports/example-seed-fixed.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "migdoctor", *command.split()[1:]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "MIGDOCTOR_INVENTORY": "/dev/null"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert example(command, ROOT / "docs" / "reports.md") == done.stdout.splitlines()
