@@ -1,4 +1,4 @@
-"""Issue 10's fleet figure on the 3-host lab (not a test): `check --all` (6 ordered pairs over SSH,
+"""The fleet figure on the 3-host lab (not a test): `check --all` (6 ordered pairs over SSH,
 probes included, no test migration) against `check hosta hostb` (one pair), interleaved in the same
 run, wall time of the whole command as an admin runs it. Target: --all <= 1.5x the one pair (facts
 once per host, not once per pair). The load average before and after says how quiet the machine was.

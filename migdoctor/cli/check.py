@@ -429,7 +429,10 @@ def checks_command(
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Also list drop-in checks from DIR.")] = None,
     output_format: Annotated[
         CatalogFormat,
-        typer.Option("--format", help="text: a table, or the named checks in full; markdown: the README's table."),
+        typer.Option(
+            "--format",
+            help="text: a table, or the named checks in full; markdown: the checks reference (docs/checks.md).",
+        ),
     ] = CatalogFormat.text,
 ) -> None:
     """List every check with id, severity, title and origin; name checks or areas to read what
