@@ -63,6 +63,7 @@ def format_of(path: Path) -> Format:
 
 
 RUN_KEYS = ("schema_version", "tool_version", "run_id", "started_at", "ended_at", "duration_s")
+OPTIONAL_RUN_KEYS = ("run_by", "accepted_risks")  # schema 3; a report made by the API may lack them
 
 
 def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
@@ -74,6 +75,7 @@ def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
     if "pairs" not in report:
         return [report]
     run = {key: report[key] for key in RUN_KEYS}
+    run.update({key: report[key] for key in OPTIONAL_RUN_KEYS if key in report})
     hosts = report["hosts"]
 
     def view(pair: dict[str, Any]) -> dict[str, Any]:
