@@ -11,10 +11,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from migdoctor.report.causes import SHOWN, causes, pair_names
+from migdoctor.report.causes import causes, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
-from migdoctor.report.values import accepted, fixes_of, is_pointer, reason, run_by_lines, shown
+from migdoctor.report.values import accepted, fixes_of, fleet_counts, is_pointer, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")
@@ -157,8 +157,7 @@ def throughput_charts(report: dict[str, Any]) -> list[dict[str, Any]]:
                 if reference is None
                 else {"y": y(reference), "label": f"{known['source_link']} effective speed {reference} Mb/s"},
                 "x_ticks": [
-                    {"x": x(step * x_step), "label": f"{step * x_step:g} s"}
-                    for step in range(int(x_max / x_step) + 1)
+                    {"x": x(step * x_step), "label": f"{step * x_step:g} s"} for step in range(int(x_max / x_step) + 1)
                 ],
                 "y_ticks": [
                     {"y": y(step * y_step), "label": f"{step * y_step:g}"} for step in range(round(y_max / y_step) + 1)
@@ -176,17 +175,6 @@ def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
     """The findings by status, worst first; those accepted as risks are listed on their own."""
     risks = accepted(findings)
     return [(status, [f for f in findings if f["status"] == status and f not in risks]) for status in STATUS_ORDER]
-
-
-def fleet_counts(report: dict[str, Any]) -> str:
-    """The fleet banner's counts: pairs by verdict, then checks by status."""
-    verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
-    pairs = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
-    totals = report["totals"]
-    checks = ", ".join(f"{totals[key]} {key}" for key in STATUS_ORDER if totals[key])
-    return f"{len(verdicts)} pairs: {pairs}; checks: {checks}" + (
-        f", {totals['ignored']} accepted risks" if totals["ignored"] else ""
-    )
 
 
 @cache

@@ -70,7 +70,7 @@ def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
 
 def test_markdown_for_change_requests(tmp_path: Path) -> None:
     result = offline_check(SEED, tmp_path / "r.json", "--format", "markdown")
-    assert "| FAIL | `dns.migration-host-address` |" in result.stdout
+    assert "### FAIL `dns.migration-host-address`: " in result.stdout
     assert 'Remediation: `hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"`' in result.stdout
 
 
