@@ -11,10 +11,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from migdoctor.report.causes import causes, pair_names
+from migdoctor.report.causes import causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
-from migdoctor.report.values import accepted, fixes_of, fleet_counts, is_pointer, reason, run_by_lines, shown
+from migdoctor.report.values import accepted, fixes_of, is_pointer, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")

@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from migdoctor.report.causes import SHOWN, causes, pair_names
+from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
 from migdoctor.report.safe import printable_report
-from migdoctor.report.values import accepted, fixes_of, fleet_counts, is_pointer, reason, run_by_lines, shown
+from migdoctor.report.values import accepted, fixes_of, is_pointer, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from migdoctor.report.causes import SHOWN
-
 NOTHING = "-"  # an absent value; "none" could be a value a host holds
 
 
@@ -60,14 +58,3 @@ def run_by_lines(report: dict[str, Any]) -> list[str]:
         return []
     lines = [f"Run by {by['user']} on {by['host']}" + (f" for {by['change_ref']}" if by["change_ref"] else "")]
     return lines + [f"Command: {by['command']}"]
-
-
-def fleet_counts(report: dict[str, Any]) -> str:
-    """The fleet banner's counts: pairs by verdict, then checks by status."""
-    verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
-    pairs = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
-    totals = report["totals"]
-    checks = ", ".join(f"{totals[key]} {key}" for key in ("fail", "error", "warn", "skip", "pass") if totals[key])
-    return f"{len(verdicts)} pairs: {pairs}; checks: {checks}" + (
-        f", {totals['ignored']} accepted risks" if totals["ignored"] else ""
-    )

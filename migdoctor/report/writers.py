@@ -54,6 +54,16 @@ def writer(name: Format | str) -> Writer:
     return found
 
 
+def format_named(value: str) -> Format:
+    """A --format value: a format's name, or the suffix its file takes (md, txt, htm, xml); else a
+    ValueError naming the choices."""
+    by_suffix = {registered.suffix.lstrip("."): name for name, registered in FORMATS.items()}
+    found = by_suffix.get("html" if value == "htm" else value) if value not in list(Format) else Format(value)
+    if found is None:
+        raise ValueError(f"{value!r} is none of {', '.join(Format)} (or md)")
+    return found
+
+
 def format_of(path: Path) -> Format:
     """The format a file name asks for; a name without a known suffix is the JSON report, as
     --output always was."""
