@@ -131,3 +131,21 @@ def test_a_passing_report_shows_the_fast_path_on_the_network(browser: Any, tmp_p
     assert page.locator("#fixes").count() == 0
     page.screenshot(path=ARTIFACTS / "report-healthy.png", full_page=True)
     page.close()
+
+
+def test_a_fleet_report_prints_each_pair_from_a_new_page(browser: Any, tmp_path: Path) -> None:
+    fleet = json.loads((ROOT / "tests" / "data" / "fleet-report.json").read_text(encoding="utf-8"))
+    page_file = tmp_path / "fleet.html"
+    page_file.write_text(writer(Format.html).render(fleet, RenderOptions()), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    page.emulate_media(media="print")
+
+    breaks = page.evaluate("[...document.querySelectorAll('section.pair')].map(s => getComputedStyle(s).breakBefore)")
+    kept = page.evaluate("[...document.querySelectorAll('h2, h3')].map(h => getComputedStyle(h).breakAfter)")
+
+    assert breaks == ["page", "page"]
+    assert set(kept) == {"avoid"}
+    pdf = page.pdf(format="A4", print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 7  # 8 with a block per skip, before
+    page.close()
