@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader
 from migdoctor.report.causes import causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
-from migdoctor.report.values import accepted, fixes_of, is_pointer, reason, run_by_lines, shown
+from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")
@@ -190,6 +190,7 @@ def environment() -> Environment:
         reason=reason,
         shown=shown,
         is_pointer=is_pointer,
+        pointed=pointed,
         run_by_lines=run_by_lines,
         fleet_counts=fleet_counts,
         grouped=grouped,

@@ -11,7 +11,7 @@ from typing import Any
 from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
 from migdoctor.report.safe import printable_report
-from migdoctor.report.values import accepted, fixes_of, is_pointer, reason, run_by_lines, shown
+from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
 
 
@@ -107,7 +107,7 @@ def hosts_lines(hosts: dict[str, Any]) -> list[str]:
     return lines + [f"| {name} | {text(a)} | {text(b)} |" for name, a, b in rows]
 
 
-def finding_lines(finding: dict[str, Any]) -> list[str]:
+def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]]) -> list[str]:
     lines = [
         f"### {finding['status'].upper()} `{finding['id']}`: {text(finding['title'])}",
         "",
@@ -123,7 +123,7 @@ def finding_lines(finding: dict[str, Any]) -> list[str]:
             for e in finding["evidence"]
         ]
     if is_pointer(finding["remediation"]):
-        lines += ["", text(finding["remediation"])]
+        lines += ["", text(pointed(finding["remediation"], findings))]
     elif finding["remediation"]:
         lines += ["", f"Remediation: {code(finding['remediation'], in_table=False)}"]
     return [*lines, ""]
@@ -159,7 +159,7 @@ def render_pair(report: dict[str, Any], alone: bool = True) -> str:
     if problems:
         lines += ["", "## Findings", ""]
     for finding in problems:
-        lines += finding_lines(finding)
+        lines += finding_lines(finding, report["findings"])
     rest = [f for status in STATUS_ORDER[3:] for f in kept if f["status"] == status]
     if rest:
         lines += ["", "## Skipped and passed", "", "| status | check | summary |", "|---|---|---|"]

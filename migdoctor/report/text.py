@@ -14,7 +14,7 @@ from rich.markup import escape
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
 from migdoctor.report.safe import printable_report
-from migdoctor.report.values import accepted, is_pointer, reason, shown
+from migdoctor.report.values import accepted, is_pointer, pointed, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 LONGEST_SHOWN = 2000  # characters of one value a reader is shown; the JSON report keeps it whole
@@ -39,9 +39,9 @@ def path_verdict(report: dict[str, Any]) -> str:
     return f"[red bold]NOT on the migration network {network}[/] ({escape(how)})"
 
 
-def finding_lines(finding: dict[str, Any], why: str | None = None) -> list[str]:
-    """A finding's line, and under one that did not pass its evidence and fix; WHY: the reason an
-    accepted risk was accepted."""
+def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]], why: str | None = None) -> list[str]:
+    """A finding's line, and under one that did not pass its evidence and fix (a pointer to other
+    findings marks those that passed); WHY: the reason an accepted risk was accepted."""
     mark, colour = MARKS[finding["status"]]
     ignored = f" [dim](accepted risk: {escape(why or 'no reason given')})[/]" if finding["ignored"] else ""
     lines = [f"[{colour}]{mark:5}[/] {finding['id']}: {escape(finding['summary'])}{ignored}"]
@@ -52,8 +52,10 @@ def finding_lines(finding: dict[str, Any], why: str | None = None) -> list[str]:
                 f"        {escape(item['host'])}: {escape(item['item'])} = {escape(shown(item['actual']))}{expected}"
             )
         if finding["remediation"]:
-            said = "" if is_pointer(finding["remediation"]) else "fix: "
-            lines.append(f"        {said}{escape(finding['remediation'])}")
+            if is_pointer(finding["remediation"]):
+                lines.append(f"        {escape(pointed(finding['remediation'], findings))}")
+            else:
+                lines.append(f"        fix: {escape(finding['remediation'])}")
     return lines
 
 
@@ -69,12 +71,12 @@ def render_pair(report: dict[str, Any], console: Console, quiet: bool = False) -
     for finding in report["findings"]:
         if finding in risks or (quiet and finding["status"] in ("pass", "skip")):
             continue
-        for line in finding_lines(finding):
+        for line in finding_lines(finding, report["findings"]):
             console.print(line, highlight=False)
     if risks:
         console.print("accepted risks:", highlight=False)
     for finding in risks:
-        for line in finding_lines(finding, reason(report, finding)):
+        for line in finding_lines(finding, report["findings"], reason(report, finding)):
             console.print(line, highlight=False)
     incomplete = "; [cyan]INCOMPLETE[/]: the path is not verified" if verdict(report) == "incomplete" else ""
     console.print(

@@ -4,6 +4,7 @@ a risk was accepted."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 NOTHING = "-"  # an absent value; "none" could be a value a host holds
@@ -27,6 +28,13 @@ def is_pointer(remediation: str | None) -> bool:
     """Whether a remediation only points at other findings ("see dns.*") instead of saying a fix:
     it is shown under its finding, never among the fix lines."""
     return bool(remediation) and str(remediation).startswith("see ")
+
+
+def pointed(remediation: str, findings: list[dict[str, Any]]) -> str:
+    """A pointer with each check it names that passed marked so: "see dns.migration-host-address
+    and route.egress-interface (passed)" sends no one to a check that found nothing."""
+    passed = {f["id"] for f in findings if f["status"] == "pass"}
+    return re.sub(r"[a-z0-9-]+\.[a-z0-9-]+", lambda m: m[0] + (" (passed)" if m[0] in passed else ""), remediation)
 
 
 def fixes_of(findings: list[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,7 @@ from migdoctor.report.causes import causes
 from migdoctor.report.document import validate_report
 from migdoctor.report.html import fix_lines, throughput_charts
 from migdoctor.report.text import render_text
-from migdoctor.report.values import shown
+from migdoctor.report.values import pointed, shown
 from migdoctor.report.writers import Format, RenderOptions, format_named, pairs_of, writer
 from migdoctor.run.context import accepted_risks, run_by
 from migdoctor.units import human_bytes
@@ -78,9 +78,22 @@ def test_a_pointer_to_other_findings_is_no_fix_line():
     assert POINTER not in fix_lines(pair)
     page = render(example("seed"), Format.html)
     assert POINTER not in page.split('<pre id="fixes">')[1].split("</pre>")[0]
-    assert f'<div class="meta">{POINTER}</div>' in page  # still said, under its finding
+    assert f'<div class="meta">{POINTER} (passed)</div>' in page  # still said, under its finding
     assert f"fix: {POINTER}" not in render(example("seed"), Format.text)
     assert f"Remediation: `{POINTER}`" not in render(example("seed"), Format.markdown)
+
+
+def test_a_pointer_marks_the_checks_it_names_that_passed():
+    findings = [
+        {"id": "dns.migration-host-address", "status": "fail"},
+        {"id": "route.egress-interface", "status": "pass"},
+    ]
+
+    assert pointed(POINTER, findings) == f"{POINTER} (passed)"
+    assert pointed("see route.egress-interface and dns.migration-host-address", findings) == (
+        "see route.egress-interface (passed) and dns.migration-host-address"
+    )
+    assert f"        {POINTER} (passed)" in render(example("seed"), Format.text).splitlines()
 
 
 def test_a_fleet_cause_lists_no_pointer_as_a_fix():
