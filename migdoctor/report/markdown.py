@@ -74,6 +74,10 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
             f"- **{cause.status.upper()}** `{cause.check_id}` on {len(cause.pairs)} pair(s) ({text(pair_names(cause.pairs))}): {text(cause.summary)}"
         )
         lines += [f"  - fix: {code(fix, in_table=False)}" for fix in cause.fixes]
+    lines += [""] + [
+        f"- Accepted risk: {code(risk['id'], in_table=False)}: {text(risk['reason'] or 'no reason given')}"
+        for risk in report.get("accepted_risks") or []
+    ]
     lines += [""] + [f"- Not checked: {text(line)}" for line in report["not_checked"]]
     return lines + [""]
 

@@ -107,6 +107,10 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
         )
         for fix in cause.fixes:
             console.print(f"        fix: {escape(fix)}", highlight=False)
+    for risk in report.get("accepted_risks") or []:
+        console.print(
+            f"accepted risk: {escape(risk['id'])}: {escape(risk['reason'] or 'no reason given')}", highlight=False
+        )
     for line in report["not_checked"]:
         console.print(f"[yellow]not checked:[/] {escape(line)}", highlight=False)
     verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]

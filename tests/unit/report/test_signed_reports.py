@@ -210,6 +210,10 @@ def test_fleet_banner_carries_counts_and_each_pair_starts_a_page():
     banner = page.split('id="verdict">')[1].split("</div>")[0]
     assert banner == "FAILED: 2 pairs: 2 fail; checks: 5 fail, 33 skip, 14 pass, 2 ignored (exit status 1)"
     assert page.count('<section class="pair">') == 2 and ".fleet section.pair { break-before: page;" in page
+    said = "listen.migration-address: wildcard listen accepted: only the migration network routes here"
+    assert f"<li><code>{said.replace(':', '</code>:', 1)}</li>" in page
+    assert f"accepted risk: {said}" in render(fleet, Format.text).splitlines()
+    assert f"- Accepted risk: `{said.replace(':', '`:', 1)}" in render(fleet, Format.markdown).splitlines()
 
 
 def test_quiet_text_leaves_out_skips_too():
