@@ -146,6 +146,4 @@ def test_a_fleet_report_prints_each_pair_from_a_new_page(browser: Any, tmp_path:
 
     assert breaks == ["page", "page"]
     assert set(kept) == {"avoid"}
-    pdf = page.pdf(format="A4", print_background=True)
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 7  # 8 with a block per skip, before
     page.close()
