@@ -1,7 +1,7 @@
-"""Figures the issues ask for, measured on this machine (not a test): lab up/down, `facts` per host
-locally and over SSH, `--help`, `check` over SSH with the probe, and all checks on saved facts.
-Over SSH the hosts are bare (issue 7); the same run also measures them with an installed
-migdoctor (remote_command), beside the figures issue 7 measured before it.
+"""The one-pair figures of docs/performance.md, measured on this machine (not a test): lab up/down,
+`facts` per host locally and over SSH, `--help`, `check` over SSH with the probe, and all checks on
+saved facts. Over SSH the hosts are bare (nothing of migdoctor installed); the same run also
+measures them with an installed migdoctor (remote_command).
 
 Run as root: .venv/bin/python bench/benchmark.py [--runs N]
 """
@@ -76,7 +76,7 @@ def main() -> None:
             )
             show(f"facts {host} collection alone (collection_seconds)", collection_seconds(inside, runs))
             show(
-                f"facts {host} over SSH, bare host (before issue 7: 0.80 s)",
+                f"facts {host} over SSH, bare host",
                 timed(lambda h=host: run("facts", h, "--json"), runs),
                 0.5,
             )
@@ -108,7 +108,7 @@ def main() -> None:
 
 
 def dead_nameserver_figures(runs: int) -> None:
-    """Issue 12: the whole check while the source's only nameserver drops every answer, with
+    """The whole check while the source's only nameserver drops every answer, with
     glibc's default resolver time-outs there (~10 s per getaddrinfo)."""
     run("lab", "down")
     run("lab", "up", "--scenario", "source-dns-dead")
@@ -182,8 +182,8 @@ def bare_virsh(memory: int) -> float:
 
 
 def migration_figures(runs: int) -> None:
-    """Issue 4's figures: migdoctor's migration against bare virsh on the same path, and the
-    measured rate against the shaping rate on both paths; issue 9's: the rate over TLS."""
+    """migdoctor's migration against bare virsh on the same path, the measured rate against the
+    shaping rate on both paths, and the rate over TLS."""
     memory = 256
     for _ in range(max(1, runs // 2)):
         command_wall, leg = trial_leg("healthy", memory)

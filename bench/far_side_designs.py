@@ -1,4 +1,4 @@
-"""The two far-side designs of issue 7, measured on the lab's bare hosts (not a test): (a) mitogen,
+"""Two far-side designs, measured on the lab's bare hosts (not a test): (a) mitogen,
 which starts python3 over the system ssh and serves every import from the control node on demand;
 (b) migdoctor's own, one zip of the far-side code sent over the same ssh connection, imported from
 memory. Each run opens a fresh connection, collects hostb's facts twice, and closes.

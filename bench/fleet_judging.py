@@ -1,4 +1,4 @@
-"""Judging saved facts for a fleet (issue 10; not a test): `migdoctor check --facts-dir DIR --all`
+"""Judging saved facts for a fleet (not a test): `migdoctor check --facts-dir DIR --all`
 for 10, 50, 100 and 200 hosts (200 hosts = 39,800 ordered pairs), each host's facts made from
 the lab's captured healthy destination (every 20th the seed's) with its own name and addresses, and
 with the look-ups of every peer a full second round would have made (the costliest case to judge).

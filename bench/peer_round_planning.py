@@ -1,4 +1,4 @@
-"""The control node's share of the migdoctor.fleet playbook's second round (issue 10; not a test):
+"""The control node's share of the migdoctor.fleet playbook's second round (not a test):
 each host's task reads every peer's first-round record from the play's variables (as plain data,
 held to the facts schema: transports.ansible_connection.first_rounds) and plans the host's
 look-ups aimed at them (run.lookups.lookups_among). Each host's task reads all N records, so the

@@ -13,15 +13,15 @@ every discovered check to it):
   `@registry.check(id, title, severity, needs=(...), description=..., rationale=..., fix=...)`:
   a stable dotted id users type (`dns.migration-host-resolves`; the part before the dot is its
   area, for `--only` and `--ignore`), a title, a severity (critical, high, medium, low), the facts
-  it needs (`"dst.config.qemu_conf"`), what it verifies said as when it fails (`description`, the
-  README's "fails when"), why that matters (`rationale`: the failure it prevents, with its public
+  it needs (`"dst.config.qemu_conf"`), what it verifies said as when it fails (`description`,
+  docs/checks.md's "Fails when"), why that matters (`rationale`: the failure it prevents, with its public
   source) and what is usually changed (`fix`). When a needed fact is missing the finding is SKIP
   with the reason the collector recorded, never FAIL; a check may also raise `Skip` itself. A
   check whose answer depends on the destination's facts and the intent alone declares
   `scope="destination"`: it then sees no source (its label is "the source", its facts empty:
   reading them is an ERROR), needs no `src.` fact, and a fleet judges it once per destination. The
-  README's check table is `migdoctor checks --format markdown`; tests/unit/report/test_catalog.py
-  fails when they differ.
+  checks reference docs/checks.md is `migdoctor checks --format markdown`;
+  tests/unit/report/test_catalog.py fails when they differ.
 - A failing or warning outcome carries evidence (actual and expected value per host) and a
   remediation naming the host, the file and the exact line to set.
 - The metadata is held to this contract when the module is loaded (id pattern, severity, needs

@@ -11,6 +11,7 @@ from migdoctor.judging.carrier import carrier_label, migration_links, on_migrati
 from migdoctor.judging.fixes import migration_host_fix
 from migdoctor.judging.pair import Pair
 from migdoctor.judging.stack import link_rate
+from migdoctor.units import human_bytes
 
 registry = Registry(order=100)
 # In a peer-to-peer migration libvirt may report the closing of its connection to the peer
@@ -25,7 +26,7 @@ def leg_line(leg: dict[str, Any]) -> str:
         return f"{leg['from']} -> {leg['to']} failed: {leg['error']}"
     return (
         f"{leg['from']} {leg['source_link']} -> {leg['to']} {leg['destination_link']}: "
-        f"{leg['source_tx_bytes']} bytes in {leg['wall_s']:.2f} s ({leg['rate_mbps']} Mb/s)"
+        f"{human_bytes(leg['source_tx_bytes'])} in {leg['wall_s']:.2f} s ({leg['rate_mbps']} Mb/s)"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.carrier import carrier_label, migration_links, on_migration_network
 from migdoctor.judging.pair import Pair
+from migdoctor.units import human_bytes
 
 registry = Registry(order=90)
 
@@ -81,7 +82,7 @@ def migration_port(pair: Pair) -> Outcome:
     )
     if not on_migration_network(pair.src, probe["source_link"], network):
         return failed(
-            f"the probe's {probe['bytes']} bytes left {pair.src_label} by {sent_by} and reached {pair.dst_label} "
+            f"the probe's {human_bytes(probe['bytes'])} left {pair.src_label} by {sent_by} and reached {pair.dst_label} "
             f"on {received_on}: off the migration network",
             *evidence,
             remediation="see dns.migration-host-address and route.egress-interface",
@@ -91,7 +92,7 @@ def migration_port(pair: Pair) -> Outcome:
     else:
         also = f"; the last port of the range was not tried: {probe['last_untried']}" if probe["last_untried"] else ""
     return passed(
-        f"{probe['bytes']} bytes to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
+        f"{human_bytes(probe['bytes'])} to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
         f"{received_on} at {probe['rate_mbps']} Mb/s{also}",
         *evidence,
     )

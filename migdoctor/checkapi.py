@@ -68,7 +68,7 @@ class Skip(Exception):
 @dataclass(frozen=True)
 class Check:
     """A check's metadata and function. DESCRIPTION says what it verifies, as the condition it
-    fails on (the README's "fails when"); RATIONALE why that matters: the failure it prevents, as
+    fails on (docs/checks.md's "Fails when"); RATIONALE why that matters: the failure it prevents, as
     admins met it; FIX what is usually changed (each finding names the exact line). Required of
     built-in checks, optional for third-party ones."""
 

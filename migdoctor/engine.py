@@ -74,7 +74,7 @@ def fact_roots() -> tuple[str, ...]:
     return tuple(key for key in load_schema("facts")["properties"] if key not in RECORD_KEYS)
 
 
-DOCUMENTATION = ("description", "rationale", "fix")  # what `migdoctor checks` and the README show
+DOCUMENTATION = ("description", "rationale", "fix")  # what `migdoctor checks` and docs/checks.md show
 
 
 def text_problem(check: Check, name: str, required: bool) -> str | None:

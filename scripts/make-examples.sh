@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes the committed example reports (reports/example-*.json) from real lab runs, the ones the
-# writers' tests render and the README quotes: the seed (the forum thread) with a test migration,
+# writers' tests render and docs/reports.md quotes: the seed (the forum thread) with a test migration,
 # the same lab after `migration_host` is set on hostb, and the healthy scenario. The lab is shared
 # on this machine: run it as `flock /tmp/migdoctor-lab.lock sh scripts/make-examples.sh`.
 # Exit statuses 1 (a check failed) are expected for the seed; the lab is down at the end.

@@ -118,7 +118,7 @@ Hosts = Annotated[
 
 
 def check_names(values: list[str] | None) -> list[str] | None:
-    """--only or --ignore as given: repeated, or comma-separated as a CI variable holds a list.
+    """--only as given: repeated, or comma-separated as a CI variable holds a list.
     Blanks name nothing, so `--only "$EMPTY"` is an empty selection (refused), not every check."""
     if values is None:
         return None
@@ -182,9 +182,13 @@ def check_command(
     ignore: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="ID|AREA[,...]",
-            help="Accepted risk: keep the finding, mark it ignored (repeatable, or comma-separated).",
+            metavar="ID|AREA[,...] | ID=REASON",
+            help="Accepted risk: keep the finding, listed under 'Accepted risks' with REASON "
+            "(repeatable, or comma-separated ids).",
         ),
+    ] = None,
+    change_ref: Annotated[
+        str | None, typer.Option(metavar="TICKET", help="The change request this run is for, named in the report.")
     ] = None,
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Load drop-in check modules from DIR.")] = None,
     facts: Annotated[
@@ -217,11 +221,18 @@ def check_command(
     become: Become = False,
 ) -> None:
     """Judge whether migrations from SRC to each DST (or between all hosts) take the migration network, and why."""
+    from migdoctor.run.context import accepted_risks, run_by
+
     trial = trial_options(test_migration, canary_memory, migrate_uri, one_way, timeout, domain, yes, tls)
     selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
     request = build_request(selection, inventory, facts, facts_dir, become)
     request.migration_network, request.min_link_speed_mbps = migration_network, min_link_speed
-    request.only, request.ignore, request.checks_dir = check_names(only), check_names(ignore) or [], checks_dir
+    request.only, request.checks_dir = check_names(only), checks_dir
+    try:
+        request.reasons, request.run_by = accepted_risks(ignore), run_by(change_ref)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    request.ignore = list(request.reasons)
     saved = facts is not None or facts_dir is not None
     request.include_facts, request.probe, request.trial = include_facts, probe and not saved, trial
     request.min_rate_mbps, request.min_rate_fraction, request.forks = min_rate, min_rate_fraction, forks
@@ -429,7 +440,10 @@ def checks_command(
     checks_dir: Annotated[str | None, typer.Option(metavar="DIR", help="Also list drop-in checks from DIR.")] = None,
     output_format: Annotated[
         CatalogFormat,
-        typer.Option("--format", help="text: a table, or the named checks in full; markdown: the README's table."),
+        typer.Option(
+            "--format",
+            help="text: a table, or the named checks in full; markdown: the checks reference (docs/checks.md).",
+        ),
     ] = CatalogFormat.text,
 ) -> None:
     """List every check with id, severity, title and origin; name checks or areas to read what

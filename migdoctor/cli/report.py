@@ -25,11 +25,7 @@ def read_report(path: Path, invalid: int = 2) -> dict[str, Any]:
 
     try:
         document = parse_json(read_input(path))
-        validate_report(document)
-        for index, pair in enumerate(document.get("pairs") or []):  # what the schema cannot say
-            for side in ("source", "destination"):
-                if pair[side] not in document["hosts"]:
-                    raise ReportError(f"pairs/{index}/{side}: {pair[side]!r} is not one of its hosts")
+        validate_report(document)  # its schema, and what the schema cannot say (its own consistency)
     except OSError as exc:
         raise fail(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
@@ -54,14 +50,33 @@ def deliver(text: str, output: Path | None, inputs: list[Path]) -> None:
         raise fail(str(exc)) from None
 
 
+def format_option(value: str) -> Format:
+    from migdoctor.report.writers import format_named
+
+    try:
+        return format_named(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def render_command(
     file: ReportFile,
-    output_format: Annotated[Format, typer.Option("--format", help="The format to render.")] = Format.text,
+    output_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            metavar="text|json|markdown|md|html|junit",
+            parser=format_option,
+            help="The format to render (default: by --output's suffix as `check` does, else text).",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(metavar="FILE", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Render a saved report again, in any format, from the JSON alone (no host is contacted)."""
-    from migdoctor.report.writers import RenderOptions, writer
+    from migdoctor.report.writers import RenderOptions, format_of, writer
 
+    if output_format is None:
+        output_format = Format.text if output is None else format_of(output)
     report = read_report(file)
     color = output is None and sys.stdout.isatty()
     deliver(writer(output_format).render(report, RenderOptions(color=color)), output, [file])

@@ -88,7 +88,7 @@ def up(scenario: str = "seed", lan_rate: str = "100mbit", fast_rate: str = "1gbi
 
 
 def down() -> None:
-    """Tear everything down in the order LAB-FACTS found safe; quiet when nothing is there."""
+    """Tear everything down, processes before the namespaces and links they use; quiet when nothing is there."""
     _need_root()
     data = state.load()
     errors: list[LabError] = []

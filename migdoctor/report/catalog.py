@@ -1,6 +1,6 @@
 """The check catalogue `migdoctor checks` prints, made from the registry alone: a table for the
-terminal, each check's description, rationale and fix in full, the README's check table in Markdown
-(so the documentation cannot drift from the code), and JSON for tools."""
+terminal, each check's description, rationale and fix in full, the checks reference in Markdown
+(docs/checks.md is its output, so the documentation cannot drift from the code), and JSON for tools."""
 
 from __future__ import annotations
 
@@ -41,20 +41,39 @@ def area_summary(check: Check) -> str:
 
 
 def render_markdown(checks: list[Check]) -> str:
-    """One table per area, in registry order, each led by what the area covers."""
-    lines: list[str] = []
-    for area, members in groupby(checks, key=lambda check: check.area):
-        group = list(members)
-        lines += [f"**{area}**: {cell(area_summary(group[0]))}", ""]
-        lines += ["| id | severity | fails when | why it matters | fix |", "|---|---|---|---|---|"]
-        lines += [
-            f"| `{check.id}` | {check.severity} | "
-            + " | ".join(cell(text or "-") for text in (check.description, check.rationale, check.fix))
-            + " |"
-            for check in group
-        ]
-        lines.append("")
-    return "\n".join(lines)
+    """The checks reference: an index of the areas, then each area with each of its checks in full."""
+    areas = [(area, list(members)) for area, members in groupby(checks, key=lambda check: check.area)]
+    lines = [
+        "# The checks",
+        "",
+        f"{len(checks)} checks in {len(areas)} areas, from the checks' own metadata"
+        " (`migdoctor checks --format markdown`; `migdoctor checks ID|AREA` shows the same in a terminal)."
+        " Each finding names the host, file and line to change.",
+        "",
+        "| area | checks | what it covers |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {area} | {', '.join(f'`{check.id}`' for check in group)} | {cell(area_summary(group[0]))} |"
+        for area, group in areas
+    ]
+    for area, group in areas:
+        lines += ["", f"## {area}", "", cell(area_summary(group[0]))]
+        for check in group:
+            lines += ["", f"### {check.id}", "", f"**{cell(check.title)}** ({check.severity}"]
+            if check.origin != "built-in":
+                lines[-1] += f", {cell(check.origin)}"
+            lines[-1] += ")"
+            lines += [""] + [
+                f"- **{label}**: {cell(text or '-')}"
+                for label, text in (
+                    ("Fails when", check.description),
+                    ("Why it matters", check.rationale),
+                    ("Fix", check.fix),
+                    ("Reads", ", ".join(f"`{need}`" for need in check.needs)),
+                )
+            ]
+    return "\n".join(lines) + "\n"
 
 
 def render_details(checks: list[Check], width: int) -> str:

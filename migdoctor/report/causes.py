@@ -14,6 +14,7 @@ from typing import Any
 
 from migdoctor.report.document import EXIT_INCOMPLETE
 from migdoctor.report.encoded import Encoded
+from migdoctor.report.values import is_pointer
 
 GRID_MOST = 10  # destinations shown as columns; more are summed up per source
 NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
@@ -99,7 +100,7 @@ def causes(pairs: Iterable[dict[str, Any]]) -> list[Cause]:
             cause.pairs.append((pair["hosts"]["source"]["label"], pair["hosts"]["destination"]["label"]))
             if summary != cause.summary:
                 worded_differently.add(key)
-            if remediation and remediation not in cause.fixes:
+            if remediation and not is_pointer(remediation) and remediation not in cause.fixes:
                 cause.fixes.append(remediation)
     for key in worded_differently:
         found[key].summary = named_back(key[2], found[key].pairs)
@@ -166,3 +167,14 @@ def matrix_rows(report: dict[str, Any]) -> tuple[str, list[list[tuple[str, str]]
     return title, [
         [(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid
     ]
+
+
+def fleet_counts(report: dict[str, Any]) -> str:
+    """The fleet banner's counts: pairs by verdict, then checks by status."""
+    verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
+    pairs = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
+    totals = report["totals"]
+    checks = ", ".join(f"{totals[key]} {key}" for key in ("fail", "error", "warn", "skip", "pass") if totals[key])
+    return f"{len(verdicts)} pairs: {pairs}; checks: {checks}" + (
+        f", {totals['ignored']} ignored" if totals["ignored"] else ""
+    )

@@ -260,9 +260,12 @@ def build_report(
     hosts: dict[str, dict[str, Any]],
     pairs: Sequence[dict[str, Any]],
     facts: dict[str, Any] | None,
+    run_by: dict[str, Any] | None = None,
+    accepted: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
-    PAIRS may be encoded (report.encoded) with their summaries beside them."""
+    PAIRS may be encoded (report.encoded) with their summaries beside them. RUN_BY: who ran it,
+    where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
@@ -285,6 +288,10 @@ def build_report(
         "not_checked": list(not_checked),
         "exit_status": run_exit_status(statuses),
     }
+    if run_by is not None:
+        report["run_by"] = run_by
+    if accepted:
+        report["accepted_risks"] = accepted
     if facts is not None:
         report["facts"] = facts
     return report

@@ -5,14 +5,16 @@ No script, no external fetch: styles inline, diagrams as SVG; prints on A4."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from migdoctor.report.causes import causes, pair_names
+from migdoctor.report.causes import causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
+from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")
@@ -105,72 +107,74 @@ def diagram_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def nice_ceiling(value: float) -> float:
-    """A round axis maximum above VALUE (1, 2, 2.5 or 5 times a power of ten)."""
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten) that covers SPAN in at most TICKS steps."""
+    rough = span / ticks if span > 0 else 1
+    magnitude = 10 ** math.floor(math.log10(rough))
+    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= rough)
 
 
-def throughput_chart(report: dict[str, Any]) -> dict[str, Any] | None:
-    """Scaled SVG coordinates of each leg's rate over time, and each sending link's effective
-    speed as a dashed reference line."""
+def throughput_charts(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One chart per leg of the test migration, in the order they ran, each from its own start
+    (the legs run one after the other) and on its own scale (a 100 Mb/s leg beside a 1000 Mb/s
+    one): the rate over time, and the sending link's effective speed as a dashed line. The y axis
+    ends at the first round tick above the highest value, the x axis at the leg's last sample."""
     trial = report.get("migration_trial") or {}
-    legs = [leg for leg in trial.get("legs") or [] if leg.get("throughput")]
-    if not legs:
-        return None
     measured = {(leg["from"], leg["to"]): leg for leg in report.get("measured_path") or []}
-    references: dict[int, list[str]] = {}  # links of the same speed share one line
-    for leg in measured.values():
-        if leg["effective_mbps"] and leg["ok"] and leg["source_link"] not in references.get(leg["effective_mbps"], []):
-            references.setdefault(leg["effective_mbps"], []).append(leg["source_link"])
-    peak = max([p["mbps"] or 0 for leg in legs for p in leg["throughput"]] + list(references))
-    y_max = nice_ceiling(peak * 1.05 or 1)
-    x_max = nice_ceiling(max(point["wall_s"] for leg in legs for point in leg["throughput"]) or 1)
     width, height = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
+    charts = []
+    for number, leg in enumerate(trial.get("legs") or [], start=1):
+        points = [p for p in leg.get("throughput") or [] if p["mbps"] is not None]
+        if not points:
+            continue
+        known = measured.get((leg["from"], leg["to"])) or {}
+        reference = known.get("effective_mbps") if known.get("ok") else None
+        peak = max([p["mbps"] for p in points] + [reference or 0]) or 1
+        y_step = nice_step(peak)
+        y_max = y_step * (math.floor(peak / y_step) + 1)
+        x_max = max(p["wall_s"] for p in points) or 1
+        x_step = nice_step(x_max, 5)
 
-    def x(seconds: float) -> float:
-        return round(PAD_L + seconds / x_max * width, 1)
+        def x(seconds: float, x_max: float = x_max) -> float:
+            return round(PAD_L + seconds / x_max * width, 1)
 
-    def y(mbps: float) -> float:
-        return round(PAD_T + height - mbps / y_max * height, 1)
+        def y(mbps: float, y_max: float = y_max) -> float:
+            return round(PAD_T + height - mbps / y_max * height, 1)
 
-    series = []
-    for colour, leg in zip(LEG_COLOURS, legs, strict=False):
-        points = [(x(p["wall_s"]), y(p["mbps"])) for p in leg["throughput"] if p["mbps"] is not None]
-        label = f"{leg['from']} {leg['source_link']} -> {leg['to']} {leg['destination_link']}: {leg['rate_mbps']} Mb/s"
-        series.append({"points": " ".join(f"{px},{py}" for px, py in points), "colour": colour, "label": label})
-    return {
-        "width": CHART_W,
-        "height": CHART_H,
-        "left": PAD_L,
-        "right": CHART_W - PAD_R,
-        "top": PAD_T,
-        "bottom": PAD_T + height,
-        "series": series,
-        "references": [
-            {"y": y(rate), "label": f"{', '.join(links)} effective speed {rate} Mb/s"}
-            for rate, links in sorted(references.items())
-        ],
-        "x_ticks": [{"x": x(x_max * i / 4), "label": f"{x_max * i / 4:g} s"} for i in range(5)],
-        "y_ticks": [{"y": y(y_max * i / 4), "label": f"{y_max * i / 4:g}"} for i in range(5)],
-    }
+        charts.append(
+            {
+                "title": f"leg {number}: {leg['from']} {leg['source_link'] or '?'} -> {leg['to']} "
+                f"{leg['destination_link'] or '?'}, {leg['rate_mbps']} Mb/s",
+                "width": CHART_W,
+                "height": CHART_H,
+                "left": PAD_L,
+                "right": CHART_W - PAD_R,
+                "top": PAD_T,
+                "bottom": PAD_T + height,
+                "points": " ".join(f"{x(p['wall_s'])},{y(p['mbps'])}" for p in points),
+                "colour": LEG_COLOURS[(number - 1) % len(LEG_COLOURS)],
+                "reference": None
+                if reference is None
+                else {"y": y(reference), "label": f"{known['source_link']} effective speed {reference} Mb/s"},
+                "x_ticks": [
+                    {"x": x(step * x_step), "label": f"{step * x_step:g} s"} for step in range(int(x_max / x_step) + 1)
+                ],
+                "y_ticks": [
+                    {"y": y(step * y_step), "label": f"{step * y_step:g}"} for step in range(round(y_max / y_step) + 1)
+                ],
+            }
+        )
+    return charts
 
 
 def fix_lines(report: dict[str, Any]) -> list[str]:
-    """Every remediation of what did not pass and is not an accepted risk, once, in finding order."""
-    lines = [
-        f["remediation"]
-        for f in report["findings"]
-        if f["remediation"] and not f["ignored"] and f["status"] in ("fail", "error", "warn")
-    ]
-    return list(dict.fromkeys(lines))
+    return fixes_of(report["findings"])
 
 
 def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    return [(status, [f for f in findings if f["status"] == status]) for status in STATUS_ORDER]
+    """The findings by status, worst first; those accepted as risks are listed on their own."""
+    risks = accepted(findings)
+    return [(status, [f for f in findings if f["status"] == status and f not in risks]) for status in STATUS_ORDER]
 
 
 @cache
@@ -181,7 +185,14 @@ def environment() -> Environment:
         verdict=verdict,
         diagram_rows=diagram_rows,
         intended_line=intended_line,
-        throughput_chart=throughput_chart,
+        throughput_charts=throughput_charts,
+        accepted=accepted,
+        reason=reason,
+        shown=shown,
+        is_pointer=is_pointer,
+        pointed=pointed,
+        run_by_lines=run_by_lines,
+        fleet_counts=fleet_counts,
         grouped=grouped,
         fix_lines=fix_lines,
         marks=MARKS,

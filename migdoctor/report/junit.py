@@ -12,20 +12,21 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from migdoctor.report.safe import printable_report
+from migdoctor.report.values import is_pointer, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 
 def details(finding: dict[str, Any]) -> str:
     lines = [finding["summary"]]
     for item in finding["evidence"]:
-        expected = f" (expected {item['expected']})" if item["expected"] is not None else ""
-        lines.append(f"{item['host']}: {item['item']} = {item['actual']}{expected}")
+        expected = f" (expected {shown(item['expected'])})" if item["expected"] is not None else ""
+        lines.append(f"{item['host']}: {item['item']} = {shown(item['actual'])}{expected}")
     if finding["remediation"]:
-        lines.append(f"fix: {finding['remediation']}")
+        lines.append(("" if is_pointer(finding["remediation"]) else "fix: ") + finding["remediation"])
     return "\n".join(lines)
 
 
-def testcase(suite: ET.Element, finding: dict[str, Any], pair: str) -> None:
+def testcase(suite: ET.Element, finding: dict[str, Any], pair: str, why: str | None = None) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
@@ -35,7 +36,7 @@ def testcase(suite: ET.Element, finding: dict[str, Any], pair: str) -> None:
     )
     status, said = finding["status"], f"{pair}: {finding['summary']}"
     if finding["ignored"] and status in ("fail", "error", "warn"):
-        accepted = f"{pair}: ignored (accepted risk): {finding['summary']}"
+        accepted = f"{pair}: accepted risk ({why or 'no reason given'}): {finding['summary']}"
         ET.SubElement(case, "skipped", message=accepted).text = details(finding)
     elif status == "fail":
         ET.SubElement(case, "failure", type=finding["severity"], message=said).text = details(finding)
@@ -86,7 +87,7 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
         case = ET.SubElement(suite, "testcase", name=f"{name} ({pair})", classname=f"migdoctor.{area}")
         ET.SubElement(case, "error", type=kind, message=f"{pair}: {why}")
     for finding in findings:
-        testcase(suite, finding, pair)
+        testcase(suite, finding, pair, reason(report, finding))
     if report["not_checked"]:
         ET.SubElement(suite, "system-out").text = "\n".join(f"not checked: {line}" for line in report["not_checked"])
     return counts

@@ -8,19 +8,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from migdoctor.report.causes import SHOWN, causes, pair_names
+from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
 from migdoctor.report.safe import printable_report
+from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
 
 
 def cell(value: Any) -> str:
     """Markdown the code wrote (a check's description) as one table cell."""
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def exited(report: dict[str, Any]) -> str:
-    return f"{report['exit_status']} ({EXIT_MEANINGS[report['exit_status']]})"
 
 
 def text(value: Any) -> str:
@@ -45,7 +42,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     pairs = pairs_of(report)
     if len(pairs) == 1:
         return render_pair(pairs[0])
-    return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair) for pair in pairs)])
+    return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair, alone=False) for pair in pairs)])
 
 
 def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list[str]:
@@ -55,7 +52,10 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
     lines = [
         f"# Migration path check: {len(pairs)} pairs",
         "",
-        f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}; exit status {exited(report)}",
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {fleet_counts(report)} (exit status {report['exit_status']})",
+        "",
+        f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
+        *(f"- {text(line)}" for line in run_by_lines(report)),
         "",
         "| source \\ destination | " + " | ".join(text(d) for d in destinations) + " |",
         "|---|" + "---|" * len(destinations),
@@ -74,51 +74,106 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
             f"- **{cause.status.upper()}** `{cause.check_id}` on {len(cause.pairs)} pair(s) ({text(pair_names(cause.pairs))}): {text(cause.summary)}"
         )
         lines += [f"  - fix: {code(fix, in_table=False)}" for fix in cause.fixes]
-    lines += [""] + [f"- Not checked: {text(reason)}" for reason in report["not_checked"]]
+    lines += [""] + [
+        f"- Accepted risk: {code(risk['id'], in_table=False)}: {text(risk['reason'] or 'no reason given')}"
+        for risk in report.get("accepted_risks") or []
+    ]
+    lines += [""] + [f"- Not checked: {text(line)}" for line in report["not_checked"]]
     return lines + [""]
 
 
-def render_pair(report: dict[str, Any]) -> str:
+STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")  # as the HTML orders them
+
+
+def verdict_line(report: dict[str, Any]) -> str:
+    """The verdict and totals, first: what a change board reads before anything else."""
+    totals = report["totals"]
+    counted = ", ".join(f"{totals[key]} {key}" for key in STATUS_ORDER)
+    ignored = f", {totals['ignored']} ignored" if totals["ignored"] else ""
+    return (
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {counted}{ignored} (exit status {report['exit_status']})"
+    )
+
+
+def hosts_lines(hosts: dict[str, Any]) -> list[str]:
+    """Both hosts and their versions, side by side."""
+    src, dst = hosts["source"], hosts["destination"]
+    rows = [("label", src["label"], dst["label"]), ("reached by", src["transport"], dst["transport"])]
+    for key, name in (
+        ("fqdn", "FQDN"),
+        ("os", "OS"),
+        ("kernel", "kernel"),
+        ("libvirt_version", "libvirt"),
+        ("qemu_version", "QEMU"),
+    ):
+        rows.append((name, (src["identity"] or {}).get(key) or "", (dst["identity"] or {}).get(key) or ""))
+    lines = ["| | source | destination |", "|---|---|---|"]
+    return lines + [f"| {name} | {text(a)} | {text(b)} |" for name, a, b in rows]
+
+
+def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        f"### {finding['status'].upper()} `{finding['id']}`: {text(finding['title'])}",
+        "",
+        text(finding["summary"]),
+        "",
+    ]
+    if finding["evidence"]:
+        lines += ["| host | item | actual | expected |", "|---|---|---|---|"]
+        lines += [
+            f"| {text(e['host'])} | {text(e['item'])} | {code(shown(e['actual']))} | "
+            + (code(shown(e["expected"])) if e["expected"] is not None else "")
+            + " |"
+            for e in finding["evidence"]
+        ]
+    if is_pointer(finding["remediation"]):
+        lines += ["", text(pointed(finding["remediation"], findings))]
+    elif finding["remediation"]:
+        lines += ["", f"Remediation: {code(finding['remediation'], in_table=False)}"]
+    return [*lines, ""]
+
+
+def render_pair(report: dict[str, Any], alone: bool = True) -> str:
+    """The verdict and totals first, who ran it, the path, both hosts, the fix lines, then the
+    findings worst first (as the HTML), the skips and passes as one table, the accepted risks."""
     hosts, intent, path = report["hosts"], report["intent"], report["path"]
     lines = [
         f"# Migration path check: {text(hosts['source']['label'])} -> {text(hosts['destination']['label'])}",
         "",
+        verdict_line(report),
+        "",
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
+    ]
+    lines += [f"- {text(line)}" for line in run_by_lines(report)] if alone else []
+    lines += [
         f"- Migration network: {code(intent['migration_network'], in_table=False)} ({'inferred: ' if intent['inferred'] else 'from '}{text(intent['decided_by'])})",
         f"- Predicted path: {code(path['text'] if path else 'unknown', in_table=False)}",
         f"- On the migration network: **{ {True: 'yes', False: 'NO', None: 'unknown'}[path['on_migration_network'] if path else None] }**",
-        "",
     ]
-    for reason in report["not_checked"]:
-        lines.append(f"- Not checked: {text(reason)}")
+    lines += [f"- Not checked: {text(line)}" for line in report["not_checked"]]
     lines += [f"- Not verified: {text(line)}" for line in report.get("unverified") or []]  # none in schema 1 and 2
-    lines += ["", "| status | check | summary |", "|---|---|---|"]
-    for finding in report["findings"]:
-        status = finding["status"].upper() + (" (ignored)" if finding["ignored"] else "")
-        lines.append(f"| {status} | `{finding['id']}` | {text(finding['summary'])} |")
-    problems = [f for f in report["findings"] if f["status"] in ("fail", "warn", "error")]
+    lines += ["", "## Hosts", "", *hosts_lines(hosts)]
+    fixes = fixes_of(report["findings"])
+    if fixes:
+        fence = "`" * max([3, *(len(run) + 1 for line in fixes for run in re.findall("`+", line))])
+        lines += ["", "## Fix lines", "", fence, *fixes, fence]
+    risks = accepted(report["findings"])
+    kept = [f for f in report["findings"] if f not in risks]
+    problems = [f for status in STATUS_ORDER[:3] for f in kept if f["status"] == status]
     if problems:
-        lines += ["", "## Findings to act on", ""]
+        lines += ["", "## Findings", ""]
     for finding in problems:
+        lines += finding_lines(finding, report["findings"])
+    rest = [f for status in STATUS_ORDER[3:] for f in kept if f["status"] == status]
+    if rest:
+        lines += ["", "## Skipped and passed", "", "| status | check | summary |", "|---|---|---|"]
+        lines += [f"| {f['status'].upper()} | `{f['id']}` | {text(f['summary'])} |" for f in rest]
+    if risks:
+        lines += ["", "## Accepted risks", "", "| status | check | finding | reason accepted |", "|---|---|---|---|"]
         lines += [
-            f"### {finding['status'].upper()} `{finding['id']}`: {text(finding['title'])}",
-            "",
-            text(finding["summary"]),
-            "",
+            f"| {f['status'].upper()} | `{f['id']}` | {text(f['summary'])} | {text(reason(report, f) or 'none given')} |"
+            for f in risks
         ]
-        if finding["evidence"]:
-            lines += ["| host | item | actual | expected |", "|---|---|---|---|"]
-            lines += [
-                f"| {text(e['host'])} | {text(e['item'])} | {code(e['actual'])} | {code(e['expected'])} |"
-                for e in finding["evidence"]
-            ]
-        if finding["remediation"]:
-            lines += ["", f"Remediation: {code(finding['remediation'], in_table=False)}"]
-        lines.append("")
-    totals = report["totals"]
-    lines.append(
-        "Totals: " + ", ".join(f"{key} {value}" for key, value in totals.items()) + f"; exit status {exited(report)}"
-    )
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ from rich.markup import escape
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
 from migdoctor.report.safe import printable_report
+from migdoctor.report.values import accepted, is_pointer, pointed, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
 
 LONGEST_SHOWN = 2000  # characters of one value a reader is shown; the JSON report keeps it whole
@@ -38,18 +39,23 @@ def path_verdict(report: dict[str, Any]) -> str:
     return f"[red bold]NOT on the migration network {network}[/] ({escape(how)})"
 
 
-def finding_lines(finding: dict[str, Any]) -> list[str]:
+def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]], why: str | None = None) -> list[str]:
+    """A finding's line, and under one that did not pass its evidence and fix (a pointer to other
+    findings marks those that passed); WHY: the reason an accepted risk was accepted."""
     mark, colour = MARKS[finding["status"]]
-    ignored = " [dim](ignored)[/]" if finding["ignored"] else ""
+    ignored = f" [dim](accepted risk: {escape(why or 'no reason given')})[/]" if finding["ignored"] else ""
     lines = [f"[{colour}]{mark:5}[/] {finding['id']}: {escape(finding['summary'])}{ignored}"]
     if finding["status"] in ("fail", "warn", "error"):
         for item in finding["evidence"]:
-            expected = f" (expected {escape(str(item['expected']))})" if item["expected"] is not None else ""
+            expected = f" (expected {escape(shown(item['expected']))})" if item["expected"] is not None else ""
             lines.append(
-                f"        {escape(item['host'])}: {escape(item['item'])} = {escape(str(item['actual']))}{expected}"
+                f"        {escape(item['host'])}: {escape(item['item'])} = {escape(shown(item['actual']))}{expected}"
             )
         if finding["remediation"]:
-            lines.append(f"        fix: {escape(finding['remediation'])}")
+            if is_pointer(finding["remediation"]):
+                lines.append(f"        {escape(pointed(finding['remediation'], findings))}")
+            else:
+                lines.append(f"        fix: {escape(finding['remediation'])}")
     return lines
 
 
@@ -59,12 +65,18 @@ def render_pair(report: dict[str, Any], console: Console, quiet: bool = False) -
     console.print(f"      {path_verdict(report)}", highlight=False)
     for line in report.get("unverified") or []:  # schema 1 and 2 reports have none
         console.print(f"[cyan]not verified:[/] {escape(line)}", highlight=False)
-    for reason in report["not_checked"]:
-        console.print(f"[yellow]not checked:[/] {escape(reason)}", highlight=False)
+    for line in report["not_checked"]:
+        console.print(f"[yellow]not checked:[/] {escape(line)}", highlight=False)
+    risks = accepted(report["findings"])
     for finding in report["findings"]:
-        if quiet and finding["status"] == "pass":
+        if finding in risks or (quiet and finding["status"] in ("pass", "skip")):
             continue
-        for line in finding_lines(finding):
+        for line in finding_lines(finding, report["findings"]):
+            console.print(line, highlight=False)
+    if risks:
+        console.print("accepted risks:", highlight=False)
+    for finding in risks:
+        for line in finding_lines(finding, report["findings"], reason(report, finding)):
             console.print(line, highlight=False)
     incomplete = "; [cyan]INCOMPLETE[/]: the path is not verified" if verdict(report) == "incomplete" else ""
     console.print(
@@ -95,8 +107,12 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
         )
         for fix in cause.fixes:
             console.print(f"        fix: {escape(fix)}", highlight=False)
-    for reason in report["not_checked"]:
-        console.print(f"[yellow]not checked:[/] {escape(reason)}", highlight=False)
+    for risk in report.get("accepted_risks") or []:
+        console.print(
+            f"accepted risk: {escape(risk['id'])}: {escape(risk['reason'] or 'no reason given')}", highlight=False
+        )
+    for line in report["not_checked"]:
+        console.print(f"[yellow]not checked:[/] {escape(line)}", highlight=False)
     verdicts = [cell["verdict"] for row in report["matrix"].values() for cell in row.values()]
     counted = ", ".join(f"{verdicts.count(v)} {v}" for v in SHOWN if v in verdicts)
     console.print(

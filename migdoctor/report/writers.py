@@ -54,6 +54,16 @@ def writer(name: Format | str) -> Writer:
     return found
 
 
+def format_named(value: str) -> Format:
+    """A --format value: a format's name, or the suffix its file takes (md, txt, htm, xml); else a
+    ValueError naming the choices."""
+    by_suffix = {registered.suffix.lstrip("."): name for name, registered in FORMATS.items()}
+    found = by_suffix.get("html" if value == "htm" else value) if value not in list(Format) else Format(value)
+    if found is None:
+        raise ValueError(f"{value!r} is none of {', '.join(Format)} (or md)")
+    return found
+
+
 def format_of(path: Path) -> Format:
     """The format a file name asks for; a name without a known suffix is the JSON report, as
     --output always was."""
@@ -63,6 +73,7 @@ def format_of(path: Path) -> Format:
 
 
 RUN_KEYS = ("schema_version", "tool_version", "run_id", "started_at", "ended_at", "duration_s")
+OPTIONAL_RUN_KEYS = ("run_by", "accepted_risks")  # schema 3; a report made by the API may lack them
 
 
 def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
@@ -74,6 +85,7 @@ def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
     if "pairs" not in report:
         return [report]
     run = {key: report[key] for key in RUN_KEYS}
+    run.update({key: report[key] for key in OPTIONAL_RUN_KEYS if key in report})
     hosts = report["hosts"]
 
     def view(pair: dict[str, Any]) -> dict[str, Any]:

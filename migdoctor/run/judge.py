@@ -215,5 +215,12 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
     pairs = judge_pairs(request.checks or [], set(request.ignore), jobs)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
-        run_id=request.run_id, started=started, started_at=started_at, hosts=hosts, pairs=pairs, facts=facts
+        run_id=request.run_id,
+        started=started,
+        started_at=started_at,
+        hosts=hosts,
+        pairs=pairs,
+        facts=facts,
+        run_by=request.run_by,
+        accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],
     )

@@ -32,6 +32,8 @@ class Request:
     min_link_speed_mbps: int | None = None
     only: list[str] | None = None  # None: every check; an empty list selects none, which is refused
     ignore: list[str] = field(default_factory=list)
+    reasons: dict[str, str | None] = field(default_factory=dict)  # --ignore ID=REASON, by id or area
+    run_by: dict[str, Any] | None = None  # who ran it, where, how (run.context.run_by)
     checks_dir: str | None = None
     include_facts: bool = False
     probe: bool = True

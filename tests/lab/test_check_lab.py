@@ -7,15 +7,16 @@ then healthy, then one test per fault scenario), so the lab is re-created once p
 """
 
 import json
+import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from migdoctor.lab import inventory as lab_inventory
 from migdoctor.report.document import validate_report
 
 pytestmark = pytest.mark.lab
@@ -378,12 +379,18 @@ def test_fault_scenario_fails_the_check_that_names_its_cause(lab_scenario, tmp_p
 
 
 def test_a_run_leaves_no_ssh_connection_behind(lab_scenario, tmp_path):
-    """The shared SSH connections of a run are closed at its end, their sockets removed."""
+    """The shared SSH connections of a run are closed at its end, their sockets removed: looked for
+    in the run's own temporary directory, where no other process's run can leave one."""
     lab_scenario("healthy")
-    check(tmp_path, "--only", "dns")
-    masters = subprocess.run(["pgrep", "-af", r"migdoctor-ssh-.*\[mux\]"], capture_output=True, text=True).stdout
+    run_tmp = tmp_path / "tmp"
+    run_tmp.mkdir()
+    argv = [MIGDOCTOR, "check", "hosta", "hostb", "--only", "dns", "--output", str(tmp_path / "r.json")]
+    argv += ["--inventory", str(lab_inventory.FILE)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(run_tmp)})
+    assert (tmp_path / "r.json").exists(), done.stderr
+    masters = subprocess.run(["pgrep", "-af", f"{run_tmp}/migdoctor-ssh-"], capture_output=True, text=True).stdout
     assert masters.strip() == ""
-    assert not list(Path(tempfile.gettempdir()).glob("migdoctor-ssh-*"))
+    assert list(run_tmp.iterdir()) == []
 
 
 # --- IPv6: healthy variants ---------------------------------------------------------------------

@@ -182,7 +182,7 @@ def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> 
             "hosta",
             "hostb",
             "--canary-memory",
-            "100000000",
+            "1048576",  # 1 TiB, the most --canary-memory takes: more than any lab host has free
             "--output",
             str(tmp_path / "r.json"),
         ],

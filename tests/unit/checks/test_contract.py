@@ -65,7 +65,7 @@ def test_check_keeps_the_contract(check: Check) -> None:
         side, _, path = need.partition(".")
         assert side in ("src", "dst") and path.split(".")[0] in NEED_ROOTS, need
     assert list(inspect.signature(check.run).parameters) == ["pair"]
-    if check.origin == "built-in":  # what it verifies and why, for `migdoctor checks` and the README
+    if check.origin == "built-in":  # what it verifies and why, for `migdoctor checks` and docs/checks.md
         assert check.description and not check.description.endswith("."), check.id
         assert check.rationale and check.rationale[0].isupper(), check.id
         assert check.fix and not check.fix.endswith("."), check.id

@@ -14,7 +14,7 @@ def test_probe_across_the_migration_links_passes(make_pair, judge):
 
     assert finding.status == Status.PASS
     assert finding.summary == (
-        "4194304 bytes to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s; "
+        "4 MiB to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s; "
         "hostb-fast.lab.test:49215, the last port of the range, accepted a connection too"
     )
 
@@ -66,7 +66,7 @@ def test_probe_that_crossed_the_lan_fails(make_pair, judge):
 
     assert finding.status == Status.FAIL
     assert finding.summary == (
-        "the probe's 4194304 bytes left hosta by a-lan and reached hostb on b-lan: off the migration network"
+        "the probe's 4 MiB left hosta by a-lan and reached hostb on b-lan: off the migration network"
     )
     assert [(e.host, e.actual, e.expected) for e in finding.evidence] == [
         ("hosta", "a-lan", ["a-fast"]),

@@ -84,7 +84,7 @@ def test_uri_host_missing_from_the_server_certificate_fails(make_pair, judge):
 
 
 def test_migration_host_missing_from_the_qemu_certificate_fails(make_pair, judge):
-    """migration_host names the fast link, the certificate only the LAN name (field notes #13)."""
+    """migration_host names the fast link, the certificate only the LAN name (a failure seen in the field)."""
     finding = judge(
         "tls.server-names",
         tls_pair(make_pair, dst=server_cert("qemu_migrate", sans=("hostb.lab.test",)), src=force_tls),

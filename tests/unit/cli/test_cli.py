@@ -70,7 +70,7 @@ def test_offline_healthy_passes_and_ignore_is_kept(tmp_path: Path) -> None:
 
 def test_markdown_for_change_requests(tmp_path: Path) -> None:
     result = offline_check(SEED, tmp_path / "r.json", "--format", "markdown")
-    assert "| FAIL | `dns.migration-host-address` |" in result.stdout
+    assert "### FAIL `dns.migration-host-address`: " in result.stdout
     assert 'Remediation: `hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"`' in result.stdout
 
 
@@ -136,3 +136,38 @@ def test_report_validate_enforces_date_time(tmp_path: Path, field: str) -> None:
         result.stderr
         == f"migdoctor: {tampered}: report does not match its schema: {field}: 'yesterday at noon' is not a 'date-time'\n"
     )
+
+
+def test_ignore_with_a_reason_and_change_ref_are_recorded(tmp_path: Path) -> None:
+    reason = "migration_host set in CHG-7, Friday"
+    result = offline_check(
+        SEED, tmp_path / "r.json", "--ignore", f"dns.migration-host-address={reason}", "--ignore", "config",
+        "--change-ref", "CHG-7", "--format", "markdown",
+    )  # fmt: skip
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["accepted_risks"] == [
+        {"id": "dns.migration-host-address", "reason": reason},
+        {"id": "config", "reason": None},
+    ]
+    assert report["run_by"]["change_ref"] == "CHG-7"
+    assert f"--ignore 'dns.migration-host-address={reason}'" in report["run_by"]["command"]
+    assert "| `dns.migration-host-address` |" in result.stdout.split("## Accepted risks")[1]
+    assert "for CHG-7" in result.stdout.split("## ")[0]
+
+
+def test_ignore_without_an_id_is_one_line(tmp_path: Path) -> None:
+    result = offline_check(SEED, tmp_path / "r.json", "--ignore", "=because")
+
+    assert result.returncode == 2
+    assert result.stderr == "migdoctor: --ignore '=because': names no check before '=' (ID=REASON)\n"
+
+
+def test_render_takes_the_format_from_the_output_suffix(tmp_path: Path) -> None:
+    offline_check(SEED, tmp_path / "r.json")
+
+    migdoctor("report", "render", str(tmp_path / "r.json"), "--output", str(tmp_path / "r.html"))
+    short = migdoctor("report", "render", str(tmp_path / "r.json"), "--format", "md")
+
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert short.returncode == 0 and short.stdout.startswith("# Migration path check: hosta -> hostb\n")

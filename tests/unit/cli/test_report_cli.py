@@ -159,4 +159,7 @@ def test_a_pair_naming_a_host_the_report_lacks_is_one_line(tmp_path: Path) -> No
     done = migdoctor("report", "render", str(tmp_path / "r.json"))
 
     assert done.returncode == 2
-    assert done.stderr == f"migdoctor: {tmp_path / 'r.json'}: pairs/0/destination: 'kvm9' is not one of its hosts\n"
+    assert (
+        done.stderr
+        == f"migdoctor: {tmp_path / 'r.json'}: report contradicts itself: pair hosta -> kvm9: kvm9 is not one of its hosts\n"
+    )

@@ -1,10 +1,9 @@
-"""The check catalogue: the README's check table is the registry's own Markdown (so the
-documentation never drifts from the code), and `migdoctor checks` shows each check's
-description and rationale in text and JSON."""
+"""The check catalogue: docs/checks.md is the registry's own Markdown (so the documentation
+never drifts from the code), and `migdoctor checks` shows each check's description and
+rationale in text and JSON."""
 
 import dataclasses
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,7 @@ from migdoctor.checkapi import Check, passed
 from migdoctor.engine import builtin_checks
 from migdoctor.report.catalog import render_details, render_json, render_markdown
 
-README = Path(__file__).parents[3] / "README.md"
-GENERATED = re.compile(
-    r"<!-- BEGIN generated: migdoctor checks --format markdown -->\n(.*?)<!-- END generated -->", re.S
-)
+REFERENCE = Path(__file__).parents[3] / "docs" / "checks.md"
 SITE = Check(
     "site.pipes",
     "A drop-in with a pipe in its text",
@@ -33,29 +29,31 @@ def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, env=env)
 
 
-def test_the_readme_check_table_is_the_registrys_markdown() -> None:
-    found = GENERATED.search(README.read_text())
-    assert found, "README.md lost its generated check table markers"
-    assert found.group(1) == render_markdown(builtin_checks()), (
-        "README.md's check table differs from the checks' metadata: paste `migdoctor checks --format markdown`"
+def test_the_checks_reference_is_the_registrys_markdown() -> None:
+    assert REFERENCE.read_text() == render_markdown(builtin_checks()), (
+        "docs/checks.md differs from the checks' metadata: run `migdoctor checks --format markdown > docs/checks.md`"
     )
 
 
-def test_markdown_has_one_table_per_area_with_every_check_once() -> None:
+def test_markdown_has_one_section_per_area_and_per_check_in_registry_order() -> None:
     checks = builtin_checks()
     markdown = render_markdown(checks)
 
-    rows = [line for line in markdown.splitlines() if line.startswith("| `")]
-    assert [row.split("`")[1] for row in rows] == [check.id for check in checks]
-    assert markdown.count("| id | severity | fails when | why it matters | fix |") == len({c.area for c in checks})
+    assert [line[4:] for line in markdown.splitlines() if line.startswith("### ")] == [check.id for check in checks]
+    areas = list(dict.fromkeys(check.area for check in checks))
+    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")] == areas
+    assert markdown.startswith(f"# The checks\n\n{len(checks)} checks in {len(areas)} areas")
+    assert "\nHow the name the destination advertises for the migration stream resolves on the source.\n" in markdown
+
+
+def test_markdown_keeps_a_drop_ins_pipe_in_its_text_and_marks_what_it_left_out() -> None:
+    markdown = render_markdown([SITE])
+    assert "| site | `site.pipes` |" in markdown
+    assert "**A drop-in with a pipe in its text** (low, file /etc/migdoctor/site.py)" in markdown
     assert (
-        "**dns**: How the name the destination advertises for the migration stream resolves on the source." in markdown
+        "- **Fails when**: the a\\|b column is not split\n- **Why it matters**: -\n- **Fix**: -\n- **Reads**: -\n"
+        in (markdown)
     )
-
-
-def test_markdown_keeps_a_drop_ins_pipe_inside_its_cell_and_marks_a_missing_rationale() -> None:
-    (row,) = [line for line in render_markdown([SITE]).splitlines() if line.startswith("| `")]
-    assert row == "| `site.pipes` | low | the a\\|b column is not split | - | - |"
 
 
 def test_details_show_what_a_check_verifies_and_why() -> None:

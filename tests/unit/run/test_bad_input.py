@@ -66,10 +66,13 @@ def test_a_deep_file_and_a_fifo_in_a_facts_dir_take_out_only_their_hosts_pairs(t
 
     done, report = check(tmp_path, "--facts-dir", str(facts_dir), "--all")
 
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        done.returncode == report["exit_status"] == 1 and "Traceback" not in done.stderr
+    )  # judged pairs fail: 1 outranks 2
     assert len(report["pairs"]) == 20
     judged = [pair for pair in report["pairs"] if not {"kvm4", "kvm5"} & {pair["source"], pair["destination"]}]
     assert len(judged) == 6 and all(pair["findings"] for pair in judged)
+    assert all(pair["exit_status"] == 2 for pair in report["pairs"] if pair not in judged)
     assert (
         report["hosts"]["kvm4"]["error"]
         == f"{facts_dir / 'kvm4.json'}: nested deeper than 64 levels, not a migdoctor file"
