@@ -102,11 +102,11 @@ def main() -> None:
     print(f"check hosta hostb (1 pair)            {summary(times['pair'])}  (n={runs})")
     print(f"check --all ({pairs} pairs, 3 hosts)       {summary(times['all'])}  (n={runs})")
     print(
-        f"check hosta hostb / ssh python3 -c pass: {pair_to_python:.2f}x  target <= {PAIR_TO_PYTHON}: "
+        f"check hosta hostb / ssh python3 -c pass: {pair_to_python:.3f}x  target <= {PAIR_TO_PYTHON}: "
         f"{'met' if pair_to_python <= PAIR_TO_PYTHON else 'MISSED'}"
     )
     print(
-        f"each pair beyond the first / ssh true: {extra_to_ssh:.2f}  target <= {EXTRA_PAIR_TO_SSH}: "
+        f"each pair beyond the first / ssh true: {extra_to_ssh:.3f}  target <= {EXTRA_PAIR_TO_SSH}: "
         f"{'met' if extra_to_ssh <= EXTRA_PAIR_TO_SSH else 'MISSED'}"
     )
     print(f"(check --all / check hosta hostb: {statistics.median(a / p for _, _, p, a in rounds):.2f})")
