@@ -107,6 +107,29 @@ def test_libvirts_facts_ride_on_the_far_sides_ssh_connection(seed):
     assert_nothing_left(before)
 
 
+def test_a_fleet_check_logs_in_once_per_host_and_once_per_ordered_pair(lab_scenario, tmp_path):
+    """`check --all` on three hosts, probes and both rounds of look-ups included, no test migration:
+    each host's sshd accepts the control node's one connection (the far side, carrying libvirt's
+    too) and one peer connection from each of the two other hosts: 3 + 6 logins in all."""
+    from migdoctor.lab import inventory
+
+    lab = lab_scenario("healthy", hosts=3)
+    hosts = sorted(lab.inventory()["hosts"])
+    assert hosts == ["hosta", "hostb", "hostc"]
+    before = {host: sshd_logins(host) for host in hosts}
+    output = tmp_path / "fleet.json"
+    done = migdoctor("check", "--all", "--inventory", str(inventory.FILE), "--output", str(output))
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(output.read_text())
+    assert len(report["pairs"]) == 6
+    for pair in report["pairs"]:  # each pair's probe and peer connection ran, over SSH
+        statuses = {f["id"]: f["status"] for f in pair["findings"]}
+        assert statuses["probe.migration-port"] == "pass"
+        (peer,) = [f for f in pair["findings"] if f["id"] == "trust.peer-connection"]
+        assert peer["status"] == "pass", peer
+    assert {host: sshd_logins(host) - before[host] for host in hosts} == {host: 3 for host in hosts}
+
+
 def test_the_far_side_ends_cleanly_when_hung_up_on_right_after_its_answer(seed):
     """The worker that answered may still be returning from its write when stdin closes: the far
     side must still end with status 0, not CPython's abort at shutdown ("could not acquire lock for
