@@ -162,11 +162,12 @@ def bare_virsh(memory: int) -> float:
     """`virsh migrate --live --p2p` of the same canary over the same URIs, run on hosta."""
     from migdoctor.actions import canary
     from migdoctor.actions.migration import TrialOptions
+    from migdoctor.farside.canary import write_payload
     from migdoctor.lab import STATE_DIR, exec_prefix, local_libvirt_uri
     from migdoctor.lab.daemons import open_libvirt
     from migdoctor.transports.inventory import load_inventory
 
-    payload = canary.write_payload(STATE_DIR / "bench-payload.bin", TrialOptions(memory).payload_mib)
+    payload = write_payload(STATE_DIR / "bench-payload.bin", TrialOptions(memory).payload_mib)
     src, dst = open_libvirt(local_libvirt_uri("hosta")), open_libvirt(local_libvirt_uri("hostb"))
     try:
         canary.start(src, payload, "bench-canary", memory)

@@ -11,6 +11,7 @@ import pytest
 
 from migdoctor import lab as lab_api
 from migdoctor.actions import canary
+from migdoctor.farside.canary import MIB, write_payload
 from migdoctor.lab import layout, ssh, users
 
 pytestmark = pytest.mark.lab
@@ -145,7 +146,7 @@ def test_seed_migration_silently_takes_the_lan(seed):
 
     src, dst = seed.libvirt("hosta"), seed.libvirt("hostb")
     try:
-        payload = canary.write_payload(layout.STATE_DIR / "canary-payload.bin", canary.PAYLOAD_MIB)
+        payload = write_payload(layout.STATE_DIR / "canary-payload.bin", canary.PAYLOAD_MIB)
         dom = canary.start(src, payload)
         lan_before, fast_before = seed.tx_bytes("hosta", "a-lan"), seed.tx_bytes("hosta", "a-fast")
         started = time.monotonic()
@@ -154,7 +155,7 @@ def test_seed_migration_silently_takes_the_lan(seed):
         lan = seed.tx_bytes("hosta", "a-lan") - lan_before
         fast = seed.tx_bytes("hosta", "a-fast") - fast_before
         print(f"seed migration: {wall:.2f} s, LAN tx {lan} bytes, fast tx {fast} bytes")
-        assert lan >= canary.PAYLOAD_MIB * canary.MIB
+        assert lan >= canary.PAYLOAD_MIB * MIB
         assert fast < 100_000
         assert [d.name() for d in dst.listAllDomains()] == [canary.NAME]
         assert src.listAllDomains() == []
