@@ -183,7 +183,7 @@ def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> 
             "hosta",
             "hostb",
             "--canary-memory",
-            "100000000",
+            str(2**20),  # the most --canary-memory takes: more than a lab host has free
             "--output",
             str(tmp_path / "r.json"),
         ],
