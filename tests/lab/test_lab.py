@@ -114,7 +114,6 @@ def test_inventory_has_the_agreed_shape(seed):
             "transport": f"ssh://root@{host}",
             "ssh_config": "/run/migdoctor-lab/ssh_config",
             "libvirt_uri": f"qemu+ssh://root@{host}/system?command=/run/migdoctor-lab/ssh",
-            "lab_host": host,
         }
 
 
