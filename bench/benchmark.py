@@ -46,11 +46,17 @@ def show(label: str, times: list[float], target: float | None = None) -> None:
 def judge_saved_facts(report_path: str, runs: int) -> list[float]:
     """All checks over saved facts, in-process: the judging cost alone."""
     from migdoctor.engine import discover, run_checks
-    from migdoctor.judging.pair import Intent, Pair
+    from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 
     facts = json.loads(Path(report_path).read_text())["facts"]  # a schema 2 report: by host label
     checks = discover()
-    pair = Pair("hosta", "hostb", facts["hosta"], facts["hostb"], Intent("198.51.100.0/24", "bench", False))
+    pair = Pair(
+        "hosta",
+        "hostb",
+        facts["hosta"],
+        facts["hostb"],
+        Intent(MigrationNetwork.parse("198.51.100.0/24"), "bench", False),
+    )
     return timed(lambda: run_checks(checks, pair, set()), runs)
 
 

@@ -133,13 +133,6 @@ def migration_port_range(pair: Pair) -> Outcome:
             )
         )
     count = last - first + 1
-    if 0 < count < pair.intent.concurrent_migrations:
-        problems.append(
-            (
-                f"{count} ports for {pair.intent.concurrent_migrations} concurrent migrations",
-                qemu_conf_line(pair, "migration_port_max", first + pair.intent.concurrent_migrations - 1),
-            )
-        )
     sysctl = pair.dst.get("sysctl") or {}
     low, high = sysctl.get("ip_local_port_range") or (1, 0)
     if any_uncovered(max(first, low), min(last, high), sysctl.get("ip_local_reserved_ports") or []):

@@ -5,11 +5,11 @@ import dataclasses
 
 from migdoctor.checkapi import Check, passed
 from migdoctor.engine import discover, run_check
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.frozen import freeze
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.run.judge import in_this_process
-from migdoctor.sandbox import freeze
 
-INTENT = Intent("198.51.100.0/24", "--migration-network", False)
+INTENT = Intent(MigrationNetwork.parse("198.51.100.0/24"), "--migration-network", False)
 
 
 def fleet_pairs(fleet_facts, intent=INTENT):
