@@ -3,8 +3,10 @@ migration_address, else that of its fastest addressed link (effective rate: spee
 
 import pytest
 
+from migdoctor.actions.migration import TrialOptions
 from migdoctor.judging.facts import link_named
-from migdoctor.run.intent import decide_intent
+from migdoctor.judging.pair import TrialTerms
+from migdoctor.run.intent import decide_intent, trial_terms
 from migdoctor.run.request import Request
 from migdoctor.transports import Host
 from migdoctor.transports.inventory import Inventory
@@ -105,3 +107,11 @@ def test_intent_carries_the_request_options():
     intent = decide_intent(request("198.51.100.0/24", min_link_speed_mbps=1000), "hostb", None)
 
     assert (intent.min_link_speed_mbps, intent.dst_libvirt_uri) == (1000, LAB_URI)
+
+
+def test_the_trial_terms_are_what_the_request_asks_of_the_test_migration():
+    asked = request(trial=TrialOptions(migrate_uri="tcp://hostb-fast", tls=True), min_rate_mbps=900.0)
+    no_trial = request(min_rate_mbps=900.0, min_rate_fraction=0.8)
+
+    assert trial_terms(asked) == TrialTerms(tls=True, migrate_uri="tcp://hostb-fast", min_rate_mbps=900.0)
+    assert trial_terms(no_trial) == TrialTerms(min_rate_mbps=900.0, min_rate_fraction=0.8)
