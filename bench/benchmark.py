@@ -46,11 +46,17 @@ def show(label: str, times: list[float], target: float | None = None) -> None:
 def judge_saved_facts(report_path: str, runs: int) -> list[float]:
     """All checks over saved facts, in-process: the judging cost alone."""
     from migdoctor.engine import discover, run_checks
-    from migdoctor.judging.pair import Intent, Pair
+    from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 
     facts = json.loads(Path(report_path).read_text())["facts"]  # a schema 2 report: by host label
     checks = discover()
-    pair = Pair("hosta", "hostb", facts["hosta"], facts["hostb"], Intent("198.51.100.0/24", "bench", False))
+    pair = Pair(
+        "hosta",
+        "hostb",
+        facts["hosta"],
+        facts["hostb"],
+        Intent(MigrationNetwork.parse("198.51.100.0/24"), "bench", False),
+    )
     return timed(lambda: run_checks(checks, pair, set()), runs)
 
 
@@ -162,11 +168,12 @@ def bare_virsh(memory: int) -> float:
     """`virsh migrate --live --p2p` of the same canary over the same URIs, run on hosta."""
     from migdoctor.actions import canary
     from migdoctor.actions.migration import TrialOptions
+    from migdoctor.farside.canary import write_payload
     from migdoctor.lab import STATE_DIR, exec_prefix, local_libvirt_uri
     from migdoctor.lab.daemons import open_libvirt
     from migdoctor.transports.inventory import load_inventory
 
-    payload = canary.write_payload(STATE_DIR / "bench-payload.bin", TrialOptions(memory).payload_mib)
+    payload = write_payload(STATE_DIR / "bench-payload.bin", TrialOptions(memory).payload_mib)
     src, dst = open_libvirt(local_libvirt_uri("hosta")), open_libvirt(local_libvirt_uri("hostb"))
     try:
         canary.start(src, payload, "bench-canary", memory)

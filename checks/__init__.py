@@ -29,7 +29,7 @@ every discovered check to it):
   required of built-in checks, optional for third-party ones): a module that breaks it, or
   raises anything at import (sys.exit included), fails discovery with one line naming its file,
   before any host is contacted.
-- Checks run sandboxed (migdoctor.sandbox): they get a read-only view of the facts (copy what you
+- Checks run sandboxed (migdoctor.sandbox): they get a read-only view of the facts (migdoctor.frozen; copy what you
   change), run in a forked worker with a time budget (10 s), and anything they raise (SystemExit
   included), a return value that is not an Outcome, evidence that is not JSON, overrunning the
   budget or ending the worker becomes an ERROR finding naming the check; the run goes on. What a

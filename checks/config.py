@@ -85,21 +85,21 @@ def value_types(pair: Pair) -> Outcome:
 
 @registry.check(
     "config.migration-port-range",
-    "The migration port range is valid, large enough and clear of ephemeral ports",
+    "The migration port range is valid and clear of ephemeral ports",
     "high",
     needs=("dst.config.qemu_conf",),
     description=(
         "`migration_port_min` > `migration_port_max`, a port outside 1-65535, privileged ports without root, "
-        "fewer ports than concurrent migrations, or a range overlapping unreserved ephemeral ports"
+        "or a range overlapping unreserved ephemeral ports"
     ),
     rationale=(
-        "Each concurrent migration (and each copied disk) takes a port: the default 64 fail a mass evacuation "
-        "(IBM Linux on Z 'Host environments'; libvirt/libvirt 75), and other services or ephemeral ports in "
-        "the range give intermittent bind failures (GlusterFS bricks from 49152, gluster/glusterfs 1101)"
+        "Each migration (and each copied disk) binds a port of the range on the destination: other services "
+        "or ephemeral ports in the range give intermittent bind failures (GlusterFS bricks from 49152, "
+        "gluster/glusterfs 1101)"
     ),
     fix=(
-        "set `migration_port_min`/`migration_port_max` in the destination's qemu.conf to a valid range with a "
-        "port per concurrent migration, clear of `net.ipv4.ip_local_port_range` and other services"
+        "set `migration_port_min`/`migration_port_max` in the destination's qemu.conf to a valid range "
+        "clear of `net.ipv4.ip_local_port_range` and other services"
     ),
     scope="destination",
 )
@@ -133,13 +133,6 @@ def migration_port_range(pair: Pair) -> Outcome:
             )
         )
     count = last - first + 1
-    if 0 < count < pair.intent.concurrent_migrations:
-        problems.append(
-            (
-                f"{count} ports for {pair.intent.concurrent_migrations} concurrent migrations",
-                qemu_conf_line(pair, "migration_port_max", first + pair.intent.concurrent_migrations - 1),
-            )
-        )
     sysctl = pair.dst.get("sysctl") or {}
     low, high = sysctl.get("ip_local_port_range") or (1, 0)
     if any_uncovered(max(first, low), min(last, high), sysctl.get("ip_local_reserved_ports") or []):

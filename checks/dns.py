@@ -148,7 +148,7 @@ def migration_host_not_loopback(pair: Pair) -> Outcome:
     ),
 )
 def migration_host_address(pair: Pair) -> Outcome:
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
     name, origin = advertised_name(pair.dst)
@@ -196,7 +196,7 @@ def wrong_family_first(
     )
     return failed(
         f"{name} is dual-stack: getaddrinfo on {pair.src_label} answers its {family} address {first} first, off the "
-        f"migration network {pair.intent.network()}, and QEMU connects to the first answer that accepts; its "
+        f"migration network {pair.intent.migration_network}, and QEMU connects to the first answer that accepts; its "
         f"{family_name(good)} address {good} is on it. Fix the {family} side",
         evidence,
         remediation=f"{where}: {target}; or {qemu_conf_line(pair, 'migration_host', good)}",

@@ -57,7 +57,7 @@ def migration_address(pair: Pair) -> Outcome:
             Evidence(pair.dst_label, "qemu.conf migration_address", address, expected or "an address of this host"),
             remediation=fix,
         )
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
     if address_of(address) not in network:

@@ -61,7 +61,7 @@ def judge_leg(pair: Pair, leg: dict[str, Any], back: bool, domain: str, evidence
     if not leg["ok"]:
         said = "the return migration failed" if back else f"live migration {pair.src_label} -> {pair.dst_label} failed"
         return failed(f"{said}: {leg['error']}", *evidence, remediation=failure_hint(pair, domain, leg["error"] or ""))
-    network, link = pair.intent.network(), leg["source_link"]
+    network, link = pair.intent.migration_network, leg["source_link"]
     if on_migration_network(pair.src, link, network) is False:
         return failed(
             f"{stream} left {pair.src_label} by {link} and reached {pair.dst_label} on "
@@ -72,7 +72,7 @@ def judge_leg(pair: Pair, leg: dict[str, Any], back: bool, domain: str, evidence
         )
     effective = link_rate(pair.src, link)
     rate = leg["rate_mbps"] or 0
-    floor = max(pair.intent.min_rate_mbps or 0, (effective or 0) * pair.intent.min_rate_fraction)
+    floor = max(pair.trial_terms.min_rate_mbps or 0, (effective or 0) * pair.trial_terms.min_rate_fraction)
     evidence.append(Evidence(pair.src_label, f"rate on {link} (Mb/s)", rate, f">= {floor:g}"))
     if rate < floor:
         return failed(
@@ -122,7 +122,7 @@ def test_migration(pair: Pair) -> Outcome:
         if verdict is not None:
             return verdict
     outbound = legs[0]
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     on_network, dst_on_network = migration_links(pair.src, network), migration_links(pair.dst, network)
     effective = link_rate(pair.src, outbound["source_link"])
     rate = outbound["rate_mbps"] or 0

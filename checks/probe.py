@@ -68,7 +68,7 @@ def migration_port(pair: Pair) -> Outcome:
             remediation=f"see the firewall.* findings for {pair.dst_label}: each concurrent migration takes "
             "the next port of the range, so all of it must be open",
         )
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
     src_links, dst_links = migration_links(pair.src, network), migration_links(pair.dst, network)

@@ -1,6 +1,6 @@
 """The connection a peer-to-peer migration starts with: the source's libvirtd opening the
-destination's URI as its own account. The source tried it (migdoctor.actions.peer); this judges
-the words ssh, TLS or libvirt answered with, and names the fix on the host that needs it."""
+destination's URI as its own account. The source tried it on its far side (migdoctor.farside.peer);
+this judges the words ssh, TLS or libvirt answered with, and names the fix on the host that needs it."""
 
 from __future__ import annotations
 

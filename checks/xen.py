@@ -72,7 +72,7 @@ def relocation_server(pair: Pair) -> Outcome:
             Evidence(pair.dst_label, "xend-relocation-address", address, expected),
             remediation=fix,
         )
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     try:
         on_network = network is not None and address_of(bound) in network
     except ValueError:

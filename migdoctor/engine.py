@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.checkapi import ID_PATTERN, SCOPES, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
+from migdoctor.frozen import FrozenDict, freeze
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Pair
-from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated
+from migdoctor.sandbox import Lost, isolated
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
 BUILTIN_PACKAGE = "migdoctor.checks"

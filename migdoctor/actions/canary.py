@@ -4,7 +4,7 @@ An idle guest's RAM is zero pages, which QEMU sends as markers (128 MiB migrates
 so part of the canary's RAM is loaded with random bytes from a payload file. The file is made
 at run time and is read by the source qemu at start AND by the destination qemu, which is
 started with the same command line on incoming migration: it must exist at the same path on
-both hosts (write_payload runs on each).
+both hosts (the far side writes it on each: migdoctor/farside/canary.py).
 
 Migration must start only once the firmware has stopped rearranging guest memory: under KVM
 each such change recreates memory slots that start all-dirty, and QEMU then sends the whole RAM
@@ -13,14 +13,14 @@ settle, qboot ~0.1 s, so the canary boots qboot when it is installed and `start`
 the vCPU idles.
 """
 
-import os
-import signal
 import time
 from html import escape  # not xml.sax.saxutils: it imports urllib.request, http.client and ssl (~20 ms)
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
+
+from migdoctor.farside.canary import MIB
 
 
 class CanaryError(ValueError):
@@ -31,20 +31,7 @@ NAME = "migdoctor-canary"
 MEMORY_MIB = 128
 PAYLOAD_MIB = 64
 PAYLOAD_ADDR = 0x2000000  # 32 MiB: clear of SeaBIOS and the low-memory areas it uses
-MIB = 1024 * 1024
 QBOOT = Path("/usr/share/qemu/qboot.rom")
-
-
-def write_payload(path: Path, size_mib: int = PAYLOAD_MIB) -> Path:
-    """Write (once per size) a file of random bytes for the canary's RAM; return its path."""
-    if path.is_file() and path.stat().st_size == size_mib * MIB:
-        return path
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as out:
-        for _ in range(size_mib):
-            out.write(os.urandom(MIB))
-    os.replace(tmp, path)
-    return path
 
 
 def virt_type(conn: Any) -> str:
@@ -125,20 +112,3 @@ def remove(conn: Any, name: str = NAME) -> None:
     except libvirt.libvirtError as exc:
         if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
             raise
-
-
-def kill_processes(name: str) -> list[int]:
-    """End this host's qemu running canary NAME when its libvirtd cannot (killed mid-migration):
-    found by the `-name guest=NAME,` argument libvirt gives it, so no other guest is touched."""
-    marker = f"guest={name},"
-    killed = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                argv = handle.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if argv and "qemu" in os.path.basename(argv[0]) and any(arg.startswith(marker) for arg in argv):
-            os.kill(int(pid), signal.SIGKILL)
-            killed.append(int(pid))
-    return killed

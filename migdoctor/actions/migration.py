@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.actions import canary
-from migdoctor.bounded import NO_ANSWER, attempt, within
+from migdoctor.facts.waiting import NO_ANSWER, attempt, within
+from migdoctor.farside.canary import MIB
 from migdoctor.judging.carrier import busiest_link
 from migdoctor.transports import Transport, TransportError
 
-MIB = 1024 * 1024
 POLL_S = 0.1
 SERIES_POINTS = 300
 PAYLOAD_DIR = "/var/tmp"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from migdoctor.bounded import within
 from migdoctor.facts.gaps import Gaps, read_text
+from migdoctor.facts.waiting import within
 from migdoctor.parsers.hosts import hosts_lookup, parse_host_conf, parse_hosts
 from migdoctor.parsers.nsswitch import parse_nsswitch_hosts
 from migdoctor.parsers.resolv_conf import parse_resolv_conf

@@ -85,8 +85,8 @@ def pmtu_serve(cancelled: threading.Event, bind: str, first: int, last: int) -> 
 
 @command("peer-connect")
 def peer_connect(uri: str) -> dict[str, Any]:
-    """The source opens the destination's URI as its libvirtd's account (migdoctor/actions/peer.py)."""
-    from migdoctor.actions.peer import connect
+    """The source opens the destination's URI as its libvirtd's account."""
+    from migdoctor.farside.peer import connect
 
     return connect(uri)
 
@@ -94,7 +94,7 @@ def peer_connect(uri: str) -> dict[str, Any]:
 @command("payload-write")
 def payload_write(path: str, mib: int) -> dict[str, Any]:
     """The canary's random RAM payload; removed again when this far side ends, whatever happens."""
-    from migdoctor.actions.canary import write_payload
+    from migdoctor.farside.canary import write_payload
 
     WRITTEN.add(path)
     return {"path": str(write_payload(Path(path), mib))}
@@ -111,7 +111,7 @@ def payload_remove(path: str) -> dict[str, Any]:
 
 @command("canary-kill")
 def canary_kill(name: str) -> dict[str, Any]:
-    from migdoctor.actions.canary import kill_processes
+    from migdoctor.farside.canary import kill_processes
 
     return {"killed": kill_processes(name)}
 

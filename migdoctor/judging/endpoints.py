@@ -10,11 +10,11 @@ from migdoctor.judging.pair import Pair, per_pair
 
 def dst_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
     """(link, address) of the destination on the migration network."""
-    return addresses_in(pair.dst, pair.intent.network())
+    return addresses_in(pair.dst, pair.intent.migration_network)
 
 
 def src_migration_addresses(pair: Pair) -> list[tuple[str, str]]:
-    return addresses_in(pair.src, pair.intent.network())
+    return addresses_in(pair.src, pair.intent.migration_network)
 
 
 def first_answer(pair: Pair) -> str | None:
@@ -32,7 +32,7 @@ def first_answer(pair: Pair) -> str | None:
 def migration_endpoints(pair: Pair) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """Both hosts' (link, address) on the migration network, of one family: the destination's
     address QEMU would connect to first leads, the source's addresses of its family follow."""
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     if network is None:
         raise Skip("no migration network given or inferable (use --migration-network CIDR)")
     src_links, dst_links = src_migration_addresses(pair), dst_migration_addresses(pair)

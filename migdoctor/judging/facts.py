@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migdoctor.checkapi import Skip
-from migdoctor.sandbox import FrozenDict
+from migdoctor.frozen import FrozenDict
 
 DEFAULT_PORT_MIN = 49152
 DEFAULT_PORT_MAX = 49215
@@ -36,7 +36,7 @@ def network_of(address: str, prefixlen: int) -> ipaddress.IPv4Network | ipaddres
 
 
 def read_only_memo(function: Callable[..., Any]) -> Callable[..., Any]:
-    """FUNCTION(facts, *args) computed once per read-only facts record (the sandbox's FrozenDict:
+    """FUNCTION(facts, *args) computed once per read-only facts record (a FrozenDict:
     a fleet judges each host's record in hundreds of pairs); the entry holds the record, so its
     id is not reused while cached. Other records are computed every time."""
     cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}

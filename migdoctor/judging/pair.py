@@ -1,5 +1,5 @@
-"""The pair under judgement: both hosts' facts, their labels, and what the admin intends (the
-migration network)."""
+"""The pair under judgement: both hosts' facts, their labels, what the admin intends (the
+migration network) and what the test migration is asked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from migdoctor.judging.facts import address_of
@@ -52,28 +51,26 @@ class MigrationNetwork:
         return ", ".join(str(prefix) for prefix in self.prefixes)
 
 
-@lru_cache(maxsize=256)
-def parsed_network(text: str) -> MigrationNetwork:
-    return MigrationNetwork.parse(text)
-
-
 @dataclass(frozen=True)
 class Intent:
     """The migration network and how it was decided (given, or inferred and from what)."""
 
-    migration_network: str | None
+    migration_network: MigrationNetwork | None
     decided_by: str  # "--migration-network", "inventory", "inferred from ...", "undecided"
     inferred: bool
     min_link_speed_mbps: int | None = None
-    concurrent_migrations: int = 1
     dst_libvirt_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialTerms:
+    """What the test migration is asked, the same for every pair of a run: how its stream runs and
+    the rate it must reach."""
+
+    tls: bool = False  # --tls
+    migrate_uri: str | None = None  # --migrate-uri: where its stream connects
     min_rate_mbps: float | None = None
     min_rate_fraction: float = 0.5  # of the carrying link's effective speed
-    migrate_tls: bool = False  # the test migration runs with --tls
-    migrate_uri: str | None = None  # the test migration's --migrate-uri: where its stream connects
-
-    def network(self) -> MigrationNetwork | None:
-        return parsed_network(self.migration_network) if self.migration_network else None
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,7 @@ class Pair:
     intent: Intent
     probe: dict[str, Any] | None = None
     trial: dict[str, Any] | None = None
+    trial_terms: TrialTerms = TrialTerms()
 
 
 Answer = TypeVar("Answer")

@@ -38,7 +38,7 @@ def predict_path(pair: Pair) -> dict[str, Any]:
             source_rate_mbps=link_rate(pair.src, route["interface"]),
         )
     path["destination_link"] = link_of_address(pair.dst, path["address"])
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     if network is not None:
         path["on_migration_network"] = path["address"] in network
     return path
@@ -57,7 +57,7 @@ def describe_path(pair: Pair, path: dict[str, Any]) -> str:
 def intended_links(pair: Pair) -> dict[str, list[dict[str, Any]]]:
     """Where the stream should go: each host's links and addresses on the migration network,
     for the report's path diagram (empty when no migration network is known)."""
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     return {
         side: [
             {"link": link, "address": address, "effective_mbps": link_rate(facts, link)}
@@ -72,7 +72,7 @@ def measured_path(pair: Pair) -> list[dict[str, Any]] | None:
     network, with the sending link's effective speed (the chart's reference line)."""
     if pair.trial is None or "refused" in pair.trial:
         return None
-    network = pair.intent.network()
+    network = pair.intent.migration_network
     measured = []
     for leg in pair.trial["legs"]:
         sender = pair.src if leg["from"] == pair.src_label else pair.dst

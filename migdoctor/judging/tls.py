@@ -165,7 +165,7 @@ def uri_host(uri: str) -> str:
 
 def migration_tls(pair: Pair) -> str | None:
     """Why the migration stream itself uses TLS (--tls, or migrate_tls_force on either host), or None."""
-    if pair.intent.migrate_tls:
+    if pair.trial_terms.tls:
         return "--tls"
     for label, facts in ((pair.src_label, pair.src), (pair.dst_label, pair.dst)):
         if str(config_values(facts, "qemu_conf").get("migrate_tls_force", 0)) == "1":
@@ -213,6 +213,8 @@ def tls_uses(pair: Pair) -> list[TlsUse]:
         uses.append(TlsUse("libvirt", f"the URI {uri}", uri_host(uri), not no_verify))
     why = migration_tls(pair)
     if why:
-        stream_host = uri_host(pair.intent.migrate_uri) if pair.intent.migrate_uri else advertised_name(pair.dst)[0]
+        stream_host = (
+            uri_host(pair.trial_terms.migrate_uri) if pair.trial_terms.migrate_uri else advertised_name(pair.dst)[0]
+        )
         uses.append(TlsUse("qemu_migrate", why, stream_host, verify_setting(pair.dst) != 0))
     return uses

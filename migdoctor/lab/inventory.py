@@ -30,7 +30,6 @@ def build(scn: Scenario) -> dict[str, Any]:
             "transport": f"ssh://root@{h.name}",
             "ssh_config": str(ssh.SSH_CONFIG),
             "libvirt_uri": libvirt_uri(h),
-            "lab_host": h.name,
         }
         | ({"peer_libvirt_uri": uri} if (uri := scn.hosts[h.name].peer_libvirt_uri) else {})
         for h in scn.lab_hosts

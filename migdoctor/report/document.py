@@ -187,16 +187,16 @@ def pair_record(
 ) -> dict[str, Any]:
     """One ordered pair's part of the report: what a schema 1 report held for its pair, and what of
     its path could not be verified."""
-    missing = unverified(source, destination, intent.migration_network, intent.decided_by, path, findings)
+    network = str(intent.migration_network) if intent.migration_network else None
+    missing = unverified(source, destination, network, intent.decided_by, path, findings)
     record: dict[str, Any] = {
         "source": source,
         "destination": destination,
         "intent": {
-            "migration_network": intent.migration_network,
+            "migration_network": network,
             "inferred": intent.inferred,
             "decided_by": intent.decided_by,
             "min_link_speed_mbps": intent.min_link_speed_mbps,
-            "concurrent_migrations": intent.concurrent_migrations,
             "dst_libvirt_uri": intent.dst_libvirt_uri,
         },
         "path": path,

@@ -189,8 +189,8 @@ def path_mtu_of(src: Transport, dst: Transport, dst_facts: dict[str, Any], inten
     """The path MTU probe from the source to the destination's (first) migration address."""
     from migdoctor.actions.pmtu import run_path_mtu
 
-    on_network = addresses_in(dst_facts, intent.network())
+    on_network = addresses_in(dst_facts, intent.migration_network)
     if not on_network:
-        return {"skipped": f"{dst.label} has no address on the migration network {intent.network()}"}
+        return {"skipped": f"{dst.label} has no address on the migration network {intent.migration_network}"}
     link, address = on_network[0]
     return run_path_mtu(src, dst, dst_facts, address, (link_named(dst_facts, link) or {}).get("mtu"))

@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 
 from migdoctor.judging.facts import interface_addresses, setting
-from migdoctor.judging.pair import Intent, MigrationNetwork
+from migdoctor.judging.pair import Intent, MigrationNetwork, TrialTerms
 from migdoctor.judging.stack import link_rate
 from migdoctor.run.request import Request
 
@@ -51,12 +51,18 @@ def decide_intent(request: Request, label: str, dst: dict[str, Any] | None) -> I
     except ValueError as exc:
         raise ValueError(f"{decided_by}: {exc}") from None
     return Intent(
-        str(parsed) if parsed else None,
+        parsed,
         decided_by,
         inferred,
         min_link_speed_mbps=request.min_link_speed_mbps,
         dst_libvirt_uri=request.host(label).peer_uri,
-        migrate_tls=bool(request.trial and request.trial.tls),
+    )
+
+
+def trial_terms(request: Request) -> TrialTerms:
+    """What REQUEST asks of the test migration, for the checks that judge it."""
+    return TrialTerms(
+        tls=bool(request.trial and request.trial.tls),
         migrate_uri=request.trial.migrate_uri if request.trial else None,
         min_rate_mbps=request.min_rate_mbps,
         min_rate_fraction=request.min_rate_fraction,

@@ -16,15 +16,17 @@ from typing import Any
 
 from migdoctor.checkapi import Check
 from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, run_check, run_checks
+from migdoctor.frozen import FrozenDict, collector_paused, freeze
 from migdoctor.judging.facts import read_only_memo
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, Pair, TrialTerms
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.report.document import build_report, finding_record, host_record, pair_record, pair_summary
 from migdoctor.report.encoded import Encoded, encode_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
+from migdoctor.run.intent import trial_terms
 from migdoctor.run.request import Request, prepare
 from migdoctor.run.trial import refusal_note, untried_relocation
-from migdoctor.sandbox import FrozenDict, Lost, collector_paused, freeze, interrupts_held, isolated
+from migdoctor.sandbox import Lost, interrupts_held, isolated
 
 RESULTS_EVERY_S = 0.05  # how often a judging worker hands over the pairs it judged
 RunChecks = Callable[[list[Check], Pair, set[str]], list[Finding]]
@@ -41,6 +43,7 @@ class PairJob:
     intent: Intent
     measured: Measured
     notes: tuple[str, ...] = ()  # what the pair's facts could not hold (saved facts: look-ups)
+    terms: TrialTerms = TrialTerms()
 
 
 def in_this_process(checks: list[Check], pair: Pair, ignored: set[str], known: Sequence[Finding] = ()) -> list[Finding]:
@@ -54,15 +57,17 @@ def in_this_process(checks: list[Check], pair: Pair, ignored: set[str], known: S
         if check.id in given
         else run_check(check, pair, ignored)
         if check.scope == "pair"
-        else destination_finding(pair.dst, check, pair.dst_label, pair.intent, ignoring)
+        else destination_finding(pair.dst, check, pair.dst_label, pair.intent, pair.trial_terms, ignoring)
         for check in checks
     ]
 
 
 @read_only_memo
-def destination_finding(dst: Any, check: Check, dst_label: str, intent: Intent, ignored: frozenset[str]) -> Finding:
+def destination_finding(
+    dst: Any, check: Check, dst_label: str, intent: Intent, terms: TrialTerms, ignored: frozenset[str]
+) -> Finding:
     """CHECK's finding for the destination DST, whatever the source (a check of scope "destination")."""
-    return run_check(check, Pair("the source", dst_label, NO_SOURCE, dst, intent), set(ignored))
+    return run_check(check, Pair("the source", dst_label, NO_SOURCE, dst, intent, trial_terms=terms), set(ignored))
 
 
 def pair_of(job: PairJob) -> Pair | None:
@@ -72,7 +77,8 @@ def pair_of(job: PairJob) -> Pair | None:
     src = job.src.facts
     if job.measured.peer_connection is not None:  # the source's fact, for this destination only
         src = FrozenDict({**src, "peer_connection": freeze(job.measured.peer_connection)})
-    return Pair(job.src_label, job.dst_label, src, job.dst.facts, job.intent, job.measured.probe, job.measured.trial)
+    measured = job.measured
+    return Pair(job.src_label, job.dst_label, src, job.dst.facts, job.intent, measured.probe, measured.trial, job.terms)
 
 
 def judge_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> dict[str, Any]:
@@ -200,6 +206,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         for host in request.hosts
     }
     gathered.hosts = frozen = frozen_sides(gathered.hosts)
+    terms = trial_terms(request)
     jobs = [
         PairJob(
             src,
@@ -209,6 +216,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
             gathered.intents[dst],
             gathered.measured.get((src, dst), Measured()),
             gathered.notes.get((src, dst), ()),
+            terms,
         )
         for src, dst in request.pairs
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from migdoctor.judging.facts import addresses_in, advertised_name, is_address, remote_endpoint
-from migdoctor.judging.pair import Intent
+from migdoctor.judging.pair import Intent, MigrationNetwork
 from migdoctor.run.intent import decide_intent
 from migdoctor.run.request import Request
 from migdoctor.transports import Lookups, resolve_host
@@ -26,7 +26,7 @@ def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> 
             host = ""
         if host and not is_address(host):
             names.append(host)
-    addresses = [a for _, a in addresses_in(dst, intent.network())]
+    addresses = [a for _, a in addresses_in(dst, intent.migration_network)]
     if is_address(name):
         addresses.append(name)
     return Lookups(
@@ -38,7 +38,7 @@ def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> 
 
 
 def destination_lookups(src: dict[str, Any], intent: Intent) -> Lookups:
-    addresses = tuple(a for _, a in addresses_in(src, intent.network()))
+    addresses = tuple(a for _, a in addresses_in(src, intent.migration_network))
     return Lookups(route_to=addresses, reverse=addresses, only=True)
 
 
@@ -61,7 +61,7 @@ def pair_lookups(
     source looks up depends on the destination alone, what a destination looks up on the source
     and the network: each is worked out once, however many pairs share it."""
     as_source: dict[str, Lookups] = {}
-    as_destination: dict[tuple[str, str | None], Lookups] = {}
+    as_destination: dict[tuple[str, MigrationNetwork | None], Lookups] = {}
     found = {}
     for src, dst in pairs:
         if src in facts and dst in facts:

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from migdoctor.frozen import collector_paused
 from migdoctor.report.document import facts_digest
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
 from migdoctor.run.request import Request, Sameness, one_host_once
-from migdoctor.sandbox import collector_paused
 from migdoctor.transports import Host, Lookups
 
 # Saved records further apart than this come from different collections: the older one is named.

@@ -21,17 +21,9 @@ from pathlib import Path
 
 # import name: its distribution, whose Requires-Python decides; migdoctor's far side is kept to 3.9.
 PACKAGES: dict[str, str | None] = {"migdoctor": None, "pyroute2": "pyroute2", "dns": "dnspython"}
-# Of migdoctor, what runs on a host (kept to Python 3.9); the rest stays on the control node.
-FAR_SIDE = (
-    "migdoctor/__init__.py",
-    "migdoctor/bounded.py",
-    "migdoctor/farside/",
-    "migdoctor/facts/",
-    "migdoctor/parsers/",
-    "migdoctor/actions/__init__.py",
-    "migdoctor/actions/canary.py",
-    "migdoctor/actions/peer.py",
-)
+# Of migdoctor, what runs on a host (kept to Python 3.9), beside the package's own __init__.py;
+# the rest stays on the control node.
+FAR_SIDE = ("migdoctor/farside/", "migdoctor/facts/", "migdoctor/parsers/")
 ORIGIN = "<migdoctor-bundle>"  # the file name far-side tracebacks show; boot.py uses the same
 
 
@@ -59,7 +51,7 @@ def package_files(version: tuple[int, int] | None = None) -> list[tuple[str, Pat
         root = Path(next(iter(spec.submodule_search_locations)))
         for path in sorted(root.rglob("*.py")):
             name = f"{package}/{path.relative_to(root).as_posix()}"
-            if package != "migdoctor" or name.startswith(FAR_SIDE):
+            if package != "migdoctor" or name == "migdoctor/__init__.py" or name.startswith(FAR_SIDE):
                 files.append((name, path))
     return files
 

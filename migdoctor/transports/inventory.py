@@ -21,7 +21,6 @@ HOST_KEYS = {
     "python",
     "become",
     "become_user",
-    "lab_host",
     "migration_network",
     "ssh_args",
 }

@@ -11,6 +11,7 @@ import pytest
 
 from migdoctor import lab as lab_api
 from migdoctor.actions import canary
+from migdoctor.farside.canary import MIB, write_payload
 from migdoctor.lab import layout, ssh, users
 
 pytestmark = pytest.mark.lab
@@ -113,7 +114,6 @@ def test_inventory_has_the_agreed_shape(seed):
             "transport": f"ssh://root@{host}",
             "ssh_config": "/run/migdoctor-lab/ssh_config",
             "libvirt_uri": f"qemu+ssh://root@{host}/system?command=/run/migdoctor-lab/ssh",
-            "lab_host": host,
         }
 
 
@@ -145,7 +145,7 @@ def test_seed_migration_silently_takes_the_lan(seed):
 
     src, dst = seed.libvirt("hosta"), seed.libvirt("hostb")
     try:
-        payload = canary.write_payload(layout.STATE_DIR / "canary-payload.bin", canary.PAYLOAD_MIB)
+        payload = write_payload(layout.STATE_DIR / "canary-payload.bin", canary.PAYLOAD_MIB)
         dom = canary.start(src, payload)
         lan_before, fast_before = seed.tx_bytes("hosta", "a-lan"), seed.tx_bytes("hosta", "a-fast")
         started = time.monotonic()
@@ -154,7 +154,7 @@ def test_seed_migration_silently_takes_the_lan(seed):
         lan = seed.tx_bytes("hosta", "a-lan") - lan_before
         fast = seed.tx_bytes("hosta", "a-fast") - fast_before
         print(f"seed migration: {wall:.2f} s, LAN tx {lan} bytes, fast tx {fast} bytes")
-        assert lan >= canary.PAYLOAD_MIB * canary.MIB
+        assert lan >= canary.PAYLOAD_MIB * MIB
         assert fast < 100_000
         assert [d.name() for d in dst.listAllDomains()] == [canary.NAME]
         assert src.listAllDomains() == []

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from migdoctor.actions import canary
+from migdoctor.farside.canary import MIB, write_payload
 from migdoctor.lab import layout
 
 pytestmark = pytest.mark.lab
@@ -92,7 +93,7 @@ def test_seed_trial_crosses_the_lan_and_fails(lab_scenario: Any, tmp_path: Path)
     leg = report["pairs"][0]["migration_trial"]["legs"][0]
     assert done.returncode == 1 and finding["status"] == "fail"
     assert leg["ok"] and (leg["source_link"], leg["destination_link"]) == ("a-lan", "b-lan")
-    assert leg["source_tx_bytes"] >= report["pairs"][0]["migration_trial"]["payload_mib"] * canary.MIB
+    assert leg["source_tx_bytes"] >= report["pairs"][0]["migration_trial"]["payload_mib"] * MIB
     assert within(leg["rate_mbps"], SHAPING_MBPS["lan"]), leg
     assert finding["remediation"] == 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast.lab.test"'
     assert_no_canary(lab)
@@ -182,7 +183,7 @@ def test_refuses_before_changing_anything(lab_scenario: Any, tmp_path: Path) -> 
             "hosta",
             "hostb",
             "--canary-memory",
-            "1048576",  # 1 TiB, the most --canary-memory takes: more than any lab host has free
+            str(2**20),  # the most --canary-memory takes: more than a lab host has free
             "--output",
             str(tmp_path / "r.json"),
         ],
@@ -205,8 +206,8 @@ def test_healthy_round_trip_takes_the_fast_link_at_its_rate(lab_scenario: Any, t
     assert (there["source_link"], there["destination_link"]) == ("a-fast", "b-fast")
     assert (back["source_link"], back["destination_link"]) == ("b-fast", "a-fast")
     assert within(there["rate_mbps"], SHAPING_MBPS["fast"]), there
-    assert trial["completed_stats"]["data_processed"] >= trial["payload_mib"] * canary.MIB
-    assert trial["completed_stats"]["data_total"] >= trial["memory_mib"] * canary.MIB  # guest RAM, not bytes sent
+    assert trial["completed_stats"]["data_processed"] >= trial["payload_mib"] * MIB
+    assert trial["completed_stats"]["data_total"] >= trial["memory_mib"] * MIB  # guest RAM, not bytes sent
     assert_no_canary(lab)
 
 
@@ -238,7 +239,7 @@ def test_bridged_migration_names_the_bridge_and_the_port_that_carried_it(lab_sce
 def plain_virsh_migration(lab: Any, payload_mib: int, memory_mib: int) -> Iterator[subprocess.Popen[bytes]]:
     """A canary on hosta migrating to hostb with plain `virsh migrate --live --p2p`, under way when
     yielded; the canary and its payload are removed afterwards."""
-    payload = canary.write_payload(layout.STATE_DIR / "watch-payload.bin", payload_mib)
+    payload = write_payload(layout.STATE_DIR / "watch-payload.bin", payload_mib)
     src = lab.libvirt("hosta")
     try:
         canary.start(src, payload, WATCHED, memory_mib)
@@ -268,7 +269,7 @@ def test_watch_names_the_link_of_a_plain_virsh_migration(lab_scenario: Any, tmp_
         summary = json.loads(summary_file.read_text())
         assert watched.returncode == 0, watched.stdout
         assert (summary["source_link"], summary["destination_link"]) == ("a-lan", "b-lan"), summary
-        assert summary["source_tx_bytes"] > 32 * canary.MIB
+        assert summary["source_tx_bytes"] > 32 * MIB
         assert "a-lan -> hostb b-lan" in watched.stdout
         assert "Mb/s (libvirt)" in watched.stdout and "hosta: a-fast" in watched.stdout  # live per-link rates
 
@@ -322,7 +323,7 @@ def test_named_domain_with_uri_override_is_migrated_and_nothing_else_touched(lab
     """--domain NAME --yes moves that guest (and leaves it running where it went: it is the
     admin's); --migrate-uri beats the seed's LAN name; a bystander guest is not touched."""
     lab = lab_scenario("seed")
-    payload = canary.write_payload(layout.STATE_DIR / "named-payload.bin", 64)
+    payload = write_payload(layout.STATE_DIR / "named-payload.bin", 64)
     src, dst = lab.libvirt("hosta"), lab.libvirt("hostb")
     try:
         canary.start(src, payload, "existing-guest", 128)

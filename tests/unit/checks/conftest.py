@@ -20,7 +20,7 @@ import pytest
 
 from migdoctor.engine import Finding, discover, run_check
 from migdoctor.facts import SCHEMA_VERSION
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair, TrialTerms
 from migdoctor.netfilter.host import upgraded
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
@@ -45,7 +45,6 @@ def build_pair(
     dst: Mutation | None = None,
     network: str | None = MIGRATION_NETWORK,
     min_link_speed_mbps: int | None = None,
-    concurrent_migrations: int = 1,
     dst_libvirt_uri: str | None = LAB_URI,
     probe: dict[str, Any] | None = None,
     trial: dict[str, Any] | None = None,
@@ -60,16 +59,14 @@ def build_pair(
         if mutate is not None:
             mutate(facts[side])
     intent = Intent(
-        network,
+        MigrationNetwork.parse(network) if network else None,
         "test",
         False,
         min_link_speed_mbps=min_link_speed_mbps,
-        concurrent_migrations=concurrent_migrations,
         dst_libvirt_uri=dst_libvirt_uri,
-        min_rate_mbps=min_rate_mbps,
-        min_rate_fraction=min_rate_fraction,
     )
-    return Pair("hosta", "hostb", facts["source"], facts["destination"], intent, probe=probe, trial=trial)
+    terms = TrialTerms(min_rate_mbps=min_rate_mbps, min_rate_fraction=min_rate_fraction)
+    return Pair("hosta", "hostb", facts["source"], facts["destination"], intent, probe, trial, terms)
 
 
 def judge_check(check_id: str, pair: Pair) -> Finding:

@@ -100,7 +100,7 @@ def test_migration_host_missing_from_the_qemu_certificate_fails(make_pair, judge
 def test_migrate_uri_host_is_what_the_stream_checks(make_pair, judge):
     """--migrate-uri tcp://198.51.100.2:49152 --tls: QEMU checks the address, which the certificate has."""
     pair = tls_pair(make_pair, src=force_tls)
-    pair = replace(pair, intent=replace(pair.intent, migrate_uri="tcp://198.51.100.2:49152"))
+    pair = replace(pair, trial_terms=replace(pair.trial_terms, migrate_uri="tcp://198.51.100.2:49152"))
     finding = judge("tls.server-names", pair)
 
     assert finding.status == Status.PASS

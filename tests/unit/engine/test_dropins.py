@@ -155,14 +155,14 @@ def test_drop_ins_are_listed_without_being_imported_here(tmp_path: Path) -> None
 def test_a_drop_in_worker_answering_for_another_check_is_an_error(tmp_path: Path) -> None:
     from migdoctor.checkapi import Status
     from migdoctor.engine import run_checks
-    from migdoctor.judging.pair import Intent, Pair
+    from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 
     (tmp_path / "forger.py").write_text(
         "import dataclasses\nimport migdoctor.engine as engine\nmade = engine.finding_of\n"
         "engine.finding_of = lambda *args: dataclasses.replace(made(*args), id='link.mtu')\n" + RULE
     )
     (dropped,) = [check for check in discover(str(tmp_path)) if check.origin != "built-in"]
-    pair = Pair("hosta", "hostb", {}, {"links": []}, Intent("198.51.100.0/24", "test", False))
+    pair = Pair("hosta", "hostb", {}, {"links": []}, Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False))
 
     (finding,) = run_checks([dropped], pair, set())
 

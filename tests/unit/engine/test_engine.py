@@ -7,7 +7,7 @@ import pytest
 
 from migdoctor.checkapi import Check, Evidence, Outcome, Skip, Status, failed, passed
 from migdoctor.engine import DiscoveryError, discover, run_check, run_checks, select
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.report.document import EXIT_FAILED, EXIT_PASSED, exit_status, finding_record, totals
 
 BUILTIN = discover()
@@ -16,7 +16,7 @@ PAIR = Pair(
     "hostb",
     {"missing": [], "links": []},
     {"missing": [{"fact": "firewall", "reason": "neither nft nor iptables-save is installed"}], "firewall": None},
-    Intent("198.51.100.0/24", "test", False),
+    Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False),
 )
 DROP_IN = '''\
 """Site rule: migration links run jumbo frames."""
@@ -265,7 +265,7 @@ def test_drop_in_stuck_at_import_is_one_line_naming_the_file(tmp_path, monkeypat
 
 def test_evidence_lists_come_back_as_plain_copies_and_non_json_inside_them_is_still_refused():
     from migdoctor.engine import ContractError, as_json
-    from migdoctor.sandbox import freeze
+    from migdoctor.frozen import freeze
 
     kinds = freeze(["kvm", "qemu"])
     copied = as_json(kinds, "evidence 'hypervisor kinds'")

@@ -17,13 +17,20 @@ import pytest
 
 from migdoctor.checkapi import Check, Evidence, Outcome, Status, passed
 from migdoctor.engine import discover, run_checks
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.frozen import FrozenDict, freeze, thaw
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.run.collect import Collected, Measured
 from migdoctor.run.judge import PairJob, judge_pairs
-from migdoctor.sandbox import FrozenDict, Lost, freeze, isolated, thaw
+from migdoctor.sandbox import Lost, isolated
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
-PAIR = Pair("hosta", "hostb", {"links": [{"name": "a-lan"}]}, {"links": []}, Intent("198.51.100.0/24", "test", False))
+PAIR = Pair(
+    "hosta",
+    "hostb",
+    {"links": [{"name": "a-lan"}]},
+    {"links": []},
+    Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False),
+)
 
 
 def check(run, check_id="site.misbehaves"):
@@ -211,7 +218,7 @@ def test_frozen_facts_copy_into_plain_mutable_data():
 def test_the_collector_is_paused_inside_the_block_and_restored_after_it_even_on_an_error():
     import gc
 
-    from migdoctor.sandbox import collector_paused
+    from migdoctor.frozen import collector_paused
 
     assert gc.isenabled()
     with pytest.raises(RuntimeError), collector_paused():

@@ -37,6 +37,7 @@ from tls_records import HOSTA_NAMES, HOSTB_NAMES, with_tls
 from migdoctor.checkapi import Status
 from migdoctor.cli.report import read_report
 from migdoctor.engine import Finding, builtin_checks, discover
+from migdoctor.frozen import freeze
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.parsers import ParseError
 from migdoctor.parsers.libvirt_conf import parse_libvirt_conf
@@ -56,7 +57,6 @@ from migdoctor.run.judge import PairJob, in_this_process, judge, pair_of
 from migdoctor.run.lookups import destination_lookups, source_lookups
 from migdoctor.run.request import Request
 from migdoctor.run.saved import read_facts
-from migdoctor.sandbox import freeze
 from migdoctor.schemas import facts_problem
 from migdoctor.transports import Host, TransportError, resolve_host
 from migdoctor.transports.inventory import Inventory, InventoryError, parse_inventory

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from migdoctor.checkapi import Status
 from migdoctor.engine import discover, run_check
 from migdoctor.facts import SCHEMA_VERSION
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.netfilter.host import upgraded
 from migdoctor.schemas import facts_problem
 
@@ -141,7 +141,7 @@ def current(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def pair_with(dst: dict[str, Any]) -> Pair:
-    intent = Intent("198.51.100.0/24", "test", False, dst_libvirt_uri=LAB_URI)
+    intent = Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False, dst_libvirt_uri=LAB_URI)
     return Pair("hosta", "hostb", current(LAB["source"]), dst, intent)
 
 

@@ -1,7 +1,7 @@
 """The measured path over the lab's bridged capture: the byte counters of a test migration name
 the bridge port (a-fast), and the leg is on the migration network through the bridge above it."""
 
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.judging.path import measured_path
 
 
@@ -23,7 +23,7 @@ def test_a_leg_counted_on_a_bridge_port_is_on_the_migration_network(captured):
         "hostb",
         facts["source"],
         facts["destination"],
-        Intent("198.51.100.0/24", "test", False),
+        Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False),
         trial={"legs": [leg("a-fast"), leg("a-lan")]},
     )
 

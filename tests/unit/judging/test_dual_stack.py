@@ -12,7 +12,9 @@ V4, V6 = "198.51.100.0/24", "2001:db8:0:100::/64"
 
 
 def pair_of(facts, network):
-    return Pair("hosta", "hostb", facts["source"], facts["destination"], Intent(network, "test", False))
+    return Pair(
+        "hosta", "hostb", facts["source"], facts["destination"], Intent(MigrationNetwork.parse(network), "test", False)
+    )
 
 
 def test_a_prefix_per_family_holds_addresses_of_either_family():

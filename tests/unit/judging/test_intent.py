@@ -3,8 +3,10 @@ migration_address, else that of its fastest addressed link (effective rate: spee
 
 import pytest
 
+from migdoctor.actions.migration import TrialOptions
 from migdoctor.judging.facts import link_named
-from migdoctor.run.intent import decide_intent
+from migdoctor.judging.pair import TrialTerms
+from migdoctor.run.intent import decide_intent, trial_terms
 from migdoctor.run.request import Request
 from migdoctor.transports import Host
 from migdoctor.transports.inventory import Inventory
@@ -25,7 +27,7 @@ def request(migration_network=None, hosts=None, defaults=None, **options):
 
 
 def decided(intent):
-    return intent.migration_network, intent.decided_by, intent.inferred
+    return intent.migration_network and str(intent.migration_network), intent.decided_by, intent.inferred
 
 
 @pytest.mark.parametrize(
@@ -98,10 +100,18 @@ def test_nothing_to_infer_from_leaves_the_network_undecided(captured):
 
     assert decided(unreached) == (None, "undecided: destination not reached", True)
     assert decided(unknown_speeds) == (None, "undecided: no migration network given or inferable", True)
-    assert unknown_speeds.network() is None
+    assert unknown_speeds.migration_network is None
 
 
 def test_intent_carries_the_request_options():
     intent = decide_intent(request("198.51.100.0/24", min_link_speed_mbps=1000), "hostb", None)
 
     assert (intent.min_link_speed_mbps, intent.dst_libvirt_uri) == (1000, LAB_URI)
+
+
+def test_the_trial_terms_are_what_the_request_asks_of_the_test_migration():
+    asked = request(trial=TrialOptions(migrate_uri="tcp://hostb-fast", tls=True), min_rate_mbps=900.0)
+    no_trial = request(min_rate_mbps=900.0, min_rate_fraction=0.8)
+
+    assert trial_terms(asked) == TrialTerms(tls=True, migrate_uri="tcp://hostb-fast", min_rate_mbps=900.0)
+    assert trial_terms(no_trial) == TrialTerms(min_rate_mbps=900.0, min_rate_fraction=0.8)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from migdoctor.checkapi import Skip
+from migdoctor.frozen import freeze
 from migdoctor.judging.facts import read_only_memo
-from migdoctor.judging.pair import Intent, Pair, per_pair
-from migdoctor.sandbox import freeze
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair, per_pair
 
-INTENT = Intent("198.51.100.0/24", "--migration-network", False)
+INTENT = Intent(MigrationNetwork.parse("198.51.100.0/24"), "--migration-network", False)
 
 
 def pair_of(src: dict, dst: dict) -> Pair:

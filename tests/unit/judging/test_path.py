@@ -3,10 +3,10 @@
 import pytest
 
 from migdoctor.judging.facts import name_lookup, route_to
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 
-INTENT = Intent("198.51.100.0/24", "test", False)
+INTENT = Intent(MigrationNetwork.parse("198.51.100.0/24"), "test", False)
 
 
 def pair_of(facts, intent=INTENT):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from migdoctor.judging.pair import Intent
+from migdoctor.judging.pair import Intent, MigrationNetwork
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.judge import judge
 from migdoctor.run.request import Request
@@ -44,7 +44,10 @@ def judged(
     """The report `migdoctor check hosta hostb --facts ...` makes of a captured report's facts and
     intent; SRC and DST replace what was collected from hosta and hostb, INTENT the captured one."""
     lab = copy.deepcopy(load(report))
-    intent = intent or Intent(**lab["intent"])
+    if intent is None:  # a schema 1 report's intent: the network as text, concurrent migrations
+        given = {key: value for key, value in lab["intent"].items() if key != "concurrent_migrations"}
+        network = given.pop("migration_network")
+        intent = Intent(MigrationNetwork.parse(network) if network else None, **given)
     request = Request.pair(
         Host("hosta", "file", "hosta.json"),
         Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),

@@ -5,11 +5,11 @@ import dataclasses
 
 from migdoctor.checkapi import Check, passed
 from migdoctor.engine import discover, run_check
-from migdoctor.judging.pair import Intent, Pair
+from migdoctor.frozen import freeze
+from migdoctor.judging.pair import Intent, MigrationNetwork, Pair, TrialTerms
 from migdoctor.run.judge import in_this_process
-from migdoctor.sandbox import freeze
 
-INTENT = Intent("198.51.100.0/24", "--migration-network", False)
+INTENT = Intent(MigrationNetwork.parse("198.51.100.0/24"), "--migration-network", False)
 
 
 def fleet_pairs(fleet_facts, intent=INTENT):
@@ -34,9 +34,12 @@ def test_a_check_of_the_destination_alone_runs_once_per_destination(fleet_facts)
 
     assert asked == ["kvm3", "kvm2"]
     assert [finding.summary for finding in findings] == ["kvm3 is fine"] * 2 + ["kvm2 is fine"] * 2
-    other_intent = fleet_pairs(fleet_facts, dataclasses.replace(INTENT, migration_network="192.0.2.0/24"))[0]
+    other_network = MigrationNetwork.parse("192.0.2.0/24")
+    other_intent = fleet_pairs(fleet_facts, dataclasses.replace(INTENT, migration_network=other_network))[0]
     in_this_process([check], other_intent, set())
     assert asked == ["kvm3", "kvm2", "kvm3"]  # the intent is part of what it judges
+    in_this_process([check], dataclasses.replace(pairs[0], trial_terms=TrialTerms(tls=True)), set())
+    assert asked == ["kvm3", "kvm2", "kvm3", "kvm3"]  # and so are the test migration's terms
 
 
 def test_the_built_in_destination_checks_give_every_pair_the_finding_judged_pair_by_pair(fleet_facts):

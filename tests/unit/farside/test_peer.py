@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from migdoctor.actions.peer import REMOTE_PROBE, connect, ssh_argv, tls_handshake
+from migdoctor.farside.peer import REMOTE_PROBE, connect, ssh_argv, tls_handshake
 
 
 def test_ssh_command_line_follows_the_uri():
