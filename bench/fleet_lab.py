@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from migdoctor.lab.inventory import FILE as LAB_INVENTORY
+
 MIGDOCTOR = str(Path(sys.executable).parent / "migdoctor")
 TARGET_RATIO = 1.5
 
@@ -47,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
+    os.environ.setdefault("MIGDOCTOR_INVENTORY", str(LAB_INVENTORY))  # what `lab up` says to export
     print(f"load average before: {load()} ({os.cpu_count()} cores)")
     migdoctor("lab", "down")
     migdoctor("lab", "up", "--scenario", "healthy", "--hosts", "3")

@@ -15,7 +15,7 @@ from migdoctor.checkapi import Check
 from migdoctor.engine import DiscoveryError, discover, select, unknown_name
 from migdoctor.judging.pair import MigrationNetwork
 from migdoctor.transports import Host
-from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.inventory_data import Inventory
 
 DEFAULT_FORKS = 10  # hosts reached at once, as Ansible's default
 # Every ordered pair of 200 hosts: judged in 15-18 s and 739 MiB here; a report grows with its pairs

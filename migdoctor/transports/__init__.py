@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migdoctor.transports.errors import TransportError
-from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.inventory_data import Inventory
 from migdoctor.transports.session import FarSide, Stream
 
 __all__ = ["Host", "Lookups", "Transport", "TransportError", "fetch_facts", "open_transports", "resolve_host"]
