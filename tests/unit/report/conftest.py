@@ -14,8 +14,7 @@ import pytest
 from migdoctor.judging.pair import Intent
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.judge import judge
-from migdoctor.run.request import Request
-from migdoctor.transports import Host
+from migdoctor.run.request import Request, SavedFacts
 from migdoctor.transports.inventory import Inventory
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
@@ -46,8 +45,8 @@ def judged(
     lab = copy.deepcopy(load(report))
     intent = intent or Intent(**lab["intent"])
     request = Request.pair(
-        Host("hosta", "file", "hosta.json"),
-        Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),
+        SavedFacts("hosta", Path("hosta.json")),
+        SavedFacts("hostb", Path("hostb.json"), libvirt_uri=intent.dst_libvirt_uri),
         Inventory(),
         include_facts=include_facts,
         ignore=list(ignore),
