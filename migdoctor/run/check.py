@@ -98,7 +98,6 @@ def run_check(ask: Ask) -> Outcome:
     """Validate first, act later: the request is built and settled (checks, options, pairs,
     output files) before any host is contacted; then the facts are collected or loaded and every
     pair judged. RunError, one line, for anything that stops the run."""
-    started, started_at = time.monotonic(), datetime.now(UTC)
     with one_line_errors():
         trial = ask.options.get("trial")
         if trial is not None and trial.domain and not ask.yes:
@@ -106,7 +105,7 @@ def run_check(ask: Ask) -> Outcome:
         request = build_request(ask)
         if ask.saved and trial is not None:
             raise ValueError("--test-migration needs the hosts themselves, not saved facts")
-        return judged(ask, request, started, started_at)
+        return judged(ask, request)
 
 
 @contextmanager
@@ -155,7 +154,9 @@ def build_request(ask: Ask) -> Request:
     return Request([saved_host(label) for label in dict.fromkeys(labels)], pairs, inventory, **options)
 
 
-def judged(ask: Ask, request: Request, started: float, started_at: datetime) -> Outcome:
+def judged(ask: Ask, request: Request) -> Outcome:
+    """The request settled, then its facts collected (or loaded) and judged; the run's duration
+    counts from here, the inventory already read."""
     from migdoctor.report.output import real_target
     from migdoctor.run.collect import collect
     from migdoctor.run.judge import judge
@@ -163,6 +164,7 @@ def judged(ask: Ask, request: Request, started: float, started_at: datetime) -> 
     from migdoctor.run.saved import load_saved
     from migdoctor.run.trial import refusal_note
 
+    started, started_at = time.monotonic(), datetime.now(UTC)
     outputs = ask.outputs(request.pairs, started_at)  # named before prepare() drops a pair
     prepare(request)
     inputs = [str(host.path) for host in request.hosts if isinstance(host, SavedFacts)] + [request.inventory.path]
