@@ -248,13 +248,14 @@ class Outputs:
     def __init__(self, formats: list[Format], files: list[Path], stem: str | None, directory: Path) -> None:
         self.formats, self.files, self.stem, self.directory = formats, files, stem, directory
         self.plan: Plan | None = None
+        self.default: Path | None = None  # the JSON's file when no option names it
 
     def planned(self, pairs: list[tuple[str, str]], started_at: datetime) -> list[Path]:
         """Every file the report will be written to (ValueError for options that do not go together)."""
         from migdoctor.report.writers import plan_outputs
 
-        default = default_output(self.directory, pairs, started_at)
-        self.plan = plan_outputs(self.formats, self.files, self.stem, default)
+        self.default = default_output(self.directory, pairs, started_at)
+        self.plan = plan_outputs(self.formats, self.files, self.stem, self.default)
         return list(self.plan.files.values())
 
 
@@ -274,7 +275,7 @@ def execute(ask: Any, outputs: Outputs, quiet: bool) -> None:
     try:
         outcome = run_check(ask)
         assert outputs.plan is not None  # planned by the run before any host was contacted
-        emit(outcome.report, outputs.plan, quiet)
+        emit(outcome.report, outputs.plan, quiet, outputs.default)
     except (RunError, ReportError, OutputError) as exc:
         raise fail(str(exc)) from None
     for line in outcome.notes:  # pairs not judged, hosts not reached, trials refused: said whatever went to stdout
@@ -282,9 +283,9 @@ def execute(ask: Any, outputs: Outputs, quiet: bool) -> None:
     raise typer.Exit(outcome.exit_status)
 
 
-def emit(report: dict[str, Any], plan: Plan, quiet: bool) -> None:
-    """The JSON first (validated), then the other files, then stdout; every file written is named
-    on stderr."""
+def emit(report: dict[str, Any], plan: Plan, quiet: bool, default: Path | None) -> None:
+    """The JSON first (validated), then the other files, then stdout. The files are named on stderr
+    when a person reads stdout; the DEFAULT one, which no option named, always is."""
     from migdoctor.report.document import write_atomically, write_report
     from migdoctor.report.writers import RenderOptions, writer
 
@@ -296,7 +297,8 @@ def emit(report: dict[str, Any], plan: Plan, quiet: bool) -> None:
         options = RenderOptions(color=sys.stdout.isatty(), quiet=quiet)
         sys.stdout.write(writer(plan.stdout).render(report, options))
     for path in plan.files.values():
-        typer.echo(f"report: {path}", err=True)
+        if plan.stdout in (None, Format.text) or path == default:
+            typer.echo(f"report: {path}", err=True)
 
 
 check_command.__doc__ = f"{check_command.__doc__}\n\n{EXIT_HELP}"

@@ -170,7 +170,7 @@ Output = Annotated[
     typer.Option(
         metavar="FILE",
         help="A report file, its format by suffix (.json .html .md .xml .txt; other: JSON); repeatable. "
-        "The JSON is always written (default: in --report-dir); every file written is named on stderr.",
+        "The JSON is always written (default: in --report-dir, and then named on stderr).",
         rich_help_panel=REPORT,
     ),
 ]
