@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from migdoctor.lab.inventory import FILE as LAB_INVENTORY
 
 VENV_BIN = Path(sys.executable).parent
 MIGDOCTOR = str(VENV_BIN / "migdoctor")
@@ -64,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
+    os.environ.setdefault("MIGDOCTOR_INVENTORY", str(LAB_INVENTORY))  # what `lab up` says to export
     # Bytecode as pip writes it at install: with PYTHONDONTWRITEBYTECODE set (this machine sets it),
     # a module changed since its last .pyc would otherwise be compiled again on every command.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "migdoctor")], check=True)

@@ -10,11 +10,13 @@ dependency). Run as root: .venv/bin/python bench/far_side_designs.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
 
 from migdoctor.lab import ssh
+from migdoctor.lab.inventory import FILE as LAB_INVENTORY
 from migdoctor.transports import Lookups, open_transports, resolve_host
 from migdoctor.transports.inventory import load_inventory
 
@@ -65,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
+    os.environ.setdefault("MIGDOCTOR_INVENTORY", str(LAB_INVENTORY))  # what `lab up` says to export
     show("(b) zip bundle over the ssh connection", with_bundle, runs)
     show("(a) mitogen 0.3 (imports served on demand)", with_mitogen, runs)
 

@@ -10,6 +10,7 @@ sh scripts/setup.sh
 scenario=${1:-seed}
 [ $# -gt 0 ] && shift
 .venv/bin/migdoctor lab up --scenario "$scenario"
+export MIGDOCTOR_INVENTORY=/run/migdoctor-lab/inventory.toml  # as `lab up` says
 status=0
 .venv/bin/migdoctor check hosta hostb --test-migration --canary-memory 128 --output "reports/demo-$scenario.json" "$@" || status=$?
 .venv/bin/migdoctor report validate "reports/demo-$scenario.json"

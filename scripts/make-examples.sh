@@ -7,6 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 md=.venv/bin/migdoctor
+export MIGDOCTOR_INVENTORY=/run/migdoctor-lab/inventory.toml  # as `lab up` says
 trap '$md lab down >/dev/null' EXIT
 check() { $md check hosta hostb --test-migration --canary-memory 128 --format junit --output-stem "$1" >/dev/null || [ $? -eq 1 ]; }
 

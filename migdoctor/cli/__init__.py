@@ -9,6 +9,7 @@ from migdoctor import __version__
 from migdoctor.cli.check import check_command, checks_command, migrate_test_command, report_app, schema_command
 from migdoctor.cli.facts import facts_command
 from migdoctor.cli.lab import lab_app
+from migdoctor.cli.options import Panelled
 from migdoctor.cli.report import diff_command, render_command
 from migdoctor.cli.watch import watch_command
 
@@ -38,9 +39,9 @@ def _root(
     """Find out which network a live migration between two hypervisors will take, and why."""
 
 
-app.command("check")(check_command)
+app.command("check", cls=Panelled)(check_command)
 app.command("checks")(checks_command)
-app.command("migrate-test")(migrate_test_command)
+app.command("migrate-test", cls=Panelled)(migrate_test_command)
 app.command("watch")(watch_command)
 app.command("facts")(facts_command)
 app.command("schema")(schema_command)

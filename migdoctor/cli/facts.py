@@ -4,49 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-EXIT_UNREACHABLE = 2
-Become = Annotated[
-    bool,
-    typer.Option("--become", help="Run the far side under `sudo -n` (as the inventory's become_user, else root)."),
-]
-
-
-def number(low: float, high: float) -> Callable[[str], float]:
-    """A float option's parser: a number from LOW to HIGH (click's ranges let nan through, and with
-    no upper bound inf and 1e308, which no timer or rate takes)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise typer.BadParameter(f"{text!r} is not a number") from None
-        if not low <= value <= high:  # nan too
-            raise typer.BadParameter(f"{text} is not in the range {low:,.15g} to {high:,.15g}")
-        return value
-
-    return parse
-
-
-def fail(message: str, code: int = EXIT_UNREACHABLE) -> typer.Exit:
-    """One line on stderr, no traceback: what admins expect from a CLI tool."""
-    from migdoctor.report.safe import printable
-
-    typer.echo(f"migdoctor: {printable(message)}", err=True)
-    return typer.Exit(code)
+from migdoctor.cli.options import Become, Inventory, fail, host_help
 
 
 def facts_command(
-    host: Annotated[
-        str,
-        typer.Argument(
-            help="Inventory name, 'local', 'ssh://[user@]host[:port]', 'lab:HOST', or a name to reach over SSH."
-        ),
-    ] = "local",
+    host: Annotated[str, typer.Argument(metavar="HOST", help=host_help("The host"))] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts record as JSON.")] = False,
     route_to: Annotated[
         list[str] | None,
@@ -60,10 +26,7 @@ def facts_command(
         list[str] | None,
         typer.Option("--reverse", metavar="IP", help="Look up the PTR names of IP as the host sees them (repeatable)."),
     ] = None,
-    inventory: Annotated[
-        str | None,
-        typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
-    ] = None,
+    inventory: Inventory = None,
     become: Become = False,
 ) -> None:
     """Collect what a host has: links, routes, name resolution, listeners, firewall, libvirt/Xen config."""

@@ -54,6 +54,7 @@ def up(
         lab.up(scenario, lan_rate, fast_rate, hosts)
         if was_up:
             typer.echo(f"lab already up with scenario {scenario}: nothing to do")
+            typer.echo(f"export MIGDOCTOR_INVENTORY={lab.status()['inventory']}")
             return
         took = time.monotonic() - started
         st = lab.status()
@@ -64,7 +65,8 @@ def up(
         addrs = "  ".join(f"{role} {a['address']}" for role, a in h["addresses"].items())
         typer.echo(f"  {name}  {h['fqdn']}  {addrs}")
     typer.echo(f"  ssh -F {st['ssh_config']} hosta")
-    typer.echo(f"  inventory {st['inventory']}")
+    typer.echo(f"  inventory {st['inventory']}; for migdoctor to reach the lab's hosts by name:")
+    typer.echo(f"export MIGDOCTOR_INVENTORY={st['inventory']}")
 
 
 @lab_app.command()

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import fail
+from migdoctor.cli.options import fail
 from migdoctor.report.writers import Format
 
 ReportFile = Annotated[Path, typer.Argument(metavar="FILE", help="A JSON report written by migdoctor check.")]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migdoctor.cli.facts import Become, fail, number
+from migdoctor.cli.options import Become, Dst, Inventory, Src, fail, number
 
 
 def rate_line(label: str, rates: dict[str, float]) -> str:
@@ -18,8 +18,8 @@ def rate_line(label: str, rates: dict[str, float]) -> str:
 
 
 def watch_command(
-    src: Annotated[str, typer.Argument(help="Source host (where the migration runs from).")],
-    dst: Annotated[str, typer.Argument(help="Destination host.")],
+    src: Src,
+    dst: Dst,
     domain: Annotated[
         str | None, typer.Option(metavar="NAME", help="The migrating domain (default: any with a job).")
     ] = None,
@@ -27,10 +27,7 @@ def watch_command(
         float, typer.Option(metavar="SECONDS", parser=number(0.05, 60), help="Sampling interval.")
     ] = 0.25,
     output: Annotated[str | None, typer.Option(metavar="FILE", help="Write the summary as JSON.")] = None,
-    inventory: Annotated[
-        str | None,
-        typer.Option("--inventory", "-i", help="Inventory file (default: $MIGDOCTOR_INVENTORY, else the lab's)."),
-    ] = None,
+    inventory: Inventory = None,
     become: Become = False,
 ) -> None:
     """Watch a running migration: per-link throughput on both hosts and the link carrying it.

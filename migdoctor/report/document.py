@@ -157,13 +157,12 @@ def unverified(
     return missing
 
 
-def host_record(
-    label: str, transport: str, target: str | None, facts: dict[str, Any] | None, error: str | None
-) -> dict[str, Any]:
+def host_record(label: str, spec: str, facts: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+    """A host of the report; SPEC is how it was reached (its own spec: `local`, `ssh:kvm1`, `file:kvm1.json`)."""
     whole, stable = digests(facts) if facts is not None else (None, None)
     return {
         "label": label,
-        "transport": transport if transport == "local" else f"{transport}:{target}",
+        "transport": spec,
         "reached": facts is not None,
         "error": error,
         "identity": identity_summary(facts),

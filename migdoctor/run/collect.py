@@ -67,7 +67,7 @@ def collect(request: Request) -> Gathered:
     """Round one on every host, the peer connections beside it; intents; round two beside the
     probes; the trials."""
     with (
-        open_transports(request.hosts) as transports,
+        open_transports(request.reached()) as transports,
         ThreadPoolExecutor(request.forks) as pool,
         ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
     ):

@@ -201,7 +201,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         prepare(request)
     hosts = {
         host.label: host_record(
-            host.label, host.transport, host.target, gathered.hosts[host.label].facts, gathered.hosts[host.label].error
+            host.label, host.spec, gathered.hosts[host.label].facts, gathered.hosts[host.label].error
         )
         for host in request.hosts
     }

@@ -11,7 +11,7 @@ from migdoctor.judging.pair import Intent, MigrationNetwork
 from migdoctor.run.intent import decide_intent
 from migdoctor.run.request import Request
 from migdoctor.transports import Lookups, resolve_host
-from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.inventory_data import Inventory
 
 
 def source_lookups(dst: dict[str, Any], intent: Intent, dst_uri: str | None) -> Lookups:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from migdoctor.actions.migration import TrialOptions
@@ -15,7 +16,7 @@ from migdoctor.checkapi import Check
 from migdoctor.engine import DiscoveryError, discover, select, unknown_name
 from migdoctor.judging.pair import MigrationNetwork
 from migdoctor.transports import Host
-from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.inventory_data import Inventory
 
 DEFAULT_FORKS = 10  # hosts reached at once, as Ansible's default
 # Every ordered pair of 200 hosts: judged in 15-18 s and 739 MiB here; a report grows with its pairs
@@ -23,9 +24,31 @@ DEFAULT_FORKS = 10  # hosts reached at once, as Ansible's default
 MAX_PAIRS = 39_800
 
 
+@dataclass(frozen=True)
+class SavedFacts:
+    """A host judged from its saved facts: no transport, nothing is contacted. The libvirt URIs
+    are its inventory entry's, for the intent (what a source's libvirtd would open)."""
+
+    label: str
+    path: Path
+    libvirt_uri: str | None = None
+    peer_libvirt_uri: str | None = None
+
+    @property
+    def peer_uri(self) -> str | None:
+        return self.peer_libvirt_uri or self.libvirt_uri
+
+    @property
+    def spec(self) -> str:
+        return f"file:{self.path}"
+
+
+Source = Host | SavedFacts  # where a host's facts come from
+
+
 @dataclass
 class Request:
-    hosts: list[Host]  # each host once, in the order given
+    hosts: list[Source]  # each host once, in the order given
     pairs: list[tuple[str, str]]  # ordered (source, destination) labels
     inventory: Inventory
     migration_network: str | None = None
@@ -47,12 +70,16 @@ class Request:
     dropped: list[str] = field(default_factory=list)  # the pairs of one host with itself, a host's second name
 
     @classmethod
-    def pair(cls, src: Host, dst: Host, inventory: Inventory, **options: Any) -> Request:
+    def pair(cls, src: Source, dst: Source, inventory: Inventory, **options: Any) -> Request:
         """The run of one pair, `check SRC DST`."""
         return cls([src, dst], [(src.label, dst.label)], inventory, **options)
 
-    def host(self, label: str) -> Host:
+    def host(self, label: str) -> Source:
         return next(host for host in self.hosts if host.label == label)
+
+    def reached(self) -> list[Host]:
+        """The hosts to contact; a run of saved facts has none."""
+        return [host for host in self.hosts if isinstance(host, Host)]
 
 
 def evacuation(src: str, destinations: list[str]) -> list[tuple[str, str]]:
@@ -78,16 +105,16 @@ class Sameness:
     """How two hosts of a run are known to be one: KEY(host) is equal for both (None: not known),
     and WHY(first, second) says so."""
 
-    key: Callable[[Host], Hashable | None]
-    why: Callable[[Host, Host], str]
+    key: Callable[[Source], Hashable | None]
+    why: Callable[[Source, Source], str]
 
 
-def reached_as(host: Host) -> Hashable | None:
+def reached_as(host: Source) -> Hashable | None:
     """What picks the machine HOST is reached on, so two names of one host are told before either
     is contacted: the transport, its target without the ssh user (root@kvm1 and kvm1 are one
     machine), the port, ssh config and arguments (a jump host may pick another machine). Saved
     facts are told apart once read (run.saved.same_record)."""
-    if host.transport == "file":
+    if isinstance(host, SavedFacts):
         return None
     target = host.target.rpartition("@")[2].lower() if host.transport == "ssh" and host.target else host.target
     return host.transport, target, host.port, host.ssh_config, host.ssh_args
@@ -116,8 +143,8 @@ def one_host_once(request: Request, same: Sameness) -> None:
         raise ValueError(f"{lines[0]}; no pair is left to judge")
     request.dropped += [f"{line}; that pair is not judged" for line in lines]
     paired = {label for pair in kept for label in pair}
-    first: dict[Hashable, Host] = {}
-    again: dict[str, Host] = {}
+    first: dict[Hashable, Source] = {}
+    again: dict[str, Source] = {}
     for host in (host for host in request.hosts if host.label in paired):
         key = keys[host.label]
         if key is not None and (named := first.setdefault(key, host)) is not host:

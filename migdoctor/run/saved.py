@@ -21,8 +21,8 @@ from migdoctor.frozen import collector_paused
 from migdoctor.report.document import facts_digest
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.lookups import absent_lookups, plan_lookups, planned_lookups
-from migdoctor.run.request import Request, Sameness, one_host_once
-from migdoctor.transports import Host, Lookups
+from migdoctor.run.request import Request, Sameness, SavedFacts, Source, one_host_once
+from migdoctor.transports import Lookups
 
 # Saved records further apart than this come from different collections: the older one is named.
 STALE_AFTER = timedelta(hours=1)
@@ -78,11 +78,9 @@ def load_saved(request: Request, sides: dict[str, str] | None = None) -> Gathere
     intents, and per pair the note that saved facts lack look-ups aimed at the peer. SIDES:
     which side of a schema 1 report each label takes (`--facts SRC.json DST.json`)."""
     hosts: dict[str, Collected] = {}
-    for host in request.hosts:
+    for host in (host for host in request.hosts if isinstance(host, SavedFacts)):
         try:
-            hosts[host.label] = Collected(
-                read_facts(Path(host.target or ""), host.label, (sides or {}).get(host.label))
-            )
+            hosts[host.label] = Collected(read_facts(host.path, host.label, (sides or {}).get(host.label)))
         except ValueError as exc:
             hosts[host.label] = Collected(None, str(exc))
     one_host_once(request, same_record(hosts))
@@ -113,7 +111,7 @@ def same_record(hosts: dict[str, Collected]) -> Sameness:
     moments = {label: (facts["collected_at"], facts["identity"]["hostname"]) for label, facts in records.items()}
     shared = {moment for moment, count in Counter(moments.values()).items() if count > 1}
 
-    def key(host: Host) -> Hashable | None:
+    def key(host: Source) -> Hashable | None:
         moment = moments.get(host.label)
         return None if moment is None else (moment, facts_digest(records[host.label]) if moment in shared else None)
 

@@ -13,21 +13,20 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
 from migdoctor.transports.errors import TransportError
-from migdoctor.transports.inventory import Inventory
+from migdoctor.transports.inventory_data import Inventory
 from migdoctor.transports.session import FarSide, Stream
 
 __all__ = ["Host", "Lookups", "Transport", "TransportError", "fetch_facts", "open_transports", "resolve_host"]
 
-# Way of reaching a host -> the class doing it, imported only when a host uses it (so the
-# production path never imports the lab). A new way is one module and one line here.
+# Way of reaching a host -> the class doing it, which owns its spec form (FORM, target()). A new
+# way is one module and one line here; the lab transport imports the lab only when it is used.
 TRANSPORTS = {
     "local": "migdoctor.transports.local:LocalTransport",
     "ssh": "migdoctor.transports.ssh:SshTransport",
-    "lab": "migdoctor.lab.transport:LabTransport",
+    "lab": "migdoctor.transports.lab:LabTransport",
 }
 
 
@@ -59,7 +58,7 @@ class Host:
 
 
 def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Host:
-    """`local`, `ssh://[user@]host[:port]`, `lab:HOST`, or a bare name reached over SSH."""
+    """SPEC in the form of one of TRANSPORTS (each class's FORM), else a bare name reached over SSH."""
     entry = entry or {}
     common: dict[str, Any] = {
         key: entry[key]
@@ -76,23 +75,26 @@ def parse_spec(label: str, spec: str, entry: dict[str, Any] | None = None) -> Ho
     }
     if "ssh_args" in entry:
         common["ssh_args"] = tuple(entry["ssh_args"])
-    if spec in ("local", "localhost"):
-        return Host(label, "local", **common)
-    if spec.startswith("lab:"):
-        return Host(label, "lab", target=spec[4:], **common)
-    if spec.startswith("ssh://"):
-        url = urlsplit(spec)
-        if not url.hostname:
-            raise TransportError(f"{label}: no host name in {spec!r}")
-        try:
-            port = url.port
-        except ValueError as exc:
-            raise TransportError(f"{label}: {exc} in {spec!r}") from None
-        target = f"{url.username}@{url.hostname}" if url.username else url.hostname
-        return Host(label, "ssh", target=target, port=port, **common)
+    for name in TRANSPORTS:
+        found = transport_class(name).target(label, spec)
+        if found is not None:
+            return Host(label, name, *found, **common)
     if "://" in spec:
-        raise TransportError(f"{label}: unknown transport in {spec!r} (use local, ssh:// or lab:)")
+        *others, last = (transport_class(name).PREFIX for name in TRANSPORTS)
+        raise TransportError(f"{label}: unknown transport in {spec!r} (use {', '.join(others)} or {last})")
     return Host(label, "ssh", target=spec, **common)
+
+
+def transport_class(name: str) -> type[Transport]:
+    module, _, attribute = TRANSPORTS[name].partition(":")
+    cls: type[Transport] = getattr(importlib.import_module(module), attribute)
+    return cls
+
+
+def host_forms() -> list[str]:
+    """The forms a host is given in, for help and errors: each way's own, between an inventory
+    name and a bare name (reached over SSH)."""
+    return ["an inventory name", *(transport_class(name).FORM for name in TRANSPORTS), "a bare name (SSH)"]
 
 
 def resolve_host(name: str, inventory: Inventory, become: bool = False) -> Host:
@@ -121,9 +123,18 @@ class Lookups:
 
 
 class Transport(ABC):
-    """One way of reaching a host. A subclass says how the far side starts there; running a
-    far-side call, streaming one and closing are the same for all. The far side starts at the
-    first call and serves every call of the run."""
+    """One way of reaching a host. A subclass says how a host spec names it (FORM, target()) and
+    how the far side starts there; running a far-side call, streaming one and closing are the same
+    for all. The far side starts at the first call and serves every call of the run."""
+
+    FORM: ClassVar[str]  # how a host spec names this way, as help shows it
+    PREFIX: ClassVar[str]  # what tells the form, as an error names it
+
+    @classmethod
+    def target(cls, label: str, spec: str) -> tuple[str | None, int | None] | None:
+        """(target, port) when SPEC is in this way's form, else None; TransportError naming LABEL
+        when it is this way's but wrong. A way no spec names (a test's) keeps this."""
+        return None
 
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -207,9 +218,7 @@ class Transport(ABC):
 
 
 def transport_for(host: Host) -> Transport:
-    module, _, name = TRANSPORTS[host.transport].partition(":")
-    cls: type[Transport] = getattr(importlib.import_module(module), name)
-    return cls(host)
+    return transport_class(host.transport)(host)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 from migdoctor.farside.server import ANSWER_ALL
 from migdoctor.transports import Host, Lookups, TransportError, fetch_facts, parse_spec, transport_for
 from migdoctor.transports.ansible_inventory import from_ansible, host_entry
-from migdoctor.transports.inventory import Inventory, checked
+from migdoctor.transports.inventory_data import Inventory, checked
 from migdoctor.transports.session import Stream, boot_input, decoded
 from migdoctor.transports.ssh import FIRST_STAGE, SshTransport
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from migdoctor.bounded import MAX_INPUT_BYTES
-from migdoctor.transports.inventory import HOST_KEYS, Inventory, InventoryError, checked
+from migdoctor.transports.inventory_data import HOST_KEYS, Inventory, InventoryError, checked
 
 COMMAND = "ansible-inventory"
 # An inventory is read or refused within 30 s, and ansible-inventory's memory with migdoctor's own

@@ -10,6 +10,12 @@ from migdoctor.transports import Transport, TransportError
 
 
 class LocalTransport(Transport):
+    FORM = PREFIX = "local"
+
+    @classmethod
+    def target(cls, label: str, spec: str) -> tuple[str | None, int | None] | None:
+        return (None, None) if spec in ("local", "localhost") else None
+
     def far_side_argv(self) -> list[str]:
         return [sys.executable, "-m", "migdoctor.farside"]
 

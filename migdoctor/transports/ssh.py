@@ -40,6 +40,21 @@ exec(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())))
 
 
 class SshTransport(Transport):
+    FORM, PREFIX = "ssh://[user@]host[:port]", "ssh://"  # a bare name too: parse_spec's fallback
+
+    @classmethod
+    def target(cls, label: str, spec: str) -> tuple[str | None, int | None] | None:
+        if not spec.startswith("ssh://"):
+            return None
+        url = urlsplit(spec)
+        if not url.hostname:
+            raise TransportError(f"{label}: no host name in {spec!r}")
+        try:
+            port = url.port
+        except ValueError as exc:
+            raise TransportError(f"{label}: {exc} in {spec!r}") from None
+        return (f"{url.username}@{url.hostname}" if url.username else url.hostname), port
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.mux_dir: str | None = None  # the master's socket and libvirt's ssh wrapper, this run only

@@ -117,10 +117,14 @@ def lab() -> Iterator[LabSession]:
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         pytest.fail("the lab tests need Linux and root", pytrace=False)
     from migdoctor import lab as lab_api
+    from migdoctor.lab import inventory
+    from migdoctor.transports.inventory import ENV_VAR
 
     session = LabSession()
     session.use("seed")
-    yield session
+    with pytest.MonkeyPatch.context() as patch:  # what `lab up` tells its user to export
+        patch.setenv(ENV_VAR, str(inventory.FILE))
+        yield session
     lab_api.down()
 
 

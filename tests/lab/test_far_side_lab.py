@@ -56,10 +56,10 @@ def migdoctor(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[s
 
 def refused(done: subprocess.CompletedProcess[str]) -> str:
     """The one line a refusal prints on stderr; exit status 2, no traceback (check still writes
-    its report, saying which host was not reached)."""
+    its report, saying which host was not reached, and names the report's default file)."""
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr + done.stdout
-    (line,) = done.stderr.splitlines()
+    (line,) = [line for line in done.stderr.splitlines() if not line.startswith("report: reports/")]
     return line
 
 

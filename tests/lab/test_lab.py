@@ -210,6 +210,7 @@ def test_cli_lifecycle_is_idempotent_and_down_leaves_nothing(lab_scenario):
     recorded = lab_api.status()
     again = session.cli("up")
     assert again.returncode == 0 and "already up" in again.stdout
+    assert f"export MIGDOCTOR_INVENTORY={recorded['inventory']}\n" in again.stdout  # how migdoctor finds the lab
     other = session.cli("up", "--scenario", "healthy")
     assert other.returncode == 1
     assert other.stderr.count("\n") == 1 and "lab down" in other.stderr

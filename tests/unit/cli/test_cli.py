@@ -20,7 +20,7 @@ def migdoctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
         text=True,
         timeout=60,
         cwd=cwd,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},  # not a running lab's
+        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},  # not the caller's
     )
 
 

@@ -14,8 +14,7 @@ import pytest
 from migdoctor.judging.pair import Intent, MigrationNetwork
 from migdoctor.run.collect import Collected, Gathered
 from migdoctor.run.judge import judge
-from migdoctor.run.request import Request
-from migdoctor.transports import Host
+from migdoctor.run.request import Request, SavedFacts
 from migdoctor.transports.inventory import Inventory
 
 FACTS_DIR = Path(__file__).resolve().parents[2] / "data" / "facts"
@@ -49,8 +48,8 @@ def judged(
         network = given.pop("migration_network")
         intent = Intent(MigrationNetwork.parse(network) if network else None, **given)
     request = Request.pair(
-        Host("hosta", "file", "hosta.json"),
-        Host("hostb", "file", "hostb.json", libvirt_uri=intent.dst_libvirt_uri),
+        SavedFacts("hosta", Path("hosta.json")),
+        SavedFacts("hostb", Path("hostb.json"), libvirt_uri=intent.dst_libvirt_uri),
         Inventory(),
         include_facts=include_facts,
         ignore=list(ignore),

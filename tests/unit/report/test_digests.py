@@ -48,7 +48,7 @@ def test_text_beyond_ascii_floats_and_a_record_without_links_digest_the_same():
 
 
 def test_a_host_not_reached_has_no_digest():
-    record = host_record("kvm1", "ssh", "kvm1", None, "ssh: connection refused")
+    record = host_record("kvm1", "ssh:kvm1", None, "ssh: connection refused")
 
     assert record["facts_digest"] is None and record["facts_stable_digest"] is None
     assert facts_digest(None) is None

@@ -2,13 +2,14 @@
 same name, or two names reaching one machine) is taken out with its line, and the rest judged."""
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from migdoctor.run.collect import Collected
-from migdoctor.run.request import Request, each_other, evacuation, prepare
+from migdoctor.run.request import Request, SavedFacts, each_other, evacuation, prepare
 from migdoctor.run.saved import same_record
-from migdoctor.transports import Host, parse_spec
+from migdoctor.transports import parse_spec
 from migdoctor.transports.inventory import Inventory
 
 
@@ -80,7 +81,7 @@ def test_saved_records_are_one_host_only_when_they_are_the_same_record(fleet_fac
     edited = copy.deepcopy(fleet_facts["kvm1"])
     edited["sysctl"]["ip_local_port_range"] = [1024, 65000]
     records = {"kvm1": fleet_facts["kvm1"], "copy": fleet_facts["kvm1"], "edited": edited, "kvm2": fleet_facts["kvm2"]}
-    hosts = {label: Host(label, "file", f"{label}.json") for label in records}
+    hosts = {label: SavedFacts(label, Path(f"{label}.json")) for label in records}
 
     same = same_record({label: Collected(facts) for label, facts in records.items()})
 

@@ -25,7 +25,7 @@ def migdoctor(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[s
         text=True,
         timeout=60,
         cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},  # not a running lab's
+        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},  # not the caller's
     )
     return done, json.loads(output.read_text()) if output.exists() else {}
 

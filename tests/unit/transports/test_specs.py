@@ -139,16 +139,17 @@ def test_ssh_port_out_of_range_names_the_host(port: str) -> None:
         parse_spec("kvm1", f"ssh://kvm1:{port}")
 
 
-def test_saved_facts_never_borrow_the_running_labs_inventory(tmp_path, monkeypatch) -> None:
+def test_an_inventory_is_read_only_when_named(tmp_path, monkeypatch) -> None:
+    """--inventory, else $MIGDOCTOR_INVENTORY; a running lab is never a default of the product."""
     from migdoctor.transports import inventory
 
-    lab = tmp_path / "inventory.toml"
-    lab.write_text(LAB_INVENTORY)
-    monkeypatch.setattr(inventory, "LAB_INVENTORY", lab)
+    named = tmp_path / "inventory.toml"
+    named.write_text(LAB_INVENTORY)
     monkeypatch.delenv(inventory.ENV_VAR, raising=False)
-
-    assert inventory.load_inventory(None).path == str(lab)
-    assert inventory.load_inventory(None, lab=False) == Inventory()
+    assert inventory.load_inventory(None) == Inventory()
+    assert inventory.load_inventory(str(named)).path == str(named)
+    monkeypatch.setenv(inventory.ENV_VAR, str(named))
+    assert inventory.load_inventory(None).path == str(named)
 
 
 def test_the_production_path_does_not_import_the_lab() -> None:

@@ -27,7 +27,7 @@ class ActionModule(CollectingAction):
         require_migdoctor()
         from migdoctor.run.lookups import lookups_among, merge_lookups
         from migdoctor.transports.ansible_connection import first_rounds
-        from migdoctor.transports.inventory import InventoryError
+        from migdoctor.transports.inventory_data import InventoryError
 
         label = task_vars["inventory_hostname"]
         try:

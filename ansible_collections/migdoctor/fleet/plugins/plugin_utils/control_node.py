@@ -55,7 +55,7 @@ class CollectingAction(ActionBase):
         """The host's facts record (with LOOKUPS), reached through the task's connection."""
         from migdoctor.transports import TransportError
         from migdoctor.transports.ansible_connection import gather_facts
-        from migdoctor.transports.inventory import InventoryError
+        from migdoctor.transports.inventory_data import InventoryError
 
         host = Templated(task_vars, self._templar)
         try:
