@@ -143,9 +143,9 @@ def check_command(
     ignore: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="CHECK[=REASON]",
-            help="Accepted risk: keep the finding, listed under 'Accepted risks' with REASON (an id or an area; "
-            "repeatable, or comma-separated ids).",
+            metavar="CHECK[,CHECK...]",
+            help="Accepted risk: keep the finding, listed under 'Accepted risks' (an id or an area; repeatable, or "
+            "comma-separated); CHECK=REASON records why.",
             rich_help_panel=CHECKS,
         ),
     ] = None,
