@@ -108,15 +108,17 @@ def test_seed_fails_migration_host_address_and_shows_the_lan_path(seed, tmp_path
     validates(run.output)
 
 
-def test_seed_markdown_has_the_table_and_ignore_keeps_the_finding(seed, tmp_path):
-    run = check(tmp_path, "--ignore", "dns.migration-host-address", output_format="markdown")
+def test_seed_markdown_lists_an_ignored_finding_under_accepted_risks_with_its_reason(seed, tmp_path):
+    reason = "CHG-1 moves hostb to its fast name"
+    run = check(tmp_path, "--ignore", f"dns.migration-host-address={reason}", output_format="markdown")
     assert run.done.returncode == 1  # the port range and the probe still fail
     markdown = run.done.stdout
     assert "# Migration path check: hosta -> hostb" in markdown
-    assert "| status | check | summary |\n|---|---|---|\n" in markdown
-    assert "| FAIL (ignored) | `dns.migration-host-address` | hostb.lab.test (hostname" in markdown
-    assert "| FAIL | `probe.migration-port` |" in markdown
+    findings, accepted = markdown.split("## Accepted risks")
+    assert "### FAIL `probe.migration-port`" in findings and "### FAIL `dns.migration-host-address`" not in findings
+    assert "| FAIL | `dns.migration-host-address` | hostb.lab.test (hostname" in accepted and reason in accepted
     assert "- On the migration network: **NO**" in markdown
+    assert run.report["accepted_risks"] == [{"id": "dns.migration-host-address", "reason": reason}]
 
     ignored = run.finding("dns.migration-host-address")
     assert ignored["status"] == "fail" and ignored["ignored"] is True
