@@ -17,7 +17,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -136,15 +136,16 @@ class ImportTooLong(Exception):
 
 
 @contextmanager
-def import_alarm(seconds: float) -> Iterator[None]:
-    """An alarm that interrupts a plug-in stuck at import (a loop in Python code; a single C call
-    cannot be interrupted this way). Signals reach the main thread only: elsewhere, no alarm."""
+def alarm(seconds: float, error: Callable[[float], Exception]) -> Iterator[None]:
+    """An alarm that interrupts code stuck past SECONDS by raising ERROR(SECONDS) in it (a loop in
+    Python code; a single C call cannot be interrupted this way). Signals reach the main thread
+    only: elsewhere, no alarm."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def overrun(_signum: int, _frame: Any) -> None:
-        raise ImportTooLong(f"still importing after {seconds:g} s")
+        raise error(seconds)
 
     previous = signal.signal(signal.SIGALRM, overrun)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -155,12 +156,16 @@ def import_alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def import_overran(seconds: float) -> ImportTooLong:
+    return ImportTooLong(f"still importing after {seconds:g} s")
+
+
 def load_module(origin: str, load: Any) -> Any:
     """LOAD() under the contract that nothing a plug-in does at import ends or hangs the run: any
     exception, sys.exit() included, is one line naming it, and so is an import that overruns
     IMPORT_BUDGET_S; Ctrl-C still stops."""
     try:
-        with import_alarm(IMPORT_BUDGET_S):
+        with alarm(IMPORT_BUDGET_S, import_overran):
             return load()
     except KeyboardInterrupt:
         raise

@@ -16,11 +16,10 @@ import dataclasses
 import io
 import json
 import os
-import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr
+from collections.abc import Callable
+from contextlib import AbstractContextManager, redirect_stderr
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from tls_records import HOSTA_NAMES, HOSTB_NAMES, with_tls
 
 from migdoctor.checkapi import Status
 from migdoctor.cli.report import read_report
-from migdoctor.engine import Finding, builtin_checks, discover
+from migdoctor.engine import Finding, alarm, builtin_checks, discover
 from migdoctor.frozen import freeze
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.parsers import ParseError
@@ -120,18 +119,8 @@ class Hang(Exception):
     """An example still running after HANG_S: a hang, reported with the example that caused it."""
 
 
-@contextmanager
-def no_hang(seconds: float = HANG_S) -> Iterator[None]:
-    def overrun(_signum: int, _frame: Any) -> None:
-        raise Hang(f"still running after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, overrun)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def no_hang(seconds: float = HANG_S) -> AbstractContextManager[None]:
+    return alarm(seconds, lambda limit: Hang(f"still running after {limit:g} s"))
 
 
 def judged(src: dict[str, Any] | None, dst: dict[str, Any] | None, network: str | None) -> dict[str, Any]:
