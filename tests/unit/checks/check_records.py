@@ -38,3 +38,40 @@ def path_mtu_record(**change: Any) -> dict[str, Any]:
         "skipped": None,
     }
     return record | change
+
+
+MIB = 1024 * 1024
+
+
+def leg(source: str = "a-fast", destination: str = "b-fast", rate: float = 955.0, **changes: Any) -> dict[str, Any]:
+    record = {
+        "from": "hosta",
+        "to": "hostb",
+        "ok": True,
+        "error": None,
+        "wall_s": 3.2,
+        "samples": 28,
+        "source_link": source,
+        "source_tx_bytes": 219 * MIB,
+        "destination_link": destination,
+        "destination_rx_bytes": 219 * MIB,
+        "rate_mbps": rate,
+        "wall_rate_mbps": 560.0,
+    }
+    return record | changes
+
+
+def trial(*legs: dict[str, Any], interrupted: bool = False) -> dict[str, Any]:
+    return {
+        "domain": "migdoctor-canary-x",
+        "canary": True,
+        "virt_type": "kvm",
+        "memory_mib": 256,
+        "payload_mib": 208,
+        "migrate_uri": None,
+        "timeout_s": 94.4,
+        "legs": list(legs),
+        "completed_stats": None,
+        "cleanup": [],
+        "interrupted": interrupted,
+    }

@@ -3,48 +3,13 @@ links that carried each, libvirt's error, the stream rate) against the migration
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from check_records import leg, trial
 
-MIB = 1024 * 1024
 # A real round trip in the seed lab once hostb advertised its fast name (scripts/make-examples.sh):
 # there by the fast link, back by the LAN, as hosta still advertises its LAN name.
 SEED_FIXED = Path(__file__).parents[3] / "reports" / "example-seed-fixed.json"
-
-
-def leg(source: str = "a-fast", destination: str = "b-fast", rate: float = 955.0, **changes: Any) -> dict[str, Any]:
-    record = {
-        "from": "hosta",
-        "to": "hostb",
-        "ok": True,
-        "error": None,
-        "wall_s": 3.2,
-        "samples": 28,
-        "source_link": source,
-        "source_tx_bytes": 219 * MIB,
-        "destination_link": destination,
-        "destination_rx_bytes": 219 * MIB,
-        "rate_mbps": rate,
-        "wall_rate_mbps": 560.0,
-    }
-    return record | changes
-
-
-def trial(*legs: dict[str, Any], interrupted: bool = False) -> dict[str, Any]:
-    return {
-        "domain": "migdoctor-canary-x",
-        "canary": True,
-        "virt_type": "kvm",
-        "memory_mib": 256,
-        "payload_mib": 208,
-        "migrate_uri": None,
-        "timeout_s": 94.4,
-        "legs": list(legs),
-        "completed_stats": None,
-        "cleanup": [],
-        "interrupted": interrupted,
-    }
 
 
 def test_fast_round_trip_passes_with_its_share_of_the_link(make_pair, judge) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import tomli_w
 import typer
-from check_records import probe_record
+from check_records import leg, probe_record, trial
 from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -302,25 +302,7 @@ def with_every_part(facts: dict[str, Any]) -> dict[str, Any]:
 
 XEND_CONFIG = "(xend-relocation-server yes)\n(xend-relocation-port 8002)\n(xend-relocation-address '198.51.100.2')\n"
 COMPLETE = {name: with_every_part(facts) for name, facts in CAPTURED.items()}
-LEG = {"ok": True, "error": None, "wall_s": 3.2, "samples": 28, "source_tx_bytes": 2**28}
-TRIAL = {
-    "domain": "migdoctor-canary-x",
-    "canary": True,
-    "virt_type": "kvm",
-    "memory_mib": 256,
-    "payload_mib": 208,
-    "migrate_uri": None,
-    "timeout_s": 94.4,
-    "legs": [
-        {**LEG, "from": "hosta", "to": "hostb", "source_link": "a-fast", "destination_link": "b-fast"}
-        | {"destination_rx_bytes": 2**28, "rate_mbps": 955.0, "wall_rate_mbps": 560.0},
-        {**LEG, "from": "hostb", "to": "hosta", "source_link": "b-fast", "destination_link": "a-fast"}
-        | {"destination_rx_bytes": 2**28, "rate_mbps": 955.0, "wall_rate_mbps": 560.0},
-    ],
-    "completed_stats": None,
-    "cleanup": [],
-    "interrupted": False,
-}
+TRIAL = trial(leg(), leg("b-fast", "a-fast", **{"from": "hostb", "to": "hosta"}))
 
 
 def judged_here(
