@@ -102,7 +102,12 @@ def marker_round(src: Transport, dst: Transport, paths: list[str]) -> dict[str, 
 
 
 def storage_entry(target: str, kind: str, path: str, seen: dict[str, Any]) -> dict[str, Any]:
-    entry = {"target": target, "path": path, "same": None, "fstype": None, "free_bytes": None, "error": None}
+    """One disk's storage look-up; `exists` (beyond same): the destination has a file at the path,
+    which `--copy-storage-all` writes into (without one, libvirt 9.0 creates it only in a storage
+    pool whose target is that directory: "Storage pool not found: no storage pool with matching
+    target path")."""
+    entry = {"target": target, "path": path, "same": None, "exists": None, "fstype": None, "free_bytes": None}
     if kind == "block":
         return {**entry, "error": BLOCK_DEVICE}
-    return {**entry, **{key: seen[key] for key in ("same", "fstype", "free_bytes", "error") if key in seen}}
+    keys = ("same", "exists", "fstype", "free_bytes", "error")
+    return {**entry, "error": None, **{key: seen[key] for key in keys if key in seen}}

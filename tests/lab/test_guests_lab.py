@@ -66,6 +66,7 @@ def test_the_marker_proves_db_shares_storage_on_a_filesystem_libvirt_does_not_co
     (scratch,) = looked_up["scratch"]["storage"]
     assert db["same"] is True and db["fstype"] not in SHARED_MAGIC.values() and db["error"] is None
     assert scratch["same"] is False and scratch["free_bytes"] > 0 and scratch["error"] is None
+    assert scratch["exists"] is False and gathered.hosts["hostb"].facts["virt"]["storage_pools"] == []
     assert looked_up["web"]["storage"] == [] and looked_up["isolated"]["storage"] == []
 
 
