@@ -189,6 +189,14 @@ def guest_cpu(xml: str) -> tuple[str | None, ElementTree.Element | None, str]:
     return mode, cpu, root.get("type", "kvm")
 
 
+def cpu_identity(xml: str) -> tuple[str, str, str]:
+    """What a CPU comparison of a guest depends on: (virtualisation type, architecture, <cpu>)."""
+    _, cpu, virt_type = guest_cpu(xml)
+    os_type = ElementTree.fromstring(xml).find("os/type")
+    arch = os_type.get("arch", "") if os_type is not None else ""
+    return virt_type, arch, "" if cpu is None else ElementTree.tostring(cpu, "unicode")
+
+
 def compare_cpu(conn: Any, guest_xml: str) -> dict[str, Any]:
     """The guest's migratable CPU compared on the destination (virConnectCompareHypervisorCPU,
     failing on incompatibility so libvirt's message names the missing features), as libvirt

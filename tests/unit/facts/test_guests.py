@@ -10,6 +10,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from migdoctor.actions.guests import cpu_lookups
 from migdoctor.facts.gaps import Gaps
 from migdoctor.facts.guests import (
     GuestAsk,
@@ -355,3 +356,45 @@ def test_the_baseline_is_taken_over_both_hosts_host_model_cpus():
     assert cpu is not None and cpu.startswith('<cpu><model fallback="forbid">') and "<vendor>Intel</vendor>" in cpu
     assert baseline_cpu(Connection(), [domcaps, domcaps], "kvm") == CALLS["baseline_xml"]
     assert baseline_cpu(Connection(), [domcaps, None], "kvm") is None  # a host without KVM
+
+
+class Destination:
+    """What cpu_lookups needs of the destination's transport: its libvirt URI and the way to it."""
+
+    libvirt_uri = "qemu+ssh://root@hostb/system"
+
+    def libvirt_route(self):
+        return self.libvirt_uri
+
+
+def test_each_distinct_cpu_is_compared_once_on_the_destination_with_the_pairs_baseline(monkeypatch):
+    conn = Connection()
+    monkeypatch.setattr(libvirt, "open", lambda uri: conn)
+    checked = fixture("web-migratable.xml").replace("check='none'", "check='partial'")
+    guests = [{"name": "web", "xml": checked}, {"name": "db", "xml": checked.replace("<name>web", "<name>db")}]
+    guests.append({"name": "isolated", "xml": fixture("isolated-migratable.xml")})
+    domcaps = fixture("hosta-domcaps-kvm.xml")
+
+    found = cpu_lookups(Destination(), guests, [{"domain_capabilities": {"kvm": domcaps}}] * 2)
+
+    assert len(conn.compared) == 2  # web and db share one CPU definition
+    assert found["web"]["result"] == found["db"]["result"] == "incompatible"
+    assert found["isolated"]["result"] == "not-compared"
+    assert {guest["baseline_xml"] for guest in found.values()} == {CALLS["baseline_xml"]}
+
+
+def test_a_destination_whose_libvirt_cannot_be_opened_is_an_error_for_every_guest(monkeypatch):
+    def refuse(uri):
+        raise refusal(38, "Cannot recv data: Connection reset by peer")
+
+    monkeypatch.setattr(libvirt, "open", refuse)
+
+    found = cpu_lookups(Destination(), [{"name": "web", "xml": fixture("web-migratable.xml")}], [{}, {}])
+
+    assert found == {
+        "web": {
+            "result": "error",
+            "message": "cannot open qemu+ssh://root@hostb/system: Cannot recv data: Connection reset by peer",
+            "baseline_xml": None,
+        }
+    }
