@@ -39,6 +39,9 @@ SAFE_CACHE_MODES = ("none", "directsync")
 # QEMU drops the page cache of file-backed disks on migration since 4.0 (blockdev file driver's
 # drop-cache): libvirt then allows any cache mode (QEMU_CAPS_MIGRATION_FILE_DROP_CACHE).
 DROP_CACHE_QEMU = (4, 0)
+# QEMU reports migration blockers (query-migrate blocked-reasons) since 6.0: libvirt then prints
+# QEMU's reason for what QEMU blocks (QEMU_CAPS_MIGRATION_BLOCKED_REASONS).
+BLOCKED_REASONS_QEMU = (6, 0)
 
 
 def version(text: str) -> tuple[int, ...]:
@@ -91,7 +94,7 @@ def allocation(case: GuestCase, target: str) -> int | None:
     "guest.libvirt-refuses",
     "Nothing in the guest is what libvirt refuses to migrate",
     "critical",
-    needs=("guest.xml", "guest.snapshots", "guest.block_jobs"),
+    needs=("guest.xml", "guest.snapshots", "guest.block_jobs", "src.identity.hypervisor.libvirt"),
     scope="guest",
     description=(
         "the guest has what libvirt refuses to migrate: snapshots, an active block job, PCI/SCSI/mdev host "
@@ -103,7 +106,8 @@ def allocation(case: GuestCase, target: str) -> int | None:
         "these, with errors such as `cannot migrate domain with 2 snapshots`, `cannot migrate a domain "
         "with <hostdev mode='subsystem' type='pci'>`, `vDPA devices cannot be migrated`, `migration with "
         "virtiofs device is not supported` and `domain has 'invtsc' CPU feature but TSC frequency is not "
-        "specified`; QEMU's own migration blockers say the same of the devices"
+        "specified`; with QEMU 6.0 and later it asks QEMU for its migration blockers first and prints "
+        "QEMU's reason (`cannot migrate domain: State blocked by non-migratable CPU device (invtsc flag)`)"
     ),
     fix=(
         "remove what blocks it before the window (delete or merge the snapshots, wait for the block job, "
@@ -137,7 +141,7 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
         jobs = ", ".join(f"{job['disk']} ({job['type']})" for job in case.guest["block_jobs"])
         refusals.append((f"block jobs on {jobs}", "domain has active block job"))
     if domain.cpu is not None and domain.cpu.invtsc and not domain.tsc_frequency:
-        refusals.append(("invtsc", "domain has 'invtsc' CPU feature but TSC frequency is not specified"))
+        refusals.append(("invtsc", invtsc_words(case)))
     for memory in domain.memory_devices:
         if memory.model == "dimm" and memory.address_type != "dimm":
             refusals.append(("DIMM without an address", "domain's dimm info lacks slot ID or base address"))
@@ -179,6 +183,15 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
         f"nothing in {case.name} that {LIBVIRT}'s qemuMigrationSrcIsAllowed refuses "
         f"({case.guest['snapshots']} snapshots, no block job, {len(domain.hostdevs)} host devices)"
     )
+
+
+def invtsc_words(case: GuestCase) -> str:
+    """What libvirt says of invtsc without a TSC frequency: QEMU 6.0 and later report it as a
+    migration blocker, which libvirt asks for first and prints (seen with libvirt 9.0, QEMU 7.2)."""
+    qemu = case.src["identity"]["hypervisor"]["libvirt"]["hypervisor_version"]
+    if version(qemu) >= BLOCKED_REASONS_QEMU:
+        return "cannot migrate domain: State blocked by non-migratable CPU device (invtsc flag)"
+    return "domain has 'invtsc' CPU feature but TSC frequency is not specified"
 
 
 @registry.check(
@@ -468,7 +481,14 @@ def copy_storage(case: GuestCase, disks: list[Disk], evidence: list[Evidence]) -
     names = ", ".join(f"{disk.target} ({disk.where})" for disk in disks)
     space = f"{human_bytes(known)} allocated" + ("" if None not in needed else " (not all sizes known)")
     evidence.append(Evidence(case.dst_label, "free space for the copies", room, f">= {known}"))
-    summary = f"{case.name}'s {names} is not on storage {case.dst_label} sees: it moves only with --copy-storage-all ({space})"
+    refused = (
+        f"{LIBVIRT} refuses it ('{UNSAFE_STORAGE}') unless it is copied"
+        if any(disk.type == "file" for disk in disks)
+        else "libvirt does not check block devices, so QEMU there would open its own: it must be copied"
+    )
+    summary = (
+        f"{case.name}'s {names} is not on storage {case.dst_label} sees: {refused} with --copy-storage-all ({space})"
+    )
     fix = (
         f"{case.src_label}: virsh migrate --live --copy-storage-all {case.name} ... "
         f"(needs {space} on {case.dst_label}"

@@ -532,7 +532,7 @@ def missing_case_facts(case: GuestCase, needs: tuple[str, ...]) -> list[str]:
             )
         if reason:
             reasons.append(reason)
-    return reasons
+    return list(dict.fromkeys(reasons))  # two needs in one absent part: its reason once
 
 
 def present(value: Any, keys: list[str]) -> bool:
