@@ -58,18 +58,16 @@ def capabilities(case: GuestCase) -> Capabilities:
         raise Skip(f"{case.dst_label}: {exc}") from None
 
 
-def guest_words(case: GuestCase) -> str:
-    return f"guest {case.name} on {case.src_label} -> {case.dst_label}"
-
-
 def storage_lookup(case: GuestCase, disk: Disk) -> dict[str, Any] | None:
     return next((entry for entry in case.lookups.get("storage") or () if entry.get("target") == disk.target), None)
 
 
 def local_disks(case: GuestCase) -> list[Disk]:
-    """The disks whose storage must be the same on the destination: file, block and volume disks
-    with a source (network disks are reached from any host; an empty CD-ROM has nothing)."""
-    return [disk for disk in case.domain.disks if disk.type in ("file", "block", "volume", "dir") and not disk.empty]
+    """The disks whose storage must be the same on the destination: file, block, volume, directory
+    and NVMe disks with a source (network disks are reached from any host; an empty CD-ROM has nothing)."""
+    return [
+        disk for disk in case.domain.disks if disk.type in ("file", "block", "volume", "dir", "nvme") and not disk.empty
+    ]
 
 
 def libvirt_shared(case: GuestCase, entry: dict[str, Any]) -> str | None:
@@ -165,7 +163,7 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
     if refusals:
         evidence = [Evidence(case.src_label, f"{case.name}: {what}", words, "none") for what, words in refusals]
         return failed(
-            f"{LIBVIRT} refuses to migrate {case.name}: " + "; ".join(f"'{words}'" for _, words in refusals),
+            f"{LIBVIRT} refuses to migrate {case.name}: " + "; ".join(f'"{words}"' for _, words in refusals),
             *evidence,
             remediation=(
                 f"{case.src_label}: remove what blocks {case.name} ({', '.join(what for what, _ in refusals)}) before "
@@ -351,16 +349,16 @@ def machine(case: GuestCase) -> Outcome:
         evidence.append(Evidence(case.dst_label, "emulator", list(arch.emulators), domain.emulator))
         if domain.emulator not in arch.emulators:
             problems.append(
-                f"'Cannot check QEMU binary {domain.emulator}': {case.dst_label} has {', '.join(arch.emulators) or 'none'}"
+                f'"Cannot check QEMU binary {domain.emulator}": {case.dst_label} has {", ".join(arch.emulators) or "none"}'
             )
     emulator = domain.emulator or (arch.emulators[0] if arch.emulators else "?")
     if domain.machine:
         evidence.append(Evidence(case.dst_label, "machine type", domain.machine in arch.machines, domain.machine))
         if domain.machine not in arch.machines:
-            problems.append(f"'Emulator '{emulator}' does not support machine type '{domain.machine}''")
+            problems.append(f"\"Emulator '{emulator}' does not support machine type '{domain.machine}'\"")
     evidence.append(Evidence(case.dst_label, "domain types", list(arch.domain_types), domain.type))
     if domain.type not in arch.domain_types:
-        problems.append(f"'Emulator '{emulator}' does not support virt type '{domain.type}''")
+        problems.append(f"\"Emulator '{emulator}' does not support virt type '{domain.type}'\"")
     if problems:
         return failed(
             f"{case.dst_label} cannot start {case.name}: " + "; ".join(problems),
@@ -407,8 +405,12 @@ def storage(case: GuestCase) -> Outcome:
         )
     if "storage" not in case.lookups:
         raise Skip(f"no storage look-up for guest {case.name} from {case.src_label} to {case.dst_label}")
-    unknown, copy, absent, unsafe, unchecked, evidence = [], [], [], [], [], []
+    unknown, copy, absent, unsafe, evidence = [], [], [], [], []
+    shared: set[str] = set()  # why libvirt counts the same storage as shared
     for disk in disks:
+        if disk.type == "nvme":  # a host's own NVMe namespace: always unsafe to libvirt
+            copy.append(disk)
+            continue
         entry = storage_lookup(case, disk)
         same = None if entry is None else entry.get("same")
         fstype = None if entry is None else entry.get("fstype")
@@ -421,10 +423,12 @@ def storage(case: GuestCase) -> Outcome:
             absent.append(disk)
         elif not same:
             copy.append(disk)
-        elif disk.type == "file" and not disk.readonly and not libvirt_shared(case, entry or {}):
-            unsafe.append((disk, fstype))
-        elif disk.type in ("volume", "dir"):
-            unchecked.append(disk)
+        elif disk.type in ("file", "volume") and not disk.readonly:  # a volume is judged as its pool's files
+            reason = libvirt_shared(case, entry or {})
+            if reason:
+                shared.add(reason)
+            else:
+                unsafe.append((disk, fstype))
     if absent:
         names = ", ".join(f"{disk.target} ({disk.where})" for disk in absent)
         return failed(
@@ -446,7 +450,7 @@ def storage(case: GuestCase) -> Outcome:
         )
         return failed(
             f"{case.name}'s storage is proven the same on {case.dst_label} (marker seen), but {LIBVIRT} refuses "
-            f"it ('{UNSAFE_STORAGE}'): {'; '.join(lines)} is not a filesystem libvirt counts as shared",
+            f'it ("{UNSAFE_STORAGE}"): {"; ".join(lines)} is not a filesystem libvirt counts as shared',
             *evidence,
             remediation=(
                 f"{case.dst_label}: mount it from a filesystem libvirt counts as shared (nfs, gfs2, ocfs2, ceph, ...), "
@@ -462,7 +466,7 @@ def storage(case: GuestCase) -> Outcome:
         )
     return passed(
         f"{case.name}'s disks are the same storage on {case.dst_label} and libvirt accepts them"
-        + (f" ({', '.join(d.target for d in unchecked)}: storage volumes libvirt does not check)" if unchecked else ""),
+        + (f" ({'; '.join(sorted(shared))})" if shared else ""),
         *evidence,
     )
 
@@ -482,7 +486,7 @@ def copy_storage(case: GuestCase, disks: list[Disk], evidence: list[Evidence]) -
     space = f"{human_bytes(known)} allocated" + ("" if None not in needed else " (not all sizes known)")
     evidence.append(Evidence(case.dst_label, "free space for the copies", room, f">= {known}"))
     refused = (
-        f"{LIBVIRT} refuses it ('{UNSAFE_STORAGE}') unless it is copied"
+        f'{LIBVIRT} refuses it ("{UNSAFE_STORAGE}") unless it is copied'
         if any(disk.type == "file" for disk in disks)
         else "libvirt does not check block devices, so QEMU there would open its own: it must be copied"
     )
@@ -545,7 +549,7 @@ def cache_mode(case: GuestCase) -> Outcome:
         )
     modes = ", ".join(f"{d.target} cache={d.cache or 'default'}" for d in risky)
     return failed(
-        f"{LIBVIRT} refuses {case.name} ('{UNSAFE_CACHE}'): {modes}, and {case.src_label}'s QEMU {qemu} cannot "
+        f'{LIBVIRT} refuses {case.name} ("{UNSAFE_CACHE}"): {modes}, and {case.src_label}\'s QEMU {qemu} cannot '
         "drop the page cache",
         *evidence,
         remediation=f"{case.name}: set <driver cache='none'/> on {', '.join(d.target for d in risky)}",
@@ -683,10 +687,10 @@ def networks(case: GuestCase) -> Outcome:
                 )
             )
             if network is None:
-                problems.append(f"'no network with matching name '{interface.network}''")
+                problems.append(f"\"no network with matching name '{interface.network}'\"")
                 continue
             if not network["active"]:
-                problems.append(f"'network '{interface.network}' is not active'")
+                problems.append(f"\"network '{interface.network}' is not active\"")
                 continue
             if interface.portgroup and interface.portgroup not in network.get("portgroups", ()):
                 problems.append(f"network {interface.network} has no portgroup {interface.portgroup}")
@@ -696,7 +700,7 @@ def networks(case: GuestCase) -> Outcome:
             if bridge not in links:
                 evidence.append(Evidence(case.dst_label, label, "missing", "present and up"))
                 problems.append(
-                    f"'Cannot get interface MTU on '{bridge}': No such device'"
+                    f"\"Cannot get interface MTU on '{bridge}': No such device\""
                     if interface.type == "bridge"
                     else f"device {bridge} is missing"
                 )
@@ -770,7 +774,7 @@ def secrets(case: GuestCase) -> Outcome:
     evidence = Evidence(case.dst_label, f"{case.name}: secrets", sorted(by_uuid & set(uuids)), sorted(uuids))
     if missing:
         first = next(iter(u for u in uuids if u not in by_uuid), None)
-        words = f"'no secret with matching uuid '{first}''" if first else "no secret with that usage"
+        words = f"\"no secret with matching uuid '{first}'\"" if first else "no secret with that usage"
         return failed(
             f"{case.dst_label} lacks {case.name}'s secrets: {', '.join(missing)} ({words})",
             evidence,

@@ -68,7 +68,7 @@ def test_libvirt_refuses_what_qemuMigrationSrcIsAllowed_refuses(xml, change, wor
     finding = judge_one("guest.libvirt-refuses", guest_case(guest=guest_entry(xml) | change))
 
     assert finding.status == Status.FAIL
-    assert f"'{words}'" in finding.summary
+    assert f'"{words}"' in finding.summary
     assert "libvirt 9.0" in finding.summary and finding.remediation
 
 
@@ -83,7 +83,7 @@ def test_invtsc_without_a_tsc_frequency_is_refused_in_libvirts_words_before_qemu
     allowed = judge_one("guest.libvirt-refuses", guest_case(guest=guest_entry("invtsc-tsc-frequency.xml")))
 
     assert refused.status == Status.FAIL
-    assert "'domain has 'invtsc' CPU feature but TSC frequency is not specified'" in refused.summary
+    assert "\"domain has 'invtsc' CPU feature but TSC frequency is not specified\"" in refused.summary
     assert allowed.status == Status.PASS
 
 
