@@ -11,8 +11,10 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.domain import (
     Capabilities,
     Disk,
+    Domain,
     DomainXMLError,
-    cpu_mode_supported,
+    cpu_modes,
+    host_model,
     parse_capabilities,
     parse_domain,
 )
@@ -196,7 +198,7 @@ def invtsc_words(case: GuestCase) -> str:
     "guest.cpu",
     "The destination's CPU runs the guest's CPU definition",
     "critical",
-    needs=("guest.xml", "src.virt.capabilities_xml", "dst.virt.capabilities_xml", "dst.virt.domain_capabilities"),
+    needs=("guest.xml", "src.virt", "dst.virt.capabilities_xml", "dst.virt.domain_capabilities"),
     scope="guest",
     description=(
         "the destination's CPU lacks features of the guest's CPU model (virConnectCompareHypervisorCPU says "
@@ -260,6 +262,8 @@ def baseline_model(xml: str | None) -> str | None:
 
 
 def passthrough(case: GuestCase, mode: str) -> Outcome:
+    """A host-passthrough (or maximum) guest sees its host's CPU as KVM offers it: the
+    destination must offer the mode and the same CPU (its host-model: model and features)."""
     kvm = case.dst["virt"]["domain_capabilities"].get("kvm")
     if not kvm:
         return failed(
@@ -267,30 +271,32 @@ def passthrough(case: GuestCase, mode: str) -> Outcome:
             Evidence(case.dst_label, "KVM domain capabilities", None, "present"),
             remediation=f"{case.dst_label}: enable KVM (/dev/kvm), or give {case.name} a named CPU model",
         )
+    source_kvm = case.src["virt"]["domain_capabilities"].get("kvm")
     try:
-        supported = cpu_mode_supported(kvm, mode)
+        offered = mode in cpu_modes(kvm)
+        dst = host_model(kvm)
+        src = host_model(source_kvm) if source_kvm else None
+        src_cpu = parse_capabilities(case.src["virt"]["capabilities_xml"]).host_cpu
     except DomainXMLError as exc:
-        raise Skip(f"{case.dst_label}: {exc}") from None
-    if not supported:
+        raise Skip(str(exc)) from None
+    if not offered:
         return failed(
             f"{case.dst_label}'s KVM does not offer CPU mode {mode} that {case.name} uses",
             Evidence(case.dst_label, f"CPU mode {mode}", "supported='no'", "supported='yes'"),
             remediation=f"{case.name}: use a named CPU model both hosts run",
         )
-    try:
-        src = parse_capabilities(case.src["virt"]["capabilities_xml"]).host_cpu
-    except DomainXMLError as exc:
-        raise Skip(f"{case.src_label}: {exc}") from None
-    dst = capabilities(case).host_cpu
+    if src is None or dst is None:
+        raise Skip(f"no KVM host-model CPU to compare on {case.src_label if src is None else case.dst_label}")
+    dst_cpu = capabilities(case).host_cpu
     missing = sorted(set(src.features) - set(dst.features))
     evidence = [
-        Evidence(case.dst_label, "host CPU", f"{dst.vendor} {dst.model}", f"{src.vendor} {src.model}"),
-        Evidence(case.dst_label, "host CPU features missing", missing, []),
+        Evidence(case.dst_label, "KVM host-model CPU", f"{dst.vendor} {dst.model}", f"{src.vendor} {src.model}"),
+        Evidence(case.dst_label, "host-model features missing", missing, []),
         Evidence(
             case.dst_label,
             "signature, microcode",
-            f"{dst.signature}, {dst.microcode}",
-            f"{src.signature}, {src.microcode}",
+            f"{dst_cpu.signature}, {dst_cpu.microcode}",
+            f"{src_cpu.signature}, {src_cpu.microcode}",
         ),
     ]
     fix = f"{case.name}: use a named CPU model both hosts run (virsh hypervisor-cpu-baseline over both hosts' CPUs)"
@@ -302,15 +308,15 @@ def passthrough(case: GuestCase, mode: str) -> Outcome:
             *evidence,
             remediation=fix,
         )
-    if (src.signature, src.microcode) != (dst.signature, dst.microcode):
+    if (src_cpu.signature, src_cpu.microcode) != (dst_cpu.signature, dst_cpu.microcode):
         return warned(
-            f"{case.name} runs with CPU mode {mode}; the hosts' CPUs share model and features but not "
-            f"signature or microcode ({src.signature} {src.microcode} vs {dst.signature} {dst.microcode})",
+            f"{case.name} runs with CPU mode {mode}; the hosts' CPUs share model and features but not signature "
+            f"or microcode ({src_cpu.signature} {src_cpu.microcode} vs {dst_cpu.signature} {dst_cpu.microcode})",
             *evidence,
             remediation=fix,
         )
     return passed(
-        f"{case.name} runs with CPU mode {mode}; both hosts have the same {dst.vendor} {dst.model}", *evidence
+        f"{case.name} runs with CPU mode {mode}; both hosts' KVM offer the same {dst.vendor} {dst.model}", *evidence
     )
 
 
@@ -556,10 +562,24 @@ def cache_mode(case: GuestCase) -> Outcome:
     )
 
 
-def planned_memory_kib(case: GuestCase) -> int:
-    """What the guests planned to the destination before this one take (their current memory)."""
-    others = set(case.others)
-    return sum(entry.get("memory_kib") or 0 for entry in case.src.get("guests") or () if entry.get("name") in others)
+def planned(case: GuestCase) -> list[tuple[dict[str, Any], Domain | None]]:
+    """The guests planned to the destination before this one: entry and domain (None when its XML
+    does not parse)."""
+    found: list[tuple[dict[str, Any], Domain | None]] = []
+    for entry in case.src.get("guests") or ():
+        if entry.get("name") in case.others:
+            try:
+                found.append((entry, parse_domain(entry.get("xml") or "")))
+            except DomainXMLError:
+                found.append((entry, None))
+    return found
+
+
+def page_size(domain: Domain) -> int | None:
+    """The hugepage size (KiB) backing DOMAIN's memory, None when it has none; <hugepages/> alone is
+    the host's default size, 2 MiB on x86."""
+    sizes = domain.hugepages
+    return None if sizes is None else max(sizes) if sizes else 2048
 
 
 @registry.check(
@@ -583,7 +603,10 @@ def memory(case: GuestCase) -> Outcome:
         return skipped(f"{case.name}'s memory is backed by hugepages: guest.hugepages judges it")
     need = case.guest["memory_kib"] * 1024
     free = case.dst["virt"]["free_memory_bytes"]
-    taken = planned_memory_kib(case) * 1024
+    taken = (
+        sum(entry.get("memory_kib") or 0 for entry, domain in planned(case) if not domain or not domain.hugepages)
+        * 1024
+    )
     left = free - taken
     evidence = Evidence(case.dst_label, "free memory less planned guests", left, f">= {need}")
     others = f" after {', '.join(case.others)} ({human_bytes(taken)})" if case.others else ""
@@ -616,16 +639,12 @@ def memory(case: GuestCase) -> Outcome:
     fix="reserve more hugepages of that size on the destination (vm.nr_hugepages or hugepages-<size>kB/nr_hugepages)",
 )
 def hugepages(case: GuestCase) -> Outcome:
-    sizes = case.domain.hugepages
-    if sizes is None:
+    size = page_size(case.domain)
+    if size is None:
         return passed(f"{case.name}'s memory is not backed by hugepages")
     free = {int(size): count for size, count in case.dst["virt"]["hugepages_free"].items() if str(size).isdigit()}
-    size = max(sizes) if sizes else 2048  # <hugepages/> alone: the host's default size, 2 MiB on x86
-    memory_kib = case.domain.memory_kib or case.guest.get("memory_kib") or 0
-    need = -(-memory_kib // size)
-    taken = sum(
-        -(-pages_of(entry, size) // size) for entry in case.src.get("guests") or () if entry.get("name") in case.others
-    )
+    need = pages(case.domain.memory_kib or case.guest.get("memory_kib") or 0, size)
+    taken = sum(pages(d.memory_kib or 0, size) for _, d in planned(case) if d is not None and page_size(d) == size)
     available = free.get(size, 0) - taken
     evidence = Evidence(case.dst_label, f"free {size} KiB pages less planned guests", available, f">= {need}")
     if available < need:
@@ -633,23 +652,15 @@ def hugepages(case: GuestCase) -> Outcome:
             f"{case.dst_label} has {max(available, 0)} free {size} KiB hugepages; {case.name} needs {need}",
             evidence,
             remediation=(
-                f"{case.dst_label}: echo {free.get(size, 0) + need - available} > "
-                f"/sys/kernel/mm/hugepages/hugepages-{size}kB/nr_hugepages"
+                f"{case.dst_label}: reserve {need - available} more: raise "
+                f"/sys/kernel/mm/hugepages/hugepages-{size}kB/nr_hugepages by {need - available}"
             ),
         )
     return passed(f"{case.dst_label} has {available} free {size} KiB hugepages for {case.name}'s {need}", evidence)
 
 
-def pages_of(entry: dict[str, Any], size: int) -> int:
-    """KiB of hugepages of SIZE a planned guest's memory takes (0 when it uses none of that size)."""
-    try:
-        domain = parse_domain(entry.get("xml") or "")
-    except DomainXMLError:
-        return 0
-    sizes = domain.hugepages
-    if sizes is None or (max(sizes) if sizes else 2048) != size:
-        return 0
-    return domain.memory_kib or 0
+def pages(memory_kib: int, size: int) -> int:
+    return -(-memory_kib // size)
 
 
 @registry.check(

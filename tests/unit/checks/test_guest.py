@@ -118,6 +118,15 @@ def test_a_cpu_comparison_that_failed_is_a_warning_never_a_pass():
     assert finding.status == Status.WARN and "cannot tell" in finding.summary
 
 
+def test_a_cpu_libvirt_does_not_check_skips_with_the_look_ups_words():
+    said = "libvirt does not check a CPU with check='none'; compared anyway: superset"
+    made = lookups(cpu={"result": "not-compared", "message": said, "baseline_xml": None})
+
+    finding = judge_one("guest.cpu", guest_case(made=made))
+
+    assert (finding.status, finding.summary) == (Status.SKIP, f"db's CPU was not compared on hostb: {said}")
+
+
 def test_a_named_cpu_without_its_comparison_skips():
     finding = judge_one("guest.cpu", guest_case(made={}))
 
@@ -135,17 +144,20 @@ def test_host_passthrough_to_a_destination_without_kvm_fails():
 
 def test_host_passthrough_between_identical_hosts_passes_and_to_another_cpu_fails():
     def other_cpu(facts):
-        facts["virt"]["capabilities_xml"] = (
-            facts["virt"]["capabilities_xml"]
-            .replace("<model>Broadwell</model>", "<model>Skylake-Client</model>")
-            .replace("<feature name='avx512f'/>", "")
-        )
+        kvm = facts["virt"]["domain_capabilities"]["kvm"]
+        kvm = kvm.replace("<model fallback='forbid'>kvm64</model>", "<model fallback='forbid'>Skylake-Client</model>")
+        facts["virt"]["domain_capabilities"]["kvm"] = kvm.replace("<feature policy='require' name='invtsc'/>", "")
 
-    same = judge_one("guest.cpu", guest_case("host-passthrough.xml"))
-    other = judge_one("guest.cpu", guest_case("host-passthrough.xml", dst=other_cpu))
+    def other_stepping(facts):
+        facts["virt"]["capabilities_xml"] = facts["virt"]["capabilities_xml"].replace("stepping='1'", "stepping='2'")
+
+    same = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml"))
+    other = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml", dst=other_cpu))
+    stepping = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml", dst=other_stepping))
 
     assert same.status == Status.PASS
-    assert other.status == Status.FAIL and "lacks avx512f" in other.summary
+    assert other.status == Status.FAIL and "Intel Skylake-Client differs (lacks invtsc)" in other.summary
+    assert stepping.status == Status.WARN and "6/167/1 1 vs 6/167/2 1" in stepping.summary
 
 
 # guest.machine
@@ -281,6 +293,22 @@ def test_hugepages_the_destination_has_not_reserved_fail_and_reserved_ones_pass(
     assert none_free.status == Status.FAIL and "needs 512" in none_free.summary
     assert "hugepages-2048kB/nr_hugepages" in none_free.remediation
     assert enough.status == Status.PASS
+
+
+def test_hugepages_taken_by_a_guest_planned_there_earlier_count_and_ordinary_memory_does_not():
+    def reserved(facts):
+        facts["virt"]["hugepages_free"]["2048"] = 600
+        facts["virt"]["free_memory_bytes"] = 200 * 1024**2
+
+    def planned(facts):
+        facts["guests"].append(guest_entry("hugepages-2m.xml", name="earlier"))
+
+    pages = judge_one("guest.hugepages", guest_case("hugepages-2m.xml", src=planned, dst=reserved, others=("earlier",)))
+    memory = judge_one("guest.memory", guest_case(src=planned, dst=reserved, others=("earlier",)))
+
+    assert pages.status == Status.FAIL and "has 88 free 2048 KiB hugepages; db needs 512" in pages.summary
+    assert "raise /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages by 424" in pages.remediation
+    assert memory.status == Status.PASS
 
 
 # guest.networks
