@@ -57,7 +57,6 @@ class Cpu:
     mode: str  # custom, host-model, host-passthrough, maximum
     model: str | None
     features: tuple[CpuFeature, ...]
-    xml: str  # the <cpu> element as written, for virConnectCompareHypervisorCPU
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -256,7 +255,7 @@ def cpu_of(cpu: ET.Element | None) -> Cpu | None:
     features = tuple(
         CpuFeature(feature.get("name", ""), feature.get("policy", "require")) for feature in cpu.findall("feature")
     )
-    return Cpu(cpu.get("mode", "custom"), text_of(cpu, "model"), features, ET.tostring(cpu, encoding="unicode"))
+    return Cpu(cpu.get("mode", "custom"), text_of(cpu, "model"), features)
 
 
 def tsc_frequency_of(root: ET.Element) -> int | None:

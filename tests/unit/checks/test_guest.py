@@ -10,6 +10,8 @@ import pytest
 from guest_records import GUEST_CHECKS, GiB, fixture, guest_case, guest_entry, judge_one, lookups, storage_lookup
 
 from migdoctor.checkapi import Status
+from migdoctor.engine import judge_guest
+from migdoctor.judging.guest import GuestCase
 
 HEALTHY = sorted(GUEST_CHECKS)
 
@@ -436,3 +438,32 @@ def test_the_lab_invtsc_guest_fails_as_libvirt_refused_it():
 def test_the_lab_guests_libvirt_let_through_its_checks_pass_on_a_kvm_destination():
     assert judge_one("guest.machine", guest_case("lab-web-passthrough.xml")).status == Status.PASS
     assert judge_one("guest.cpu", guest_case("lab-web-passthrough.xml")).status == Status.PASS
+
+
+SCENARIOS = ("guests", "guests-no-kvm-destination")
+
+
+def scenario_cases(scenario):
+    """(guest name, its case hosta -> hostb, what virsh migrate then answered) of a lab scenario."""
+    captured = json.loads(fixture(f"lab-scenario-{scenario}.json"))
+    hosta, hostb = captured["facts"]["hosta"], captured["facts"]["hostb"]
+    for entry in hosta["guests"]:
+        case = GuestCase(entry, hosta, hostb, "hosta", "hostb", captured["lookups"][entry["name"]])
+        yield entry["name"], case, captured["virsh_migrate"][entry["name"]]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "guest"),
+    [(scenario, name) for scenario in SCENARIOS for name, _, _ in scenario_cases(scenario)],
+)
+def test_each_lab_guests_verdict_agrees_with_what_virsh_migrate_then_did(scenario, guest):
+    name, case, virsh = next(item for item in scenario_cases(scenario) if item[0] == guest)
+
+    findings = judge_guest(list(GUEST_CHECKS.values()), case, set())
+
+    failing = [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
+    if virsh["exit_status"] == 0:
+        assert failing == []
+    else:
+        words = virsh["output"].removeprefix("error: ").removeprefix("unsupported configuration: ")
+        assert any(words in f.summary for f in failing), (words, [f.summary for f in failing])
