@@ -1,4 +1,5 @@
-"""Finding the checks (built-in, entry points, drop-in directory) and running them over a pair.
+"""Finding the checks (built-in, entry points, drop-in directory) and running them over a pair,
+or over one guest and destination (judge_guest).
 Each check's metadata is held to the contract when it is loaded (one error naming its file).
 A check whose facts are missing becomes SKIP; one that raises anything, returns something other
 than an Outcome, gives evidence that is not JSON, overruns its time budget or ends its process
