@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, run_check, run_checks
+from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, pair_checks, run_check, run_checks
 from migdoctor.frozen import FrozenDict, collector_paused, freeze
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair, TrialTerms
@@ -220,7 +220,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         )
         for src, dst in request.pairs
     ]
-    pairs = judge_pairs(request.checks or [], set(request.ignore), jobs)
+    pairs = judge_pairs(pair_checks(request.checks or []), set(request.ignore), jobs)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,
