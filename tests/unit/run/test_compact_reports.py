@@ -73,6 +73,13 @@ def test_a_run_of_several_pairs_writes_each_as_indexes_and_each_reads_back_as_it
         assert untimed(read[(src, dst)]) == untimed(alone)
 
 
+def test_a_fleet_report_writes_each_pair_and_each_source_of_its_matrix_on_one_line(tmp_path, facts_dir, fleet):
+    lines = (tmp_path / "fleet.json").read_text().splitlines()
+
+    assert sum(line.startswith('    "kvm1":{"kvm2":{"verdict":"pass"') for line in lines) == 1
+    assert sum(line.startswith('    {"source":"kvm') for line in lines) == 6
+
+
 def test_compact_pairs_read_back_whole_to_the_microsecond(tmp_path, facts_dir):
     pairs = [
         checked(tmp_path, f"{s}-{d}", facts_dir, s, d)["pairs"][0] for s, d in (("kvm1", "kvm2"), ("kvm2", "kvm3"))
