@@ -4,8 +4,8 @@ predicted path (the source's side, the destination's side), each host's links on
 network. A pair holds indexes into them, its findings' durations, and what is its own. What a
 reader can work out again is left out: a pair's totals (counted from its findings) and its path's
 one-line text. Past WORDED_PAIRS pairs, a check that passed keeps its status but not its wording
-(PASSED): that wording names both hosts, so it differs in every pair and made a 200-host fleet's
-report hundreds of MiB; what did not pass keeps its wording and all its evidence. Readers see
+(PASSED): that wording names both hosts, so it differs in every pair and would make a 200-host
+fleet's report hundreds of MiB; what did not pass keeps its wording and all its evidence. Readers see
 every pair whole again (expanded_pairs)."""
 
 from __future__ import annotations
