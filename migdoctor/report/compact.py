@@ -37,14 +37,14 @@ class Pieces:
     fleet's pairs repeat a few hundred values a million times)."""
 
     def __init__(self) -> None:
-        self.sent: set[bytes] = set()
+        self.sent: dict[bytes, bytes] = {}  # each value's digest by its JSON
 
     def digest(self, value: Any, new: dict[bytes, bytes]) -> bytes:
         """VALUE's digest; its JSON put in NEW the first time it is seen here."""
         data = json_bytes(value)
-        digest = hashlib.blake2b(data, digest_size=DIGEST_BYTES).digest()
-        if digest not in self.sent:
-            self.sent.add(digest)
+        digest = self.sent.get(data)
+        if digest is None:
+            digest = self.sent[data] = hashlib.blake2b(data, digest_size=DIGEST_BYTES).digest()
             new[digest] = data
         return digest
 
