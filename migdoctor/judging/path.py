@@ -46,11 +46,16 @@ def predict_path(pair: Pair) -> dict[str, Any]:
 
 def describe_path(pair: Pair, path: dict[str, Any]) -> str:
     """One line answering the forum thread: which way the stream goes now."""
+    return path_text(pair.src_label, pair.dst_label, path)
+
+
+def path_text(src_label: str, dst_label: str, path: dict[str, Any]) -> str:
+    """describe_path from the path alone (a compact report's pair is written without its text)."""
     rate = f" ({path['source_rate_mbps']} Mb/s)" if path["source_rate_mbps"] else ""
-    src_side = f"{pair.src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
+    src_side = f"{src_label} {path['source_link'] or '?'} {path['source_address'] or '?'}{rate}"
     via = f" via {path['gateway']}" if path["gateway"] else ""
     first, last = path["ports"]
-    dst_side = f"{pair.dst_label} {host_port(path['address'] or 'unresolved', f'{first}-{last}')} ({path['name']})"
+    dst_side = f"{dst_label} {host_port(path['address'] or 'unresolved', f'{first}-{last}')} ({path['name']})"
     return f"{src_side}{via} -> {dst_side}"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,7 @@ from migdoctor.report.encoded import Encoded
 from migdoctor.report.values import is_pointer
 
 GRID_MOST = 10  # destinations shown as columns; more are summed up per source
+SECTIONS_MOST = 50  # pairs a fleet's HTML and Markdown show in full; past it, that many of those not passing
 NAMED_MOST = 12  # pairs or fixes named on a cause's line; more are counted
 # What may be an address: bracketed IPv6, IPv4, or hex digits with colons; a "/prefix" after it
 # makes it a network (198.51.100.0/24 names the migration network in every pair), kept as written.
@@ -167,6 +168,27 @@ def matrix_rows(report: dict[str, Any]) -> tuple[str, list[list[tuple[str, str]]
     return title, [
         [(text.ljust(width), verdict) for (text, verdict), width in zip(row, widths, strict=True)] for row in grid
     ]
+
+
+def detailed(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """The pairs a fleet's HTML and Markdown show in full after the matrix and causes, and what
+    is left out: every pair up to SECTIONS_MOST, else the first SECTIONS_MOST that did not pass,
+    chosen by their matrix cells (the others are never read whole: a fleet has tens of thousands)."""
+    if len(pairs) <= SECTIONS_MOST:
+        return list(pairs), None
+    cells = report["matrix"]
+    entries = getattr(report["pairs"], "summaries", None) or report["pairs"]
+    failing = [
+        index for index, pair in enumerate(entries) if cells[pair["source"]][pair["destination"]]["verdict"] != "pass"
+    ]
+    shown = failing[:SECTIONS_MOST]
+    left = f"{len(pairs) - len(failing):,} that passed" + (
+        f" and {len(failing) - len(shown):,} more that did not" if len(failing) > len(shown) else ""
+    )
+    return [pairs[index] for index in shown], (
+        f"{len(pairs):,} pairs: shown in full are {len(shown)} that did not pass; left out are {left} "
+        "(the matrix and causes above name them, the JSON report holds each)"
+    )
 
 
 def fleet_counts(report: dict[str, Any]) -> str:

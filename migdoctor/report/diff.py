@@ -26,6 +26,13 @@ def pair_name(report: dict[str, Any]) -> str:
     return f"{report['hosts']['source']['label']} -> {report['hosts']['destination']['label']}"
 
 
+def names(report: dict[str, Any]) -> dict[str, int]:
+    """Each pair's name, by its place in the report (a schema 1 report is its one pair)."""
+    if "pairs" not in report:
+        return {pair_name(report): 0}
+    return {f"{pair['source']} -> {pair['destination']}": index for index, pair in enumerate(report["pairs"])}
+
+
 def rank(finding: dict[str, Any] | None) -> int:
     return 0 if finding is None or finding["ignored"] else RANK[finding["status"]]
 
@@ -73,12 +80,11 @@ def change(was: dict[str, Any] | None, now: dict[str, Any] | None) -> str:
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Each pair both reports hold, compared; a pair NEW lacks is no longer verified (worse)."""
-    before = {pair_name(pair): pair for pair in pairs_of(old)}
-    after = {pair_name(pair): pair for pair in pairs_of(new)}
-    common = [name for name in after if name in before]
-    if not common:
+    before, after = names(old), names(new)
+    if not any(name in before for name in after):
         raise NotComparable(f"reports of different pairs: {', '.join(before)} and {', '.join(after)}")
-    pairs = [compare_pair(before[name], after[name]) for name in common]
+    olds, news = pairs_of(old), pairs_of(new)  # a fleet's, each read whole only while it is compared
+    pairs = [compare_pair(olds[before[name]], news[index]) for name, index in after.items() if name in before]
     missing = [name for name in before if name not in after]
     return {
         "pairs": pairs,

@@ -259,11 +259,13 @@ def build_report(
     hosts: dict[str, dict[str, Any]],
     pairs: Sequence[dict[str, Any]],
     facts: dict[str, Any] | None,
+    shared: dict[str, list[Any]] | None = None,
     run_by: dict[str, Any] | None = None,
     accepted: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
-    PAIRS may be encoded (report.encoded) with their summaries beside them. RUN_BY: who ran it,
+    PAIRS may be encoded (report.encoded) with their summaries beside them, in compact form with
+    the SHARED tables they refer to (report.compact). RUN_BY: who ran it,
     where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
@@ -282,6 +284,7 @@ def build_report(
         "duration_s": round(time.monotonic() - started, 3),
         "hosts": hosts,
         "matrix": cells,
+        **({"shared": shared} if shared is not None else {}),
         "pairs": pairs,
         "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
         "not_checked": list(not_checked),
@@ -349,10 +352,21 @@ def inconsistencies(report: dict[str, Any]) -> list[str]:
     if version == "1":
         hosts = report["hosts"]
         return pair_problems(report, hosts["source"], hosts["destination"], version)
+    from migdoctor.report.compact import BrokenReference, expanded_pairs
+
     hosts, matrix = report["hosts"], report["matrix"]
     problems = [f"hosts/{key}: labelled {host['label']}" for key, host in hosts.items() if host["label"] != key]
     seen: set[tuple[str, str]] = set()
-    for pair in report["pairs"]:
+    summed, statuses = Counter[str](), []
+    pairs = expanded_pairs(report)
+    for number in range(len(pairs)):
+        try:
+            pair = pairs[number]
+        except BrokenReference as exc:
+            problems.append(str(exc))
+            continue
+        summed.update(pair["totals"])
+        statuses.append(pair["exit_status"])
         src, dst = pair["source"], pair["destination"]
         name = f"pair {src} -> {dst}"
         if (src, dst) in seen:
@@ -368,12 +382,8 @@ def inconsistencies(report: dict[str, Any]) -> list[str]:
     cells = sum(len(row) for row in matrix.values())
     if cells != len(seen):
         problems.append(f"matrix: {cells} cells for {len(seen)} pairs")
-    summed = Counter[str]()
-    for pair in report["pairs"]:
-        summed.update(pair["totals"])
     if report["totals"] != {key: summed[key] for key in report["totals"]}:
         problems.append(f"totals {report['totals']} are not the sum of its pairs' {dict(summed)}")
-    statuses = [pair["exit_status"] for pair in report["pairs"]]
     expected = run_exit_status(statuses) if version != "2" else max(statuses, default=EXIT_COULD_NOT_RUN)
     if report["exit_status"] != expected:
         problems.append(f"exit status {report['exit_status']}, but its pairs' give {expected}")

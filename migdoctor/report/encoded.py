@@ -1,6 +1,6 @@
-"""A fleet's pairs held as JSON bytes, each validated against the schema's pair when it is
-encoded (in the worker that judged it), decoded only while a writer looks at it: 39,800 pairs
-as Python objects would take gigabytes, as bytes a few hundred megabytes."""
+"""A fleet's pairs held as JSON bytes (report.compact's form), each validated against the schema's
+pair in the worker that judged it, decoded only while a writer looks at it: 39,800 pairs as
+Python objects would take gigabytes, as bytes a few megabytes."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import orjson
 
 
 class Encoded(Sequence[dict[str, Any]]):
-    """Pair entries as JSON bytes, in order; reading one decodes it (then MAP, when given)."""
+    """Pair entries as JSON bytes, in order; reading one decodes it (then MAP, when given). Entries
+    already decoded (a saved report's, read whole) are taken as they are, then MAP."""
 
     def __init__(
         self,
-        items: list[bytes],
+        items: list[Any],
         mapping: Callable[[Any], Any] | None = None,
         summaries: list[dict[str, Any]] | None = None,
     ) -> None:
@@ -40,8 +41,8 @@ class Encoded(Sequence[dict[str, Any]]):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self.decoded(item) for item in self.items)
 
-    def decoded(self, item: bytes) -> dict[str, Any]:
-        value = orjson.loads(item)
+    def decoded(self, item: Any) -> dict[str, Any]:
+        value = orjson.loads(item) if isinstance(item, bytes) else item
         return self.mapping(value) if self.mapping else value
 
     def kept(self, wanted: Callable[[dict[str, Any]], bool]) -> Encoded:
@@ -82,10 +83,10 @@ def pair_validator() -> Any:
     return jsonschema_rs.validator_for({"$ref": "#/$defs/pair", "$defs": schema["$defs"]}, validate_formats=True)
 
 
-def encode_pair(entry: dict[str, Any]) -> bytes:
-    """ENTRY as JSON bytes, once it matches the schema's pair (else InvalidPair naming the pair)."""
+def valid_pair(entry: dict[str, Any]) -> dict[str, Any]:
+    """ENTRY, once it matches the schema's pair (else InvalidPair naming the pair)."""
     if not pair_validator().is_valid(entry):
         error = next(iter(pair_validator().iter_errors(entry)))
         where = "/".join(map(str, error.instance_path)) or "(top)"
         raise InvalidPair(f"pair {entry.get('source')} -> {entry.get('destination')}: {where}: {error.message}")
-    return json_bytes(entry)
+    return entry

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from migdoctor.report.causes import causes, fleet_counts, pair_names
+from migdoctor.report.causes import GRID_MOST, causes, detailed, fleet_counts, matrix_rows, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
 from migdoctor.report.safe import printable_data
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
@@ -198,13 +198,17 @@ def environment() -> Environment:
         marks=MARKS,
         causes=causes,
         pair_names=pair_names,
+        matrix_rows=matrix_rows,
     )
     return env
 
 
 def render_html(report: dict[str, Any], _options: RenderOptions) -> str:
     report = printable_data(report)  # control characters from hosts shown as escapes; jinja escapes HTML
-    return environment().get_template("report.html.j2").render(report=report, pairs=pairs_of(report))
+    pairs = pairs_of(report)
+    sections, left_out = detailed(report, pairs) if len(pairs) > 1 else (list(pairs), None)
+    template = environment().get_template("report.html.j2")
+    return template.render(report=report, pairs=pairs, sections=sections, left_out=left_out, grid_most=GRID_MOST)
 
 
 WRITER = Writer(Format.html, render_html)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
+from migdoctor.report.causes import GRID_MOST, SHOWN, causes, detailed, fleet_counts, matrix_rows, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
@@ -42,7 +42,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     pairs = pairs_of(report)
     if len(pairs) == 1:
         return render_pair(pairs[0])
-    return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair, alone=False) for pair in pairs)])
+    sections, left_out = detailed(report, pairs)
+    return "\n".join(
+        [
+            *fleet_lines(report, pairs),
+            *([left_out, ""] if left_out else []),
+            *(render_pair(pair, alone=False) for pair in sections),
+        ]
+    )
 
 
 def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list[str]:
@@ -57,15 +64,21 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
         *(f"- {text(line)}" for line in run_by_lines(report)),
         "",
-        "| source \\ destination | " + " | ".join(text(d) for d in destinations) + " |",
-        "|---|" + "---|" * len(destinations),
     ]
-    for src, row in cells.items():
-        shown = [
-            f"{SHOWN[row[d]['verdict']]} {text(row[d]['source_link'] or '')}".strip() if d in row else ""
-            for d in destinations
+    if len(destinations) > GRID_MOST:
+        title, rows = matrix_rows(report)
+        lines += [text(title), "", *(f"- {text(line)}" for ((line, _),) in rows)]
+    else:
+        lines += [
+            "| source \\ destination | " + " | ".join(text(d) for d in destinations) + " |",
+            "|---|" + "---|" * len(destinations),
         ]
-        lines.append(f"| {text(src)} | " + " | ".join(shown) + " |")
+        for src, row in cells.items():
+            shown = [
+                f"{SHOWN[row[d]['verdict']]} {text(row[d]['source_link'] or '')}".strip() if d in row else ""
+                for d in destinations
+            ]
+            lines.append(f"| {text(src)} | " + " | ".join(shown) + " |")
     found = causes(pairs)
     if found:
         lines += ["", "## Causes", ""]

@@ -79,7 +79,9 @@ OPTIONAL_RUN_KEYS = ("run_by", "accepted_risks")  # schema 3; a report made by t
 def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
     """The pairs a report covers, each as a one-pair report (the run's metadata, its two hosts as
     source and destination, its own findings); writers iterate over these so a many-pair report
-    needs no new writer. A schema 1 report is its one pair."""
+    needs no new writer. A schema 1 report is its one pair; a compact report's pairs are each
+    expanded as they are read."""
+    from migdoctor.report.compact import expanded_pairs
     from migdoctor.report.encoded import Encoded
 
     if "pairs" not in report:
@@ -91,7 +93,7 @@ def pairs_of(report: dict[str, Any]) -> Sequence[dict[str, Any]]:
     def view(pair: dict[str, Any]) -> dict[str, Any]:
         return {**run, **pair, "hosts": {"source": hosts[pair["source"]], "destination": hosts[pair["destination"]]}}
 
-    pairs = report["pairs"]
+    pairs = expanded_pairs(report)
     return pairs.mapped(view) if isinstance(pairs, Encoded) else [view(pair) for pair in pairs]
 
 

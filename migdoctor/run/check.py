@@ -166,6 +166,7 @@ def build_request(ask: Ask) -> Request:
 def judged(ask: Ask, request: Request) -> Outcome:
     """The request settled, then its facts collected (or loaded) and judged; the run's duration
     counts from here, the inventory already read."""
+    from migdoctor.report.compact import expanded_pairs
     from migdoctor.report.output import real_target
     from migdoctor.run.collect import collect
     from migdoctor.run.judge import judge
@@ -193,7 +194,7 @@ def judged(ask: Ask, request: Request) -> Outcome:
     report = judge(request, gathered, started, started_at)
     notes = list(request.dropped)
     notes += [host["error"] for host in report["hosts"].values() if not host["reached"]]
-    for pair in report["pairs"] if request.trial else []:
+    for pair in expanded_pairs(report) if request.trial else []:
         if refused := (pair["migration_trial"] or {}).get("refused"):
             notes.append(refusal_note(pair["source"], pair["destination"], refused))
     return Outcome(report, notes)

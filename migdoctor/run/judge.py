@@ -20,8 +20,9 @@ from migdoctor.frozen import FrozenDict, collector_paused, freeze
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair, TrialTerms
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
+from migdoctor.report.compact import WORDED_PAIRS, Pieces, Split, Tables, split_pair
 from migdoctor.report.document import build_report, finding_record, host_record, pair_record, pair_summary
-from migdoctor.report.encoded import Encoded, encode_pair
+from migdoctor.report.encoded import Encoded, valid_pair
 from migdoctor.run.collect import Collected, Gathered, Measured
 from migdoctor.run.intent import trial_terms
 from migdoctor.run.request import Request, prepare
@@ -119,10 +120,13 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def encoded_pair(checks: list[Check], ignored: set[str], run: RunChecks, job: PairJob) -> tuple[bytes, dict[str, Any]]:
-    """The pair's entry as JSON bytes, and its summary for the run's totals and matrix."""
-    entry = judge_pair(checks, ignored, run, job)
-    return encode_pair(entry), pair_summary(entry)
+def compact_pair(
+    checks: list[Check], ignored: set[str], run: RunChecks, worded: bool, pieces: Pieces, job: PairJob
+) -> tuple[tuple[Split, dict[bytes, bytes]], dict[str, Any]]:
+    """The pair's entry in compact form with the shared values it hands over first (report.compact's
+    split_pair), and its summary for the run's totals and matrix."""
+    entry = valid_pair(judge_pair(checks, ignored, run, job))
+    return split_pair(entry, worded, pieces), pair_summary(entry)
 
 
 def lane_findings(run: RunChecks, checks: list[Check], ignored: set[str], job: PairJob) -> list[Finding]:
@@ -167,25 +171,32 @@ def dropin_findings(checks: list[Check], ignored: set[str], jobs: list[PairJob])
     return found
 
 
-def judge_pairs(checks: list[Check], ignored: set[str], jobs: list[PairJob]) -> Sequence[dict[str, Any]]:
-    """Every pair's entry, in order. One pair runs each check in its own sandboxed task; many
-    pairs run a pair per task, in a worker per core, and come back encoded (report.encoded)."""
+def judge_pairs(
+    checks: list[Check], ignored: set[str], jobs: list[PairJob]
+) -> tuple[Sequence[dict[str, Any]], dict[str, list[Any]] | None]:
+    """Every pair's entry, in order, and the tables they share. One pair runs each check in its own
+    sandboxed task and is written whole; many pairs run a pair per task, in a worker per core, and
+    come back in compact form (report.compact), encoded (report.encoded)."""
     if len(jobs) <= 1:
-        return [judge_pair(checks, ignored, run_checks, job) for job in jobs]
+        return [judge_pair(checks, ignored, run_checks, job) for job in jobs], None
     import multiprocessing.popen_fork  # noqa: F401 - imported here, not by a thread while the other forks
 
     known = dropin_findings(checks, ignored, jobs)
+    worded, pieces = len(jobs) <= WORDED_PAIRS, Pieces()  # each worker a copy of its own (forked)
     tasks: list[Callable[[], Any]] = [
-        partial(encoded_pair, checks, ignored, partial(in_this_process, known=given), job)
+        partial(compact_pair, checks, ignored, partial(in_this_process, known=given), worded, pieces, job)
         for job, given in zip(jobs, known, strict=True)
     ]
     share = -(-len(tasks) // workers())
     results = in_workers([tasks[start : start + share] for start in range(0, len(tasks), share)])
-    encoded = [
-        encoded_pair(checks, ignored, run_checks, job) if isinstance(result, Lost) else result
-        for job, result in zip(jobs, results, strict=True)
-    ]
-    return Encoded([item for item, _ in encoded], summaries=[summary for _, summary in encoded])
+    tables, items, summaries = Tables(), [], []
+    for job, result in zip(jobs, results, strict=True):
+        split, summary = (
+            compact_pair(checks, ignored, run_checks, worded, pieces, job) if isinstance(result, Lost) else result
+        )
+        items.append(tables.interned(*split))
+        summaries.append(summary)
+    return Encoded(items, summaries=summaries), tables.shared()
 
 
 def frozen_sides(hosts: dict[str, Collected]) -> dict[str, Collected]:
@@ -220,7 +231,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         )
         for src, dst in request.pairs
     ]
-    pairs = judge_pairs(pair_checks(request.checks or []), set(request.ignore), jobs)
+    pairs, shared = judge_pairs(pair_checks(request.checks or []), set(request.ignore), jobs)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,
@@ -228,6 +239,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         started_at=started_at,
         hosts=hosts,
         pairs=pairs,
+        shared=shared,
         facts=facts,
         run_by=request.run_by,
         accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],

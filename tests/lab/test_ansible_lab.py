@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from migdoctor.lab import inventory as lab_inventory
+from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import stable_digest
 from migdoctor.schemas import schema_errors
 
@@ -131,7 +132,7 @@ def judged(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
                 if finding["id"] not in ACTIVE_STEPS
             ],
         }
-        for pair in report["pairs"]
+        for pair in expanded_pairs(report)
     }
 
 
@@ -157,7 +158,8 @@ def test_facts_saved_by_the_playbook_judge_every_pair_as_a_direct_check_all(lab_
     assert from_saved["not_checked"] == [] and all(pair["not_checked"] == [] for pair in from_saved["pairs"])
     assert judged(from_saved) == judged(from_hosts)
     assert from_saved["matrix"] == from_hosts["matrix"]
-    for pair in from_saved["pairs"]:
+    assert "shared" in from_saved and "shared" in from_hosts  # both in the compact form of a run of several pairs
+    for pair in expanded_pairs(from_saved):
         statuses = {finding["id"]: finding["status"] for finding in pair["findings"]}
         assert {statuses[check] for check in ACTIVE_STEPS} == {"skip"}
         # what only the peer look-ups answer was judged, not skipped

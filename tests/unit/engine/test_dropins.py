@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from migdoctor.engine import DiscoveryError, discover
+from migdoctor.report.compact import expanded_pairs
 
 DATA = Path(__file__).parents[2] / "data" / "facts"
 SEED = DATA / "seed-report.json"
@@ -57,7 +58,7 @@ def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def statuses(report: dict) -> list[list[tuple[str, str]]]:
-    return [[(f["id"], f["status"]) for f in pair["findings"]] for pair in report["pairs"]]
+    return [[(f["id"], f["status"]) for f in pair["findings"]] for pair in expanded_pairs(report)]
 
 
 @pytest.mark.parametrize("exit_call", ["os._exit(0)", "sys.exit(0)", "os._exit(3)"])

@@ -16,6 +16,7 @@ from migdoctor.actions import guests as guests_module
 from migdoctor.actions import peer
 from migdoctor.actions.migration import TrialOptions, TrialRefused
 from migdoctor.facts.guests import GuestAsk
+from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import validate_report
 from migdoctor.run import collect as collect_module
 from migdoctor.run import trial as trial_module
@@ -241,7 +242,7 @@ def test_a_refused_trial_is_its_pairs_record_and_the_other_pairs_trials_still_ru
 
     validate_report(report)
     assert kvm4_refuses == [("kvm1", "kvm4"), ("kvm1", "kvm2")]  # the refusal did not end the run
-    refused, tried = report["pairs"]
+    refused, tried = expanded_pairs(report)
     assert refused["migration_trial"] == {"refused": REFUSED} and refused["measured_path"] is None
     assert "kvm1 -> kvm4: test migration refused: " + REFUSED in refused["not_checked"]
     (verdict,) = [f for f in refused["findings"] if f["id"] == "migration.test-migration"]

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import EXIT_COULD_NOT_RUN, exit_status, validate_report
 
 NETWORK = ("--migration-network", "198.51.100.0/24")
@@ -84,7 +85,9 @@ def test_a_pair_the_new_fleet_report_lacks_is_no_longer_verified(tmp_path, facts
 
 def as_schema_2(report: dict[str, Any]) -> dict[str, Any]:
     """REPORT as migdoctor 0.1 wrote it: no incomplete verdict, could not run outranking a failure,
-    the run's exit status the highest of its pairs'."""
+    the run's exit status the highest of its pairs', every pair whole."""
+    report["pairs"] = list(expanded_pairs(report))
+    del report["shared"]
     for pair in report["pairs"]:
         del pair["unverified"]
         reached = all(report["hosts"][label]["reached"] for label in (pair["source"], pair["destination"]))
