@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.judging.guest import GuestCase, judge_guest
+from migdoctor.engine import judge_guest
+from migdoctor.judging.guest import GuestCase
 from migdoctor.judging.plan import plan_evacuation
 from migdoctor.report.document import finding_record, guest_record
 from migdoctor.run.collect import Collected, Measured

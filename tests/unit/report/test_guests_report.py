@@ -184,3 +184,45 @@ def test_a_report_without_guests_has_neither_key_and_renders_as_before() -> None
     assert "guests" not in report and "plan" not in report
     assert "guests:" not in rendered(report, Format.text) and "## Guests" not in rendered(report, Format.markdown)
     assert json.loads(json.dumps(report)) == report
+
+
+def test_diff_says_which_guest_got_worse_and_a_worse_guest_is_a_regression(evacuated) -> None:
+    from migdoctor.report.diff import compare, render_text
+
+    def moved(report: dict[str, Any]) -> None:
+        web, db = report["guests"][0], report["guests"][1]
+        web["findings"] = [finding("guest.cpu", "fail", "hostb lacks avx512f")]
+        web["verdict"] = "fail"
+        db["findings"], db["verdict"] = [finding("guest.storage", "pass", "vda on nfs")], "pass"
+
+    diff = compare(evacuated, broken(evacuated, moved))
+
+    assert diff["guests"] == [
+        {"guest": "web (hosta -> hostb)", "old": "pass", "new": "fail", "change": "regressed"},
+        {"guest": "db (hosta -> hostb)", "old": "fail", "new": "pass", "change": "improved"},
+    ]
+    assert diff["regressed"] is True
+    assert "REGRESSED guest web (hosta -> hostb): pass -> fail" in render_text(diff)
+    gone = compare(evacuated, broken(evacuated, lambda r: r["guests"].pop()))
+    assert gone["guests"][0]["change"] == "no longer verified" and gone["regressed"] is True
+
+
+def test_report_validate_and_render_read_a_report_with_guests(evacuated, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "evacuated.json"
+    path.write_text(json.dumps(evacuated), encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(broken(evacuated, lambda r: r["plan"][1].update(destination="hostb"))), encoding="utf-8")
+
+    def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "COLUMNS": "200"}
+        return subprocess.run([sys.executable, "-m", "migdoctor", *args], capture_output=True, text=True, env=env)
+
+    assert migdoctor("report", "validate", str(path)).returncode == 0
+    refused = migdoctor("report", "validate", str(bad))
+    assert refused.returncode == 1 and "plan: db goes to hostb, where its verdict is not pass or warn" in refused.stderr
+    shown = migdoctor("report", "render", str(path), "--format", "markdown")
+    assert shown.returncode == 0 and "## Plan" in shown.stdout
