@@ -52,7 +52,7 @@ def judge_guests(
                 findings, not_checked = [], [hosts[dst].error or f"{dst}: its facts were not collected"]
             else:
                 assert source is not None  # it has guests
-                lookups = measured.get((src, dst), Measured()).guests.get(guest["name"], {})
+                lookups = (measured.get((src, dst), Measured()).guests or {}).get(guest["name"], {})
                 case = GuestCase(guest, source, destination, src, dst, lookups)
                 findings = [finding_record(finding) for finding in judge_guest(checks, case, ignored)]
                 not_checked = [

@@ -61,10 +61,10 @@ class Request:
     include_facts: bool = False
     probe: bool = True
     trial: TrialOptions | None = None  # --test-migration
+    guests: tuple[str, ...] | None = None  # the sources' guests to judge: () every running one, None none
     min_rate_mbps: float | None = None
     min_rate_fraction: float = 0.5
     forks: int = DEFAULT_FORKS
-    guests: tuple[str, ...] | None = None  # the source's guests to judge: None none, () every running one
     run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
     progress: Callable[[dict[str, Any]], None] | None = None
     checks: list[Check] | None = None  # chosen by prepare(), before any host is contacted
