@@ -40,14 +40,15 @@ def judge_guests(
     asked: tuple[str, ...],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every asked guest of each pair's source judged at its destination (the report's `guests`),
-    in the source's order, then the plan over them."""
+    in the source's order, then the plan over them (first fit by the guests' memory into each
+    destination's free memory)."""
     entries: list[dict[str, Any]] = []
-    memory: dict[str, int] = {}
+    sized: list[dict[str, Any]] = []  # each entry with what the plan weighs
     for src, dst in pairs:
         guests, unfound = asked_guests(hosts[src], asked)
         source, destination = hosts[src].facts, hosts[dst].facts
+        free = ((destination or {}).get("virt") or {}).get("free_memory_bytes")
         for guest in guests:
-            memory[guest["name"]] = int(guest.get("memory_kib") or 0)
             if destination is None:
                 findings, not_checked = [], [hosts[dst].error or f"{dst}: its facts were not collected"]
             else:
@@ -57,12 +58,14 @@ def judge_guests(
                 findings = [finding_record(finding) for finding in judge_guest(checks, case, ignored)]
                 not_checked = [
                     f"{dst}: {gap['fact']} not collected: {gap['reason']}"
-                    for gap in destination["missing"]
+                    for gap in destination.get("missing") or []
                     if gap["fact"] == "virt"
                 ]
-            entries.append(guest_record(guest["name"], src, dst, findings, not_checked, verdicts[(src, dst)]))
-        entries += [
-            guest_record(name, src, dst, [], [f"{src}: {name}: {why}"], verdicts[(src, dst)])
-            for name, why in unfound.items()
-        ]
-    return entries, plan_evacuation(entries, memory)
+            entry = guest_record(guest["name"], src, dst, findings, not_checked, verdicts[(src, dst)])
+            entries.append(entry)
+            sized.append({**entry, "memory_bytes": int(guest.get("memory_kib") or 0) * 1024, "free_memory_bytes": free})
+        for name, why in unfound.items():
+            entry = guest_record(name, src, dst, [], [f"{src}: {name}: {why}"], verdicts[(src, dst)])
+            entries.append(entry)
+            sized.append({**entry, "memory_bytes": 0, "free_memory_bytes": free})
+    return entries, plan_evacuation(sized)
