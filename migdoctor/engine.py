@@ -94,7 +94,10 @@ GUEST_FACT_ROOTS = ("virt", "guests")
 
 
 def need_roots(scope: str) -> tuple[str, ...]:
-    return fact_roots() + (GUEST_FACT_ROOTS if scope == "guest" else ())
+    """The parts of the facts a check of SCOPE may need: the guests' parts (in the facts schema
+    too) only for a guest check."""
+    shared = tuple(root for root in fact_roots() if root not in GUEST_FACT_ROOTS)
+    return shared + (GUEST_FACT_ROOTS if scope == "guest" else ())
 
 
 @cache

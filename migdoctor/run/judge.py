@@ -223,12 +223,13 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
     checks = request.checks or []
     pairs = judge_pairs(pair_checks(checks), set(request.ignore), jobs)
     guests = plan = None
+    unknown: list[str] = []
     if request.guests is not None:
         from migdoctor.run.guests import judge_guests
 
         summaries = getattr(pairs, "summaries", None) or [pair_summary(pair) for pair in pairs]
         verdicts = {(pair["source"], pair["destination"]): pair["cell"]["verdict"] for pair in summaries}
-        guests, plan = judge_guests(
+        guests, plan, unknown = judge_guests(
             checks, set(request.ignore), request.pairs, frozen, gathered.measured, verdicts, request.guests
         )
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
@@ -243,4 +244,5 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],
         guests=guests,
         plan=plan,
+        guests_unknown=unknown,
     )

@@ -1,0 +1,106 @@
+"""Guests in a run, offline. tests/data/facts/guests-report.json is what `migdoctor evacuate hosta
+--include-facts` wrote on the lab's `guests` scenario (libvirt 9.0, QEMU 7.2): its facts are judged
+again here from a facts directory, where the pair look-ups (CPU comparison, storage marker) that
+only a live run makes are absent, so no guest may pass."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migdoctor.report.document import validate_report
+
+DATA = Path(__file__).parents[2] / "data" / "facts"
+CAPTURED = json.loads((DATA / "guests-report.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def guests_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "facts"
+    directory.mkdir()
+    for label, facts in CAPTURED["facts"].items():
+        (directory / f"{label}.json").write_text(json.dumps(facts), encoding="utf-8")
+    return directory
+
+
+def migdoctor(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    output = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "migdoctor", *args, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
+    )
+    return done, json.loads(output.read_text()) if output.exists() else {}
+
+
+def verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {guest["name"]: guest["verdict"] for guest in report["guests"]}
+
+
+def test_the_lab_evacuation_is_a_valid_report_placing_web_alone() -> None:
+    validate_report(CAPTURED)
+
+    assert verdicts(CAPTURED) == {"scratch": "fail", "isolated": "fail", "db": "fail", "web": "pass"}
+    assert {p["guest"]: p["destination"] for p in CAPTURED["plan"]} == {
+        "scratch": None,
+        "isolated": None,
+        "db": None,
+        "web": "hostb",
+    }
+    assert CAPTURED["exit_status"] == 1
+
+
+def test_saved_facts_without_look_ups_place_no_guest_and_pass_none(tmp_path, guests_dir) -> None:
+    done, report = migdoctor(tmp_path, "evacuate", "hosta", "--facts-dir", str(guests_dir))
+
+    validate_report(report)
+    assert [(pair["source"], pair["destination"]) for pair in report["pairs"]] == [("hosta", "hostb")]
+    assert verdicts(report) == {"scratch": "incomplete", "isolated": "fail", "db": "incomplete", "web": "incomplete"}
+    web = next(guest for guest in report["guests"] if guest["name"] == "web")
+    assert web["not_checked"] == ["web: its CPU and storage were not looked up from hosta on hostb"]
+    assert all(placement["destination"] is None for placement in report["plan"])
+    assert done.returncode == report["exit_status"] == 1
+    assert "  web: stays on hosta: hostb: incomplete (guest.cpu: no CPU comparison for guest web on hostb)" in (
+        done.stdout.splitlines()
+    )
+
+
+def test_a_named_guest_not_running_on_the_source_is_not_checked(tmp_path, guests_dir) -> None:
+    done, report = migdoctor(
+        tmp_path, "check", "hosta", "hostb", "--facts-dir", str(guests_dir), "--guest", "web", "--guest", "mail"
+    )
+
+    validate_report(report)
+    assert verdicts(report) == {"web": "incomplete", "mail": "not checked"}
+    mail = report["guests"][1]
+    assert (mail["findings"], mail["not_checked"]) == ([], ["hosta: mail: not running on the source"])
+    assert done.returncode == report["exit_status"] == 2
+
+
+def test_guests_of_facts_collected_without_them_are_unknown_and_exit_2(tmp_path) -> None:
+    healthy = json.loads((DATA / "healthy-report.json").read_text(encoding="utf-8"))["facts"]
+    directory = tmp_path / "facts"
+    directory.mkdir()
+    for label, side in (("kvm1", "source"), ("kvm2", "destination")):
+        (directory / f"{label}.json").write_text(json.dumps(healthy[side]), encoding="utf-8")
+
+    done, report = migdoctor(tmp_path, "evacuate", "kvm1", "--facts-dir", str(directory))
+
+    validate_report(report)
+    line = "kvm1: its running guests are not known: its facts hold no guests (collected without --guests?)"
+    assert (report["guests"], report["plan"], report["guests_unknown"]) == ([], [], [line])
+    assert line in report["not_checked"] and f"not checked: {line}" in done.stdout
+    assert done.returncode == report["exit_status"] == 2
+
+
+def test_a_check_without_guests_has_no_guest_keys(tmp_path, guests_dir) -> None:
+    _, report = migdoctor(tmp_path, "check", "hosta", "hostb", "--facts-dir", str(guests_dir))
+
+    assert not {"guests", "plan", "guests_unknown"} & set(report)
