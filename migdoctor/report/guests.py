@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-STATUS_ORDER = ("fail", "error", "skip", "warn")  # worst first: a guest check that could not tell outranks a warning
+STATUS_ORDER = ("fail", "error", "skip", "warn")  # worst first
 
 
 def destinations(report: dict[str, Any]) -> list[str]:
@@ -24,8 +24,10 @@ def guest_table(report: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
 
 def blocking(guest: dict[str, Any]) -> list[dict[str, Any]]:
     """The findings that keep the guest from a clean move, worst first: failures and errors, what
-    could not be told (SKIP), then warnings; those accepted as risks are not among them."""
-    found = [f for f in guest["findings"] if f["status"] in STATUS_ORDER and not f["ignored"]]
+    could not be told (SKIP) when that left it incomplete, then warnings; those accepted as risks
+    are not among them."""
+    shown = STATUS_ORDER if guest["verdict"] == "incomplete" else tuple(s for s in STATUS_ORDER if s != "skip")
+    found = [f for f in guest["findings"] if f["status"] in shown and not f["ignored"]]
     return sorted(found, key=lambda f: STATUS_ORDER.index(f["status"]))
 
 
