@@ -27,8 +27,8 @@ def guest_lookups(
 
 
 def cpu_lookups(dst: Transport, guests: list[dict[str, Any]], virts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each guest's CPU compared on DST, with the baseline of both hosts' CPUs for its
-    virtualisation type; libvirt's error for every guest when DST's libvirt cannot be opened."""
+    """Each guest's CPU compared on DST, with the baseline of both hosts' CPUs (VIRTS: their virt
+    parts) for its virtualisation type; libvirt's error for every guest when DST's libvirt cannot be opened."""
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
@@ -39,14 +39,13 @@ def cpu_lookups(dst: Transport, guests: list[dict[str, Any]], virts: list[dict[s
         message = exc.get_error_message() if isinstance(exc, libvirt.libvirtError) else str(exc)
         return {guest["name"]: cpu_result("error", f"cannot open {uri}: {message}") for guest in guests}
     try:
-        capabilities = [virt.get("capabilities_xml") for virt in virts]
         baselines: dict[str, str | None] = {}
         found = {}
         for guest in guests:
             virt_type = guest_cpu(guest["xml"])[2]
             if virt_type not in baselines:
-                complete = [xml for xml in capabilities if xml]
-                baselines[virt_type] = baseline_cpu(conn, complete, virt_type) if len(complete) == 2 else None
+                offered = [(virt.get("domain_capabilities") or {}).get(virt_type) for virt in virts]
+                baselines[virt_type] = baseline_cpu(conn, offered, virt_type)
             found[guest["name"]] = {**compare_cpu(conn, guest["xml"]), "baseline_xml": baselines[virt_type]}
         return found
     finally:

@@ -230,19 +230,26 @@ def cpu_result(result: str, message: str | None, baseline_xml: str | None = None
     return {"result": result, "message": message, "baseline_xml": baseline_xml}
 
 
-def host_cpu_xml(capabilities_xml: str) -> str | None:
-    """The host's <cpu> from its capabilities, what virConnectBaselineHypervisorCPU takes."""
-    cpu = ElementTree.fromstring(capabilities_xml).find("host/cpu")
-    return None if cpu is None else ElementTree.tostring(cpu, "unicode")
+def host_model_cpu(domain_capabilities_xml: str) -> str | None:
+    """The host-model CPU of a host's domain capabilities as a <cpu> (what virsh
+    hypervisor-cpu-baseline takes from them): the CPU the hypervisor can give a guest there,
+    unlike the capabilities' host CPU, which is what the kernel sees and may differ under KVM."""
+    mode = ElementTree.fromstring(domain_capabilities_xml).find("cpu/mode[@name='host-model']")
+    if mode is None or mode.get("supported") != "yes" or mode.find("model") is None:
+        return None
+    cpu = ElementTree.Element("cpu")
+    cpu.extend(mode)
+    return ElementTree.tostring(cpu, "unicode")
 
 
-def baseline_cpu(conn: Any, capabilities: Sequence[str], virt_type: str) -> str | None:
-    """The most capable CPU both hosts run (virConnectBaselineHypervisorCPU): a guest with this
-    model migrates between them either way. None when libvirt cannot work it out."""
+def baseline_cpu(conn: Any, domain_capabilities: Sequence[str | None], virt_type: str) -> str | None:
+    """The most capable CPU every host of DOMAIN_CAPABILITIES (each one's, for VIRT_TYPE) can give
+    a guest (virConnectBaselineHypervisorCPU over their host-model CPUs): a guest with this model
+    migrates between them either way. None when a host has none or libvirt cannot work it out."""
     import libvirt
 
-    cpus = [cpu for cpu in map(host_cpu_xml, capabilities) if cpu]
-    if len(cpus) != len(capabilities):
+    cpus = [host_model_cpu(xml) if xml else None for xml in domain_capabilities]
+    if not cpus or None in cpus:
         return None
     try:
         baseline: str = conn.baselineHypervisorCPU(None, None, None, virt_type, cpus, 0)

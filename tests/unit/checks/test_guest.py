@@ -10,6 +10,8 @@ import pytest
 from guest_records import GUEST_CHECKS, GiB, fixture, guest_case, guest_entry, judge_one, lookups, storage_lookup
 
 from migdoctor.checkapi import Status
+from migdoctor.engine import judge_guest
+from migdoctor.judging.guest import GuestCase
 
 HEALTHY = sorted(GUEST_CHECKS)
 
@@ -68,7 +70,7 @@ def test_libvirt_refuses_what_qemuMigrationSrcIsAllowed_refuses(xml, change, wor
     finding = judge_one("guest.libvirt-refuses", guest_case(guest=guest_entry(xml) | change))
 
     assert finding.status == Status.FAIL
-    assert f"'{words}'" in finding.summary
+    assert f'"{words}"' in finding.summary
     assert "libvirt 9.0" in finding.summary and finding.remediation
 
 
@@ -83,7 +85,7 @@ def test_invtsc_without_a_tsc_frequency_is_refused_in_libvirts_words_before_qemu
     allowed = judge_one("guest.libvirt-refuses", guest_case(guest=guest_entry("invtsc-tsc-frequency.xml")))
 
     assert refused.status == Status.FAIL
-    assert "'domain has 'invtsc' CPU feature but TSC frequency is not specified'" in refused.summary
+    assert "\"domain has 'invtsc' CPU feature but TSC frequency is not specified\"" in refused.summary
     assert allowed.status == Status.PASS
 
 
@@ -118,6 +120,15 @@ def test_a_cpu_comparison_that_failed_is_a_warning_never_a_pass():
     assert finding.status == Status.WARN and "cannot tell" in finding.summary
 
 
+def test_a_cpu_libvirt_does_not_check_skips_with_the_look_ups_words():
+    said = "libvirt does not check a CPU with check='none'; compared anyway: superset"
+    made = lookups(cpu={"result": "not-compared", "message": said, "baseline_xml": None})
+
+    finding = judge_one("guest.cpu", guest_case(made=made))
+
+    assert (finding.status, finding.summary) == (Status.SKIP, f"db's CPU was not compared on hostb: {said}")
+
+
 def test_a_named_cpu_without_its_comparison_skips():
     finding = judge_one("guest.cpu", guest_case(made={}))
 
@@ -135,17 +146,20 @@ def test_host_passthrough_to_a_destination_without_kvm_fails():
 
 def test_host_passthrough_between_identical_hosts_passes_and_to_another_cpu_fails():
     def other_cpu(facts):
-        facts["virt"]["capabilities_xml"] = (
-            facts["virt"]["capabilities_xml"]
-            .replace("<model>Broadwell</model>", "<model>Skylake-Client</model>")
-            .replace("<feature name='avx512f'/>", "")
-        )
+        kvm = facts["virt"]["domain_capabilities"]["kvm"]
+        kvm = kvm.replace("<model fallback='forbid'>kvm64</model>", "<model fallback='forbid'>Skylake-Client</model>")
+        facts["virt"]["domain_capabilities"]["kvm"] = kvm.replace("<feature policy='require' name='invtsc'/>", "")
 
-    same = judge_one("guest.cpu", guest_case("host-passthrough.xml"))
-    other = judge_one("guest.cpu", guest_case("host-passthrough.xml", dst=other_cpu))
+    def other_stepping(facts):
+        facts["virt"]["capabilities_xml"] = facts["virt"]["capabilities_xml"].replace("stepping='1'", "stepping='2'")
+
+    same = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml"))
+    other = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml", dst=other_cpu))
+    stepping = judge_one("guest.cpu", guest_case("lab-web-passthrough.xml", dst=other_stepping))
 
     assert same.status == Status.PASS
-    assert other.status == Status.FAIL and "lacks avx512f" in other.summary
+    assert other.status == Status.FAIL and "Intel Skylake-Client differs (lacks invtsc)" in other.summary
+    assert stepping.status == Status.WARN and "6/167/1 1 vs 6/167/2 1" in stepping.summary
 
 
 # guest.machine
@@ -283,6 +297,22 @@ def test_hugepages_the_destination_has_not_reserved_fail_and_reserved_ones_pass(
     assert enough.status == Status.PASS
 
 
+def test_hugepages_taken_by_a_guest_planned_there_earlier_count_and_ordinary_memory_does_not():
+    def reserved(facts):
+        facts["virt"]["hugepages_free"]["2048"] = 600
+        facts["virt"]["free_memory_bytes"] = 200 * 1024**2
+
+    def planned(facts):
+        facts["guests"].append(guest_entry("hugepages-2m.xml", name="earlier"))
+
+    pages = judge_one("guest.hugepages", guest_case("hugepages-2m.xml", src=planned, dst=reserved, others=("earlier",)))
+    memory = judge_one("guest.memory", guest_case(src=planned, dst=reserved, others=("earlier",)))
+
+    assert pages.status == Status.FAIL and "has 88 free 2048 KiB hugepages; db needs 512" in pages.summary
+    assert "raise /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages by 424" in pages.remediation
+    assert memory.status == Status.PASS
+
+
 # guest.networks
 def test_a_bridge_the_destination_lacks_fails_with_libvirts_words():
     xml = fixture("lab-db.xml").replace("bridge='br-mig'", "bridge='br-app'")
@@ -408,3 +438,32 @@ def test_the_lab_invtsc_guest_fails_as_libvirt_refused_it():
 def test_the_lab_guests_libvirt_let_through_its_checks_pass_on_a_kvm_destination():
     assert judge_one("guest.machine", guest_case("lab-web-passthrough.xml")).status == Status.PASS
     assert judge_one("guest.cpu", guest_case("lab-web-passthrough.xml")).status == Status.PASS
+
+
+SCENARIOS = ("guests", "guests-no-kvm-destination")
+
+
+def scenario_cases(scenario):
+    """(guest name, its case hosta -> hostb, what virsh migrate then answered) of a lab scenario."""
+    captured = json.loads(fixture(f"lab-scenario-{scenario}.json"))
+    hosta, hostb = captured["facts"]["hosta"], captured["facts"]["hostb"]
+    for entry in hosta["guests"]:
+        case = GuestCase(entry, hosta, hostb, "hosta", "hostb", captured["lookups"][entry["name"]])
+        yield entry["name"], case, captured["virsh_migrate"][entry["name"]]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "guest"),
+    [(scenario, name) for scenario in SCENARIOS for name, _, _ in scenario_cases(scenario)],
+)
+def test_each_lab_guests_verdict_agrees_with_what_virsh_migrate_then_did(scenario, guest):
+    name, case, virsh = next(item for item in scenario_cases(scenario) if item[0] == guest)
+
+    findings = judge_guest(list(GUEST_CHECKS.values()), case, set())
+
+    failing = [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
+    if virsh["exit_status"] == 0:
+        assert failing == []
+    else:
+        words = virsh["output"].removeprefix("error: ").removeprefix("unsupported configuration: ")
+        assert any(words in f.summary for f in failing), (words, [f.summary for f in failing])

@@ -47,7 +47,7 @@ def test_a_guest_check_may_need_the_guests_entry_its_look_ups_and_the_virt_facts
     assert check.scope == "guest" and check.needs == needs
 
 
-@pytest.mark.parametrize("need", ["guest.memory_kib", "lookups.cpu", "dst.virt"])
+@pytest.mark.parametrize("need", ["guest.memory_kib", "lookups.cpu"])
 def test_a_pair_check_needing_what_only_guests_have_fails_discovery_naming_it(tmp_path, need):
     with pytest.raises(DiscoveryError) as raised:
         site_check(tmp_path, (need,), "pair")
