@@ -225,13 +225,12 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
     guests = plan = None
     unknown: list[str] = []
     if request.guests is not None:
-        from migdoctor.run.guests import judge_guests
+        from migdoctor.run.guests import Judging, judge_guests
 
         summaries = getattr(pairs, "summaries", None) or [pair_summary(pair) for pair in pairs]
         verdicts = {(pair["source"], pair["destination"]): pair["cell"]["verdict"] for pair in summaries}
-        guests, plan, unknown = judge_guests(
-            checks, set(request.ignore), request.pairs, frozen, gathered.measured, verdicts, request.guests
-        )
+        judging = Judging(checks, set(request.ignore), frozen, gathered.measured, verdicts)
+        guests, plan, unknown = judge_guests(judging, request.pairs, request.guests)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,

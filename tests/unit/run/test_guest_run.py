@@ -104,3 +104,65 @@ def test_a_check_without_guests_has_no_guest_keys(tmp_path, guests_dir) -> None:
     _, report = migdoctor(tmp_path, "check", "hosta", "hostb", "--facts-dir", str(guests_dir))
 
     assert not {"guests", "plan", "guests_unknown"} & set(report)
+
+
+# The lab's facts and pair look-ups as migdoctor.run.collect gathered them (tests/unit/fixtures/guests:
+# where they came from is in the file), judged through the run as a live evacuation judges them.
+LAB = json.loads((Path(__file__).parents[1] / "fixtures/guests/lab-scenario-guests.json").read_text(encoding="utf-8"))
+MIB = 1024 * 1024
+
+
+def lab_run(facts: dict[str, Any], lookups: dict[str, Any], destinations: tuple[str, ...] = ("hostb",)) -> dict:
+    """The report `evacuate hosta DST...` makes of FACTS (by host) and LOOKUPS (hosta -> each DST)."""
+    import time
+    from datetime import UTC, datetime
+
+    from migdoctor.judging.pair import Intent, MigrationNetwork
+    from migdoctor.run.collect import Collected, Gathered, Measured
+    from migdoctor.run.judge import judge
+    from migdoctor.run.request import Request, SavedFacts
+    from migdoctor.transports.inventory import Inventory
+
+    labels = ("hosta", *destinations)
+    request = Request(
+        [SavedFacts(label, Path(f"{label}.json")) for label in labels],
+        [("hosta", dst) for dst in destinations],
+        Inventory(),
+        guests=(),
+    )
+    intent = Intent(MigrationNetwork.parse("198.51.100.0/24"), "--migration-network", False)
+    gathered = Gathered(
+        {label: Collected(facts[label]) for label in labels},
+        dict.fromkeys(destinations, intent),
+        {("hosta", dst): Measured(guests=lookups) for dst in destinations},
+    )
+    return judge(request, gathered, time.monotonic(), datetime.now(UTC))
+
+
+def test_the_lab_guests_judged_through_the_run_agree_with_what_virsh_did() -> None:
+    report = lab_run(LAB["facts"], LAB["lookups"])
+
+    validate_report(report)
+    moved = {name: answer["exit_status"] == 0 for name, answer in LAB["virsh_migrate"].items()}
+    assert {name: verdict in ("pass", "warn") for name, verdict in verdicts(report).items()} == moved
+    assert [p["destination"] for p in report["plan"] if p["guest"] == "web"] == ["hostb"]
+
+
+def test_a_destination_holding_one_guest_takes_the_first_and_the_next_goes_on() -> None:
+    """web and its twin web2 fit hostb alone but not together: web goes to hostb, web2, judged at
+    hostb with web planned there first, to hostc."""
+    facts = json.loads(json.dumps(LAB["facts"]))
+    web = next(guest for guest in facts["hosta"]["guests"] if guest["name"] == "web")
+    facts["hosta"]["guests"] = [web, {**web, "name": "web2", "xml": web["xml"].replace(">web<", ">web2<")}]
+    facts["hostb"]["virt"]["free_memory_bytes"] = 100 * MIB  # one 64 MiB guest
+    facts["hostc"] = json.loads(json.dumps(LAB["facts"]["hostb"]))
+    lookups = {**LAB["lookups"], "web2": LAB["lookups"]["web"]}
+
+    report = lab_run(facts, lookups, ("hostb", "hostc"))
+
+    validate_report(report)
+    assert {(p["guest"], p["destination"]) for p in report["plan"]} == {("web", "hostb"), ("web2", "hostc")}
+    at_hostb = next(g for g in report["guests"] if (g["name"], g["destination"]) == ("web2", "hostb"))
+    (memory,) = [f for f in at_hostb["findings"] if f["id"] == "guest.memory"]
+    assert memory["status"] == "fail" and "after web" in memory["summary"], memory
+    assert at_hostb["verdict"] == "fail" and report["exit_status"] == 1
