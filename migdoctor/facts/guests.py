@@ -50,19 +50,14 @@ def guest_entry(dom: Any) -> dict[str, Any]:
     jobs = []
     disks = []
     for target, has_source in targets:
+        if not has_source:  # an empty CD-ROM drive: no job, no sizes
+            continue
         job = dom.blockJobInfo(target, 0)
         if job:
             jobs.append({"disk": target, "type": BLOCK_JOB_TYPES.get(job.get("type", 0), "unknown")})
-        if has_source:  # an empty CD-ROM drive has no sizes
-            capacity, allocation, physical = dom.blockInfo(target)
-            disks.append(
-                {
-                    "target": target,
-                    "allocation_bytes": allocation,
-                    "capacity_bytes": capacity,
-                    "physical_bytes": physical,
-                }
-            )
+        capacity, allocation, physical = dom.blockInfo(target)
+        sizes = {"allocation_bytes": allocation, "capacity_bytes": capacity, "physical_bytes": physical}
+        disks.append({"target": target, **sizes})
     return {
         "name": dom.name(),
         "uuid": dom.UUIDString(),
@@ -132,6 +127,18 @@ def network_entry(network: Any) -> dict[str, Any]:
     }
 
 
+def pool_entry(pool: Any) -> dict[str, Any]:
+    """A storage pool: a copied disk (--copy-storage-all) is created on the destination only in a
+    pool whose target is the disk's directory, unless its file is there already."""
+    root = ElementTree.fromstring(pool.XMLDesc(0))
+    return {
+        "name": pool.name(),
+        "active": bool(pool.isActive()),
+        "type": root.get("type", ""),
+        "target": root.findtext("target/path"),
+    }
+
+
 def secret_entry(secret: Any) -> dict[str, Any]:
     return {
         "uuid": secret.UUIDString(),
@@ -166,6 +173,7 @@ def collect_virt(conn: Any, gaps: Gaps) -> dict[str, Any] | None:
             "hugepages_free": free_hugepages(conn, capabilities),
             "networks": [network_entry(network) for network in conn.listAllNetworks()],
             "secrets": [secret_entry(secret) for secret in conn.listAllSecrets()],
+            "storage_pools": [pool_entry(pool) for pool in conn.listAllStoragePools()],
             "version": conn.getLibVersion(),
         }
 
@@ -179,6 +187,14 @@ def guest_cpu(xml: str) -> tuple[str | None, ElementTree.Element | None, str]:
     cpu = root.find("cpu")
     mode = None if cpu is None else cpu.get("mode", "custom")
     return mode, cpu, root.get("type", "kvm")
+
+
+def cpu_identity(xml: str) -> tuple[str, str, str]:
+    """What a CPU comparison of a guest depends on: (virtualisation type, architecture, <cpu>)."""
+    _, cpu, virt_type = guest_cpu(xml)
+    os_type = ElementTree.fromstring(xml).find("os/type")
+    arch = os_type.get("arch", "") if os_type is not None else ""
+    return virt_type, arch, "" if cpu is None else ElementTree.tostring(cpu, "unicode")
 
 
 def compare_cpu(conn: Any, guest_xml: str) -> dict[str, Any]:

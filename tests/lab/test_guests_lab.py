@@ -5,6 +5,7 @@ with nothing left behind on either host."""
 from typing import Any
 
 import pytest
+from test_far_side_lab import sshd_logins
 
 from migdoctor.farside.marker import PREFIX, SHARED_MAGIC
 from migdoctor.run.collect import Gathered, collect
@@ -27,6 +28,18 @@ def gathered_for(scenario_lab: Any) -> Gathered:
 def guests(lab) -> tuple[Any, Gathered]:
     lab.use("guests")
     return lab, gathered_for(lab)
+
+
+def test_guests_and_their_look_ups_ride_on_each_hosts_one_ssh_connection(lab):
+    """Round one's read-write libvirt connections and the destination's CPU comparison go through
+    the far side's connection, as libvirt's read-only facts do: one login per host and run."""
+    lab.use("guests")
+    before = {host: sshd_logins(host) for host in ("hosta", "hostb")}
+
+    gathered = gathered_for(lab)
+
+    assert gathered.measured[("hosta", "hostb")].guests
+    assert {host: sshd_logins(host) - before[host] for host in before} == {"hosta": 1, "hostb": 1}
 
 
 def test_the_source_lists_its_running_guests_with_their_migratable_xml(guests):
@@ -53,6 +66,7 @@ def test_the_marker_proves_db_shares_storage_on_a_filesystem_libvirt_does_not_co
     (scratch,) = looked_up["scratch"]["storage"]
     assert db["same"] is True and db["fstype"] not in SHARED_MAGIC.values() and db["error"] is None
     assert scratch["same"] is False and scratch["free_bytes"] > 0 and scratch["error"] is None
+    assert scratch["exists"] is False and gathered.hosts["hostb"].facts["virt"]["storage_pools"] == []
     assert looked_up["web"]["storage"] == [] and looked_up["isolated"]["storage"] == []
 
 

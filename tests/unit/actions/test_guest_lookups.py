@@ -61,9 +61,11 @@ def hosts(tmp_path: Path) -> tuple[Rooted, Rooted]:
     """hosta and hostb: both see /shared (one directory), each has its own /local."""
     shared = tmp_path / "shared"
     shared.mkdir()
+    (shared / "db.img").write_bytes(bytes(512))
     for name in ("hosta", "hostb"):
         (tmp_path / name / "local").mkdir(parents=True)
         (tmp_path / name / "shared").symlink_to(shared)
+    (tmp_path / "hosta" / "local" / "scratch.img").write_bytes(bytes(512))
     return Rooted("hosta", tmp_path / "hosta"), Rooted("hostb", tmp_path / "hostb")
 
 
@@ -80,6 +82,7 @@ def test_a_disk_both_hosts_see_is_the_same_and_one_only_the_source_has_is_not(ho
     (db,) = found["db"]
     (scratch,) = found["scratch"]
     assert db["same"] is True and scratch["same"] is False
+    assert db["exists"] is True and scratch["exists"] is False  # --copy-storage-all needs a file or a pool there
     assert db["path"] == "/shared/db.img" and db["target"] == "vda" and db["error"] is None
     assert scratch["fstype"] == marker.mount_type(str(tmp_path)) and scratch["free_bytes"] > 0
     assert markers_left(tmp_path) == [] and not commands.MARKERS
@@ -113,7 +116,15 @@ def test_a_block_device_is_not_proven_by_a_marker_and_a_network_disk_needs_none(
     found = storage_lookups(src, dst, [guest("san", disks)])
 
     assert found["san"] == [
-        {"target": "vdb", "path": "/dev/sdb", "same": None, "fstype": None, "free_bytes": None, "error": BLOCK_DEVICE}
+        {
+            "target": "vdb",
+            "path": "/dev/sdb",
+            "same": None,
+            "exists": None,
+            "fstype": None,
+            "free_bytes": None,
+            "error": BLOCK_DEVICE,
+        }
     ]
 
 

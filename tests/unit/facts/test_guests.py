@@ -10,8 +10,10 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from migdoctor.actions.guests import cpu_lookups
 from migdoctor.facts.gaps import Gaps
 from migdoctor.facts.guests import (
+    GuestAsk,
     baseline_cpu,
     collect_guests,
     collect_virt,
@@ -19,7 +21,7 @@ from migdoctor.facts.guests import (
     host_model_cpu,
     shared_filesystems,
 )
-from migdoctor.facts.libvirt import add_libvirt
+from migdoctor.facts.libvirt import add_libvirt, libvirt_facts
 from migdoctor.schemas import load_schema
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "guests"
@@ -53,6 +55,7 @@ class Domain:
         return self.xml
 
     def blockJobInfo(self, disk, flags):
+        assert disk == "vda", "an empty CD-ROM drive has no block job to ask for"
         return self.job
 
     def blockInfo(self, disk):
@@ -60,6 +63,9 @@ class Domain:
 
     def snapshotNum(self):
         return self.snapshots
+
+    def isActive(self):
+        return 1
 
     def info(self):
         return CALLS["info_db"]
@@ -74,6 +80,17 @@ class Network:
 
     def isActive(self):
         return 0
+
+
+class Pool:
+    def XMLDesc(self, flags):
+        return fixture("hostb-pool-images.xml")
+
+    def name(self):
+        return "images"
+
+    def isActive(self):
+        return 1
 
 
 class Secret:
@@ -97,9 +114,17 @@ class Connection:
         self.domains, self.kvm = list(domains), kvm
         self.compared: list[str] = []
 
-    def listAllDomains(self, flags):
-        assert flags == libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE
+    def listAllDomains(self, flags=0):
         return self.domains
+
+    def getVersion(self):
+        return 7_002_000
+
+    def getHostname(self):
+        return "hosta.lab.test"
+
+    def close(self):
+        pass
 
     def getCapabilities(self):
         return fixture("hosta-capabilities.xml")
@@ -118,6 +143,9 @@ class Connection:
 
     def listAllNetworks(self):
         return [Network()]
+
+    def listAllStoragePools(self):
+        return [Pool()]
 
     def listAllSecrets(self):
         return [Secret(found) for found in CALLS["secrets"]]
@@ -166,6 +194,35 @@ def test_an_active_block_job_is_named_by_its_type():
     assert found[0]["block_jobs"] == [{"disk": "vda", "type": "copy"}] and found[0]["snapshots"] == 2
 
 
+def test_an_empty_cdrom_drive_has_neither_a_job_nor_sizes():
+    cdrom = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
+    xml = fixture("db-migratable.xml").replace("<controller type='usb'", cdrom + "<controller type='usb'")
+
+    (found,) = collect_guests(Connection([Domain(xml)]), (), Gaps())
+
+    assert [disk["target"] for disk in found["disks"]] == ["vda"]
+
+
+def test_a_refused_read_write_connection_leaves_the_guest_parts_as_gaps_and_the_rest_collected(monkeypatch):
+    def refuse(uri):
+        raise refusal(38, "authentication failed: access denied by policy")
+
+    monkeypatch.setattr(libvirt, "open", refuse)
+    monkeypatch.setattr(libvirt, "openReadOnly", lambda uri: Connection(guests_of("web")))
+
+    facts, reason, parts = libvirt_facts("qemu+ssh://root@hosta/system", None, GuestAsk((), source=True))
+
+    assert (
+        reason is None
+        and facts["hostname"] == "hosta.lab.test"
+        and facts["domains"] == [{"name": "web", "active": True}]
+    )
+    assert [gap["fact"] for gap in parts["missing"]] == ["virt", "guests"] and "virt" not in parts
+    assert parts["missing"][0]["reason"] == (
+        "cannot open qemu+ssh://root@hosta/system read-write, as guests need: authentication failed: access denied by policy"
+    )
+
+
 def test_a_named_guest_that_is_not_running_is_a_gap_naming_it():
     gaps = Gaps()
 
@@ -187,6 +244,9 @@ def test_virt_lists_what_the_host_offers_and_a_refused_kvm_as_null():
     ]
     assert virt["secrets"] == [
         {"uuid": CALLS["secrets"][0]["uuid"], "usage_type": "ceph", "usage_id": "client.admin secret"}
+    ]
+    assert virt["storage_pools"] == [
+        {"name": "images", "active": True, "type": "dir", "target": "/var/lib/libvirt/images"}
     ]
     assert virt["free_memory_bytes"] == CALLS["free_memory"] and virt["version"] == 9000000
 
@@ -296,3 +356,45 @@ def test_the_baseline_is_taken_over_both_hosts_host_model_cpus():
     assert cpu is not None and cpu.startswith('<cpu><model fallback="forbid">') and "<vendor>Intel</vendor>" in cpu
     assert baseline_cpu(Connection(), [domcaps, domcaps], "kvm") == CALLS["baseline_xml"]
     assert baseline_cpu(Connection(), [domcaps, None], "kvm") is None  # a host without KVM
+
+
+class Destination:
+    """What cpu_lookups needs of the destination's transport: its libvirt URI and the way to it."""
+
+    libvirt_uri = "qemu+ssh://root@hostb/system"
+
+    def libvirt_route(self):
+        return self.libvirt_uri
+
+
+def test_each_distinct_cpu_is_compared_once_on_the_destination_with_the_pairs_baseline(monkeypatch):
+    conn = Connection()
+    monkeypatch.setattr(libvirt, "open", lambda uri: conn)
+    checked = fixture("web-migratable.xml").replace("check='none'", "check='partial'")
+    guests = [{"name": "web", "xml": checked}, {"name": "db", "xml": checked.replace("<name>web", "<name>db")}]
+    guests.append({"name": "isolated", "xml": fixture("isolated-migratable.xml")})
+    domcaps = fixture("hosta-domcaps-kvm.xml")
+
+    found = cpu_lookups(Destination(), guests, [{"domain_capabilities": {"kvm": domcaps}}] * 2)
+
+    assert len(conn.compared) == 2  # web and db share one CPU definition
+    assert found["web"]["result"] == found["db"]["result"] == "incompatible"
+    assert found["isolated"]["result"] == "not-compared"
+    assert {guest["baseline_xml"] for guest in found.values()} == {CALLS["baseline_xml"]}
+
+
+def test_a_destination_whose_libvirt_cannot_be_opened_is_an_error_for_every_guest(monkeypatch):
+    def refuse(uri):
+        raise refusal(38, "Cannot recv data: Connection reset by peer")
+
+    monkeypatch.setattr(libvirt, "open", refuse)
+
+    found = cpu_lookups(Destination(), [{"name": "web", "xml": fixture("web-migratable.xml")}], [{}, {}])
+
+    assert found == {
+        "web": {
+            "result": "error",
+            "message": "cannot open qemu+ssh://root@hostb/system: Cannot recv data: Connection reset by peer",
+            "baseline_xml": None,
+        }
+    }
