@@ -1,4 +1,4 @@
-"""Guests in a run, offline. tests/data/facts/guests-report.json is what `migdoctor evacuate hosta
+"""Guests in a run, offline. tests/data/guests/evacuate-report.json is what `migdoctor evacuate hosta
 --include-facts` wrote on the lab's `guests` scenario (libvirt 9.0, QEMU 7.2): its facts are judged
 again here from a facts directory, where the pair look-ups (CPU comparison, storage marker) that
 only a live run makes are absent, so no guest may pass."""
@@ -15,7 +15,7 @@ import pytest
 from migdoctor.report.document import validate_report
 
 DATA = Path(__file__).parents[2] / "data" / "facts"
-CAPTURED = json.loads((DATA / "guests-report.json").read_text(encoding="utf-8"))
+CAPTURED = json.loads((DATA.parent / "guests" / "evacuate-report.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
