@@ -97,6 +97,7 @@ def test_guests_of_facts_collected_without_them_are_unknown_and_exit_2(tmp_path)
     line = "kvm1: its running guests are not known: its facts hold no guests (collected without --guests?)"
     assert (report["guests"], report["plan"], report["guests_unknown"]) == ([], [], [line])
     assert line in report["not_checked"] and f"not checked: {line}" in done.stdout
+    assert f"migdoctor: {line}" in done.stderr.splitlines()
     assert done.returncode == report["exit_status"] == 2
 
 
