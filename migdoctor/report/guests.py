@@ -54,3 +54,15 @@ def plan_lines(report: dict[str, Any], quote: Callable[[str], str] = str) -> lis
         f"{quote(placement['reason'])}"
         for placement in report.get("plan") or []
     ]
+
+
+def guest_counts(report: dict[str, Any]) -> str | None:
+    """The guests in a line for a banner: how many the plan moves, and the verdicts (None: no guest asked)."""
+    if "guests" not in report:
+        return None
+    verdicts = [guest["verdict"] for guest in report["guests"]]
+    placed = sum(1 for placement in report["plan"] if placement["destination"] is not None)
+    counted = ", ".join(
+        f"{verdicts.count(v)} {v}" for v in ("pass", "warn", "fail", "not checked", "incomplete") if v in verdicts
+    )
+    return f"guests: {placed} of {len(report['plan'])} can leave" + (f" ({counted})" if counted else "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
-from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, guest_counts, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
@@ -42,8 +42,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     report = printable_report(report)
     pairs = pairs_of(report)
     guests = guest_lines(report) if "guests" in report else []
-    if len(pairs) == 1:
-        return "\n".join([render_pair(pairs[0]), *guests])
+    if len(pairs) == 1:  # one verdict first: the run's, which counts the guests
+        return "\n".join([render_pair({**pairs[0], "exit_status": report["exit_status"]}, run=report), *guests])
     return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair, alone=False) for pair in pairs), *guests])
 
 
@@ -83,7 +83,9 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
     lines = [
         f"# Migration path check: {len(pairs)} pairs",
         "",
-        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {fleet_counts(report)} (exit status {report['exit_status']})",
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {fleet_counts(report)}"
+        + (f"; {guest_counts(report)}" if "guests" in report else "")
+        + f" (exit status {report['exit_status']})",
         "",
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
         *(f"- {text(line)}" for line in run_by_lines(report)),
@@ -116,13 +118,16 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")  # as the HTML orders them
 
 
-def verdict_line(report: dict[str, Any]) -> str:
-    """The verdict and totals, first: what a change board reads before anything else."""
+def verdict_line(report: dict[str, Any], guests: str | None = None) -> str:
+    """The verdict and totals, first: what a change board reads before anything else; GUESTS: the
+    guests' line when guests were judged."""
     totals = report["totals"]
     counted = ", ".join(f"{totals[key]} {key}" for key in STATUS_ORDER)
     ignored = f", {totals['ignored']} ignored" if totals["ignored"] else ""
+    also = f"; {guests}" if guests else ""
     return (
-        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {counted}{ignored} (exit status {report['exit_status']})"
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {counted}{ignored}{also} "
+        f"(exit status {report['exit_status']})"
     )
 
 
@@ -164,14 +169,15 @@ def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]]) -> li
     return [*lines, ""]
 
 
-def render_pair(report: dict[str, Any], alone: bool = True) -> str:
+def render_pair(report: dict[str, Any], alone: bool = True, run: dict[str, Any] | None = None) -> str:
     """The verdict and totals first, who ran it, the path, both hosts, the fix lines, then the
-    findings worst first (as the HTML), the skips and passes as one table, the accepted risks."""
+    findings worst first (as the HTML), the skips and passes as one table, the accepted risks.
+    RUN: the whole report when this pair is all of it (its guests are counted in the verdict)."""
     hosts, intent, path = report["hosts"], report["intent"], report["path"]
     lines = [
         f"# Migration path check: {text(hosts['source']['label'])} -> {text(hosts['destination']['label'])}",
         "",
-        verdict_line(report),
+        verdict_line(report, guest_counts(run or {})),
         "",
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
     ]

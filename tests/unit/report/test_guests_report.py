@@ -145,11 +145,12 @@ def test_text_shows_the_guest_table_why_a_guest_cannot_go_and_the_plan(evacuated
     ]
     assert "db -> hostb: fail" in lines
     assert f"          fix: {DB_FIX}" in lines
-    assert lines[-4:] == [
+    assert lines[-5:] == [
         "plan:",
         "  web -> hostb",
         "  db: stays on hosta: hostb: guest.storage fails",
         "  gone: stays on hosta: not checked anywhere",
+        "guests: 1 of 3 can leave (1 pass, 1 fail, 1 not checked); exit status 1",
     ]
 
 
@@ -158,6 +159,10 @@ def test_markdown_has_the_guest_table_and_the_plan(evacuated) -> None:
 
     assert "| guest | hostb |\n|---|---|\n| web | pass |\n| db | FAIL |\n| gone | not checked |" in markdown
     assert f"    - fix: `{DB_FIX}`" in markdown
+    assert markdown.splitlines()[2].startswith("**FAILED**: 0 fail")  # the run's verdict: the guests count
+    assert markdown.splitlines()[2].endswith(
+        "; guests: 1 of 3 can leave (1 pass, 1 fail, 1 not checked) (exit status 1)"
+    )
     assert markdown.rstrip().endswith(
         "- web -> hostb\n- db: stays on hosta: hostb: guest.storage fails\n- gone: stays on hosta: not checked anywhere"
     )
@@ -171,6 +176,9 @@ def test_html_has_a_guest_table_with_a_cell_per_destination(evacuated) -> None:
     assert '<tr><th>db</th><td class="fail">fail</td></tr>' in table
     assert '<tr><th>gone</th><td class="not-checked">not checked</td></tr>' in table
     assert "<li>db: stays on hosta: hostb: guest.storage fails</li>" in page
+    banner = page[page.index('id="verdict">') : page.index("</div>", page.index('id="verdict">'))]
+    assert banner.startswith('id="verdict">FAILED: ') and "; guests: 1 of 3 can leave" in banner, banner
+    assert banner.endswith("(exit status 1)")  # the run's, not the pair's 0
 
 
 def test_junit_has_one_testcase_per_guest_and_destination(evacuated) -> None:
