@@ -39,11 +39,13 @@ def refusal(entry: dict[str, Any], taken: int) -> str | None:
     """Why ENTRY's destination cannot take its guest now that TAKEN bytes are planned there, or None."""
     if entry["verdict"] not in PLACEABLE:
         found = entry.get("findings", ())
-        blocking = [f"{f['id']}: {f['summary']}" for f in found if f["status"] in ("fail", "error")] or [
-            f"{f['id']}: {f['summary']}"
-            for f in found
-            if f["status"] == "skip"  # what left it incomplete
-        ]
+        path = entry.get("pair_verdict")
+        blocking = (
+            [f"{f['id']}: {f['summary']}" for f in found if f["status"] in ("fail", "error")]
+            or ([f"its path is {path}"] if path not in (None, *PLACEABLE) else [])
+            or list(entry.get("not_checked", ()))
+            or [f"{f['id']}: {f['summary']}" for f in found if f["status"] == "skip"]  # what left it incomplete
+        )
         return f"{entry['verdict']}" + (f" ({'; '.join(blocking)})" if blocking else "")
     free = entry.get("free_memory_bytes")
     if free is None:

@@ -60,7 +60,9 @@ def judged_at(judging: Judging, guest: dict[str, Any], src: str, dst: str, other
             for gap in destination.get("missing") or []
             if gap["fact"] == "virt"
         ]
-        if not lookups:  # saved facts hold none; a live run that made none says why in the findings
+        if not findings:  # never a pass for a guest nothing judged
+            not_checked.append(f"{guest['name']}: no guest check ran (--only selects none)")
+        elif not lookups:  # saved facts hold none; a live run that made none says why in the findings
             not_checked.append(f"{guest['name']}: its CPU and storage were not looked up from {src} on {dst}")
     entry = guest_record(guest["name"], src, dst, findings, not_checked, judging.verdicts[(src, dst)])
     free = ((destination or {}).get("virt") or {}).get("free_memory_bytes")

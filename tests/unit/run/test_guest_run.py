@@ -67,9 +67,8 @@ def test_saved_facts_without_look_ups_place_no_guest_and_pass_none(tmp_path, gue
     assert web["not_checked"] == ["web: its CPU and storage were not looked up from hosta on hostb"]
     assert all(placement["destination"] is None for placement in report["plan"])
     assert done.returncode == report["exit_status"] == 1
-    assert "  web: stays on hosta: hostb: incomplete (guest.cpu: no CPU comparison for guest web on hostb)" in (
-        done.stdout.splitlines()
-    )
+    why = "web: its CPU and storage were not looked up from hosta on hostb"
+    assert f"  web: stays on hosta: hostb: incomplete ({why})" in done.stdout.splitlines()
 
 
 def test_a_named_guest_not_running_on_the_source_is_not_checked(tmp_path, guests_dir) -> None:
@@ -81,6 +80,11 @@ def test_a_named_guest_not_running_on_the_source_is_not_checked(tmp_path, guests
     assert verdicts(report) == {"web": "incomplete", "mail": "not checked"}
     mail = report["guests"][1]
     assert (mail["findings"], mail["not_checked"]) == ([], ["hosta: mail: not running on the source"])
+    assert report["plan"][1] == {
+        "guest": "mail",
+        "destination": None,
+        "reason": "hostb: not checked (hosta: mail: not running on the source)",
+    }
     assert done.returncode == report["exit_status"] == 2
 
 
@@ -167,3 +171,26 @@ def test_a_destination_holding_one_guest_takes_the_first_and_the_next_goes_on() 
     (memory,) = [f for f in at_hostb["findings"] if f["id"] == "guest.memory"]
     assert memory["status"] == "fail" and "after web" in memory["summary"], memory
     assert at_hostb["verdict"] == "fail" and report["exit_status"] == 1
+
+
+def test_a_guest_whose_path_fails_stays_and_the_plan_says_it_is_the_path() -> None:
+    from migdoctor.judging.plan import plan_evacuation
+    from migdoctor.report.document import guest_record
+
+    entry = guest_record("web", "hosta", "hostb", [], [], "fail")
+
+    (placement,) = plan_evacuation([{**entry, "memory_bytes": 64 * MIB, "free_memory_bytes": 1024 * MIB}])
+
+    assert entry["verdict"] == "fail"
+    assert placement == {"guest": "web", "destination": None, "reason": "hostb: fail (its path is fail)"}
+
+
+def test_a_guest_no_check_judged_is_not_checked_never_a_pass(tmp_path, guests_dir) -> None:
+    done, report = migdoctor(tmp_path, "evacuate", "hosta", "--facts-dir", str(guests_dir), "--only", "dns")
+
+    validate_report(report)
+    assert set(verdicts(report).values()) == {"not checked"}
+    assert report["guests"][0]["not_checked"] == [
+        f"{report['guests'][0]['name']}: no guest check ran (--only selects none)"
+    ]
+    assert all(placement["destination"] is None for placement in report["plan"]) and done.returncode == 2
