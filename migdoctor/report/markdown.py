@@ -10,6 +10,7 @@ from typing import Any
 
 from migdoctor.report.causes import GRID_MOST, SHOWN, causes, detailed, fleet_counts, matrix_rows, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
+from migdoctor.report.guests import blocking, destinations, guest_counts, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
@@ -40,16 +41,47 @@ def code(value: Any, in_table: bool = True) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     report = printable_report(report)
     pairs = pairs_of(report)
-    if len(pairs) == 1:
-        return render_pair(pairs[0])
+    guests = guest_lines(report) if "guests" in report else []
+    if len(pairs) == 1:  # one verdict first: the run's, which counts the guests
+        return "\n".join([render_pair({**pairs[0], "exit_status": report["exit_status"]}, run=report), *guests])
     sections, left_out = detailed(report, pairs)
     return "\n".join(
         [
             *fleet_lines(report, pairs),
             *([left_out, ""] if left_out else []),
             *(render_pair(pair, alone=False) for pair in sections),
+            *guests,
         ]
     )
+
+
+def guest_lines(report: dict[str, Any]) -> list[str]:
+    """The guests x destinations table, what keeps each guest from a destination, and the plan."""
+    places = destinations(report)
+    lines = ["## Guests", ""]
+    if not report["guests"]:
+        return [*lines, "None judged.", ""]
+    lines += ["| guest | " + " | ".join(text(place) for place in places) + " |", "|---|" + "---|" * len(places)]
+    for name, verdicts in guest_table(report):
+        lines.append(
+            f"| {text(name)} | " + " | ".join(SHOWN[verdicts[p]] if p in verdicts else "" for p in places) + " |"
+        )
+    lines.append("")
+    for guest in report["guests"]:
+        if guest["verdict"] == "pass":
+            continue
+        lines.append(f"- {text(guest['name'])} -> {text(guest['destination'])}: **{SHOWN[guest['verdict']]}**")
+        if guest["pair_verdict"] not in ("pass", "warn"):
+            lines.append(
+                f"  - its path {text(guest['source'])} -> {text(guest['destination'])} is {guest['pair_verdict']}"
+            )
+        lines += [f"  - not checked: {text(line)}" for line in guest["not_checked"]]
+        for finding in blocking(guest):
+            lines.append(f"  - {finding['status'].upper()} `{finding['id']}`: {text(finding['summary'])}")
+            if finding["remediation"] and not is_pointer(finding["remediation"]):
+                lines.append(f"    - fix: {code(finding['remediation'], in_table=False)}")
+    lines += ["", "## Plan", "", *(f"- {line}" for line in plan_lines(report, text))]
+    return [*lines, ""]
 
 
 def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list[str]:
@@ -59,7 +91,9 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
     lines = [
         f"# Migration path check: {len(pairs)} pairs",
         "",
-        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {fleet_counts(report)} (exit status {report['exit_status']})",
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {fleet_counts(report)}"
+        + (f"; {guest_counts(report)}" if "guests" in report else "")
+        + f" (exit status {report['exit_status']})",
         "",
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
         *(f"- {text(line)}" for line in run_by_lines(report)),
@@ -98,13 +132,16 @@ def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list
 STATUS_ORDER = ("fail", "error", "warn", "skip", "pass")  # as the HTML orders them
 
 
-def verdict_line(report: dict[str, Any]) -> str:
-    """The verdict and totals, first: what a change board reads before anything else."""
+def verdict_line(report: dict[str, Any], guests: str | None = None) -> str:
+    """The verdict and totals, first: what a change board reads before anything else; GUESTS: the
+    guests' line when guests were judged."""
     totals = report["totals"]
     counted = ", ".join(f"{totals[key]} {key}" for key in STATUS_ORDER)
     ignored = f", {totals['ignored']} ignored" if totals["ignored"] else ""
+    also = f"; {guests}" if guests else ""
     return (
-        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {counted}{ignored} (exit status {report['exit_status']})"
+        f"**{EXIT_MEANINGS[report['exit_status']].upper()}**: {counted}{ignored}{also} "
+        f"(exit status {report['exit_status']})"
     )
 
 
@@ -146,14 +183,15 @@ def finding_lines(finding: dict[str, Any], findings: list[dict[str, Any]]) -> li
     return [*lines, ""]
 
 
-def render_pair(report: dict[str, Any], alone: bool = True) -> str:
+def render_pair(report: dict[str, Any], alone: bool = True, run: dict[str, Any] | None = None) -> str:
     """The verdict and totals first, who ran it, the path, both hosts, the fix lines, then the
-    findings worst first (as the HTML), the skips and passes as one table, the accepted risks."""
+    findings worst first (as the HTML), the skips and passes as one table, the accepted risks.
+    RUN: the whole report when this pair is all of it (its guests are counted in the verdict)."""
     hosts, intent, path = report["hosts"], report["intent"], report["path"]
     lines = [
         f"# Migration path check: {text(hosts['source']['label'])} -> {text(hosts['destination']['label'])}",
         "",
-        verdict_line(report),
+        verdict_line(report, guest_counts(run or {})),
         "",
         f"- Run {code(report['run_id'], in_table=False)}, {text(report['started_at'])} ({report['duration_s']:.2f} s), migdoctor {text(report['tool_version'])}",
     ]

@@ -231,7 +231,17 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         )
         for src, dst in request.pairs
     ]
-    pairs, shared = judge_pairs(pair_checks(request.checks or []), set(request.ignore), jobs)
+    checks = request.checks or []
+    pairs, shared = judge_pairs(pair_checks(checks), set(request.ignore), jobs)
+    guests = plan = None
+    unknown: list[str] = []
+    if request.guests is not None:
+        from migdoctor.run.guests import Judging, judge_guests
+
+        summaries = getattr(pairs, "summaries", None) or [pair_summary(pair) for pair in pairs]
+        verdicts = {(pair["source"], pair["destination"]): pair["cell"]["verdict"] for pair in summaries}
+        judging = Judging(checks, set(request.ignore), frozen, gathered.measured, verdicts)
+        guests, plan, unknown = judge_guests(judging, request.pairs, request.guests)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,
@@ -243,4 +253,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         facts=facts,
         run_by=request.run_by,
         accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],
+        guests=guests,
+        plan=plan,
+        guests_unknown=unknown,
     )

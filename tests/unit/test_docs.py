@@ -176,3 +176,20 @@ def test_the_report_diff_example_is_what_migdoctor_prints_for_the_example_report
     )
     assert done.returncode == 0, done.stderr
     assert example(command, ROOT / "docs" / "reports.md") == done.stdout.splitlines()
+
+
+def test_the_readmes_evacuate_example_is_what_migdoctor_prints_for_that_report() -> None:
+    """tests/data/guests/readme-evacuate-report.json is the report the README's `evacuate hosta`
+    run wrote on the lab's guests scenario; rendered again, its guests and plan read as shown."""
+    command = "migdoctor report render tests/data/guests/readme-evacuate-report.json --format text"
+    done = subprocess.run(
+        [sys.executable, "-m", "migdoctor", *command.split()[1:]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "MIGDOCTOR_INVENTORY": "/dev/null", "COLUMNS": "200"},
+    )
+    shown = example("migdoctor evacuate hosta -q")
+    guests = shown[next(index for index, line in enumerate(shown) if line.startswith("guests: ")) :]
+    assert done.returncode == 0, done.stderr
+    assert guests == done.stdout.splitlines()[-len(guests) :]

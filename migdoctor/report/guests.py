@@ -1,0 +1,68 @@
+"""What every writer shows of a report's guests and plan: the guest x destination table, why a
+guest cannot go somewhere, and the plan in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+STATUS_ORDER = ("fail", "error", "skip", "warn")  # worst first
+
+
+def destinations(report: dict[str, Any]) -> list[str]:
+    """The destinations the guests were judged against, in the report's order."""
+    return list(dict.fromkeys(guest["destination"] for guest in report.get("guests") or []))
+
+
+def guest_table(report: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """One row per guest, in the source's order: its verdict at each destination."""
+    rows: dict[str, dict[str, str]] = {}
+    for guest in report.get("guests") or []:
+        rows.setdefault(guest["name"], {})[guest["destination"]] = guest["verdict"]
+    return list(rows.items())
+
+
+def blocking(guest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings that keep the guest from a clean move, worst first: failures and errors, what
+    could not be told (SKIP) when that left it incomplete, then warnings; those accepted as risks
+    are not among them."""
+    shown = STATUS_ORDER if guest["verdict"] == "incomplete" else tuple(s for s in STATUS_ORDER if s != "skip")
+    found = [f for f in guest["findings"] if f["status"] in shown and not f["ignored"]]
+    return sorted(found, key=lambda f: STATUS_ORDER.index(f["status"]))
+
+
+def why_not(guest: dict[str, Any]) -> str | None:
+    """One line saying why a guest cannot go to its destination (None when it can)."""
+    if guest["verdict"] in ("pass", "warn"):
+        return None
+    failing = [f for f in blocking(guest) if f["status"] != "warn"]  # the incomplete's SKIPs too
+    if failing:
+        return "; ".join(f"{f['id']}: {f['summary']}" for f in failing)
+    if guest["not_checked"]:
+        return "not checked: " + "; ".join(guest["not_checked"])
+    return f"the path {guest['source']} -> {guest['destination']} is {guest['pair_verdict']}"
+
+
+def plan_lines(report: dict[str, Any], quote: Callable[[str], str] = str) -> list[str]:
+    """The plan in words: `web -> hostb`, or `db: stays on hosta: REASON`; QUOTE makes the names
+    and reasons safe in the writer's format."""
+    sources = {guest["name"]: guest["source"] for guest in report.get("guests") or []}
+    return [
+        f"{quote(placement['guest'])} -> {quote(placement['destination'])}"
+        if placement["destination"] is not None
+        else f"{quote(placement['guest'])}: stays on {quote(sources.get(placement['guest'], 'its source'))}: "
+        f"{quote(placement['reason'])}"
+        for placement in report.get("plan") or []
+    ]
+
+
+def guest_counts(report: dict[str, Any]) -> str | None:
+    """The guests in a line for a banner: how many the plan moves, and the verdicts (None: no guest asked)."""
+    if "guests" not in report:
+        return None
+    verdicts = [guest["verdict"] for guest in report["guests"]]
+    placed = sum(1 for placement in report["plan"] if placement["destination"] is not None)
+    counted = ", ".join(
+        f"{verdicts.count(v)} {v}" for v in ("pass", "warn", "fail", "not checked", "incomplete") if v in verdicts
+    )
+    return f"guests: {placed} of {len(report['plan'])} can leave" + (f" ({counted})" if counted else "")
