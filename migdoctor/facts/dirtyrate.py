@@ -10,12 +10,14 @@ job (a migration, a save, a dump) runs on that guest. The calculations of all gu
 together and are read back together, so N guests take one period, not N.
 
 Memory in use: QEMU sends a page that reads as zero as a 9-byte marker, and no libvirt call says
-how many pages are zero. Pages the guest never touched are zero and are not resident in QEMU's
-process, so the process's resident set (`virDomainMemoryStats` `rss`), capped at the guest's
-current memory, bounds the pages sent in full from above: it also counts QEMU's own resident
-memory (tens of MiB, which matters only for small guests) and touched pages that are zero again.
-The balloon's `unused` is the guest's view of free memory: freed pages keep their old bytes and
-are still sent in full, so it would undercount. Without `rss`, the current memory."""
+how many pages are zero. Pages the guest never touched are zero and not resident, so the resident
+part of the guest's RAM mapping in its QEMU process (the far side's `guest-ram`, from
+/proc/PID/smaps: migdoctor/farside/guestram.py) bounds the pages sent in full from above (touched
+pages that are zero again count too). Without it: the QEMU process's resident set
+(`virDomainMemoryStats` `rss`, which also counts QEMU's own memory and ROM images: a 128 MiB
+guest with 64 MiB in use shows 161 MiB), capped at the guest's current memory; without that, the
+current memory. Not the balloon's `unused`: that is the guest's view of free memory, and freed
+pages keep their old bytes and are sent in full."""
 
 from __future__ import annotations
 
@@ -51,15 +53,21 @@ def running_job(dom: Any) -> str | None:
     return JOB_OPERATIONS.get(stats.get("operation", 0), "a")
 
 
-def limits(dom: Any) -> dict[str, Any]:
-    """The downtime limit, speed cap and memory in use of DOM's next migration."""
-    memory_kib = dom.info()[2]
-    rss_kib = dom.memoryStats().get("rss")
+def limits(dom: Any, resident_bytes: int | None = None) -> dict[str, Any]:
+    """The downtime limit, speed cap and memory in use of DOM's next migration; RESIDENT_BYTES is
+    the resident part of its RAM mapping when the far side could read it."""
+    memory = dom.info()[2] * 1024
+    if resident_bytes is not None:
+        in_use, source = min(resident_bytes, memory), "qemu-ram-mapping"
+    elif rss_kib := dom.memoryStats().get("rss"):
+        in_use, source = min(rss_kib * 1024, memory), "rss"
+    else:
+        in_use, source = memory, "current-memory"
     return {
         "max_downtime_ms": dom.migrateGetMaxDowntime(0),
         "max_speed_mib_s": dom.migrateGetMaxSpeed(0),
-        "memory_in_use_bytes": min(rss_kib, memory_kib) * 1024 if rss_kib else memory_kib * 1024,
-        "memory_in_use_source": "rss" if rss_kib else "current-memory",
+        "memory_in_use_bytes": in_use,
+        "memory_in_use_source": source,
     }
 
 
@@ -134,17 +142,22 @@ def start_dirty_rates(conn: Any, domains: list[Any], period_s: int = PERIOD_S) -
 
 
 def migration_facts(
-    conn: Any, domains: list[Any], period_s: int = PERIOD_S, sleep: Callable[[float], None] = time.sleep
+    conn: Any,
+    domains: list[Any],
+    resident: dict[str, dict[str, Any]] | None = None,
+    period_s: int = PERIOD_S,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """({name: migration part}, {name: why it is missing}) for DOMAINS of CONN: the limits
-    read while the dirty rates are measured, all guests at once."""
+    read while the dirty rates are measured, all guests at once. RESIDENT is the source far
+    side's `guest-ram` answer (by name), when it gave one."""
     import libvirt
 
     measuring = start_dirty_rates(conn, domains, period_s)
     parts, missing = {}, {}
     for dom in domains:
         try:
-            parts[dom.name()] = limits(dom)
+            parts[dom.name()] = limits(dom, ((resident or {}).get(dom.name()) or {}).get("resident_bytes"))
         except libvirt.libvirtError as exc:
             missing[dom.name()] = f"migration limits: {exc.get_error_message()}"
     for name, rate in measuring.finish(sleep).items():

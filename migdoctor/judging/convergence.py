@@ -5,6 +5,7 @@ window."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
@@ -18,17 +19,28 @@ MAX_CONNECTIONS = 8
 MAX_NETWORK_MBPS = 400_000  # the fastest Ethernet there is: no network above it is advised
 
 
-def migration_bandwidth(pair: Pair) -> tuple[float | None, str | None]:
-    """(Mb/s, where it comes from) of the pair's migration stream: the test migration's measured
-    rate when one ran, else the probe's, else the carrying link's effective speed (shaping or
-    nominal speed: an upper bound, said as "link-speed")."""
+@dataclass(frozen=True)
+class Bandwidth:
+    """What a pair's migration stream carries (Mb/s), where that figure comes from, and the
+    set-up before its first byte when a test migration measured it."""
+
+    mbps: float | None
+    source: str | None
+    setup_s: float = 0.0
+
+
+def migration_bandwidth(pair: Pair) -> Bandwidth:
+    """The test migration's measured rate when one ran, else the probe's, else the carrying link's
+    effective speed (shaping or nominal speed: an upper bound, said as "link-speed")."""
     legs = [leg for leg in ((pair.trial or {}).get("legs") or []) if leg.get("ok") and leg.get("rate_mbps")]
     if legs:
-        return float(legs[0]["rate_mbps"]), "test-migration"
+        leg = legs[0]
+        streaming = (leg.get("source_tx_bytes") or 0) * 8 / (leg["rate_mbps"] * 1e6)
+        return Bandwidth(float(leg["rate_mbps"]), "test-migration", max(0.0, leg["wall_s"] - streaming))
     if pair.probe and pair.probe.get("rate_mbps") and not pair.probe.get("error"):
-        return float(pair.probe["rate_mbps"]), "probe"
+        return Bandwidth(float(pair.probe["rate_mbps"]), "probe")
     speed = predict_path(pair)["source_rate_mbps"]
-    return (float(speed), "link-speed") if speed else (None, None)
+    return Bandwidth(float(speed), "link-speed") if speed else Bandwidth(None, None)
 
 
 def stream_rate(bandwidth_mbps: float, migration: dict[str, Any]) -> float:
@@ -37,7 +49,9 @@ def stream_rate(bandwidth_mbps: float, migration: dict[str, Any]) -> float:
     return min(bandwidth_mbps, cap_mbps)
 
 
-def run_model(guest: dict[str, Any], rate_mbps: float, max_downtime_ms: float | None = None) -> Prediction:
+def run_model(
+    guest: dict[str, Any], rate_mbps: float, max_downtime_ms: float | None = None, setup_s: float = 0.0
+) -> Prediction:
     migration = guest["migration"]
     return predict(
         guest["memory_kib"] * 1024,
@@ -45,6 +59,7 @@ def run_model(guest: dict[str, Any], rate_mbps: float, max_downtime_ms: float | 
         migration["dirty_rate_mib_s"],
         rate_mbps,
         migration["max_downtime_ms"] if max_downtime_ms is None else max_downtime_ms,
+        setup_s,
     )
 
 
@@ -60,17 +75,15 @@ def unpredictable(guest: dict[str, Any], bandwidth_mbps: float | None) -> str | 
     return None
 
 
-def prediction(
-    guest: dict[str, Any], bandwidth_mbps: float | None, source: str | None, share: int = 1
-) -> dict[str, Any]:
-    """The report's `prediction` for GUEST migrating over BANDWIDTH_MBPS (from SOURCE), sharing it
-    with SHARE - 1 other migrations: the figures, or {"reason": ...}."""
-    reason = unpredictable(guest, bandwidth_mbps)
-    if reason or bandwidth_mbps is None:
+def prediction(guest: dict[str, Any], bandwidth: Bandwidth, share: int = 1) -> dict[str, Any]:
+    """The report's `prediction` for GUEST migrating over BANDWIDTH, sharing it with SHARE - 1
+    other migrations: the figures, or {"reason": ...}."""
+    reason = unpredictable(guest, bandwidth.mbps)
+    if reason or bandwidth.mbps is None:
         return {"reason": reason}
     migration = guest["migration"]
-    rate = stream_rate(bandwidth_mbps / share, migration)
-    found = run_model(guest, rate)
+    rate = stream_rate(bandwidth.mbps / share, migration)
+    found = run_model(guest, rate, setup_s=bandwidth.setup_s)
     return {
         "converges": found.converges,
         "total_s": round(found.total_s, 3) if found.converges else None,
@@ -79,8 +92,8 @@ def prediction(
         "rounds": found.rounds,
         "dirty_rate_mib_s": migration["dirty_rate_mib_s"],
         "bandwidth_mbps": round(rate, 1),
-        "bandwidth_source": source,
-        "capped_by_max_speed": rate < bandwidth_mbps / share,
+        "bandwidth_source": bandwidth.source,
+        "capped_by_max_speed": rate < bandwidth.mbps / share,
         **({"why_not": found.reason} if found.reason else {}),
     }
 

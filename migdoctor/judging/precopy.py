@@ -24,8 +24,8 @@ logic through 9.x):
 The model: rounds of duration t = sent / rate; the guest dirties dirty_rate * t in each, at most
 its memory; pending below the threshold stops it. It does not converge when the dirty rate is at
 or above the rate the stream carries (pending never shrinks) or pending is still above the
-threshold after MAX_ROUNDS rounds. Not modelled: the seconds libvirt takes to set a migration
-up, device state (kilobytes), compression, XBZRLE, multifd and auto-converge's throttling (which
+threshold after MAX_ROUNDS rounds. The seconds libvirt takes to set a migration up are added
+when a test migration measured them. Not modelled: device state (kilobytes), compression, XBZRLE, multifd and auto-converge's throttling (which
 exist to change these figures; the recommendations name them)."""
 
 from __future__ import annotations
@@ -65,11 +65,14 @@ def predict(
     dirty_rate_mib_s: float,
     rate_mbps: float,
     max_downtime_ms: float,
+    setup_s: float = 0.0,
 ) -> Prediction:
     """Pre-copy of a guest of MEMORY_BYTES, IN_USE_BYTES of them not zero, dirtying
     DIRTY_RATE_MIB_S (MiB/s), over a stream carrying RATE_MBPS (10^6 bit/s, the measured bandwidth
     or the speed cap, whichever is lower), with QEMU's downtime limit MAX_DOWNTIME_MS. Figures
-    outside their domain (negative, nan) are clamped: the model answers, never raises."""
+    outside their domain (negative, nan) are clamped: the model answers, never raises. SETUP_S is
+    what the migration takes before its first byte (libvirt's handshake, the destination's QEMU
+    starting), added to the total when known."""
     memory = max(0.0, float(memory_bytes)) if math.isfinite(memory_bytes) else 0.0
     in_use = min(memory, max(0.0, float(in_use_bytes)))
     dirty = max(0.0, dirty_rate_mib_s) * MIB if math.isfinite(dirty_rate_mib_s) else math.inf
@@ -79,8 +82,9 @@ def predict(
         return Prediction(False, 0, math.inf, 0, math.inf, "no bandwidth to migrate over")
     threshold = rate * limit_s
     first = wire_bytes(in_use) + (memory - in_use) / PAGE * ZERO_MARKER
-    sent, elapsed = first, first / rate
-    pending = wire_bytes(min(memory, dirty * elapsed))
+    setup = max(0.0, setup_s) if math.isfinite(setup_s) else 0.0
+    sent, elapsed = first, setup + first / rate  # dirty logging starts with QEMU's part, after the set-up
+    pending = wire_bytes(min(memory, dirty * first / rate))
     for rounds in range(1, MAX_ROUNDS + 1):
         if pending < threshold:
             return Prediction(True, rounds, elapsed + pending / rate, round(sent + pending), pending / rate * 1000)

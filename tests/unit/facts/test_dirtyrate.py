@@ -99,7 +99,9 @@ def test_a_guest_under_migration_is_not_measured():
 
 
 def test_a_host_that_cannot_measure_says_so():
-    old = Domain("old", refuse_calc="this function is not supported by the connection driver: virDomainStartDirtyRateCalc")
+    old = Domain(
+        "old", refuse_calc="this function is not supported by the connection driver: virDomainStartDirtyRateCalc"
+    )
     parts, _ = migration_facts(Connection(), [old], sleep=lambda _: None)
     assert parts["old"]["dirty_rate_mib_s"] is None
     assert "not supported" in parts["old"]["dirty_rate_error"]
@@ -125,5 +127,15 @@ def test_without_rss_the_current_memory_is_in_use():
 
 
 def test_rss_above_the_guest_memory_is_capped():
-    parts, _ = migration_facts(Connection(), [Domain("small", rss_kib=200_000, memory_kib=131_072)], sleep=lambda _: None)
+    parts, _ = migration_facts(
+        Connection(), [Domain("small", rss_kib=200_000, memory_kib=131_072)], sleep=lambda _: None
+    )
     assert parts["small"]["memory_in_use_bytes"] == 131_072 * 1024
+
+
+def test_the_resident_ram_mapping_comes_first():
+    resident = {"web": {"resident_bytes": 69_206_016}, "db": {"error": "0 QEMU processes run guest db here"}}
+    parts, _ = migration_facts(Connection(), [Domain("web"), Domain("db")], resident, sleep=lambda _: None)
+    assert parts["web"]["memory_in_use_bytes"] == 69_206_016
+    assert parts["web"]["memory_in_use_source"] == "qemu-ram-mapping"
+    assert parts["db"]["memory_in_use_source"] == "rss"
