@@ -31,6 +31,7 @@ class Measured:
     probe: dict[str, Any] | None = None  # the port probe, with the path MTU probe in it
     peer_connection: dict[str, Any] | None = None  # judged as the source's fact
     trial: dict[str, Any] | None = None
+    guests: dict[str, Any] | None = None  # by guest name: CPU comparison and storage markers (actions.guests)
 
 
 @dataclass
