@@ -24,7 +24,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from migdoctor.facts.gaps import Gaps
 
 PERIOD_S = 1  # QEMU's shortest calculation (calc-time is in whole seconds before QEMU 8.2)
 READ_BACK_S = 2.0  # after the period, how long a calculation may take to report measured
@@ -53,31 +56,39 @@ def running_job(dom: Any) -> str | None:
     return JOB_OPERATIONS.get(stats.get("operation", 0), "a")
 
 
-def limits(dom: Any, resident_bytes: int | None = None) -> dict[str, Any]:
-    """The downtime limit, speed cap and memory in use of DOM's next migration; RESIDENT_BYTES is
-    the resident part of its RAM mapping when the far side could read it."""
+def limits(dom: Any) -> dict[str, Any]:
+    """The downtime limit, speed cap and memory in use (rss, else current memory) of DOM's next
+    migration; with_resident puts the RAM mapping's figure in when the far side has it."""
     memory = dom.info()[2] * 1024
-    if resident_bytes is not None:
-        in_use, source = min(resident_bytes, memory), "qemu-ram-mapping"
-    elif rss_kib := dom.memoryStats().get("rss"):
-        in_use, source = min(rss_kib * 1024, memory), "rss"
-    else:
-        in_use, source = memory, "current-memory"
+    rss_kib = dom.memoryStats().get("rss")
     return {
         "max_downtime_ms": dom.migrateGetMaxDowntime(0),
         "max_speed_mib_s": dom.migrateGetMaxSpeed(0),
-        "memory_in_use_bytes": in_use,
-        "memory_in_use_source": source,
+        "memory_in_use_bytes": min(rss_kib * 1024, memory) if rss_kib else memory,
+        "memory_in_use_source": "rss" if rss_kib else "current-memory",
     }
+
+
+def with_resident(entry: dict[str, Any], resident: dict[str, Any] | None) -> None:
+    """ENTRY's memory in use from the far side's `guest-ram` answer for it, when it has one."""
+    migration = entry.get("migration")
+    if migration and resident and resident.get("resident_bytes") is not None:
+        migration["memory_in_use_bytes"] = min(resident["resident_bytes"], entry["memory_kib"] * 1024)
+        migration["memory_in_use_source"] = "qemu-ram-mapping"
+
+
+def not_measured(reason: str, period_s: float) -> dict[str, Any]:
+    return {"dirty_rate_mib_s": None, "dirty_rate_error": reason, "dirty_rate_period_s": float(period_s)}
 
 
 @dataclass
 class Measuring:
-    """Dirty-rate calculations started on some guests at STARTED (time.monotonic), the others'
-    reasons for not measuring in NOT_STARTED (by guest name)."""
+    """Dirty-rate calculations started at AT (time.monotonic) on the guests in STARTED; the
+    other DOMAINS' reasons for not measuring in NOT_STARTED (by guest name)."""
 
     conn: Any
-    started: dict[str, Any]  # name -> virDomain
+    domains: dict[str, Any]  # name -> virDomain, every guest asked for
+    started: dict[str, Any]
     not_started: dict[str, str]
     at: float
     period_s: int
@@ -87,10 +98,7 @@ class Measuring:
         left of the period once for all, then at most READ_BACK_S for those still measuring."""
         import libvirt
 
-        found = {
-            name: {"dirty_rate_mib_s": None, "dirty_rate_error": reason, "dirty_rate_period_s": float(self.period_s)}
-            for name, reason in self.not_started.items()
-        }
+        found = {name: not_measured(reason, self.period_s) for name, reason in self.not_started.items()}
         pending = dict(self.started)
         deadline = self.at + self.period_s + READ_BACK_S
         sleep(max(0.0, self.at + self.period_s - time.monotonic()))
@@ -98,10 +106,11 @@ class Measuring:
             try:
                 stats = self.conn.domainListGetStats(list(pending.values()), libvirt.VIR_DOMAIN_STATS_DIRTYRATE)
             except libvirt.libvirtError as exc:
-                reason = f"dirty-rate stats: {exc.get_error_message()}"
-                stats = []
-                found.update({name: self.failed(reason) for name in pending})
-                pending.clear()
+                found |= {
+                    name: not_measured(f"dirty-rate stats: {exc.get_error_message()}", self.period_s)
+                    for name in pending
+                }
+                break
             for dom, values in stats:
                 if values.get("dirtyrate.calc_status") == libvirt.VIR_DOMAIN_DIRTYRATE_MEASURED:
                     found[dom.name()] = {
@@ -112,14 +121,11 @@ class Measuring:
                     pending.pop(dom.name(), None)
             if pending and time.monotonic() >= deadline:
                 reason = f"QEMU had not measured the dirty rate {self.period_s + READ_BACK_S:g} s after starting"
-                found.update({name: self.failed(reason) for name in pending})
-                pending.clear()
+                found |= {name: not_measured(reason, self.period_s) for name in pending}
+                break
             if pending:
                 sleep(0.1)
         return found
-
-    def failed(self, reason: str) -> dict[str, Any]:
-        return {"dirty_rate_mib_s": None, "dirty_rate_error": reason, "dirty_rate_period_s": float(self.period_s)}
 
 
 def start_dirty_rates(conn: Any, domains: list[Any], period_s: int = PERIOD_S) -> Measuring:
@@ -138,29 +144,24 @@ def start_dirty_rates(conn: Any, domains: list[Any], period_s: int = PERIOD_S) -
             started[dom.name()] = dom
         except libvirt.libvirtError as exc:
             not_started[dom.name()] = f"cannot measure the dirty rate: {exc.get_error_message()}"
-    return Measuring(conn, started, not_started, time.monotonic(), period_s)
+    return Measuring(conn, {dom.name(): dom for dom in domains}, started, not_started, time.monotonic(), period_s)
 
 
-def migration_facts(
-    conn: Any,
-    domains: list[Any],
-    resident: dict[str, dict[str, Any]] | None = None,
-    period_s: int = PERIOD_S,
-    sleep: Callable[[float], None] = time.sleep,
-) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """({name: migration part}, {name: why it is missing}) for DOMAINS of CONN: the limits
-    read while the dirty rates are measured, all guests at once. RESIDENT is the source far
-    side's `guest-ram` answer (by name), when it gave one."""
-    import libvirt
-
-    measuring = start_dirty_rates(conn, domains, period_s)
-    parts, missing = {}, {}
-    for dom in domains:
-        try:
-            parts[dom.name()] = limits(dom, ((resident or {}).get(dom.name()) or {}).get("resident_bytes"))
-        except libvirt.libvirtError as exc:
-            missing[dom.name()] = f"migration limits: {exc.get_error_message()}"
+def add_migration(
+    entries: list[dict[str, Any]], measuring: Measuring, gaps: Gaps, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Each guest ENTRY's `migration` part: its limits read while the dirty rates are measured,
+    then every rate read back at once. A guest whose limits libvirt does not give has the gap
+    `guests.NAME.migration` instead."""
+    for entry in entries:
+        dom = measuring.domains.get(entry["name"])
+        if dom is None:  # started after the calculations were
+            gaps.add(f"guests.{entry['name']}.migration", "the guest started while the dirty rates were measured")
+            continue
+        found = gaps.attempt(f"guests.{entry['name']}.migration", partial(limits, dom))
+        if found is not None:
+            entry["migration"] = found
     for name, rate in measuring.finish(sleep).items():
-        if name in parts:
-            parts[name].update(rate)
-    return parts, missing
+        for entry in entries:
+            if entry["name"] == name and "migration" in entry:
+                entry["migration"] |= rate
