@@ -304,6 +304,11 @@ def discover(checks_dir: str | None = None) -> list[Check]:
     return checks
 
 
+def pair_checks(checks: list[Check]) -> list[Check]:
+    """The checks a pair runs: guest checks are judged per guest and destination (judge_guest)."""
+    return [check for check in checks if check.scope != "guest"]
+
+
 def unknown_name(checks: list[Check], names: list[str]) -> str | None:
     """The first of NAMES that is neither a check id nor an area."""
     known = {check.id for check in checks} | {check.area for check in checks}

@@ -358,3 +358,75 @@ def tpm_of(tpm: ET.Element) -> Tpm:
         secret=attribute(backend, "encryption", "secret"),
         persistent_state=backend.get("persistent_state") == "yes",
     )
+
+
+@dataclass(frozen=True)
+class GuestArch:
+    """What a host's QEMU offers for one guest architecture (virConnectGetCapabilities <guest>)."""
+
+    emulators: tuple[str, ...]
+    machines: tuple[str, ...]  # names and aliases (pc, q35 beside pc-i440fx-7.2, ...)
+    domain_types: tuple[str, ...]  # qemu, kvm
+
+
+@dataclass(frozen=True)
+class HostCpu:
+    arch: str | None
+    vendor: str | None
+    model: str | None
+    features: tuple[str, ...]
+    signature: str | None  # family/model/stepping
+    microcode: str | None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    host_cpu: HostCpu
+    archs: dict[str, GuestArch]
+
+
+def parse_capabilities(text: str) -> Capabilities:
+    """A host's capabilities XML read; DomainXMLError when it is not."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise DomainXMLError(f"capabilities XML does not parse: {exc}") from None
+    cpu = root.find("host/cpu")
+    if cpu is None:
+        cpu = ET.Element("cpu")
+    signature = cpu.find("signature")
+    host_cpu = HostCpu(
+        arch=text_of(cpu, "arch"),
+        vendor=text_of(cpu, "vendor"),
+        model=text_of(cpu, "model"),
+        features=tuple(sorted(f.get("name", "") for f in cpu.findall("feature"))),
+        signature=None
+        if signature is None
+        else "/".join(signature.get(k, "?") for k in ("family", "model", "stepping")),
+        microcode=attribute(cpu, "microcode", "version"),
+    )
+    archs: dict[str, GuestArch] = {}
+    for guest in root.findall("guest"):
+        arch = guest.find("arch")
+        if arch is None or guest.findtext("os_type", "").strip() != "hvm":
+            continue
+        scopes = [arch, *arch.findall("domain")]
+        emulators = {e.text.strip() for scope in scopes for e in scope.findall("emulator") if e.text}
+        machines = {m.text.strip() for scope in scopes for m in scope.findall("machine") if m.text}
+        machines |= {m.get("canonical", "") for scope in scopes for m in scope.findall("machine")} - {""}
+        previous = archs.get(arch.get("name", ""), GuestArch((), (), ()))
+        archs[arch.get("name", "")] = GuestArch(
+            tuple(sorted(emulators | set(previous.emulators))),
+            tuple(sorted(machines | set(previous.machines))),
+            tuple(sorted({d.get("type", "") for d in arch.findall("domain")} | set(previous.domain_types))),
+        )
+    return Capabilities(host_cpu, archs)
+
+
+def cpu_mode_supported(domain_capabilities: str, mode: str) -> bool:
+    """Whether domain capabilities XML offers CPU MODE (`<mode name=... supported='yes'>`)."""
+    try:
+        root = ET.fromstring(domain_capabilities)
+    except ET.ParseError as exc:
+        raise DomainXMLError(f"domain capabilities XML does not parse: {exc}") from None
+    return any(m.get("name") == mode and m.get("supported") == "yes" for m in root.findall("cpu/mode"))

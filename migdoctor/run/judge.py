@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, run_check, run_checks
+from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, pair_checks, run_check, run_checks
 from migdoctor.frozen import FrozenDict, collector_paused, freeze
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair, TrialTerms
@@ -221,8 +221,7 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         for src, dst in request.pairs
     ]
     checks = request.checks or []
-    pair_checks = [check for check in checks if check.scope != "guest"]
-    pairs = judge_pairs(pair_checks, set(request.ignore), jobs)
+    pairs = judge_pairs(pair_checks(checks), set(request.ignore), jobs)
     guests = plan = None
     if request.guests is not None:
         from migdoctor.run.guests import judge_guests
