@@ -65,4 +65,10 @@ def judge_guests(
             guest_record(name, src, dst, [], [f"{src}: {name}: {why}"], verdicts[(src, dst)])
             for name, why in unfound.items()
         ]
-    return entries, plan_evacuation(entries, memory)
+    free = {label: ((side.facts or {}).get("virt") or {}).get("free_memory_bytes") for label, side in hosts.items()}
+    sized = [
+        entry
+        | {"memory_bytes": memory.get(entry["name"], 0) * 1024, "free_memory_bytes": free.get(entry["destination"])}
+        for entry in entries
+    ]
+    return entries, plan_evacuation(sized)
