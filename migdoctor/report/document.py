@@ -297,11 +297,13 @@ def build_report(
     accepted: list[dict[str, Any]] | None = None,
     guests: list[dict[str, Any]] | None = None,
     plan: list[dict[str, Any]] | None = None,
+    evacuation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
     PAIRS may be encoded (report.encoded) with their summaries beside them. RUN_BY: who ran it,
     where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason;
-    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair)."""
+    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair), and
+    the EVACUATION's predicted schedule when they were predicted."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
@@ -326,6 +328,8 @@ def build_report(
     }
     if guests is not None:
         report["guests"], report["plan"] = guests, plan or []
+        if evacuation is not None:
+            report["evacuation"] = evacuation
     if run_by is not None:
         report["run_by"] = run_by
     if accepted:

@@ -4,14 +4,18 @@ verdict is never better than its pair's), and planning where each goes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from migdoctor.checkapi import Check
 from migdoctor.engine import judge_guest
+from migdoctor.judging.convergence import Terms, evacuation, prediction, schedule
 from migdoctor.judging.guest import GuestCase
 from migdoctor.judging.plan import plan_evacuation
 from migdoctor.report.document import finding_record, guest_record
 from migdoctor.run.collect import Collected, Measured
+
+CONVERGENCE = "guest.convergence"
 
 
 def asked_guests(src: Collected, asked: tuple[str, ...]) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -38,10 +42,15 @@ def judge_guests(
     measured: dict[tuple[str, str], Measured],
     verdicts: dict[tuple[str, str], str],
     asked: tuple[str, ...],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every asked guest of each pair's source judged at its destination (the report's `guests`),
-    in the source's order, then the plan over them."""
+    terms: dict[tuple[str, str], Terms] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """Every asked guest of each pair's source judged at its destination (the report's `guests`,
+    each with its predicted migration when TERMS has its pair), in the source's order; the plan
+    over them; the evacuation's predicted schedule against the window, whose late guests have their
+    guest.convergence judged again with their place in it."""
+    terms = terms or {}
     entries: list[dict[str, Any]] = []
+    cases: dict[tuple[str, str], tuple[GuestCase, dict[str, Any]]] = {}
     memory: dict[str, int] = {}
     for src, dst in pairs:
         guests, unfound = asked_guests(hosts[src], asked)
@@ -53,14 +62,20 @@ def judge_guests(
             else:
                 assert source is not None  # it has guests
                 lookups = (measured.get((src, dst), Measured()).guests or {}).get(guest["name"], {})
-                case = GuestCase(guest, source, destination, src, dst, lookups)
+                case = GuestCase(guest, source, destination, src, dst, lookups, convergence=terms.get((src, dst)))
                 findings = [finding_record(finding) for finding in judge_guest(checks, case, ignored)]
                 not_checked = [
                     f"{dst}: {gap['fact']} not collected: {gap['reason']}"
                     for gap in destination["missing"]
                     if gap["fact"] == "virt"
                 ]
-            entries.append(guest_record(guest["name"], src, dst, findings, not_checked, verdicts[(src, dst)]))
+            entry = guest_record(guest["name"], src, dst, findings, not_checked, verdicts[(src, dst)])
+            if (src, dst) in terms:
+                pair_terms = terms[(src, dst)]
+                entry["prediction"] = prediction(guest, pair_terms.bandwidth, pair_terms.parallel)
+                if destination is not None:
+                    cases[(guest["name"], dst)] = (case, entry)
+            entries.append(entry)
         entries += [
             guest_record(name, src, dst, [], [f"{src}: {name}: {why}"], verdicts[(src, dst)])
             for name, why in unfound.items()
@@ -71,4 +86,40 @@ def judge_guests(
         | {"memory_bytes": memory.get(entry["name"], 0) * 1024, "free_memory_bytes": free.get(entry["destination"])}
         for entry in entries
     ]
-    return entries, plan_evacuation(sized)
+    plan = plan_evacuation(sized)
+    if not terms:
+        return entries, plan, None
+    parallel, window_s = next(iter(terms.values())).parallel, next(iter(terms.values())).window_s
+    planned = [
+        cases[(item["guest"], item["destination"])] for item in plan if (item["guest"], item["destination"]) in cases
+    ]
+    found = evacuation([(case.name, entry["prediction"]) for case, entry in planned], parallel, window_s)
+    ends = schedule(
+        [
+            (case.name, entry["prediction"]["total_s"])
+            for case, entry in planned
+            if entry["prediction"].get("converges")
+        ],
+        parallel,
+    )
+    late = [(case, entry) for case, entry in planned if window_s is not None and ends.get(case.name, 0) > window_s]
+    for case, entry in late:
+        rejudge_convergence(checks, ignored, case, entry, ends[case.name])
+    return entries, plan, found
+
+
+def rejudge_convergence(
+    checks: list[Check], ignored: set[str], case: GuestCase, entry: dict[str, Any], ends_at_s: float
+) -> None:
+    """ENTRY's guest.convergence judged again knowing when the schedule ends its migration, and its
+    verdict with it."""
+    assert case.convergence is not None
+    placed = replace(case, convergence=replace(case.convergence, ends_at_s=ends_at_s))
+    chosen = [check for check in checks if check.id == CONVERGENCE]
+    again = {finding.id: finding_record(finding) for finding in judge_guest(chosen, placed, ignored)}
+    findings = [again.get(finding["id"], finding) for finding in entry["findings"]]
+    entry.update(
+        guest_record(
+            entry["name"], entry["source"], entry["destination"], findings, entry["not_checked"], entry["pair_verdict"]
+        )
+    )

@@ -21,7 +21,7 @@ from migdoctor.judging.convergence import (
 GIB_KIB = 1 << 20
 URI = "qemu+ssh://root@hostb/system"
 PROBED = Bandwidth(1000.0, "probe")
-HUGEPAGES = "<domain><name>db</name><memoryBacking><hugepages/></memoryBacking></domain>"
+HUGEPAGES = "<domain type='kvm'><name>db</name><memory>1048576</memory><memoryBacking><hugepages/></memoryBacking></domain>"
 
 
 def guest(name: str = "web", dirty: float | None = 10.0, memory_gib: int = 4, **migration: Any) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def test_a_speed_cap_holding_it_back_is_raised():
 
 
 def test_schedule_fills_free_slots():
-    assert schedule([("a", 10), ("b", 4), ("c", 3), ("d", 5)], 2) == [("a", 10), ("b", 4), ("c", 7), ("d", 12)]
+    assert schedule([("a", 10), ("b", 4), ("c", 3), ("d", 5)], 2) == {"a": 10, "b": 4, "c": 7, "d": 12}
 
 
 def moves(*figures: float | None) -> list[tuple[str, dict[str, Any]]]:
