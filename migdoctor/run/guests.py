@@ -93,7 +93,17 @@ def judge_guests(
     planned = [
         cases[(item["guest"], item["destination"])] for item in plan if (item["guest"], item["destination"]) in cases
     ]
-    found = evacuation([(case.name, entry["prediction"]) for case, entry in planned], parallel, window_s)
+    stuck = [  # placed nowhere because it converges nowhere: it makes the evacuation miss any window
+        (item["guest"], {"converges": False})
+        for item in plan
+        if item["destination"] is None
+        and any(
+            entry["prediction"].get("converges") is False
+            for (name, _), (_, entry) in cases.items()
+            if name == item["guest"]
+        )
+    ]
+    found = evacuation([(case.name, entry["prediction"]) for case, entry in planned] + stuck, parallel, window_s)
     ends = schedule(
         [
             (case.name, entry["prediction"]["total_s"])
