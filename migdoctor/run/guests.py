@@ -112,6 +112,9 @@ def judge_guests(
         ],
         parallel,
     )
+    for case, entry in planned:
+        if case.name in ends:
+            entry["prediction"]["ends_at_s"] = round(ends[case.name], 3)
     late = [(case, entry) for case, entry in planned if window_s is not None and ends.get(case.name, 0) > window_s]
     for case, entry in late:
         rejudge_convergence(checks, ignored, case, entry, ends[case.name])
