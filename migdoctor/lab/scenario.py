@@ -39,7 +39,8 @@ stays in the host and goes with it.
 
 A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
 namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
-an IPv6 one separated by a comma). And `host_count`: how many hosts it brings up unless `lab up
+an IPv6 one separated by a comma). And `[guests.NAME]` tables: guests started once the lab is up
+(guests.py describes them). And `host_count`: how many hosts it brings up unless `lab up
 --hosts` says otherwise (2 when unset; a scenario that configures hostc needs at least 3). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
 """
@@ -50,6 +51,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from migdoctor.lab import guests as lab_guests
 from migdoctor.lab import layout, pki, ssh
 from migdoctor.lab.errors import LabError
 
@@ -75,7 +77,7 @@ HOST_KEYS: dict[str, type] = {
     "firewall_setup": list,
 }
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
-TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count"}
+TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count", "guests"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
 
 
@@ -131,6 +133,7 @@ class Scenario:
     dns_records: dict[str, list[str]]
     migration_network: str = layout.FAST_NET
     fast_hop_mtu: int | None = None
+    guests: dict[str, lab_guests.Guest] = field(default_factory=dict)
 
     @property
     def lab_hosts(self) -> list[layout.Host]:
@@ -181,7 +184,8 @@ def load(name: str, host_count: int | None = None) -> Scenario:
     if hop_mtu is not None and (not isinstance(hop_mtu, int) or not 576 <= hop_mtu <= 65535):
         raise LabError(f"scenario {name}: fast_hop_mtu must be an MTU (576-65535)")
     records = _dns_records(name, doc, lab_hosts)
-    return Scenario(name, doc.get("description", ""), hosts, records, network, hop_mtu)
+    guests = lab_guests.parse(name, doc.get("guests", {}), list(hosts))
+    return Scenario(name, doc.get("description", ""), hosts, records, network, hop_mtu, guests)
 
 
 def default_dns_records(lab_hosts: list[layout.Host]) -> dict[str, list[str]]:
