@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree
 
+from migdoctor.facts.gaps import Gaps
+from migdoctor.facts.guests import GuestAsk, collect_guests, collect_virt, shared_filesystems
+
 
 def dotted_version(number: int) -> str:
     """libvirt encodes versions as major * 1,000,000 + minor * 1,000 + release."""
@@ -21,40 +24,78 @@ def offers_kvm(capabilities_xml: str) -> bool:
     return any(domain.get("type") == "kvm" for domain in root.iter("domain"))
 
 
-def libvirt_facts(uri: str | None, route: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
-    """(facts, None), or (None, why not): a URI that cannot be opened is a gap with libvirt's error.
-    ROUTE, when given, is what is opened to reach URI (the same host through a connection already
-    made); facts and errors name URI."""
+def libvirt_facts(
+    uri: str | None, route: str | None = None, guests: GuestAsk | None = None
+) -> tuple[dict[str, Any] | None, str | None, dict[str, Any]]:
+    """(facts, None, parts), or (None, why not, parts): a URI that cannot be opened is a gap with
+    libvirt's error. ROUTE, when given, is what is opened to reach URI (the same host through a
+    connection already made); facts and errors name URI. GUESTS, when the run asks for guests,
+    adds the parts `virt` (and on a source `guests`) with their gaps under `missing`; the
+    connection is then read-write, as domain capabilities need, and makes read-only calls only."""
+    parts: dict[str, Any] = {}
     if not uri:
-        return None, "no libvirt URI for this host (set libvirt_uri in the inventory)"
+        reason = "no libvirt URI for this host (set libvirt_uri in the inventory)"
+        return None, reason, guest_gaps(guests, reason)
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     try:
-        conn = libvirt.openReadOnly(route or uri)
+        conn = libvirt.open(route or uri) if guests is not None else libvirt.openReadOnly(route or uri)
     except libvirt.libvirtError as exc:
-        return None, f"cannot open {uri}: {exc.get_error_message()}"
+        reason = f"cannot open {uri}: {exc.get_error_message()}"
+        return None, reason, guest_gaps(guests, reason)
     try:
-        return {
-            "uri": uri,
-            "version": dotted_version(conn.getLibVersion()),
-            "hypervisor_version": dotted_version(conn.getVersion()),
-            "hostname": conn.getHostname(),
-            "kvm": offers_kvm(conn.getCapabilities()),
-            "domains": [{"name": dom.name(), "active": bool(dom.isActive())} for dom in conn.listAllDomains()],
-        }, None
+        if guests is not None:
+            gaps = Gaps()
+            parts["virt"] = collect_virt(conn, gaps)
+            if guests.source:
+                parts["guests"] = gaps.attempt("guests", lambda: collect_guests(conn, guests.names, gaps))
+            parts["missing"] = gaps.entries
+        capabilities = conn.getCapabilities()
+        return (
+            {
+                "uri": uri,
+                "version": dotted_version(conn.getLibVersion()),
+                "hypervisor_version": dotted_version(conn.getVersion()),
+                "hostname": conn.getHostname(),
+                "kvm": offers_kvm(capabilities),
+                "domains": [{"name": dom.name(), "active": bool(dom.isActive())} for dom in conn.listAllDomains()],
+            },
+            None,
+            parts,
+        )
     except libvirt.libvirtError as exc:
-        return None, f"{uri}: {exc.get_error_message()}"
+        reason = f"{uri}: {exc.get_error_message()}"
+        return None, reason, {**parts, "missing": [*parts.get("missing", []), *guest_gaps(guests, reason)["missing"]]}
     finally:
         conn.close()
 
 
-def add_libvirt(record: dict[str, Any], facts: dict[str, Any] | None, reason: str | None) -> dict[str, Any]:
-    """The far side's record with libvirt's part filled in (or its gap named)."""
+def guest_gaps(guests: GuestAsk | None, reason: str) -> dict[str, Any]:
+    """The guest parts' gaps when libvirt cannot be asked at all."""
+    if guests is None:
+        return {}
+    return {"missing": [{"fact": fact, "reason": reason} for fact in ("virt", *(("guests",) if guests.source else ()))]}
+
+
+def add_libvirt(
+    record: dict[str, Any], facts: dict[str, Any] | None, reason: str | None, parts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The far side's record with libvirt's part filled in (or its gap named), and the guest
+    parts when asked: qemu.conf's shared_filesystems comes from the far side's record."""
     hypervisor = record["identity"]["hypervisor"]
     hypervisor["libvirt"] = facts
     if facts and facts["kvm"]:
         hypervisor["kinds"] = ["kvm", *hypervisor["kinds"]]
     if reason:
         record["missing"].append({"fact": "libvirt", "reason": reason})
+    parts = parts or {}
+    if "virt" in parts:
+        virt = parts["virt"]
+        if virt is not None:
+            virt["shared_filesystems"] = shared_filesystems(virt.pop("version"), record["config"]["qemu_conf"])
+        record["virt"] = virt
+    if "guests" in parts:
+        record["guests"] = parts["guests"]
+    record["missing"] += [gap for gap in parts.get("missing", []) if gap["fact"] != "libvirt"]
     return record

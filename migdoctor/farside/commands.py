@@ -19,6 +19,7 @@ class FarCommand:
 
 COMMANDS: dict[str, FarCommand] = {}
 WRITTEN: set[str] = set()  # files a request wrote and no request removed yet
+MARKERS: set[str] = set()  # storage markers placed and not removed yet
 
 
 def command(name: str, streams: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -116,6 +117,33 @@ def canary_kill(name: str) -> dict[str, Any]:
     return {"killed": kill_processes(name)}
 
 
+@command("marker-place")
+def marker_place(paths: list[str]) -> list[dict[str, Any]]:
+    """Storage markers beside PATHS; removed again when this far side ends, whatever happens."""
+    from migdoctor.farside.marker import place
+
+    placed = place(paths)
+    MARKERS.update(item["marker"] for item in placed if item["marker"])
+    return placed
+
+
+@command("marker-look")
+def marker_look(markers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from migdoctor.farside.marker import look
+
+    return look(markers)
+
+
+@command("marker-remove")
+def marker_remove(markers: list[str]) -> dict[str, Any]:
+    from migdoctor.farside.marker import remove
+
+    MARKERS.difference_update(markers)
+    return {"left": remove(markers)}
+
+
 def remove_leftovers() -> None:
     for path in list(WRITTEN):
         payload_remove(path)
+    if MARKERS:
+        marker_remove(list(MARKERS))

@@ -4,7 +4,7 @@
 # Its command line holds two numbers after the kernel's path (QEMU puts the path first):
 #   dirty_pages_per_s=N working_set_pages=W
 # At boot it writes every page of the working set (from 16 MiB up), so all of it is memory in use
-# that a migration must send in full; then the PIT interrupts it 100 times a second and at each
+# that a migration must send in full, and says so with a magic word at READY; then the PIT interrupts it 100 times a second and at each
 # tick it writes to the next N/100 pages of the working set in turn (the remainder carried to the
 # next tick), halting in between: the rate holds whatever the CPU's speed, and a tick KVM could
 # not deliver in time is delivered late (its in-kernel PIT reinjects lost ticks).
@@ -12,6 +12,8 @@
         .set MB_MAGIC, 0x1BADB002
         .set MB_FLAGS, 0
         .set WORK_BASE, 0x1000000       # 16 MiB: clear of the kernel, the BIOS and option ROMs
+        .set READY, 0xff0000            # a word the lab reads to know the working set is in use
+        .set READY_MAGIC, 0x59444552    # "REDY"
         .set PAGE, 4096
         .set HZ, 100
         .set PIT_DIVISOR, 11932         # 1193182 Hz / 11932 = 100.0 Hz
@@ -55,6 +57,7 @@ fill:
         movl $0x5a5a5a5a, (%edi)
         add $PAGE, %edi
         loop fill
+        movl $READY_MAGIC, READY
 
 idt:    # Every vector ignores its interrupt but IRQ 0 (vector 0x20), which counts a tick.
         mov $idt_table, %edi

@@ -1,104 +1,75 @@
-"""Guests a scenario starts once the lab is up, and the payload that makes them dirty memory.
+"""The guests a scenario runs (its `[guests.NAME]` tables): started once the hosts are up, gone
+with the lab (`down` kills every qemu by its pid file and removes the state directory, disk
+images included). Each is the canary's cheap diskless guest (actions/canary.xml) with what the
+scenario adds: a tiny raw disk in the shared or the host's own directory, an interface on a
+bridge, a CPU mode, or a payload dirtying its memory at a set rate: dirtier.s, a multiboot kernel
+(libvirt's <os><kernel>, QEMU's -kernel) assembled here at `lab up` with GNU as and ld. Nothing
+is downloaded: a disk is a file of zeros the firmware cannot boot."""
 
-A scenario's `[guests.NAME]` table runs a transient diskless guest on `host` (default hosta) with
-`memory_mib` of RAM (default 256) booting dirtier.s, a multiboot kernel assembled here at `lab
-up` (GNU as and ld), which keeps `working_set_mib` of its RAM in use (default: all but the
-kernel's first 16 MiB and 16 MiB more) and writes to `dirty_mib_s` MiB of it each second (pages
-of 4 KiB, paced by the guest's PIT). The guests go with the lab: `down` kills every QEMU.
-"""
-
+import os
 import subprocess
-from dataclasses import dataclass
-from html import escape
+import time
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
-from migdoctor.lab import layout
+from migdoctor.actions import canary
+from migdoctor.lab import daemons, layout
 from migdoctor.lab.errors import LabError
+from migdoctor.lab.scenario import GuestSpec, Scenario
 
-PAYLOAD = layout.STATE_DIR / "dirtier.elf"
+DISK_MIB = 16
+WRITTEN_MIB = 1  # allocated, so a copy of the disk has bytes to move
+PAYLOAD = layout.STATE_DIR / "dirtier.elf"  # seen by every host: qemu reads it on both ends
 PAGE = 4096
-MIB = 1024 * 1024
 WORK_BASE_MIB = 16  # where dirtier.s starts its working set
-KEYS: dict[str, type | tuple[type, ...]] = {
-    "host": str,
-    "memory_mib": int,
-    "dirty_mib_s": (int, float),
-    "working_set_mib": int,
-}
-DOMAIN_XML = """<domain type='{kind}'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory_mib}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{kernel}</kernel>
-    <cmdline>dirty_pages_per_s={pages_per_s} working_set_pages={working_set_pages}</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-"""
+READY = (0xFF0000, 0x59444552)  # dirtier.s's READY address and magic word, written once it is in use
+SETTLE_TIMEOUT_S = 30.0  # three dirtying guests booting at once on a busy two-core machine: ~3 s
 
 
-@dataclass(frozen=True)
-class Guest:
-    name: str
-    host: str = layout.NAMES[0]
-    memory_mib: int = 256
-    dirty_mib_s: float = 0.0
-    working_set_mib: int = 0  # 0: as much as the RAM holds
+def start(scn: Scenario) -> None:
+    """Every guest of SCN on its host, in the scenario's order; the first refusal names the guest."""
+    if not scn.guests:
+        return
+    for h in scn.lab_hosts:  # where a local disk would be copied to, on every host
+        (h.dir / layout.LOCAL_GUEST_DIR[0]).mkdir(parents=True, exist_ok=True)
+    if any(spec.dirty_mib_s is not None for spec in scn.guests):
+        build_payload()
+    booting = []
+    for spec in scn.guests:
+        conn = daemons.open_libvirt(daemons.local_uri(layout.host(spec.host)))
+        try:
+            disk = make_disk(spec)
+            dom = conn.createXML(guest_xml(spec, canary.virt_type(conn), disk), 0)
+        except Exception as exc:  # libvirt's error, said for this guest
+            conn.close()
+            raise LabError(f"guest {spec.name} on {spec.host}: {exc}") from None
+        if spec.dirty_mib_s is None:
+            conn.close()
+        else:
+            booting.append((spec, conn, dom))
+    for spec, conn, dom in booting:
+        try:
+            wait_dirtying(spec, dom)
+        finally:
+            conn.close()
 
-    @property
-    def working_set_pages(self) -> int:
-        room = self.memory_mib - 2 * WORK_BASE_MIB
-        return (min(self.working_set_mib, room) if self.working_set_mib else room) * MIB // PAGE
 
-    @property
-    def pages_per_s(self) -> int:
-        return round(self.dirty_mib_s * MIB / PAGE)
+def wait_dirtying(spec: GuestSpec, dom: Any) -> None:
+    """Until the payload says its whole working set is in use (its READY word, read with
+    virDomainMemoryPeek): from then on the guest dirties memory at its rate alone."""
+    import libvirt
 
-    def domain_xml(self, kind: str) -> str:
-        return DOMAIN_XML.format(
-            kind=kind,
-            name=escape(self.name),
-            memory_mib=self.memory_mib,
-            kernel=escape(str(PAYLOAD)),
-            pages_per_s=self.pages_per_s,
-            working_set_pages=self.working_set_pages,
-        )
-
-
-def parse(scenario: str, raw: Any, hosts: list[str]) -> dict[str, Guest]:
-    """The scenario's `guests` table, checked: each guest on a host of the lab."""
-    if not isinstance(raw, dict):
-        raise LabError(f"scenario {scenario}: guests must be a table of guest tables")
-    guests = {}
-    for name, spec in raw.items():
-        where = f"scenario {scenario}, guest {name}"
-        if not isinstance(spec, dict):
-            raise LabError(f"{where}: not a table")
-        for key, value in spec.items():
-            if key not in KEYS or not isinstance(value, KEYS[key]) or isinstance(value, bool):
-                raise LabError(
-                    f"{where}: {key} is not one of host (str), memory_mib, working_set_mib (int), dirty_mib_s"
-                )
-        guest = Guest(name, **spec)
-        if guest.host not in hosts:
-            raise LabError(f"{where}: host {guest.host} is not in the lab ({', '.join(hosts)})")
-        if guest.memory_mib < 3 * WORK_BASE_MIB or guest.dirty_mib_s < 0:
-            raise LabError(f"{where}: memory_mib must be at least {3 * WORK_BASE_MIB}, dirty_mib_s not negative")
-        guests[name] = guest
-    return guests
+    address, magic = READY
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while int.from_bytes(dom.memoryPeek(address, 4, libvirt.VIR_MEMORY_PHYSICAL), "little") != magic:
+        if time.monotonic() > deadline:
+            raise LabError(f"guest {spec.name} on {spec.host}: its payload did not start in {SETTLE_TIMEOUT_S:.0f} s")
+        time.sleep(0.1)
 
 
 def build_payload() -> Path:
-    """Assemble dirtier.s into PAYLOAD (a 32-bit ELF with a multiboot header, as QEMU loads it)."""
+    """Assemble dirtier.s into PAYLOAD: a 32-bit ELF with a multiboot header, as QEMU loads it."""
     source = Path(__file__).with_name("dirtier.s")
     obj = PAYLOAD.with_suffix(".o")
     for argv in (
@@ -115,21 +86,65 @@ def build_payload() -> Path:
     return PAYLOAD
 
 
-def start(guests: dict[str, Guest], uris: dict[str, str]) -> None:
-    """Start every guest on its host (URIS: host name -> its libvirt URI)."""
-    import libvirt
+def working_set_pages(spec: GuestSpec) -> int:
+    room = spec.memory_mib - 2 * WORK_BASE_MIB
+    return (min(spec.working_set_mib, room) if spec.working_set_mib else room) * canary.MIB // PAGE
 
-    from migdoctor.actions.canary import virt_type
 
-    if not guests:
-        return
-    build_payload()
-    for guest in guests.values():
-        try:
-            conn = libvirt.open(uris[guest.host])
-            try:
-                conn.createXML(guest.domain_xml(virt_type(conn)), 0)
-            finally:
-                conn.close()
-        except libvirt.libvirtError as e:
-            raise LabError(f"guest {guest.name} on {guest.host}: {e.get_error_message()}") from None
+def dirtier_cmdline(spec: GuestSpec) -> str:
+    """The payload's command line: pages to write each second, pages in its working set."""
+    pages_per_s = round((spec.dirty_mib_s or 0) * canary.MIB / PAGE)
+    return f"dirty_pages_per_s={pages_per_s} working_set_pages={working_set_pages(spec)}"
+
+
+def disk_paths(spec: GuestSpec) -> tuple[Path, str] | None:
+    """(where the machine writes SPEC's image, the path its host sees), or None: diskless."""
+    if spec.disk is None:
+        return None
+    name = f"{spec.name}.img"
+    if spec.disk == "shared":
+        return layout.STATE_DIR / layout.SHARED_GUEST_DIR[0] / name, f"{layout.SHARED_GUEST_DIR[1]}/{name}"
+    return layout.host(spec.host).dir / layout.LOCAL_GUEST_DIR[0] / name, f"{layout.LOCAL_GUEST_DIR[1]}/{name}"
+
+
+def make_disk(spec: GuestSpec) -> str | None:
+    """SPEC's raw image (DISK_MIB, its first WRITTEN_MIB written); the path the guest's host sees."""
+    paths = disk_paths(spec)
+    if paths is None:
+        return None
+    image, seen_as = paths
+    image.parent.mkdir(parents=True, exist_ok=True)
+    with open(image, "wb") as out:
+        out.write(bytes(WRITTEN_MIB * canary.MIB))
+        out.truncate(DISK_MIB * canary.MIB)
+        os.fsync(out.fileno())
+    return seen_as
+
+
+def guest_xml(spec: GuestSpec, virt_type: str, disk: str | None) -> str:
+    """The canary's domain XML (no payload) with SPEC's disk, interface, CPU and dirtying kernel."""
+    root = ElementTree.fromstring(canary.domain_xml(spec.name, spec.memory_mib, None, virt_type))
+    devices = root.find("devices")
+    assert devices is not None
+    if disk is not None:
+        element = ElementTree.SubElement(devices, "disk", type="file", device="disk")
+        driver = {"name": "qemu", "type": "raw"} | ({"cache": spec.cache} if spec.cache else {})
+        ElementTree.SubElement(element, "driver", driver)
+        ElementTree.SubElement(element, "source", file=disk)
+        ElementTree.SubElement(element, "target", dev="vda", bus="virtio")
+    if spec.bridge is not None:
+        interface = ElementTree.SubElement(devices, "interface", type="bridge")
+        ElementTree.SubElement(interface, "source", bridge=spec.bridge)
+        ElementTree.SubElement(interface, "model", type="virtio")
+    if spec.cpu is not None:
+        cpu = ElementTree.Element("cpu", mode=spec.cpu)
+        root.insert(list(root).index(devices), cpu)
+    if spec.dirty_mib_s is not None:  # SeaBIOS boots the kernel; qboot's ROM would replace it
+        os_element = root.find("os")
+        assert os_element is not None
+        for firmware in os_element.findall("loader") + os_element.findall("bios"):
+            os_element.remove(firmware)
+        ElementTree.SubElement(os_element, "kernel").text = str(PAYLOAD)
+        ElementTree.SubElement(os_element, "cmdline").text = dirtier_cmdline(spec)
+        ElementTree.SubElement(root, "on_reboot").text = "destroy"  # a payload fault stops the guest
+    return ElementTree.tostring(root, "unicode")

@@ -32,6 +32,8 @@ def mounts(h: layout.Host, cfg: HostConfig) -> list[tuple[Path, str]]:
         pairs.append((h.dir / layout.ROOT_SSH_DIR[0], layout.ROOT_SSH_DIR[1]))
     if cfg.firewall_tools:
         pairs += [(h.dir / src, dst) for src, dst in {**layout.FIREWALL_STATE, **layout.FIREWALL_RUN}.items()]
+    if cfg.shared_storage:
+        pairs.append((layout.STATE_DIR / layout.SHARED_GUEST_DIR[0], layout.SHARED_GUEST_DIR[1]))
     return pairs
 
 

@@ -71,6 +71,13 @@ FIREWALL_STATE = {"etc-firewalld": "/etc/firewalld", "etc-ufw": "/etc/ufw", "def
 FIREWALL_RUN = {"run-dbus": "/run/dbus", "run-firewalld": "/run/firewalld"}
 # Lock files ufw and iptables create on the shared /run: `down` removes those `up` did not find.
 FIREWALL_LOCKS = ("/run/ufw.lock", "/run/xtables.lock")
+# Guest disks. The shared directory is one directory of the machine's own filesystem (ext4 here:
+# local, so libvirt does not count it as shared, and O_DIRECT works for cache='none'),
+# bind-mounted into every host a scenario gives shared_storage: the same storage, proven by a
+# marker, that libvirt's rule still calls unsafe. A local disk sits in the host's own
+# /var/lib/libvirt/images, which no other host sees.
+SHARED_GUEST_DIR = ("shared-guests", "/srv/migdoctor-lab-shared")  # under STATE_DIR, not per host
+LOCAL_GUEST_DIR = ("lib-libvirt/images", "/var/lib/libvirt/images")
 # Root's home as a fresh hypervisor has it (empty), not this machine's: its shell profile would
 # run in every SSH session (a pyenv set-up here: 0.15 s and another python3 first on PATH).
 ROOT_HOME = ("root-home", "/root")

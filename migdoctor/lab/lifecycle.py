@@ -220,7 +220,7 @@ def _build(scn: scenarios.Scenario, lan_rate: str, fast_rate: str, started: floa
     network.wait_carrier(scn, READY_TIMEOUT)
     nameserver.wait(state.pids(data, "dns")["dnsmasq"], [h.netns for h in scn.lab_hosts], READY_TIMEOUT)
     _each_host(scn, lambda h, cfg: _finish_host(h, cfg, state.pids(data, h.name)))
-    guests.start(scn.guests, {h.name: daemons.local_uri(h) for h in scn.lab_hosts})
+    guests.start(scn)
     data.update(phase="up", up_seconds=round(time.monotonic() - started, 2))
     state.save(data)
 

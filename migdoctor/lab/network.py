@@ -106,6 +106,7 @@ def create(scn: Scenario, lan_rate: str, fast_rate: str) -> None:
             state = "down" if tweak.down else "up"
             cmds += [f"link set {name} {state}" for name in dict.fromkeys([link.ifname, addressed])]
         cmds += [f"route add {r}" for r in cfg.routes]
+        cmds += [cmd for bridge in cfg.bridges for cmd in (f"link add {bridge} type bridge", f"link set {bridge} up")]
         _batch(["ip", "-n", h.netns], cmds)
         for key, value in cfg.sysctls.items():
             procs.run(

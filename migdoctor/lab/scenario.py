@@ -32,15 +32,25 @@ every host and `[hosts.NAME]` tables that override it key by key. A host table m
     firewall_setup commands run in the host, in order, once its daemons answer (firewalld's
                    `--state` says running): [["ufw", "--force", "enable"], ["firewall-cmd", ...]];
                    the firewall as an admin's own tools leave it (firewall-cmd, ufw, iptables-legacy)
+    bridges        names of bridges (up, no ports) for guests' interfaces: ["br-app"]
+    shared_storage true: the lab's shared guest directory (one directory of the machine's own
+                   local filesystem) is bind-mounted into the host at guests.SHARED_DIR
 
 A host with `firewalld` or a `firewall_setup` gets private copies of the machine's /etc/firewalld,
 /etc/ufw and /etc/default/ufw and empty /run/dbus and /run/firewalld: what these tools write
 stays in the host and goes with it.
 
+A scenario may also start guests once its hosts are up, removed with the lab (see guests.py):
+`[guests.NAME]` with `host` (default hosta), `memory_mib` (64), `disk` ("shared": a raw image
+in the shared guest directory, "local": one in the host's own /var/lib/libvirt/images), `cache`
+(the disk's cache mode), `bridge` (an interface on that bridge), `cpu` (a CPU mode such as
+"host-passthrough") and `dirty_mib_s`: the guest boots the lab's dirtying payload instead of its
+firmware, which keeps `working_set_mib` of its RAM in use (default: all but 32 MiB) and writes
+to that many MiB of it each second.
+
 A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
 namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
-an IPv6 one separated by a comma). And `[guests.NAME]` tables: guests started once the lab is up
-(guests.py describes them). And `host_count`: how many hosts it brings up unless `lab up
+an IPv6 one separated by a comma). And `host_count`: how many hosts it brings up unless `lab up
 --hosts` says otherwise (2 when unset; a scenario that configures hostc needs at least 3). Tables merge deeply (base, then scenario; `all`, then `hosts.NAME`); other values replace.
 Strings may use %{placeholder}s naming this host's facts (see `placeholders`).
 """
@@ -51,7 +61,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from migdoctor.lab import guests as lab_guests
 from migdoctor.lab import layout, pki, ssh
 from migdoctor.lab.errors import LabError
 
@@ -75,7 +84,20 @@ HOST_KEYS: dict[str, type] = {
     "nftables_edited": str,
     "firewalld": bool,
     "firewall_setup": list,
+    "bridges": list,
+    "shared_storage": bool,
 }
+GUEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "host": str,
+    "memory_mib": int,
+    "disk": str,
+    "cache": str,
+    "bridge": str,
+    "cpu": str,
+    "dirty_mib_s": (int, float),
+    "working_set_mib": int,
+}
+DISK_PLACES = ("shared", "local")
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
 TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count", "guests"}
 _PLACEHOLDER = re.compile(r"%\{(\w+)\}")
@@ -112,6 +134,8 @@ class HostConfig:
     nftables_edited: str = ""
     firewalld: bool = False
     firewall_setup: list[list[str]] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)
+    shared_storage: bool = False
 
     @property
     def firewall_tools(self) -> bool:
@@ -126,6 +150,21 @@ class HostConfig:
 
 
 @dataclass(frozen=True)
+class GuestSpec:
+    """A guest a scenario starts once its hosts are up (made by guests.py)."""
+
+    name: str
+    host: str = layout.NAMES[0]
+    memory_mib: int = 64
+    disk: str | None = None  # one of DISK_PLACES
+    cache: str | None = None
+    bridge: str | None = None
+    cpu: str | None = None  # a CPU mode
+    dirty_mib_s: float | None = None  # boots guests.PAYLOAD, dirtying this much memory a second
+    working_set_mib: int | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -133,7 +172,7 @@ class Scenario:
     dns_records: dict[str, list[str]]
     migration_network: str = layout.FAST_NET
     fast_hop_mtu: int | None = None
-    guests: dict[str, lab_guests.Guest] = field(default_factory=dict)
+    guests: tuple[GuestSpec, ...] = ()
 
     @property
     def lab_hosts(self) -> list[layout.Host]:
@@ -184,7 +223,7 @@ def load(name: str, host_count: int | None = None) -> Scenario:
     if hop_mtu is not None and (not isinstance(hop_mtu, int) or not 576 <= hop_mtu <= 65535):
         raise LabError(f"scenario {name}: fast_hop_mtu must be an MTU (576-65535)")
     records = _dns_records(name, doc, lab_hosts)
-    guests = lab_guests.parse(name, doc.get("guests", {}), list(hosts))
+    guests = _guests(name, doc.get("guests", {}), hosts)
     return Scenario(name, doc.get("description", ""), hosts, records, network, hop_mtu, guests)
 
 
@@ -261,7 +300,36 @@ def _host_config(scenario: str, h: layout.Host, raw: dict[str, Any]) -> HostConf
         nftables_edited=raw.get("nftables_edited", ""),
         firewalld=raw.get("firewalld", False),
         firewall_setup=_commands(where, "firewall_setup", raw.get("firewall_setup", [])),
+        bridges=[str(x) for x in raw.get("bridges", [])],
+        shared_storage=raw.get("shared_storage", False),
     )
+
+
+def _guests(scenario: str, raw: Any, hosts: dict[str, HostConfig]) -> tuple[GuestSpec, ...]:
+    """The scenario's guests, each on a host of the lab, its disk in a place that host has."""
+    if not isinstance(raw, dict):
+        raise LabError(f"scenario {scenario}: guests must be a table of guest tables")
+    found = []
+    for name, settings in raw.items():
+        where = f"scenario {scenario}, guest {name}"
+        if not isinstance(settings, dict):
+            raise LabError(f"{where}: not a table")
+        for key, value in settings.items():
+            if key not in GUEST_KEYS or not isinstance(value, GUEST_KEYS[key]) or isinstance(value, bool):
+                raise LabError(f"{where}: {key!r} is not one of {', '.join(GUEST_KEYS)} with its type")
+        spec = GuestSpec(name, **settings)
+        if spec.host not in hosts:
+            raise LabError(f"{where}: host {spec.host} is not in this lab")
+        if spec.disk is not None and spec.disk not in DISK_PLACES:
+            raise LabError(f"{where}: disk must be one of {', '.join(DISK_PLACES)}")
+        if spec.disk == "shared" and not hosts[spec.host].shared_storage:
+            raise LabError(f"{where}: a shared disk needs shared_storage = true on {spec.host}")
+        if spec.dirty_mib_s is not None and (spec.dirty_mib_s < 0 or spec.memory_mib < 48):
+            raise LabError(f"{where}: a dirtying guest needs memory_mib of 48 or more and dirty_mib_s not negative")
+        if spec.bridge is not None and spec.bridge not in hosts[spec.host].bridges:
+            raise LabError(f"{where}: {spec.host} has no bridge {spec.bridge} (add it to its bridges)")
+        found.append(spec)
+    return tuple(found)
 
 
 def _commands(where: str, key: str, raw: list[Any]) -> list[list[str]]:

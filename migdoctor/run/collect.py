@@ -10,6 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from migdoctor.facts.guests import GuestAsk
 from migdoctor.judging.facts import addresses_in, link_named
 from migdoctor.judging.pair import Intent
 from migdoctor.run.lookups import merge_lookups, plan_lookups, planned_lookups
@@ -31,6 +32,7 @@ class Measured:
     probe: dict[str, Any] | None = None  # the port probe, with the path MTU probe in it
     peer_connection: dict[str, Any] | None = None  # judged as the source's fact
     trial: dict[str, Any] | None = None
+    guests: dict[str, Any] | None = None  # by guest name: CPU comparison and storage markers (actions.guests)
 
 
 @dataclass
@@ -41,10 +43,10 @@ class Gathered:
     notes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # per pair, for not_checked
 
 
-def fetch(host: Transport, lookups: Lookups) -> Collected:
+def fetch(host: Transport, lookups: Lookups, guests: GuestAsk | None = None) -> Collected:
     """A host's facts, by whatever transport; what went wrong reaching it is that host's one line."""
     try:
-        return Collected(fetch_facts(host, lookups))
+        return Collected(fetch_facts(host, lookups, guests))
     except TransportError as exc:
         return Collected(None, str(exc))
 
@@ -72,7 +74,10 @@ def collect(request: Request) -> Gathered:
         ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
     ):
         by_label = {transport.label: transport for transport in transports}
-        first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
+        first = {
+            label: pool.submit(fetch, transport, Lookups(), guest_ask(request, label))
+            for label, transport in by_label.items()
+        }
         threading.Thread(target=warm_up, daemon=True).start()
         peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         hosts = {label: job.result() for label, job in first.items()}
@@ -81,7 +86,10 @@ def collect(request: Request) -> Gathered:
         plan = plan_lookups(planned)
         second = {label: pool.submit(fetch, by_label[label], lookups) for label, lookups in plan.items()}
         judged = [(src, dst) for src, dst in request.pairs if src in reached and dst in reached]
+        looked_up = guest_steps(request, by_label, reached, judged, pool)
         measured = active_steps(request, by_label, reached, intents, judged, peers) if request.probe else {}
+        for pair, lookup in looked_up.items():
+            measured.setdefault(pair, Measured()).guests = lookup.result()
         for label, job in second.items():
             extra = job.result()
             if extra.facts is None:
@@ -95,6 +103,34 @@ def collect(request: Request) -> Gathered:
                     found = measured.setdefault((src, dst), Measured())
                     found.trial = trial_or_refusal(request, by_label[src], by_label[dst], src_facts, dst_facts)
         return Gathered(hosts, intents, measured)
+
+
+def guest_ask(request: Request, label: str) -> GuestAsk | None:
+    """What round one asks of LABEL's guests: nothing unless the run asks for guests; then every
+    host's `virt`, and a source's running guests (those named, or all)."""
+    if request.guests is None:
+        return None
+    return GuestAsk(request.guests, source=any(src == label for src, _ in request.pairs))
+
+
+def guest_steps(
+    request: Request,
+    transports: dict[str, Transport],
+    facts: dict[str, dict[str, Any]],
+    pairs: list[tuple[str, str]],
+    pool: ThreadPoolExecutor,
+) -> dict[tuple[str, str], Future[dict[str, Any]]]:
+    """Each judged pair's guest look-ups (actions.guests), started beside the probes when the run
+    asks for guests: libvirt calls on the destination and a marker file per disk, none of which
+    touches the byte counters a probe names links by."""
+    if request.guests is None:
+        return {}
+    from migdoctor.actions.guests import guest_lookups
+
+    return {
+        (src, dst): pool.submit(guest_lookups, transports[src], transports[dst], facts[src], facts[dst])
+        for src, dst in pairs
+    }
 
 
 def peer_connections(

@@ -61,6 +61,7 @@ class Request:
     include_facts: bool = False
     probe: bool = True
     trial: TrialOptions | None = None  # --test-migration
+    guests: tuple[str, ...] | None = None  # the sources' guests to judge: () every running one, None none
     min_rate_mbps: float | None = None
     min_rate_fraction: float = 0.5
     forks: int = DEFAULT_FORKS

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from migdoctor.transports.errors import TransportError
 from migdoctor.transports.inventory_data import Inventory
 from migdoctor.transports.session import FarSide, Stream
+
+if TYPE_CHECKING:
+    from migdoctor.facts.guests import GuestAsk
 
 __all__ = ["Host", "Lookups", "Transport", "TransportError", "fetch_facts", "open_transports", "resolve_host"]
 
@@ -241,15 +244,16 @@ def interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def fetch_facts(transport: Transport, lookups: Lookups) -> dict[str, Any]:
-    """The host's facts record: the far side collects, libvirt is asked from here at the same time.
-    The far side's answer is admitted only when it matches the facts schema: a far host can send
-    anything (another migdoctor version, a wrapper's output)."""
+def fetch_facts(transport: Transport, lookups: Lookups, guests: GuestAsk | None = None) -> dict[str, Any]:
+    """The host's facts record: the far side collects, libvirt is asked from here at the same time
+    (with the guest parts GUESTS asks for, when the run asks for guests). The far side's answer
+    is admitted only when it matches the facts schema: a far host can send anything (another
+    migdoctor version, a wrapper's output)."""
     from migdoctor.facts.libvirt import add_libvirt, libvirt_facts
     from migdoctor.schemas import facts_problem
 
-    def libvirt_part() -> tuple[dict[str, Any] | None, str | None]:
-        return libvirt_facts(transport.libvirt_uri, transport.libvirt_route())
+    def libvirt_part() -> tuple[dict[str, Any] | None, str | None, dict[str, Any]]:
+        return libvirt_facts(transport.libvirt_uri, transport.libvirt_route(), guests)
 
     with ThreadPoolExecutor(1) as pool:
         libvirt = None if lookups.only else pool.submit(libvirt_part)

@@ -38,7 +38,9 @@ class Answering(Transport):
 
 
 def answered(monkeypatch, record):
-    monkeypatch.setattr(libvirt, "libvirt_facts", lambda uri, route=None: (None, "not asked in this test"))
+    monkeypatch.setattr(
+        libvirt, "libvirt_facts", lambda uri, route=None, guests=None: (None, "not asked in this test", {})
+    )
     return Answering(record)
 
 

@@ -45,7 +45,7 @@ def answered(monkeypatch, fleet_facts):
     def transports(hosts):
         yield [FakeTransport(host.label) for host in hosts]
 
-    def fetch(transport, lookups):
+    def fetch(transport, lookups, guests=None):
         calls.append((transport.label, lookups))
         if transport.label == "kvm3":
             return Collected(None, UNREACHABLE)
