@@ -48,11 +48,11 @@ def show(label: str, times: list[float], target: float | None = None) -> None:
 
 def judge_saved_facts(report_path: str, runs: int) -> list[float]:
     """All checks over saved facts, in-process: the judging cost alone."""
-    from migdoctor.engine import discover, run_checks
+    from migdoctor.engine import discover, pair_checks, run_checks
     from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 
     facts = json.loads(Path(report_path).read_text())["facts"]  # a schema 2 report: by host label
-    checks = discover()
+    checks = pair_checks(discover())
     pair = Pair(
         "hosta",
         "hostb",

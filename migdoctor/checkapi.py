@@ -58,7 +58,7 @@ def skipped(summary: str) -> Outcome:
     return Outcome(Status.SKIP, summary)
 
 
-SCOPES = ("pair", "destination")
+SCOPES = ("pair", "destination", "guest")
 
 
 class Skip(Exception):
@@ -81,7 +81,9 @@ class Check:
     description: str = ""
     rationale: str = ""
     fix: str = ""
-    scope: str = "pair"  # "destination": judged from the destination's facts and the intent alone
+    # "destination": judged from the destination's facts and the intent alone; "guest": judged per
+    # guest and destination from a migdoctor.judging.guest.GuestCase
+    scope: str = "pair"
 
     @cached_property
     def area(self) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from migdoctor.checkapi import ID_PATTERN, SCOPES, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
 from migdoctor.frozen import FrozenDict, freeze
 from migdoctor.judging.facts import read_only_memo
+from migdoctor.judging.guest import GuestCase
 from migdoctor.judging.pair import Pair
 from migdoctor.sandbox import Lost, isolated
 
@@ -88,6 +89,22 @@ def text_problem(check: Check, name: str, required: bool) -> str | None:
     return None
 
 
+# Parts of a facts record collected only when guests are asked for: only guest checks need them.
+GUEST_FACT_ROOTS = ("virt", "guests")
+
+
+def need_roots(scope: str) -> tuple[str, ...]:
+    return fact_roots() + (GUEST_FACT_ROOTS if scope == "guest" else ())
+
+
+@cache
+def need_pattern(scope: str) -> re.Pattern[str]:
+    """What a need of a check of SCOPE looks like: a host's fact path (`dst.config.qemu_conf`); a
+    guest check may also name a key of the guest's entry (`guest.xml`) or of its look-ups (`lookups.cpu`)."""
+    guest = r"|(guest|lookups)(\.[a-z0-9_]+)+" if scope == "guest" else ""
+    return re.compile(rf"^((src|dst)\.({'|'.join(need_roots(scope))})(\.[a-z0-9_]+)*{guest})$")
+
+
 def metadata_problem(check: Any, documented: bool = False) -> str | None:
     """What is wrong with a declared check's metadata, or None: said at load, not in the report.
     DOCUMENTED: the DOCUMENTATION paragraphs are required (built-in checks)."""
@@ -101,15 +118,15 @@ def metadata_problem(check: Any, documented: bool = False) -> str | None:
         return f"{check.id}: severity {check.severity!r} is not one of {', '.join(SEVERITIES)}"
     if not isinstance(check.needs, tuple | list) or not all(isinstance(n, str) for n in check.needs):
         return f"{check.id}: needs must be a tuple of strings like 'dst.config.qemu_conf'"
-    roots = fact_roots()
-    pattern = re.compile(rf"^(src|dst)\.({'|'.join(roots)})(\.[a-z0-9_]+)*$")
-    wrong = [need for need in check.needs if not pattern.match(need)]
-    if wrong:
-        return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({', '.join(roots)})"
-    if not callable(check.run):
-        return f"{check.id}: the check is not callable"
     if check.scope not in SCOPES:
         return f"{check.id}: scope {check.scope!r} is not one of {', '.join(SCOPES)}"
+    wrong = [need for need in check.needs if not need_pattern(check.scope).match(need)]
+    if wrong:
+        also = " (or guest.KEY, lookups.KEY)" if check.scope == "guest" else ""
+        roots = ", ".join(need_roots(check.scope))
+        return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({roots}){also}"
+    if not callable(check.run):
+        return f"{check.id}: the check is not callable"
     if check.scope == "destination" and any(need.startswith("src.") for need in check.needs):
         return f"{check.id}: a check of the destination alone cannot need the source's facts"
     return next(filter(None, (text_problem(check, name, documented) for name in DOCUMENTATION)), None)
@@ -287,6 +304,11 @@ def discover(checks_dir: str | None = None) -> list[Check]:
     return checks
 
 
+def pair_checks(checks: list[Check]) -> list[Check]:
+    """The checks a pair runs: guest checks are judged per guest and destination (judge_guest)."""
+    return [check for check in checks if check.scope != "guest"]
+
+
 def unknown_name(checks: list[Check], names: list[str]) -> str | None:
     """The first of NAMES that is neither a check id nor an area."""
     known = {check.id for check in checks} | {check.area for check in checks}
@@ -420,9 +442,14 @@ def run_check(check: Check, pair: Pair, ignored: set[str]) -> Finding:
     started = time.perf_counter()
     if check.scope == "destination":
         pair = without_source(pair)
-    reasons = missing_facts(pair, check.needs)
+    return judged(check, pair, missing_facts(pair, check.needs), ignored, started)
+
+
+def judged(check: Check, subject: Any, reasons: list[str], ignored: set[str], started: float) -> Finding:
+    """CHECK's finding over SUBJECT (a pair, a guest case): SKIP naming REASONS (its needed facts
+    that are absent), else what it returns held to the contract; nothing it raises escapes but Ctrl-C."""
     try:
-        outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else kept_contract(check.run(pair))
+        outcome = Outcome(Status.SKIP, "; ".join(reasons)) if reasons else kept_contract(check.run(subject))
     except Skip as exc:
         outcome = Outcome(Status.SKIP, str(exc))
     except ContractError as exc:
@@ -479,3 +506,50 @@ def run_checks(checks: list[Check], pair: Pair, ignored: set[str], budget_s: flo
         tasks = [partial(run_check, checks[index], frozen, ignored) for index in members]
         results.update(zip(members, isolated(tasks, budget_s), strict=True))
     return [finding_from(check, results[index], ignored, budget_s) for index, check in enumerate(checks)]
+
+
+def missing_case_facts(case: GuestCase, needs: tuple[str, ...]) -> list[str]:
+    """Why needed facts are absent from CASE, in the order NEEDS names them: a host's part
+    (`dst.virt.free_memory_bytes`: older records have none), a key of the guest's entry
+    (`guest.snapshots`) or a look-up (`lookups.cpu`)."""
+    reasons = []
+    for need in needs:
+        root, *keys = need.split(".")
+        if root in ("src", "dst"):
+            facts, label = (case.src, case.src_label) if root == "src" else (case.dst, case.dst_label)
+            reason = absent_fact(facts, keys, label)
+        elif root == "guest":
+            reason = (
+                None
+                if present(case.guest, keys)
+                else f"{case.src_label}: guest {case.name}'s {'.'.join(keys)} not collected"
+            )
+        else:
+            reason = (
+                None
+                if present(case.lookups, keys)
+                else f"no {'.'.join(keys)} look-up for guest {case.name} from {case.src_label} to {case.dst_label}"
+            )
+        if reason:
+            reasons.append(reason)
+    return reasons
+
+
+def present(value: Any, keys: list[str]) -> bool:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value is not None
+
+
+def judge_guest(checks: list[Check], case: GuestCase, ignored: set[str]) -> list[Finding]:
+    """The findings of CHECKS' guest checks over CASE, in their order, made as a pair's are (a
+    missing fact SKIPs naming it, anything a check raises is an ERROR naming it); the case's
+    facts are handed over read-only."""
+    frozen = dataclasses.replace(
+        case, guest=freeze(case.guest), src=freeze(case.src), dst=freeze(case.dst), lookups=freeze(case.lookups)
+    )
+    return [
+        judged(check, frozen, missing_case_facts(frozen, check.needs), ignored, time.perf_counter())
+        for check in checks
+        if check.scope == "guest"
+    ]

@@ -6,7 +6,14 @@ from typing import Annotated
 import typer
 
 from migdoctor import __version__
-from migdoctor.cli.check import check_command, checks_command, migrate_test_command, report_app, schema_command
+from migdoctor.cli.check import (
+    check_command,
+    checks_command,
+    evacuate_command,
+    migrate_test_command,
+    report_app,
+    schema_command,
+)
 from migdoctor.cli.facts import facts_command
 from migdoctor.cli.lab import lab_app
 from migdoctor.cli.options import Panelled
@@ -40,6 +47,7 @@ def _root(
 
 
 app.command("check", cls=Panelled)(check_command)
+app.command("evacuate", cls=Panelled)(evacuate_command)
 app.command("checks")(checks_command)
 app.command("migrate-test", cls=Panelled)(migrate_test_command)
 app.command("watch")(watch_command)

@@ -3,6 +3,7 @@ validate`: options parsed into a run.check.Ask, the run's report written where a
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from datetime import datetime
@@ -13,30 +14,42 @@ from typing import Annotated, Any
 import typer
 
 from migdoctor.cli.options import (
-    CHECKS,
     HOSTS,
-    MAX_MBPS,
-    REPORT,
     SAVED,
     TRIAL,
+    AllGuests,
     Become,
     CanaryMemory,
+    ChangeRef,
+    ChecksDir,
     Domain,
     Dst,
+    FactsDir,
+    Forks,
+    Group,
+    GuestNames,
+    Ignore,
+    IncludeFacts,
     Inventory,
     MigrateTls,
     MigrateUri,
+    MigrationNetwork,
+    MinLinkSpeed,
     MinRate,
     MinRateFraction,
     OneWay,
+    Only,
     Output,
     OutputFormat,
     OutputStem,
+    Probe,
+    Quiet,
     ReportDir,
     Src,
     Timeout,
     Yes,
     fail,
+    guest_selection,
     host_help,
 )
 from migdoctor.report.writers import Format, Plan
@@ -46,7 +59,7 @@ EXIT_HELP = (
     "1 a check failed or raised; 2 could not run (a host unreachable, bad input, a refused test migration); "
     "3 incomplete: the path could not be determined (the migration network, the advertised name's address, "
     "the route or the carrying link unknown), so it is not a pass. Of several pairs: 1 if any failed, "
-    "else 2 if any could not run, else 3 if any is incomplete, else 0."
+    "else 2 if any could not run, else 3 if any is incomplete, else 0. Each guest and destination counts as a pair."
 )
 DEFAULT_REPORT_DIR = Path("reports")
 
@@ -85,82 +98,28 @@ def check_command(
             rich_help_panel=HOSTS,
         ),
     ] = False,
-    group: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME", help="With --all: every ordered pair of the inventory group NAME.", rich_help_panel=HOSTS
-        ),
-    ] = None,
+    group: Group = None,
     to_each_other: Annotated[
         bool, typer.Option("--to-each-other", help="Every ordered pair among the HOSTS given.", rich_help_panel=HOSTS)
     ] = False,
     inventory: Inventory = None,
     become: Become = False,
-    forks: Annotated[
-        int, typer.Option(metavar="N", min=1, max=1000, help="Reach at most N hosts at once.", rich_help_panel=HOSTS)
-    ] = 10,
+    forks: Forks = 10,
     facts: Annotated[
         tuple[str, str] | None,
         typer.Option(
             metavar="SRC_FILE DST_FILE", help="Judge saved facts; no host is contacted.", rich_help_panel=SAVED
         ),
     ] = None,
-    facts_dir: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="DIR",
-            help="Judge saved facts, one HOST.json per host (what `migdoctor facts HOST --json` prints); "
-            "no host is contacted.",
-            rich_help_panel=SAVED,
-        ),
-    ] = None,
-    migration_network: Annotated[
-        str | None,
-        typer.Option(
-            metavar="CIDR[,CIDR]",
-            help="The network migrations should take, one prefix per family (else inventory, else inferred).",
-            rich_help_panel=CHECKS,
-        ),
-    ] = None,
-    min_link_speed: Annotated[
-        int | None,
-        typer.Option(
-            metavar="MBPS",
-            min=1,
-            max=MAX_MBPS,
-            help="Fail links slower than this (speed or shaping).",
-            rich_help_panel=CHECKS,
-        ),
-    ] = None,
-    only: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="CHECK[,CHECK...]",
-            help="Run only these checks (an id or an area; repeatable, or comma-separated).",
-            rich_help_panel=CHECKS,
-        ),
-    ] = None,
-    ignore: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="CHECK[,CHECK...]",
-            help="Accepted risk: keep the finding, listed under 'Accepted risks' (an id or an area; repeatable, or "
-            "comma-separated); CHECK=REASON records why.",
-            rich_help_panel=CHECKS,
-        ),
-    ] = None,
-    checks_dir: Annotated[
-        str | None,
-        typer.Option(metavar="DIR", help="Load drop-in check modules from DIR.", rich_help_panel=CHECKS),
-    ] = None,
-    probe: Annotated[
-        bool,
-        typer.Option(
-            help="Open a listener on DST and connect to it from SRC, and open DST's libvirt URI from SRC as its "
-            "libvirtd would (nothing is left behind).",
-            rich_help_panel=CHECKS,
-        ),
-    ] = True,
+    facts_dir: FactsDir = None,
+    migration_network: MigrationNetwork = None,
+    min_link_speed: MinLinkSpeed = None,
+    only: Only = None,
+    ignore: Ignore = None,
+    checks_dir: ChecksDir = None,
+    probe: Probe = True,
+    guests: AllGuests = False,
+    guest: GuestNames = None,
     test_migration: Annotated[
         bool,
         typer.Option(
@@ -180,24 +139,39 @@ def check_command(
     output: Output = None,
     output_stem: OutputStem = None,
     report_dir: ReportDir = DEFAULT_REPORT_DIR,
-    include_facts: Annotated[
-        bool, typer.Option(help="Put both hosts' facts into the report.", rich_help_panel=REPORT)
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Text output: only what did not pass.", rich_help_panel=REPORT)
-    ] = False,
-    change_ref: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TICKET", help="The change request this run is for, named in the report.", rich_help_panel=REPORT
-        ),
-    ] = None,
+    include_facts: IncludeFacts = False,
+    quiet: Quiet = False,
+    change_ref: ChangeRef = None,
 ) -> None:
-    """Judge whether migrations from SRC to each DST (or between all hosts) take the migration network, and why."""
+    """Judge whether migrations from SRC to each DST (or between all hosts) take the migration network, and why;
+    with --guests or --guest, also whether each guest of SRC can move to each DST, and where each goes."""
     from migdoctor.run.check import Ask, Selection, TrialOptions
 
     trial = TrialOptions(canary_memory, migrate_uri, one_way, timeout or 0.0, domain, tls) if test_migration else None
     options = {
+        **check_options(migration_network, min_link_speed, only, ignore, checks_dir, probe, forks, include_facts),
+        "trial": trial,
+        "min_rate_mbps": min_rate,
+        "min_rate_fraction": min_rate_fraction,
+        "guests": guest_selection(guests, guest),
+    }
+    selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
+    ask = Ask(selection, inventory, facts, facts_dir, become, yes, options, change_ref=change_ref)
+    execute(ask, Outputs(output_format or [], output or [], output_stem, report_dir), quiet)
+
+
+def check_options(
+    migration_network: str | None,
+    min_link_speed: int | None,
+    only: list[str] | None,
+    ignore: list[str] | None,
+    checks_dir: str | None,
+    probe: bool,
+    forks: int,
+    include_facts: bool,
+) -> dict[str, Any]:
+    """The run's options `check` and `evacuate` share, by run.request.Request's field names."""
+    return {
         "migration_network": migration_network,
         "min_link_speed_mbps": min_link_speed,
         "only": check_names(only),
@@ -205,13 +179,56 @@ def check_command(
         "checks_dir": checks_dir,
         "include_facts": include_facts,
         "probe": probe,
-        "trial": trial,
-        "min_rate_mbps": min_rate,
-        "min_rate_fraction": min_rate_fraction,
         "forks": forks,
     }
-    selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
-    ask = Ask(selection, inventory, facts, facts_dir, become, yes, options, change_ref=change_ref)
+
+
+def evacuate_command(
+    src: Src,
+    destinations: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[DST...]",
+            help=host_help("The destinations (default: every other host of the inventory, or of --group)"),
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="With no DST: every other host of the inventory group NAME.", rich_help_panel=HOSTS
+        ),
+    ] = None,
+    inventory: Inventory = None,
+    become: Become = False,
+    forks: Forks = 10,
+    facts_dir: FactsDir = None,
+    migration_network: MigrationNetwork = None,
+    min_link_speed: MinLinkSpeed = None,
+    only: Only = None,
+    ignore: Ignore = None,
+    checks_dir: ChecksDir = None,
+    probe: Probe = True,
+    guest: GuestNames = None,
+    output_format: OutputFormat = None,
+    output: Output = None,
+    output_stem: OutputStem = None,
+    report_dir: ReportDir = DEFAULT_REPORT_DIR,
+    include_facts: IncludeFacts = False,
+    quiet: Quiet = False,
+    change_ref: ChangeRef = None,
+) -> None:
+    """Can SRC be emptied? The path from SRC to each DST judged as `check SRC DST...` judges it, every
+    running guest of SRC (or each --guest) judged against each DST, and the plan: where each guest goes,
+    and why those that can go nowhere cannot."""
+    from migdoctor.run.check import Ask, Selection
+
+    options = {
+        **check_options(migration_network, min_link_speed, only, ignore, checks_dir, probe, forks, include_facts),
+        "guests": guest_selection(not guest, guest),
+    }
+    selection = Selection([src, *(destinations or [])], group=group, evacuate=True)
+    ask = Ask(selection, inventory, None, facts_dir, become, options=options, change_ref=change_ref)
     execute(ask, Outputs(output_format or [], output or [], output_stem, report_dir), quiet)
 
 
@@ -308,7 +325,8 @@ def emit(report: dict[str, Any], plan: Plan, quiet: bool, default: Path | None) 
             typer.echo(f"report: {path}", err=True)
 
 
-check_command.__doc__ = f"{check_command.__doc__}\n\n{EXIT_HELP}"
+for _command in (check_command, evacuate_command):
+    _command.__doc__ = f"{inspect.cleandoc(_command.__doc__ or '')}\n\n{EXIT_HELP}"
 
 
 class CatalogFormat(StrEnum):

@@ -19,10 +19,13 @@ EXIT_BAD_INPUT = 2
 MAX_MBPS = 10_000_000  # 10 Tb/s: no link is faster, and a rate above it is a typo
 REPORT_DIR_ENV = "MIGDOCTOR_REPORT_DIR"
 
+MAX_WINDOW_S = 7 * 86400  # a maintenance window longer than a week is a typo
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 HOSTS = "Hosts"
 SAVED = "Saved facts"
 CHECKS = "Checks"
 TRIAL = "Test migration"
+GUESTS = "Guests"
 REPORT = "Report"
 
 
@@ -63,6 +66,19 @@ def number(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def duration(text: str) -> float:
+    """--window's parser: seconds, or a number with a unit s, m, h or d (`45m`, `2h`, `1.5h`), from
+    1 s to a week."""
+    number, unit = (text[:-1], text[-1]) if text[-1:].lower() in DURATION_UNITS else (text, "s")
+    try:
+        seconds = float(number) * DURATION_UNITS[unit.lower()]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration (seconds, or with a unit: 45m, 2h)") from None
+    if not 1 <= seconds <= MAX_WINDOW_S:  # nan and inf too
+        raise typer.BadParameter(f"{text} is not a duration from 1 s to {MAX_WINDOW_S // 86400} days")
+    return seconds
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -192,3 +208,128 @@ ReportDir = Annotated[
         rich_help_panel=REPORT,
     ),
 ]
+
+FactsDir = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="DIR",
+        help="Judge saved facts, one HOST.json per host (what `migdoctor facts HOST --json` prints); "
+        "no host is contacted.",
+        rich_help_panel=SAVED,
+    ),
+]
+Group = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME", help="With --all: every ordered pair of the inventory group NAME.", rich_help_panel=HOSTS
+    ),
+]
+Forks = Annotated[
+    int, typer.Option(metavar="N", min=1, max=1000, help="Reach at most N hosts at once.", rich_help_panel=HOSTS)
+]
+MigrationNetwork = Annotated[
+    str | None,
+    typer.Option(
+        metavar="CIDR[,CIDR]",
+        help="The network migrations should take, one prefix per family (else inventory, else inferred).",
+        rich_help_panel=CHECKS,
+    ),
+]
+MinLinkSpeed = Annotated[
+    int | None,
+    typer.Option(
+        metavar="MBPS",
+        min=1,
+        max=MAX_MBPS,
+        help="Fail links slower than this (speed or shaping).",
+        rich_help_panel=CHECKS,
+    ),
+]
+Only = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="CHECK[,CHECK...]",
+        help="Run only these checks (an id or an area; repeatable, or comma-separated).",
+        rich_help_panel=CHECKS,
+    ),
+]
+Ignore = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="CHECK[,CHECK...]",
+        help="Accepted risk: keep the finding, listed under 'Accepted risks' (an id or an area; repeatable, or "
+        "comma-separated); CHECK=REASON records why.",
+        rich_help_panel=CHECKS,
+    ),
+]
+ChecksDir = Annotated[
+    str | None, typer.Option(metavar="DIR", help="Load drop-in check modules from DIR.", rich_help_panel=CHECKS)
+]
+Probe = Annotated[
+    bool,
+    typer.Option(
+        help="Open a listener on DST and connect to it from SRC, and open DST's libvirt URI from SRC as its "
+        "libvirtd would (nothing is left behind).",
+        rich_help_panel=CHECKS,
+    ),
+]
+AllGuests = Annotated[
+    bool,
+    typer.Option(
+        "--guests",
+        help="Also judge every running guest on SRC against each DST (read-only libvirt calls), and plan where each goes.",
+        rich_help_panel=GUESTS,
+    ),
+]
+GuestNames = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--guest",
+        metavar="NAME",
+        help="Judge this running guest of SRC against each DST (repeatable), and plan where each goes.",
+        rich_help_panel=GUESTS,
+    ),
+]
+Window = Annotated[
+    float | None,
+    typer.Option(
+        metavar="DURATION",
+        parser=duration,
+        help="The maintenance window: fail when the guests' predicted migrations do not fit in it "
+        "(seconds, or 45m, 2h, 1d).",
+        rich_help_panel=GUESTS,
+    ),
+]
+Parallel = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        min=1,
+        max=64,
+        help="Guests migrating at once, sharing the migration network's bandwidth (the prediction's; default 1).",
+        rich_help_panel=GUESTS,
+    ),
+]
+IncludeFacts = Annotated[bool, typer.Option(help="Put both hosts' facts into the report.", rich_help_panel=REPORT)]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Text output: only what did not pass.", rich_help_panel=REPORT)
+]
+ChangeRef = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TICKET", help="The change request this run is for, named in the report.", rich_help_panel=REPORT
+    ),
+]
+
+
+def guest_selection(every: bool, names: list[str] | None) -> tuple[str, ...] | None:
+    """The guests asked for: None when none, () for every running guest (--guests), else the names
+    (--guest), each once. A blank name, or --guests beside --guest, is a one-line error."""
+    if not every and not names:
+        return None
+    if every and names:
+        raise fail(f"--guests judges every running guest; --guest {names[0]} names one: give one of them")
+    for name in names or []:
+        if not name.strip() or "/" in name:
+            raise fail(f"--guest {name!r}: not a guest name (libvirt names are not blank and hold no '/')")
+    return () if every else tuple(dict.fromkeys(names or []))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from migdoctor.report.document import VERDICT_RANK
 from migdoctor.report.markdown import code, text
 from migdoctor.report.writers import pairs_of
 
@@ -80,12 +81,36 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         raise NotComparable(f"reports of different pairs: {', '.join(before)} and {', '.join(after)}")
     pairs = [compare_pair(before[name], after[name]) for name in common]
     missing = [name for name in before if name not in after]
-    return {
-        "pairs": pairs,
-        "missing": missing,
-        "added": [name for name in after if name not in before],
-        "regressed": bool(missing) or any(pair["regressed"] for pair in pairs),
-    }
+    guests = compare_guests(old, new)
+    diff: dict[str, Any] = {"pairs": pairs, "missing": missing, "added": [name for name in after if name not in before]}
+    if "guests" in old or "guests" in new:
+        diff["guests"] = guests
+    diff["regressed"] = bool(missing) or any(p["regressed"] for p in pairs) or any(g["change"] in WORSE for g in guests)
+    return diff
+
+
+def compare_guests(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each guest and destination whose verdict changed; one judged before and absent now is no
+    longer verified, as a pair would be."""
+
+    def verdicts(report: dict[str, Any]) -> dict[str, str]:
+        return {f"{g['name']} ({g['source']} -> {g['destination']})": g["verdict"] for g in report.get("guests") or []}
+
+    before, after = verdicts(old), verdicts(new)
+    changed = []
+    for name in [*after, *(name for name in before if name not in after)]:
+        was, now = before.get(name), after.get(name)
+        if was == now:
+            continue
+        if now is None:
+            how = "no longer verified"
+        elif was is None:
+            how = "changed"
+        else:
+            delta = VERDICT_RANK.index(now) - VERDICT_RANK.index(was)
+            how = "regressed" if delta > 0 else "improved"
+        changed.append({"guest": name, "old": was, "new": now, "change": how})
+    return changed
 
 
 def compare_pair(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +199,10 @@ def render_text(diff: dict[str, Any]) -> str:
             lines.append(
                 f"{finding['change'].upper():9} {finding['id']}: {finding['old'] or 'absent'} -> {finding['new'] or 'absent'}"
             )
+    lines += [
+        f"{guest['change'].upper():9} guest {guest['guest']}: {guest['old'] or 'absent'} -> {guest['new'] or 'absent'}"
+        for guest in diff.get("guests") or []
+    ]
     lines += [f"NO LONGER VERIFIED {name}: not in the new report" for name in diff["missing"]]
     lines += [f"NEW       {name}: not in the old report" for name in diff["added"]]
     lines += unchanged
@@ -200,6 +229,13 @@ def render_markdown(diff: dict[str, Any]) -> str:
                 f"| {f['change']} | `{f['id']}` | {f['old'] or 'absent'} | {f['new'] or 'absent'} |"
                 for f in pair["findings"]
             ]
+        lines.append("")
+    if diff.get("guests"):
+        lines += ["| change | guest | before | after |", "|---|---|---|---|"]
+        lines += [
+            f"| {g['change']} | {text(g['guest'])} | {g['old'] or 'absent'} | {g['new'] or 'absent'} |"
+            for g in diff["guests"]
+        ]
         lines.append("")
     lines += [f"- No longer verified: {text(name)} is not in the new report" for name in diff["missing"]]
     lines += [f"- New: {text(name)} is not in the old report" for name in diff["added"]]

@@ -251,6 +251,40 @@ def pair_summary(pair: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The verdicts of a pair or a guest, best first: a guest's is the worse of its own and its pair's.
+VERDICT_RANK = ("pass", "warn", "incomplete", "not checked", "fail")
+VERDICT_EXIT = {"fail": EXIT_FAILED, "not checked": EXIT_COULD_NOT_RUN, "incomplete": EXIT_INCOMPLETE}
+MOVABLE = ("pass", "warn")  # a guest goes only where its verdict is one of these
+
+
+def guest_verdict(findings: list[dict[str, Any]], not_checked: list[str], pair_verdict: str) -> str:
+    """A guest's verdict at a destination: its own (a check failed or raised; no check ran: not
+    checked; a warning) or its pair's, whichever is worse: a guest whose path fails cannot go."""
+    counted = totals(findings)
+    if counted["fail"] or counted["error"]:
+        own = "fail"
+    elif not findings and not_checked:
+        own = "not checked"
+    else:
+        own = "warn" if counted["warn"] else "pass"
+    return max(own, pair_verdict, key=VERDICT_RANK.index)
+
+
+def guest_record(
+    name: str, source: str, destination: str, findings: list[dict[str, Any]], not_checked: list[str], pair_verdict: str
+) -> dict[str, Any]:
+    """One guest at one destination: its findings and verdict, in the matrix's words."""
+    return {
+        "name": name,
+        "source": source,
+        "destination": destination,
+        "verdict": guest_verdict(findings, not_checked, pair_verdict),
+        "pair_verdict": pair_verdict,
+        "findings": findings,
+        "not_checked": not_checked,
+    }
+
+
 def build_report(
     *,
     run_id: str,
@@ -261,10 +295,13 @@ def build_report(
     facts: dict[str, Any] | None,
     run_by: dict[str, Any] | None = None,
     accepted: list[dict[str, Any]] | None = None,
+    guests: list[dict[str, Any]] | None = None,
+    plan: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
     PAIRS may be encoded (report.encoded) with their summaries beside them. RUN_BY: who ran it,
-    where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason."""
+    where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason;
+    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair)."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
@@ -285,8 +322,10 @@ def build_report(
         "pairs": pairs,
         "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
         "not_checked": list(not_checked),
-        "exit_status": run_exit_status(statuses),
+        "exit_status": run_exit_status(statuses | guest_statuses(guests or [])),
     }
+    if guests is not None:
+        report["guests"], report["plan"] = guests, plan or []
     if run_by is not None:
         report["run_by"] = run_by
     if accepted:
@@ -294,6 +333,11 @@ def build_report(
     if facts is not None:
         report["facts"] = facts
     return report
+
+
+def guest_statuses(guests: list[dict[str, Any]]) -> set[int]:
+    """The exit statuses the guests' verdicts count as, each as a pair of that verdict would."""
+    return {VERDICT_EXIT.get(guest["verdict"], EXIT_PASSED) for guest in guests}
 
 
 def finding_record(finding: Any) -> dict[str, Any]:
@@ -373,10 +417,52 @@ def inconsistencies(report: dict[str, Any]) -> list[str]:
         summed.update(pair["totals"])
     if report["totals"] != {key: summed[key] for key in report["totals"]}:
         problems.append(f"totals {report['totals']} are not the sum of its pairs' {dict(summed)}")
+    problems += guest_problems(report, seen)
     statuses = [pair["exit_status"] for pair in report["pairs"]]
-    expected = run_exit_status(statuses) if version != "2" else max(statuses, default=EXIT_COULD_NOT_RUN)
+    counted = set(statuses) | guest_statuses(report.get("guests") or [])
+    expected = run_exit_status(counted) if version != "2" else max(statuses, default=EXIT_COULD_NOT_RUN)
     if report["exit_status"] != expected:
         problems.append(f"exit status {report['exit_status']}, but its pairs' give {expected}")
+    return problems
+
+
+def guest_problems(report: dict[str, Any], pairs: set[tuple[str, str]]) -> list[str]:
+    """Where the guests and the plan contradict the pairs or each other: a guest at a destination
+    twice or of no pair, a verdict its findings and its pair's do not give, a plan that places a guest
+    where it cannot go, leaves one out, or places it without a reason for not placing it."""
+    if ("guests" in report) != ("plan" in report):
+        return [f"{'guests' if 'guests' in report else 'plan'} without {'plan' if 'guests' in report else 'guests'}"]
+    problems, verdicts = [], {}
+    for guest in report.get("guests", []):
+        key = (guest["name"], guest["source"], guest["destination"])
+        name = f"guest {key[0]} {key[1]} -> {key[2]}"
+        if key in verdicts:
+            problems.append(f"{name}: listed twice")
+            continue
+        verdicts[key] = guest["verdict"]
+        if key[1:] not in pairs:
+            problems.append(f"{name}: not one of its pairs")
+            continue
+        pair_verdict = report["matrix"][key[1]][key[2]]["verdict"]
+        if guest["pair_verdict"] != pair_verdict:
+            problems.append(f"{name}: its pair_verdict {guest['pair_verdict']} is not its pair's {pair_verdict}")
+        expected = guest_verdict(guest["findings"], guest["not_checked"], pair_verdict)
+        if guest["verdict"] != expected:
+            problems.append(f"{name}: verdict {guest['verdict']}, but its findings and its pair give {expected}")
+    placed = [placement["guest"] for placement in report.get("plan", [])]
+    named = list(dict.fromkeys(name for name, _, _ in verdicts))
+    if sorted(placed) != sorted(named):
+        problems.append(
+            f"plan: places {', '.join(placed) or 'no guest'}, but the guests are {', '.join(named) or 'none'}"
+        )
+    for placement in report.get("plan", []):
+        where, guest = placement["destination"], placement["guest"]
+        if where is None and not placement["reason"]:
+            problems.append(f"plan: {guest} goes nowhere without a reason")
+        elif where is not None and not any(
+            name == guest and dst == where and verdict in MOVABLE for (name, _, dst), verdict in verdicts.items()
+        ):
+            problems.append(f"plan: {guest} goes to {where}, where its verdict is not pass or warn")
     return problems
 
 

@@ -9,8 +9,10 @@ path), so a pipeline never sees an empty or skipped, green suite."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from functools import partial
 from typing import Any
 
+from migdoctor.report.guests import blocking, why_not
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import is_pointer, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
@@ -93,12 +95,41 @@ def testsuite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def guest_suite(parent: ET.Element, report: dict[str, Any]) -> dict[str, int]:
+    """One testcase per guest and destination: a guest that cannot go there fails (its blocking
+    findings as the text), one not checked or incomplete there is an error, a warning passes."""
+    guests = report["guests"]
+    counts = {
+        "tests": len(guests),
+        "failures": sum(1 for guest in guests if guest["verdict"] == "fail"),
+        "errors": sum(1 for guest in guests if guest["verdict"] in ("not checked", "incomplete")),
+    }
+    suite = ET.SubElement(
+        parent, "testsuite", {"name": "migdoctor guests", **{key: str(value) for key, value in counts.items()}}
+    )
+    for guest in guests:
+        where = f"{guest['source']} -> {guest['destination']}"
+        case = ET.SubElement(suite, "testcase", name=f"{guest['name']} ({where})", classname="migdoctor.guest")
+        said = "\n\n".join(details(finding) for finding in blocking(guest))
+        if guest["verdict"] in ("pass", "warn"):
+            if said:
+                ET.SubElement(case, "system-out").text = "WARN " + said
+            continue
+        kind = "failure" if guest["verdict"] == "fail" else "error"
+        message = f"{guest['name']} ({where}): {why_not(guest)}"
+        ET.SubElement(case, kind, type=guest["verdict"], message=message).text = said or None
+    return counts
+
+
 def render_junit(report: dict[str, Any], _options: RenderOptions) -> str:
     report = printable_report(report)  # XML 1.0 has no place for control characters: shown as escapes
     root = ET.Element("testsuites", name="migdoctor")
     totals = {"tests": 0, "failures": 0, "errors": 0}
-    for pair in pairs_of(report):
-        counts = testsuite(root, pair)
+    suites = [partial(testsuite, root, pair) for pair in pairs_of(report)]
+    if report.get("guests"):
+        suites.append(partial(guest_suite, root, report))
+    for suite in suites:
+        counts = suite()
         totals = {key: totals[key] + counts[key] for key in totals}
     root.attrib.update({key: str(value) for key, value in totals.items()}, time=f"{report['duration_s']:.3f}")
     ET.indent(root)

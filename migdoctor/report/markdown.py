@@ -10,6 +10,7 @@ from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
+from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
@@ -40,9 +41,39 @@ def code(value: Any, in_table: bool = True) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     report = printable_report(report)
     pairs = pairs_of(report)
+    guests = guest_lines(report) if "guests" in report else []
     if len(pairs) == 1:
-        return render_pair(pairs[0])
-    return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair, alone=False) for pair in pairs)])
+        return "\n".join([render_pair(pairs[0]), *guests])
+    return "\n".join([*fleet_lines(report, pairs), *(render_pair(pair, alone=False) for pair in pairs), *guests])
+
+
+def guest_lines(report: dict[str, Any]) -> list[str]:
+    """The guests x destinations table, what keeps each guest from a destination, and the plan."""
+    places = destinations(report)
+    lines = ["## Guests", ""]
+    if not report["guests"]:
+        return [*lines, "None running on the source.", ""]
+    lines += ["| guest | " + " | ".join(text(place) for place in places) + " |", "|---|" + "---|" * len(places)]
+    for name, verdicts in guest_table(report):
+        lines.append(
+            f"| {text(name)} | " + " | ".join(SHOWN[verdicts[p]] if p in verdicts else "" for p in places) + " |"
+        )
+    lines.append("")
+    for guest in report["guests"]:
+        if guest["verdict"] == "pass":
+            continue
+        lines.append(f"- {text(guest['name'])} -> {text(guest['destination'])}: **{SHOWN[guest['verdict']]}**")
+        if guest["pair_verdict"] not in ("pass", "warn"):
+            lines.append(
+                f"  - its path {text(guest['source'])} -> {text(guest['destination'])} is {guest['pair_verdict']}"
+            )
+        lines += [f"  - not checked: {text(line)}" for line in guest["not_checked"]]
+        for finding in blocking(guest):
+            lines.append(f"  - {finding['status'].upper()} `{finding['id']}`: {text(finding['summary'])}")
+            if finding["remediation"] and not is_pointer(finding["remediation"]):
+                lines.append(f"    - fix: {code(finding['remediation'], in_table=False)}")
+    lines += ["", "## Plan", "", *(f"- {line}" for line in plan_lines(report, text))]
+    return [*lines, ""]
 
 
 def fleet_lines(report: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> list[str]:

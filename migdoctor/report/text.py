@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
+from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, is_pointer, pointed, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
@@ -121,6 +122,41 @@ def render_fleet(report: dict[str, Any], console: Console) -> None:
     )
 
 
+def render_guests(report: dict[str, Any], console: Console) -> None:
+    """The guests x destinations table, what keeps each guest from each destination (with its
+    evidence and fix), then the plan."""
+    places = destinations(report)
+    rows = guest_table(report)
+    width = max(len(name) for name, _ in rows)
+    widths = [max(len(place), len("not checked")) for place in places]
+    header = "  ".join(place.ljust(size) for place, size in zip(places, widths, strict=True)).rstrip()
+    console.print(f"guests: {'guest'.ljust(width)}  {escape(header)}", highlight=False)
+    for name, verdicts in rows:
+        cells = [
+            f"[{MATRIX_MARKS[verdicts[place]]}]{SHOWN[verdicts[place]]}[/]{' ' * (size - len(SHOWN[verdicts[place]]))}"
+            if place in verdicts
+            else " " * size
+            for place, size in zip(places, widths, strict=True)
+        ]
+        console.print(f"        {escape(name.ljust(width))}  {'  '.join(cells).rstrip()}", highlight=False)
+    for guest in report["guests"]:
+        if guest["verdict"] == "pass":
+            continue
+        console.print(f"{escape(guest['name'])} -> {escape(guest['destination'])}: {guest['verdict']}", highlight=False)
+        if guest["pair_verdict"] not in ("pass", "warn"):
+            console.print(
+                f"  its path {escape(guest['source'])} -> {escape(guest['destination'])} is {guest['pair_verdict']}"
+            )
+        for line in guest["not_checked"]:
+            console.print(f"  [yellow]not checked:[/] {escape(line)}", highlight=False)
+        for finding in blocking(guest):
+            for line in finding_lines(finding, guest["findings"]):
+                console.print(f"  {line}", highlight=False)
+    console.print("plan:", highlight=False)
+    for line in plan_lines(report, escape):
+        console.print(f"  {line}", highlight=False)
+
+
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
     report = printable_report(report, LONGEST_SHOWN)
     pairs = pairs_of(report)
@@ -128,6 +164,10 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
         render_pair(pairs[0], console, quiet)
     else:
         render_fleet(report, console)
+    if report.get("guests"):
+        render_guests(report, console)
+    elif "plan" in report:
+        console.print("guests: none running on the source", highlight=False)
 
 
 def render(report: dict[str, Any], options: RenderOptions) -> str:

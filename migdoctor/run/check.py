@@ -33,10 +33,13 @@ class Selection:
     all: bool = False
     group: str | None = None
     to_each_other: bool = False
+    evacuate: bool = False  # `evacuate SRC [DST...]`: no DST is every other host of the group or inventory
 
     def labels(self, inventory: Any, saved: dict[str, Path] | None) -> list[str]:
         """The hosts, each once: those named, or the group's, or the facts directory's (SAVED),
         or the inventory's."""
+        if self.evacuate:
+            return self.evacuated(inventory, saved)
         if not self.all:
             return self.hosts if not self.to_each_other else list(dict.fromkeys(self.hosts))
         if self.hosts:
@@ -49,6 +52,27 @@ class Selection:
                 )
             return list(dict.fromkeys(inventory.groups[self.group]))
         return list(saved) if saved is not None else list(inventory.hosts)
+
+    def evacuated(self, inventory: Any, saved: dict[str, Path] | None) -> list[str]:
+        """SRC and the DSTs named, or with none every other host of --group, the facts directory or
+        the inventory."""
+        src, *named = self.hosts
+        if named:
+            if self.group is not None:
+                raise ValueError(
+                    f"--group {self.group} chooses the destinations when no DST is named: give one of them"
+                )
+            return self.hosts
+        if self.group is not None:
+            pool = Selection([], True, self.group).labels(inventory, saved)
+            where = f"group {self.group}"
+        else:
+            pool = list(saved) if saved is not None else list(inventory.hosts)
+            where = "the facts directory" if saved is not None else inventory.path or "the inventory (none given)"
+        others = [label for label in dict.fromkeys(pool) if label != src]
+        if not others:
+            raise ValueError(f"evacuate {src}: no other host in {where} to move its guests to; name DST...")
+        return [src, *others]
 
     def pairs(self, labels: list[str]) -> list[tuple[str, str]]:
         from migdoctor.run.request import each_other, evacuation
@@ -143,6 +167,8 @@ def build_request(ask: Ask) -> Request:
             raise ValueError("--facts SRC.json DST.json judges one pair: name SRC and DST")
         files = dict(zip(labels, map(Path, ask.facts), strict=True))
     pairs = ask.selection.pairs(labels)
+    if ask.options.get("guests") is not None and (ask.selection.all or ask.selection.to_each_other):
+        raise ValueError("--guests and --guest judge the guests of one source: name SRC DST..., not --all")
     reasons = accepted_risks(ask.options.get("ignore"))
     options = {
         **ask.options,

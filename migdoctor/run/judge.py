@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from migdoctor.checkapi import Check
-from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, run_check, run_checks
+from migdoctor.engine import CHECK_BUDGET_S, NO_SOURCE, Finding, finding_from, lane, pair_checks, run_check, run_checks
 from migdoctor.frozen import FrozenDict, collector_paused, freeze
 from migdoctor.judging.facts import read_only_memo
 from migdoctor.judging.pair import Intent, Pair, TrialTerms
@@ -220,7 +220,18 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         )
         for src, dst in request.pairs
     ]
-    pairs = judge_pairs(request.checks or [], set(request.ignore), jobs)
+    checks = request.checks or []
+    pairs = judge_pairs(pair_checks(checks), set(request.ignore), jobs)
+    guests = plan = None
+    if request.guests is not None:
+        from migdoctor.run.guests import judge_guests
+
+        summaries = getattr(pairs, "summaries", None) or [pair_summary(pair) for pair in pairs]
+        verdicts = {(pair["source"], pair["destination"]): pair["cell"]["verdict"] for pair in summaries}
+        guest_checks = [check for check in checks if check.scope == "guest"]
+        guests, plan = judge_guests(
+            guest_checks, set(request.ignore), request.pairs, frozen, gathered.measured, verdicts, request.guests
+        )
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,
@@ -231,4 +242,6 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         facts=facts,
         run_by=request.run_by,
         accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],
+        guests=guests,
+        plan=plan,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from migdoctor.engine import builtin_checks
+from migdoctor.engine import builtin_checks, pair_checks
 
 ROOT = Path(__file__).parents[2]
 README = ROOT / "README.md"
@@ -123,14 +123,14 @@ STATUSES = ("PASS  ", "WARN  ", "FAIL  ", "SKIP  ", "ERROR ")
 
 
 def test_the_readmes_pair_example_shows_every_check_in_order_with_its_totals() -> None:
-    checks = builtin_checks()
+    checks = pair_checks(builtin_checks())
     shown = example("migdoctor check hosta hostb")
     assert [line[6:].split(":")[0] for line in shown if line.startswith(STATUSES)] == [check.id for check in checks]
     assert any(line.startswith(f"{len(checks)} checks: ") for line in shown)
 
 
 def test_the_readmes_test_migration_example_names_real_checks_and_their_count() -> None:
-    ids = [check.id for check in builtin_checks()]
+    ids = [check.id for check in pair_checks(builtin_checks())]
     shown = example("migdoctor check hosta hostb --test-migration --canary-memory 128")
     assert {line[6:].split(":")[0] for line in shown if line.startswith(STATUSES)} <= set(ids)
     assert shown[-1].startswith(f"{len(ids)} checks: ")

@@ -35,6 +35,15 @@ REQUIRED_IDS = {
     "tls.chain",
     "tls.migration-config",
     "trust.peer-connection",
+    "guest.cpu",
+    "guest.machine",
+    "guest.storage",
+    "guest.cache-mode",
+    "guest.libvirt-refuses",
+    "guest.memory",
+    "guest.hugepages",
+    "guest.networks",
+    "guest.secrets",
 }
 NEED_ROOTS = {
     "identity",
@@ -48,6 +57,7 @@ NEED_ROOTS = {
     "sysctl",
     "tls",
 }
+GUEST_ROOTS = {"pair": set(), "destination": set(), "guest": {"virt", "guests"}}  # collected when guests are asked
 
 
 def test_every_required_check_is_there_once() -> None:
@@ -63,8 +73,11 @@ def test_check_keeps_the_contract(check: Check) -> None:
     assert check.severity in SEVERITIES
     for need in check.needs:
         side, _, path = need.partition(".")
-        assert side in ("src", "dst") and path.split(".")[0] in NEED_ROOTS, need
-    assert list(inspect.signature(check.run).parameters) == ["pair"]
+        if check.scope == "guest" and side in ("guest", "lookups"):
+            assert path, need
+        else:
+            assert side in ("src", "dst") and path.split(".")[0] in NEED_ROOTS | GUEST_ROOTS[check.scope], need
+    assert list(inspect.signature(check.run).parameters) == (["case"] if check.scope == "guest" else ["pair"])
     if check.origin == "built-in":  # what it verifies and why, for `migdoctor checks` and docs/checks.md
         assert check.description and not check.description.endswith("."), check.id
         assert check.rationale and check.rationale[0].isupper(), check.id

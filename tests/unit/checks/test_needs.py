@@ -5,9 +5,9 @@ import pytest
 from check_records import probe_record
 
 from migdoctor.checkapi import Status
-from migdoctor.engine import discover
+from migdoctor.engine import discover, pair_checks
 
-CHECKS = discover()
+CHECKS = pair_checks(discover())  # guest checks: tests/unit/checks/test_guest.py
 # Every check but xen.* (the lab hosts run KVM and have no xend-config.sxp), the test migration and
 # the peer connection (active steps, not among the captured facts) and the certificate checks (the
 # healthy lab migrates over qemu+ssh without TLS; test_tls gives them certificates).

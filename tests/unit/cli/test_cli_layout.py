@@ -44,7 +44,7 @@ def test_check_help_groups_its_options_and_writes_metavars_one_way() -> None:
     usage = migdoctor("check", "--help").stdout
 
     headings = [line[:-1] for line in usage.splitlines() if re.fullmatch(r"[A-Z][a-z ]+:", line)]
-    assert headings == ["Arguments", "Hosts", "Saved facts", "Checks", "Test migration", "Report", "Options"]
+    assert headings == ["Arguments", "Hosts", "Saved facts", "Checks", "Guests", "Test migration", "Report", "Options"]
     metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([^\s/-].*?)(?:\s{2,}|$)", usage, re.MULTILINE))
     assert metavars and all(re.fullmatch(r"[A-Z_]+(\[,[A-Z_.]+\])?( [A-Z_]+)?", metavar) for metavar in metavars), (
         metavars

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from migdoctor.checkapi import Check, Evidence, Outcome, Status, passed
-from migdoctor.engine import discover, run_checks
+from migdoctor.engine import discover, pair_checks, run_checks
 from migdoctor.frozen import FrozenDict, freeze, thaw
 from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
 from migdoctor.run.collect import Collected, Measured
@@ -198,7 +198,7 @@ def test_builtin_checks_judge_a_read_only_view_without_error(report):
     facts = json.loads((FACTS_DIR / f"{report}-report.json").read_text(encoding="utf-8"))["facts"]
     pair = Pair("hosta", "hostb", facts["source"], facts["destination"], PAIR.intent)
 
-    findings = run_checks(discover(), pair, set())
+    findings = run_checks(pair_checks(discover()), pair, set())
 
     assert [f.id for f in findings if f.status == Status.ERROR] == []
 
