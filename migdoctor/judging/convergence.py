@@ -44,15 +44,17 @@ class Terms:
 
 
 def migration_bandwidth(pair: Pair) -> Bandwidth:
-    """The test migration's measured rate when one ran, else the probe's, else the carrying link's
-    effective speed (shaping or nominal speed: an upper bound, said as "link-speed")."""
+    """The test migration's measured rate when one ran, else the probe's (its rate once the stream
+    is steady; a record without it: the whole sample's), else the carrying link's effective speed (shaping or nominal speed: an upper bound, said as "link-speed")."""
     legs = [leg for leg in ((pair.trial or {}).get("legs") or []) if leg.get("ok") and leg.get("rate_mbps")]
     if legs:
         leg = legs[0]
         streaming = (leg.get("source_tx_bytes") or 0) * 8 / (leg["rate_mbps"] * 1e6)
         return Bandwidth(float(leg["rate_mbps"]), "test-migration", max(0.0, leg["wall_s"] - streaming))
-    if pair.probe and pair.probe.get("rate_mbps") and not pair.probe.get("error"):
-        return Bandwidth(float(pair.probe["rate_mbps"]), "probe")
+    probe = pair.probe or {}
+    probed = probe.get("bandwidth_mbps") or probe.get("rate_mbps")
+    if probed and not probe.get("error"):
+        return Bandwidth(float(probed), "probe")
     speed = predict_path(pair)["source_rate_mbps"]
     return Bandwidth(float(speed), "link-speed") if speed else Bandwidth(None, None)
 

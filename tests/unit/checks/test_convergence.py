@@ -57,7 +57,12 @@ def test_the_test_migration_rate_comes_first(make_pair):
 
 
 def test_then_the_probe(make_pair):
-    assert migration_bandwidth(make_pair(probe=probe_record(rate_mbps=640.0))) == Bandwidth(640.0, "probe")
+    """The probe's rate once its stream is steady, not the whole sample's (which fills buffers first)."""
+    probe = probe_record(rate_mbps=1089.9, bandwidth_mbps=640.0)
+    assert migration_bandwidth(make_pair(probe=probe)) == Bandwidth(640.0, "probe")
+    assert migration_bandwidth(make_pair(probe=probe_record(rate_mbps=640.0, bandwidth_mbps=None))) == Bandwidth(
+        640.0, "probe"
+    )
 
 
 def test_then_the_link_speed_said_as_such(make_pair):
