@@ -121,6 +121,7 @@ def prediction(guest: dict[str, Any], bandwidth: Bandwidth, share: int = 1) -> d
         "bandwidth_mbps": round(rate, 1),
         "bandwidth_source": bandwidth.source,
         "capped_by_max_speed": rate < bandwidth.mbps / share,
+        "setup_s": round(bandwidth.setup_s, 3) if bandwidth.source == "test-migration" else None,
         **({"why_not": found.reason} if found.reason else {}),
     }
 

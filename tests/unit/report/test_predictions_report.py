@@ -20,6 +20,7 @@ WEB = {
     "bandwidth_mbps": 1000.0,
     "bandwidth_source": "probe",
     "capped_by_max_speed": False,
+    "setup_s": None,
     "ends_at_s": 38.2,
 }
 HOT = {
