@@ -27,7 +27,9 @@ TARGET_RATIO = 2.0
 def timed(*argv: str) -> float:
     """Seconds `migdoctor ARGV` took; exit 0 and 1 are judgements (a guest that cannot move is one)."""
     started = time.perf_counter()
-    done = subprocess.run([MIGDOCTOR, *argv, "--format", "json", "--output", os.devnull], capture_output=True, text=True)
+    done = subprocess.run(
+        [MIGDOCTOR, *argv, "--format", "json", "--output", os.devnull], capture_output=True, text=True
+    )
     took = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"migdoctor {' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-300:]}")
