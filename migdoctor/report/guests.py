@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-STATUS_ORDER = ("fail", "error", "warn")  # worst first
+STATUS_ORDER = ("fail", "error", "skip", "warn")  # worst first
 
 
 def destinations(report: dict[str, Any]) -> list[str]:
@@ -23,9 +23,11 @@ def guest_table(report: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
 
 
 def blocking(guest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The findings that keep the guest from a clean move, worst first: failures and errors, then
-    warnings; those accepted as risks are not among them."""
-    found = [f for f in guest["findings"] if f["status"] in STATUS_ORDER and not f["ignored"]]
+    """The findings that keep the guest from a clean move, worst first: failures and errors, what
+    could not be told (SKIP) when that left it incomplete, then warnings; those accepted as risks
+    are not among them."""
+    shown = STATUS_ORDER if guest["verdict"] == "incomplete" else tuple(s for s in STATUS_ORDER if s != "skip")
+    found = [f for f in guest["findings"] if f["status"] in shown and not f["ignored"]]
     return sorted(found, key=lambda f: STATUS_ORDER.index(f["status"]))
 
 
@@ -33,7 +35,7 @@ def why_not(guest: dict[str, Any]) -> str | None:
     """One line saying why a guest cannot go to its destination (None when it can)."""
     if guest["verdict"] in ("pass", "warn"):
         return None
-    failing = [f for f in blocking(guest) if f["status"] != "warn"]
+    failing = [f for f in blocking(guest) if f["status"] != "warn"]  # the incomplete's SKIPs too
     if failing:
         return "; ".join(f"{f['id']}: {f['summary']}" for f in failing)
     if guest["not_checked"]:

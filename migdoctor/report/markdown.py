@@ -52,7 +52,7 @@ def guest_lines(report: dict[str, Any]) -> list[str]:
     places = destinations(report)
     lines = ["## Guests", ""]
     if not report["guests"]:
-        return [*lines, "None running on the source.", ""]
+        return [*lines, "None judged.", ""]
     lines += ["| guest | " + " | ".join(text(place) for place in places) + " |", "|---|" + "---|" * len(places)]
     for name, verdicts in guest_table(report):
         lines.append(

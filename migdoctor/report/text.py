@@ -164,12 +164,15 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
     pairs = pairs_of(report)
     if len(pairs) == 1:
         render_pair(pairs[0], console, quiet)
+        for line in report.get("not_checked") or []:  # the run's own lines (a source whose guests are unknown)
+            if line not in pairs[0]["not_checked"]:
+                console.print(f"[yellow]not checked:[/] {escape(line)}", highlight=False)
     else:
         render_fleet(report, console)
     if report.get("guests"):
         render_guests(report, console)
     elif "plan" in report:
-        console.print("guests: none running on the source", highlight=False)
+        console.print("guests: none judged", highlight=False)
 
 
 def render(report: dict[str, Any], options: RenderOptions) -> str:

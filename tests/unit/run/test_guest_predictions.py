@@ -11,8 +11,8 @@ from typing import Any
 
 from migdoctor.engine import discover
 from migdoctor.judging.convergence import Bandwidth, Terms
-from migdoctor.run.collect import Collected
-from migdoctor.run.guests import judge_guests
+from migdoctor.run.collect import Collected, Measured
+from migdoctor.run.guests import Judging, judge_guests
 
 FACTS = json.loads((Path(__file__).resolve().parents[2] / "data" / "facts" / "healthy-report.json").read_text())[
     "facts"
@@ -48,7 +48,14 @@ def judge(guests: list[dict[str, Any]], parallel: int = 1, window_s: float | Non
     terms = {
         ("hosta", "hostb"): Terms(Bandwidth(1000.0, "probe"), 1000.0, "qemu+ssh://hostb/system", parallel, window_s)
     }
-    return judge_guests(CHECKS, set(), [("hosta", "hostb")], hosts, {}, {("hosta", "hostb"): "pass"}, (), terms)
+    looked_up = {
+        g["name"]: {"cpu": {"result": "identical", "message": None, "baseline_xml": None}, "storage": []}
+        for g in guests
+    }
+    measured = {("hosta", "hostb"): Measured(guests=looked_up)}  # as a live run makes them
+    judging = Judging(CHECKS, set(), hosts, measured, {("hosta", "hostb"): "pass"}, terms)
+    entries, plan, _, evacuation = judge_guests(judging, [("hosta", "hostb")], ())
+    return entries, plan, evacuation
 
 
 def test_every_entry_is_predicted_and_the_evacuation_fits():
