@@ -9,6 +9,7 @@ is downloaded: a disk is a file of zeros the firmware cannot boot."""
 import os
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -33,10 +34,15 @@ def start(scn: Scenario) -> None:
         return
     for h in scn.lab_hosts:  # where a local disk would be copied to, on every host
         (h.dir / layout.LOCAL_GUEST_DIR[0]).mkdir(parents=True, exist_ok=True)
-    if any(spec.dirty_mib_s is not None for spec in scn.guests):
-        build_payload()
+    run(scn.guests)
+
+
+def run(specs: Iterable[GuestSpec]) -> None:
+    """Start each guest of SPECS and wait until the dirtying ones dirty memory at their rate."""
     booting = []
-    for spec in scn.guests:
+    for spec in specs:
+        if spec.dirty_mib_s is not None and not PAYLOAD.exists():
+            build_payload()
         conn = daemons.open_libvirt(daemons.local_uri(layout.host(spec.host)))
         try:
             disk = make_disk(spec)
