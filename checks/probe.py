@@ -78,6 +78,7 @@ def migration_port(pair: Pair) -> Outcome:
         Evidence(pair.src_label, "link that sent the bytes", sent_by, src_links),
         Evidence(pair.dst_label, "link that received the bytes", received_on, dst_links),
         Evidence(pair.src_label, "throughput sample (Mb/s)", probe["rate_mbps"]),
+        Evidence(pair.dst_label, "bandwidth once steady (Mb/s)", probe["bandwidth_mbps"]),
         *last,
     )
     if not on_migration_network(pair.src, probe["source_link"], network):
@@ -93,6 +94,6 @@ def migration_port(pair: Pair) -> Outcome:
         also = f"; the last port of the range was not tried: {probe['last_untried']}" if probe["last_untried"] else ""
     return passed(
         f"{human_bytes(probe['bytes'])} to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
-        f"{received_on} at {probe['rate_mbps']} Mb/s{also}",
+        f"{received_on} at {probe['bandwidth_mbps']} Mb/s once steady{also}",
         *evidence,
     )

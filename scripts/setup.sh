@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 dnsmasq-base
 nftables tini iproute2 procps openssh-server openssh-client netcat-openbsd sudo
 firewalld ufw iptables dbus
-libvirt-dev pkg-config python3-dev python3-venv gcc
+libvirt-dev pkg-config python3-dev python3-venv gcc binutils
 chromium fonts-dejavu-core"
 
 missing=""

@@ -1,7 +1,8 @@
 """The port probe: migdoctor listens on the destination the way QEMU would for an incoming
 migration (migration_address, first free port of the range), the source connects to the
 advertised name like QEMU (getaddrinfo flags and order) and sends a sample; byte counters on both hosts
-name the links the bytes crossed. At the same time the source connects to the range's last port,
+name the links the bytes crossed, and the listener's rate once the stream is steady is the
+migration network's bandwidth (`bandwidth_mbps`). At the same time the source connects to the range's last port,
 which the destination holds too: a firewall open for only the start of the range fails the probe.
 The halves that run on the hosts are migdoctor/farside/probe.py."""
 
@@ -36,6 +37,10 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
         "last_untried": None,  # why the last port was not tried (in use on the destination)
         "bytes": 0,
         "rate_mbps": None,
+        # the migration network's bandwidth: the listener's median rate once the stream is steady
+        "bandwidth_mbps": None,
+        "bandwidth_bytes": 0,
+        "bandwidth_s": None,
         "source_link": None,
         "destination_link": None,
     }
@@ -62,6 +67,9 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
             address=sender["address"],
             local_address=sender["local_address"],
             rate_mbps=round(sender["bytes"] * 8 / sender["seconds"] / 1e6, 1) if sender["seconds"] > 0 else None,
+            bandwidth_mbps=received["steady_mbps"],
+            bandwidth_bytes=received["steady_bytes"],
+            bandwidth_s=received["steady_s"],
             source_link=busiest_link(sender["counters_before"], sender["counters_after"], "tx_bytes")[0],
             destination_link=busiest_link(received["counters_before"], received["counters_after"], "rx_bytes")[0],
         )

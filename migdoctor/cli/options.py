@@ -19,6 +19,8 @@ EXIT_BAD_INPUT = 2
 MAX_MBPS = 10_000_000  # 10 Tb/s: no link is faster, and a rate above it is a typo
 REPORT_DIR_ENV = "MIGDOCTOR_REPORT_DIR"
 
+MAX_WINDOW_S = 7 * 86400  # a maintenance window longer than a week is a typo
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 HOSTS = "Hosts"
 SAVED = "Saved facts"
 CHECKS = "Checks"
@@ -64,6 +66,19 @@ def number(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def duration(text: str) -> float:
+    """--window's parser: seconds, or a number with a unit s, m, h or d (`45m`, `2h`, `1.5h`), from
+    1 s to a week."""
+    number, unit = (text[:-1], text[-1]) if text[-1:].lower() in DURATION_UNITS else (text, "s")
+    try:
+        seconds = float(number) * DURATION_UNITS[unit.lower()]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration (seconds, or with a unit: 45m, 2h)") from None
+    if not 1 <= seconds <= MAX_WINDOW_S:  # nan and inf too
+        raise typer.BadParameter(f"{text} is not a duration from 1 s to {MAX_WINDOW_S // 86400} days")
+    return seconds
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -272,6 +287,26 @@ GuestNames = Annotated[
         "--guest",
         metavar="NAME",
         help="Judge this running guest of SRC against each DST (repeatable), and plan where each goes.",
+        rich_help_panel=GUESTS,
+    ),
+]
+Window = Annotated[
+    float | None,
+    typer.Option(
+        metavar="DURATION",
+        parser=duration,
+        help="The maintenance window: fail when the guests' predicted migrations do not fit in it "
+        "(seconds, or 45m, 2h, 1d).",
+        rich_help_panel=GUESTS,
+    ),
+]
+Parallel = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        min=1,
+        max=64,
+        help="How many guests the schedule migrates at once, sharing the migration network's bandwidth.",
         rich_help_panel=GUESTS,
     ),
 ]

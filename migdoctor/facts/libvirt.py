@@ -5,9 +5,11 @@ libvirt-python."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from xml.etree import ElementTree
 
+from migdoctor.facts.dirtyrate import Measuring, add_migration, start_dirty_rates
 from migdoctor.facts.gaps import Gaps
 from migdoctor.facts.guests import GuestAsk, collect_guests, collect_virt, shared_filesystems
 
@@ -55,7 +57,10 @@ def libvirt_facts(
             gaps = Gaps()
             parts["virt"] = collect_virt(conn, gaps)
             if guests.source:
+                measuring = gaps.attempt("guests.migration", partial(start_measuring, conn, guests.names))
                 parts["guests"] = gaps.attempt("guests", lambda: collect_guests(conn, guests.names, gaps))
+                if parts["guests"] and measuring is not None:
+                    add_migration(parts["guests"], measuring, gaps)
             parts["missing"] = gaps.entries
         return (
             {
@@ -75,6 +80,15 @@ def libvirt_facts(
         return None, reason, {**parts, "missing": [*parts.get("missing", []), *lost]}
     finally:
         conn.close()
+
+
+def start_measuring(conn: Any, names: tuple[str, ...]) -> Measuring:
+    """The dirty-rate calculations of the running guests NAMES asks for (none: all), started before
+    the guests' other facts are read, so that reading them takes part of the period."""
+    import libvirt
+
+    running = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    return start_dirty_rates(conn, [dom for dom in running if not names or dom.name() in names])
 
 
 def guest_gaps(guests: GuestAsk | None, reason: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ import os
 import signal
 from pathlib import Path
 
+from migdoctor.farside.guestram import qemu_pids
+
 MIB = 1024 * 1024
 
 
@@ -24,17 +26,8 @@ def write_payload(path: Path, size_mib: int) -> Path:
 
 
 def kill_processes(name: str) -> list[int]:
-    """End this host's qemu running canary NAME when its libvirtd cannot (killed mid-migration):
-    found by the `-name guest=NAME,` argument libvirt gives it, so no other guest is touched."""
-    marker = f"guest={name},"
-    killed = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                argv = handle.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if argv and "qemu" in os.path.basename(argv[0]) and any(arg.startswith(marker) for arg in argv):
-            os.kill(int(pid), signal.SIGKILL)
-            killed.append(int(pid))
+    """End this host's qemu running canary NAME when its libvirtd cannot (killed mid-migration)."""
+    killed = list(qemu_pids(name))
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
     return killed

@@ -117,6 +117,14 @@ def canary_kill(name: str) -> dict[str, Any]:
     return {"killed": kill_processes(name)}
 
 
+@command("guest-ram")
+def guest_ram(guests: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The resident part of each running guest's RAM (read-only: /proc)."""
+    from migdoctor.farside.guestram import guest_ram
+
+    return guest_ram(list(guests))
+
+
 @command("marker-place")
 def marker_place(paths: list[str]) -> list[dict[str, Any]]:
     """Storage markers beside PATHS; removed again when this far side ends, whatever happens."""

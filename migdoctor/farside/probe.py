@@ -7,10 +7,13 @@ migration's port refused or dropped) is caught even where its ruleset cannot be 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import os
 import selectors
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +23,9 @@ from typing import Any
 from migdoctor.facts.counters import link_counters
 
 PROBE_BYTES = 4 * 1024 * 1024
+PROBE_SECONDS = 0.6
+WARMUP_S = 0.1
+SLICE_S = 0.05
 SERVE_TIMEOUT_S = 15.0
 # A port that answers at all answers within TCP's first SYN retransmits (1 s, then 3 s later):
 # a dropped last port then costs 5 s, not the whole time-out, beside the sample to the first.
@@ -102,11 +108,47 @@ def serve(cancelled: threading.Event, bind: str, first: int, last: int) -> Itera
                 yield {"error": "no connection arrived"}
                 return
         connection, peer = listener.accept()
-        received = 0
         with connection:
-            while chunk := connection.recv(1 << 16):
-                received += len(chunk)
-        yield {"bytes": received, "peer": peer[0], "counters_before": before, "counters_after": link_counters()}
+            received, steady = receive(connection)
+        yield {
+            "bytes": received,
+            "peer": peer[0],
+            "counters_before": before,
+            "counters_after": link_counters(),
+            **steady,
+        }
+
+
+def receive(connection: socket.socket) -> tuple[int, dict[str, Any]]:
+    """Read until the sender closes: (bytes, the steady rate). After the first WARMUP_S from the
+    first byte, the rate of each SLICE_S is taken and the median of them kept (`steady_mbps`, over
+    `steady_bytes` in `steady_s`): a moment either end spent without the CPU (a busy host) gives
+    one slow slice and, once the socket's buffer drains, one fast one, which the median ignores."""
+    arrivals: list[tuple[float, int]] = []
+    received = 0
+    while chunk := connection.recv(1 << 16):
+        received += len(chunk)
+        arrivals.append((time.monotonic(), received))
+    if not arrivals or arrivals[-1][0] - arrivals[0][0] < WARMUP_S + SLICE_S:
+        return received, {"steady_mbps": None, "steady_bytes": 0, "steady_s": 0.0}
+    start = arrivals[0][0] + WARMUP_S
+    times = [t for t, _ in arrivals]
+    slices = int((times[-1] - start) // SLICE_S)
+    edges = [bytes_by(arrivals, times, start + i * SLICE_S) for i in range(slices + 1)]
+    rates = sorted((b - a) * 8 / SLICE_S / 1e6 for a, b in itertools.pairwise(edges))
+    steady = {"steady_bytes": round(edges[-1] - edges[0]), "steady_s": round(slices * SLICE_S, 3)}
+    return received, {"steady_mbps": round(statistics.median(rates), 1), **steady}
+
+
+def bytes_by(arrivals: list[tuple[float, int]], times: list[float], when: float) -> float:
+    """Bytes received by WHEN, between the reads either side of it (linearly)."""
+    i = bisect.bisect_right(times, when)
+    if i == 0:
+        return 0.0
+    if i == len(times):
+        return float(arrivals[-1][1])
+    (t0, b0), (t1, b1) = arrivals[i - 1], arrivals[i]
+    return b0 + (b1 - b0) * (when - t0) / (t1 - t0)
 
 
 def connect_first(addresses: list[str], port: int, timeout: float) -> socket.socket:
@@ -134,10 +176,16 @@ def try_port(addresses: list[str], port: int, timeout: float) -> str | None:
 
 
 def send(
-    name: str, port: int, last_port: int | None = None, size: int = PROBE_BYTES, timeout: float = SERVE_TIMEOUT_S
+    name: str,
+    port: int,
+    last_port: int | None = None,
+    size: int = PROBE_BYTES,
+    timeout: float = SERVE_TIMEOUT_S,
+    seconds: float = PROBE_SECONDS,
 ) -> dict[str, Any]:
-    """Source side: connect to NAME:PORT as QEMU would and send SIZE random bytes; meanwhile open
-    (and close) a connection to LAST_PORT, the range's last port, where the listener holds it."""
+    """Source side: connect to NAME:PORT as QEMU would and send random bytes for SECONDS, at least
+    SIZE; meanwhile open (and close) a connection to LAST_PORT, the range's last port, where the
+    listener holds it."""
     from migdoctor.facts.resolution import getaddrinfo_answer
 
     before = link_counters()
@@ -146,13 +194,14 @@ def send(
         return {"error": f"gaierror: {answer['error']}", "last_error": None}
     with ThreadPoolExecutor(1) as pool:
         last = pool.submit(try_port, answer["addresses"], last_port, LAST_PORT_TIMEOUT_S) if last_port else None
-        sent = send_sample(answer["addresses"], port, size, timeout)
+        sent = send_sample(answer["addresses"], port, size, timeout, seconds)
         sent |= {"counters_before": before, "counters_after": link_counters()}
         return sent | {"last_error": last.result() if last else None}
 
 
-def send_sample(addresses: list[str], port: int, size: int, timeout: float) -> dict[str, Any]:
-    """SIZE random bytes over a connection to PORT, until the far side has them all."""
+def send_sample(addresses: list[str], port: int, size: int, timeout: float, seconds: float = 0.0) -> dict[str, Any]:
+    """Random bytes over a connection to PORT for SECONDS and at least SIZE, until the far side has
+    them all."""
     try:
         connection = connect_first(addresses, port, timeout)
     except OSError as exc:
@@ -164,6 +213,8 @@ def send_sample(addresses: list[str], port: int, size: int, timeout: float) -> d
         try:
             while sent < size:
                 sent += connection.send(CHUNK[: min(len(CHUNK), size - sent)])
+            while time.monotonic() - started < seconds:
+                sent += connection.send(CHUNK)
             connection.shutdown(socket.SHUT_WR)
             connection.recv(1)  # wait for the far side to close: all bytes have arrived
         except OSError as exc:  # connected, then stalled: a path that drops large segments does this

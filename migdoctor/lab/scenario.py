@@ -43,8 +43,10 @@ stays in the host and goes with it.
 A scenario may also start guests once its hosts are up, removed with the lab (see guests.py):
 `[guests.NAME]` with `host` (default hosta), `memory_mib` (64), `disk` ("shared": a raw image
 in the shared guest directory, "local": one in the host's own /var/lib/libvirt/images), `cache`
-(the disk's cache mode), `bridge` (an interface on that bridge) and `cpu` (a CPU mode such as
-"host-passthrough").
+(the disk's cache mode), `bridge` (an interface on that bridge), `cpu` (a CPU mode such as
+"host-passthrough") and `dirty_mib_s`: the guest boots the lab's dirtying payload instead of its
+firmware, which keeps `working_set_mib` of its RAM in use (default: all but 32 MiB) and writes
+to that many MiB of it each second.
 
 A scenario may also set `fast_hop_mtu`: the fast link then runs through a switch (a bridge in a
 namespace of its own) whose ports have that MTU. And `migration_network` (the inventory's default; one prefix, or an IPv4 and
@@ -85,7 +87,16 @@ HOST_KEYS: dict[str, type] = {
     "bridges": list,
     "shared_storage": bool,
 }
-GUEST_KEYS: dict[str, type] = {"host": str, "memory_mib": int, "disk": str, "cache": str, "bridge": str, "cpu": str}
+GUEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "host": str,
+    "memory_mib": int,
+    "disk": str,
+    "cache": str,
+    "bridge": str,
+    "cpu": str,
+    "dirty_mib_s": (int, float),
+    "working_set_mib": int,
+}
 DISK_PLACES = ("shared", "local")
 LINK_KEYS: dict[str, type] = {"mtu": int, "down": bool, "ipv6": bool, "ipv4": bool, "bridge": str}
 TOP_KEYS = {"description", "dns", "all", "hosts", "migration_network", "fast_hop_mtu", "host_count", "guests"}
@@ -149,6 +160,8 @@ class GuestSpec:
     cache: str | None = None
     bridge: str | None = None
     cpu: str | None = None  # a CPU mode
+    dirty_mib_s: float | None = None  # boots guests.PAYLOAD, dirtying this much memory a second
+    working_set_mib: int | None = None
 
 
 @dataclass(frozen=True)
@@ -302,7 +315,7 @@ def _guests(scenario: str, raw: Any, hosts: dict[str, HostConfig]) -> tuple[Gues
         if not isinstance(settings, dict):
             raise LabError(f"{where}: not a table")
         for key, value in settings.items():
-            if key not in GUEST_KEYS or not isinstance(value, GUEST_KEYS[key]):
+            if key not in GUEST_KEYS or not isinstance(value, GUEST_KEYS[key]) or isinstance(value, bool):
                 raise LabError(f"{where}: {key!r} is not one of {', '.join(GUEST_KEYS)} with its type")
         spec = GuestSpec(name, **settings)
         if spec.host not in hosts:
@@ -311,6 +324,8 @@ def _guests(scenario: str, raw: Any, hosts: dict[str, HostConfig]) -> tuple[Gues
             raise LabError(f"{where}: disk must be one of {', '.join(DISK_PLACES)}")
         if spec.disk == "shared" and not hosts[spec.host].shared_storage:
             raise LabError(f"{where}: a shared disk needs shared_storage = true on {spec.host}")
+        if spec.dirty_mib_s is not None and (spec.dirty_mib_s < 0 or spec.memory_mib < 48):
+            raise LabError(f"{where}: a dirtying guest needs memory_mib of 48 or more and dirty_mib_s not negative")
         if spec.bridge is not None and spec.bridge not in hosts[spec.host].bridges:
             raise LabError(f"{where}: {spec.host} has no bridge {spec.bridge} (add it to its bridges)")
         found.append(spec)

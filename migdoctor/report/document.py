@@ -299,15 +299,17 @@ def build_report(
     accepted: list[dict[str, Any]] | None = None,
     guests: list[dict[str, Any]] | None = None,
     plan: list[dict[str, Any]] | None = None,
+    evacuation: dict[str, Any] | None = None,
     guests_unknown: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
     PAIRS may be encoded (report.encoded) with their summaries beside them, in compact form with
     the SHARED tables they refer to (report.compact). RUN_BY: who ran it,
     where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason;
-    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair);
-    GUESTS_UNKNOWN: each source whose guests were asked for but could not be listed, with why (a
-    "not checked" line of the run, and its exit status 2: nothing was judged of them)."""
+    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair), and
+    the EVACUATION's predicted schedule when they were predicted; GUESTS_UNKNOWN: each source whose
+    guests were asked for but could not be listed, with why (a "not checked" line of the run, and
+    its exit status 2: nothing was judged of them)."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
@@ -333,6 +335,8 @@ def build_report(
     }
     if guests is not None:
         report["guests"], report["plan"] = guests, plan or []
+        if evacuation is not None:
+            report["evacuation"] = evacuation
     if guests_unknown:
         report["guests_unknown"] = list(guests_unknown)
     if run_by is not None:

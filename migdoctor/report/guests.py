@@ -66,3 +66,44 @@ def guest_counts(report: dict[str, Any]) -> str | None:
         f"{verdicts.count(v)} {v}" for v in ("pass", "warn", "fail", "not checked", "incomplete") if v in verdicts
     )
     return f"guests: {placed} of {len(report['plan'])} can leave" + (f" ({counted})" if counted else "")
+
+
+def predicted(guest: dict[str, Any]) -> str | None:
+    """A guest's predicted migration in a few words: `38.5 s, 61 ms down, ends at 77 s`, `does not
+    converge`, or None when it was not predicted."""
+    found = guest.get("prediction")
+    if not found:
+        return None
+    if "reason" in found:
+        return "not predicted"
+    if not found["converges"]:
+        return "does not converge"
+    ends = f", ends at {found['ends_at_s']:g} s" if "ends_at_s" in found else ""
+    return f"{found['total_s']:g} s, {found['downtime_ms']:g} ms down{ends}"
+
+
+def predictions(report: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """predicted() of every guest at every destination, by (guest, destination)."""
+    return {
+        (guest["name"], guest["destination"]): words
+        for guest in report.get("guests") or []
+        if (words := predicted(guest)) is not None
+    }
+
+
+def evacuation_line(report: dict[str, Any]) -> str | None:
+    """The evacuation's schedule against the window in one line, or None when it was not predicted."""
+    found = report.get("evacuation")
+    if found is None:
+        return None
+    at_once = f"{found['parallel']} at a time" if found["parallel"] > 1 else "one at a time"
+    total = f"{found['total_s']:g} s" if found["total_s"] is not None else "unknown"
+    line = f"evacuation ({at_once}): {total}"
+    if found["window_s"] is not None:
+        verdict = {True: "fits", False: "does NOT fit", None: "cannot tell whether it fits"}[found["fits"]]
+        line += f"; {verdict} the {found['window_s']:g} s window"
+    if found["missing_window_by"]:
+        line += f"; missed by {', '.join(found['missing_window_by'])}"
+    if found["not_predicted"]:
+        line += f"; not predicted: {', '.join(found['not_predicted'])}"
+    return line

@@ -10,7 +10,7 @@ from typing import Any
 
 from migdoctor.report.causes import GRID_MOST, SHOWN, causes, detailed, fleet_counts, matrix_rows, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
-from migdoctor.report.guests import blocking, destinations, guest_counts, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, evacuation_line, guest_counts, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
@@ -81,6 +81,8 @@ def guest_lines(report: dict[str, Any]) -> list[str]:
             if finding["remediation"] and not is_pointer(finding["remediation"]):
                 lines.append(f"    - fix: {code(finding['remediation'], in_table=False)}")
     lines += ["", "## Plan", "", *(f"- {line}" for line in plan_lines(report, text))]
+    if evacuation := evacuation_line(report):
+        lines += ["", text(evacuation[0].upper() + evacuation[1:])]
     return [*lines, ""]
 
 

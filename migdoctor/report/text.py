@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
-from migdoctor.report.guests import blocking, destinations, guest_counts, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, evacuation_line, guest_counts, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, is_pointer, pointed, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
@@ -156,6 +156,8 @@ def render_guests(report: dict[str, Any], console: Console) -> None:
     for line in plan_lines(report, escape):
         console.print(f"  {line}", highlight=False)
     console.print(f"{guest_counts(report)}; exit status {report['exit_status']}", highlight=False)
+    if evacuation := evacuation_line(report):
+        console.print(escape(evacuation), highlight=False)
 
 
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:

@@ -261,4 +261,24 @@ def fetch_facts(transport: Transport, lookups: Lookups, guests: GuestAsk | None 
         problem = facts_problem(record, lookups.only)
         if problem:
             raise TransportError(f"{transport.label}: {problem}")
-        return record if libvirt is None else add_libvirt(record, *libvirt.result())
+        if libvirt is None:
+            return record
+        record = add_libvirt(record, *libvirt.result())
+        if record.get("guests"):
+            add_resident_ram(transport, record["guests"])
+        return record
+
+
+def add_resident_ram(transport: Transport, guests: list[dict[str, Any]]) -> None:
+    """Each guest's memory in use from the resident part of its RAM mapping, which only the host
+    can read (far-side `guest-ram`); a far side that cannot tell leaves libvirt's figure."""
+    from migdoctor.facts.dirtyrate import with_resident
+
+    try:
+        resident = transport.call(
+            "guest-ram", guests=[{"name": g["name"], "memory_kib": g["memory_kib"]} for g in guests]
+        )
+    except TransportError:
+        return
+    for entry in guests:
+        with_resident(entry, resident.get(entry["name"]))

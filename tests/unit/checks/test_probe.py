@@ -14,7 +14,7 @@ def test_probe_across_the_migration_links_passes(make_pair, judge):
 
     assert finding.status == Status.PASS
     assert finding.summary == (
-        "4 MiB to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 1089.9 Mb/s; "
+        "71.6 MiB to hostb-fast.lab.test:49152 crossed hosta a-fast -> hostb b-fast at 956.4 Mb/s once steady; "
         "hostb-fast.lab.test:49215, the last port of the range, accepted a connection too"
     )
 
@@ -43,9 +43,9 @@ def test_last_port_refused_or_dropped_fails_naming_it_though_the_first_took_the_
     [
         (
             {"last_port": None, "last_untried": "port 49215 is in use: Address already in use"},
-            " Mb/s; the last port of the range was not tried: port 49215 is in use: Address already in use",
+            " Mb/s once steady; the last port of the range was not tried: port 49215 is in use: Address already in use",
         ),
-        ({"last_port": None}, " at 1089.9 Mb/s"),
+        ({"last_port": None}, " at 956.4 Mb/s once steady"),
     ],
     ids=["last-port-in-use", "one-port-range"],
 )
@@ -59,19 +59,28 @@ def test_last_port_not_tried_passes_on_the_first_and_says_why(make_pair, judge, 
 
 def test_probe_that_crossed_the_lan_fails(make_pair, judge):
     lan = probe_record(
-        name="hostb.lab.test", rate_mbps=98.7, source_link="a-lan", destination_link="b-lan", address="192.0.2.2"
+        name="hostb.lab.test",
+        bytes=8323072,
+        rate_mbps=97.0,
+        bandwidth_mbps=95.7,
+        bandwidth_bytes=6575866,
+        bandwidth_s=0.55,
+        source_link="a-lan",
+        destination_link="b-lan",
+        address="192.0.2.2",
     )
 
     finding = judge(CHECK, make_pair("seed", probe=lan))
 
     assert finding.status == Status.FAIL
     assert finding.summary == (
-        "the probe's 4 MiB left hosta by a-lan and reached hostb on b-lan: off the migration network"
+        "the probe's 7.94 MiB left hosta by a-lan and reached hostb on b-lan: off the migration network"
     )
     assert [(e.host, e.actual, e.expected) for e in finding.evidence] == [
         ("hosta", "a-lan", ["a-fast"]),
         ("hostb", "b-lan", ["b-fast"]),
-        ("hosta", 98.7, None),
+        ("hosta", 97.0, None),
+        ("hostb", 95.7, None),
         ("hosta", "connected", "connected"),
     ]
     assert finding.remediation == "see dns.migration-host-address and route.egress-interface"

@@ -69,6 +69,7 @@ def test_saved_facts_without_look_ups_place_no_guest_and_pass_none(tmp_path, gue
     assert done.returncode == report["exit_status"] == 1
     why = "web: its CPU and storage were not looked up from hosta on hostb"
     assert f"  web: stays on hosta: hostb: incomplete ({why})" in done.stdout.splitlines()
+    assert report["evacuation"]["total_s"] is None and report["evacuation"]["fits"] is None
 
 
 def test_a_named_guest_not_running_on_the_source_is_not_checked(tmp_path, guests_dir) -> None:

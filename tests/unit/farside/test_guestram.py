@@ -1,0 +1,26 @@
+"""The resident part of a guest's RAM, read from a real QEMU's /proc/PID/smaps."""
+
+from pathlib import Path
+
+from migdoctor.farside.guestram import mappings, resident_kib
+
+SMAPS = (Path(__file__).resolve().parents[1] / "fixtures" / "smaps" / "canary-64mib-payload.smaps").read_text()
+
+
+def test_the_ram_block_is_the_mapping_of_the_guests_size():
+    """64 MiB of payload and 2 MiB the firmware touched; not the loader's 64 MiB copy of the
+    payload file nor QEMU's own memory, which libvirt's rss (164,756 KiB) counts."""
+    assert resident_kib(SMAPS, 131072) == 67584
+
+
+def test_no_mapping_of_that_size_is_none():
+    assert resident_kib(SMAPS, 4 << 20) is None
+
+
+def test_hugetlb_pages_count():
+    smaps = "7f0000000000-7f0040000000 rw-s 00000000 00:2e 1234 /dev/hugepages/libvirt/qemu/1-db/qemu_back_mem\nSize: 1048576 kB\nRss: 0 kB\nShared_Hugetlb: 0 kB\nPrivate_Hugetlb: 524288 kB\n"
+    assert resident_kib(smaps, 1048576) == 524288
+
+
+def test_every_mapping_is_read():
+    assert len(list(mappings(SMAPS))) == 15
