@@ -11,7 +11,7 @@ import pytest
 
 from migdoctor.schemas import schema_errors
 
-NAMESPACE = "mdunit-facts"
+NAMESPACE = f"mdunit-facts-{os.getpid()}"  # its own: two test runs at once must not share it
 SETUP = """
 link add m-fast type veth peer name m-peer
 addr add 198.51.100.9/24 dev m-fast

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -225,10 +226,18 @@ def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset
 
 
 def free_port() -> int:
-    """A port nothing listens on (the kernel's pick, released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """The last of nine free ports below the kernel's ephemeral range: a port the kernel picked and
+    released could be taken again by any process's outgoing connection before the test binds it."""
+    lowest = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for last in range(lowest - 1, lowest - 2000, -9):
+        try:
+            with ExitStack() as held:
+                for port in range(last - 8, last + 1):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            return last
+        except OSError:
+            continue
+    raise AssertionError("no nine free ports below the ephemeral range")
 
 
 def test_the_port_probe_holds_the_last_port_of_the_range_and_the_sender_connects_to_it_too(far):
