@@ -9,10 +9,12 @@ Run as root, under the lab lock: flock /tmp/migdoctor-lab.lock .venv/bin/python 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,14 +26,18 @@ GUEST_MIB = 64
 TARGET_RATIO = 2.0
 
 
-def timed(*argv: str) -> float:
-    """Seconds `migdoctor ARGV` took; exit 0 and 1 are judgements (a guest that cannot move is one)."""
-    started = time.perf_counter()
-    done = subprocess.run([MIGDOCTOR, *argv, "--format", "json", "--output", os.devnull], capture_output=True, text=True)
-    took = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"migdoctor {' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-300:]}")
-    return took
+def timed(*argv: str) -> tuple[float, dict]:
+    """Seconds `migdoctor ARGV` took, and its report; exit 0 and 1 are judgements (a guest that
+    cannot move is one)."""
+    with tempfile.TemporaryDirectory() as directory:
+        output = Path(directory) / "report.json"
+        started = time.perf_counter()
+        argv = (*argv, "--format", "json", "--output", str(output))
+        done = subprocess.run([MIGDOCTOR, *argv], capture_output=True, text=True)
+        took = time.perf_counter() - started
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"migdoctor {' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-300:]}")
+        return took, json.loads(output.read_text())
 
 
 def main() -> None:
@@ -53,12 +59,17 @@ def main() -> None:
         running = len(conn.listAllDomains(1))  # VIR_CONNECT_LIST_DOMAINS_ACTIVE
         timed("check", "hosta", "hostb")  # warm: the first run pays for the caches
         checks, evacuations = [], []
+        judged: list[str] = []
         for _ in range(runs):
-            checks.append(timed("check", "hosta", "hostb"))
-            evacuations.append(timed("evacuate", "hosta"))
+            checks.append(timed("check", "hosta", "hostb")[0])
+            took, report = timed("evacuate", "hosta")
+            evacuations.append(took)
+            judged = [guest["verdict"] for guest in report["guests"]]
+        if len(judged) != GUESTS or "not checked" in judged:
+            raise SystemExit(f"evacuate judged {len(judged)} guests ({', '.join(sorted(set(judged)))}), not {GUESTS}")
         check, evacuate = statistics.median(checks), statistics.median(evacuations)
         ratio = evacuate / check
-        print(f"guests running on hosta: {running}; runs: {runs} each, interleaved")
+        print(f"guests running on hosta: {running}, judged by evacuate: {len(judged)}; runs: {runs} each, interleaved")
         print(f"check hosta hostb   median {check:6.3f} s  min {min(checks):6.3f} s")
         print(f"evacuate hosta      median {evacuate:6.3f} s  min {min(evacuations):6.3f} s")
         verdict = "met" if ratio <= TARGET_RATIO else "MISSED"

@@ -19,8 +19,12 @@ every discovered check to it):
   with the reason the collector recorded, never FAIL; a check may also raise `Skip` itself. A
   check whose answer depends on the destination's facts and the intent alone declares
   `scope="destination"`: it then sees no source (its label is "the source", its facts empty:
-  reading them is an ERROR), needs no `src.` fact, and a fleet judges it once per destination. The
-  checks reference docs/checks.md is `migdoctor checks --format markdown`;
+  reading them is an ERROR), needs no `src.` fact, and a fleet judges it once per destination. A
+  check of one running guest and one destination declares `scope="guest"` and takes a
+  `migdoctor.judging.guest.GuestCase` (the guest's entry, both hosts' facts, the pair's look-ups
+  for it); its needs may also name `guest.KEY` and `lookups.KEY`, and a pair run leaves it to
+  `migdoctor.engine.judge_guest`. The checks reference docs/checks.md is
+  `migdoctor checks --format markdown`;
   tests/unit/report/test_catalog.py fails when they differ.
 - A failing or warning outcome carries evidence (actual and expected value per host) and a
   remediation naming the host, the file and the exact line to set.

@@ -11,8 +11,10 @@ from migdoctor.checkapi import Evidence, Outcome, Registry, Skip, failed, passed
 from migdoctor.judging.domain import (
     Capabilities,
     Disk,
+    Domain,
     DomainXMLError,
-    cpu_mode_supported,
+    cpu_modes,
+    host_model,
     parse_capabilities,
     parse_domain,
 )
@@ -39,6 +41,9 @@ SAFE_CACHE_MODES = ("none", "directsync")
 # QEMU drops the page cache of file-backed disks on migration since 4.0 (blockdev file driver's
 # drop-cache): libvirt then allows any cache mode (QEMU_CAPS_MIGRATION_FILE_DROP_CACHE).
 DROP_CACHE_QEMU = (4, 0)
+# QEMU reports migration blockers (query-migrate blocked-reasons) since 6.0: libvirt then prints
+# QEMU's reason for what QEMU blocks (QEMU_CAPS_MIGRATION_BLOCKED_REASONS).
+BLOCKED_REASONS_QEMU = (6, 0)
 
 
 def version(text: str) -> tuple[int, ...]:
@@ -55,18 +60,16 @@ def capabilities(case: GuestCase) -> Capabilities:
         raise Skip(f"{case.dst_label}: {exc}") from None
 
 
-def guest_words(case: GuestCase) -> str:
-    return f"guest {case.name} on {case.src_label} -> {case.dst_label}"
-
-
 def storage_lookup(case: GuestCase, disk: Disk) -> dict[str, Any] | None:
     return next((entry for entry in case.lookups.get("storage") or () if entry.get("target") == disk.target), None)
 
 
 def local_disks(case: GuestCase) -> list[Disk]:
-    """The disks whose storage must be the same on the destination: file, block and volume disks
-    with a source (network disks are reached from any host; an empty CD-ROM has nothing)."""
-    return [disk for disk in case.domain.disks if disk.type in ("file", "block", "volume", "dir") and not disk.empty]
+    """The disks whose storage must be the same on the destination: file, block, volume, directory
+    and NVMe disks with a source (network disks are reached from any host; an empty CD-ROM has nothing)."""
+    return [
+        disk for disk in case.domain.disks if disk.type in ("file", "block", "volume", "dir", "nvme") and not disk.empty
+    ]
 
 
 def libvirt_shared(case: GuestCase, entry: dict[str, Any]) -> str | None:
@@ -91,7 +94,7 @@ def allocation(case: GuestCase, target: str) -> int | None:
     "guest.libvirt-refuses",
     "Nothing in the guest is what libvirt refuses to migrate",
     "critical",
-    needs=("guest.xml", "guest.snapshots", "guest.block_jobs"),
+    needs=("guest.xml", "guest.snapshots", "guest.block_jobs", "src.identity.hypervisor.libvirt"),
     scope="guest",
     description=(
         "the guest has what libvirt refuses to migrate: snapshots, an active block job, PCI/SCSI/mdev host "
@@ -103,7 +106,8 @@ def allocation(case: GuestCase, target: str) -> int | None:
         "these, with errors such as `cannot migrate domain with 2 snapshots`, `cannot migrate a domain "
         "with <hostdev mode='subsystem' type='pci'>`, `vDPA devices cannot be migrated`, `migration with "
         "virtiofs device is not supported` and `domain has 'invtsc' CPU feature but TSC frequency is not "
-        "specified`; QEMU's own migration blockers say the same of the devices"
+        "specified`; with QEMU 6.0 and later it asks QEMU for its migration blockers first and prints "
+        "QEMU's reason (`cannot migrate domain: State blocked by non-migratable CPU device (invtsc flag)`)"
     ),
     fix=(
         "remove what blocks it before the window (delete or merge the snapshots, wait for the block job, "
@@ -137,7 +141,7 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
         jobs = ", ".join(f"{job['disk']} ({job['type']})" for job in case.guest["block_jobs"])
         refusals.append((f"block jobs on {jobs}", "domain has active block job"))
     if domain.cpu is not None and domain.cpu.invtsc and not domain.tsc_frequency:
-        refusals.append(("invtsc", "domain has 'invtsc' CPU feature but TSC frequency is not specified"))
+        refusals.append(("invtsc", invtsc_words(case)))
     for memory in domain.memory_devices:
         if memory.model == "dimm" and memory.address_type != "dimm":
             refusals.append(("DIMM without an address", "domain's dimm info lacks slot ID or base address"))
@@ -161,7 +165,7 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
     if refusals:
         evidence = [Evidence(case.src_label, f"{case.name}: {what}", words, "none") for what, words in refusals]
         return failed(
-            f"{LIBVIRT} refuses to migrate {case.name}: " + "; ".join(f"'{words}'" for _, words in refusals),
+            f"{LIBVIRT} refuses to migrate {case.name}: " + "; ".join(f'"{words}"' for _, words in refusals),
             *evidence,
             remediation=(
                 f"{case.src_label}: remove what blocks {case.name} ({', '.join(what for what, _ in refusals)}) before "
@@ -181,11 +185,20 @@ def libvirt_refuses(case: GuestCase) -> Outcome:
     )
 
 
+def invtsc_words(case: GuestCase) -> str:
+    """What libvirt says of invtsc without a TSC frequency: QEMU 6.0 and later report it as a
+    migration blocker, which libvirt asks for first and prints (seen with libvirt 9.0, QEMU 7.2)."""
+    qemu = case.src["identity"]["hypervisor"]["libvirt"]["hypervisor_version"]
+    if version(qemu) >= BLOCKED_REASONS_QEMU:
+        return "cannot migrate domain: State blocked by non-migratable CPU device (invtsc flag)"
+    return "domain has 'invtsc' CPU feature but TSC frequency is not specified"
+
+
 @registry.check(
     "guest.cpu",
     "The destination's CPU runs the guest's CPU definition",
     "critical",
-    needs=("guest.xml", "src.virt.capabilities_xml", "dst.virt.capabilities_xml", "dst.virt.domain_capabilities"),
+    needs=("guest.xml", "src.virt", "dst.virt.capabilities_xml", "dst.virt.domain_capabilities"),
     scope="guest",
     description=(
         "the destination's CPU lacks features of the guest's CPU model (virConnectCompareHypervisorCPU says "
@@ -249,6 +262,8 @@ def baseline_model(xml: str | None) -> str | None:
 
 
 def passthrough(case: GuestCase, mode: str) -> Outcome:
+    """A host-passthrough (or maximum) guest sees its host's CPU as KVM offers it: the
+    destination must offer the mode and the same CPU (its host-model: model and features)."""
     kvm = case.dst["virt"]["domain_capabilities"].get("kvm")
     if not kvm:
         return failed(
@@ -256,30 +271,32 @@ def passthrough(case: GuestCase, mode: str) -> Outcome:
             Evidence(case.dst_label, "KVM domain capabilities", None, "present"),
             remediation=f"{case.dst_label}: enable KVM (/dev/kvm), or give {case.name} a named CPU model",
         )
+    source_kvm = case.src["virt"]["domain_capabilities"].get("kvm")
     try:
-        supported = cpu_mode_supported(kvm, mode)
+        offered = mode in cpu_modes(kvm)
+        dst = host_model(kvm)
+        src = host_model(source_kvm) if source_kvm else None
+        src_cpu = parse_capabilities(case.src["virt"]["capabilities_xml"]).host_cpu
     except DomainXMLError as exc:
-        raise Skip(f"{case.dst_label}: {exc}") from None
-    if not supported:
+        raise Skip(str(exc)) from None
+    if not offered:
         return failed(
             f"{case.dst_label}'s KVM does not offer CPU mode {mode} that {case.name} uses",
             Evidence(case.dst_label, f"CPU mode {mode}", "supported='no'", "supported='yes'"),
             remediation=f"{case.name}: use a named CPU model both hosts run",
         )
-    try:
-        src = parse_capabilities(case.src["virt"]["capabilities_xml"]).host_cpu
-    except DomainXMLError as exc:
-        raise Skip(f"{case.src_label}: {exc}") from None
-    dst = capabilities(case).host_cpu
+    if src is None or dst is None:
+        raise Skip(f"no KVM host-model CPU to compare on {case.src_label if src is None else case.dst_label}")
+    dst_cpu = capabilities(case).host_cpu
     missing = sorted(set(src.features) - set(dst.features))
     evidence = [
-        Evidence(case.dst_label, "host CPU", f"{dst.vendor} {dst.model}", f"{src.vendor} {src.model}"),
-        Evidence(case.dst_label, "host CPU features missing", missing, []),
+        Evidence(case.dst_label, "KVM host-model CPU", f"{dst.vendor} {dst.model}", f"{src.vendor} {src.model}"),
+        Evidence(case.dst_label, "host-model features missing", missing, []),
         Evidence(
             case.dst_label,
             "signature, microcode",
-            f"{dst.signature}, {dst.microcode}",
-            f"{src.signature}, {src.microcode}",
+            f"{dst_cpu.signature}, {dst_cpu.microcode}",
+            f"{src_cpu.signature}, {src_cpu.microcode}",
         ),
     ]
     fix = f"{case.name}: use a named CPU model both hosts run (virsh hypervisor-cpu-baseline over both hosts' CPUs)"
@@ -291,15 +308,15 @@ def passthrough(case: GuestCase, mode: str) -> Outcome:
             *evidence,
             remediation=fix,
         )
-    if (src.signature, src.microcode) != (dst.signature, dst.microcode):
+    if (src_cpu.signature, src_cpu.microcode) != (dst_cpu.signature, dst_cpu.microcode):
         return warned(
-            f"{case.name} runs with CPU mode {mode}; the hosts' CPUs share model and features but not "
-            f"signature or microcode ({src.signature} {src.microcode} vs {dst.signature} {dst.microcode})",
+            f"{case.name} runs with CPU mode {mode}; the hosts' CPUs share model and features but not signature "
+            f"or microcode ({src_cpu.signature} {src_cpu.microcode} vs {dst_cpu.signature} {dst_cpu.microcode})",
             *evidence,
             remediation=fix,
         )
     return passed(
-        f"{case.name} runs with CPU mode {mode}; both hosts have the same {dst.vendor} {dst.model}", *evidence
+        f"{case.name} runs with CPU mode {mode}; both hosts' KVM offer the same {dst.vendor} {dst.model}", *evidence
     )
 
 
@@ -338,16 +355,16 @@ def machine(case: GuestCase) -> Outcome:
         evidence.append(Evidence(case.dst_label, "emulator", list(arch.emulators), domain.emulator))
         if domain.emulator not in arch.emulators:
             problems.append(
-                f"'Cannot check QEMU binary {domain.emulator}': {case.dst_label} has {', '.join(arch.emulators) or 'none'}"
+                f'"Cannot check QEMU binary {domain.emulator}": {case.dst_label} has {", ".join(arch.emulators) or "none"}'
             )
     emulator = domain.emulator or (arch.emulators[0] if arch.emulators else "?")
     if domain.machine:
         evidence.append(Evidence(case.dst_label, "machine type", domain.machine in arch.machines, domain.machine))
         if domain.machine not in arch.machines:
-            problems.append(f"'Emulator '{emulator}' does not support machine type '{domain.machine}''")
+            problems.append(f"\"Emulator '{emulator}' does not support machine type '{domain.machine}'\"")
     evidence.append(Evidence(case.dst_label, "domain types", list(arch.domain_types), domain.type))
     if domain.type not in arch.domain_types:
-        problems.append(f"'Emulator '{emulator}' does not support virt type '{domain.type}''")
+        problems.append(f"\"Emulator '{emulator}' does not support virt type '{domain.type}'\"")
     if problems:
         return failed(
             f"{case.dst_label} cannot start {case.name}: " + "; ".join(problems),
@@ -394,8 +411,12 @@ def storage(case: GuestCase) -> Outcome:
         )
     if "storage" not in case.lookups:
         raise Skip(f"no storage look-up for guest {case.name} from {case.src_label} to {case.dst_label}")
-    unknown, copy, absent, unsafe, unchecked, evidence = [], [], [], [], [], []
+    unknown, copy, absent, unsafe, evidence = [], [], [], [], []
+    shared: set[str] = set()  # why libvirt counts the same storage as shared
     for disk in disks:
+        if disk.type == "nvme":  # a host's own NVMe namespace: always unsafe to libvirt
+            copy.append(disk)
+            continue
         entry = storage_lookup(case, disk)
         same = None if entry is None else entry.get("same")
         fstype = None if entry is None else entry.get("fstype")
@@ -408,10 +429,12 @@ def storage(case: GuestCase) -> Outcome:
             absent.append(disk)
         elif not same:
             copy.append(disk)
-        elif disk.type == "file" and not disk.readonly and not libvirt_shared(case, entry or {}):
-            unsafe.append((disk, fstype))
-        elif disk.type in ("volume", "dir"):
-            unchecked.append(disk)
+        elif disk.type in ("file", "volume") and not disk.readonly:  # a volume is judged as its pool's files
+            reason = libvirt_shared(case, entry or {})
+            if reason:
+                shared.add(reason)
+            else:
+                unsafe.append((disk, fstype))
     if absent:
         names = ", ".join(f"{disk.target} ({disk.where})" for disk in absent)
         return failed(
@@ -433,7 +456,7 @@ def storage(case: GuestCase) -> Outcome:
         )
         return failed(
             f"{case.name}'s storage is proven the same on {case.dst_label} (marker seen), but {LIBVIRT} refuses "
-            f"it ('{UNSAFE_STORAGE}'): {'; '.join(lines)} is not a filesystem libvirt counts as shared",
+            f'it ("{UNSAFE_STORAGE}"): {"; ".join(lines)} is not a filesystem libvirt counts as shared',
             *evidence,
             remediation=(
                 f"{case.dst_label}: mount it from a filesystem libvirt counts as shared (nfs, gfs2, ocfs2, ceph, ...), "
@@ -449,7 +472,7 @@ def storage(case: GuestCase) -> Outcome:
         )
     return passed(
         f"{case.name}'s disks are the same storage on {case.dst_label} and libvirt accepts them"
-        + (f" ({', '.join(d.target for d in unchecked)}: storage volumes libvirt does not check)" if unchecked else ""),
+        + (f" ({'; '.join(sorted(shared))})" if shared else ""),
         *evidence,
     )
 
@@ -468,7 +491,14 @@ def copy_storage(case: GuestCase, disks: list[Disk], evidence: list[Evidence]) -
     names = ", ".join(f"{disk.target} ({disk.where})" for disk in disks)
     space = f"{human_bytes(known)} allocated" + ("" if None not in needed else " (not all sizes known)")
     evidence.append(Evidence(case.dst_label, "free space for the copies", room, f">= {known}"))
-    summary = f"{case.name}'s {names} is not on storage {case.dst_label} sees: it moves only with --copy-storage-all ({space})"
+    refused = (
+        f'{LIBVIRT} refuses it ("{UNSAFE_STORAGE}") unless it is copied'
+        if any(disk.type == "file" for disk in disks)
+        else "libvirt does not check block devices, so QEMU there would open its own: it must be copied"
+    )
+    summary = (
+        f"{case.name}'s {names} is not on storage {case.dst_label} sees: {refused} with --copy-storage-all ({space})"
+    )
     fix = (
         f"{case.src_label}: virsh migrate --live --copy-storage-all {case.name} ... "
         f"(needs {space} on {case.dst_label}"
@@ -525,17 +555,31 @@ def cache_mode(case: GuestCase) -> Outcome:
         )
     modes = ", ".join(f"{d.target} cache={d.cache or 'default'}" for d in risky)
     return failed(
-        f"{LIBVIRT} refuses {case.name} ('{UNSAFE_CACHE}'): {modes}, and {case.src_label}'s QEMU {qemu} cannot "
+        f'{LIBVIRT} refuses {case.name} ("{UNSAFE_CACHE}"): {modes}, and {case.src_label}\'s QEMU {qemu} cannot '
         "drop the page cache",
         *evidence,
         remediation=f"{case.name}: set <driver cache='none'/> on {', '.join(d.target for d in risky)}",
     )
 
 
-def planned_memory_kib(case: GuestCase) -> int:
-    """What the guests planned to the destination before this one take (their current memory)."""
-    others = set(case.others)
-    return sum(entry.get("memory_kib") or 0 for entry in case.src.get("guests") or () if entry.get("name") in others)
+def planned(case: GuestCase) -> list[tuple[dict[str, Any], Domain | None]]:
+    """The guests planned to the destination before this one: entry and domain (None when its XML
+    does not parse)."""
+    found: list[tuple[dict[str, Any], Domain | None]] = []
+    for entry in case.src.get("guests") or ():
+        if entry.get("name") in case.others:
+            try:
+                found.append((entry, parse_domain(entry.get("xml") or "")))
+            except DomainXMLError:
+                found.append((entry, None))
+    return found
+
+
+def page_size(domain: Domain) -> int | None:
+    """The hugepage size (KiB) backing DOMAIN's memory, None when it has none; <hugepages/> alone is
+    the host's default size, 2 MiB on x86."""
+    sizes = domain.hugepages
+    return None if sizes is None else max(sizes) if sizes else 2048
 
 
 @registry.check(
@@ -559,7 +603,10 @@ def memory(case: GuestCase) -> Outcome:
         return skipped(f"{case.name}'s memory is backed by hugepages: guest.hugepages judges it")
     need = case.guest["memory_kib"] * 1024
     free = case.dst["virt"]["free_memory_bytes"]
-    taken = planned_memory_kib(case) * 1024
+    taken = (
+        sum(entry.get("memory_kib") or 0 for entry, domain in planned(case) if not domain or not domain.hugepages)
+        * 1024
+    )
     left = free - taken
     evidence = Evidence(case.dst_label, "free memory less planned guests", left, f">= {need}")
     others = f" after {', '.join(case.others)} ({human_bytes(taken)})" if case.others else ""
@@ -592,16 +639,12 @@ def memory(case: GuestCase) -> Outcome:
     fix="reserve more hugepages of that size on the destination (vm.nr_hugepages or hugepages-<size>kB/nr_hugepages)",
 )
 def hugepages(case: GuestCase) -> Outcome:
-    sizes = case.domain.hugepages
-    if sizes is None:
+    size = page_size(case.domain)
+    if size is None:
         return passed(f"{case.name}'s memory is not backed by hugepages")
     free = {int(size): count for size, count in case.dst["virt"]["hugepages_free"].items() if str(size).isdigit()}
-    size = max(sizes) if sizes else 2048  # <hugepages/> alone: the host's default size, 2 MiB on x86
-    memory_kib = case.domain.memory_kib or case.guest.get("memory_kib") or 0
-    need = -(-memory_kib // size)
-    taken = sum(
-        -(-pages_of(entry, size) // size) for entry in case.src.get("guests") or () if entry.get("name") in case.others
-    )
+    need = pages(case.domain.memory_kib or case.guest.get("memory_kib") or 0, size)
+    taken = sum(pages(d.memory_kib or 0, size) for _, d in planned(case) if d is not None and page_size(d) == size)
     available = free.get(size, 0) - taken
     evidence = Evidence(case.dst_label, f"free {size} KiB pages less planned guests", available, f">= {need}")
     if available < need:
@@ -609,23 +652,15 @@ def hugepages(case: GuestCase) -> Outcome:
             f"{case.dst_label} has {max(available, 0)} free {size} KiB hugepages; {case.name} needs {need}",
             evidence,
             remediation=(
-                f"{case.dst_label}: echo {free.get(size, 0) + need - available} > "
-                f"/sys/kernel/mm/hugepages/hugepages-{size}kB/nr_hugepages"
+                f"{case.dst_label}: reserve {need - available} more: raise "
+                f"/sys/kernel/mm/hugepages/hugepages-{size}kB/nr_hugepages by {need - available}"
             ),
         )
     return passed(f"{case.dst_label} has {available} free {size} KiB hugepages for {case.name}'s {need}", evidence)
 
 
-def pages_of(entry: dict[str, Any], size: int) -> int:
-    """KiB of hugepages of SIZE a planned guest's memory takes (0 when it uses none of that size)."""
-    try:
-        domain = parse_domain(entry.get("xml") or "")
-    except DomainXMLError:
-        return 0
-    sizes = domain.hugepages
-    if sizes is None or (max(sizes) if sizes else 2048) != size:
-        return 0
-    return domain.memory_kib or 0
+def pages(memory_kib: int, size: int) -> int:
+    return -(-memory_kib // size)
 
 
 @registry.check(
@@ -663,10 +698,10 @@ def networks(case: GuestCase) -> Outcome:
                 )
             )
             if network is None:
-                problems.append(f"'no network with matching name '{interface.network}''")
+                problems.append(f"\"no network with matching name '{interface.network}'\"")
                 continue
             if not network["active"]:
-                problems.append(f"'network '{interface.network}' is not active'")
+                problems.append(f"\"network '{interface.network}' is not active\"")
                 continue
             if interface.portgroup and interface.portgroup not in network.get("portgroups", ()):
                 problems.append(f"network {interface.network} has no portgroup {interface.portgroup}")
@@ -676,7 +711,7 @@ def networks(case: GuestCase) -> Outcome:
             if bridge not in links:
                 evidence.append(Evidence(case.dst_label, label, "missing", "present and up"))
                 problems.append(
-                    f"'Cannot get interface MTU on '{bridge}': No such device'"
+                    f"\"Cannot get interface MTU on '{bridge}': No such device\""
                     if interface.type == "bridge"
                     else f"device {bridge} is missing"
                 )
@@ -750,7 +785,7 @@ def secrets(case: GuestCase) -> Outcome:
     evidence = Evidence(case.dst_label, f"{case.name}: secrets", sorted(by_uuid & set(uuids)), sorted(uuids))
     if missing:
         first = next(iter(u for u in uuids if u not in by_uuid), None)
-        words = f"'no secret with matching uuid '{first}''" if first else "no secret with that usage"
+        words = f"\"no secret with matching uuid '{first}'\"" if first else "no secret with that usage"
         return failed(
             f"{case.dst_label} lacks {case.name}'s secrets: {', '.join(missing)} ({words})",
             evidence,

@@ -1,4 +1,5 @@
-"""Finding the checks (built-in, entry points, drop-in directory) and running them over a pair.
+"""Finding the checks (built-in, entry points, drop-in directory) and running them over a pair,
+or over one guest and destination (judge_guest).
 Each check's metadata is held to the contract when it is loaded (one error naming its file).
 A check whose facts are missing becomes SKIP; one that raises anything, returns something other
 than an Outcome, gives evidence that is not JSON, overruns its time budget or ends its process
@@ -89,20 +90,12 @@ def text_problem(check: Check, name: str, required: bool) -> str | None:
     return None
 
 
-# Parts of a facts record collected only when guests are asked for: only guest checks need them.
-GUEST_FACT_ROOTS = ("virt", "guests")
-
-
-def need_roots(scope: str) -> tuple[str, ...]:
-    return fact_roots() + (GUEST_FACT_ROOTS if scope == "guest" else ())
-
-
 @cache
 def need_pattern(scope: str) -> re.Pattern[str]:
     """What a need of a check of SCOPE looks like: a host's fact path (`dst.config.qemu_conf`); a
     guest check may also name a key of the guest's entry (`guest.xml`) or of its look-ups (`lookups.cpu`)."""
     guest = r"|(guest|lookups)(\.[a-z0-9_]+)+" if scope == "guest" else ""
-    return re.compile(rf"^((src|dst)\.({'|'.join(need_roots(scope))})(\.[a-z0-9_]+)*{guest})$")
+    return re.compile(rf"^((src|dst)\.({'|'.join(fact_roots())})(\.[a-z0-9_]+)*{guest})$")
 
 
 def metadata_problem(check: Any, documented: bool = False) -> str | None:
@@ -123,7 +116,7 @@ def metadata_problem(check: Any, documented: bool = False) -> str | None:
     wrong = [need for need in check.needs if not need_pattern(check.scope).match(need)]
     if wrong:
         also = " (or guest.KEY, lookups.KEY)" if check.scope == "guest" else ""
-        roots = ", ".join(need_roots(check.scope))
+        roots = ", ".join(fact_roots())
         return f"{check.id}: need {wrong[0]!r} is not src.|dst. followed by a part of the facts ({roots}){also}"
     if not callable(check.run):
         return f"{check.id}: the check is not callable"
@@ -532,7 +525,7 @@ def missing_case_facts(case: GuestCase, needs: tuple[str, ...]) -> list[str]:
             )
         if reason:
             reasons.append(reason)
-    return reasons
+    return list(dict.fromkeys(reasons))  # two needs in one absent part: its reason once
 
 
 def present(value: Any, keys: list[str]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree
 
-from migdoctor.facts.guests import baseline_cpu, compare_cpu, cpu_result, guest_cpu
+from migdoctor.facts.guests import baseline_cpu, compare_cpu, cpu_identity, cpu_result
 from migdoctor.transports import Transport, TransportError
 
 BLOCK_DEVICE = "a block device: its directory is each host's own /dev, so no marker can prove it is the same storage"
@@ -27,8 +27,9 @@ def guest_lookups(
 
 
 def cpu_lookups(dst: Transport, guests: list[dict[str, Any]], virts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each guest's CPU compared on DST, with the baseline of both hosts' CPUs for its
-    virtualisation type; libvirt's error for every guest when DST's libvirt cannot be opened."""
+    """Each guest's CPU compared on DST, with the baseline of both hosts' CPUs (VIRTS: their virt
+    parts) for its virtualisation type; libvirt's error for every guest when DST's libvirt cannot
+    be opened. Guests with one CPU definition (a cluster's usual case) are compared once."""
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
@@ -39,15 +40,18 @@ def cpu_lookups(dst: Transport, guests: list[dict[str, Any]], virts: list[dict[s
         message = exc.get_error_message() if isinstance(exc, libvirt.libvirtError) else str(exc)
         return {guest["name"]: cpu_result("error", f"cannot open {uri}: {message}") for guest in guests}
     try:
-        capabilities = [virt.get("capabilities_xml") for virt in virts]
         baselines: dict[str, str | None] = {}
+        compared: dict[tuple[str, ...], dict[str, Any]] = {}
         found = {}
         for guest in guests:
-            virt_type = guest_cpu(guest["xml"])[2]
+            key = cpu_identity(guest["xml"])
+            virt_type = key[0]
             if virt_type not in baselines:
-                complete = [xml for xml in capabilities if xml]
-                baselines[virt_type] = baseline_cpu(conn, complete, virt_type) if len(complete) == 2 else None
-            found[guest["name"]] = {**compare_cpu(conn, guest["xml"]), "baseline_xml": baselines[virt_type]}
+                offered = [(virt.get("domain_capabilities") or {}).get(virt_type) for virt in virts]
+                baselines[virt_type] = baseline_cpu(conn, offered, virt_type)
+            if key not in compared:
+                compared[key] = compare_cpu(conn, guest["xml"])
+            found[guest["name"]] = {**compared[key], "baseline_xml": baselines[virt_type]}
         return found
     finally:
         conn.close()
@@ -103,7 +107,12 @@ def marker_round(src: Transport, dst: Transport, paths: list[str]) -> dict[str, 
 
 
 def storage_entry(target: str, kind: str, path: str, seen: dict[str, Any]) -> dict[str, Any]:
-    entry = {"target": target, "path": path, "same": None, "fstype": None, "free_bytes": None, "error": None}
+    """One disk's storage look-up; `exists` (beyond same): the destination has a file at the path,
+    which `--copy-storage-all` writes into (without one, libvirt 9.0 creates it only in a storage
+    pool whose target is that directory: "Storage pool not found: no storage pool with matching
+    target path")."""
+    entry = {"target": target, "path": path, "same": None, "exists": None, "fstype": None, "free_bytes": None}
     if kind == "block":
         return {**entry, "error": BLOCK_DEVICE}
-    return {**entry, **{key: seen[key] for key in ("same", "fstype", "free_bytes", "error") if key in seen}}
+    keys = ("same", "exists", "fstype", "free_bytes", "error")
+    return {**entry, "error": None, **{key: seen[key] for key in keys if key in seen}}

@@ -42,11 +42,13 @@ from migdoctor.cli.options import (
     Output,
     OutputFormat,
     OutputStem,
+    Parallel,
     Probe,
     Quiet,
     ReportDir,
     Src,
     Timeout,
+    Window,
     Yes,
     fail,
     guest_selection,
@@ -120,6 +122,8 @@ def check_command(
     probe: Probe = True,
     guests: AllGuests = False,
     guest: GuestNames = None,
+    window: Window = None,
+    parallel: Parallel = 1,
     test_migration: Annotated[
         bool,
         typer.Option(
@@ -154,6 +158,7 @@ def check_command(
         "min_rate_mbps": min_rate,
         "min_rate_fraction": min_rate_fraction,
         "guests": guest_selection(guests, guest),
+        **guest_schedule(guests or bool(guest), window, parallel),
     }
     selection = Selection(hosts or [], all_pairs or group is not None, group, to_each_other)
     ask = Ask(selection, inventory, facts, facts_dir, become, yes, options, change_ref=change_ref)
@@ -183,6 +188,15 @@ def check_options(
     }
 
 
+def guest_schedule(guests: bool, window: float | None, parallel: int) -> dict[str, Any]:
+    """--window and --parallel, by Request's field names; they schedule guests, so they need some."""
+    if not guests and (window is not None or parallel != 1):
+        raise fail(
+            f"{'--window' if window is not None else '--parallel'} schedules guests' migrations: add --guests or --guest NAME"
+        )
+    return {"window_s": window, "parallel": parallel}
+
+
 def evacuate_command(
     src: Src,
     destinations: Annotated[
@@ -210,6 +224,8 @@ def evacuate_command(
     checks_dir: ChecksDir = None,
     probe: Probe = True,
     guest: GuestNames = None,
+    window: Window = None,
+    parallel: Parallel = 1,
     output_format: OutputFormat = None,
     output: Output = None,
     output_stem: OutputStem = None,
@@ -226,6 +242,7 @@ def evacuate_command(
     options = {
         **check_options(migration_network, min_link_speed, only, ignore, checks_dir, probe, forks, include_facts),
         "guests": guest_selection(not guest, guest),
+        **guest_schedule(True, window, parallel),
     }
     selection = Selection([src, *(destinations or [])], group=group, evacuate=True)
     ask = Ask(selection, inventory, None, facts_dir, become, options=options, change_ref=change_ref)

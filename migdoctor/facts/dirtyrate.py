@@ -3,11 +3,15 @@ guest dirties its memory, how much of it is in use, and the downtime limit and s
 migration starts with (the `migration` part of a guest's facts).
 
 The dirty rate is QEMU's own measurement (libvirt >= 7.2 `virDomainStartDirtyRateCalc`, read
-back from the `dirtyrate.*` domain stats): QEMU hashes sampled pages of the running guest at the
-start and the end of a period (migration/dirtyrate.c, page-sampling mode, the least intrusive:
-no dirty logging is switched on). It runs inside the guest's QEMU; it is never started while a
-job (a migration, a save, a dump) runs on that guest. The calculations of all guests start
-together and are read back together, so N guests take one period, not N.
+back from the `dirtyrate.*` domain stats), made inside the guest's QEMU over one period. In
+dirty-bitmap mode (libvirt >= 8.1, QEMU >= 6.2) QEMU switches KVM's dirty logging on for the period,
+as a migration does, and counts the 4 KiB pages written: exactly what a migration's rounds resend
+(the guest's first write to each page in that second traps to KVM; nothing else changes for it).
+Where that mode is refused, page-sampling mode: QEMU hashes 512 sampled pages per GiB at the start
+and the end of the period and scales the share that changed, which is coarse for small guests (the
+lab's guests dirtying 2, 30 and 200 MiB/s read 4, 40 and 192). `dirty_rate_mode` says which ran.
+It is never started while a job (a migration, a save, a dump) runs on the guest. The calculations
+of all guests start together and are read back together, so N guests take one period, not N.
 
 Memory in use: QEMU sends a page that reads as zero as a 9-byte marker, and no libvirt call says
 how many pages are zero. Pages the guest never touched are zero and not resident, so the resident
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -92,6 +96,7 @@ class Measuring:
     not_started: dict[str, str]
     at: float
     period_s: int
+    modes: dict[str, str] = field(default_factory=dict)  # name -> the mode its calculation runs in
 
     def finish(self, sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
         """Each guest's dirty_rate_mib_s / dirty_rate_error / dirty_rate_period_s, waiting what is
@@ -117,6 +122,7 @@ class Measuring:
                         "dirty_rate_mib_s": float(values["dirtyrate.megabytes_per_second"]),
                         "dirty_rate_error": None,
                         "dirty_rate_period_s": float(values.get("dirtyrate.calc_period", self.period_s)),
+                        "dirty_rate_mode": self.modes.get(dom.name(), "page-sampling"),
                     }
                     pending.pop(dom.name(), None)
             if pending and time.monotonic() >= deadline:
@@ -133,18 +139,32 @@ def start_dirty_rates(conn: Any, domains: list[Any], period_s: int = PERIOD_S) -
     other work, then Measuring.finish."""
     import libvirt
 
-    started, not_started = {}, {}
+    started, not_started, modes = {}, {}, {}
     for dom in domains:
         try:
             job = running_job(dom)
             if job:
                 not_started[dom.name()] = f"not measured: {job} job running on the guest"
                 continue
-            dom.startDirtyRateCalc(period_s, libvirt.VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING)
+            modes[dom.name()] = start_calculation(dom, period_s)
             started[dom.name()] = dom
         except libvirt.libvirtError as exc:
             not_started[dom.name()] = f"cannot measure the dirty rate: {exc.get_error_message()}"
-    return Measuring(conn, {dom.name(): dom for dom in domains}, started, not_started, time.monotonic(), period_s)
+    return Measuring(
+        conn, {dom.name(): dom for dom in domains}, started, not_started, time.monotonic(), period_s, modes
+    )
+
+
+def start_calculation(dom: Any, period_s: int) -> str:
+    """Start DOM's calculation in dirty-bitmap mode, else in page-sampling mode; the mode started."""
+    import libvirt
+
+    try:
+        dom.startDirtyRateCalc(period_s, libvirt.VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP)
+        return "dirty-bitmap"
+    except libvirt.libvirtError:
+        dom.startDirtyRateCalc(period_s, libvirt.VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING)
+        return "page-sampling"
 
 
 def add_migration(

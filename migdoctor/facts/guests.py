@@ -50,19 +50,14 @@ def guest_entry(dom: Any) -> dict[str, Any]:
     jobs = []
     disks = []
     for target, has_source in targets:
+        if not has_source:  # an empty CD-ROM drive: no job, no sizes
+            continue
         job = dom.blockJobInfo(target, 0)
         if job:
             jobs.append({"disk": target, "type": BLOCK_JOB_TYPES.get(job.get("type", 0), "unknown")})
-        if has_source:  # an empty CD-ROM drive has no sizes
-            capacity, allocation, physical = dom.blockInfo(target)
-            disks.append(
-                {
-                    "target": target,
-                    "allocation_bytes": allocation,
-                    "capacity_bytes": capacity,
-                    "physical_bytes": physical,
-                }
-            )
+        capacity, allocation, physical = dom.blockInfo(target)
+        sizes = {"allocation_bytes": allocation, "capacity_bytes": capacity, "physical_bytes": physical}
+        disks.append({"target": target, **sizes})
     return {
         "name": dom.name(),
         "uuid": dom.UUIDString(),
@@ -132,6 +127,18 @@ def network_entry(network: Any) -> dict[str, Any]:
     }
 
 
+def pool_entry(pool: Any) -> dict[str, Any]:
+    """A storage pool: a copied disk (--copy-storage-all) is created on the destination only in a
+    pool whose target is the disk's directory, unless its file is there already."""
+    root = ElementTree.fromstring(pool.XMLDesc(0))
+    return {
+        "name": pool.name(),
+        "active": bool(pool.isActive()),
+        "type": root.get("type", ""),
+        "target": root.findtext("target/path"),
+    }
+
+
 def secret_entry(secret: Any) -> dict[str, Any]:
     return {
         "uuid": secret.UUIDString(),
@@ -166,6 +173,7 @@ def collect_virt(conn: Any, gaps: Gaps) -> dict[str, Any] | None:
             "hugepages_free": free_hugepages(conn, capabilities),
             "networks": [network_entry(network) for network in conn.listAllNetworks()],
             "secrets": [secret_entry(secret) for secret in conn.listAllSecrets()],
+            "storage_pools": [pool_entry(pool) for pool in conn.listAllStoragePools()],
             "version": conn.getLibVersion(),
         }
 
@@ -179,6 +187,14 @@ def guest_cpu(xml: str) -> tuple[str | None, ElementTree.Element | None, str]:
     cpu = root.find("cpu")
     mode = None if cpu is None else cpu.get("mode", "custom")
     return mode, cpu, root.get("type", "kvm")
+
+
+def cpu_identity(xml: str) -> tuple[str, str, str]:
+    """What a CPU comparison of a guest depends on: (virtualisation type, architecture, <cpu>)."""
+    _, cpu, virt_type = guest_cpu(xml)
+    os_type = ElementTree.fromstring(xml).find("os/type")
+    arch = os_type.get("arch", "") if os_type is not None else ""
+    return virt_type, arch, "" if cpu is None else ElementTree.tostring(cpu, "unicode")
 
 
 def compare_cpu(conn: Any, guest_xml: str) -> dict[str, Any]:
@@ -230,19 +246,26 @@ def cpu_result(result: str, message: str | None, baseline_xml: str | None = None
     return {"result": result, "message": message, "baseline_xml": baseline_xml}
 
 
-def host_cpu_xml(capabilities_xml: str) -> str | None:
-    """The host's <cpu> from its capabilities, what virConnectBaselineHypervisorCPU takes."""
-    cpu = ElementTree.fromstring(capabilities_xml).find("host/cpu")
-    return None if cpu is None else ElementTree.tostring(cpu, "unicode")
+def host_model_cpu(domain_capabilities_xml: str) -> str | None:
+    """The host-model CPU of a host's domain capabilities as a <cpu> (what virsh
+    hypervisor-cpu-baseline takes from them): the CPU the hypervisor can give a guest there,
+    unlike the capabilities' host CPU, which is what the kernel sees and may differ under KVM."""
+    mode = ElementTree.fromstring(domain_capabilities_xml).find("cpu/mode[@name='host-model']")
+    if mode is None or mode.get("supported") != "yes" or mode.find("model") is None:
+        return None
+    cpu = ElementTree.Element("cpu")
+    cpu.extend(mode)
+    return ElementTree.tostring(cpu, "unicode")
 
 
-def baseline_cpu(conn: Any, capabilities: Sequence[str], virt_type: str) -> str | None:
-    """The most capable CPU both hosts run (virConnectBaselineHypervisorCPU): a guest with this
-    model migrates between them either way. None when libvirt cannot work it out."""
+def baseline_cpu(conn: Any, domain_capabilities: Sequence[str | None], virt_type: str) -> str | None:
+    """The most capable CPU every host of DOMAIN_CAPABILITIES (each one's, for VIRT_TYPE) can give
+    a guest (virConnectBaselineHypervisorCPU over their host-model CPUs): a guest with this model
+    migrates between them either way. None when a host has none or libvirt cannot work it out."""
     import libvirt
 
-    cpus = [cpu for cpu in map(host_cpu_xml, capabilities) if cpu]
-    if len(cpus) != len(capabilities):
+    cpus = [host_model_cpu(xml) if xml else None for xml in domain_capabilities]
+    if not cpus or None in cpus:
         return None
     try:
         baseline: str = conn.baselineHypervisorCPU(None, None, None, virt_type, cpus, 0)

@@ -34,20 +34,26 @@ def libvirt_facts(
     connection already made); facts and errors name URI. GUESTS, when the run asks for guests,
     adds the parts `virt` (and on a source `guests`) with their gaps under `missing`; the
     connection is then read-write, as domain capabilities need, and makes read-only calls only."""
-    parts: dict[str, Any] = {}
     if not uri:
         reason = "no libvirt URI for this host (set libvirt_uri in the inventory)"
         return None, reason, guest_gaps(guests, reason)
     import libvirt
 
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    parts: dict[str, Any] = {}
+    conn = None
+    if guests is not None:  # refused read-write: the guest parts are gaps, the rest is still asked
+        try:
+            conn = libvirt.open(route or uri)
+        except libvirt.libvirtError as exc:
+            parts = guest_gaps(guests, f"cannot open {uri} read-write, as guests need: {exc.get_error_message()}")
     try:
-        conn = libvirt.open(route or uri) if guests is not None else libvirt.openReadOnly(route or uri)
+        conn = conn or libvirt.openReadOnly(route or uri)
     except libvirt.libvirtError as exc:
         reason = f"cannot open {uri}: {exc.get_error_message()}"
-        return None, reason, guest_gaps(guests, reason)
+        return None, reason, parts or guest_gaps(guests, reason)
     try:
-        if guests is not None:
+        if guests is not None and not parts:
             gaps = Gaps()
             parts["virt"] = collect_virt(conn, gaps)
             if guests.source:
@@ -56,14 +62,13 @@ def libvirt_facts(
                 if parts["guests"] and measuring is not None:
                     add_migration(parts["guests"], measuring, gaps)
             parts["missing"] = gaps.entries
-        capabilities = conn.getCapabilities()
         return (
             {
                 "uri": uri,
                 "version": dotted_version(conn.getLibVersion()),
                 "hypervisor_version": dotted_version(conn.getVersion()),
                 "hostname": conn.getHostname(),
-                "kvm": offers_kvm(capabilities),
+                "kvm": offers_kvm(conn.getCapabilities()),
                 "domains": [{"name": dom.name(), "active": bool(dom.isActive())} for dom in conn.listAllDomains()],
             },
             None,
@@ -71,7 +76,8 @@ def libvirt_facts(
         )
     except libvirt.libvirtError as exc:
         reason = f"{uri}: {exc.get_error_message()}"
-        return None, reason, {**parts, "missing": [*parts.get("missing", []), *guest_gaps(guests, reason)["missing"]]}
+        lost = [gap for gap in guest_gaps(guests, reason).get("missing", []) if gap["fact"] not in parts]
+        return None, reason, {**parts, "missing": [*parts.get("missing", []), *lost]}
     finally:
         conn.close()
 

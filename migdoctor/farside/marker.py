@@ -43,7 +43,8 @@ def place(paths: list[str]) -> list[dict[str, Any]]:
 
 
 def look(markers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each {"path", "marker"}: whether the marker is seen here (None: none was placed), the
+    """For each {"path", "marker"}: whether the marker is seen here (None: none was placed),
+    whether a file is at the path here (a copy needs one, or a storage pool to create it in), the
     filesystem type of the path's directory and its free bytes (where a copied disk would be
     written)."""
     found = []
@@ -52,6 +53,7 @@ def look(markers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"path": item["path"], "same": None, "fstype": None, "free_bytes": None, "error": None}
         try:
             entry["same"] = os.path.lexists(item["marker"]) if item["marker"] else None
+            entry["exists"] = os.path.exists(item["path"])
             status = os.statvfs(directory)
             entry["free_bytes"] = status.f_bavail * status.f_frsize
             entry["fstype"] = fs_type(directory)

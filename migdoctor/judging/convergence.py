@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree
 
+from migdoctor.judging.domain import DomainXMLError, parse_domain
 from migdoctor.judging.pair import Pair
 from migdoctor.judging.path import predict_path
 from migdoctor.judging.precopy import MIB, Prediction, predict
@@ -29,18 +29,45 @@ class Bandwidth:
     setup_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class Terms:
+    """What one guest's migration to one destination is predicted with: the pair's BANDWIDTH, the
+    carrying link's effective speed, the destination's URI (for the commands), how many guests
+    migrate at once, the maintenance window and when the plan's schedule ends this guest."""
+
+    bandwidth: Bandwidth
+    link_mbps: float | None = None
+    dst_uri: str = "DESTINATION_URI"
+    parallel: int = 1
+    window_s: float | None = None
+    ends_at_s: float | None = None
+
+
 def migration_bandwidth(pair: Pair) -> Bandwidth:
-    """The test migration's measured rate when one ran, else the probe's, else the carrying link's
-    effective speed (shaping or nominal speed: an upper bound, said as "link-speed")."""
+    """The test migration's measured rate when one ran, else the probe's (its rate once the stream
+    is steady; a record without it: the whole sample's), else the carrying link's effective speed (shaping or nominal speed: an upper bound, said as "link-speed")."""
     legs = [leg for leg in ((pair.trial or {}).get("legs") or []) if leg.get("ok") and leg.get("rate_mbps")]
     if legs:
         leg = legs[0]
         streaming = (leg.get("source_tx_bytes") or 0) * 8 / (leg["rate_mbps"] * 1e6)
         return Bandwidth(float(leg["rate_mbps"]), "test-migration", max(0.0, leg["wall_s"] - streaming))
-    if pair.probe and pair.probe.get("rate_mbps") and not pair.probe.get("error"):
-        return Bandwidth(float(pair.probe["rate_mbps"]), "probe")
+    probe = pair.probe or {}
+    probed = probe.get("bandwidth_mbps") or probe.get("rate_mbps")
+    if probed and not probe.get("error"):
+        return Bandwidth(float(probed), "probe")
     speed = predict_path(pair)["source_rate_mbps"]
     return Bandwidth(float(speed), "link-speed") if speed else Bandwidth(None, None)
+
+
+def terms_of(pair: Pair, parallel: int = 1, window_s: float | None = None) -> Terms:
+    """The Terms a pair's guests are predicted with."""
+    return Terms(
+        migration_bandwidth(pair),
+        predict_path(pair)["source_rate_mbps"],
+        pair.intent.dst_libvirt_uri or f"qemu+ssh://{pair.dst_label}/system",
+        parallel,
+        window_s,
+    )
 
 
 def stream_rate(bandwidth_mbps: float, migration: dict[str, Any]) -> float:
@@ -94,6 +121,7 @@ def prediction(guest: dict[str, Any], bandwidth: Bandwidth, share: int = 1) -> d
         "bandwidth_mbps": round(rate, 1),
         "bandwidth_source": bandwidth.source,
         "capped_by_max_speed": rate < bandwidth.mbps / share,
+        "setup_s": round(bandwidth.setup_s, 3) if bandwidth.source == "test-migration" else None,
         **({"why_not": found.reason} if found.reason else {}),
     }
 
@@ -114,17 +142,16 @@ def least(low: float, high: float, works: Any, steps: int = 40) -> float | None:
     return high
 
 
-def memory_backing(xml: str | None) -> str | None:
-    """What backs the guest's memory when it rules out post-copy: hugepages or a file, else None."""
-    if not xml:
+def postcopy_blocker(xml: str | None) -> str | None:
+    """What backs the guest's memory when that rules out post-copy (hugepages, a file), else None;
+    an XML that cannot be read rules nothing out here (the guest checks name it)."""
+    try:
+        domain = parse_domain(xml or "")
+    except DomainXMLError:
         return None
-    root = ElementTree.fromstring(xml)
-    if root.find("memoryBacking/hugepages") is not None:
+    if domain.hugepages is not None:
         return "hugepages"
-    source = root.find("memoryBacking/source")
-    if source is not None and source.get("type") in ("file", "memfd"):
-        return f"{source.get('type')}-backed memory"
-    return None
+    return "file-backed memory" if domain.memory_source == "file" else None
 
 
 def recommendations(
@@ -155,8 +182,7 @@ def recommendations(
         )
     command = f"virsh migrate --live --p2p {name} {dst_uri}"
     done.append(f"throttle the guest's vCPUs until it converges: {command} --auto-converge")
-    backing = memory_backing(guest.get("xml"))
-    if backing is None:
+    if postcopy_blocker(guest.get("xml")) is None:
         done.append(
             "switch to post-copy when pre-copy does not converge (the guest runs on the destination while its "
             f"memory follows; a network failure then loses the guest): {command} --postcopy --postcopy-after-precopy"
@@ -173,15 +199,15 @@ def recommendations(
     return done
 
 
-def schedule(durations: list[tuple[str, float]], parallel: int) -> list[tuple[str, float]]:
+def schedule(durations: list[tuple[str, float]], parallel: int) -> dict[str, float]:
     """When each migration ends, run in the given order PARALLEL at a time (each starting as soon as
     one of the PARALLEL slots frees)."""
     slots = [0.0] * max(1, parallel)
-    ends = []
+    ends = {}
     for name, seconds in durations:
         start = min(slots)
         slots[slots.index(start)] = start + seconds
-        ends.append((name, start + seconds))
+        ends[name] = start + seconds
     return ends
 
 
@@ -192,9 +218,9 @@ def evacuation(moves: list[tuple[str, dict[str, Any]]], parallel: int, window_s:
     unknown = [name for name, found in moves if "converges" not in found]
     stuck = [name for name, found in moves if found.get("converges") is False]
     ends = schedule([(name, found["total_s"]) for name, found in moves if found.get("converges")], parallel)
-    late = [name for name, end in ends if window_s is not None and end > window_s]
+    late = [name for name, end in ends.items() if window_s is not None and end > window_s]
     missing = stuck + late
-    total = None if unknown or stuck else max((end for _, end in ends), default=0.0)
+    total = None if unknown or stuck else max(ends.values(), default=0.0)
     return {
         "parallel": parallel,
         "window_s": window_s,

@@ -57,7 +57,6 @@ class Cpu:
     mode: str  # custom, host-model, host-passthrough, maximum
     model: str | None
     features: tuple[CpuFeature, ...]
-    xml: str  # the <cpu> element as written, for virConnectCompareHypervisorCPU
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -256,7 +255,7 @@ def cpu_of(cpu: ET.Element | None) -> Cpu | None:
     features = tuple(
         CpuFeature(feature.get("name", ""), feature.get("policy", "require")) for feature in cpu.findall("feature")
     )
-    return Cpu(cpu.get("mode", "custom"), text_of(cpu, "model"), features, ET.tostring(cpu, encoding="unicode"))
+    return Cpu(cpu.get("mode", "custom"), text_of(cpu, "model"), features)
 
 
 def tsc_frequency_of(root: ET.Element) -> int | None:
@@ -423,10 +422,20 @@ def parse_capabilities(text: str) -> Capabilities:
     return Capabilities(host_cpu, archs)
 
 
-def cpu_mode_supported(domain_capabilities: str, mode: str) -> bool:
-    """Whether domain capabilities XML offers CPU MODE (`<mode name=... supported='yes'>`)."""
+def cpu_modes(domain_capabilities: str) -> dict[str, ET.Element]:
+    """The CPU modes domain capabilities XML offers (`<mode name=... supported='yes'>`), by name."""
     try:
         root = ET.fromstring(domain_capabilities)
     except ET.ParseError as exc:
         raise DomainXMLError(f"domain capabilities XML does not parse: {exc}") from None
-    return any(m.get("name") == mode and m.get("supported") == "yes" for m in root.findall("cpu/mode"))
+    return {m.get("name", ""): m for m in root.findall("cpu/mode") if m.get("supported") == "yes"}
+
+
+def host_model(domain_capabilities: str) -> HostCpu | None:
+    """The CPU the hypervisor can give a guest (domain capabilities' host-model: under KVM it is
+    not the capabilities' host CPU, which is the kernel's view), or None when it offers none."""
+    mode = cpu_modes(domain_capabilities).get("host-model")
+    if mode is None:
+        return None
+    required = (f.get("name", "") for f in mode.findall("feature") if f.get("policy", "require") == "require")
+    return HostCpu(None, text_of(mode, "vendor"), text_of(mode, "model"), tuple(sorted(required)), None, None)

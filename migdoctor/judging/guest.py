@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from migdoctor.checkapi import Skip
+from migdoctor.judging.convergence import Terms
 from migdoctor.judging.domain import Domain, DomainXMLError, parse_domain
 
 
@@ -21,6 +22,7 @@ class GuestCase:
     dst_label: str
     lookups: dict[str, Any]  # measured.guests[name]; {} when none were made
     others: tuple[str, ...] = ()  # guests planned to the same destination before this one
+    convergence: Terms | None = None  # what its migration is predicted with; None: nothing to predict with
 
     @cached_property
     def domain(self) -> Domain:

@@ -38,7 +38,12 @@ def plan_evacuation(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def refusal(entry: dict[str, Any], taken: int) -> str | None:
     """Why ENTRY's destination cannot take its guest now that TAKEN bytes are planned there, or None."""
     if entry["verdict"] not in PLACEABLE:
-        blocking = [f"{f['id']}: {f['summary']}" for f in entry.get("findings", ()) if f["status"] in ("fail", "error")]
+        found = entry.get("findings", ())
+        blocking = [f"{f['id']}: {f['summary']}" for f in found if f["status"] in ("fail", "error")] or [
+            f"{f['id']}: {f['summary']}"
+            for f in found
+            if f["status"] == "skip"  # what left it incomplete
+        ]
         return f"{entry['verdict']}" + (f" ({'; '.join(blocking)})" if blocking else "")
     free = entry.get("free_memory_bytes")
     if free is None:

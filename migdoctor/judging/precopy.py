@@ -15,11 +15,11 @@ logic through 9.x):
   then pending / bandwidth, QEMU's own `expected_downtime`. Otherwise it goes on: QEMU has no
   round limit, a guest that never fits runs until it is cancelled.
 - The dirty rate comes from QEMU's `calc-dirty-rate` (migration/dirtyrate.c, libvirt's
-  virDomainStartDirtyRateCalc): in its default page-sampling mode it hashes 512 sampled 4 KiB
-  pages per GiB at the start and the end of the period and scales the share that changed, in
-  MiB/s. A page written several times in the period counts once, so the rate of a small hot
-  working set is capped at that set per period; a write that leaves a page's bytes unchanged is
-  not seen (KVM's dirty log would count it).
+  virDomainStartDirtyRateCalc), in whole MiB/s (it shifts by 20, rounding down). In dirty-bitmap
+  mode it counts the pages KVM's dirty log marks in the period, as a migration's rounds see them;
+  in page-sampling mode it hashes 512 sampled 4 KiB pages per GiB at the start and the end of the
+  period (a write that leaves a page's bytes unchanged is not seen). Either way a page written
+  several times in the period counts once, so a small hot working set reads as that set per period.
 
 The model: rounds of duration t = sent / rate; the guest dirties dirty_rate * t in each, at most
 its memory; pending below the threshold stops it. It does not converge when the dirty rate is at

@@ -259,12 +259,13 @@ MOVABLE = ("pass", "warn")  # a guest goes only where its verdict is one of thes
 
 def guest_verdict(findings: list[dict[str, Any]], not_checked: list[str], pair_verdict: str) -> str:
     """A guest's verdict at a destination: its own (a check failed or raised; no check ran: not
-    checked; a warning) or its pair's, whichever is worse: a guest whose path fails cannot go."""
+    checked; judged without part of what it needs, NOT_CHECKED naming it: incomplete, never a pass;
+    a warning) or its pair's, whichever is worse: a guest whose path fails or is unverified cannot go."""
     counted = totals(findings)
     if counted["fail"] or counted["error"]:
         own = "fail"
-    elif not findings and not_checked:
-        own = "not checked"
+    elif not_checked:
+        own = "incomplete" if findings else "not checked"
     else:
         own = "warn" if counted["warn"] else "pass"
     return max(own, pair_verdict, key=VERDICT_RANK.index)
@@ -297,11 +298,16 @@ def build_report(
     accepted: list[dict[str, Any]] | None = None,
     guests: list[dict[str, Any]] | None = None,
     plan: list[dict[str, Any]] | None = None,
+    evacuation: dict[str, Any] | None = None,
+    guests_unknown: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The report document of a run: what every writer renders and `report diff` compares.
     PAIRS may be encoded (report.encoded) with their summaries beside them. RUN_BY: who ran it,
     where, how (run.context); ACCEPTED: the risks --ignore accepted, each with its reason;
-    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair)."""
+    GUESTS and PLAN when guests were asked for (guest_record's entries, each counted as a pair), and
+    the EVACUATION's predicted schedule when they were predicted; GUESTS_UNKNOWN: each source whose
+    guests were asked for but could not be listed, with why (a "not checked" line of the run, and
+    its exit status 2: nothing was judged of them)."""
     counted, not_checked, statuses = Counter[str](), dict[str, None](), set()
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     summaries = getattr(pairs, "summaries", None) or map(pair_summary, pairs)
@@ -321,11 +327,15 @@ def build_report(
         "matrix": cells,
         "pairs": pairs,
         "totals": {key: counted[key] for key in (*STATUSES, "ignored")},
-        "not_checked": list(not_checked),
-        "exit_status": run_exit_status(statuses | guest_statuses(guests or [])),
+        "not_checked": [*not_checked, *(line for line in guests_unknown if line not in not_checked)],
+        "exit_status": run_exit_status(statuses | guest_statuses(guests or [], guests_unknown)),
     }
     if guests is not None:
         report["guests"], report["plan"] = guests, plan or []
+        if evacuation is not None:
+            report["evacuation"] = evacuation
+    if guests_unknown:
+        report["guests_unknown"] = list(guests_unknown)
     if run_by is not None:
         report["run_by"] = run_by
     if accepted:
@@ -335,9 +345,12 @@ def build_report(
     return report
 
 
-def guest_statuses(guests: list[dict[str, Any]]) -> set[int]:
-    """The exit statuses the guests' verdicts count as, each as a pair of that verdict would."""
-    return {VERDICT_EXIT.get(guest["verdict"], EXIT_PASSED) for guest in guests}
+def guest_statuses(guests: list[dict[str, Any]], unknown: Sequence[str] = ()) -> set[int]:
+    """The exit statuses the guests' verdicts count as, each as a pair of that verdict would; a
+    source whose guests are UNKNOWN could not be judged (2)."""
+    return {VERDICT_EXIT.get(guest["verdict"], EXIT_PASSED) for guest in guests} | (
+        {EXIT_COULD_NOT_RUN} if unknown else set()
+    )
 
 
 def finding_record(finding: Any) -> dict[str, Any]:
@@ -419,7 +432,7 @@ def inconsistencies(report: dict[str, Any]) -> list[str]:
         problems.append(f"totals {report['totals']} are not the sum of its pairs' {dict(summed)}")
     problems += guest_problems(report, seen)
     statuses = [pair["exit_status"] for pair in report["pairs"]]
-    counted = set(statuses) | guest_statuses(report.get("guests") or [])
+    counted = set(statuses) | guest_statuses(report.get("guests") or [], report.get("guests_unknown") or ())
     expected = run_exit_status(counted) if version != "2" else max(statuses, default=EXIT_COULD_NOT_RUN)
     if report["exit_status"] != expected:
         problems.append(f"exit status {report['exit_status']}, but its pairs' give {expected}")
@@ -430,6 +443,8 @@ def guest_problems(report: dict[str, Any], pairs: set[tuple[str, str]]) -> list[
     """Where the guests and the plan contradict the pairs or each other: a guest at a destination
     twice or of no pair, a verdict its findings and its pair's do not give, a plan that places a guest
     where it cannot go, leaves one out, or places it without a reason for not placing it."""
+    if "guests_unknown" in report and "guests" not in report:
+        return ["guests_unknown without guests"]
     if ("guests" in report) != ("plan" in report):
         return [f"{'guests' if 'guests' in report else 'plan'} without {'plan' if 'guests' in report else 'guests'}"]
     problems, verdicts = [], {}

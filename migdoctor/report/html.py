@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader
 
 from migdoctor.report.causes import causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_INCOMPLETE, EXIT_MEANINGS, EXIT_PASSED
-from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, evacuation_line, guest_table, plan_lines, predictions
 from migdoctor.report.safe import printable_data
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
@@ -201,6 +201,8 @@ def environment() -> Environment:
         pair_names=pair_names,
         guest_destinations=destinations,
         guest_table=guest_table,
+        guest_predictions=predictions,
+        evacuation_line=evacuation_line,
         blocking=blocking,
         plan_lines=plan_lines,
     )

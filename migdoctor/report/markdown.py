@@ -10,7 +10,7 @@ from typing import Any
 
 from migdoctor.report.causes import SHOWN, causes, fleet_counts, pair_names
 from migdoctor.report.document import EXIT_MEANINGS
-from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, evacuation_line, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, fixes_of, is_pointer, pointed, reason, run_by_lines, shown
 from migdoctor.report.writers import Format, Writer, pairs_of
@@ -52,7 +52,7 @@ def guest_lines(report: dict[str, Any]) -> list[str]:
     places = destinations(report)
     lines = ["## Guests", ""]
     if not report["guests"]:
-        return [*lines, "None running on the source.", ""]
+        return [*lines, "None judged.", ""]
     lines += ["| guest | " + " | ".join(text(place) for place in places) + " |", "|---|" + "---|" * len(places)]
     for name, verdicts in guest_table(report):
         lines.append(
@@ -73,6 +73,8 @@ def guest_lines(report: dict[str, Any]) -> list[str]:
             if finding["remediation"] and not is_pointer(finding["remediation"]):
                 lines.append(f"    - fix: {code(finding['remediation'], in_table=False)}")
     lines += ["", "## Plan", "", *(f"- {line}" for line in plan_lines(report, text))]
+    if evacuation := evacuation_line(report):
+        lines += ["", text(evacuation[0].upper() + evacuation[1:])]
     return [*lines, ""]
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from migdoctor.report.causes import MATRIX_MARKS, SHOWN, causes, matrix_rows, pair_names
 from migdoctor.report.document import verdict
-from migdoctor.report.guests import blocking, destinations, guest_table, plan_lines
+from migdoctor.report.guests import blocking, destinations, evacuation_line, guest_table, plan_lines
 from migdoctor.report.safe import printable_report
 from migdoctor.report.values import accepted, is_pointer, pointed, reason, shown
 from migdoctor.report.writers import Format, RenderOptions, Writer, pairs_of
@@ -155,6 +155,8 @@ def render_guests(report: dict[str, Any], console: Console) -> None:
     console.print("plan:", highlight=False)
     for line in plan_lines(report, escape):
         console.print(f"  {line}", highlight=False)
+    if evacuation := evacuation_line(report):
+        console.print(escape(evacuation), highlight=False)
 
 
 def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -> None:
@@ -162,12 +164,15 @@ def render_text(report: dict[str, Any], console: Console, quiet: bool = False) -
     pairs = pairs_of(report)
     if len(pairs) == 1:
         render_pair(pairs[0], console, quiet)
+        for line in report.get("not_checked") or []:  # the run's own lines (a source whose guests are unknown)
+            if line not in pairs[0]["not_checked"]:
+                console.print(f"[yellow]not checked:[/] {escape(line)}", highlight=False)
     else:
         render_fleet(report, console)
     if report.get("guests"):
         render_guests(report, console)
     elif "plan" in report:
-        console.print("guests: none running on the source", highlight=False)
+        console.print("guests: none judged", highlight=False)
 
 
 def render(report: dict[str, Any], options: RenderOptions) -> str:

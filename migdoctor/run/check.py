@@ -109,7 +109,7 @@ class Ask:
 @dataclass
 class Outcome:
     """The run's report document, and the lines to say on stderr whatever went to stdout: pairs
-    not judged, hosts not reached, test migrations refused."""
+    not judged, hosts not reached, test migrations refused, sources whose guests are unknown."""
 
     report: dict[str, Any]
     notes: list[str]
@@ -219,6 +219,7 @@ def judged(ask: Ask, request: Request) -> Outcome:
     report = judge(request, gathered, started, started_at)
     notes = list(request.dropped)
     notes += [host["error"] for host in report["hosts"].values() if not host["reached"]]
+    notes += report.get("guests_unknown", [])
     for pair in report["pairs"] if request.trial else []:
         if refused := (pair["migration_trial"] or {}).get("refused"):
             notes.append(refusal_note(pair["source"], pair["destination"], refused))

@@ -222,16 +222,21 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
     ]
     checks = request.checks or []
     pairs = judge_pairs(pair_checks(checks), set(request.ignore), jobs)
-    guests = plan = None
+    guests = plan = evacuation = None
+    unknown: list[str] = []
     if request.guests is not None:
-        from migdoctor.run.guests import judge_guests
+        from migdoctor.judging.convergence import terms_of
+        from migdoctor.run.guests import Judging, judge_guests
 
         summaries = getattr(pairs, "summaries", None) or [pair_summary(pair) for pair in pairs]
         verdicts = {(pair["source"], pair["destination"]): pair["cell"]["verdict"] for pair in summaries}
-        guest_checks = [check for check in checks if check.scope == "guest"]
-        guests, plan = judge_guests(
-            guest_checks, set(request.ignore), request.pairs, frozen, gathered.measured, verdicts, request.guests
-        )
+        predicted = {
+            (job.src_label, job.dst_label): terms_of(pair, request.parallel, request.window_s)
+            for job in jobs
+            if (pair := pair_of(job)) is not None
+        }
+        judging = Judging(checks, set(request.ignore), frozen, gathered.measured, verdicts, predicted)
+        guests, plan, unknown, evacuation = judge_guests(judging, request.pairs, request.guests)
     facts = {label: side.facts for label, side in frozen.items()} if request.include_facts else None
     return build_report(
         run_id=request.run_id,
@@ -244,4 +249,6 @@ def judge(request: Request, gathered: Gathered, started: float, started_at: date
         accepted=[{"id": name, "reason": request.reasons.get(name)} for name in request.ignore],
         guests=guests,
         plan=plan,
+        evacuation=evacuation,
+        guests_unknown=unknown,
     )

@@ -62,6 +62,8 @@ class Request:
     probe: bool = True
     trial: TrialOptions | None = None  # --test-migration
     guests: tuple[str, ...] | None = None  # the sources' guests to judge: () every running one, None none
+    window_s: float | None = None  # --window: the maintenance window the guests' migrations must fit in
+    parallel: int = 1  # --parallel: guests migrating at once, sharing the bandwidth
     min_rate_mbps: float | None = None
     min_rate_fraction: float = 0.5
     forks: int = DEFAULT_FORKS

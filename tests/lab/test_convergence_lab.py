@@ -111,6 +111,25 @@ def test_each_guest_dirties_memory_at_its_set_rate(dirty_lab):
         assert measured[name] == pytest.approx(rate, rel=RATE_TOLERANCE, abs=1), measured
 
 
+def test_evacuate_names_the_guest_that_misses_the_window(dirty_lab, tmp_path):
+    """`evacuate --window`: every guest's facts measured at once (KVM's dirty log, the resident RAM
+    mapping), calm and busy planned to hostb inside the window, hot failing guest.convergence with
+    its fixes and named as what makes the evacuation miss."""
+    done, report = report_of(tmp_path, "evacuate", "hosta", "hostb", "--window", "60", "--include-facts")
+    guests = {guest["name"]: guest for guest in report["guests"]}
+    migration = {guest["name"]: guest["migration"] for guest in report["facts"]["hosta"]["guests"]}
+
+    assert done.returncode == 1, done.stdout
+    assert {m["dirty_rate_mode"] for m in migration.values()} == {"dirty-bitmap"}
+    assert {m["memory_in_use_source"] for m in migration.values()} == {"qemu-ram-mapping"}
+    assert guests["calm"]["prediction"]["converges"] and guests["busy"]["prediction"]["converges"]
+    assert guests["busy"]["prediction"]["ends_at_s"] < 60
+    (hot,) = [f for f in guests["hot"]["findings"] if f["id"] == "guest.convergence"]
+    assert hot["status"] == "fail" and "--auto-converge" in hot["remediation"]
+    assert report["evacuation"]["fits"] is False and report["evacuation"]["missing_window_by"] == ["hot"]
+    assert "hot: stays on hosta" in done.stdout
+
+
 def test_calm_and_busy_are_predicted_to_converge_and_hot_not(predicted):
     assert predicted["calm"]["converges"] and predicted["busy"]["converges"], predicted
     assert predicted["hot"]["converges"] is False and "at or above" in predicted["hot"]["why_not"], predicted

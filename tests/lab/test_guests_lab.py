@@ -1,121 +1,107 @@
-"""`migdoctor evacuate hosta` on the lab's `guests` scenario, then libvirt's own answer: each guest
-is migrated with `virsh migrate --live --p2p` from inside hosta, and what migdoctor said it would
-do is what libvirt does (web moves and is brought back; db, scratch and isolated are refused and
-keep running on hosta). One bring-up for the module; the evacuation is run once."""
+"""Guest facts and the pair look-ups against the lab's real guests (scenario guests: web, db,
+scratch, isolated on hosta): what libvirt 9.0 says of each and what the storage marker proves,
+with nothing left behind on either host."""
 
-import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from test_far_side_lab import sshd_logins
 
-from migdoctor.report.document import validate_report
+from migdoctor.farside.marker import PREFIX, SHARED_MAGIC
+from migdoctor.run.collect import Gathered, collect
+from migdoctor.run.request import Request
+from migdoctor.schemas import facts_problem
+from migdoctor.transports import resolve_host
+from migdoctor.transports.inventory import load_inventory
 
-pytestmark = pytest.mark.lab
-
-MIGDOCTOR = str(Path(sys.prefix) / "bin" / "migdoctor")
-BLOCKED = ("db", "scratch", "isolated")
-
-
-def virsh_migrate(lab: Any, guest: str, src: str, dst: str) -> subprocess.CompletedProcess[str]:
-    """`virsh migrate --live --p2p GUEST` run on SRC to DST's libvirt URI, as an admin would."""
-    uri = lab.inventory()["hosts"][dst]["libvirt_uri"]
-    return lab.run(src, "virsh", "migrate", "--live", "--p2p", guest, uri, check=False, timeout=120)
+GUEST_DIRS = ("/srv/migdoctor-lab-shared", "/var/lib/libvirt/images")
 
 
-def running(lab: Any, host: str) -> set[str]:
-    return set(lab.run(host, "virsh", "-c", "qemu:///system", "list", "--name").stdout.split())
+def gathered_for(scenario_lab: Any) -> Gathered:
+    """hosta -> hostb's facts and guest look-ups, every running guest asked for."""
+    inventory = load_inventory()
+    hosts = [resolve_host(name, inventory) for name in ("hosta", "hostb")]
+    return collect(Request(hosts, [("hosta", "hostb")], inventory, probe=False, guests=()))
 
 
 @pytest.fixture(scope="module")
-def guests_lab(lab: Any) -> Iterator[Any]:
+def guests(lab) -> tuple[Any, Gathered]:
     lab.use("guests")
-    yield lab
-    if "web" in running(lab, "hostb"):  # a failed test left web on hostb: bring it home
-        virsh_migrate(lab, "web", "hostb", "hosta")
+    return lab, gathered_for(lab)
 
 
-@pytest.fixture(scope="module")
-def evacuated(
-    guests_lab: Any, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[subprocess.CompletedProcess[str], dict]:
-    """`migdoctor evacuate hosta` (no DST: every other host of the lab's inventory), its text and
-    its JSON report."""
-    output = tmp_path_factory.mktemp("evacuate") / "report.json"
-    done = subprocess.run(
-        [MIGDOCTOR, "evacuate", "hosta", "--output", str(output)], capture_output=True, text=True, timeout=300
-    )
-    assert output.exists(), done.stderr
-    return done, json.loads(output.read_text())
+def test_guests_and_their_look_ups_ride_on_each_hosts_one_ssh_connection(lab):
+    """Round one's read-write libvirt connections and the destination's CPU comparison go through
+    the far side's connection, as libvirt's read-only facts do: one login per host and run."""
+    lab.use("guests")
+    before = {host: sshd_logins(host) for host in ("hosta", "hostb")}
+
+    gathered = gathered_for(lab)
+
+    assert gathered.measured[("hosta", "hostb")].guests
+    assert {host: sshd_logins(host) - before[host] for host in before} == {"hosta": 1, "hostb": 1}
 
 
-def entry(report: dict[str, Any], name: str) -> dict[str, Any]:
-    (found,) = [guest for guest in report["guests"] if guest["name"] == name and guest["destination"] == "hostb"]
-    return found
+def test_the_source_lists_its_running_guests_with_their_migratable_xml(guests):
+    lab, gathered = guests
+    hosta, hostb = (gathered.hosts[name].facts for name in ("hosta", "hostb"))
+
+    assert facts_problem(hosta) is None and facts_problem(hostb) is None
+    assert sorted(guest["name"] for guest in hosta["guests"]) == ["db", "isolated", "scratch", "web"]
+    assert "guests" not in hostb  # not a source in this run
+    db = next(guest for guest in hosta["guests"] if guest["name"] == "db")
+    assert "<source file='/srv/migdoctor-lab-shared/db.img'/>" in db["xml"] and db["memory_kib"] == 65536
+    assert db["disks"][0]["allocation_bytes"] >= 1024 * 1024 and db["snapshots"] == 0 and db["block_jobs"] == []
+    for host in (hosta, hostb):
+        assert host["virt"]["domain_capabilities"]["kvm"] and host["virt"]["shared_filesystems"] is None  # 9.0
+    assert not [gap for gap in hosta["missing"] + hostb["missing"] if gap["fact"].startswith(("guests", "virt"))]
 
 
-def failed(guest: dict[str, Any], check: str) -> dict[str, Any]:
-    (finding,) = [f for f in guest["findings"] if f["id"] == check]
-    assert finding["status"] == "fail", finding
-    return finding
+def test_the_marker_proves_db_shares_storage_on_a_filesystem_libvirt_does_not_count_and_scratch_does_not(guests):
+    _, gathered = guests
+    looked_up = gathered.measured[("hosta", "hostb")].guests
+    assert looked_up is not None
+
+    (db,) = looked_up["db"]["storage"]
+    (scratch,) = looked_up["scratch"]["storage"]
+    assert db["same"] is True and db["fstype"] not in SHARED_MAGIC.values() and db["error"] is None
+    assert scratch["same"] is False and scratch["free_bytes"] > 0 and scratch["error"] is None
+    assert scratch["exists"] is False and gathered.hosts["hostb"].facts["virt"]["storage_pools"] == []
+    assert looked_up["web"]["storage"] == [] and looked_up["isolated"]["storage"] == []
 
 
-def test_evacuate_names_where_web_goes_and_why_the_others_cannot_leave(evacuated) -> None:
-    done, report = evacuated
-
-    validate_report(report)
-    assert done.returncode == report["exit_status"] == 1, done.stderr
-    assert [(pair["source"], pair["destination"]) for pair in report["pairs"]] == [("hosta", "hostb")]
-    assert report["matrix"]["hosta"]["hostb"]["verdict"] == "pass"
-    plan = {placement["guest"]: placement for placement in report["plan"]}
-    assert set(plan) == {"web", *BLOCKED}
-    assert plan["web"] == {"guest": "web", "destination": "hostb", "reason": None}
-    assert all(plan[name]["destination"] is None and plan[name]["reason"] for name in BLOCKED)
-    assert entry(report, "web")["verdict"] == "pass"
-    assert "  web -> hostb" in done.stdout.splitlines()
+def test_no_marker_is_left_on_either_host(guests):
+    lab, _ = guests
+    for host in ("hosta", "hostb"):
+        found = lab.run(host, "find", *GUEST_DIRS, "-name", f"{PREFIX}*").stdout
+        assert found == "", f"{host} keeps {found}"
 
 
-def test_db_is_proven_the_same_storage_on_a_filesystem_libvirt_does_not_count_as_shared(evacuated) -> None:
-    _, report = evacuated
+def test_webs_cpu_is_judged_as_libvirt_judges_it_and_a_baseline_is_offered(guests):
+    """The lab's guests get QEMU's default qemu64 with check='none': libvirt does not check it (they
+    migrate), while a comparison on hostb names features this machine's KVM does not offer."""
+    _, gathered = guests
+    cpu = gathered.measured[("hosta", "hostb")].guests["web"]["cpu"]
 
-    finding = failed(entry(report, "db"), "guest.storage")
-    assert "same" in finding["summary"], finding["summary"]
-    assert "--unsafe" in finding["remediation"] and "shared" in finding["remediation"], finding["remediation"]
-
-
-def test_scratch_needs_its_disk_copied_and_names_the_space(evacuated) -> None:
-    _, report = evacuated
-
-    finding = failed(entry(report, "scratch"), "guest.storage")
-    assert "--copy-storage-all" in finding["remediation"], finding["remediation"]
-    assert "MiB" in finding["summary"] + finding["remediation"] or "GiB" in finding["summary"] + finding["remediation"]
+    assert cpu["result"] == "not-compared"
+    assert "check='none'" in cpu["message"] and "Host CPU does not provide required features" in cpu["message"]
+    assert cpu["baseline_xml"].startswith("<cpu mode='custom' match='exact'>")
 
 
-def test_isolated_needs_a_bridge_hostb_lacks(evacuated) -> None:
-    _, report = evacuated
+def test_br_app_is_on_hosta_only(guests):
+    _, gathered = guests
+    links = {host: {link["name"] for link in gathered.hosts[host].facts["links"]} for host in ("hosta", "hostb")}
 
-    finding = failed(entry(report, "isolated"), "guest.networks")
-    assert "br-app" in finding["summary"], finding["summary"]
-
-
-@pytest.mark.parametrize("guest", BLOCKED)
-def test_libvirt_refuses_each_guest_migdoctor_calls_blocked(guests_lab, evacuated, guest) -> None:
-    refused = virsh_migrate(guests_lab, guest, "hosta", "hostb")
-
-    assert refused.returncode != 0, refused.stdout
-    assert guest in running(guests_lab, "hosta") and guest not in running(guests_lab, "hostb")
-    if guest in ("db", "scratch"):  # virsh words both alike; migdoctor told them apart
-        assert "Unsafe migration" in refused.stderr, refused.stderr
+    assert "br-app" in links["hosta"] and "br-app" not in links["hostb"]
 
 
-def test_libvirt_moves_web_as_planned_and_it_comes_back(guests_lab, evacuated) -> None:
-    moved = virsh_migrate(guests_lab, "web", "hosta", "hostb")
-    assert moved.returncode == 0, moved.stderr
-    assert "web" in running(guests_lab, "hostb")
+def test_a_host_passthrough_guest_against_a_destination_without_kvm_is_libvirts_error(lab):
+    lab.use("guests-no-kvm-destination")
 
-    back = virsh_migrate(guests_lab, "web", "hostb", "hosta")
-    assert back.returncode == 0, back.stderr
-    assert "web" in running(guests_lab, "hosta") and "web" not in running(guests_lab, "hostb")
+    cpu = gathered_for(lab).measured[("hosta", "hostb")].guests["web"]["cpu"]
+
+    assert cpu == {
+        "result": "error",
+        "message": "invalid argument: the accel 'kvm' is not supported by '/usr/bin/qemu-system-x86_64' on this host",
+        "baseline_xml": None,
+    }

@@ -9,19 +9,25 @@ from typing import Any
 import pytest
 from check_records import leg, probe_record, trial
 
+from migdoctor.checkapi import Status
+from migdoctor.engine import discover, judge_guest
 from migdoctor.judging.convergence import (
     Bandwidth,
+    Terms,
     evacuation,
     migration_bandwidth,
     prediction,
     recommendations,
     schedule,
 )
+from migdoctor.judging.guest import GuestCase
 
 GIB_KIB = 1 << 20
 URI = "qemu+ssh://root@hostb/system"
 PROBED = Bandwidth(1000.0, "probe")
-HUGEPAGES = "<domain><name>db</name><memoryBacking><hugepages/></memoryBacking></domain>"
+HUGEPAGES = (
+    "<domain type='kvm'><name>db</name><memory>1048576</memory><memoryBacking><hugepages/></memoryBacking></domain>"
+)
 
 
 def guest(name: str = "web", dirty: float | None = 10.0, memory_gib: int = 4, **migration: Any) -> dict[str, Any]:
@@ -51,7 +57,12 @@ def test_the_test_migration_rate_comes_first(make_pair):
 
 
 def test_then_the_probe(make_pair):
-    assert migration_bandwidth(make_pair(probe=probe_record(rate_mbps=640.0))) == Bandwidth(640.0, "probe")
+    """The probe's rate once its stream is steady, not the whole sample's (which fills buffers first)."""
+    probe = probe_record(rate_mbps=1089.9, bandwidth_mbps=640.0)
+    assert migration_bandwidth(make_pair(probe=probe)) == Bandwidth(640.0, "probe")
+    assert migration_bandwidth(make_pair(probe=probe_record(rate_mbps=640.0, bandwidth_mbps=None))) == Bandwidth(
+        640.0, "probe"
+    )
 
 
 def test_then_the_link_speed_said_as_such(make_pair):
@@ -150,7 +161,7 @@ def test_a_speed_cap_holding_it_back_is_raised():
 
 
 def test_schedule_fills_free_slots():
-    assert schedule([("a", 10), ("b", 4), ("c", 3), ("d", 5)], 2) == [("a", 10), ("b", 4), ("c", 7), ("d", 12)]
+    assert schedule([("a", 10), ("b", 4), ("c", 3), ("d", 5)], 2) == {"a": 10, "b": 4, "c": 7, "d": 12}
 
 
 def moves(*figures: float | None) -> list[tuple[str, dict[str, Any]]]:
@@ -189,3 +200,55 @@ def test_an_unpredicted_guest_leaves_the_window_undecided():
 
 def test_no_window_no_verdict():
     assert evacuation(moves(10), 1, None)["fits"] is None
+
+
+CHECK = [check for check in discover() if check.id == "guest.convergence"]
+
+
+def judged(make_pair, entry: dict[str, Any], terms: Terms | None):
+    """guest.convergence over ENTRY from the lab's hosta to hostb, as the run judges it."""
+    pair = make_pair()
+    case = GuestCase(entry, pair.src, pair.dst, "hosta", "hostb", {}, convergence=terms)
+    (finding,) = judge_guest(CHECK, case, set())
+    return finding
+
+
+def test_the_check_passes_a_guest_that_converges(make_pair):
+    finding = judged(make_pair, guest(), Terms(PROBED))
+    assert finding.status == Status.PASS
+    assert finding.summary.startswith("web -> hostb: 2 rounds, ")
+
+
+def test_the_check_fails_a_guest_that_never_converges_with_the_fixes(make_pair):
+    finding = judged(make_pair, guest(dirty=130), Terms(PROBED, 1000.0, URI))
+    assert finding.status == Status.FAIL
+    assert "will not converge to hostb" in finding.summary
+    assert f"virsh migrate --live --p2p web {URI} --auto-converge" in finding.remediation
+
+
+def test_the_check_fails_a_guest_that_ends_after_the_window(make_pair):
+    finding = judged(make_pair, guest(), Terms(PROBED, window_s=60, ends_at_s=75.5))
+    assert finding.status == Status.FAIL
+    assert "ends at 75.5 s, after the 60 s window" in finding.summary
+    assert finding.remediation.startswith("migrate web first")
+
+
+def test_the_check_passes_a_guest_that_ends_inside_the_window(make_pair):
+    assert judged(make_pair, guest(), Terms(PROBED, window_s=60, ends_at_s=40)).status == Status.PASS
+
+
+def test_a_prediction_on_the_nominal_link_speed_is_a_warning(make_pair):
+    finding = judged(make_pair, guest(), Terms(Bandwidth(1000.0, "link-speed")))
+    assert finding.status == Status.WARN and "link speed, not a measured rate" in finding.summary
+
+
+def test_no_migration_facts_skip_naming_them(make_pair):
+    entry = guest()
+    del entry["migration"]
+    finding = judged(make_pair, entry, Terms(PROBED))
+    assert finding.status == Status.SKIP and "migration not collected" in finding.summary
+
+
+def test_an_unmeasured_dirty_rate_skips_with_libvirts_reason(make_pair):
+    finding = judged(make_pair, guest(dirty=None), Terms(PROBED))
+    assert finding.status == Status.SKIP and "this function is not supported" in finding.summary

@@ -1,5 +1,9 @@
 """--window's durations: seconds or with a unit, bounded; nan, inf and nonsense refused."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import typer
 
@@ -15,3 +19,30 @@ def test_durations(text, seconds):
 def test_refused(text):
     with pytest.raises(typer.BadParameter):
         duration(text)
+
+
+def migdoctor(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "migdoctor", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["check", "kvm1", "kvm2", "--window", "2h"], "migdoctor: --window schedules guests' migrations: add --guests"),
+        (["check", "kvm1", "kvm2", "--parallel", "3"], "migdoctor: --parallel schedules guests' migrations"),
+        (["evacuate", "kvm1", "kvm2", "--window", "nan"], "Invalid value for '--window': nan is not a duration"),
+        (["evacuate", "kvm1", "kvm2", "--parallel", "0"], "Invalid value for '--parallel'"),
+    ],
+)
+def test_bad_schedules_are_refused_before_any_host_is_reached(tmp_path, args, said):
+    done = migdoctor(tmp_path, *args)
+    assert done.returncode == 2
+    assert said in done.stderr
+    assert not (tmp_path / "reports").exists()

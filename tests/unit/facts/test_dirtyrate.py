@@ -23,6 +23,7 @@ class Domain:
     rss_kib: int | None = 300_000
     memory_kib: int = 1_048_576
     refuse_calc: str | None = None
+    refuse_bitmap: bool = False
     measured_after: int = 0
     calls: list[str] = field(default_factory=list)
 
@@ -33,7 +34,9 @@ class Domain:
         return self.job
 
     def startDirtyRateCalc(self, seconds: int, flags: int) -> int:  # noqa: N802
-        self.calls.append(f"start {seconds}")
+        self.calls.append(f"start {seconds} {flags}")
+        if self.refuse_bitmap and flags == libvirt.VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP:
+            raise libvirt.libvirtError("unsupported configuration: dirty-bitmap mode needs QEMU 6.2")
         if self.refuse_calc:
             error = libvirt.libvirtError(self.refuse_calc)
             error.err = (libvirt.VIR_ERR_OPERATION_UNSUPPORTED, 0, self.refuse_calc, 0, "", "", "", 0, 0)
@@ -95,7 +98,18 @@ def test_every_guest_is_measured_in_one_period():
         "dirty_rate_mib_s": 7.0,
         "dirty_rate_error": None,
         "dirty_rate_period_s": 1.0,
+        "dirty_rate_mode": "dirty-bitmap",
     }
+
+
+def test_page_sampling_where_the_dirty_bitmap_is_refused():
+    old = Domain("old", refuse_bitmap=True)
+    parts, _ = migration_parts(Connection(), [old])
+    assert old.calls == [
+        f"start 1 {libvirt.VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP}",
+        f"start 1 {libvirt.VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING}",
+    ]
+    assert parts["old"]["dirty_rate_mode"] == "page-sampling" and parts["old"]["dirty_rate_mib_s"] == 5.0
 
 
 def test_a_guest_under_migration_is_not_measured():
@@ -118,7 +132,14 @@ def test_a_host_that_cannot_measure_says_so():
 
 def test_a_slow_calculation_is_read_again():
     found = start_dirty_rates(Connection(), [Domain("late", measured_after=2)]).finish(sleep=lambda _: None)
-    assert found == {"late": {"dirty_rate_mib_s": 5.0, "dirty_rate_error": None, "dirty_rate_period_s": 1.0}}
+    assert found == {
+        "late": {
+            "dirty_rate_mib_s": 5.0,
+            "dirty_rate_error": None,
+            "dirty_rate_period_s": 1.0,
+            "dirty_rate_mode": "dirty-bitmap",
+        }
+    }
 
 
 def test_a_calculation_past_its_read_back_time_is_given_up():

@@ -35,7 +35,7 @@ from tls_records import HOSTA_NAMES, HOSTB_NAMES, with_tls
 
 from migdoctor.checkapi import Status
 from migdoctor.cli.report import read_report
-from migdoctor.engine import Finding, alarm, builtin_checks, discover
+from migdoctor.engine import Finding, alarm, builtin_checks, discover, pair_checks
 from migdoctor.frozen import freeze
 from migdoctor.judging.path import describe_path, intended_links, measured_path, predict_path
 from migdoctor.parsers import ParseError
@@ -249,7 +249,7 @@ CAPTURED = {
     path.name.removesuffix("-report.json"): json.loads(path.read_text(encoding="utf-8"))["facts"]
     for path in sorted((DATA / "facts").glob("*-report.json"))
 }
-JUDGED_HERE = [check for check in builtin_checks() if check.area != "firewall"]
+JUDGED_HERE = [check for check in pair_checks(builtin_checks()) if check.area != "firewall"]
 
 
 def same_kind(value: Any) -> st.SearchStrategy[Any]:

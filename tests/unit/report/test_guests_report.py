@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from conftest import judged
 
 from migdoctor.report.document import (
     ReportError,
@@ -47,9 +46,9 @@ def with_guests(report: dict[str, Any], entries: list[dict[str, Any]], plan: lis
     return report
 
 
-@pytest.fixture(scope="module")
-def evacuated() -> dict[str, Any]:
-    report = judged("healthy")
+@pytest.fixture
+def evacuated(judge_report) -> dict[str, Any]:
+    report = judge_report("healthy")
     entries = [
         guest_record("web", "hosta", "hostb", [finding("guest.cpu", "pass", "identical")], [], "pass"),
         guest_record(
@@ -78,6 +77,14 @@ def test_a_report_with_guests_validates_and_counts_a_guest_that_cannot_move_as_a
     assert evacuated["exit_status"] == 1
 
 
+def test_a_guest_judged_without_part_of_what_it_needs_is_incomplete_not_a_pass() -> None:
+    entry = guest_record(
+        "web", "hosta", "hostb", [finding("guest.cpu", "skip", "no CPU comparison")], ["no look-ups"], "pass"
+    )
+
+    assert entry["verdict"] == "incomplete"
+
+
 def test_a_guest_is_never_better_than_its_pair() -> None:
     (entry,) = [guest_record("web", "hosta", "hostb", [finding("guest.cpu", "pass", "identical")], [], "incomplete")]
 
@@ -102,9 +109,13 @@ def broken(report: dict[str, Any], change: Any) -> dict[str, Any]:
         (lambda r: r["plan"][1].update(destination="hostb"), "plan: db goes to hostb, where its verdict is not pass"),
         (lambda r: r["plan"][2].update(reason=None), "plan: gone goes nowhere without a reason"),
         (lambda r: r.pop("plan"), "guests without plan"),
+        (lambda r: (r.pop("guests"), r.pop("plan"), r.update(guests_unknown=["x"])), "guests_unknown without guests"),
         (lambda r: r.update(exit_status=0), "exit status 0, but its pairs' give 1"),
     ],
-    ids=["verdict", "pair-verdict", "twice", "no-pair", "plan-misses", "plan-blocked", "no-reason", "no-plan", "exit"],
+    ids=[
+        *("verdict", "pair-verdict", "twice", "no-pair", "plan-misses", "plan-blocked", "no-reason", "no-plan"),
+        *("unknown-alone", "exit"),
+    ],
 )
 def test_validate_names_guests_and_a_plan_that_contradict_the_report(evacuated, change, problem) -> None:
     with pytest.raises(ReportError) as raised:
@@ -178,8 +189,8 @@ def test_junit_has_one_testcase_per_guest_and_destination(evacuated) -> None:
     assert int(root.get("failures", "")) >= 1
 
 
-def test_a_report_without_guests_has_neither_key_and_renders_as_before() -> None:
-    report = judged("healthy")
+def test_a_report_without_guests_has_neither_key_and_renders_as_before(judge_report) -> None:
+    report = judge_report("healthy")
 
     assert "guests" not in report and "plan" not in report
     assert "guests:" not in rendered(report, Format.text) and "## Guests" not in rendered(report, Format.markdown)

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from migdoctor.actions import guests as guests_module
 from migdoctor.actions import peer
 from migdoctor.actions.migration import TrialOptions, TrialRefused
+from migdoctor.facts.guests import GuestAsk
 from migdoctor.report.document import validate_report
 from migdoctor.run import collect as collect_module
 from migdoctor.run import trial as trial_module
@@ -46,7 +48,7 @@ def answered(monkeypatch, fleet_facts):
         yield [FakeTransport(host.label) for host in hosts]
 
     def fetch(transport, lookups, guests=None):
-        calls.append((transport.label, lookups))
+        calls.append((transport.label, lookups) if guests is None else (transport.label, lookups, guests))
         if transport.label == "kvm3":
             return Collected(None, UNREACHABLE)
         facts = fleet_facts[transport.label]
@@ -69,6 +71,31 @@ def test_each_host_is_asked_once_for_its_facts_and_once_for_all_its_look_ups(ans
     assert "hostb-fast.lab.test" in kvm1.resolve and "198.51.100.2" in kvm1.route_to  # kvm2's, as a source
     assert "198.51.100.2" in kvm1.reverse
     assert gathered.hosts["kvm3"].error == UNREACHABLE and gathered.hosts["kvm1"].facts is not None
+
+
+def test_guests_are_asked_of_every_host_and_looked_up_per_judged_pair_only_when_the_run_asks(answered, monkeypatch):
+    looked_up = []
+
+    def guest_lookups(src, dst, src_facts, dst_facts):
+        looked_up.append((src.label, dst.label))
+        return {"web": {"cpu": {"result": "identical"}, "storage": []}}
+
+    monkeypatch.setattr(guests_module, "guest_lookups", guest_lookups)
+    labels = ["kvm1", "kvm2", "kvm3"]
+    request = Request(
+        [Host(label, "ssh", label) for label in labels], [("kvm1", "kvm2"), ("kvm1", "kvm3")], Inventory()
+    )
+    request.probe, request.guests = False, ("web",)
+
+    gathered = collect(request)
+
+    asked = {call[0]: call[2] for call in answered if len(call) == 3}
+    assert asked == {"kvm1": GuestAsk(("web",), source=True), "kvm2": GuestAsk(("web",)), "kvm3": GuestAsk(("web",))}
+    assert looked_up == [("kvm1", "kvm2")]  # kvm3 unreached: its pair is not judged
+    assert gathered.measured[("kvm1", "kvm2")].guests == {"web": {"cpu": {"result": "identical"}, "storage": []}}
+    assert ("kvm1", "kvm3") not in gathered.measured
+    collect(fleet_request(labels, probe=False))
+    assert len(looked_up) == 1 and all(len(call) == 2 for call in answered[3 + 2 :])
 
 
 def test_an_unreachable_host_marks_its_pairs_not_checked_and_the_others_are_judged(answered):

@@ -2,6 +2,7 @@
 one line (exit 2) before any host is contacted when it cannot be right. Saved lab facts and a
 TOML inventory of hosts nothing listens for stand in; no host is contacted."""
 
+import json
 import os
 import subprocess
 import sys
@@ -60,11 +61,18 @@ def inventory(tmp_path: Path) -> str:
             "evacuate kvm1: no other host in group lonely to move its guests to; name DST...",
         ),
         (
+            ["check", "kvm1", "kvm2", "--guests", "--test-migration", "--domain", "web"],
+            "--domain web: migrating an existing domain needs --yes",
+        ),
+        (
             ["evacuate", "kvm1"],
             "evacuate kvm1: no other host in /dev/null to move its guests to; name DST...",
         ),
     ],
-    ids=["both", "blank", "slash", "evacuate-blank", "all", "group-and-dst", "no-group", "group-alone", "no-inventory"],
+    ids=[
+        *("both", "blank", "slash", "evacuate-blank", "all", "group-and-dst", "no-group", "group-alone"),
+        *("domain-needs-yes", "no-inventory"),
+    ],
 )
 def test_a_guest_selection_that_cannot_be_right_is_one_line_and_exit_2(tmp_path, inventory, args, line) -> None:
     done = migdoctor(tmp_path, *[inventory if arg == "INVENTORY" else arg for arg in args])
@@ -78,3 +86,32 @@ def test_evacuate_help_names_its_guest_option_and_no_test_migration(tmp_path) ->
     usage = migdoctor(tmp_path, "evacuate", "--help").stdout
 
     assert "--guest NAME" in usage and "[DST...]" in usage and "--test-migration" not in usage
+
+
+@pytest.mark.parametrize(
+    ("args", "destinations"),
+    [([], ["kvm2", "kvm3"]), (["--group", "pair"], ["kvm3"]), (["kvm3"], ["kvm3"])],
+    ids=["every-other", "group", "named"],
+)
+def test_evacuate_takes_the_destinations_named_else_every_other_host(tmp_path, facts_dir, args, destinations) -> None:
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text('[hosts.kvm1]\n[hosts.kvm2]\n[hosts.kvm3]\n[groups]\npair = ["kvm1", "kvm3"]\n')
+    output = tmp_path / "report.json"
+
+    done = migdoctor(
+        tmp_path,
+        "evacuate",
+        "kvm1",
+        *args,
+        "-i",
+        str(inventory),
+        "--facts-dir",
+        str(facts_dir),
+        "--output",
+        str(output),
+    )
+
+    report = json.loads(output.read_text())
+    assert [pair["destination"] for pair in report["pairs"]] == destinations
+    assert report["guests_unknown"]  # these facts were collected without guests: at least exit 2
+    assert done.returncode == report["exit_status"] == 1  # kvm1 -> kvm3 fails, which outranks it

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_guests_lab import MIGDOCTOR, running, virsh_migrate
+from test_evacuate_lab import MIGDOCTOR, running, virsh_migrate
 
 from migdoctor.report.document import validate_report
 
