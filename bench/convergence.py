@@ -47,10 +47,8 @@ def guest_name(link: str, rate: float) -> str:
 
 
 def predict(link: str, uri: str | None, names: list[str], canary_mib: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(each guest's prediction and migration facts, the canary leg) from `check --guests` with a
-    test migration over LINK."""
-    from migdoctor.judging.convergence import Bandwidth, prediction
-
+    """(each guest's prediction and migration facts, the canary leg), as `check --guests` with a
+    test migration over LINK reports them."""
     over = ["--migrate-uri", uri] if uri else []
     asked = [arg for name in names for arg in ("--guest", name)]
     report = migdoctor(
@@ -60,10 +58,9 @@ def predict(link: str, uri: str | None, names: list[str], canary_mib: int) -> tu
     (leg,) = report["pairs"][0]["migration_trial"]["legs"]
     if not leg["ok"]:
         raise SystemExit(f"the canary did not cross the {link} link: {leg['error']}")
-    streaming_s = leg["source_tx_bytes"] * 8 / (leg["rate_mbps"] * 1e6)
-    bandwidth = Bandwidth(leg["rate_mbps"], "test-migration", leg["wall_s"] - streaming_s)
-    guests = {guest["name"]: guest for guest in report["facts"]["hosta"]["guests"]}
-    return {name: (prediction(guests[name], bandwidth), guests[name]["migration"]) for name in names}, leg
+    facts = {guest["name"]: guest["migration"] for guest in report["facts"]["hosta"]["guests"]}
+    predictions = {guest["name"]: guest["prediction"] for guest in report["guests"]}
+    return {name: (predictions[name], facts[name]) for name in names}, leg
 
 
 def migrate(name: str, uri: str | None, timeout_s: float) -> dict[str, Any]:
@@ -106,7 +103,7 @@ def bench_link(link: str, settings: dict[str, Any]) -> None:
     guests.run(specs)
     try:
         predictions, canary_leg = predict(link, settings["uri"], names, settings["memory_mib"])
-        setup = canary_leg["wall_s"] - canary_leg["source_tx_bytes"] * 8 / (canary_leg["rate_mbps"] * 1e6)
+        setup = predictions[names[0]][0].get("setup_s") or 0
         print(f"\n{link}: canary {canary_leg['rate_mbps']} Mb/s on {canary_leg['source_link']}, set-up {setup:.2f} s")
         print(
             f"{'guest':>10} {'set':>6} {'facts':>6}  {'pred s':>7} {'meas s':>7} {'err':>8}  "
@@ -144,7 +141,7 @@ def main() -> None:
     lab.up("dirty-guests")
     try:
         remove(["calm", "busy", "hot"])  # the scenario's own guests: the bench runs its own, one link at a time
-        print("set: the payload's dirty rate; facts: the rate migdoctor measured (libvirt's page-sampling calc), MiB/s")
+        print("set: the payload's dirty rate; facts: the rate migdoctor measured (libvirt's calculation), MiB/s")
         for link, settings in LINKS.items():
             bench_link(link, settings)
         print("\nload average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
