@@ -306,7 +306,7 @@ Parallel = Annotated[
         metavar="N",
         min=1,
         max=64,
-        help="Guests migrating at once, sharing the migration network's bandwidth (the prediction's; default 1).",
+        help="How many guests the schedule migrates at once, sharing the migration network's bandwidth.",
         rich_help_panel=GUESTS,
     ),
 ]

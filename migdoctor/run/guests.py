@@ -134,20 +134,24 @@ def schedule_evacuation(
     """The planned guests' predicted migrations in the plan's order, --parallel at a time, against
     --window (the report's `evacuation`, None when nothing was predicted); each planned entry gets
     when its migration ends, and one that ends after the window has guest.convergence judged again
-    knowing it. A guest placed nowhere because it converges nowhere makes the evacuation miss."""
+    knowing it. A guest placed nowhere because it converges nowhere makes the evacuation miss; one
+    predicted nowhere leaves its total unknown."""
     if not judging.terms:
         return None
     terms = next(iter(judging.terms.values()))
     by_place = {(entry["name"], entry["destination"]): entry for entry in entries if "prediction" in entry}
     planned = [by_place[key] for item in plan if (key := (item["guest"], item["destination"])) in by_place]
-    stuck = [
-        (item["guest"], {"converges": False})
+    unplaced = [  # a guest placed nowhere: it makes the evacuation miss when it converges nowhere
+        (
+            item["guest"],
+            {"converges": False} if converges_nowhere(by_place, item["guest"]) else {"reason": "not placed"},
+        )
         for item in plan
         if item["destination"] is None
-        and any(e["prediction"].get("converges") is False for (name, _), e in by_place.items() if name == item["guest"])
+        and (converges_nowhere(by_place, item["guest"]) or predicted_nowhere(by_place, item["guest"]))
     ]
     found = evacuation(
-        [(entry["name"], entry["prediction"]) for entry in planned] + stuck, terms.parallel, terms.window_s
+        [(entry["name"], entry["prediction"]) for entry in planned] + unplaced, terms.parallel, terms.window_s
     )
     ends = schedule(
         [(entry["name"], entry["prediction"]["total_s"]) for entry in planned if entry["prediction"].get("converges")],
@@ -163,6 +167,16 @@ def schedule_evacuation(
             if case is not None:
                 rejudge_convergence(judging, case, entry)
     return found
+
+
+def converges_nowhere(by_place: dict[tuple[str, str], dict[str, Any]], name: str) -> bool:
+    """Whether some destination predicted guest NAME not to converge (a placed-nowhere guest's cause)."""
+    return any(entry["prediction"].get("converges") is False for (guest, _), entry in by_place.items() if guest == name)
+
+
+def predicted_nowhere(by_place: dict[tuple[str, str], dict[str, Any]], name: str) -> bool:
+    """Whether guest NAME could be predicted at no destination: the evacuation's total is then unknown."""
+    return all("converges" not in entry["prediction"] for (guest, _), entry in by_place.items() if guest == name)
 
 
 def rejudge_convergence(judging: Judging, case: GuestCase, entry: dict[str, Any]) -> None:

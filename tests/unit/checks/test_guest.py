@@ -13,7 +13,9 @@ from migdoctor.checkapi import Status
 from migdoctor.engine import judge_guest
 from migdoctor.judging.guest import GuestCase
 
-HEALTHY = sorted(GUEST_CHECKS)
+# guest.convergence needs the guest's migration facts and the pair's bandwidth, which the captured
+# guest predates: tests/unit/checks/test_convergence.py passes and fails it.
+HEALTHY = sorted(check for check in GUEST_CHECKS if check != "guest.convergence")
 
 
 @pytest.mark.parametrize("check_id", HEALTHY)

@@ -67,9 +67,11 @@ def test_saved_facts_without_look_ups_place_no_guest_and_pass_none(tmp_path, gue
     assert web["not_checked"] == ["web: its CPU and storage were not looked up from hosta on hostb"]
     assert all(placement["destination"] is None for placement in report["plan"])
     assert done.returncode == report["exit_status"] == 1
-    assert "  web: stays on hosta: hostb: incomplete (guest.cpu: no CPU comparison for guest web on hostb)" in (
-        done.stdout.splitlines()
-    )
+    assert (
+        "  web: stays on hosta: hostb: incomplete (guest.cpu: no CPU comparison for guest web on hostb; "
+        "guest.convergence: hosta: guest web's migration not collected)"
+    ) in done.stdout.splitlines()
+    assert report["evacuation"]["total_s"] is None and report["evacuation"]["fits"] is None
 
 
 def test_a_named_guest_not_running_on_the_source_is_not_checked(tmp_path, guests_dir) -> None:
