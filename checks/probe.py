@@ -88,12 +88,14 @@ def migration_port(pair: Pair) -> Outcome:
             *evidence,
             remediation="see dns.migration-host-address and route.egress-interface",
         )
+    steady = probe["bandwidth_mbps"]  # None: the sample ended before it was steady
+    rate = f"{steady} Mb/s once steady" if steady else f"{probe['rate_mbps']} Mb/s"
     if probe["last_port"]:
         also = f"; {last_target}, the last port of the range, accepted a connection too"
     else:
         also = f"; the last port of the range was not tried: {probe['last_untried']}" if probe["last_untried"] else ""
     return passed(
         f"{human_bytes(probe['bytes'])} to {target} crossed {pair.src_label} {sent_by} -> {pair.dst_label} "
-        f"{received_on} at {probe['bandwidth_mbps']} Mb/s once steady{also}",
+        f"{received_on} at {rate}{also}",
         *evidence,
     )

@@ -4,7 +4,7 @@ rates set, migdoctor predicts each migration (the pre-copy model over the facts 
 rate its test migration measured), and real migrations with `migrate-test --domain NAME` confirm
 it: calm and busy move over the fast link within the predicted time and data, hot never converges
 and migdoctor's --timeout aborts it with the guest still running on hosta. The probe's bandwidth is
-compared with a canary migration's rate on the LAN (scenario seed) and the fast link."""
+compared with a canary migration's rate on the LAN (scenario seed) and the fast link (healthy)."""
 
 import json
 import subprocess
@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from migdoctor.judging.convergence import Bandwidth, prediction
 from migdoctor.lab import scenario
 
 pytestmark = pytest.mark.lab
@@ -50,11 +49,16 @@ def running(lab: Any, host: str) -> set[str]:
     return set(lab.run(host, "virsh", "-c", "qemu:///system", "list", "--name").stdout.split())
 
 
-@pytest.mark.parametrize("scenario_name", ["seed", "dirty-guests"], ids=["lan", "fast"])
+@pytest.mark.parametrize("scenario_name", ["seed", "healthy"], ids=["lan", "fast"])
 def test_the_probe_measures_the_bandwidth_a_migration_gets(lab_scenario, tmp_path, scenario_name):
-    """On seed the migration takes the 100 Mb/s LAN, on dirty-guests the 1 Gb/s fast link."""
+    """On seed the migration takes the 100 Mb/s LAN, on healthy the 1 Gb/s fast link. Not on
+    dirty-guests: a migration at 1 Gb/s needs most of a core here, and with the three guests
+    running beside it (hot alone takes 10-20 % of one) the canary fell to 897 Mb/s in 2 of 4 runs
+    on this two-core machine while the probe read 956."""
     lab_scenario(scenario_name)
-    canary_mib = "64" if scenario_name == "seed" else "256"  # 16 and 208 MiB of payload: 1.5-2 s
+    # Long enough that the canary's own rate settles: 80 MiB of payload take ~7 s on the LAN, 464
+    # MiB ~4 s on the fast link (its rate was 0-3 % below the probe's; with 16 MiB on the LAN, 1-12 %).
+    canary_mib = "128" if scenario_name == "seed" else "512"
     done, report = report_of(
         tmp_path, "check", "hosta", "hostb", "--test-migration", "--canary-memory", canary_mib, "--one-way",
         "--only", "probe.migration-port,migration",
@@ -75,19 +79,18 @@ def dirty_lab(lab: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def predicted(dirty_lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Each guest's prediction for hosta -> hostb from `check --guests` with a test migration: the
-    guests' facts (memory in use, dirty rate, downtime limit) as migdoctor collected them, the
-    stream's rate and set-up time as its canary measured them."""
+    """Each guest's prediction for hosta -> hostb as `check --guests` with a test migration reports
+    it: the guests' facts (memory in use, dirty rate, downtime limit) as migdoctor collected them,
+    the stream's rate and set-up time as its canary measured them."""
     done, report = report_of(
         tmp_path_factory.mktemp("predict"), "check", "hosta", "hostb", "--guests", "--test-migration",
-        "--canary-memory", "128", "--one-way", "--include-facts",
+        "--canary-memory", "128", "--one-way",
     )  # fmt: skip
     (leg,) = report["pairs"][0]["migration_trial"]["legs"]
     assert leg["ok"], done.stdout
-    streaming_s = leg["source_tx_bytes"] * 8 / (leg["rate_mbps"] * 1e6)
-    bandwidth = Bandwidth(leg["rate_mbps"], "test-migration", leg["wall_s"] - streaming_s)
-    guests = report["facts"]["hosta"]["guests"]
-    return {guest["name"]: prediction(guest, bandwidth) for guest in guests}
+    found = {guest["name"]: guest["prediction"] for guest in report["guests"] if guest["destination"] == "hostb"}
+    assert {p["bandwidth_source"] for p in found.values()} == {"test-migration"}, found
+    return found
 
 
 def test_each_guest_dirties_memory_at_its_set_rate(dirty_lab):

@@ -57,6 +57,15 @@ def test_last_port_not_tried_passes_on_the_first_and_says_why(make_pair, judge, 
     assert "49215 (last port)" not in str(finding.evidence)
 
 
+def test_a_sample_that_never_got_steady_gives_its_own_rate(make_pair, judge):
+    short = probe_record(bandwidth_mbps=None, bandwidth_bytes=0, bandwidth_s=0.0)
+
+    finding = judge(CHECK, make_pair(probe=short))
+
+    assert finding.status == Status.PASS
+    assert " b-fast at 962.6 Mb/s; " in finding.summary
+
+
 def test_probe_that_crossed_the_lan_fails(make_pair, judge):
     lan = probe_record(
         name="hostb.lab.test",
