@@ -25,8 +25,10 @@ def incoming_endpoint(dst_facts: dict[str, Any]) -> tuple[str, str, int, int]:
     return (name, bind, *port_range(dst_facts))
 
 
-def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict[str, Any]:
-    """Both halves, each on its host's far side; the destination's facts say where to listen."""
+def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any], measure: bool = False) -> dict[str, Any]:
+    """Both halves, each on its host's far side; the destination's facts say where to listen. The
+    sample is 4 MiB; MEASURE sends for the far side's PROBE_SECONDS, long enough for the steady
+    bandwidth a prediction needs (a pair check without guests does not wait for it)."""
     name, bind, first, last = incoming_endpoint(dst_facts)
     result: dict[str, Any] = {
         "name": name,
@@ -52,7 +54,7 @@ def run_probe(src: Transport, dst: Transport, dst_facts: dict[str, Any]) -> dict
                 return result
             result.update(port=ready["port"], last_port=ready.get("last_port"), last_untried=ready.get("last_untried"))
             sender: dict[str, Any] = src.call(
-                "probe-send", name=name, port=ready["port"], last_port=result["last_port"]
+                "probe-send", name=name, port=ready["port"], last_port=result["last_port"], measure=measure
             )
             result["last_error"] = sender.get("last_error")
             if sender.get("error"):

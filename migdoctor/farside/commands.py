@@ -64,10 +64,10 @@ def probe_serve(cancelled: threading.Event, bind: str, first: int, last: int) ->
 
 
 @command("probe-send")
-def probe_send(name: str, port: int, last_port: int | None = None) -> dict[str, Any]:
-    from migdoctor.farside.probe import send
+def probe_send(name: str, port: int, last_port: int | None = None, measure: bool = False) -> dict[str, Any]:
+    from migdoctor.farside.probe import PROBE_SECONDS, send
 
-    return send(name, port, last_port)
+    return send(name, port, last_port, seconds=PROBE_SECONDS if measure else 0.0)
 
 
 @command("pmtu-probe")

@@ -181,7 +181,7 @@ def send(
     last_port: int | None = None,
     size: int = PROBE_BYTES,
     timeout: float = SERVE_TIMEOUT_S,
-    seconds: float = PROBE_SECONDS,
+    seconds: float = 0.0,
 ) -> dict[str, Any]:
     """Source side: connect to NAME:PORT as QEMU would and send random bytes for SECONDS, at least
     SIZE; meanwhile open (and close) a connection to LAST_PORT, the range's last port, where the

@@ -162,7 +162,9 @@ def active_steps(
     probes = scheduled_probes(
         request.forks,
         pairs,
-        lambda src, dst: probe_pair(transports[src], transports[dst], facts[dst], intents[dst]),
+        lambda src, dst: probe_pair(
+            transports[src], transports[dst], facts[dst], intents[dst], measure=request.guests is not None
+        ),
     )
     return {pair: Measured(probes[pair], peers[pair].result() if pair in peers else None) for pair in pairs}
 
@@ -208,12 +210,15 @@ def counters_used(pair: tuple[str, str]) -> set[tuple[str, str]]:
     return {(src, "tx_bytes"), (dst, "rx_bytes")}
 
 
-def probe_pair(src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent) -> dict[str, Any] | None:
-    """The port probe and the path MTU probe of one pair, side by side."""
+def probe_pair(
+    src: Transport, dst: Transport, dst_facts: dict[str, Any], intent: Intent, measure: bool = False
+) -> dict[str, Any] | None:
+    """The port probe and the path MTU probe of one pair, side by side. MEASURE: the port probe
+    sends long enough to measure the bandwidth a guest's predicted migration gets (guests asked)."""
     from migdoctor.actions.probe import run_probe
 
     with ThreadPoolExecutor(2) as pool:
-        probe = pool.submit(run_probe, src, dst, dst_facts)
+        probe = pool.submit(run_probe, src, dst, dst_facts, measure)
         path_mtu = pool.submit(path_mtu_of, src, dst, dst_facts, intent)
         probed = probe.result()
         if probed is not None:  # judged by link.path-mtu beside the port probe

@@ -60,7 +60,7 @@ def test_the_probe_measures_the_bandwidth_a_migration_gets(lab_scenario, tmp_pat
     # MiB ~4 s on the fast link (its rate was 0-3 % below the probe's; with 16 MiB on the LAN, 1-12 %).
     canary_mib = "128" if scenario_name == "seed" else "512"
     done, report = report_of(
-        tmp_path, "check", "hosta", "hostb", "--test-migration", "--canary-memory", canary_mib, "--one-way",
+        tmp_path, "check", "hosta", "hostb", "--guests", "--test-migration", "--canary-memory", canary_mib, "--one-way",
         "--only", "probe.migration-port,migration",
     )  # fmt: skip
 

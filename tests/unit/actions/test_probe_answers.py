@@ -59,7 +59,8 @@ def test_the_sender_tries_the_last_port_the_listener_holds_and_both_errors_are_k
 
     result = probe.run_probe(sender, listener, DST_FACTS)
 
-    assert sender.calls == [("probe-send", {"name": "hostb.lab.test", "port": 49152, "last_port": 49215})]
+    asked = {"name": "hostb.lab.test", "port": 49152, "last_port": 49215, "measure": False}
+    assert sender.calls == [("probe-send", asked)]
     assert (result["port"], result["error"], result["last_port"], result["last_error"]) == (
         49152,
         refused,

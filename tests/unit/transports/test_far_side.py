@@ -225,6 +225,23 @@ def test_the_port_probe_listens_on_both_families_when_migration_address_is_unset
     assert sent["address"] == "127.0.0.1" and received["bytes"] == sent["bytes"] > 0
 
 
+def test_the_port_probe_measures_a_steady_bandwidth_only_when_asked(far):
+    """A pair check sends its 4 MiB sample and no more; a prediction's probe (guests asked) sends
+    for PROBE_SECONDS and the listener gives the steady rate."""
+    from migdoctor.farside.probe import PROBE_BYTES, PROBE_SECONDS, WARMUP_S
+
+    for measure in (False, True):
+        with far.stream("probe-serve", bind="127.0.0.1", first=49152, last=49215) as server:
+            port = server.next(5)["port"]
+            sent = far.call("probe-send", name="127.0.0.1", port=port, measure=measure)
+            received = server.next(5)
+        if measure:
+            assert sent["seconds"] >= PROBE_SECONDS and received["steady_mbps"] > 0
+            assert received["steady_s"] >= PROBE_SECONDS - WARMUP_S - 0.1
+        else:
+            assert sent["bytes"] == PROBE_BYTES and sent["seconds"] < PROBE_SECONDS
+
+
 def free_port() -> int:
     """The last of nine free ports below the kernel's ephemeral range: a port the kernel picked and
     released could be taken again by any process's outgoing connection before the test binds it."""
