@@ -49,10 +49,14 @@ def fetch(host: Transport, lookups: Lookups) -> Collected:
         return Collected(None, str(exc))
 
 
-def warm_up() -> None:
+def warm_up(transports: list[Transport]) -> None:
     """While the hosts answer, import and compile what comes after their answers (libvirt for
     round one's questions, the report's validators, the text writer): the main thread only waits
-    then, and would otherwise do it after the last answer."""
+    then, and would otherwise do it after the last answer. It begins once the far sides of
+    TRANSPORTS (the first started) are spawned: before, it would hold the interpreter while they
+    are being started."""
+    for transport in transports:
+        transport.spawned.wait()
     import libvirt  # noqa: F401
 
     from migdoctor.report.encoded import pair_validator
@@ -73,7 +77,7 @@ def collect(request: Request) -> Gathered:
     ):
         by_label = {transport.label: transport for transport in transports}
         first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
-        threading.Thread(target=warm_up, daemon=True).start()
+        threading.Thread(target=warm_up, args=(transports[: request.forks],), daemon=True).start()
         peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
