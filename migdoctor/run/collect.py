@@ -76,9 +76,9 @@ def collect(request: Request) -> Gathered:
         ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
     ):
         by_label = {transport.label: transport for transport in transports}
+        peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         first = {label: pool.submit(fetch, transport, Lookups()) for label, transport in by_label.items()}
         threading.Thread(target=warm_up, args=(transports[: request.forks],), daemon=True).start()
-        peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
         intents, planned = planned_lookups(request, reached)
@@ -104,11 +104,11 @@ def collect(request: Request) -> Gathered:
 def peer_connections(
     request: Request, transports: dict[str, Transport], pool: ThreadPoolExecutor
 ) -> dict[tuple[str, str], Future[dict[str, Any]]]:
-    """Each pair's peer connection, started beside round one: it needs only the source's far
-    side (which round one starts; one that cannot start fails both once) and the destination's
-    URI from the inventory, and it is an SSH or TLS handshake between the hosts, the slowest of
-    the active steps. A peer connection names no link (its bytes are noise beside a probe's
-    stream), so all run at once, at most --forks."""
+    """Each pair's peer connection, asked ahead of round one: it needs only the source's far side
+    (one that cannot start fails both once) and the destination's URI from the inventory, and it
+    is an SSH or TLS handshake between the hosts, the slowest of the active steps, so it starts
+    on the source before the facts' imports there. A peer connection names no link (its bytes
+    are noise beside a probe's stream), so all run at once, at most --forks."""
     from migdoctor.actions.peer import run_peer_connection
 
     return {
