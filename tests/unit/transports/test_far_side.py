@@ -139,6 +139,20 @@ print("pyroute2.netlink.generic" in sys.modules)
     assert done.stdout.decode().split() == ["[1]", "False", "False", "<migdoctor-bundle>/pyroute2/__init__.py", "False"]
 
 
+def test_the_first_stage_widens_its_stdin_pipe_to_take_the_bundle_at_once():
+    """Over SSH the bundle (1.9 MB) crosses sshd into python3's stdin pipe: at the usual 64 KiB
+    sshd waits on python3 for each 64 KiB, and the channel's window on sshd."""
+    import fcntl
+
+    with subprocess.Popen(
+        ["/usr/bin/python3", "-c", FIRST_STAGE], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as first_stage:
+        assert first_stage.stdin is not None and first_stage.stdout is not None
+        assert first_stage.stdout.readline().startswith(b"migdoctor-far-side ")
+        assert fcntl.fcntl(first_stage.stdin.fileno(), fcntl.F_GETPIPE_SZ) == 1 << 20
+        first_stage.kill()
+
+
 def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
     """Hosts may run Python 3.9: whatever the bundle carries there must not use newer syntax."""
     for name, path in package_files((3, 9)):
