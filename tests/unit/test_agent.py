@@ -1,5 +1,6 @@
 """The console script's end: without the interpreter's teardown, but with what it does that
-matters (threads that are not daemons joined, atexit's handlers run, output flushed, the status)."""
+matters (a pool's idle workers ended, threads that are not daemons joined, atexit's handlers run,
+output flushed, the status)."""
 
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 LEAVES = """
 import atexit, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from migdoctor.agent import leave
 
@@ -17,6 +19,8 @@ def write_late():
     time.sleep(0.3)
     out.write_text("written")
 threading.Thread(target=write_late).start()
+idle = ThreadPoolExecutor(1)  # never shut down: its worker waits for work until told to end
+idle.submit(print, end="").result()
 atexit.register(lambda: sys.stdout.write("atexit ran\\n"))
 sys.stdout.write("buffered, not flushed\\n")
 leave(eval(sys.argv[2]))
