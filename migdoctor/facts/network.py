@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
-from pyroute2.ethtool.ethtool import Ethtool
+from pyroute2.ethtool.ioctl import IoctlEthtool
 from pyroute2.iproute.linux import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -51,10 +51,13 @@ def qdisc_record(message: Any) -> dict[str, Any]:
     return record
 
 
-def link_speed_mbps(ethtool: Ethtool, ifname: str) -> int | None:
-    """Speed as the driver reports it; None where the kernel does not know (unknown = -1)."""
+def link_speed_mbps(ethtool: IoctlEthtool, ifname: str) -> int | None:
+    """Speed as the driver reports it; None where the kernel does not know (unknown = -1). Asked
+    by ethtool's ioctl, which reads what its netlink interface does (the driver's link settings)
+    without importing pyroute2's generic netlink families."""
     try:
-        speed = ethtool.get_link_mode(ifname).speed
+        ethtool.change_ifname(ifname)
+        speed = ethtool.get_link_settings().speed
     except Exception:  # noqa: BLE001 - drivers without ethtool support simply have no speed
         return None
     return speed if isinstance(speed, int) and 0 < speed < 4_000_000 else None
@@ -121,7 +124,7 @@ def collect_links(ipr: IPRoute, gaps: Gaps) -> list[dict[str, Any]]:
         )
     messages = list(ipr.get_links())
     names = link_names(messages)
-    ethtool = Ethtool()
+    ethtool = IoctlEthtool()
     links = []
     try:
         for message in messages:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import socket
-import ssl
 import subprocess
 import time
 from typing import Any
@@ -109,6 +107,8 @@ def tls_handshake(host: str, port: int, params: dict[str, str], timeout: float) 
     """A TLS handshake with the client certificate and CA libvirt would use (no libvirt client here).
     It proves the destination's identity to the source; the destination's verdict on the client
     certificate (after the handshake in TLS 1.3) and libvirt's auth show only in virsh."""
+    import ssl  # here, not at the top: see virsh_installed
+
     pki = params.get("pkipath")
     paths = {
         "ca": os.path.join(pki, "cacert.pem") if pki else PKI["ca"],
@@ -143,6 +143,15 @@ def tcp_connect(host: str, port: int, timeout: float) -> dict[str, Any]:
     return {"ok": ok, "exit": None, "output": [words], "seconds": round(time.monotonic() - started, 3)}
 
 
+def virsh_installed() -> bool:
+    """Imports shutil only here (and ssl only for a TLS handshake): on the source this module is
+    imported beside the facts' own imports, and an ssh URI's handshake, the slowest active step,
+    starts only once its imports are done."""
+    import shutil
+
+    return shutil.which("virsh") is not None
+
+
 def connect(uri: str, timeout: float = PEER_TIMEOUT_S) -> dict[str, Any]:
     """Open URI as libvirtd's account would, and say how it went."""
     url = urlsplit(uri)
@@ -160,7 +169,7 @@ def connect(uri: str, timeout: float = PEER_TIMEOUT_S) -> dict[str, Any]:
     if transport in SSH_TRANSPORTS:
         argv = ssh_argv(url, params)
         record.update(method="ssh", argv=argv, **run_as(argv, record["ran_as"], uid, timeout))
-    elif transport in DEFAULT_PORTS and shutil.which("virsh"):
+    elif transport in DEFAULT_PORTS and virsh_installed():
         argv = ["virsh", "-c", uri, "hostname"]
         record.update(method="virsh", argv=argv, **run_as(argv, record["ran_as"], uid, timeout))
     elif transport == "tls":

@@ -51,10 +51,14 @@ def fetch(host: Transport, lookups: Lookups, guests: GuestAsk | None = None) -> 
         return Collected(None, str(exc))
 
 
-def warm_up() -> None:
+def warm_up(transports: list[Transport]) -> None:
     """While the hosts answer, import and compile what comes after their answers (libvirt for
     round one's questions, the report's validators, the text writer): the main thread only waits
-    then, and would otherwise do it after the last answer."""
+    then, and would otherwise do it after the last answer. It begins once the far sides of
+    TRANSPORTS (the first started) are spawned: before, it would hold the interpreter while they
+    are being started."""
+    for transport in transports:
+        transport.spawned.wait()
     import libvirt  # noqa: F401
 
     from migdoctor.report.encoded import pair_validator
@@ -74,12 +78,12 @@ def collect(request: Request) -> Gathered:
         ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
     ):
         by_label = {transport.label: transport for transport in transports}
+        peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         first = {
             label: pool.submit(fetch, transport, Lookups(), guest_ask(request, label))
             for label, transport in by_label.items()
         }
-        threading.Thread(target=warm_up, daemon=True).start()
-        peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
+        threading.Thread(target=warm_up, args=(transports[: request.forks],), daemon=True).start()
         hosts = {label: job.result() for label, job in first.items()}
         reached = {label: side.facts for label, side in hosts.items() if side.facts is not None}
         intents, planned = planned_lookups(request, reached)
@@ -136,11 +140,11 @@ def guest_steps(
 def peer_connections(
     request: Request, transports: dict[str, Transport], pool: ThreadPoolExecutor
 ) -> dict[tuple[str, str], Future[dict[str, Any]]]:
-    """Each pair's peer connection, started beside round one: it needs only the source's far
-    side (which round one starts; one that cannot start fails both once) and the destination's
-    URI from the inventory, and it is an SSH or TLS handshake between the hosts, the slowest of
-    the active steps. A peer connection names no link (its bytes are noise beside a probe's
-    stream), so all run at once, at most --forks."""
+    """Each pair's peer connection, asked ahead of round one: it needs only the source's far side
+    (one that cannot start fails both once) and the destination's URI from the inventory, and it
+    is an SSH or TLS handshake between the hosts, the slowest of the active steps, so it starts
+    on the source before the facts' imports there. A peer connection names no link (its bytes
+    are noise beside a probe's stream), so all run at once, at most --forks."""
     from migdoctor.actions.peer import run_peer_connection
 
     return {

@@ -144,6 +144,7 @@ class Transport(ABC):
         self.lock = threading.Lock()
         self.far_side: FarSide | None = None
         self.start_error: str | None = None
+        self.spawned = threading.Event()  # the far side's process runs, or could not start
 
     @property
     def label(self) -> str:
@@ -182,22 +183,32 @@ class Transport(ABC):
 
     def started(self) -> FarSide:
         """The run's far side, started at the first call; a far side that could not start fails
-        every later call of the run with the same line, never a second attempt."""
+        every later call of the run with the same line, never a second attempt. The bundle for a
+        host like this one is made once the process is spawned, while it connects."""
         with self.lock:
             if self.start_error is not None:
                 raise TransportError(self.start_error)
             if self.far_side is None:
                 from migdoctor.transports.bundle import bundle, make_ahead
 
-                if self.bootstraps:
-                    make_ahead()
+                def spawned() -> None:
+                    if self.bootstraps:
+                        make_ahead()
+                    self.spawned.set()
+
                 try:
                     self.far_side = FarSide(
-                        self.label, self.far_side_argv(), self.explain_end, bundle if self.bootstraps else None
+                        self.label,
+                        self.far_side_argv(),
+                        self.explain_end,
+                        bundle if self.bootstraps else None,
+                        spawned,
                     )
                 except TransportError as exc:
                     self.start_error = str(exc)
                     raise
+                finally:
+                    self.spawned.set()
             return self.far_side
 
     def call(self, name: str, /, **args: Any) -> Any:

@@ -24,7 +24,8 @@ ENDED = {"ended": True}  # what waiters get when the far side is gone
 
 class FarSide:
     """One far-side process. `bundle` (given when the host has no migdoctor) is called with the
-    far interpreter's bytecode magic and version and returns the zip sent after the boot stage."""
+    far interpreter's bytecode magic and version and returns the zip sent after the boot stage.
+    `spawned` is called once the process runs, before its answers are awaited."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class FarSide:
         argv: list[str],
         explain_end: Callable[[int, str], str],
         bundle: Callable[[bytes, tuple[int, int]], bytes] | None = None,
+        spawned: Callable[[], None] = lambda: None,
     ) -> None:
         self.label = label
         self.explain_end = explain_end
@@ -47,6 +49,7 @@ class FarSide:
             raise TransportError(f"{label}: {exc.filename} is not installed here") from None
         threading.Thread(target=self.read_stderr, daemon=True).start()
         threading.Thread(target=self.read_answers, daemon=True).start()
+        spawned()
         try:
             if bundle is not None:
                 self.boot(bundle)

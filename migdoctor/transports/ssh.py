@@ -27,11 +27,22 @@ MIN_PYTHON = (3, 9)
 MUX_OPTIONS = ("controlmaster", "controlpath", "controlpersist")  # the inventory's own, if any, win
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; ssh refuses a longer ControlPath
 
-# Runs on any python3 and refuses an old one; the far side proper needs MIN_PYTHON.
+F_SETPIPE_SZ = 1031  # Linux's fcntl (Python has it by name from 3.10 only)
+STDIN_PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: what any user may set
+# Runs on any python3 and refuses an old one; the far side proper needs MIN_PYTHON. Before it
+# greets, it widens its stdin pipe to hold the bundle (1.9 MB): with the usual 64 KiB sshd can
+# pass the bundle on only as fast as python3 takes it, and the SSH channel's window waits on
+# that (50-60 ms of a loaded host's boot, 5-7 ms with the wide pipe). Not a pipe, or a smaller
+# limit: the usual one.
 FIRST_STAGE = f"""import sys
 if sys.version_info < {MIN_PYTHON}:
     sys.stderr.write('migdoctor-far-side: python %d.%d\\n' % sys.version_info[:2])
     sys.exit({EXIT_PYTHON_TOO_OLD})
+try:
+    import fcntl
+    fcntl.fcntl(0, {F_SETPIPE_SZ}, {STDIN_PIPE_BYTES})
+except OSError:
+    pass
 import importlib.util
 sys.stdout.buffer.write(b'migdoctor-far-side %s %d.%d\\n' % (importlib.util.MAGIC_NUMBER.hex().encode(), *sys.version_info[:2]))
 sys.stdout.buffer.flush()

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -29,9 +29,16 @@ from migdoctor.transports.inventory import Inventory
 UNREACHABLE = "kvm3: ssh to root@kvm3 failed: ssh: connect to host kvm3 port 22: Connection refused"
 
 
+def spawned() -> threading.Event:
+    started = threading.Event()
+    started.set()
+    return started
+
+
 @dataclass
 class FakeTransport:
     label: str
+    spawned: threading.Event = field(default_factory=spawned)  # no process to wait for
 
 
 def fleet_request(labels, **options):

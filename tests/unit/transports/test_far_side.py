@@ -119,8 +119,9 @@ def test_files_a_request_wrote_are_removed_when_the_far_side_ends(far, tmp_path:
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["bytecode", "source"])
 def test_the_bundle_sets_pyroute2_up_without_its_init_and_the_far_side_reads_links(compiled: bool):
-    """pyroute2's __init__ imports every socket class it has (NDB, conntrack ...): on a host the
-    package stays hollow, and the modules the far side imports load from where they are defined."""
+    """pyroute2's __init__ imports every socket class it has (NDB, conntrack ...) and
+    pyroute2.ethtool's its generic netlink families: on a host both packages stay hollow, and the
+    modules the far side imports load from where they are defined."""
     import importlib.util
 
     blob = bundle(importlib.util.MAGIC_NUMBER if compiled else None, sys.version_info[:2])
@@ -133,9 +134,24 @@ from migdoctor.facts.network import IPRoute
 import pyroute2
 with IPRoute() as ip:
     print(ip.link_lookup(ifname="lo"), hasattr(pyroute2, "IPRoute"), "pyroute2.ndb" in sys.modules, pyroute2.__file__)
+print("pyroute2.netlink.generic" in sys.modules)
 """
     done = subprocess.run(["/usr/bin/python3", "-S", "-c", script], input=blob, capture_output=True, check=True)
-    assert done.stdout.decode().split() == ["[1]", "False", "False", "<migdoctor-bundle>/pyroute2/__init__.py"]
+    assert done.stdout.decode().split() == ["[1]", "False", "False", "<migdoctor-bundle>/pyroute2/__init__.py", "False"]
+
+
+def test_the_first_stage_widens_its_stdin_pipe_to_take_the_bundle_at_once():
+    """Over SSH the bundle (1.9 MB) crosses sshd into python3's stdin pipe: at the usual 64 KiB
+    sshd waits on python3 for each 64 KiB, and the channel's window on sshd."""
+    import fcntl
+
+    with subprocess.Popen(
+        ["/usr/bin/python3", "-c", FIRST_STAGE], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as first_stage:
+        assert first_stage.stdin is not None and first_stage.stdout is not None
+        assert first_stage.stdout.readline().startswith(b"migdoctor-far-side ")
+        assert fcntl.fcntl(first_stage.stdin.fileno(), fcntl.F_GETPIPE_SZ) == 1 << 20
+        first_stage.kill()
 
 
 def test_everything_sent_to_a_python_3_9_host_parses_as_python_3_9():
