@@ -125,7 +125,7 @@ def test_no_host_sends_or_receives_two_probes_at_once_and_test_migrations_run_on
     overlaps, at_once, trials = [], [], []
     lock, three_at_once = threading.Lock(), threading.Event()
 
-    def probe_pair(src, dst, dst_facts, intent):
+    def probe_pair(src, dst, dst_facts, intent, measure):
         with lock:
             if sending[src.label] or receiving[dst.label]:
                 overlaps.append((src.label, dst.label))
@@ -161,7 +161,7 @@ def test_one_host_sends_a_probe_only_after_its_last_one_ended(answered, fleet_fa
     fleet_facts["kvm4"] = fleet_facts["kvm1"]
     spans: dict[tuple[str, str], tuple[float, float]] = {}
 
-    def probe_pair(src, dst, dst_facts, intent):
+    def probe_pair(src, dst, dst_facts, intent, measure):
         started = time.monotonic()
         time.sleep(0.05)
         spans[(src.label, dst.label)] = (started, time.monotonic())
@@ -185,7 +185,9 @@ def test_the_peer_connections_all_run_at_once_beside_the_probes(answered, fleet_
         return {"uri": uri, "from": src.label}
 
     monkeypatch.setattr(peer, "run_peer_connection", run_peer_connection)
-    monkeypatch.setattr(collect_module, "probe_pair", lambda src, dst, dst_facts, intent: {"probed": dst.label})
+    monkeypatch.setattr(
+        collect_module, "probe_pair", lambda src, dst, dst_facts, intent, measure: {"probed": dst.label}
+    )
     request = fleet_request(["kvm1", "kvm2", "kvm4"])
     request.hosts = [replace(host, libvirt_uri=f"qemu+ssh://root@{host.label}/system") for host in request.hosts]
 
