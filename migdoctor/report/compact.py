@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from migdoctor.report.encoded import Encoded, json_bytes
+from migdoctor.report.totals import totals
 
 WORDED_PAIRS = 400  # a report up to this many pairs keeps every pass's wording: a few MiB at most
 PASSED = f"passed (in a report of more than {WORDED_PAIRS} pairs a pass keeps its status, not its wording)"
@@ -125,7 +126,6 @@ class Tables:
 def expanded(compact: dict[str, Any], shared: dict[str, list[Any]]) -> dict[str, Any]:
     """The full pair a compact pair stands for; BrokenReference if it names an entry SHARED lacks."""
     from migdoctor.judging.path import path_text
-    from migdoctor.report.document import totals
 
     src, dst = compact["source"], compact["destination"]
 

@@ -17,6 +17,7 @@ from migdoctor.report.encoded import Encoded
 from migdoctor.report.json_writer import json_chunks
 from migdoctor.report.output import OutputError
 from migdoctor.report.output import write_atomically as write_file
+from migdoctor.report.totals import STATUSES, totals
 from migdoctor.schemas import schema_errors
 
 REPORT_SCHEMA_VERSION = "3"  # 1: one pair per report; 2: no incomplete verdict (schemas/report-N.schema.json)
@@ -28,7 +29,6 @@ EXIT_MEANINGS = {
     EXIT_INCOMPLETE: "incomplete",
 }
 PRECEDENCE = (EXIT_FAILED, EXIT_COULD_NOT_RUN, EXIT_INCOMPLETE, EXIT_PASSED)  # which status a run of pairs takes
-STATUSES = ("pass", "warn", "fail", "skip", "error")
 # The findings that verify each part of the predicted path, asked in this order for why it is unknown.
 PATH_CHECKS = {
     "address": ("dns.migration-host-resolves", "dns.migration-host-address"),
@@ -99,13 +99,6 @@ def identity_summary(facts: dict[str, Any] | None) -> dict[str, Any] | None:
         "libvirt_version": libvirt.get("version"),
         "qemu_version": libvirt.get("hypervisor_version"),
     }
-
-
-def totals(findings: list[dict[str, Any]]) -> dict[str, int]:
-    counted = Counter(f["status"] for f in findings if not f["ignored"])
-    result = {status: counted.get(status, 0) for status in STATUSES}
-    result["ignored"] = sum(1 for f in findings if f["ignored"])
-    return result
 
 
 def exit_status(findings: list[dict[str, Any]], could_not_run: bool, unverified: Sequence[str] = ()) -> int:

@@ -8,7 +8,8 @@ import pytest
 from migdoctor.checkapi import Check, Evidence, Outcome, Skip, Status, failed, passed
 from migdoctor.engine import DiscoveryError, discover, run_check, run_checks, select
 from migdoctor.judging.pair import Intent, MigrationNetwork, Pair
-from migdoctor.report.document import EXIT_FAILED, EXIT_PASSED, exit_status, finding_record, totals
+from migdoctor.report.document import EXIT_FAILED, EXIT_PASSED, exit_status, finding_record
+from migdoctor.report.totals import totals
 
 BUILTIN = discover()
 PAIR = Pair(

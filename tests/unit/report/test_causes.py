@@ -3,8 +3,9 @@
 import orjson
 
 from migdoctor.report.causes import abstracted, causes, matrix_rows, pair_names
-from migdoctor.report.document import EXIT_INCOMPLETE, exit_status, pair_summary, totals
+from migdoctor.report.document import EXIT_INCOMPLETE, exit_status, pair_summary
 from migdoctor.report.encoded import Encoded
+from migdoctor.report.totals import totals
 
 
 def host(label):
