@@ -5,7 +5,6 @@ against the window. The pair is the lab's healthy one (tests/data/facts)."""
 from typing import Any
 
 import pytest
-from conftest import judged
 
 from migdoctor.report.document import ReportError, guest_record, guest_statuses, run_exit_status, validate_report
 from migdoctor.report.writers import Format, RenderOptions, writer
@@ -50,9 +49,9 @@ FAILED = {
 }
 
 
-@pytest.fixture(scope="module")
-def predicted() -> dict[str, Any]:
-    report = judged("healthy")
+@pytest.fixture
+def predicted(judge_report) -> dict[str, Any]:
+    report = judge_report("healthy")
     web = guest_record("web", "hosta", "hostb", [], [], "pass") | {"prediction": WEB}
     hot = guest_record("hot", "hosta", "hostb", [FAILED], [], "pass") | {"prediction": HOT}
     report |= {
