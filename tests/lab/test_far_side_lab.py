@@ -112,6 +112,7 @@ def test_a_fleet_check_logs_in_once_per_host_and_once_per_ordered_pair(lab_scena
     each host's sshd accepts the control node's one connection (the far side, carrying libvirt's
     too) and one peer connection from each of the two other hosts: 3 + 6 logins in all."""
     from migdoctor.lab import inventory
+    from migdoctor.report.compact import expanded_pairs
 
     lab = lab_scenario("healthy", hosts=3)
     hosts = sorted(lab.inventory()["hosts"])
@@ -122,7 +123,7 @@ def test_a_fleet_check_logs_in_once_per_host_and_once_per_ordered_pair(lab_scena
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(output.read_text())
     assert len(report["pairs"]) == 6
-    for pair in report["pairs"]:  # each pair's probe and peer connection ran, over SSH
+    for pair in expanded_pairs(report):  # each pair's probe and peer connection ran, over SSH
         statuses = {f["id"]: f["status"] for f in pair["findings"]}
         assert statuses["probe.migration-port"] == "pass"
         (peer,) = [f for f in pair["findings"] if f["id"] == "trust.peer-connection"]

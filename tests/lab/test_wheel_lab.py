@@ -14,6 +14,7 @@ import pytest
 import test_check_lab
 import test_migration_lab
 
+from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import validate_report
 
 pytestmark = pytest.mark.lab
@@ -54,7 +55,7 @@ def test_the_fleet_run_from_the_wheel_on_three_hosts(installed: str, lab_scenari
     assert sorted((p["source"], p["destination"]) for p in report["pairs"]) == sorted(
         permutations(["hosta", "hostb", "hostc"], 2)
     )
-    for pair in report["pairs"]:
+    for pair in expanded_pairs(report):  # a run of several pairs writes the compact form
         source, destination = pair["source"], pair["destination"]
         failed = {f["id"] for f in pair["findings"] if f["status"] in ("fail", "error")}
         into_hostc = destination == "hostc"
