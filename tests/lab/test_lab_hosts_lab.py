@@ -16,6 +16,7 @@ import pytest
 
 from migdoctor import lab as lab_api
 from migdoctor.lab import layout, ssh
+from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import validate_report
 
 pytestmark = pytest.mark.lab
@@ -56,7 +57,8 @@ def check_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
 
 
 def pairs_of(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(pair["source"], pair["destination"]): pair for pair in report["pairs"]}
+    """Each pair whole, by (source, destination): a run of several pairs writes the compact form."""
+    return {(pair["source"], pair["destination"]): pair for pair in expanded_pairs(report)}
 
 
 def statuses(pair: dict[str, Any], *wanted: str) -> set[str]:
