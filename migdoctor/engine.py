@@ -24,14 +24,16 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migdoctor.checkapi import ID_PATTERN, SCOPES, SEVERITIES, Check, Evidence, Outcome, Registry, Skip, Status
 from migdoctor.frozen import FrozenDict, freeze
 from migdoctor.judging.facts import read_only_memo
-from migdoctor.judging.guest import GuestCase
 from migdoctor.judging.pair import Pair
 from migdoctor.sandbox import Lost, isolated
+
+if TYPE_CHECKING:  # guest checks import it themselves; a run without guests does not
+    from migdoctor.judging.guest import GuestCase
 
 ENTRY_POINT_GROUP = "migdoctor.checks"
 BUILTIN_PACKAGE = "migdoctor.checks"
