@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -35,6 +36,7 @@ from migdoctor.facts.gaps import Gaps
 
 PERIOD_S = 1  # QEMU's shortest calculation (calc-time is in whole seconds before QEMU 8.2)
 READ_BACK_S = 2.0  # after the period, how long a calculation may take to report measured
+POLL_S = 0.02  # QEMU reports a calculation measured a few tens of ms after its period
 
 JOB_OPERATIONS = {  # libvirt's virDomainJobOperation
     1: "start",
@@ -98,6 +100,16 @@ class Measuring:
     period_s: int
     modes: dict[str, str] = field(default_factory=dict)  # name -> the mode its calculation runs in
 
+    def close(self) -> None:
+        """Drop the guests' domains, then close the connection: libvirt closes it only once no
+        domain holds it, and a far side carrying it waits for that before it ends."""
+        import libvirt
+
+        self.domains.clear()
+        self.started.clear()
+        with suppress(libvirt.libvirtError):
+            self.conn.close()
+
     def finish(self, sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
         """Each guest's dirty_rate_mib_s / dirty_rate_error / dirty_rate_period_s, waiting what is
         left of the period once for all, then at most READ_BACK_S for those still measuring."""
@@ -130,7 +142,7 @@ class Measuring:
                 found |= {name: not_measured(reason, self.period_s) for name in pending}
                 break
             if pending:
-                sleep(0.1)
+                sleep(POLL_S)
         return found
 
 
@@ -167,12 +179,9 @@ def start_calculation(dom: Any, period_s: int) -> str:
         return "page-sampling"
 
 
-def add_migration(
-    entries: list[dict[str, Any]], measuring: Measuring, gaps: Gaps, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    """Each guest ENTRY's `migration` part: its limits read while the dirty rates are measured,
-    then every rate read back at once. A guest whose limits libvirt does not give has the gap
-    `guests.NAME.migration` instead."""
+def add_limits(entries: list[dict[str, Any]], measuring: Measuring, gaps: Gaps) -> None:
+    """Each guest ENTRY's `migration` part without its dirty rate (add_rates). A guest whose
+    limits libvirt does not give has the gap `guests.NAME.migration` instead."""
     for entry in entries:
         dom = measuring.domains.get(entry["name"])
         if dom is None:  # started after the calculations were
@@ -181,6 +190,10 @@ def add_migration(
         found = gaps.attempt(f"guests.{entry['name']}.migration", partial(limits, dom))
         if found is not None:
             entry["migration"] = found
+
+
+def add_rates(entries: list[dict[str, Any]], measuring: Measuring, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Each measured rate into its guest ENTRY's `migration` part, waiting what is left of the period."""
     for name, rate in measuring.finish(sleep).items():
         for entry in entries:
             if entry["name"] == name and "migration" in entry:

@@ -6,8 +6,8 @@ baseline CPU of both hosts). Each part that fails is a gap naming it, never a cr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from xml.etree import ElementTree
@@ -17,10 +17,14 @@ from migdoctor.facts.gaps import Gaps
 
 @dataclass(frozen=True)
 class GuestAsk:
-    """What a run asks of a host's guests: NAMES (none: every running guest) when it is a source."""
+    """What a run asks of a host's guests: NAMES (none: every running guest) when it is a source.
+    LATER, when given, takes the reading of the guests' dirty rates as a call to make once the run
+    has done its other steps (probes, look-ups): the one-second measurement then runs beside them,
+    not before them. Without it the rates are read before the facts are returned."""
 
     names: tuple[str, ...] = ()
     source: bool = False
+    later: list[Callable[[], None]] | None = field(default=None, compare=False)
 
 
 # libvirt's virDomainBlockJobType, by number.

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 from xml.etree import ElementTree
 
-from migdoctor.facts.dirtyrate import Measuring, add_migration, start_dirty_rates
+from migdoctor.facts.dirtyrate import Measuring, add_limits, add_rates, start_dirty_rates
 from migdoctor.facts.gaps import Gaps
 from migdoctor.facts.guests import GuestAsk, collect_guests, collect_virt, shared_filesystems
 
@@ -42,6 +42,7 @@ def libvirt_facts(
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     parts: dict[str, Any] = {}
     conn = None
+    handed_over = False  # the connection is the later dirty-rate reading's to close
     if guests is not None:  # refused read-write: the guest parts are gaps, the rest is still asked
         try:
             conn = libvirt.open(route or uri)
@@ -60,7 +61,12 @@ def libvirt_facts(
                 measuring = gaps.attempt("guests.migration", partial(start_measuring, conn, guests.names))
                 parts["guests"] = gaps.attempt("guests", lambda: collect_guests(conn, guests.names, gaps))
                 if parts["guests"] and measuring is not None:
-                    add_migration(parts["guests"], measuring, gaps)
+                    add_limits(parts["guests"], measuring, gaps)
+                    if guests.later is None:
+                        add_rates(parts["guests"], measuring)
+                    else:
+                        guests.later.append(partial(read_rates, parts["guests"], measuring))
+                        handed_over = True
             parts["missing"] = gaps.entries
         return (
             {
@@ -79,7 +85,17 @@ def libvirt_facts(
         lost = [gap for gap in guest_gaps(guests, reason).get("missing", []) if gap["fact"] not in parts]
         return None, reason, {**parts, "missing": [*parts.get("missing", []), *lost]}
     finally:
-        conn.close()
+        if not handed_over:
+            conn.close()
+
+
+def read_rates(entries: list[dict[str, Any]], measuring: Measuring) -> None:
+    """The dirty rates into ENTRIES once the run is ready for them; then the connection they were
+    measured through is closed."""
+    try:
+        add_rates(entries, measuring)
+    finally:
+        measuring.close()
 
 
 def start_measuring(conn: Any, names: tuple[str, ...]) -> Measuring:

@@ -78,9 +78,10 @@ def collect(request: Request) -> Gathered:
         ThreadPoolExecutor(max(1, request.forks)) as peer_pool,
     ):
         by_label = {transport.label: transport for transport in transports}
+        rates_later: list[Callable[[], None]] = []  # the guests' dirty rates, read once the other steps ran
         peers = peer_connections(request, by_label, peer_pool) if request.probe else {}
         first = {
-            label: pool.submit(fetch, transport, Lookups(), guest_ask(request, label))
+            label: pool.submit(fetch, transport, Lookups(), guest_ask(request, label, rates_later))
             for label, transport in by_label.items()
         }
         threading.Thread(target=warm_up, args=(transports[: request.forks],), daemon=True).start()
@@ -100,6 +101,9 @@ def collect(request: Request) -> Gathered:
                 hosts[label].error = extra.error
             else:
                 hosts[label].facts = merge_lookups(reached[label], extra.facts)
+        for read_rates in rates_later:  # before any trial: never measured while a guest migrates
+            read_rates()
+        rates_later.clear()
         if request.trial:  # one after another: two trials at once would share links and counters
             for src, dst in judged:
                 src_facts, dst_facts = hosts[src].facts, hosts[dst].facts
@@ -109,12 +113,13 @@ def collect(request: Request) -> Gathered:
         return Gathered(hosts, intents, measured)
 
 
-def guest_ask(request: Request, label: str) -> GuestAsk | None:
+def guest_ask(request: Request, label: str, later: list[Callable[[], None]]) -> GuestAsk | None:
     """What round one asks of LABEL's guests: nothing unless the run asks for guests; then every
-    host's `virt`, and a source's running guests (those named, or all)."""
+    host's `virt`, and a source's running guests (those named, or all), their dirty rates read
+    back through LATER."""
     if request.guests is None:
         return None
-    return GuestAsk(request.guests, source=any(src == label for src, _ in request.pairs))
+    return GuestAsk(request.guests, source=any(src == label for src, _ in request.pairs), later=later)
 
 
 def guest_steps(

@@ -8,7 +8,7 @@ from typing import Any
 
 import libvirt
 
-from migdoctor.facts.dirtyrate import add_migration, start_dirty_rates, with_resident
+from migdoctor.facts.dirtyrate import add_limits, add_rates, start_dirty_rates, with_resident
 from migdoctor.facts.gaps import Gaps
 
 
@@ -81,7 +81,9 @@ def migration_parts(conn: Connection, guests: list[Domain], sleep: Any = lambda 
     libvirt_facts makes them."""
     entries = [{"name": dom.name(), "memory_kib": dom.memory_kib} for dom in guests]
     gaps = Gaps()
-    add_migration(entries, start_dirty_rates(conn, guests), gaps, sleep)
+    measuring = start_dirty_rates(conn, guests)
+    add_limits(entries, measuring, gaps)
+    add_rates(entries, measuring, sleep)
     return {entry["name"]: entry.get("migration") for entry in entries}, gaps.entries
 
 
@@ -186,3 +188,57 @@ def test_limits_libvirt_refuses_are_a_gap():
             "reason": "libvirtError: Requested operation is not valid: domain is not running",
         }
     ]
+
+
+@dataclass
+class ClosingConnection(Connection):
+    """A connection that says how many guests' domains the measurement still held when it was closed
+    (libvirt closes a connection only once no domain holds it; the far side carrying it waits)."""
+
+    held_at_close: list[int] = field(default_factory=list)
+    measuring: Any = None
+
+    def close(self) -> None:
+        self.held_at_close.append(len(self.measuring.domains) + len(self.measuring.started))
+
+    def getLibVersion(self) -> int:  # noqa: N802
+        return 9_000_000
+
+    getVersion = getLibVersion  # noqa: N815
+
+    def getHostname(self) -> str:  # noqa: N802
+        return "hosta.lab.test"
+
+    def getCapabilities(self) -> str:  # noqa: N802
+        return "<capabilities/>"
+
+    def listAllDomains(self, flags: int = 0) -> list[Domain]:  # noqa: N802
+        return []
+
+
+def test_a_run_reads_the_dirty_rates_later_and_the_connection_closes_only_then_without_its_domains(monkeypatch):
+    """Round one starts the calculations and returns the guests with their limits; the run reads the
+    rates once its probes and look-ups are done (GuestAsk.later), then the connection is closed with
+    no domain left holding it."""
+    from migdoctor.facts import libvirt as libvirt_part
+    from migdoctor.facts.guests import GuestAsk
+
+    conn, guests = ClosingConnection(), [Domain("web", rate=30), Domain("db", rate=2)]
+    conn.measuring = start_dirty_rates(conn, guests)
+    monkeypatch.setattr(libvirt, "open", lambda uri: conn)
+    monkeypatch.setattr(libvirt_part, "start_measuring", lambda _conn, _names: conn.measuring)
+    monkeypatch.setattr(libvirt_part, "collect_virt", lambda _conn, _gaps: {})
+    monkeypatch.setattr(
+        libvirt_part,
+        "collect_guests",
+        lambda _conn, _names, _gaps: [{"name": d.label, "memory_kib": 1024} for d in guests],
+    )
+    later: list[Any] = []
+
+    _facts, reason, parts = libvirt_part.libvirt_facts("qemu:///system", None, GuestAsk((), True, later))
+
+    assert reason is None and conn.held_at_close == [] and len(later) == 1
+    assert [entry["migration"].get("dirty_rate_mib_s") for entry in parts["guests"]] == [None, None]
+    later[0]()
+    assert [entry["migration"]["dirty_rate_mib_s"] for entry in parts["guests"]] == [30.0, 2.0]
+    assert conn.held_at_close == [0]
