@@ -1,11 +1,8 @@
 """--window's durations: seconds or with a unit, bounded; nan, inf and nonsense refused."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 import typer
+from cli_runs import migdoctor
 
 from migdoctor.cli.options import duration
 
@@ -19,17 +16,6 @@ def test_durations(text, seconds):
 def test_refused(text):
     with pytest.raises(typer.BadParameter):
         duration(text)
-
-
-def migdoctor(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,11 @@ reader (validate, render, diff) takes it as it takes the whole form."""
 
 import copy
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import cli_runs
 import pytest
 
 from migdoctor.report import causes as causes_module
@@ -22,14 +21,7 @@ from migdoctor.report.writers import Format, RenderOptions, writer
 NETWORK = ("--migration-network", "198.51.100.0/24")
 
 
-def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
+migdoctor = partial(cli_runs.migdoctor, None, timeout=120)
 
 
 def checked(tmp_path: Path, name: str, facts_dir: Path, *hosts: str) -> dict[str, Any]:

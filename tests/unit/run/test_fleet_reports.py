@@ -3,13 +3,13 @@ pairs are six results, not one), and `report diff` compares two fleet reports pa
 schema 2 report among them."""
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import cli_runs
 
 from migdoctor.report.compact import expanded_pairs
 from migdoctor.report.document import EXIT_COULD_NOT_RUN, exit_status, validate_report
@@ -17,14 +17,7 @@ from migdoctor.report.document import EXIT_COULD_NOT_RUN, exit_status, validate_
 NETWORK = ("--migration-network", "198.51.100.0/24")
 
 
-def migdoctor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
+migdoctor = partial(cli_runs.migdoctor, None, timeout=120)
 
 
 def fleet_report(tmp_path: Path, name: str, facts_dir: Path, *hosts: str) -> Path:

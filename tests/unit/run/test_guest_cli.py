@@ -3,12 +3,10 @@ one line (exit 2) before any host is contacted when it cannot be right. Saved la
 TOML inventory of hosts nothing listens for stand in; no host is contacted."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import migdoctor
 
 INVENTORY = """
 [hosts.kvm1]
@@ -17,17 +15,6 @@ INVENTORY = """
 rack1 = ["kvm1", "kvm2"]
 lonely = ["kvm1"]
 """
-
-
-def migdoctor(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
 
 
 @pytest.fixture

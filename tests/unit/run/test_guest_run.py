@@ -4,13 +4,12 @@ again here from a facts directory, where the pair look-ups (CPU comparison, stor
 only a live run makes are absent, so no guest may pass."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import migdoctor_report
 
 from migdoctor.report.document import validate_report
 
@@ -28,16 +27,7 @@ def guests_dir(tmp_path: Path) -> Path:
 
 
 def migdoctor(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    output = tmp_path / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "migdoctor", *args, "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
-    return done, json.loads(output.read_text()) if output.exists() else {}
+    return migdoctor_report(tmp_path, *args, timeout=120)
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, str]:

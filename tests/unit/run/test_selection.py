@@ -4,13 +4,13 @@ two names reaching one host, one facts record under two names). Saved lab facts 
 hosts; the unreachable ones are an SSH port nothing listens on, so contacting them would say so."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import migdoctor_report
 
 DATA = Path(__file__).parents[2] / "data" / "facts"
 SEED = str(DATA / "seed-report.json")
@@ -18,16 +18,7 @@ NOT_ITSELF = "a host does not migrate to itself"
 
 
 def migdoctor(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    output = tmp_path / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "migdoctor", "check", *args, "--output", str(output)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200", "MIGDOCTOR_INVENTORY": "/dev/null"},  # not the caller's
-    )
-    return done, json.loads(output.read_text()) if output.exists() else {}
+    return migdoctor_report(tmp_path, "check", *args)
 
 
 def judged(report: dict[str, Any]) -> list[tuple[str, str]]:
