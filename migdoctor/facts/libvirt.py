@@ -56,9 +56,13 @@ def libvirt_facts(
     try:
         if guests is not None and not parts:
             gaps = Gaps()
+            measuring = (
+                gaps.attempt("guests.migration", partial(start_measuring, conn, guests.names))
+                if guests.source
+                else None
+            )
             parts["virt"] = collect_virt(conn, gaps)
             if guests.source:
-                measuring = gaps.attempt("guests.migration", partial(start_measuring, conn, guests.names))
                 parts["guests"] = gaps.attempt("guests", lambda: collect_guests(conn, guests.names, gaps))
                 if parts["guests"] and measuring is not None:
                     add_limits(parts["guests"], measuring, gaps)
@@ -99,8 +103,9 @@ def read_rates(entries: list[dict[str, Any]], measuring: Measuring) -> None:
 
 
 def start_measuring(conn: Any, names: tuple[str, ...]) -> Measuring:
-    """The dirty-rate calculations of the running guests NAMES asks for (none: all), started before
-    the guests' other facts are read, so that reading them takes part of the period."""
+    """The dirty-rate calculations of the running guests NAMES asks for (none: all), started first
+    once the connection is open: the period runs while everything else is asked, and its end is
+    what an evacuation waits for last."""
     import libvirt
 
     running = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)

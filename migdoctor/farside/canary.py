@@ -27,7 +27,7 @@ def write_payload(path: Path, size_mib: int) -> Path:
 
 def kill_processes(name: str) -> list[int]:
     """End this host's qemu running canary NAME when its libvirtd cannot (killed mid-migration)."""
-    killed = list(qemu_pids(name))
+    killed = qemu_pids(name)
     for pid in killed:
         os.kill(pid, signal.SIGKILL)
     return killed

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 
 # libvirt's memory units (docs/formatdomain: "memory allocation"): a bare number is KiB.
 UNIT_BYTES = {
@@ -180,8 +181,11 @@ class Domain:
     memory_devices: tuple[MemoryDevice, ...]
 
 
+@lru_cache(maxsize=4096)
 def parse_domain(text: str) -> Domain:
-    """The domain XML TEXT read; DomainXMLError with one line when it is not a domain."""
+    """The domain XML TEXT read; DomainXMLError with one line when it is not a domain. Read once
+    per text: a guest is judged at every destination and weighed beside every guest planned
+    after it (the result is frozen, shared by its readers)."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -384,8 +388,10 @@ class Capabilities:
     archs: dict[str, GuestArch]
 
 
+@lru_cache(maxsize=1024)
 def parse_capabilities(text: str) -> Capabilities:
-    """A host's capabilities XML read; DomainXMLError when it is not."""
+    """A host's capabilities XML read (once per text: every guest coming in reads it); DomainXMLError
+    when it is not."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:

@@ -145,6 +145,8 @@ class Transport(ABC):
         self.far_side: FarSide | None = None
         self.start_error: str | None = None
         self.spawned = threading.Event()  # the far side's process runs, or could not start
+        # Its first line came (the connection carrying it is up, the rest of its start goes on), or its start ended.
+        self.answered = threading.Event()
 
     @property
     def label(self) -> str:
@@ -203,12 +205,14 @@ class Transport(ABC):
                         self.explain_end,
                         bundle if self.bootstraps else None,
                         spawned,
+                        self.answered.set,
                     )
                 except TransportError as exc:
                     self.start_error = str(exc)
                     raise
                 finally:
                     self.spawned.set()
+                    self.answered.set()
             return self.far_side
 
     def call(self, name: str, /, **args: Any) -> Any:

@@ -25,7 +25,8 @@ ENDED = {"ended": True}  # what waiters get when the far side is gone
 class FarSide:
     """One far-side process. `bundle` (given when the host has no migdoctor) is called with the
     far interpreter's bytecode magic and version and returns the zip sent after the boot stage.
-    `spawned` is called once the process runs, before its answers are awaited."""
+    `spawned` is called once the process runs, before its answers are awaited; `answering` once
+    its first line came (the connection carrying it is up), before the rest of its start."""
 
     def __init__(
         self,
@@ -34,6 +35,7 @@ class FarSide:
         explain_end: Callable[[int, str], str],
         bundle: Callable[[bytes, tuple[int, int]], bytes] | None = None,
         spawned: Callable[[], None] = lambda: None,
+        answering: Callable[[], None] = lambda: None,
     ) -> None:
         self.label = label
         self.explain_end = explain_end
@@ -51,9 +53,12 @@ class FarSide:
         threading.Thread(target=self.read_answers, daemon=True).start()
         spawned()
         try:
+            first = self.first_line()
+            answering()
             if bundle is not None:
-                self.boot(bundle)
-            self.ready: dict[str, Any] = self.hello(self.first_line())
+                self.write(boot_input(self.label, first, bundle))
+                first = self.first_line()
+            self.ready: dict[str, Any] = self.hello(first)
         except BaseException:
             self.close()
             raise
@@ -77,9 +82,6 @@ class FarSide:
         if not line:
             raise TransportError(self.end_reason())
         return line
-
-    def boot(self, bundle: Callable[[bytes, tuple[int, int]], bytes]) -> None:
-        self.write(boot_input(self.label, self.first_line(), bundle))
 
     def read_stderr(self) -> None:
         assert self.process.stderr is not None

@@ -69,7 +69,6 @@ class SshTransport(Transport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.mux_dir: str | None = None  # the master's socket and libvirt's ssh wrapper, this run only
-        self.connected = threading.Event()  # the far side's start ended, well or not
         self.mux_lock = threading.Lock()
 
     @property
@@ -129,25 +128,24 @@ class SshTransport(Transport):
                     self.remove_mux_dir()
 
     def started(self) -> FarSide:
-        try:
-            if self.far_side is None:
-                self.prepare_master()
-            return super().started()
-        finally:
-            self.connected.set()
+        if self.far_side is None:
+            self.prepare_master()
+        return super().started()
 
     def libvirt_route(self) -> str | None:
         """libvirt_uri, through the far side's connection once it is up, when the URI is qemu+ssh
         (or another +ssh) to the same user, host and port: its ssh command (the URI's `command`,
         else ssh) is wrapped to use the master; were the master gone, ssh would connect anew.
-        Waits for the far side's start, which another thread makes."""
+        Waits for the far side's first line, which another thread starts: its ssh is connected then
+        and the master takes sessions (OpenSSH listens on the control socket before it opens the
+        session), so libvirt's connection does not wait for the rest of the far side's start."""
         uri = self.libvirt_uri
         if not uri or not self.multiplexed or not self.same_destination(uri):
             return uri
-        if not self.connected.wait(START_TIMEOUT_S + SSH_CONNECT_TIMEOUT_S):
+        if not self.answered.wait(START_TIMEOUT_S + SSH_CONNECT_TIMEOUT_S):
             return uri
-        with self.lock:
-            if self.far_side is None:  # its start failed: that error is the host's answer
+        with self.mux_lock:
+            if self.start_error is not None:  # its start failed: that error is the host's answer
                 raise TransportError(f"{self.label}: no far side to reach libvirt through")
             if self.mux_dir is None:
                 return uri

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from migdoctor.farside.guestram import mappings, resident_kib
+import pytest
+
+from migdoctor.farside.guestram import guest_named, mappings, resident_kib
 
 SMAPS = (Path(__file__).resolve().parents[1] / "fixtures" / "smaps" / "canary-64mib-payload.smaps").read_text()
 
@@ -24,3 +26,19 @@ def test_hugetlb_pages_count():
 
 def test_every_mapping_is_read():
     assert len(list(mappings(SMAPS))) == 15
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        # as libvirt 9.0 starts a guest (the lab's canary), and one whose name has a comma: QEMU doubles it
+        (["/usr/bin/qemu-system-x86_64", "-name", "guest=web,debug-threads=on", "-S"], "web"),
+        (["/usr/bin/qemu-system-x86_64", "-name", "guest=db,,eu,debug-threads=on"], "db,eu"),
+        (["/usr/bin/qemu-system-x86_64", "-name", "guest=last"], "last"),
+        (["/usr/bin/python3", "-c", "print('guest=web,')"], None),  # not a QEMU
+        (["/usr/bin/qemu-system-x86_64", "-machine", "pc"], None),  # a QEMU libvirt did not name
+        ([], None),
+    ],
+)
+def test_a_qemu_is_known_by_the_guest_name_libvirt_gives_it(argv, name):
+    assert guest_named(argv) == name

@@ -2,12 +2,15 @@
 libvirt's qemu+ssh connection to the same destination is routed through it; anything else keeps
 its own connection. (The lab test test_far_side_lab.py counts the logins on a real sshd.)"""
 
+import contextlib
 import os
 import stat
+import sys
+import threading
 
 import pytest
 
-from migdoctor.transports import parse_spec, transport_for
+from migdoctor.transports import TransportError, parse_spec, transport_for
 from migdoctor.transports.ssh import SshTransport, uri_command, with_command
 
 
@@ -85,3 +88,40 @@ def test_libvirts_ssh_command_is_swapped_for_the_wrapper_and_the_other_parameter
         with_command("qemu+ssh://root@kvm1/system", "/tmp/a b/ssh")
         == "qemu+ssh://root@kvm1/system?command=/tmp/a%20b/ssh"
     )
+
+
+def greets_then_ends(transport: SshTransport, seconds: float) -> None:
+    """TRANSPORT's far side made a local process that prints the first stage's first line, then
+    ends after SECONDS without finishing its start."""
+    script = f"import time; print('migdoctor-far-side 0d0d0a0a 3.11', flush=True); time.sleep({seconds})"
+    transport.far_side_argv = lambda: [sys.executable, "-c", script]  # type: ignore[method-assign]
+
+
+def start_quietly(transport: SshTransport) -> None:
+    with contextlib.suppress(TransportError):
+        transport.started()
+
+
+def test_libvirt_rides_the_master_once_the_far_side_answers_not_once_its_start_ends() -> None:
+    """The first line means ssh is connected and its master takes sessions: libvirt's connection
+    is routed then, while the far side's start goes on."""
+    transport = ssh_transport("ssh://root@kvm1")
+    greets_then_ends(transport, 2.0)
+    starting = threading.Thread(target=start_quietly, args=(transport,), daemon=True)
+    starting.start()
+    route, mux_dir = transport.libvirt_route(), transport.mux_dir
+    still_starting = starting.is_alive()
+    starting.join()
+    transport.close()
+    assert mux_dir is not None and route == f"qemu+ssh://root@kvm1/system?command={mux_dir}/ssh"
+    assert still_starting  # the start itself went on to wait for the far side's ready line
+
+
+def test_a_far_side_that_fails_before_answering_leaves_libvirt_no_master() -> None:
+    transport = ssh_transport("ssh://root@kvm1")
+    transport.far_side_argv = lambda: [sys.executable, "-c", "raise SystemExit(3)"]  # type: ignore[method-assign]
+    with pytest.raises(TransportError):
+        transport.started()
+    with pytest.raises(TransportError, match="no far side to reach libvirt through"):
+        transport.libvirt_route()
+    transport.close()
