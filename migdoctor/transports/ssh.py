@@ -13,6 +13,7 @@ import shlex
 import shutil
 import tempfile
 import threading
+import time
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -26,6 +27,7 @@ EXIT_PYTHON_TOO_OLD = 3
 MIN_PYTHON = (3, 9)
 MUX_OPTIONS = ("controlmaster", "controlpath", "controlpersist")  # the inventory's own, if any, win
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes; ssh refuses a longer ControlPath
+MASTER_POLL_S = 0.005  # how often libvirt's connection looks for the master's socket
 
 F_SETPIPE_SZ = 1031  # Linux's fcntl (Python has it by name from 3.10 only)
 STDIN_PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default: what any user may set
@@ -136,13 +138,12 @@ class SshTransport(Transport):
         """libvirt_uri, through the far side's connection once it is up, when the URI is qemu+ssh
         (or another +ssh) to the same user, host and port: its ssh command (the URI's `command`,
         else ssh) is wrapped to use the master; were the master gone, ssh would connect anew.
-        Waits for the far side's first line, which another thread starts: its ssh is connected then
-        and the master takes sessions (OpenSSH listens on the control socket before it opens the
-        session), so libvirt's connection does not wait for the rest of the far side's start."""
+        Waits for the master to take sessions (master_up), not for the far side's start, which
+        another thread makes: libvirt's connection opens while the far side starts."""
         uri = self.libvirt_uri
         if not uri or not self.multiplexed or not self.same_destination(uri):
             return uri
-        if not self.answered.wait(START_TIMEOUT_S + SSH_CONNECT_TIMEOUT_S):
+        if not self.master_up(START_TIMEOUT_S + SSH_CONNECT_TIMEOUT_S):
             return uri
         with self.mux_lock:
             if self.start_error is not None:  # its start failed: that error is the host's answer
@@ -161,6 +162,18 @@ class SshTransport(Transport):
                 with open(os.open(wrapper, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700), "w") as script:
                     script.write(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
         return with_command(uri, wrapper)
+
+    def master_up(self, timeout_s: float) -> bool:
+        """Whether the far side's connection came up within TIMEOUT_S: its master's socket exists
+        (OpenSSH binds it once authenticated, before it opens the far side's session, and links it
+        under its name only once it listens), or the far side answered or failed to start."""
+        deadline = time.monotonic() + timeout_s
+        while not self.answered.wait(MASTER_POLL_S):
+            if self.mux_dir is not None and os.path.exists(self.control_path()):
+                return True
+            if time.monotonic() > deadline:
+                return False
+        return True
 
     def same_destination(self, uri: str) -> bool:
         url = urlsplit(uri)

@@ -4,6 +4,7 @@ its own connection. (The lab test test_far_side_lab.py counts the logins on a re
 
 import contextlib
 import os
+import socket
 import stat
 import sys
 import threading
@@ -115,6 +116,24 @@ def test_libvirt_rides_the_master_once_the_far_side_answers_not_once_its_start_e
     transport.close()
     assert mux_dir is not None and route == f"qemu+ssh://root@kvm1/system?command={mux_dir}/ssh"
     assert still_starting  # the start itself went on to wait for the far side's ready line
+
+
+def test_libvirt_rides_the_master_as_soon_as_its_socket_is_there() -> None:
+    """OpenSSH binds the control socket once authenticated, before the far side's session opens:
+    libvirt's connection need not wait for the far side's first line."""
+    transport = ssh_transport("ssh://root@kvm1")
+    transport.far_side_argv = lambda: [sys.executable, "-c", "import time; time.sleep(2)"]  # type: ignore[method-assign]
+    starting = threading.Thread(target=start_quietly, args=(transport,), daemon=True)
+    starting.start()
+    transport.spawned.wait(5)
+    assert transport.mux_dir is not None
+    with socket.socket(socket.AF_UNIX) as master:
+        master.bind(transport.control_path())
+        route = transport.libvirt_route()
+        still_starting = starting.is_alive()
+    starting.join()
+    transport.close()
+    assert route is not None and route.endswith("/ssh") and still_starting
 
 
 def test_a_far_side_that_fails_before_answering_leaves_libvirt_no_master() -> None:
