@@ -9,12 +9,11 @@ import ast
 import io
 import json
 import re
-import subprocess
-import sys
 import tokenize
 from pathlib import Path
 
 import pytest
+from cli_runs import migdoctor
 
 from migdoctor.engine import builtin_checks, pair_checks
 
@@ -149,13 +148,7 @@ def test_the_readmes_fleet_example_is_what_migdoctor_prints_for_the_captured_fac
     ):
         (facts / f"{label}.json").write_text(json.dumps(record))
     command = "migdoctor check --facts-dir facts/ --all --migration-network 198.51.100.0/24"
-    done = subprocess.run(
-        [sys.executable, "-m", "migdoctor", *command.split()[1:], "--output", str(tmp_path / "report.json")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "MIGDOCTOR_INVENTORY": "/dev/null", "COLUMNS": "200"},
-    )
+    done = migdoctor(tmp_path, *command.split()[1:], "--output", str(tmp_path / "report.json"))
 
     assert done.returncode == 1, done.stderr
     untimed = re.compile(r" \(\d+\.\d+ s\)$")
@@ -167,13 +160,7 @@ def test_the_readmes_fleet_example_is_what_migdoctor_prints_for_the_captured_fac
 
 def test_the_report_diff_example_is_what_migdoctor_prints_for_the_example_reports() -> None:
     command = "migdoctor report diff reports/example-seed.json reports/example-seed-fixed.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "migdoctor", *command.split()[1:]],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "MIGDOCTOR_INVENTORY": "/dev/null"},
-    )
+    done = migdoctor(ROOT, *command.split()[1:])
     assert done.returncode == 0, done.stderr
     assert example(command, ROOT / "docs" / "reports.md") == done.stdout.splitlines()
 
@@ -182,13 +169,7 @@ def test_the_readmes_evacuate_example_is_what_migdoctor_prints_for_that_report()
     """tests/data/guests/readme-evacuate-report.json is the report the README's `evacuate hosta`
     run wrote on the lab's guests scenario; rendered again, its guests and plan read as shown."""
     command = "migdoctor report render tests/data/guests/readme-evacuate-report.json --format text"
-    done = subprocess.run(
-        [sys.executable, "-m", "migdoctor", *command.split()[1:]],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "MIGDOCTOR_INVENTORY": "/dev/null", "COLUMNS": "200"},
-    )
+    done = migdoctor(ROOT, *command.split()[1:])
     shown = example("migdoctor evacuate hosta -q")
     guests = shown[next(index for index, line in enumerate(shown) if line.startswith("guests: ")) :]
     assert done.returncode == 0, done.stderr

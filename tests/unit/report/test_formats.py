@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from rendering import rendered
 
 from migdoctor.report.html import fix_lines, throughput_charts
-from migdoctor.report.writers import FORMATS, Format, RenderOptions, pairs_of, writer
+from migdoctor.report.writers import FORMATS, Format, pairs_of, writer
 from migdoctor.run.collect import Collected
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,10 +23,6 @@ MIGRATION_HOST_FIX = 'hostb:/etc/libvirt/qemu.conf: migration_host = "hostb-fast
 
 def example(name: str) -> dict:
     return json.loads(EXAMPLES[name].read_text(encoding="utf-8"))
-
-
-def render(report: dict, name: Format) -> str:
-    return writer(name).render(report, RenderOptions())
 
 
 def test_every_registered_format_has_its_writer():
@@ -46,7 +43,7 @@ def test_the_examples_were_made_by_a_test_migration():
 def test_every_format_renders_every_example(name, output_format):
     report = example(name)
 
-    rendered = render(report, output_format)
+    text = rendered(report, output_format)
 
     first = {
         Format.text: "path: hosta ",
@@ -55,21 +52,21 @@ def test_every_format_renders_every_example(name, output_format):
         Format.html: "<!DOCTYPE html>",
         Format.junit: '<?xml version="1.0" encoding="UTF-8"?>',
     }[output_format]
-    assert rendered.startswith(first)
+    assert text.startswith(first)
     for finding in report["pairs"][0]["findings"]:
-        assert finding["id"] in rendered
+        assert finding["id"] in text
 
 
 def test_json_renders_the_record_unchanged():
     report = example("seed")
-    assert json.loads(render(report, Format.json)) == report
+    assert json.loads(rendered(report, Format.json)) == report
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_junit_is_valid_against_the_jenkins_schema(name):
     report = example(name)
 
-    xml = render(report, Format.junit)
+    xml = rendered(report, Format.junit)
 
     JUNIT_XSD.validate(xml)
     (suite,) = ET.fromstring(xml).findall("testsuite")
@@ -84,7 +81,7 @@ def test_junit_is_valid_against_the_jenkins_schema(name):
 def test_junit_maps_each_status():
     report = example("seed")
 
-    cases = {case.get("name"): case for case in ET.fromstring(render(report, Format.junit)).iter("testcase")}
+    cases = {case.get("name"): case for case in ET.fromstring(rendered(report, Format.junit)).iter("testcase")}
     cases = {name.removesuffix(" (hosta -> hostb)"): case for name, case in cases.items()}
 
     failure = cases["dns.migration-host-address"].find("failure")
@@ -102,7 +99,7 @@ def test_junit_of_an_ignored_failure_is_skipped_and_an_error_stays_an_error(judg
     report = judge_report("seed", ignore=("dns.migration-host-address",))
     report["pairs"][0]["findings"][0].update(status="error", summary="check raised KeyError: 'links'")
 
-    xml = render(report, Format.junit)
+    xml = rendered(report, Format.junit)
 
     JUNIT_XSD.validate(xml)
     cases = {case.get("name").removesuffix(" (hosta -> hostb)"): case for case in ET.fromstring(xml).iter("testcase")}
@@ -115,7 +112,7 @@ def test_junit_of_an_ignored_failure_is_skipped_and_an_error_stays_an_error(judg
 def test_junit_of_an_unreachable_host_is_an_error_not_an_empty_green_suite(judge_report):
     report = judge_report(dst=Collected(None, "hostb: ssh to root@hostb failed: Connection refused"))
 
-    xml = render(report, Format.junit)
+    xml = rendered(report, Format.junit)
 
     JUNIT_XSD.validate(xml)
     suite = ET.fromstring(xml).find("testsuite")
@@ -131,7 +128,7 @@ def test_junit_of_a_refused_test_migration_is_an_error_not_a_skip(judge_report):
     refused = "hostb: 200 MiB free, the 256 MiB canary needs 320"
     report["pairs"][0]["migration_trial"] = {"refused": refused}
 
-    xml = render(report, Format.junit)
+    xml = rendered(report, Format.junit)
 
     JUNIT_XSD.validate(xml)
     suite = ET.fromstring(xml).find("testsuite")
@@ -144,7 +141,7 @@ def test_junit_of_a_refused_test_migration_is_an_error_not_a_skip(judge_report):
 def test_html_has_the_path_the_chart_and_the_fix_without_script_or_remote_resource():
     report = example("seed")
 
-    page = render(report, Format.html)
+    page = rendered(report, Format.html)
 
     assert "<script" not in page.lower() and "@import" not in page and "url(" not in page
     assert not [ref for ref in ("src=", "href=", "xlink:href") if ref in page]
@@ -157,7 +154,7 @@ def test_html_escapes_what_hosts_say():
     report = example("seed")
     report["pairs"][0]["findings"][0].update(status="fail", summary="<img src=x onerror=alert(1)>")
 
-    assert "<img src=x" not in render(report, Format.html)
+    assert "<img src=x" not in rendered(report, Format.html)
 
 
 def test_fix_lines_are_each_said_once():
@@ -184,7 +181,7 @@ def test_chart_absent_without_a_test_migration(judge_report):
 def test_html_of_an_unreachable_host_says_what_could_not_be_checked(judge_report):
     report = judge_report(dst=Collected(None, "hostb: ssh to root@hostb failed: Connection refused"))
 
-    page = render(report, Format.html)
+    page = rendered(report, Format.html)
 
     assert "COULD NOT RUN" in page
     assert "No path could be predicted: hostb: ssh to root@hostb failed: Connection refused." in page
@@ -195,7 +192,7 @@ def test_html_draws_a_failed_test_migration_leg_as_failed():
     report = example("seed")
     report["pairs"][0]["measured_path"][0].update(ok=False)
 
-    page = render(report, Format.html)
+    page = rendered(report, Format.html)
 
     assert "measured hosta -&gt; hostb: the test migration failed: see migration.test-migration" in page
     assert "✘ FAILED" in page

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from rendering import rendered
 
 from migdoctor.report.document import (
     ReportError,
@@ -17,7 +18,7 @@ from migdoctor.report.document import (
     run_exit_status,
     validate_report,
 )
-from migdoctor.report.writers import Format, RenderOptions, writer
+from migdoctor.report.writers import Format
 
 DB_FIX = "put the disk on a filesystem libvirt counts as shared, or migrate with virsh migrate --unsafe"
 
@@ -127,10 +128,6 @@ def test_validate_names_guests_and_a_plan_that_contradict_the_report(evacuated, 
 def test_the_schema_refuses_a_guest_verdict_not_in_the_matrix_words(evacuated) -> None:
     with pytest.raises(ReportError, match="does not match its schema"):
         validate_report(broken(evacuated, lambda r: r["guests"][0].update(verdict="movable")))
-
-
-def rendered(report: dict[str, Any], name: Format) -> str:
-    return writer(name).render(report, RenderOptions())
 
 
 def test_text_shows_the_guest_table_why_a_guest_cannot_go_and_the_plan(evacuated) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from rendering import rendered
 
 from migdoctor.judging.pair import Intent
 from migdoctor.report.document import (
@@ -19,7 +20,7 @@ from migdoctor.report.document import (
     validate_report,
     verdict,
 )
-from migdoctor.report.writers import Format, RenderOptions, writer
+from migdoctor.report.writers import Format
 from migdoctor.run.collect import Collected
 
 JUNIT_XSD = xmlschema.XMLSchema(Path(__file__).resolve().parents[2] / "data" / "junit" / "junit-10.xsd")
@@ -36,10 +37,6 @@ def source_without(captured, report="healthy", *, name=None, route=None):
     if route:
         facts["route_lookups"] = [item for item in facts["route_lookups"] if item["destination"] != route]
     return Collected(facts)
-
-
-def render(report, name):
-    return writer(name).render(report, RenderOptions())
 
 
 def test_a_path_whose_name_has_no_look_up_is_incomplete_not_a_pass(captured, judge_report):
@@ -108,21 +105,21 @@ def incomplete(captured, judge_report):
 
 
 def test_text_names_what_could_not_be_verified(incomplete):
-    lines = render(incomplete, Format.text).splitlines()
+    lines = rendered(incomplete, Format.text).splitlines()
 
     assert f"not verified: {UNRESOLVED}" in lines
     assert lines[-1].endswith("; INCOMPLETE: the path is not verified")
 
 
 def test_markdown_names_what_could_not_be_verified(incomplete):
-    markdown = render(incomplete, Format.markdown)
+    markdown = rendered(incomplete, Format.markdown)
 
     assert f"- Not verified: {UNRESOLVED}" in markdown.splitlines()
     assert "\n**INCOMPLETE**: 0 fail, 0 error, 0 warn," in markdown.split("## ")[0]  # the verdict first
 
 
 def test_html_banner_says_incomplete_and_names_what_could_not_be_verified(incomplete):
-    page = render(incomplete, Format.html)
+    page = rendered(incomplete, Format.html)
 
     assert '<div class="banner incomplete" id="verdict">INCOMPLETE: ' in page
     assert (
@@ -137,7 +134,7 @@ def test_html_fleet_matrix_marks_the_incomplete_pair(incomplete):
     fleet["pairs"].append(passed)
     fleet["matrix"]["hostb"] = {"hosta": {**fleet["matrix"]["hosta"]["hostb"], "verdict": "pass"}}
 
-    page = render(fleet, Format.html)
+    page = rendered(fleet, Format.html)
 
     assert '<td class="incomplete">incomplete</td>' in page
     assert (
@@ -146,7 +143,7 @@ def test_html_fleet_matrix_marks_the_incomplete_pair(incomplete):
 
 
 def test_junit_has_an_error_testcase_naming_what_was_missing(incomplete):
-    xml = render(incomplete, Format.junit)
+    xml = rendered(incomplete, Format.junit)
 
     JUNIT_XSD.validate(xml)
     suite = ET.fromstring(xml).find("testsuite")

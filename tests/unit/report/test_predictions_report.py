@@ -5,9 +5,10 @@ against the window. The pair is the lab's healthy one (tests/data/facts)."""
 from typing import Any
 
 import pytest
+from rendering import rendered
 
 from migdoctor.report.document import ReportError, guest_record, guest_statuses, run_exit_status, validate_report
-from migdoctor.report.writers import Format, RenderOptions, writer
+from migdoctor.report.writers import Format
 
 WEB = {
     "converges": True,
@@ -73,10 +74,6 @@ def predicted(judge_report) -> dict[str, Any]:
         {pair["exit_status"] for pair in report["pairs"]} | guest_statuses(report["guests"])
     )
     return report
-
-
-def rendered(report: dict[str, Any], name: Format) -> str:
-    return writer(name).render(report, RenderOptions())
 
 
 def test_predictions_and_the_evacuation_validate(predicted) -> None:

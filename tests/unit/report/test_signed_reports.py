@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from rendering import rendered
 from rich.console import Console
 
 from migdoctor.report.causes import causes
@@ -18,7 +19,7 @@ from migdoctor.report.document import validate_report
 from migdoctor.report.html import fix_lines, throughput_charts
 from migdoctor.report.text import render_text
 from migdoctor.report.values import pointed, shown
-from migdoctor.report.writers import Format, RenderOptions, format_named, pairs_of, writer
+from migdoctor.report.writers import Format, format_named, pairs_of
 from migdoctor.run.context import accepted_risks, run_by
 from migdoctor.units import human_bytes
 
@@ -29,10 +30,6 @@ REASON = "migration_host set in CHG-7, change window Friday"
 
 def example(name: str) -> dict:
     return json.loads((ROOT / "reports" / f"example-{name}.json").read_text(encoding="utf-8"))
-
-
-def render(report: dict, name: Format, quiet: bool = False) -> str:
-    return writer(name).render(report, RenderOptions(quiet=quiet))
 
 
 @pytest.fixture
@@ -59,7 +56,7 @@ def test_values_are_written_as_people_write_them():
 
 @pytest.mark.parametrize("name", [Format.text, Format.markdown, Format.html, Format.junit])
 def test_no_python_value_leaks_into_a_format(name):
-    page = html.unescape(render(example("seed"), name))  # the HTML and XML escape quotes
+    page = html.unescape(rendered(example("seed"), name))  # the HTML and XML escape quotes
 
     assert not re.search(r"\['|'\]|\bNone\b", page), re.search(r".{40}(\['|'\]|\bNone\b).{40}", page)
 
@@ -76,11 +73,11 @@ def test_a_pointer_to_other_findings_is_no_fix_line():
     assert POINTER in [f["remediation"] for f in pair["findings"]]
 
     assert POINTER not in fix_lines(pair)
-    page = render(example("seed"), Format.html)
+    page = rendered(example("seed"), Format.html)
     assert POINTER not in page.split('<pre id="fixes">')[1].split("</pre>")[0]
     assert f'<div class="meta">{POINTER} (passed)</div>' in page  # still said, under its finding
-    assert f"fix: {POINTER}" not in render(example("seed"), Format.text)
-    assert f"Remediation: `{POINTER}`" not in render(example("seed"), Format.markdown)
+    assert f"fix: {POINTER}" not in rendered(example("seed"), Format.text)
+    assert f"Remediation: `{POINTER}`" not in rendered(example("seed"), Format.markdown)
 
 
 def test_a_pointer_marks_the_checks_it_names_that_passed():
@@ -93,7 +90,7 @@ def test_a_pointer_marks_the_checks_it_names_that_passed():
     assert pointed("see route.egress-interface and dns.migration-host-address", findings) == (
         "see route.egress-interface (passed) and dns.migration-host-address"
     )
-    assert f"        {POINTER} (passed)" in render(example("seed"), Format.text).splitlines()
+    assert f"        {POINTER} (passed)" in rendered(example("seed"), Format.text).splitlines()
 
 
 def test_a_fleet_cause_lists_no_pointer_as_a_fix():
@@ -125,7 +122,7 @@ def test_run_by_names_user_host_and_the_command_line_as_a_shell_takes_it():
 
 
 def test_html_lists_an_accepted_risk_apart_with_its_reason(accepted):
-    page = render(accepted, Format.html)
+    page = rendered(accepted, Format.html)
 
     findings = page.split("<h2>Findings</h2>")[1].split("<h2>Accepted risks</h2>")
     assert "dns.migration-host-address" not in findings[0]  # not under the FAIL heading
@@ -134,19 +131,19 @@ def test_html_lists_an_accepted_risk_apart_with_its_reason(accepted):
 
 
 def test_text_markdown_and_junit_give_the_reason(accepted):
-    text = render(accepted, Format.text)
+    text = rendered(accepted, Format.text)
     assert text.index("accepted risks:") < text.index("dns.migration-host-address: ")
     assert f"(accepted risk: {REASON})" in text
-    markdown = render(accepted, Format.markdown)
+    markdown = rendered(accepted, Format.markdown)
     risks = markdown.split("## Accepted risks")[1]
     assert "| FAIL | `dns.migration-host-address` |" in risks and REASON in risks
     assert "### FAIL `dns.migration-host-address`" not in markdown
     assert "- Run by alice on jump1 for CHG-7" in markdown
-    assert f"accepted risk ({REASON})" in render(accepted, Format.junit)
+    assert f"accepted risk ({REASON})" in rendered(accepted, Format.junit)
 
 
 def test_html_shows_both_hosts_before_the_findings():
-    page = render(example("seed"), Format.html)
+    page = rendered(example("seed"), Format.html)
 
     assert page.index("<h2>Hosts</h2>") < page.index("<h2>Findings</h2>")
     hosts = page.split('<table id="hosts">')[1].split("</table>")[0]
@@ -154,7 +151,7 @@ def test_html_shows_both_hosts_before_the_findings():
 
 
 def test_markdown_puts_the_verdict_first_and_orders_findings_as_the_html():
-    markdown = render(example("seed"), Format.markdown)
+    markdown = rendered(example("seed"), Format.markdown)
     lines = markdown.splitlines()
 
     assert lines[2] == "**FAILED**: 4 fail, 0 error, 1 warn, 6 skip, 16 pass (exit status 1)"
@@ -187,7 +184,7 @@ def test_each_leg_has_its_own_chart_from_its_own_start_on_its_own_scale():
 
 
 def test_the_speed_label_is_under_the_chart_not_over_its_lines():
-    page = render(example("seed"), Format.html)
+    page = rendered(example("seed"), Format.html)
     chart = page.split('<div id="throughput-chart">')[1].split("</div>\n<p")[0]
 
     label = re.search(r'<text x="[\d.]+" y="([\d.]+)"[^>]*>- - a-lan effective speed 100 Mb/s</text>', chart)
@@ -196,7 +193,7 @@ def test_the_speed_label_is_under_the_chart_not_over_its_lines():
 
 
 def test_skips_are_one_table_and_headings_keep_to_what_follows():
-    page = render(example("seed"), Format.html)
+    page = rendered(example("seed"), Format.html)
 
     assert 'class="finding skip"' not in page and '<table class="skip">' in page
     assert "h1, h2, h3 { break-after: avoid;" in page
@@ -205,19 +202,19 @@ def test_skips_are_one_table_and_headings_keep_to_what_follows():
 def test_fleet_banner_carries_counts_and_each_pair_starts_a_page():
     fleet = json.loads((ROOT / "tests" / "data" / "fleet-report.json").read_text(encoding="utf-8"))
 
-    page = render(fleet, Format.html)
+    page = rendered(fleet, Format.html)
 
     banner = page.split('id="verdict">')[1].split("</div>")[0]
     assert banner == "FAILED: 2 pairs: 2 fail; checks: 5 fail, 33 skip, 14 pass, 2 ignored (exit status 1)"
     assert page.count('<section class="pair">') == 2 and ".fleet section.pair { break-before: page;" in page
     said = "listen.migration-address: wildcard listen accepted: only the migration network routes here"
     assert f"<li><code>{said.replace(':', '</code>:', 1)}</li>" in page
-    assert f"accepted risk: {said}" in render(fleet, Format.text).splitlines()
-    assert f"- Accepted risk: `{said.replace(':', '`:', 1)}" in render(fleet, Format.markdown).splitlines()
+    assert f"accepted risk: {said}" in rendered(fleet, Format.text).splitlines()
+    assert f"- Accepted risk: `{said.replace(':', '`:', 1)}" in rendered(fleet, Format.markdown).splitlines()
 
 
 def test_quiet_text_leaves_out_skips_too():
-    lines = render(example("seed"), Format.text, quiet=True).splitlines()
+    lines = rendered(example("seed"), Format.text, quiet=True).splitlines()
 
     assert not [line for line in lines if line.startswith(("SKIP", "PASS"))]
     assert [line for line in lines if line.startswith("FAIL")]
@@ -236,4 +233,4 @@ def test_old_schema_reports_still_render_in_every_format():
     console = Console(record=True, width=200, color_system=None)
     render_text(report, console)
     for name in Format:
-        assert render(report, name)
+        assert rendered(report, name)
