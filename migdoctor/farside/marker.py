@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import secrets
+from functools import cache
 from typing import Any
 
 PREFIX = ".migdoctor-marker-"
@@ -86,14 +87,20 @@ def fs_type(path: str) -> str | None:
     return mount_type(path)
 
 
+@cache
+def libc() -> ctypes.CDLL | None:
+    """The C library, found once per far side (find_library runs ldconfig to find it)."""
+    name = ctypes.util.find_library("c")
+    return None if name is None else ctypes.CDLL(name, use_errno=True)
+
+
 def statfs_type(path: str) -> int | None:
     """statfs(2)'s f_type (the first field of struct statfs on Linux), or None without libc."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    found = libc()
+    if found is None:
         return None
-    libc = ctypes.CDLL(name, use_errno=True)
     buffer = ctypes.create_string_buffer(256)  # struct statfs is 120 bytes on x86_64
-    if libc.statfs(os.fsencode(path), buffer) != 0:
+    if found.statfs(os.fsencode(path), buffer) != 0:
         error = ctypes.get_errno()
         raise OSError(error, os.strerror(error), path)
     return ctypes.c_ulong.from_buffer(buffer).value & 0xFFFFFFFF
